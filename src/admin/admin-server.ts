@@ -1,0 +1,67 @@
+/**
+ * The admin listener (issue #2, point 2): `GET /healthz` (the process is alive), `GET /readyz` (the
+ * listeners are bound and Bulwark is not draining: 503 otherwise) and `GET /stats` (JSON of the per-site
+ * aggregates). Loopback only until the admin plane has authentication — the schema refuses anything else.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BulwarkError } from '../errors.ts';
+import { formatListenAddress, isLoopbackHost, parseListenAddress } from '../config/listen-address.ts';
+
+export interface AdminState {
+  ready(): boolean;
+  stats(url: URL): unknown;
+}
+
+export interface AdminServer {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function startAdminServer(listen: string, state: AdminState): Promise<AdminServer> {
+  const parsed = parseListenAddress(listen);
+  if (!parsed || !isLoopbackHost(parsed.host)) {
+    return Promise.reject(new BulwarkError('BULWARK_ERR_ADMIN_NOT_LOOPBACK', `admin listener must be loopback, got ${listen}`, { source: 'config' }));
+  }
+  const server = http.createServer({ headersTimeout: 5000, requestTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method_not_allowed' });
+    try {
+      switch (url.pathname) {
+        case '/healthz':
+          return json(res, 200, { status: 'ok' });
+        case '/readyz':
+          return state.ready() ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: 'not_ready' });
+        case '/stats':
+          return json(res, 200, state.stats(url));
+        default:
+          return json(res, 404, { error: 'not_found', endpoints: ['/healthz', '/readyz', '/stats'] });
+      }
+    } catch (err) {
+      return json(res, 500, { error: 'internal_error', message: (err as Error).message });
+    }
+  });
+  server.keepAliveTimeout = 5000;
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new BulwarkError('BULWARK_ERR_LISTEN_FAILED', `cannot listen on ${listen} (admin): ${err.message}`, { source: 'config', cause: err })));
+    server.listen(parsed.port, parsed.host, () => {
+      const port = (server.address() as AddressInfo).port;
+      resolve({
+        address: formatListenAddress({ host: parsed.host, port }),
+        port,
+        close: () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * The `bulwark` command line (issue #2, point 8). Each command is a thin adapter: parse arguments,
+ * call the library, print. Exit codes: 0 ok, 1 runtime failure, 2 invalid config or usage.
+ */
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { stringify } from 'yaml';
+import { ConfigError, loadConfigFile, validateConfig } from './config/load.ts';
+import { configSchema, type Config } from './config/schema.ts';
+import { demoConfigInput } from './demo/demo-config.ts';
+import { startDemoOrigin } from './demo/demo-origin.ts';
+import { BulwarkError } from './errors.ts';
+import { createBulwark, type Bulwark } from './main.ts';
+import { createLogger } from './telemetry/logger.ts';
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  if (err instanceof BulwarkError) {
+    process.stderr.write(`bulwark: ${err.code}: ${err.message}\n`);
+    process.exit(err.source === 'config' ? 2 : 1);
+  }
+  process.stderr.write(`bulwark: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+}
+
+/** Zero-config: one site answering every host, in front of one origin. */
+export function zeroConfig(listen: string, origin: string, admin: string | null): Config {
+  return validateConfig({ listen: { http: [listen] }, admin: { listen: admin }, sites: [{ name: 'default', hosts: ['*'], origins: [origin] }] }, 'command line');
+}
+
+/** Runs Bulwark until SIGTERM/SIGINT; SIGHUP reloads `file` when there is one. */
+async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Promise<void>): Promise<void> {
+  const log = bulwark.logger;
+  await bulwark.start();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing in-flight requests');
+    await bulwark.stop();
+    await onStop?.();
+    log.flush?.();
+    setTimeout(() => process.exit(0), 50).unref();
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (!file) {
+      log.warn('SIGHUP ignored: started without a config file');
+      return;
+    }
+    try {
+      bulwark.reload(loadConfigFile(file));
+    } catch (err) {
+      log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
+    }
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('bulwark')
+    .description('Self-hosted defence against HTTP floods: a protective reverse proxy.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  program
+    .command('start')
+    .description('start protecting the sites of a config file, or one origin with --listen/--origin')
+    .option('-c, --config <file>', 'bulwark.yaml to load')
+    .option('--listen <host:port>', 'zero-config: address to listen on', '127.0.0.1:8080')
+    .option('--origin <url>', 'zero-config: origin URL to protect (one site answering every host)')
+    .option('--admin <host:port>', 'zero-config: admin listener (loopback only)', '127.0.0.1:9901')
+    .addHelpText('after', '\nExamples:\n  bulwark start -c bulwark.yaml\n  bulwark start --listen 127.0.0.1:8080 --origin http://127.0.0.1:3000\n\nSignals: SIGHUP reloads the config file; SIGTERM/SIGINT stop gracefully.')
+    .action(async (opts: { config?: string; listen: string; origin?: string; admin: string }) => {
+      try {
+        let config: Config;
+        if (opts.config) config = loadConfigFile(opts.config);
+        else if (opts.origin) config = zeroConfig(opts.listen, opts.origin, opts.admin);
+        else throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c FILE, or --origin URL (with optional --listen and --admin)', { source: 'config' });
+        await run(createBulwark({ config, file: opts.config }), opts.config);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('check')
+    .description('validate a config file and print it normalised (durations in ms, sizes in bytes, defaults filled)')
+    .requiredOption('-c, --config <file>', 'bulwark.yaml to check')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .action((opts: { config: string; format: string }) => {
+      try {
+        const config = loadConfigFile(opts.config);
+        process.stdout.write(opts.format === 'json' ? JSON.stringify(config, null, 2) + '\n' : stringify(config));
+        process.stderr.write(`${opts.config}: ok\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of bulwark.yaml (for editors: yaml-language-server)')
+    .action(() => {
+      const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+      process.stdout.write(JSON.stringify({ ...schema, title: 'bulwark.yaml' }, null, 2) + '\n');
+    });
+
+  program
+    .command('demo')
+    .description('start a demo site on loopback with Bulwark in front of it (no services needed)')
+    .option('--listen <host:port>', 'where Bulwark listens', '127.0.0.1:8080')
+    .option('--admin <host:port>', 'admin listener (loopback only)', '127.0.0.1:9901')
+    .action(async (opts: { listen: string; admin: string }) => {
+      try {
+        const origin = await startDemoOrigin();
+        const config = validateConfig(demoConfigInput({ originUrl: origin.url, listen: opts.listen, admin: opts.admin }), 'demo');
+        const bulwark = createBulwark({ config, logger: createLogger(config.log.level) });
+        await run(bulwark, undefined, () => origin.close());
+        const url = bulwark.url();
+        process.stderr.write(
+          `\nBulwark demo is running.\n  Site (through Bulwark): ${url}/\n  Slow search endpoint:   ${url}/search?q=election\n` +
+            `  Admin stats:            http://${bulwark.admin?.address}/stats\n  Demo origin (direct):   ${origin.url}/\nPress Ctrl+C to stop.\n\n`,
+        );
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

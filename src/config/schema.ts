@@ -1,0 +1,166 @@
+/**
+ * The one strict schema of `bulwark.yaml` (STYLE.md, "Config is data with one strict schema"): types,
+ * defaults and validation live here and nowhere else. Every object is strict — an unknown key is an
+ * error naming its path — and `bulwark schema` exports this as JSON Schema for editors.
+ *
+ * Keys are snake_case. Durations accept `500ms`/`10s`/`5m`/`1h` or a number of milliseconds; sizes accept
+ * `16kb`/`10mb` or a number of bytes.
+ */
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.ts';
+import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
+
+/** A duration in the file; milliseconds after parsing. */
+export const duration = (description: string) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)} (use e.g. 500ms, 10s, 5m, 1h)` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(description);
+
+/** A size in the file; bytes after parsing. */
+export const size = (description: string) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      const bytes = parseSize(value);
+      if (bytes === null) {
+        ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(value)} (use e.g. 16kb, 10mb)` });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .describe(description);
+
+const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
+  message: 'expected host:port with an IP literal, e.g. 127.0.0.1:8080 or [::]:8443',
+});
+
+const originUrl = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.search === '' && u.hash === '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an http:// or https:// origin URL without credentials, query or fragment' },
+);
+
+const hostname = z
+  .string()
+  .regex(/^(\*|\*\.[a-z0-9.-]+|[a-z0-9.-]+|\[[0-9a-f:.]+\])$/i, { message: 'expected a hostname, *.example.org or *' })
+  .transform((h) => h.toLowerCase());
+
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, { message: 'expected an IP address or CIDR' });
+
+export const connectionsSchema = z
+  .strictObject({
+    header_timeout: duration('time allowed to receive a complete request head').default(10_000),
+    request_timeout: duration('time allowed to receive a complete request, body included').default(30_000),
+    keep_alive_timeout: duration('idle time before a keep-alive connection is closed').default(5_000),
+    idle_timeout: duration('a connection with no traffic in either direction for this long is closed').default(60_000),
+    send_timeout: duration('a response the client does not read for this long is aborted (slow read)').default(30_000),
+    min_body_rate: size('minimum upload rate in bytes per second once body_rate_grace has passed (slow POST)').default(1024),
+    body_rate_grace: duration('time before min_body_rate is enforced').default(5_000),
+    max_header_bytes: size('largest request head accepted (431 beyond)').default(16 * 1024),
+    max_connections: z.number().int().positive().default(20_000).describe('open client connections in total'),
+    max_connections_per_client: z.number().int().positive().default(128).describe('open connections per client address'),
+    drain_timeout: duration('on shutdown or reload, in-flight requests get this long to finish').default(10_000),
+  })
+  .describe('Connection hygiene toward clients: defaults hold against slowloris, slow POST and slow read.');
+
+export const originOptionsSchema = z.strictObject({
+  connect_timeout: duration('time to open a connection to the origin (504 beyond)').default(5_000),
+  headers_timeout: duration("time to receive the origin's response head (504 beyond)").default(30_000),
+  body_timeout: duration('longest silence inside a response body from the origin').default(30_000),
+  max_connections: z.number().int().positive().default(256).describe('connections per origin in the keep-alive pool'),
+  keep_alive_timeout: duration('idle time before a pooled origin connection is closed').default(4_000),
+  preserve_host: z.boolean().default(true).describe("send the client's Host header to the origin (else the origin URL's host)"),
+  tls_verify: z.boolean().default(true).describe('verify the certificate of an https origin'),
+});
+
+export const siteSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/i, { message: 'site names are 1-63 characters: letters, digits, _ . -' }),
+  hosts: z.array(hostname).min(1).describe('hostnames routed to this site; *.example.org and * (any host) allowed'),
+  origins: z.array(originUrl).min(1).describe('origin URLs (http or https)'),
+  tls: z
+    .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
+    .optional()
+    .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
+  max_body_bytes: size('largest request body accepted (413 beyond)').default(10 * 1024 * 1024),
+  origin: originOptionsSchema.prefault({}),
+});
+
+export const adminSchema = z.strictObject({
+  listen: listenAddress
+    .refine((s) => isLoopbackHost(parseListenAddress(s)!.host), {
+      message: 'the admin listener has no authentication yet, so it may only bind a loopback address (127.0.0.0/8 or ::1)',
+    })
+    .nullable()
+    .default('127.0.0.1:9901')
+    .describe('admin listener (health, readiness, stats); null disables it'),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  access_log: z
+    .strictObject({
+      path: z.string().min(1).describe('file the access log is appended to'),
+      format: z.enum(['json', 'combined']).default('json').describe('JSON lines, or Combined Log Format for stock parsers'),
+    })
+    .optional(),
+});
+
+export const listenSchema = z.strictObject({
+  http: z.array(listenAddress).default(['127.0.0.1:8080']).describe('plain HTTP listeners'),
+  https: z.array(listenAddress).default([]).describe('HTTPS listeners; certificates come from the sites (SNI)'),
+});
+
+export const configSchema = z
+  .strictObject({
+    state_dir: z.string().min(1).default('./.bulwark').describe('directory for durable state: bans, incidents, keys'),
+    listen: listenSchema.prefault({}),
+    admin: adminSchema.prefault({}),
+    log: logSchema.prefault({}),
+    trusted_proxies: z
+      .array(cidr)
+      .default([])
+      .describe('peers whose X-Forwarded-For is believed (the rightmost untrusted address is the client)'),
+    connections: connectionsSchema.prefault({}),
+    sites: z.array(siteSchema).min(1).describe('the protected sites'),
+  })
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    const hosts = new Map<string, string>();
+    cfg.sites.forEach((site, i) => {
+      if (names.has(site.name)) ctx.addIssue({ code: 'custom', path: ['sites', i, 'name'], message: `duplicate site name "${site.name}"` });
+      names.add(site.name);
+      site.hosts.forEach((h, j) => {
+        const other = hosts.get(h);
+        if (other !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['sites', i, 'hosts', j], message: `host "${h}" is already routed to site "${other}"` });
+        }
+        hosts.set(h, site.name);
+      });
+    });
+    if (cfg.listen.https.length > 0 && !cfg.sites.some((s) => s.tls)) {
+      ctx.addIssue({ code: 'custom', path: ['listen', 'https'], message: 'https listeners need at least one site with tls.cert and tls.key' });
+    }
+    if (cfg.listen.http.length + cfg.listen.https.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['listen'], message: 'at least one http or https listener is needed' });
+    }
+  });
+
+/** The validated, normalised config (durations in ms, sizes in bytes, defaults filled). */
+export type Config = z.output<typeof configSchema>;
+export type SiteConfig = Config['sites'][number];
+export type ConnectionsConfig = Config['connections'];
+export type OriginOptions = SiteConfig['origin'];

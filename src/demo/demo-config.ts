@@ -1,0 +1,22 @@
+/**
+ * The demo configuration: one site answering every host on loopback in front of the demo origin. It is
+ * also the drill's default target config. Built in code because the origin's port is chosen at start.
+ */
+export interface DemoConfigOptions {
+  readonly originUrl: string;
+  readonly listen?: string;
+  readonly admin?: string | null;
+  readonly stateDir?: string;
+  readonly logLevel?: string;
+}
+
+/** Returns the demo config as plain data (validated by the caller like any config file). */
+export function demoConfigInput(o: DemoConfigOptions): Record<string, unknown> {
+  return {
+    state_dir: o.stateDir ?? './.bulwark-demo',
+    listen: { http: [o.listen ?? '127.0.0.1:8080'] },
+    admin: { listen: o.admin === undefined ? '127.0.0.1:9901' : o.admin },
+    log: { level: o.logLevel ?? 'info' },
+    sites: [{ name: 'demo', hosts: ['*'], origins: [o.originUrl] }],
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Binding the client-facing addresses (issue #2, point 2): one net.Server per configured address, each
+ * passing admitted sockets to the HTTP or HTTPS proxy server. The accept gate runs here, before TLS and
+ * before HTTP parsing, so refusing a socket costs one `destroy()`.
+ *
+ * `[::]:port` binds dual-stack (IPv4 clients arrive as `::ffff:a.b.c.d` and are normalised); listing
+ * `0.0.0.0:port` as well would collide, so list one or the other.
+ */
+import net from 'node:net';
+import { BulwarkError } from '../errors.ts';
+import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
+import type { AcceptGate } from './accept-gate.ts';
+import type { ProxyServer } from './proxy-server.ts';
+
+export interface BoundListener {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly server: net.Server;
+}
+
+/** Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. */
+export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048): Promise<BoundListener> {
+  const parsed = parseListenAddress(text);
+  if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
+  const server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => {
+    if (gate.admit(socket) === 'accepted') proxy.handleConnection(socket);
+  });
+  server.maxConnections = 1_000_000; // the gate enforces the real cap, with accounting
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new BulwarkError('BULWARK_ERR_LISTEN_FAILED', `cannot listen on ${text}: ${err.message}`, { source: 'config', cause: err })),
+    );
+    server.listen({ host: parsed.host, port: parsed.port, backlog, ipv6Only: false }, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => {}); // accept errors (EMFILE...) must not crash the process
+      const addr = server.address() as net.AddressInfo;
+      resolve({
+        address: formatListenAddress({ host: parsed.host, port: addr.port }),
+        host: parsed.host,
+        port: addr.port,
+        secure: proxy.secure,
+        server,
+      });
+    });
+  });
+}
+
+/** Stops accepting on every listener (existing connections are left to drain). */
+export function closeListeners(listeners: readonly BoundListener[]): Promise<void> {
+  return Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())))).then(() => undefined);
+}

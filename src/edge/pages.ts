@@ -1,0 +1,116 @@
+/**
+ * The small pages Bulwark answers with itself (421 unknown host, 4xx refusals, 5xx origin trouble).
+ *
+ * Each page tells the visitor in plain words what happened and shows the request ID that matches the
+ * log line (STYLE.md, after Caddy); it never names the origin's address or Bulwark internals. The format
+ * follows `Accept`: HTML for browsers, JSON for API clients, plain text otherwise. Pages are never
+ * cached (`Cache-Control: no-store`).
+ */
+import type { ServerResponse } from 'node:http';
+
+export interface PageSpec {
+  readonly status: number;
+  /** Stable machine-readable reason, e.g. `unknown_host`, `origin_timeout`. */
+  readonly reason: string;
+  readonly title: string;
+  readonly message: string;
+}
+
+export const PAGES = {
+  badRequest: { status: 400, reason: 'bad_request', title: 'Bad request', message: 'The request could not be understood.' },
+  forbidden: { status: 403, reason: 'blocked', title: 'Access denied', message: 'This request was blocked by the site’s protection. If you think this is a mistake, contact the site’s owner and quote the request ID below.' },
+  requestTimeout: { status: 408, reason: 'request_timeout', title: 'Request timeout', message: 'The request took too long to arrive.' },
+  payloadTooLarge: { status: 413, reason: 'body_too_large', title: 'Request too large', message: 'The request body is larger than this site accepts.' },
+  unknownHost: { status: 421, reason: 'unknown_host', title: 'Unknown site', message: 'This server does not serve the site you asked for.' },
+  tooManyRequests: { status: 429, reason: 'rate_limited', title: 'Too many requests', message: 'You are sending requests faster than this site allows. Please wait a moment and try again.' },
+  headersTooLarge: { status: 431, reason: 'headers_too_large', title: 'Request headers too large', message: 'The request headers are larger than this server accepts.' },
+  internalError: { status: 500, reason: 'internal_error', title: 'Something went wrong', message: 'An unexpected error occurred. Please try again.' },
+  badGateway: { status: 502, reason: 'origin_unreachable', title: 'Site unavailable', message: 'The site could not be reached just now. Please try again in a moment.' },
+  highDemand: { status: 503, reason: 'high_demand', title: 'High demand', message: 'The site is receiving more requests than it can answer right now. Please try again in a few seconds.' },
+  gatewayTimeout: { status: 504, reason: 'origin_timeout', title: 'Site too slow', message: 'The site took too long to answer. Please try again in a moment.' },
+} as const satisfies Record<string, PageSpec>;
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+/** Plain-HTML shell shared by every Bulwark page: no external resources, readable without CSS. */
+export function htmlDocument(title: string, body: string, extraHead = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
+<style>body{font:1.05rem/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff;max-width:38rem;margin:3rem auto;padding:0 1rem}h1{font-size:1.5rem}.id{color:#444;font-size:.9rem}code{background:#f2f2f2;padding:.1rem .3rem}</style>${extraHead}
+</head><body><main>${body}</main></body></html>`;
+}
+
+export type PageFormat = 'html' | 'json' | 'text';
+
+/** Chooses the page format from `Accept`: JSON if asked for before HTML, HTML for browsers, else text. */
+export function pageFormat(accept: string | undefined): PageFormat {
+  if (accept === undefined) return 'text';
+  const html = accept.indexOf('text/html');
+  const json = accept.indexOf('application/json');
+  if (json !== -1 && (html === -1 || json < html)) return 'json';
+  if (html !== -1) return 'html';
+  if (accept.includes('+json')) return 'json';
+  return 'text';
+}
+
+/** Renders a page body in the given format. */
+export function renderPage(spec: PageSpec, requestId: string, format: PageFormat, detail?: string): { type: string; body: string } {
+  const message = detail ? `${spec.message} ${detail}` : spec.message;
+  switch (format) {
+    case 'json':
+      return {
+        type: 'application/json; charset=utf-8',
+        body: JSON.stringify({ error: spec.reason, status: spec.status, message, request_id: requestId }) + '\n',
+      };
+    case 'html':
+      return {
+        type: 'text/html; charset=utf-8',
+        body: htmlDocument(
+          spec.title,
+          `<h1>${escapeHtml(spec.title)}</h1><p>${escapeHtml(message)}</p><p class="id">Request ID: <code>${escapeHtml(requestId)}</code></p>`,
+        ),
+      };
+    default:
+      return { type: 'text/plain; charset=utf-8', body: `${spec.status} ${spec.title}: ${message}\nRequest ID: ${requestId}\n` };
+  }
+}
+
+/**
+ * Sends a page as the whole response. Does nothing if headers were already sent (the caller then has
+ * to abort the connection instead). `headers` are extra fields such as `Retry-After`.
+ */
+export function sendPage(
+  res: ServerResponse,
+  spec: PageSpec,
+  requestId: string,
+  accept: string | undefined,
+  headers?: Record<string, string>,
+  options: { detail?: string; close?: boolean } = {},
+): number {
+  if (res.headersSent) return 0;
+  const { type, body } = renderPage(spec, requestId, pageFormat(accept), options.detail);
+  const length = Buffer.byteLength(body);
+  res.statusCode = spec.status;
+  res.setHeader('content-type', type);
+  res.setHeader('content-length', length);
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('x-request-id', requestId);
+  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
+  if (options.close) res.shouldKeepAlive = false;
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  return length;
+}
+
+/** A complete raw HTTP/1.1 response for a socket with no ServerResponse (parse errors, accept refusals). */
+export function rawPage(spec: PageSpec, requestId: string): string {
+  const body = `${spec.status} ${spec.title}: ${spec.message}\nRequest ID: ${requestId}\n`;
+  return (
+    `HTTP/1.1 ${spec.status} ${spec.title}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Cache-Control: no-store\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+  );
+}

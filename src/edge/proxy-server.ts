@@ -1,0 +1,231 @@
+/**
+ * The client-facing HTTP(S) server: node:http with strict limits, fed by the accept gate, running the
+ * pipeline for each request and recording every exit exactly once.
+ *
+ * Sockets reach this server only through `handleConnection` (called by the listeners after the accept
+ * gate admitted them), so a banned source never meets the HTTP parser.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { ConnectionsConfig } from '../config/schema.ts';
+import { resolveClientAddress } from '../core/identify/client-address.ts';
+import { RequestContext, takeRequestBytes } from '../pipeline/context.ts';
+import type { PhaseFailureHandler } from '../pipeline/runner.ts';
+import { PAGES, sendPage } from './pages.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Recorder } from '../telemetry/recorder.ts';
+import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';
+import { answerClientError, classifyClientError } from './client-errors.ts';
+import { isAcceptableRequestId } from './request-id.ts';
+import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
+
+/**
+ * The pipeline's failure handler: a phase that throws gets the request answered with a 500 page (or the
+ * connection aborted if the response already started) and one error log line with the request ID.
+ */
+export function createPhaseFailureHandler(logger: Logger): PhaseFailureHandler {
+  return (ctx, phase, err) => {
+    ctx.errorCode = 'BULWARK_ERR_INTERNAL';
+    logger.error({ err, requestId: ctx.id, phase: phase.name, code: 'BULWARK_ERR_INTERNAL' }, 'a pipeline phase failed');
+    ctx.end('error');
+    if (!ctx.res.headersSent) sendPage(ctx.res, PAGES.internalError, ctx.id, ctx.req.headers.accept);
+    else ctx.res.destroy();
+  };
+}
+
+export interface ProxyServerDeps {
+  readonly logger: Logger;
+  readonly recorder: Recorder;
+  readonly nextId: () => string;
+  getRuntime(): Runtime;
+  /** Called when a runtime's last in-flight request finishes (reload retires old generations). */
+  onRuntimeIdle(runtime: Runtime): void;
+}
+
+export interface ProxyServer {
+  readonly server: http.Server;
+  readonly secure: boolean;
+  handleConnection(socket: Socket): void;
+  /** Applies reloadable connection settings (timeouts); max_header_bytes needs a restart. */
+  applySettings(c: ConnectionsConfig): void;
+  readonly slowBodies: SlowBodyGuard;
+  /** Stops taking requests on existing keep-alive connections and closes idle ones. */
+  closeIdle(): void;
+  destroyAll(): void;
+  stop(): void;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
+export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initial: ConnectionsConfig): ProxyServer {
+  const { logger, recorder } = deps;
+  let settings = initial;
+  const sockets = new Set<Socket>();
+
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: initial.max_header_bytes,
+    requestTimeout: initial.request_timeout,
+    headersTimeout: initial.header_timeout,
+    keepAliveTimeout: initial.keep_alive_timeout,
+    connectionsCheckingInterval: 500,
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+    insecureHTTPParser: false,
+  };
+  const server: http.Server = secure
+    ? https.createServer({
+        ...serverOptions,
+        SNICallback: (name, cb) => cb(null, deps.getRuntime().secureContextFor(name) ?? undefined),
+        // A handshake that does not finish in time is dropped (slow TLS clients count as slowloris).
+        handshakeTimeout: initial.header_timeout,
+      } as https.ServerOptions)
+    : http.createServer(serverOptions);
+  server.timeout = initial.idle_timeout;
+
+  const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
+
+  function finish(ctx: RequestContext): void {
+    if (ctx.recorded) return;
+    ctx.recorded = true;
+    const { res, req } = ctx;
+    const complete = res.writableFinished || ctx.statusOverride !== 0;
+    if (!complete && ctx.abortOrigin !== null) ctx.abortOrigin();
+    const runtime = ctx.runtime;
+    if (--runtime.inFlight === 0) deps.onRuntimeIdle(runtime);
+    let outcome = ctx.outcome;
+    let status = ctx.statusOverride !== 0 ? ctx.statusOverride : res.headersSent ? res.statusCode : 0;
+    if (outcome === null) {
+      if (complete) outcome = 'error';
+      else {
+        outcome = 'abandoned';
+        status = 499; // nginx's "client closed request"
+      }
+    } else if (!complete && outcome === 'forwarded') {
+      outcome = ctx.errorCode === null ? 'abandoned' : outcome;
+    }
+    const bytes = takeRequestBytes(ctx);
+    const site = ctx.site;
+    if (site !== null) site.stats.requestEnded();
+    const record: RequestRecord = {
+      timeMs: Date.now(),
+      site: site === null ? UNROUTED_SITE : site.name,
+      requestId: ctx.id,
+      outcome,
+      status,
+      method: req.method ?? '',
+      host: ctx.host,
+      path: ctx.path,
+      httpVersion: req.httpVersion,
+      clientAddress: ctx.clientAddress,
+      prefix: ctx.prefix,
+      userAgent: req.headers['user-agent'],
+      referer: req.headers.referer,
+      bytesIn: bytes.bytesIn,
+      bytesOut: bytes.bytesOut,
+      durationMs: performance.now() - ctx.startMono,
+      originLatencyMs: ctx.originLatencyMs,
+      decisionBy: ctx.decision.by,
+      cacheStatus: ctx.cacheStatus,
+      errorCode: ctx.errorCode,
+      cleared: ctx.cleared,
+    };
+    recorder.record(record);
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const runtime = deps.getRuntime();
+    const incomingId = req.headers['x-request-id'];
+    let id: string;
+    if (typeof incomingId === 'string' && isAcceptableRequestId(incomingId) && runtime.isTrustedProxy(req.socket.remoteAddress ?? '')) id = incomingId;
+    else id = deps.nextId();
+    const ctx = new RequestContext(id, req, res, runtime, secure, Date.now(), performance.now());
+    runtime.inFlight++;
+    res.once('close', () => finish(ctx));
+    if (hasBody(req)) slowBodies.track(req, ctx.startMs);
+    runtime.pipeline.run(ctx);
+  }
+
+  server.on('request', onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Same pipeline, with a response bound to the raw socket so refusals are ordinary pages.
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket);
+    res.shouldKeepAlive = false;
+    res.once('finish', () => socket.end());
+    const runtime = deps.getRuntime();
+    const ctx = new RequestContext(deps.nextId(), req, res, runtime, secure, Date.now(), performance.now());
+    ctx.upgrade = true;
+    ctx.notes.upgradeHead = head;
+    runtime.inFlight++;
+    socket.once('close', () => finish(ctx));
+    socket.on('error', () => socket.destroy());
+    runtime.pipeline.run(ctx);
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    const verdict = classifyClientError(err);
+    const id = deps.nextId();
+    const bytesOut = answerClientError(socket, verdict, id);
+    if (verdict.page === null) return;
+    const runtime = deps.getRuntime();
+    const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, runtime.isTrustedProxy);
+    recorder.record({
+      timeMs: Date.now(),
+      site: UNROUTED_SITE,
+      requestId: id,
+      outcome: 'rejected',
+      status: verdict.page.status,
+      method: '',
+      host: '',
+      path: '',
+      httpVersion: '1.1',
+      clientAddress: client.address,
+      prefix: '',
+      userAgent: undefined,
+      referer: undefined,
+      bytesIn: socket.bytesRead,
+      bytesOut,
+      durationMs: 0,
+      originLatencyMs: -1,
+      decisionBy: `parse/${verdict.code}`,
+      cacheStatus: null,
+      errorCode: verdict.code,
+      cleared: false,
+    });
+  });
+  if (secure) {
+    server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+  }
+
+  return {
+    server,
+    secure,
+    handleConnection(socket) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      server.emit('connection', socket);
+    },
+    applySettings(c) {
+      settings = c;
+      server.requestTimeout = c.request_timeout;
+      server.headersTimeout = c.header_timeout;
+      server.keepAliveTimeout = c.keep_alive_timeout;
+      server.timeout = c.idle_timeout;
+    },
+    slowBodies,
+    closeIdle() {
+      server.closeIdleConnections();
+    },
+    destroyAll() {
+      for (const s of sockets) s.destroy();
+    },
+    stop() {
+      slowBodies.stop();
+      server.close();
+    },
+  };
+}

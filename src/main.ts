@@ -1,0 +1,197 @@
+/**
+ * The composition root: config → runtime (sites, pools, pipeline) → listeners, admin listener and the
+ * recorder's sinks. Also owns the two lifecycle operations that cross every part: reload (SIGHUP: new
+ * requests use the new config, in-flight ones finish on the old) and graceful stop (stop accepting,
+ * finish in-flight work within a deadline).
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.ts';
+import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
+import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
+import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
+import { createRequestIds } from './edge/request-id.ts';
+import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
+import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
+import { createPipeline, type Pipeline } from './pipeline/runner.ts';
+import { createOriginPools } from './runtime/origin-pools.ts';
+import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts';
+import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
+import { createLogger } from './telemetry/logger.ts';
+import { createRecorder, type Recorder } from './telemetry/recorder.ts';
+
+export interface BulwarkOptions {
+  readonly config: Config;
+  /** The config file, for reloads and messages; absent for zero-config and tests. */
+  readonly file?: string;
+  readonly logger?: Logger;
+}
+
+export interface Bulwark {
+  readonly logger: Logger;
+  readonly recorder: Recorder;
+  readonly gate: AcceptGate;
+  /** Binds every listener and the admin listener. Rejects (and releases what it bound) on failure. */
+  start(): Promise<void>;
+  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. */
+  reload(config: Config): void;
+  /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
+  stop(): Promise<void>;
+  readonly listeners: readonly BoundListener[];
+  readonly admin: AdminServer | null;
+  runtime(): Runtime;
+  /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
+  url(secure?: boolean): string;
+  stats(): unknown;
+}
+
+export function createBulwark(options: BulwarkOptions): Bulwark {
+  const logger = options.logger ?? createLogger(options.config.log.level);
+  const recorder = createRecorder(logger);
+  const pools = createOriginPools();
+  const nextId = createRequestIds();
+  let generation = 0;
+  let draining = false;
+  let started = false;
+  const retired = new Set<Runtime>();
+  const listeners: BoundListener[] = [];
+  let admin: AdminServer | null = null;
+  let accessLog: AccessLog | null = null;
+  const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
+
+  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, file: options.file });
+
+  const gate = createAcceptGate({
+    maxConnections: () => current.config.connections.max_connections,
+    maxPerClient: () => current.config.connections.max_connections_per_client,
+  });
+
+  const deps = {
+    logger,
+    recorder,
+    nextId,
+    getRuntime: () => current,
+    onRuntimeIdle(runtime: Runtime) {
+      if (retired.delete(runtime)) releaseRuntime(runtime, pools);
+    },
+  };
+  const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+
+  function setAccessLog(config: Config): void {
+    const want = config.log.access_log;
+    if (accessLog) {
+      const old = accessLog;
+      recorder.removeSink('access_log');
+      accessLog = null;
+      void old.close();
+    }
+    if (want) {
+      const log = openAccessLog(want.path, want.format);
+      accessLog = log;
+      recorder.addSink('access_log', (r) => log.write(r));
+    }
+  }
+
+  function stats(): unknown {
+    const now = Date.now();
+    return {
+      time: new Date(now).toISOString(),
+      generation: current.generation,
+      draining,
+      connections: gate.stats(),
+      slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
+      access_log_dropped: accessLog?.dropped ?? 0,
+      record_sink_errors: recorder.sinkErrors,
+      process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
+      sites: recorder.allStats().map((s) => s.snapshot(now, 60)),
+    };
+  }
+
+  return {
+    logger,
+    recorder,
+    gate,
+    listeners,
+    get admin() {
+      return admin;
+    },
+    runtime: () => current,
+    async start() {
+      if (started) throw new Error('already started');
+      started = true;
+      const config = current.config;
+      setAccessLog(config);
+      try {
+        if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
+        if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
+        for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
+        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+        if (config.admin.listen !== null) {
+          admin = await startAdminServer(config.admin.listen, { ready: () => !draining && listeners.length > 0, stats });
+        }
+      } catch (err) {
+        await closeListeners(listeners);
+        listeners.length = 0;
+        servers.http?.stop();
+        servers.https?.stop();
+        await admin?.close();
+        await pools.destroyAll();
+        throw err;
+      }
+      logger.info(
+        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name) },
+        'bulwark started',
+      );
+    },
+    reload(config) {
+      const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, file: options.file });
+      generation++;
+      const old = current;
+      current = next;
+      if (old.inFlight === 0) releaseRuntime(old, pools);
+      else retired.add(old);
+      recorder.retainSites(config.sites.map((s) => s.name));
+      servers.http?.applySettings(config.connections);
+      servers.https?.applySettings(config.connections);
+      setAccessLog(config);
+      const listenChanged =
+        JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
+      if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
+      if (config.connections.max_header_bytes !== old.config.connections.max_header_bytes) {
+        logger.warn({ code: 'BULWARK_WARN_RELOAD_HEADER_SIZE' }, 'connections.max_header_bytes changes only on restart');
+      }
+      logger.info({ generation: next.generation, sites: config.sites.map((s) => s.name) }, 'config reloaded');
+    },
+    async stop() {
+      if (draining) return;
+      draining = true;
+      const deadline = current.config.connections.drain_timeout;
+      await closeListeners(listeners);
+      servers.http?.closeIdle();
+      servers.https?.closeIdle();
+      const inFlight = () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0);
+      const until = Date.now() + deadline;
+      while (inFlight() > 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        servers.http?.closeIdle();
+        servers.https?.closeIdle();
+      }
+      const unfinished = inFlight();
+      if (unfinished > 0) logger.warn({ unfinished, code: 'BULWARK_WARN_DRAIN_DEADLINE' }, 'drain deadline passed; closing remaining connections');
+      servers.http?.destroyAll();
+      servers.https?.destroyAll();
+      servers.http?.stop();
+      servers.https?.stop();
+      await pools.destroyAll();
+      await admin?.close();
+      if (accessLog) await accessLog.close();
+      logger.info({ unfinished }, 'bulwark stopped');
+    },
+    url(secure = false) {
+      const l = listeners.find((x) => x.secure === secure);
+      if (!l) throw new Error(`no ${secure ? 'https' : 'http'} listener`);
+      const host = l.host === '0.0.0.0' ? '127.0.0.1' : l.host === '::' ? '[::1]' : l.host.includes(':') ? `[${l.host}]` : l.host;
+      return `${secure ? 'https' : 'http'}://${host}:${l.port}`;
+    },
+    stats,
+  };
+}

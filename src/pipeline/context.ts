@@ -1,0 +1,104 @@
+/**
+ * The one object every phase of a request shares (STYLE.md: pass a context, not ten parameters).
+ *
+ * Fields are all initialised in the constructor so every context has the same shape (V8 keeps the
+ * hot path monomorphic). Phases fill them in order: parse sets `site`, identify sets the client fields,
+ * decide sets `decision`, enforce/shield/forward set `outcome` and `status`; record reads them all.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Decision, Outcome, Priority } from '../core/vocabulary.ts';
+import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
+import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
+
+const kByteMarks = Symbol('bulwark.byteMarks');
+type SocketWithMarks = Socket & { [kByteMarks]?: { read: number; written: number } };
+
+/**
+ * Bytes this request read from and wrote to its connection: the socket counters since the previous
+ * request on the same keep-alive connection ended (so the request head is included). Also moves the
+ * marks forward for the next request.
+ */
+export function takeRequestBytes(ctx: RequestContext): { bytesIn: number; bytesOut: number } {
+  const socket = ctx.req.socket as SocketWithMarks;
+  const read = socket.bytesRead;
+  const written = socket.bytesWritten;
+  socket[kByteMarks] = { read, written };
+  return { bytesIn: Math.max(0, read - ctx.socketReadAtStart), bytesOut: Math.max(0, written - ctx.socketWrittenAtStart) };
+}
+
+export const DEFAULT_ALLOW: Decision = Object.freeze({ action: 'allow', by: 'default/allow' });
+
+export class RequestContext {
+  /** Request ID sent to the origin and back to the client, shown on every Bulwark page. */
+  readonly id: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The config generation this request started under; a reload does not change it mid-request. */
+  readonly runtime: Runtime;
+  /** Wall-clock start (ms since epoch) and monotonic start (ms, performance.now()). */
+  readonly startMs: number;
+  readonly startMono: number;
+  readonly secure: boolean;
+  /** Socket byte counters when the previous request on this connection ended (see takeRequestBytes). */
+  readonly socketReadAtStart: number;
+  readonly socketWrittenAtStart: number;
+
+  /** Routed site (parse phase); null until routed or when no site matches. */
+  site: SiteRuntime | null = null;
+  /** Host without port, lower-case. */
+  host = '';
+  /** Path with query, as received. */
+  path: string;
+
+  /** Client address (socket peer, or from a trusted X-Forwarded-For), normalised. */
+  clientAddress = '';
+  /** X-Forwarded-For chain received from a trusted proxy, '' otherwise. */
+  forwardedFor = '';
+  /** Aggregation prefix of the client (e.g. `203.0.113.0/24`, `2001:db8:1:2::/64`), '' until identified. */
+  prefix = '';
+  /** The client holds a valid clearance (issue #4). */
+  cleared = false;
+  /** Queue priority toward the origin (issue #5). */
+  priority: Priority = PRIORITY_UNKNOWN;
+
+  decision: Decision = DEFAULT_ALLOW;
+  /** How the request ended; set by whichever phase answers. Null = still running (record treats as error). */
+  outcome: Outcome | null = null;
+  /** Cache status header value (issue #5), null when the cache was not involved. */
+  cacheStatus: string | null = null;
+  /** Monotonic ms when the request was sent to the origin and when its head came back, -1 if not. */
+  originSentMono = -1;
+  originLatencyMs = -1;
+  /** Stable error code when something failed (`BULWARK_ERR_...`, undici `UND_ERR_...`). */
+  errorCode: string | null = null;
+  /** Cancels the work toward the origin when the client goes away. */
+  abortOrigin: ((reason?: Error) => void) | null = null;
+  /** Status to record when no ServerResponse carried it (101 for an upgraded tunnel), else 0. */
+  statusOverride = 0;
+  /** This is an `Upgrade` request (WebSocket): no cache, forwarded as a tunnel. */
+  upgrade = false;
+  /** Set by record so it runs exactly once. */
+  recorded = false;
+  /** Free-form per-request extension slots for later phases; keep it small. */
+  readonly notes: Record<string, unknown> = {};
+
+  constructor(id: string, req: IncomingMessage, res: ServerResponse, runtime: Runtime, secure: boolean, startMs: number, startMono: number) {
+    this.id = id;
+    this.req = req;
+    this.res = res;
+    this.runtime = runtime;
+    this.secure = secure;
+    this.startMs = startMs;
+    this.startMono = startMono;
+    this.path = req.url ?? '/';
+    const marks = (req.socket as SocketWithMarks)[kByteMarks];
+    this.socketReadAtStart = marks === undefined ? 0 : marks.read;
+    this.socketWrittenAtStart = marks === undefined ? 0 : marks.written;
+  }
+
+  /** Marks the request as answered with `outcome`. The first outcome set wins. */
+  end(outcome: Outcome): void {
+    if (this.outcome === null) this.outcome = outcome;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * A phase of the request pipeline (STYLE.md, after Pingora's proxy phases and Envoy's filter status).
+ *
+ * A phase returns an explicit value instead of calling `next()`:
+ * - `CONTINUE`: go on with the next phase;
+ * - `DONE`: the request has been answered (or the answer is under way, e.g. streaming from the origin);
+ *   no later phase runs. A phase that returns DONE must have set `ctx.outcome` via `ctx.end()`.
+ * A phase may return a promise of either. A thrown error or rejected promise becomes a 500 page (or an
+ * aborted connection if the response already started) with the request ID, and is logged once.
+ */
+import type { RequestContext } from './context.ts';
+
+export const CONTINUE = 'continue';
+export const DONE = 'done';
+export type PhaseResult = typeof CONTINUE | typeof DONE;
+
+/** The named per-request phases, in order. `accept` runs per connection and `record` on every exit. */
+export type PhaseName = 'parse' | 'identify' | 'decide' | 'enforce' | 'shield' | 'forward';
+
+export interface Phase {
+  readonly name: PhaseName;
+  run(ctx: RequestContext): PhaseResult | Promise<PhaseResult>;
+}

@@ -1,0 +1,36 @@
+/**
+ * `enforce` — acts on a non-allow decision with a prepared, cheap response:
+ * `block` → 403 page (HTML/JSON/text by Accept) with the request ID; `rate_limit` → 429 with
+ * `Retry-After`; `drop` → the socket is destroyed without an answer. `challenge` and `tarpit` arrive
+ * with issues #4 and #3; until then they fall back to 429 so nothing is silently let through.
+ */
+import { PAGES, sendPage } from '../../edge/pages.ts';
+import type { RequestContext } from '../context.ts';
+import { CONTINUE, DONE, type Phase } from '../phase.ts';
+
+export const enforcePhase: Phase = {
+  name: 'enforce',
+  run(ctx: RequestContext) {
+    const d = ctx.decision;
+    switch (d.action) {
+      case 'allow':
+        return CONTINUE;
+      case 'block':
+        ctx.end('blocked');
+        sendPage(ctx.res, PAGES.forbidden, ctx.id, ctx.req.headers.accept);
+        return DONE;
+      case 'drop':
+        ctx.end('dropped');
+        ctx.req.socket.destroy();
+        return DONE;
+      case 'rate_limit':
+        ctx.end('limited');
+        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, { 'retry-after': String(Math.max(1, Math.ceil(d.retryAfterS))) });
+        return DONE;
+      default:
+        ctx.end('limited');
+        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, { 'retry-after': '5' });
+        return DONE;
+    }
+  },
+};

@@ -1,0 +1,22 @@
+/**
+ * `forward` — the last phase: hands the request to the site's origin (round robin over its origins
+ * until issue #5 adds balancing and health) and streams the answer back. Always DONE: the answer is
+ * under way and `record` runs when the response closes.
+ */
+import { forwardToOrigin } from '../../edge/forward.ts';
+import { forwardUpgrade } from '../../edge/websocket.ts';
+import type { RequestContext } from '../context.ts';
+import { DONE, type Phase } from '../phase.ts';
+
+export const forwardPhase: Phase = {
+  name: 'forward',
+  run(ctx: RequestContext) {
+    const site = ctx.site!;
+    if (ctx.upgrade) {
+      forwardUpgrade(ctx, site.pickUpstream(), ctx.runtime.config.connections.idle_timeout);
+      return DONE;
+    }
+    forwardToOrigin(ctx, site.pickUpstream(), ctx.runtime.config.connections.send_timeout, site.config.max_body_bytes);
+    return DONE;
+  },
+};

@@ -1,0 +1,13 @@
+/**
+ * The phase order of a proxied request (ARCHITECTURE.md, "One request, end to end"). `accept` runs per
+ * connection in edge/accept-gate.ts; `record` runs on every exit through the response's close event.
+ */
+import type { Phase } from '../phase.ts';
+import { decidePhase } from './decide.ts';
+import { enforcePhase } from './enforce.ts';
+import { forwardPhase } from './forward.ts';
+import { identifyPhase } from './identify.ts';
+import { parsePhase } from './parse.ts';
+import { shieldPhase } from './shield.ts';
+
+export const DEFAULT_PHASES: readonly Phase[] = [parsePhase, identifyPhase, decidePhase, enforcePhase, shieldPhase, forwardPhase];

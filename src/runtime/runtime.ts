@@ -1,0 +1,106 @@
+/**
+ * A runtime is one compiled generation of the config: sites with their router, origin pools, TLS
+ * contexts, trusted-proxy matcher and the composed pipeline. Everything per-request reads from the
+ * runtime the request started under, so a reload (SIGHUP) never changes a request mid-flight: new
+ * requests take the new runtime, and the old one is retired once its in-flight requests are done.
+ */
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Config, SiteConfig } from '../config/schema.ts';
+import { ConfigError, type ConfigProblem } from '../config/load.ts';
+import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identify/client-address.ts';
+import type { Pipeline } from '../pipeline/runner.ts';
+import type { Recorder } from '../telemetry/recorder.ts';
+import type { SiteStats } from '../telemetry/site-stats.ts';
+import type { OriginPools, Upstream } from './origin-pools.ts';
+import { createSiteRouter, type SiteRouter } from './site-router.ts';
+
+export interface SiteRuntime {
+  readonly name: string;
+  readonly config: SiteConfig;
+  readonly upstreams: readonly Upstream[];
+  readonly secureContext: SecureContext | null;
+  /** The site's aggregates (they outlive config generations). */
+  readonly stats: SiteStats;
+  /** The origin to use for the next request (round robin). */
+  pickUpstream(): Upstream;
+}
+
+export interface Runtime {
+  readonly generation: number;
+  readonly config: Config;
+  readonly sites: readonly SiteRuntime[];
+  readonly isTrustedProxy: TrustedProxyMatcher;
+  readonly pipeline: Pipeline;
+  route(host: string): SiteRuntime | null;
+  /** TLS context for an SNI name; falls back to the first site with TLS. */
+  secureContextFor(servername: string): SecureContext | null;
+  /** Requests currently running under this runtime. */
+  inFlight: number;
+}
+
+export interface BuildRuntimeOptions {
+  readonly config: Config;
+  readonly generation: number;
+  readonly pools: OriginPools;
+  readonly pipeline: Pipeline;
+  readonly recorder: Recorder;
+  /** Where the config came from, for error messages. */
+  readonly file?: string;
+}
+
+function loadSecureContext(site: SiteConfig, index: number, problems: ConfigProblem[]): SecureContext | null {
+  if (!site.tls) return null;
+  try {
+    return createSecureContext({ cert: readFileSync(site.tls.cert), key: readFileSync(site.tls.key) });
+  } catch (err) {
+    problems.push({ path: `sites[${index}].tls`, line: null, message: `cannot load certificate or key: ${(err as Error).message}` });
+    return null;
+  }
+}
+
+/** Compiles a validated config. Throws ConfigError for problems only visible now (unreadable TLS files). */
+export function buildRuntime(options: BuildRuntimeOptions): Runtime {
+  const { config, pools } = options;
+  const problems: ConfigProblem[] = [];
+  const contexts = config.sites.map((site, i) => loadSecureContext(site, i, problems));
+  if (problems.length > 0) throw new ConfigError(options.file ?? '(config)', problems);
+
+  const sites: SiteRuntime[] = config.sites.map((site, i) => {
+    const upstreams = site.origins.map((url) => pools.acquire(url, site.origin));
+    let next = 0;
+    return {
+      name: site.name,
+      config: site,
+      upstreams,
+      secureContext: contexts[i] ?? null,
+      stats: options.recorder.stats(site.name),
+      pickUpstream() {
+        const u = upstreams[next]!;
+        next = next + 1 === upstreams.length ? 0 : next + 1;
+        return u;
+      },
+    };
+  });
+  const router: SiteRouter<SiteRuntime> = createSiteRouter(sites.map((s) => ({ hosts: s.config.hosts, site: s })));
+  const sniRouter = router;
+  const defaultContext = sites.find((s) => s.secureContext)?.secureContext ?? null;
+
+  return {
+    generation: options.generation,
+    config,
+    sites,
+    isTrustedProxy: compileTrustedProxies(config.trusted_proxies),
+    pipeline: options.pipeline,
+    route: (host) => router.route(host),
+    secureContextFor(servername) {
+      return sniRouter.route(servername.toLowerCase())?.secureContext ?? defaultContext;
+    },
+    inFlight: 0,
+  };
+}
+
+/** Lets go of a retired runtime's origin pools (closed once no other generation uses them). */
+export function releaseRuntime(runtime: Runtime, pools: OriginPools): void {
+  for (const site of runtime.sites) for (const u of site.upstreams) pools.release(u);
+}

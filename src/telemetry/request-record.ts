@@ -1,0 +1,40 @@
+import type { Outcome } from '../core/vocabulary.ts';
+
+/**
+ * The one event every request produces, served, refused or failed (issue #2, point 6). Built by the
+ * record step when the response closes, then handed to every sink (stats, access log, detector).
+ */
+export interface RequestRecord {
+  readonly timeMs: number;
+  /** Site name, or `_unrouted` when no site matched (unknown host, parse errors). */
+  readonly site: string;
+  readonly requestId: string;
+  readonly outcome: Outcome;
+  /** HTTP status sent, 0 when none (socket dropped). */
+  readonly status: number;
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly httpVersion: string;
+  readonly clientAddress: string;
+  /** Network prefix key of the client (e.g. `203.0.113.0/24`), '' when unknown. */
+  readonly prefix: string;
+  readonly userAgent: string | undefined;
+  readonly referer: string | undefined;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+  /** Time from sending to the origin until its response head, -1 when the origin was not asked. */
+  readonly originLatencyMs: number;
+  /** What decided the request (`default/allow`, `rule/<name>`, ...). */
+  readonly decisionBy: string;
+  readonly cacheStatus: string | null;
+  readonly errorCode: string | null;
+  /** Whether the client carried a valid clearance (issue #4); false until then. */
+  readonly cleared: boolean;
+}
+
+/** A consumer of request records. It must not throw; the recorder guards it anyway. */
+export type RecordSink = (record: RequestRecord) => void;
+
+export const UNROUTED_SITE = '_unrouted';

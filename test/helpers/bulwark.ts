@@ -1,0 +1,51 @@
+/**
+ * Starts an in-process Bulwark on port 0 for integration tests, with a quiet logger (set
+ * BULWARK_TEST_LOG=debug to see its logs). Sites default to one catch-all site in front of `origin`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createBulwark, type Bulwark } from '../../src/main.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+
+export interface TestBulwark {
+  readonly bulwark: Bulwark;
+  readonly config: Config;
+  /** `http://127.0.0.1:PORT` of the first http listener. */
+  readonly url: string;
+  readonly port: number;
+  readonly adminUrl: string;
+  readonly stateDir: string;
+  stop(): Promise<void>;
+}
+
+export function testConfig(input: Record<string, unknown> & { origin?: string }): Config {
+  const { origin, ...rest } = input;
+  const stateDir = (rest.state_dir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'bulwark-test-'));
+  return validateConfig({
+    listen: { http: ['127.0.0.1:0'] },
+    admin: { listen: '127.0.0.1:0' },
+    log: { level: process.env.BULWARK_TEST_LOG ?? 'silent' },
+    ...rest,
+    state_dir: stateDir,
+    sites: rest.sites ?? [{ name: 'test', hosts: ['*'], origins: [origin ?? 'http://127.0.0.1:9'] }],
+  });
+}
+
+export async function startBulwark(input: Record<string, unknown> & { origin?: string }): Promise<TestBulwark> {
+  const config = testConfig(input);
+  const bulwark = createBulwark({ config, logger: createLogger(config.log.level) });
+  await bulwark.start();
+  const first = bulwark.listeners.find((l) => !l.secure);
+  return {
+    bulwark,
+    config,
+    url: first ? bulwark.url() : '',
+    port: first?.port ?? 0,
+    adminUrl: bulwark.admin ? `http://${bulwark.admin.address}` : '',
+    stateDir: config.state_dir,
+    stop: () => bulwark.stop(),
+  };
+}
