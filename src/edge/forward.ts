@@ -11,38 +11,43 @@
  * undici uses internally, so no per-request header object or wrapper is built.
  */
 import { performance } from 'node:perf_hooks';
-import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import { BulwarkError } from '../errors.ts';
 import { classifyOriginError } from './origin-errors.ts';
 import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
-import { sendPage } from './pages.ts';
+import { PAGES, sendPage } from './pages.ts';
 
 export interface ForwardHooks {
   /** Called once when the origin exchange ends (response complete, failed or aborted). */
   onSettled?(ctx: RequestContext, ok: boolean, failure: 'origin' | 'client' | null): void;
 }
 
-/** Whether the request carries a body to stream (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
+/** Whether a request without Transfer-Encoding carries a body (RFC 9112 §6.3). */
 function hasBody(ctx: RequestContext): boolean {
-  const h = ctx.req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
+  const cl = ctx.req.headers['content-length'];
   return cl !== undefined && cl !== '0';
 }
 
-/** Caps a chunked upload at `max` bytes: a declared Content-Length was already checked by parse. */
-class BodyCap extends Transform {
-  private seen = 0;
-  constructor(private readonly max: number) {
-    super();
+/**
+ * A chunked upload as an async iterable for undici, capped at `max` bytes (a declared Content-Length was
+ * already checked by parse). The first chunk has already been read by the caller: if the client's chunked
+ * framing is broken from the start, the request is refused before anything is sent to the origin; a
+ * framing error later aborts the origin request mid-body, so the origin never sees a complete request.
+ */
+async function* chunkedBody(first: Buffer | undefined, rest: AsyncIterator<Buffer>, max: number): AsyncGenerator<Buffer> {
+  let seen = 0;
+  if (first !== undefined) {
+    seen = first.length;
+    yield first;
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.max) cb(new BulwarkError('BULWARK_ERR_BODY_TOO_LARGE', 'request body over max_body_bytes', { source: 'client' }));
-    else cb(null, chunk);
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    seen += next.value.length;
+    if (seen > max) throw new BulwarkError('BULWARK_ERR_BODY_TOO_LARGE', 'request body over max_body_bytes', { source: 'client' });
+    yield next.value;
   }
 }
 
@@ -137,6 +142,34 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
  */
 export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, maxBodyBytes: number, hooks: ForwardHooks = {}): void {
   const req = ctx.req;
+  if (req.headers['transfer-encoding'] !== undefined) {
+    // Read the first chunk before anything goes to the origin (see chunkedBody).
+    const rest = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    rest.next().then(
+      (first) => {
+        if (ctx.outcome !== null || ctx.res.destroyed) return; // refused meanwhile (parse error → 400)
+        if (!first.done && first.value.length > maxBodyBytes) {
+          ctx.errorCode = 'BULWARK_ERR_BODY_TOO_LARGE';
+          ctx.end('rejected');
+          sendPage(ctx.res, PAGES.payloadTooLarge, ctx.id, req.headers.accept, undefined, { close: true });
+          return;
+        }
+        dispatch(ctx, upstream, sendTimeoutMs, chunkedBody(first.done ? undefined : first.value, rest, maxBodyBytes), hooks);
+      },
+      () => {
+        /* the client's framing broke: the clientError handler answers 400 */
+      },
+    );
+    return;
+  }
+  dispatch(ctx, upstream, sendTimeoutMs, hasBody(ctx) ? req : null, hooks);
+}
+
+/** undici accepts async iterables as bodies (documented), though its types only list streams and buffers. */
+type RequestBody = Dispatcher.DispatchOptions['body'] | AsyncIterable<Buffer>;
+
+function dispatch(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, body: RequestBody, hooks: ForwardHooks): void {
+  const req = ctx.req;
   const headers = originRequestHeaders(req.rawHeaders, {
     clientAddress: ctx.clientAddress,
     trustedForwardedFor: ctx.forwardedFor,
@@ -145,11 +178,9 @@ export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTim
     requestId: ctx.id,
     originHost: upstream.options.preserve_host ? null : upstream.hostHeader,
   });
-  let body: Dispatcher.DispatchOptions['body'] = null;
-  if (hasBody(ctx)) body = req.headers['content-length'] === undefined ? req.pipe(new BodyCap(maxBodyBytes)) : req;
   ctx.originSentMono = performance.now();
   upstream.pool.dispatch(
-    { origin: upstream.origin, path: ctx.path, method: req.method ?? 'GET', headers, body },
+    { origin: upstream.origin, path: ctx.path, method: req.method ?? 'GET', headers, body: body as Dispatcher.DispatchOptions['body'] },
     new ForwardHandler(ctx, sendTimeoutMs, hooks),
   );
 }

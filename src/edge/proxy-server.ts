@@ -58,6 +58,8 @@ export interface ProxyServer {
   stop(): void;
 }
 
+const kContext = Symbol('bulwark.context');
+
 function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
@@ -86,6 +88,9 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       } as https.ServerOptions)
     : http.createServer(serverOptions);
   server.timeout = initial.idle_timeout;
+  // The server never listens itself (listeners hand it admitted sockets), but node:http starts its
+  // connection tracking — header/request timeouts, closeIdleConnections — on 'listening'.
+  server.emit('listening');
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
 
@@ -144,6 +149,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     if (typeof incomingId === 'string' && isAcceptableRequestId(incomingId) && runtime.isTrustedProxy(req.socket.remoteAddress ?? '')) id = incomingId;
     else id = deps.nextId();
     const ctx = new RequestContext(id, req, res, runtime, secure, Date.now(), performance.now());
+    (res as ServerResponse & { [kContext]?: RequestContext })[kContext] = ctx;
     runtime.inFlight++;
     res.once('close', () => finish(ctx));
     if (hasBody(req)) slowBodies.track(req, ctx.startMs);
@@ -168,6 +174,22 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     const verdict = classifyClientError(err);
+    const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (pending !== undefined && pending !== null) {
+      // The head was fine and a request is running; its body broke the framing (e.g. bad chunking).
+      // That request's record accounts for it.
+      const ctx = (pending as ServerResponse & { [kContext]?: RequestContext })[kContext];
+      if (ctx !== undefined && !pending.headersSent && verdict.page !== null) {
+        ctx.errorCode = verdict.code;
+        ctx.end('rejected');
+        sendPage(pending, verdict.page, ctx.id, ctx.req.headers.accept, undefined, { close: true });
+      }
+      if (pending.writableEnded) {
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      } else socket.destroy();
+      return;
+    }
     const id = deps.nextId();
     const bytesOut = answerClientError(socket, verdict, id);
     if (verdict.page === null) return;
@@ -206,7 +228,16 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     secure,
     handleConnection(socket) {
       sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+      // node:http's header timeout starts with the first byte; a connection that sends nothing at all
+      // gets the same allowance (silent slowloris).
+      const firstByte = setTimeout(() => {
+        if (socket.bytesRead === 0) socket.destroy();
+      }, settings.header_timeout);
+      firstByte.unref();
+      socket.once('close', () => {
+        clearTimeout(firstByte);
+        sockets.delete(socket);
+      });
       server.emit('connection', socket);
     },
     applySettings(c) {

@@ -3,7 +3,10 @@
  * ambiguous framing refused before this runs: see edge/client-errors.ts). This phase routes the request
  * to its site by `Host` and refuses what no site should see:
  * - unknown host → 421 (RFC 9110 §15.5.20), costs nothing upstream;
- * - declared body larger than the site's `max_body_bytes` → 413 before any byte is forwarded.
+ * - declared body larger than the site's `max_body_bytes` → 413 before any byte is forwarded;
+ * - framing node:http lets through but we will not forward: more than one `Host` (RFC 9112 §3.2), or a
+ *   `Transfer-Encoding` other than plain `chunked` (RFC 9112 §6.1: no other coding is worth the
+ *   smuggling risk) → 400.
  */
 import { PAGES, sendPage } from '../../edge/pages.ts';
 import { normalizeHost } from '../../runtime/site-router.ts';
@@ -13,6 +16,17 @@ import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
 const kSite = Symbol('bulwark.site');
+
+/** True for a second Host field or a Transfer-Encoding that is not exactly `chunked`. */
+function hasAmbiguousFraming(raw: readonly string[], te: string | undefined): boolean {
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return true;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return true;
+  }
+  return false;
+}
 
 /** Counts a connection as open for the site of its first request, until it closes. */
 function attributeConnection(socket: Socket, stats: SiteStats): void {
@@ -27,6 +41,12 @@ export const parsePhase: Phase = {
   name: 'parse',
   run(ctx: RequestContext) {
     const req = ctx.req;
+    if (hasAmbiguousFraming(req.rawHeaders, req.headers['transfer-encoding'])) {
+      ctx.errorCode = 'BULWARK_ERR_AMBIGUOUS_FRAMING';
+      ctx.end('rejected');
+      sendPage(ctx.res, PAGES.badRequest, ctx.id, req.headers.accept, undefined, { close: true });
+      return DONE;
+    }
     ctx.host = normalizeHost(req.headers.host);
     const site = ctx.runtime.route(ctx.host);
     if (site === null) {

@@ -1,0 +1,223 @@
+/**
+ * The challenge gate of one site: the few calls the pipeline makes, each returning a ready answer.
+ *
+ * - identify: {@link ChallengeGate.checkClearance} — does the request carry a valid clearance cookie?
+ * - enforce, on a `challenge` decision: {@link ChallengeGate.classify} (page, status only, or pass), then
+ *   {@link ChallengeGate.issue} (the page) or {@link ChallengeGate.statusOnly} (429/503 + Retry-After).
+ * - the `/.bulwark/challenge/verify` route: {@link ChallengeGate.verify} (303 + Set-Cookie; on failure a
+ *   small page that returns the visitor to a fresh challenge, or for an early no-JS answer the same page).
+ * - the `/.bulwark/challenge/return` route: {@link ChallengeGate.afterVerify} (303 onwards when the cookie
+ *   came back, else the cookies-off page) — the stateless way to notice that cookies are switched off.
+ *
+ * Pure like the rest of core: time is `nowMs`, randomness the injected `random`. Build one gate per site
+ * at config load; after a key rotation build a new one with the new ring and the *same* replay set.
+ */
+
+import type { ThreatLevel } from '../vocabulary.ts';
+import { createSiteTag, type SiteTag } from './binding.ts';
+import type { KeyRing } from './key-ring.ts';
+import type { ReplaySet } from './replay-set.ts';
+import { resolveChallengePolicy, difficultyFor, noJsWaitFor, type ChallengePolicy } from './policy.ts';
+import { mintChallengeToken, verifyClearance, type ChallengeClaims, type ChallengeClient, type ClearanceClaims, type RandomFill, type TokenFailure } from './tokens.ts';
+import { clearanceSufficient, verifySubmission, type Submission, type SubmissionResult, type VerifyClient } from './verify-submission.ts';
+import { findClearanceCookie } from './cookie.ts';
+import { sanitizeReturnPath } from './return-path.ts';
+import { createExemptions, type ChallengeTarget, type ExemptionOptions, type ExemptionRequest } from './exemptions.ts';
+import { renderChallengePage } from './page/challenge-page.ts';
+import { renderCookiesOffPage } from './page/cookies-off-page.ts';
+import { renderRetryPage } from './page/retry-page.ts';
+import {
+  CHALLENGE_STATUS,
+  COOKIES_OFF_STATUS,
+  STATUS_ONLY_RETRY_AFTER_S,
+  STATUS_ONLY_STATUS,
+  STATUS_ONLY_UNDER_ATTACK,
+  VERIFY_SUCCESS_STATUS,
+  challengePageHeaders,
+} from './page/headers.ts';
+import type { PageReason } from './page/texts.ts';
+
+/** The route that checks the cookie came back after a successful verify. */
+export const CHALLENGE_RETURN_PATH = '/.bulwark/challenge/return';
+
+/** Options of {@link createChallengeGate}. */
+export interface ChallengeGateOptions {
+  /** The site's id (bound into every token; renaming it signs everyone out). */
+  readonly site: string;
+  /** The name shown to visitors (default: the id). */
+  readonly siteName?: string;
+  readonly keys: KeyRing;
+  readonly replay: ReplaySet;
+  /** Default: {@link resolveChallengePolicy}() (the documented defaults). */
+  readonly policy?: ChallengePolicy;
+  readonly exemptions?: ExemptionOptions;
+  /** Random bytes (wrap `crypto.randomFillSync` in `createRandomPool`). */
+  readonly random: RandomFill;
+  /** Redirect through {@link CHALLENGE_RETURN_PATH} after a successful verify (default true). */
+  readonly checkCookieReturn?: boolean;
+}
+
+/** A complete answer: status, headers, body (UTF-8 text; send no body for HEAD). */
+export interface GateResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What enforce knows about a request it must challenge. */
+export interface ChallengeRequest {
+  readonly client: ChallengeClient;
+  readonly level: ThreatLevel;
+  /** `Decision.difficulty` from the rule, if it set one. */
+  readonly difficulty?: number;
+  /** The challenged request's method. */
+  readonly method: string;
+  /** Where to return afterwards: pass `challengeReturnPath(...)` (sanitised again here). */
+  readonly returnPath: string;
+  readonly requestId: string;
+  /** What to tell the visitor (default: `under_attack` at that level, else `protection`). */
+  readonly reason?: PageReason;
+  /** Status to use (default 403; 429 when a rate limit triggered the challenge). */
+  readonly status?: number;
+}
+
+/** A challenge page plus what was issued (for the solve-rate metrics). */
+export interface IssuedChallenge extends GateResponse {
+  readonly token: string;
+  readonly claims: ChallengeClaims;
+}
+
+/** The answer of the verify route. */
+export type VerifyOutcome =
+  | { readonly ok: true; readonly result: Extract<SubmissionResult, { ok: true }>; readonly response: GateResponse }
+  | { readonly ok: false; readonly result: Extract<SubmissionResult, { ok: false }>; readonly response: GateResponse };
+
+/** The clearance state of a request, for identify. */
+export type ClearanceStatus =
+  | { readonly status: 'none' }
+  | { readonly status: 'valid'; readonly claims: ClearanceClaims }
+  /** Genuine but not enough at this level (a no-JS clearance while the no-JS path is closed). */
+  | { readonly status: 'insufficient'; readonly claims: ClearanceClaims }
+  | { readonly status: 'invalid'; readonly reason: TokenFailure };
+
+/** The gate of one site. */
+export interface ChallengeGate {
+  readonly site: SiteTag;
+  readonly policy: ChallengePolicy;
+  checkClearance(cookieHeader: string | undefined, client: ChallengeClient, level: ThreatLevel, nowMs: number): ClearanceStatus;
+  classify(request: ExemptionRequest): ChallengeTarget;
+  issue(request: ChallengeRequest, nowMs: number): IssuedChallenge;
+  statusOnly(level: ThreatLevel): GateResponse;
+  verify(submission: Submission, client: VerifyClient, level: ThreatLevel, requestId: string, nowMs: number): VerifyOutcome;
+  afterVerify(query: string, cookieHeader: string | undefined, requestId: string): GateResponse;
+  cookiesOffPage(returnPath: string, requestId: string): GateResponse;
+}
+
+const FAILURE_PAGE_REASON: Readonly<Record<string, PageReason>> = { expired: 'expired', too_early: 'too_early', busy: 'busy' };
+
+/** Builds the gate of one site. Throws on an invalid policy or exemption pattern. */
+export function createChallengeGate(options: ChallengeGateOptions): ChallengeGate {
+  const site = createSiteTag(options.site);
+  const siteName = options.siteName ?? options.site;
+  const policy = options.policy ?? resolveChallengePolicy();
+  const exemptions = createExemptions(options.exemptions);
+  const { keys, replay, random } = options;
+  const checkCookieReturn = options.checkCookieReturn ?? true;
+  const nonceBytes = new Uint8Array(15);
+
+  function cspNonce(): string {
+    random(nonceBytes, 0, nonceBytes.length);
+    return Buffer.from(nonceBytes).toString('base64url');
+  }
+
+  function page(status: number, p: { token: string; claims: ChallengeClaims; returnPath: string; method: string; requestId: string; reason: PageReason; noJsWaitS: number }): IssuedChallenge {
+    const nonce = cspNonce();
+    const body = renderChallengePage({
+      siteName, reason: p.reason, token: p.token, seed: p.claims.nonce, difficulty: p.claims.difficulty,
+      returnPath: p.returnPath, noJsWaitS: p.noJsWaitS, method: p.method, requestId: p.requestId, cspNonce: nonce,
+    });
+    return { status, headers: challengePageHeaders(nonce), body, token: p.token, claims: p.claims };
+  }
+
+  function issue(r: ChallengeRequest, nowMs: number): IssuedChallenge {
+    const noJsWaitS = noJsWaitFor(policy, r.level);
+    const { token, claims } = mintChallengeToken(
+      { site, client: r.client, level: r.level, difficulty: difficultyFor(policy, r.level, r.difficulty), lifetimeS: policy.tokenLifetimeS, noJsWaitS },
+      keys, nowMs, random,
+    );
+    const reason = r.reason ?? (r.level === 'under_attack' ? 'under_attack' : 'protection');
+    const returnPath = sanitizeReturnPath(r.returnPath) ?? '/';
+    return page(r.status ?? CHALLENGE_STATUS, { token, claims, returnPath, method: r.method, requestId: r.requestId, reason, noJsWaitS });
+  }
+
+  function statusOnly(level: ThreatLevel): GateResponse {
+    return {
+      status: level === 'under_attack' ? STATUS_ONLY_UNDER_ATTACK : STATUS_ONLY_STATUS,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(STATUS_ONLY_RETRY_AFTER_S) },
+      body: 'This site is busy protecting itself from automated traffic. Please retry later.\n',
+    };
+  }
+
+  function failurePage(sub: Submission, result: Extract<SubmissionResult, { ok: false }>, requestId: string): GateResponse {
+    const returnPath = sanitizeReturnPath(sub.returnPath) ?? '/';
+    if (result.reason === 'too_early' && result.challenge !== undefined) {
+      // Same token, shorter wait: leaving early must not restart the wait.
+      const noJsWaitS = Math.max(1, Math.ceil((result.retryAfterMs ?? 1000) / 1000));
+      return page(CHALLENGE_STATUS, { token: sub.token, claims: result.challenge, returnPath, method: 'GET', requestId, reason: 'too_early', noJsWaitS });
+    }
+    const nonce = cspNonce();
+    const reason = FAILURE_PAGE_REASON[result.reason] ?? 'failed';
+    const busy = result.reason === 'busy';
+    const body = renderRetryPage({ siteName, reason, returnPath, refreshS: busy ? STATUS_ONLY_RETRY_AFTER_S : 2, requestId, cspNonce: nonce });
+    const headers = challengePageHeaders(nonce);
+    if (!busy) return { status: CHALLENGE_STATUS, headers, body };
+    return { status: STATUS_ONLY_UNDER_ATTACK, headers: { ...headers, 'retry-after': String(STATUS_ONLY_RETRY_AFTER_S) }, body };
+  }
+
+  function verify(sub: Submission, client: VerifyClient, level: ThreatLevel, requestId: string, nowMs: number): VerifyOutcome {
+    const result = verifySubmission(sub, { site, keys, replay, policy }, client, nowMs);
+    if (!result.ok) return { ok: false, result, response: failurePage(sub, result, requestId) };
+    const location = checkCookieReturn ? `${CHALLENGE_RETURN_PATH}?to=${encodeURIComponent(result.redirectTo)}` : result.redirectTo;
+    return {
+      ok: true,
+      result,
+      response: { status: VERIFY_SUCCESS_STATUS, headers: { location, 'set-cookie': result.cookie.header, 'cache-control': 'no-store' }, body: '' },
+    };
+  }
+
+  function cookiesOffPage(returnPath: string, requestId: string): GateResponse {
+    const nonce = cspNonce();
+    const body = renderCookiesOffPage({ siteName, returnPath: sanitizeReturnPath(returnPath) ?? '/', clearanceLifetimeS: policy.clearanceLifetimeS, requestId, cspNonce: nonce });
+    return { status: COOKIES_OFF_STATUS, headers: challengePageHeaders(nonce), body };
+  }
+
+  function afterVerify(query: string, cookieHeader: string | undefined, requestId: string): GateResponse {
+    let to: string | undefined;
+    try {
+      to = new URLSearchParams(query.length > 4096 ? '' : query).get('to') ?? undefined;
+    } catch {
+      to = undefined;
+    }
+    const returnPath = sanitizeReturnPath(to) ?? '/';
+    if (findClearanceCookie(cookieHeader) === undefined) return cookiesOffPage(returnPath, requestId);
+    return { status: VERIFY_SUCCESS_STATUS, headers: { location: returnPath, 'cache-control': 'no-store' }, body: '' };
+  }
+
+  return {
+    site,
+    policy,
+    checkClearance(cookieHeader, client, level, nowMs) {
+      const value = findClearanceCookie(cookieHeader);
+      if (value === undefined) return { status: 'none' };
+      const r = verifyClearance(value, keys, site, policy.clearanceBinding, client, nowMs);
+      if (!r.ok) return { status: 'invalid', reason: r.reason };
+      return clearanceSufficient(r.claims, level, policy) ? { status: 'valid', claims: r.claims } : { status: 'insufficient', claims: r.claims };
+    },
+    classify: (request) => exemptions.classify(request),
+    issue,
+    statusOnly,
+    verify,
+    afterVerify,
+    cookiesOffPage,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The small page answered when a submitted check fails (expired, not accepted, site busy): it says so in
+ * one sentence and sends the visitor back to the page they wanted, where a fresh challenge awaits. It
+ * mints nothing, so a flood of bogus submissions costs Bulwark one tiny template each.
+ */
+
+import { escapeHtml } from './html.ts';
+import { PAGE_STYLES } from './styles.ts';
+import { REASON_TEXT, TEXT, type PageReason } from './texts.ts';
+
+/** What the retry page shows. */
+export interface RetryPageInput {
+  readonly siteName: string;
+  readonly reason: PageReason;
+  /** Sanitised same-site path to go back to. */
+  readonly returnPath: string;
+  /** Seconds before the automatic return (meta refresh); the link works at once. */
+  readonly refreshS: number;
+  readonly requestId: string;
+  readonly cspNonce: string;
+}
+
+/** Renders the retry page. */
+export function renderRetryPage(p: RetryPageInput): string {
+  const site = escapeHtml(p.siteName);
+  const back = escapeHtml(p.returnPath);
+  return (
+    '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    '<meta name="viewport" content="width=device-width,initial-scale=1">\n<meta name="robots" content="noindex,nofollow">\n' +
+    `<meta http-equiv="refresh" content="${Math.max(1, p.refreshS | 0)};url=${back}">\n` +
+    `<title>${TEXT.retryTitle} – ${site}</title>\n<style nonce="${escapeHtml(p.cspNonce)}">${PAGE_STYLES}</style>\n</head>\n` +
+    `<body>\n<main>\n<h1>${TEXT.retryTitle}</h1>\n<p>${REASON_TEXT[p.reason]}</p>\n` +
+    `<p>${TEXT.retryText}</p>\n<p><a href="${back}">${TEXT.retryLink}</a></p>\n` +
+    `<footer>\n<p>${TEXT.reference(`<code>${escapeHtml(p.requestId)}</code>`)}</p>\n<p>${TEXT.operator}</p>\n</footer>\n` +
+    '</main>\n</body>\n</html>\n'
+  );
+}

@@ -1,0 +1,175 @@
+/**
+ * The detector's signals (issue #6, "Detector"): each compares one aspect of the current snapshot with
+ * the baseline and says which level it argues for. `evaluate` is run twice per tick — with the raise
+ * thresholds (to enter a level) and with the lower hold thresholds (to stay in it).
+ */
+import type { ThreatLevel } from '../vocabulary.ts';
+import type { BaselineMetric, BaselineView } from './baseline.ts';
+import type { ConcentrationThreshold, DetectorConfig, DistressThreshold, SurgeConfig, SurgeThreshold } from './detector-config.ts';
+import type { Dimension } from './dimensions.ts';
+import type { HeavyKey } from './heavy-hitters.ts';
+import type { Snapshot } from './window-aggregates.ts';
+
+export type SignalKind = 'rate_surge' | 'source_surge' | 'concentration' | 'challenge_failures' | 'origin_distress' | 'flash_crowd';
+
+/** One observation that argues for a level. */
+export interface Signal {
+  readonly kind: SignalKind;
+  /** The level this signal alone argues for. */
+  readonly suggests: Exclude<ThreatLevel, 'normal'>;
+  /** Which thresholds it crossed: `raise` (enter a level) or only `hold` (stay in it). */
+  readonly threshold: 'raise' | 'hold';
+  /** What was measured (`uncleared_rps`, `share:prefix`, `origin_error_rate`, ...). */
+  readonly metric: string;
+  readonly value: number;
+  /** Baseline value it was compared with (expected level, or baseline share). */
+  readonly expected: number;
+  /** value / expected (Infinity when the baseline is 0). */
+  readonly ratio: number;
+  /** Standard score against the baseline; null when not used (warm-up, shares, distress). */
+  readonly z: number | null;
+  /** For concentration signals: the dominant key. */
+  readonly dimension?: Dimension;
+  readonly key?: HeavyKey;
+  /** One human sentence, for logs and incident reports. */
+  readonly detail: string;
+}
+
+/** Level as a rank: 0 normal, 1 elevated, 2 under_attack. */
+export type Rank = 0 | 1 | 2;
+export const LEVEL_OF_RANK: readonly ThreatLevel[] = ['normal', 'elevated', 'under_attack'];
+export function rankOf(level: ThreatLevel): Rank {
+  return level === 'normal' ? 0 : level === 'elevated' ? 1 : 2;
+}
+
+/** The outcome of one evaluation. */
+export interface Evaluation {
+  readonly signals: Signal[];
+  /** Strongest attack signal (rate, sources, concentration, challenge failures). */
+  readonly attack: Rank;
+  /** Origin distress: 1 distress, 2 severe. */
+  readonly distress: Rank;
+  /** The total rate surges but nothing points at an attack: cleared visitors are flocking in. */
+  readonly flashCrowd: boolean;
+  /** Level these signals argue for, combined (see `combine`). */
+  readonly target: Rank;
+}
+
+type Mode = 'raise' | 'hold';
+
+const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2).replace(/\.?0+$/, '')) : '∞');
+
+/** Evaluates every signal of `snapshot` against `baseline` with the `mode` thresholds. Pure. */
+export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: DetectorConfig, mode: Mode): Evaluation {
+  const signals: Signal[] = [];
+  const push = (s: Signal | null): Rank => {
+    if (s === null) return 0;
+    signals.push(s);
+    return s.suggests === 'under_attack' ? 2 : 1;
+  };
+  const t = mode === 'raise' ? snapshot.last : snapshot.recent;
+  const perS = (n: number) => n / t.seconds;
+  const rate = push(surge('rate_surge', 'unclearedRps', 'uncleared_rps', perS(t.uncleared), baseline, config.rate, mode, config));
+  const sources = push(surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, baseline, config.sources, mode, config));
+  const answers = snapshot.recent.challengesSolved + snapshot.recent.challengesFailed;
+  const failShare = answers > 0 ? snapshot.recent.challengesFailed / answers : 0;
+  const failures = failShare >= config.challengeFailures.minFailureShare
+    ? push(surge('challenge_failures', 'challengeFailures', 'challenge_failures', perS(t.challengesFailed), baseline, config.challengeFailures, mode, config))
+    : 0;
+  let concentration: Rank = 0;
+  for (const s of concentrationSignals(snapshot, baseline, config, mode)) concentration = Math.max(concentration, push(s)) as Rank;
+  let distress: Rank = 0;
+  for (const s of distressSignals(snapshot, baseline, config, mode)) distress = Math.max(distress, push(s)) as Rank;
+  const kinds = [rate, sources, failures, concentration].filter((r) => r > 0).length;
+  const attack = Math.max(rate, sources, failures, concentration) as Rank;
+  let flashCrowd = false;
+  if (attack === 0) {
+    const total = surge('flash_crowd', 'rps', 'rps', perS(t.requests), baseline, config.rate, mode, config);
+    if (total !== null) {
+      flashCrowd = true;
+      const suggests = distress === 2 ? 'under_attack' : 'elevated';
+      signals.push({ ...total, suggests, detail: `${total.detail}; cleared visitors ${fmt(perS(t.cleared))}/s, no attack signal` });
+    }
+  }
+  return { signals, attack, distress, flashCrowd, target: combine(attack, kinds, distress, flashCrowd) };
+}
+
+/**
+ * Combines ranks: an attack signal sets the level, and one more independent attack signal or origin
+ * distress turns `elevated` into `under_attack`. Without an attack signal, a cleared flash crowd raises
+ * the level only as far as the origin's distress, and distress alone raises nothing (not an attack).
+ */
+export function combine(attack: Rank, kinds: number, distress: Rank, flashCrowd: boolean): Rank {
+  if (attack > 0) return attack === 1 && (kinds >= 2 || distress > 0) ? 2 : attack;
+  return flashCrowd ? distress : 0;
+}
+
+function surge(
+  kind: SignalKind, metric: BaselineMetric, name: string, x: number,
+  baseline: BaselineView, cfg: SurgeConfig, mode: Mode, config: DetectorConfig,
+): Signal | null {
+  if (baseline.samples < config.minBaselineSamples) return null;
+  const expected = baseline.expected(metric);
+  const ratio = expected > 0 ? x / expected : x > 0 ? Infinity : 1;
+  const z = (x - expected) / baseline.spread(metric);
+  const warm = baseline.warm;
+  const th = cfg[mode];
+  const meets = (t: SurgeThreshold, warmupMin: number): boolean =>
+    x >= (warm || mode === 'hold' ? t.min : Math.max(t.min, warmupMin)) && ratio >= t.ratio && (!warm || z >= t.z);
+  const suggests = meets(th.underAttack, cfg.warmupMin.underAttack) ? 'under_attack' : meets(th.elevated, cfg.warmupMin.elevated) ? 'elevated' : null;
+  if (suggests === null) return null;
+  const detail = `${name} ${fmt(x)}/s is ${fmt(ratio)}× the baseline ${fmt(expected)}/s (z ${warm ? fmt(z) : 'n/a, warming up'})`;
+  return { kind, suggests, threshold: mode, metric: name, value: x, expected, ratio, z: warm ? z : null, detail };
+}
+
+function concentrationSignals(snapshot: Snapshot, baseline: BaselineView, config: DetectorConfig, mode: Mode): Signal[] {
+  const { heavy } = snapshot;
+  if (!baseline.warm || heavy.total <= 0) return [];
+  const th: ConcentrationThreshold = config.concentration[mode];
+  const out: Signal[] = [];
+  for (const d of config.concentration.dimensions) {
+    let best: Signal | null = null;
+    const list = heavy.byDimension[d];
+    for (let i = 0; i < Math.min(list.length, config.concentration.topPerDimension); i++) {
+      const e = list[i]!;
+      const lower = Math.max(e.count - e.error, 0);
+      const share = lower / heavy.total;
+      const keyRps = lower / heavy.seconds;
+      const b = baseline.share(d, e.key).share;
+      const lift = b > 0 ? share / b : Infinity;
+      if (share < th.minShare || share - b < th.minIncrease || lift < th.minLift || keyRps < th.minKeyRps) continue;
+      if (best !== null && share <= best.value) continue;
+      best = {
+        kind: 'concentration', suggests: 'elevated', threshold: mode, metric: `share:${d}`, value: share, expected: b,
+        ratio: lift, z: null, dimension: d, key: e.key,
+        detail: `${d} ${String(e.key)} sends ${fmt(share * 100)}% of uncleared requests (${fmt(keyRps)}/s), baseline ${fmt(b * 100)}%`,
+      };
+    }
+    if (best !== null) out.push(best);
+  }
+  return out;
+}
+
+function distressSignals(snapshot: Snapshot, baseline: BaselineView, config: DetectorConfig, mode: Mode): Signal[] {
+  const r = snapshot.recent;
+  const { minSamples } = config.distress;
+  const levels = config.distress[mode];
+  const base = (m: BaselineMetric) => (baseline.warm ? baseline.expected(m) : 0);
+  const out: Signal[] = [];
+  const check = (metric: string, value: number | null, expected: number, limit: (t: DistressThreshold) => number, unit: string) => {
+    if (value === null) return;
+    const suggests = value >= limit(levels.severe) ? 'under_attack' : value >= limit(levels.elevated) ? 'elevated' : null;
+    if (suggests === null) return;
+    const ratio = expected > 0 ? value / expected : Infinity;
+    const detail = `origin ${metric} ${fmt(value)}${unit} (limit ${fmt(limit(levels.elevated))}${unit}, baseline ${fmt(expected)}${unit})`;
+    out.push({ kind: 'origin_distress', suggests, threshold: mode, metric, value, expected, ratio, z: null, detail });
+  };
+  const errBase = base('originErrorRate');
+  const errRate = r.originResponses >= minSamples ? r.originErrors / r.originResponses : null;
+  check('error_rate', errRate, errBase, (t) => Math.max(t.errorRate, errBase + t.errorRateIncrease), '');
+  const latBase = base('latencyP99Ms');
+  check('latency_p99_ms', r.latencyCount >= minSamples ? r.latencyP99Ms : null, latBase, (t) => Math.max(t.latencyP99Ms, t.latencyRatio * latBase), ' ms');
+  check('queue_length', r.queueMax, 0, (t) => t.queue, '');
+  check('shed_share', r.requests >= minSamples ? r.outcomes.shed / r.requests : null, 0, (t) => t.shedShare, '');
+  return out;
+}

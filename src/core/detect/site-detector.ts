@@ -1,0 +1,96 @@
+/**
+ * One site's detection, wired together: aggregates fed from the request path, and a `tick` to call once
+ * a second that snapshots, detects, learns the baseline (frozen unless normal), proposes signature rules
+ * and reconciles them with the active ones. Holds state but no clock, timer or I/O: the caller passes
+ * nowMs, persists `baselineJson()` / `state` as it likes, and acts on the result.
+ */
+import type { ThreatLevel } from '../vocabulary.ts';
+import { createBaseline, restoreBaseline, type Baseline, type BaselineJson, type BaselineOptions } from './baseline.ts';
+import { resolveDetectorConfig, type DetectorConfig, type DetectorConfigInput } from './detector-config.ts';
+import { clearOverride, detect, initialDetectorState, setOverride, type DetectResult, type DetectorState, type LevelOverride } from './detector.ts';
+import { proposeSignatures, reconcileRules, resolveSignatureConfig, type RuleChanges, type SignatureConfig, type SignatureRule } from './signatures.ts';
+import { createWindowAggregates, type RequestEvent, type Snapshot, type WindowAggregates, type WindowAggregatesOptions } from './window-aggregates.ts';
+
+export interface SiteDetectorOptions {
+  readonly aggregates?: WindowAggregatesOptions;
+  readonly baseline?: BaselineOptions;
+  readonly detector?: DetectorConfigInput;
+  readonly signatures?: Partial<SignatureConfig>;
+  /** A persisted baseline (`baselineJson()` output) to start from. */
+  readonly savedBaseline?: unknown;
+  /** A persisted detector state to start from (e.g. to keep an override across a restart). */
+  readonly savedState?: DetectorState;
+}
+
+/** What one tick produced. */
+export interface SiteTick {
+  readonly snapshot: Snapshot;
+  readonly detection: DetectResult;
+  /** Whether the baseline learned this second (false while not normal). */
+  readonly learned: boolean;
+  /** Rules proposed this tick, and how the active set changed. */
+  readonly proposals: readonly SignatureRule[];
+  readonly rules: RuleChanges;
+}
+
+export interface SiteDetector {
+  /** Request path: O(1). */
+  observe(event: RequestEvent, nowMs: number): void;
+  observeQueue(length: number, nowMs: number): void;
+  /** Once a second. */
+  tick(nowMs: number): SiteTick;
+  setOverride(override: LevelOverride, nowMs: number): void;
+  clearOverride(nowMs: number): void;
+  readonly level: ThreatLevel;
+  readonly state: DetectorState;
+  readonly activeRules: readonly SignatureRule[];
+  readonly aggregates: WindowAggregates;
+  readonly baseline: Baseline;
+  readonly config: DetectorConfig;
+  baselineJson(): BaselineJson;
+}
+
+/** Creates one site's detector, starting at `normal` (or from the saved state) at nowMs. */
+export function createSiteDetector(options: SiteDetectorOptions, nowMs: number): SiteDetector {
+  const aggregates = createWindowAggregates(options.aggregates);
+  const baseline = options.savedBaseline !== undefined
+    ? restoreBaseline(options.savedBaseline, options.baseline ?? {}, nowMs)
+    : createBaseline(options.baseline);
+  const config = resolveDetectorConfig(options.detector);
+  const signatureConfig = resolveSignatureConfig(options.signatures);
+  let state = options.savedState ?? initialDetectorState(nowMs);
+  let active: SignatureRule[] = [];
+  return {
+    observe: aggregates.observe,
+    observeQueue: aggregates.observeQueue,
+    tick(now) {
+      const snapshot = aggregates.snapshot(now);
+      const detection = detect(snapshot, baseline, state, config, now);
+      state = detection.state;
+      const learned = baseline.update(snapshot, detection.level, now);
+      const proposals = proposeSignatures(snapshot, baseline, detection.level, signatureConfig, now);
+      const rules = reconcileRules(active, proposals, detection.level, now, signatureConfig);
+      active = rules.active;
+      return { snapshot, detection, learned, proposals, rules };
+    },
+    setOverride(override, now) {
+      state = setOverride(state, override, now);
+    },
+    clearOverride(now) {
+      state = clearOverride(state, now);
+    },
+    get level() {
+      return state.level;
+    },
+    get state() {
+      return state;
+    },
+    get activeRules() {
+      return active;
+    },
+    aggregates,
+    baseline,
+    config,
+    baselineJson: () => baseline.toJSON(),
+  };
+}

@@ -1,0 +1,188 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLimitEvaluator } from './evaluator.ts';
+import type { LimitSpec } from './evaluator.ts';
+import { createLimiterTable } from './limiter-table.ts';
+import { compileKey, encodeFreeValue, MAX_KEY_PART_CHARS } from './key.ts';
+import { compileMatch, compilePathPatterns } from './match.ts';
+import type { RequestFacts } from './facts.ts';
+
+const T0 = 1_700_000_000_000;
+
+/** Request facts with defaults; headers from a plain object (lower-case names). */
+function facts(over: Partial<Omit<RequestFacts, 'header'>> & { headers?: Record<string, string> } = {}): RequestFacts {
+  const headers = over.headers ?? {};
+  return {
+    address: '203.0.113.7',
+    prefix: '203.0.113.0/24',
+    asn: 64500,
+    country: 'NL',
+    fingerprint: 'fp1',
+    site: 'www',
+    method: 'GET',
+    path: '/',
+    ...over,
+    header: (name) => headers[name],
+  };
+}
+
+function evaluator(limits: LimitSpec[], maxKeys = 4096) {
+  return createLimitEvaluator({ limits, table: createLimiterTable({ maxKeys, seed: 17 }) });
+}
+
+describe('compileKey', () => {
+  const cases: Array<{ parts: Parameters<typeof compileKey>[1]; f: RequestFacts; key: string }> = [
+    { parts: ['address'], f: facts(), key: 'limit:l|203.0.113.7' },
+    { parts: ['prefix', 'site'], f: facts(), key: 'limit:l|203.0.113.0/24|www' },
+    { parts: ['asn', 'country', 'fingerprint'], f: facts(), key: 'limit:l|64500|NL|fp1' },
+    { parts: ['asn', 'country'], f: facts({ asn: null, country: null }), key: 'limit:l|-|-' },
+    { parts: ['method', 'path'], f: facts({ method: 'POST', path: '/login' }), key: 'limit:l|4:POST|6:/login' },
+    { parts: [{ header: 'X-Api-Key' }], f: facts({ headers: { 'x-api-key': 'k|1' } }), key: 'limit:l|3:k|1' },
+    { parts: [{ header: 'x-api-key' }], f: facts(), key: 'limit:l|-' },
+    { parts: [], f: facts(), key: 'limit:l|' },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.parts)} → ${c.key}`, () => assert.equal(compileKey('l', c.parts).compose(c.f), c.key));
+  }
+
+  it('length-prefixes free values so a `|` cannot forge another key, and cuts long ones', () => {
+    const two = compileKey('l', [{ header: 'a' }, { header: 'b' }]);
+    const f1 = facts({ headers: { a: 'x|y', b: 'z' } });
+    const f2 = facts({ headers: { a: 'x', b: 'y|z' } });
+    assert.notEqual(two.compose(f1), two.compose(f2));
+    const hashOf = (f: RequestFacts): string => {
+      const st = new Uint32Array([1, 2]);
+      two.hashInto(f, st);
+      return `${st[0]}:${st[1]}`;
+    };
+    assert.notEqual(hashOf(f1), hashOf(f2));
+    assert.notEqual(hashOf(facts({ headers: { a: '' } })), hashOf(facts({ headers: {} })), 'absent ≠ empty');
+    assert.equal(hashOf(facts({ headers: { a: 'q' } })), hashOf(facts({ headers: { a: 'q' } })));
+    const long = 'v'.repeat(10_000);
+    assert.equal(encodeFreeValue(long), `10000:${'v'.repeat(MAX_KEY_PART_CHARS)}`);
+  });
+});
+
+describe('compilePathPatterns / compileMatch', () => {
+  const table: Array<{ patterns: string[]; yes: string[]; no: string[] }> = [
+    { patterns: ['/search'], yes: ['/search', '/search/x', '/searches'], no: ['/', '/s'] },
+    { patterns: ['=/login'], yes: ['/login'], no: ['/login/', '/logins'] },
+    { patterns: ['/api/*/edit'], yes: ['/api/1/edit'], no: ['/api/1/2/edit', '/api/1/edit/x'] },
+    { patterns: ['/static/**'], yes: ['/static/a/b.css'], no: ['/stat'] },
+    { patterns: ['/file.?s'], yes: ['/file.js', '/file.ts'], no: ['/file.css', '/fileajs'] },
+    { patterns: ['~^/user/\\d+$'], yes: ['/user/42'], no: ['/user/x', '/user/42/'] },
+    { patterns: ['=/a', '/b', '/c/*'], yes: ['/a', '/bb', '/c/d'], no: ['/ab', '/c/d/e'] },
+  ];
+  for (const t of table) {
+    it(`${t.patterns.join(' ')}`, () => {
+      const m = compilePathPatterns(t.patterns);
+      for (const p of t.yes) assert.equal(m(p), true, p);
+      for (const p of t.no) assert.equal(m(p), false, p);
+    });
+  }
+
+  it('rejects empty and invalid patterns', () => {
+    for (const bad of ['', '=', '~', '~(']) assert.throws(() => compilePathPatterns([bad]), { code: 'BULWARK_ERR_RATELIMIT_SPEC' });
+  });
+
+  it('needs every present criterion; an empty match is no matcher at all', () => {
+    assert.equal(compileMatch(undefined), null);
+    assert.equal(compileMatch({ path: [], methods: [] }), null);
+    const m = compileMatch({ path: '=/login', methods: ['post'], sites: ['www'] })!;
+    assert.equal(m(facts({ path: '/login', method: 'POST' })), true);
+    assert.equal(m(facts({ path: '/login', method: 'GET' })), false);
+    assert.equal(m(facts({ path: '/login', method: 'POST', site: 'blog' })), false);
+  });
+});
+
+describe('createLimitEvaluator', () => {
+  const perIp: LimitSpec = { name: 'per-ip', average: 10, period: 1000, burst: 5, key: ['address'] };
+  const login: LimitSpec = { name: 'login', average: 1, period: 60_000, burst: 2, key: ['address'], match: { path: '=/login', methods: ['POST'] } };
+
+  it('rejects bad specs, naming the limit', () => {
+    const bad: Array<[LimitSpec[], RegExp]> = [
+      [[{ ...perIp, name: 'has space' }], /limit name/],
+      [[perIp, perIp], /used twice/],
+      [[{ ...perIp, average: 0 }], /limit per-ip: average/],
+      [[{ ...perIp, cost: 6 }], /limit per-ip: cost/],
+      [[{ ...perIp, key: ['address', 'address'] }], /appears twice/],
+      [[{ ...perIp, key: [{ header: 'bad header' }] }], /invalid header name/],
+      [[{ ...perIp, match: { path: '~(' } }], /per-ip: path pattern/],
+    ];
+    for (const [specs, msg] of bad) assert.throws(() => evaluator(specs), msg);
+  });
+
+  it('returns a shared empty verdict when no limit applies', () => {
+    const e = evaluator([login]);
+    const v = e.evaluate(facts({ path: '/' }), T0);
+    assert.equal(v.refused, null);
+    assert.equal(v.checks.length, 0);
+  });
+
+  it('evaluates every applicable limit and names the first enforced refusal', () => {
+    const e = evaluator([perIp, login]);
+    const f = facts({ method: 'POST', path: '/login' });
+    const seen = [e.evaluate(f, T0), e.evaluate(f, T0), e.evaluate(f, T0)];
+    assert.deepEqual(seen.map((v) => v.refused?.name ?? null), [null, null, 'login']);
+    assert.deepEqual(seen[0].checks.map((c) => [c.name, c.key]), [
+      ['per-ip', 'limit:per-ip|203.0.113.7'],
+      ['login', 'limit:login|203.0.113.7'],
+    ]);
+    assert.equal(seen[2].refused!.result.retryAfterMs, 60_000);
+    assert.equal(seen[2].refused!.limit.by, 'limit/login');
+  });
+
+  it('is atomic: a request refused by one limit spends nothing from the others', () => {
+    const e = evaluator([perIp, login]);
+    const post = facts({ method: 'POST', path: '/login' });
+    e.evaluate(post, T0);
+    e.evaluate(post, T0);
+    for (let i = 0; i < 20; i++) assert.equal(e.evaluate(post, T0).refused?.name, 'login');
+    // per-ip spent only the 2 admitted requests: 3 of 5 left for other pages.
+    const get = e.evaluate(facts(), T0);
+    assert.equal(get.refused, null);
+    assert.equal(get.checks[0].result.remaining, 2);
+  });
+
+  it('shadow limits count as if enforced alone but never refuse', () => {
+    const e = evaluator([{ ...login, name: 'login-shadow', shadow: true, match: undefined }, perIp]);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(e.evaluate(facts(), T0));
+    assert.deepEqual(results.map((v) => v.refused), [null, null, null, null]);
+    assert.deepEqual(results.map((v) => v.checks[0].result.allowed), [true, true, false, false]);
+    assert.deepEqual(results.map((v) => v.checks[1].result.remaining), [4, 3, 2, 1]);
+    // A request refused by an enforced limit is still counted by a shadow limit that would admit it.
+    const e2 = evaluator([{ ...perIp, name: 'big-shadow', burst: 100, shadow: true }, { ...perIp, burst: 1 }]);
+    e2.evaluate(facts(), T0);
+    const v = e2.evaluate(facts(), T0);
+    assert.equal(v.refused?.name, 'per-ip');
+    assert.equal(v.checks[0].result.remaining, 98);
+  });
+
+  it('keys per prefix catch an IPv6 /64 rotation that per-address limits miss', () => {
+    const e = evaluator([
+      { name: 'per-ip', average: 10, burst: 10, key: ['address'] },
+      { name: 'per-64', average: 10, burst: 20, key: ['prefix'] },
+    ]);
+    let refusedBy = '';
+    let n = 0;
+    for (; n < 100 && refusedBy === ''; n++) {
+      const v = e.evaluate(facts({ address: `2001:db8::${n.toString(16)}`, prefix: '2001:db8::/64' }), T0);
+      refusedBy = v.refused?.name ?? '';
+    }
+    assert.equal(refusedBy, 'per-64');
+    assert.equal(n, 21);
+  });
+
+  it('peek decides like evaluate and records nothing', () => {
+    const e = evaluator([perIp]);
+    for (let i = 0; i < 10; i++) assert.equal(e.peek(facts(), T0).checks[0].result.remaining, 4);
+    assert.equal(e.evaluate(facts(), T0).checks[0].result.remaining, 4);
+    assert.equal(e.peek(facts(), T0).checks[0].result.remaining, 3);
+  });
+
+  it('applies cost', () => {
+    const e = evaluator([{ name: 'search', average: 10, burst: 10, cost: 4, key: ['address'] }]);
+    assert.deepEqual([0, 1, 2].map(() => e.evaluate(facts(), T0).refused?.name ?? 'ok'), ['ok', 'ok', 'search']);
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * Adaptive concurrency limits toward an origin (issue #5): how many requests a site may have in flight
+ * at the origin right now, learned from the latencies the origin answers with.
+ *
+ * - `gradient` (default), after Envoy's adaptive concurrency filter and Netflix concurrency-limits:
+ *   every sample window, `limit ← limit × gradient + √limit`, where
+ *   `gradient = clamp((minRTT × (1 + buffer)) / sampleRTT, 0.5, 2)` — the limit grows while the origin
+ *   answers about as fast as when idle and shrinks as soon as requests queue inside it — smoothed, clamped
+ *   to `[minLimit, maxLimit]`, never grown while the load is below half the limit (app-limited), cut by
+ *   `backoffRatio` when a window saw drops. `minRTT` only goes down between re-measurements; every
+ *   `minRttIntervalMs` the limit is pinned to `probeLimit` until `probeSamples` samples (or
+ *   `probeMaxMs`) measure the idle latency afresh, so an origin that became slower for good is not
+ *   strangled forever (Envoy's "minRTT calculation window").
+ * - `aimd`: additive increase (+1 per limit's worth of good samples under the latency threshold while
+ *   the load uses the limit), multiplicative decrease (`× backoffRatio`, at most once per
+ *   `decreaseIntervalMs`) on a drop or a sample over the threshold. Simpler, no re-measurement pauses.
+ *
+ * A *sample* is one finished origin request: `(latencyMs, didDrop, inflight, nowMs)` where `didDrop`
+ * means overload evidence (timeout, connect error, 503/429 from the origin) and `inflight` counts the
+ * requests in flight when it finished, itself included. Pure and deterministic: no clock, no timers.
+ * Set `maxLimit` to the origin's known hard capacity when there is one: the adaptation only works below it.
+ */
+
+/** Options shared by both algorithms. */
+export interface LimitBounds {
+  /** Starting limit (default 20). */
+  readonly initialLimit?: number;
+  /** Floor (default 4). */
+  readonly minLimit?: number;
+  /** Ceiling: the origin's known capacity (default 500). */
+  readonly maxLimit?: number;
+  /** Multiplier applied on overload (default 0.9 gradient, 0.9 aimd). */
+  readonly backoffRatio?: number;
+}
+
+/** Options of the gradient limiter (defaults in brackets). */
+export interface GradientLimitOptions extends LimitBounds {
+  readonly algorithm?: 'gradient';
+  /** Shortest sample window [100 ms]. */
+  readonly windowMs?: number;
+  /** Samples needed to close a window [10]. */
+  readonly minWindowSamples?: number;
+  /** Percentile of a window's latencies used as sample RTT [0.5]. */
+  readonly percentile?: number;
+  /** Extra latency tolerated over minRTT before shrinking [0.25 = 25 %]. */
+  readonly buffer?: number;
+  /** Weight of the new limit in the smoothed one [0.3]. */
+  readonly smoothing?: number;
+  /** Re-measure minRTT this often; 0 = never [30 000 ms]. */
+  readonly minRttIntervalMs?: number;
+  /** Concurrency while re-measuring [minLimit]. */
+  readonly probeLimit?: number;
+  /** Samples of a re-measurement [25]. */
+  readonly probeSamples?: number;
+  /** Longest re-measurement [2 000 ms]. */
+  readonly probeMaxMs?: number;
+}
+
+/** Options of the AIMD limiter (defaults in brackets). */
+export interface AimdLimitOptions extends LimitBounds {
+  readonly algorithm: 'aimd';
+  /** A sample slower than this counts as a drop [1 000 ms]. */
+  readonly latencyThresholdMs?: number;
+  /** At most one decrease per interval [100 ms]. */
+  readonly decreaseIntervalMs?: number;
+}
+
+/** Observable state of a limiter. */
+export interface LimiterStats {
+  readonly algorithm: 'gradient' | 'aimd';
+  readonly limit: number;
+  readonly minLimit: number;
+  readonly maxLimit: number;
+  /** Gradient: baseline latency (`NaN` before the first measurement). */
+  readonly minRttMs: number;
+  /** Gradient: last window's sample RTT. */
+  readonly sampleRttMs: number;
+  /** `probe` while the gradient limiter re-measures minRTT. */
+  readonly phase: 'normal' | 'probe';
+  readonly updates: number;
+  readonly drops: number;
+}
+
+/** An adaptive limit; see the module comment. */
+export interface ConcurrencyLimiter {
+  /** The current limit: admit a request only while fewer than this are in flight. */
+  limit(): number;
+  /** Feeds one finished request; may move the limit. */
+  onSample(latencyMs: number, didDrop: boolean, inflight: number, nowMs: number): void;
+  stats(): LimiterStats;
+}
+
+/** Creates a gradient (default) or AIMD limiter. Throws `BULWARK_ERR_SHIELD_OPTIONS` on bad bounds. */
+export function createConcurrencyLimiter(options: GradientLimitOptions | AimdLimitOptions = {}): ConcurrencyLimiter {
+  return options.algorithm === 'aimd' ? createAimdLimiter(options) : createGradientLimiter(options);
+}
+
+interface Bounds {
+  readonly min: number;
+  readonly max: number;
+  readonly initial: number;
+}
+
+function bounds(o: LimitBounds): Bounds {
+  const min = o.minLimit ?? 4;
+  const max = o.maxLimit ?? 500;
+  const initial = o.initialLimit ?? Math.min(max, Math.max(min, 20));
+  const backoff = o.backoffRatio ?? 0.9;
+  if (!(Number.isInteger(min) && min >= 1 && Number.isInteger(max) && max >= min && initial >= min && initial <= max && backoff > 0 && backoff < 1)) {
+    throw Object.assign(new Error(`invalid concurrency limit bounds: min ${min}, max ${max}, initial ${initial}, backoff ${backoff}`), {
+      code: 'BULWARK_ERR_SHIELD_OPTIONS',
+    });
+  }
+  return { min, max, initial };
+}
+
+const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
+
+function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
+  const b = bounds(o);
+  const windowMs = o.windowMs ?? 100;
+  const minSamples = o.minWindowSamples ?? 10;
+  const pct = o.percentile ?? 0.5;
+  const buffer = o.buffer ?? 0.25;
+  const smoothing = o.smoothing ?? 0.3;
+  const backoff = o.backoffRatio ?? 0.9;
+  const interval = o.minRttIntervalMs ?? 30_000;
+  const probeLimit = clamp(o.probeLimit ?? b.min, 1, b.max);
+  const probeSamples = o.probeSamples ?? 25;
+  const probeMaxMs = o.probeMaxMs ?? 2_000;
+  const samples = new Float64Array(256);
+  let n = 0;
+  let windowStart = Number.NaN;
+  let windowDrops = 0;
+  let windowMaxInflight = 0;
+  let limit = b.initial;
+  let minRtt = Number.NaN;
+  let sampleRtt = Number.NaN;
+  let phase: 'normal' | 'probe' = interval > 0 ? 'probe' : 'normal';
+  let probeStart = Number.NaN;
+  let nextProbe = Number.NaN;
+  let updates = 0;
+  let drops = 0;
+
+  const percentile = (): number => {
+    const sorted = samples.slice(0, Math.min(n, samples.length)).sort();
+    return sorted[Math.min(sorted.length - 1, Math.floor(pct * sorted.length))];
+  };
+  const resetWindow = (nowMs: number): void => {
+    n = 0;
+    windowStart = nowMs;
+    windowDrops = 0;
+    windowMaxInflight = 0;
+  };
+  const endProbe = (nowMs: number): void => {
+    if (n > 0) minRtt = percentile();
+    phase = 'normal';
+    nextProbe = nowMs + interval;
+    resetWindow(nowMs);
+  };
+  const update = (): void => {
+    sampleRtt = percentile();
+    if (!(minRtt <= sampleRtt)) minRtt = sampleRtt;
+    const gradient = clamp((minRtt * (1 + buffer)) / sampleRtt, 0.5, 2);
+    let target = gradient * limit + Math.sqrt(limit);
+    if (target > limit && windowMaxInflight < limit / 2) target = limit;
+    const smoothed = limit * (1 - smoothing) + target * smoothing;
+    // Drops are overload evidence: back off at once, unsmoothed.
+    limit = clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max);
+    updates++;
+  };
+
+  return {
+    limit: () => (phase === 'probe' ? probeLimit : Math.floor(limit)),
+    onSample(latencyMs, didDrop, inflight, nowMs) {
+      if (didDrop) drops++;
+      if (Number.isNaN(windowStart)) resetWindow(nowMs);
+      if (phase === 'probe') {
+        if (Number.isNaN(probeStart)) probeStart = nowMs;
+        if (inflight <= probeLimit) samples[n++ % samples.length] = latencyMs;
+        if (n >= probeSamples || nowMs - probeStart >= probeMaxMs) endProbe(nowMs);
+        return;
+      }
+      samples[n++ % samples.length] = latencyMs;
+      if (didDrop) windowDrops++;
+      if (inflight > windowMaxInflight) windowMaxInflight = inflight;
+      if (nowMs - windowStart < windowMs || (n < minSamples && windowDrops === 0)) return;
+      update();
+      resetWindow(nowMs);
+      if (interval > 0 && nowMs >= nextProbe) {
+        phase = 'probe';
+        probeStart = nowMs;
+      }
+    },
+    stats: () => ({
+      algorithm: 'gradient',
+      limit: phase === 'probe' ? probeLimit : Math.floor(limit),
+      minLimit: b.min,
+      maxLimit: b.max,
+      minRttMs: minRtt,
+      sampleRttMs: sampleRtt,
+      phase,
+      updates,
+      drops,
+    }),
+  };
+}
+
+function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
+  const b = bounds(o);
+  const backoff = o.backoffRatio ?? 0.9;
+  const threshold = o.latencyThresholdMs ?? 1_000;
+  const decreaseInterval = o.decreaseIntervalMs ?? 100;
+  let limit = b.initial;
+  let lastDecrease = Number.NEGATIVE_INFINITY;
+  let updates = 0;
+  let drops = 0;
+  return {
+    limit: () => Math.floor(limit),
+    onSample(latencyMs, didDrop, inflight, nowMs) {
+      if (didDrop || latencyMs > threshold) {
+        drops++;
+        if (nowMs - lastDecrease < decreaseInterval) return;
+        lastDecrease = nowMs;
+        limit = Math.max(b.min, limit * backoff);
+        updates++;
+      } else if (inflight * 2 >= limit) {
+        limit = Math.min(b.max, limit + 1 / limit);
+        updates++;
+      }
+    },
+    stats: () => ({
+      algorithm: 'aimd',
+      limit: Math.floor(limit),
+      minLimit: b.min,
+      maxLimit: b.max,
+      minRttMs: Number.NaN,
+      sampleRttMs: Number.NaN,
+      phase: 'normal',
+      updates,
+      drops,
+    }),
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * Count-min sketch on typed arrays (Cormode & Muthukrishnan 2005), plus the seeded 64-bit string hash
+ * that Bulwark's bounded tables share.
+ *
+ * A sketch is `depth` rows of `width` cells; a key touches one cell per row and its estimate is the
+ * minimum of those cells. Estimates never undercount (for `add`) and never fall below the largest value
+ * raised for the key (for `raise`), whatever the number of distinct keys: memory is fixed at creation.
+ * Used for rate-limit fallback state (maxima of GCRA times, see ratelimit/limiter-table.ts), the
+ * detector's heavy hitters and the cache admission filter (counts with periodic halving, as TinyLFU).
+ *
+ * Hashing is seeded per process so that an attacker cannot choose keys that pile into the same cells.
+ */
+import { BulwarkError } from '../../errors.ts';
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+const P1 = 0x9e3779b1;
+const P2 = 0x85ebca77;
+const P3 = 0xc2b2ae3d;
+const TWO_32 = 4294967296;
+
+/** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. Result is a uint32. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Seeded 64-bit hash of a string, written as two uint32 lanes into `out[0]` and `out[1]`.
+ *
+ * `seed` is any integer in [0, 2^53): its low and high 32 bits seed the two lanes, then the key is run
+ * through {@link hashChain64}. Not cryptographic; its job is spreading keys evenly and making cell and
+ * bucket choices unpredictable without the seed. The tables built on it stay correct (only less
+ * precise) even under collisions, so safety never rests on hash quality.
+ */
+export function hashString64(key: string, seed: number, out: Uint32Array): void {
+  out[0] = (seed >>> 0) ^ 0x243f6a88;
+  out[1] = fmix32((Math.floor(seed / TWO_32) >>> 0) ^ 0x85a308d3);
+  hashChain64(key, out);
+}
+
+/**
+ * Fold one part into a running 64-bit hash state (`state[0..1]`, uint32 lanes), in place — for keys made
+ * of several parts, hashed without first concatenating them into a string.
+ *
+ * Two differently built lanes run over the UTF-16 code units, two per step: a MurmurHash3-style lane and
+ * an xxHash32-style lane that also takes the first lane's state in; both are finalised with the part's
+ * length and crossed. Because every part's length goes in, part boundaries are unambiguous (`'a|b','c'`
+ * and `'a','b|c'` differ), and `undefined` (an absent value) differs from every string, `''` included.
+ * Only the first `maxChars` code units are read (default: all); the full length still goes in.
+ */
+export function hashChain64(part: string | undefined, state: Uint32Array, maxChars = Infinity): void {
+  const len = part === undefined ? -1 : part.length;
+  const n = len > maxChars ? maxChars : len;
+  let h1 = state[0] | 0;
+  let h2 = (state[1] ^ len) | 0;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const k = (part as string).charCodeAt(i) | ((part as string).charCodeAt(i + 1) << 16);
+    let k1 = Math.imul(k, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    h2 = (h2 + Math.imul(k ^ h1, P2)) | 0;
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = Math.imul(h2, P1);
+  }
+  if (i < n) {
+    const k = (part as string).charCodeAt(i);
+    let k1 = Math.imul(k, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+    h2 = (h2 + Math.imul(k, P3)) | 0;
+    h2 = Math.imul((h2 << 17) | (h2 >>> 15), P2);
+  }
+  h1 = fmix32(h1 ^ len);
+  h2 = fmix32(h2 ^ h1);
+  state[0] = (h1 + Math.imul(h2, P1)) >>> 0;
+  state[1] = h2;
+}
+
+/** Cell type of a sketch: compact saturating counters, or doubles (for times and fractional counts). */
+export type SketchCells = 'uint32' | 'float64';
+
+/** Options of {@link createCountMinSketch}. */
+export interface CountMinOptions {
+  /** Cells per row, rounded up to a power of two (min 16). Error bound ≈ 2.7 × total / width. */
+  readonly width: number;
+  /** Rows (independent hash choices), 1..16. Default 4: failure probability ≈ e^-depth. */
+  readonly depth?: number;
+  /** Per-process secret seed, integer in [0, 2^53). Different sketches should get different seeds. */
+  readonly seed: number;
+  /** Cell type. Default `'uint32'` (saturates at 2^32 − 1). Use `'float64'` for times (see `raise`). */
+  readonly cells?: SketchCells;
+  /** Conservative update for `add` (raise only the cells at the minimum). Default true: less overcount. */
+  readonly conservative?: boolean;
+  /** Halve every cell after this many added units (aging for sliding windows, as TinyLFU). 0 = never (default). */
+  readonly halveEvery?: number;
+}
+
+/** Fill and cost figures of a sketch, for metrics. */
+export interface CountMinStats {
+  readonly width: number;
+  readonly depth: number;
+  readonly bytes: number;
+  /** Units added since the last halving or reset. */
+  readonly added: number;
+  /** Halvings done so far (manual and automatic). */
+  readonly halvings: number;
+}
+
+/**
+ * A count-min sketch. The `*Hashed` variants take a key already hashed with {@link hashString64}
+ * (lanes `a`, `b`) so that a caller hashing a key once can use it for a table and a sketch alike.
+ */
+export interface CountMinSketch {
+  readonly width: number;
+  readonly depth: number;
+  /** Bytes held by the cells (allocated once). */
+  readonly bytes: number;
+  /** Add `n` (default 1, ≥ 0) to the key's count; returns the new estimate. */
+  add(key: string, n?: number): number;
+  /** Estimated count (or raised value) of the key: never below the truth, 0 for an untouched sketch. */
+  estimate(key: string): number;
+  /** Make every cell of the key at least `value` (max-sketch): the estimate becomes ≥ `value`. */
+  raise(key: string, value: number): number;
+  addHashed(a: number, b: number, n?: number): number;
+  estimateHashed(a: number, b: number): number;
+  raiseHashed(a: number, b: number, value: number): number;
+  /** Divide every cell by two (floor for uint32): ages counts so recent traffic dominates. */
+  halve(): void;
+  /** Zero every cell. */
+  reset(): void;
+  stats(): CountMinStats;
+}
+
+function sketchError(message: string): BulwarkError {
+  return new BulwarkError('BULWARK_ERR_SKETCH_OPTIONS', message, { source: 'config' });
+}
+
+function nextPow2(n: number): number {
+  let p = 16;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * Create a count-min sketch whose memory is fixed at creation: `depth × width` cells of 4 (uint32) or
+ * 8 (float64) bytes. Throws `BULWARK_ERR_SKETCH_OPTIONS` for a width above 2^28 or a depth outside 1..16.
+ */
+export function createCountMinSketch(options: CountMinOptions): CountMinSketch {
+  const depth = options.depth ?? 4;
+  if (!Number.isInteger(depth) || depth < 1 || depth > 16) throw sketchError(`depth must be 1..16, got ${depth}`);
+  if (!(options.width >= 1 && options.width <= 2 ** 28)) throw sketchError(`width must be 1..2^28, got ${options.width}`);
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw sketchError('seed must be a safe integer ≥ 0');
+  const width = nextPow2(options.width);
+  const mask = width - 1;
+  const float = (options.cells ?? 'uint32') === 'float64';
+  const cells = float ? new Float64Array(width * depth) : new Uint32Array(width * depth);
+  const conservative = options.conservative ?? true;
+  const halveEvery = options.halveEvery ?? 0;
+  const seedA = fmix32((options.seed >>> 0) ^ 0x5bd1e995);
+  const seedB = fmix32((Math.floor(options.seed / TWO_32) >>> 0) ^ 0x27d4eb2f);
+  const idx = new Int32Array(depth);
+  const scratch = new Uint32Array(2);
+  let added = 0;
+  let halvings = 0;
+
+  /** Kirsch–Mitzenmacher double hashing over re-mixed lanes: row r uses cell (x + r·y) mod width. */
+  function locate(a: number, b: number): void {
+    const x = fmix32(a ^ seedA);
+    const y = fmix32(b ^ seedB) | 1;
+    for (let r = 0; r < depth; r++) idx[r] = r * width + ((x + Math.imul(r, y)) & mask);
+  }
+  function minAt(): number {
+    let m = cells[idx[0]];
+    for (let r = 1; r < depth; r++) if (cells[idx[r]] < m) m = cells[idx[r]];
+    return m;
+  }
+  function clampCell(v: number): number {
+    return float ? v : Math.min(v, 0xffffffff);
+  }
+
+  function addHashed(a: number, b: number, n = 1): number {
+    if (!(n >= 0)) throw sketchError(`add needs n ≥ 0, got ${n}`);
+    locate(a, b);
+    let est: number;
+    if (conservative) {
+      est = clampCell(minAt() + n);
+      for (let r = 0; r < depth; r++) if (cells[idx[r]] < est) cells[idx[r]] = est;
+    } else {
+      for (let r = 0; r < depth; r++) cells[idx[r]] = clampCell(cells[idx[r]] + n);
+      est = minAt();
+    }
+    added += n;
+    if (halveEvery > 0 && added >= halveEvery) halve();
+    return est;
+  }
+  function estimateHashed(a: number, b: number): number {
+    locate(a, b);
+    return minAt();
+  }
+  function raiseHashed(a: number, b: number, value: number): number {
+    locate(a, b);
+    const v = clampCell(value);
+    for (let r = 0; r < depth; r++) if (cells[idx[r]] < v) cells[idx[r]] = v;
+    return minAt();
+  }
+  function halve(): void {
+    if (float) for (let i = 0; i < cells.length; i++) cells[i] *= 0.5;
+    else for (let i = 0; i < cells.length; i++) cells[i] >>>= 1;
+    added = 0;
+    halvings++;
+  }
+  function withKey<T>(key: string, f: (a: number, b: number) => T): T {
+    hashString64(key, options.seed, scratch);
+    return f(scratch[0], scratch[1]);
+  }
+
+  return {
+    width,
+    depth,
+    bytes: cells.byteLength,
+    add: (key, n = 1) => withKey(key, (a, b) => addHashed(a, b, n)),
+    estimate: (key) => withKey(key, estimateHashed),
+    raise: (key, value) => withKey(key, (a, b) => raiseHashed(a, b, value)),
+    addHashed,
+    estimateHashed,
+    raiseHashed,
+    halve,
+    reset() {
+      cells.fill(0);
+      added = 0;
+    },
+    stats: () => ({ width, depth, bytes: cells.byteLength, added, halvings }),
+  };
+}

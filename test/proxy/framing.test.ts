@@ -1,0 +1,68 @@
+/**
+ * Issue #2 point 5, framing: every ambiguous or malformed request is refused with a 4xx before anything
+ * is forwarded (request smuggling, RFC 9112 §6.1 and §6.3), and no input crashes the process.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
+import { startSimpleOrigin, type SimpleOrigin } from '../helpers/simple-origin.ts';
+
+let origin: SimpleOrigin;
+let b: TestBulwark;
+
+before(async () => {
+  origin = await startSimpleOrigin();
+  b = await startBulwark({ origin: origin.url, connections: { max_header_bytes: '8kb' } });
+});
+after(async () => {
+  await b.stop();
+  await origin.close();
+});
+
+const H = 'Host: site.test\r\n';
+const CASES: { name: string; payload: string; status: number[] }[] = [
+  { name: 'Content-Length with Transfer-Encoding', payload: `POST / HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, status: [400] },
+  { name: 'conflicting Content-Length', payload: `POST / HTTP/1.1\r\n${H}Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde`, status: [400] },
+  { name: 'duplicate identical Content-Length', payload: `POST / HTTP/1.1\r\n${H}Content-Length: 4\r\nContent-Length: 4\r\n\r\nabcd`, status: [400] },
+  { name: 'Content-Length list', payload: `POST / HTTP/1.1\r\n${H}Content-Length: 4, 4\r\n\r\nabcd`, status: [400] },
+  { name: 'non-numeric Content-Length', payload: `POST / HTTP/1.1\r\n${H}Content-Length: +4\r\n\r\nabcd`, status: [400] },
+  { name: 'invalid chunk size', payload: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, status: [400] },
+  { name: 'chunked not last', payload: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`, status: [400] },
+  { name: 'obfuscated Transfer-Encoding', payload: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`, status: [400, 501] },
+  { name: 'obsolete line folding', payload: `GET / HTTP/1.1\r\n${H}X-Folded: a\r\n  b\r\n\r\n`, status: [400] },
+  { name: 'space before colon', payload: `GET / HTTP/1.1\r\n${H}X-Bad : a\r\n\r\n`, status: [400] },
+  { name: 'invalid header name', payload: `GET / HTTP/1.1\r\n${H}X(Bad): a\r\n\r\n`, status: [400] },
+  { name: 'NUL in header value', payload: `GET / HTTP/1.1\r\n${H}X-A: a\0b\r\n\r\n`, status: [400] },
+  { name: 'bare LF line endings', payload: `GET / HTTP/1.1\n${H.replace('\r', '')}\n`, status: [400] },
+  { name: 'invalid method', payload: `G(T / HTTP/1.1\r\n${H}\r\n`, status: [400] },
+  { name: 'missing Host', payload: `GET / HTTP/1.1\r\n\r\n`, status: [400] },
+  { name: 'two Host headers', payload: `GET / HTTP/1.1\r\n${H}${H}\r\n`, status: [400] },
+  { name: 'invalid HTTP version', payload: `GET / HTTP/9.9\r\n${H}\r\n`, status: [400, 505] },
+  { name: 'huge header', payload: `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: [431] },
+  { name: 'garbage', payload: '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n', status: [400] },
+];
+
+for (const c of CASES) {
+  test(`refused before forwarding: ${c.name}`, async () => {
+    const before = origin.requests.length;
+    const r = await rawExchange(b.port, c.payload, { idleMs: 800 });
+    assert.ok(c.status.includes(r.status), `expected ${c.status.join('/')} got ${r.status}: ${JSON.stringify(r.text.slice(0, 120))}`);
+    assert.equal(origin.requests.length, before, 'nothing reached the origin');
+  });
+}
+
+test('a smuggled second request inside a refused one is never forwarded', async () => {
+  const before = origin.requests.length;
+  const smuggled = `GET /admin HTTP/1.1\r\n${H}\r\n`;
+  await rawExchange(b.port, `POST / HTTP/1.1\r\n${H}Content-Length: ${smuggled.length}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, { idleMs: 800 });
+  assert.equal(origin.requests.length, before);
+  assert.equal(origin.requests.some((r) => r.url === '/admin'), false);
+});
+
+test('after all of that the process still serves', async () => {
+  const res = await request(`${b.url}/ok`, { headers: { host: 'site.test' } });
+  await res.body.dump();
+  assert.equal(res.statusCode, 200);
+});
