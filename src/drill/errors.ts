@@ -10,7 +10,8 @@ export type DrillErrorCode =
   | 'BULWARK_ERR_DRILL_SOURCE_RANGE'
   | 'BULWARK_ERR_DRILL_BOUNDS'
   | 'BULWARK_ERR_DRILL_FIXTURE_STATE'
-  | 'BULWARK_ERR_DRILL_WEBSOCKET';
+  | 'BULWARK_ERR_DRILL_WEBSOCKET'
+  | 'BULWARK_ERR_DRILL_UNKNOWN_CASE';
 
 /** An error of the drill, with its stable code. */
 export class DrillError extends Error {

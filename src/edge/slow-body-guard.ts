@@ -29,18 +29,19 @@ export function createSlowBodyGuard(settings: () => { minRate: number; graceMs: 
     const { minRate, graceMs } = settings();
     for (const u of uploads) {
       const req = u.req;
-      if (req.complete || req.destroyed) {
+      const socket = req.socket as typeof req.socket | null;
+      if (req.complete || req.destroyed || socket === null) {
         uploads.delete(u);
         continue;
       }
       const elapsed = t - u.startMs;
       if (elapsed < graceMs || minRate <= 0) continue;
       if (req.readableLength >= req.readableHighWaterMark || req.isPaused()) continue; // our backpressure
-      const rate = ((req.socket.bytesRead - u.startBytes) * 1000) / elapsed;
+      const rate = ((socket.bytesRead - u.startBytes) * 1000) / elapsed;
       if (rate < minRate) {
         closed++;
         uploads.delete(u);
-        req.socket.destroy();
+        socket.destroy();
       }
     }
   }, 1000);

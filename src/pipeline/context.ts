@@ -20,7 +20,8 @@ type SocketWithMarks = Socket & { [kByteMarks]?: { read: number; written: number
  * marks forward for the next request.
  */
 export function takeRequestBytes(ctx: RequestContext): { bytesIn: number; bytesOut: number } {
-  const socket = ctx.req.socket as SocketWithMarks;
+  const socket = ctx.req.socket as SocketWithMarks | null;
+  if (socket === null) return { bytesIn: 0, bytesOut: 0 };
   const read = socket.bytesRead;
   const written = socket.bytesWritten;
   socket[kByteMarks] = { read, written };
@@ -92,7 +93,7 @@ export class RequestContext {
     this.startMs = startMs;
     this.startMono = startMono;
     this.path = req.url ?? '/';
-    const marks = (req.socket as SocketWithMarks)[kByteMarks];
+    const marks = (req.socket as SocketWithMarks | null)?.[kByteMarks];
     this.socketReadAtStart = marks === undefined ? 0 : marks.read;
     this.socketWrittenAtStart = marks === undefined ? 0 : marks.written;
   }

@@ -56,6 +56,12 @@ describe('createCacheKeyer', () => {
       }),
     );
   });
+  it('many parameters sort stably too (the non-quadratic path)', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `p${String(39 - i).padStart(2, '0')}`);
+    const q = [...names.map((n) => `${n}=2`), ...names.map((n) => `${n}=1`)].join('&');
+    const want = [...names].sort().flatMap((n) => [`${n}=2`, `${n}=1`]).join('&');
+    assert.equal(keyer.normalizeTarget(`/x?${q}`), `/x?${want}`);
+  });
   it('defaults can be turned off', () => {
     const k = createCacheKeyer({ dropTrackingParams: false });
     assert.equal(k({ method: 'GET', host: HOST, path: '/?utm_source=x' }), 'GET www.example.org/?utm_source=x');

@@ -120,7 +120,7 @@ function compileGlobs(patterns: readonly string[]): RegExp | undefined {
 /** Drops empty and dropped parameters, normalises escapes, sorts by name (stable). */
 function normalizeQuery(query: string, drop: (name: string) => boolean): string {
   const kept: string[] = [];
-  const keys: string[] = [];
+  const names: string[] = [];
   let start = 0;
   while (start <= query.length) {
     let end = query.indexOf('&', start);
@@ -131,17 +131,37 @@ function normalizeQuery(query: string, drop: (name: string) => boolean): string 
       const name = eq < 0 ? param : param.slice(0, eq);
       if (!drop(name)) {
         kept.push(param);
-        keys.push(name);
+        names.push(name);
       }
     }
     start = end + 1;
   }
-  if (kept.length <= 1) return kept.length === 0 ? '' : kept[0];
-  const order = kept.map((_, i) => i);
-  order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
-  let out = kept[order[0]];
-  for (let i = 1; i < order.length; i++) out += `&${kept[order[i]]}`;
-  return out;
+  const n = kept.length;
+  if (n <= 1) return n === 0 ? '' : kept[0];
+  if (n <= 16) insertionSort(kept, names);
+  else {
+    // Many parameters (an attacker's, usually): O(n log n), never the quadratic insertion sort.
+    const order = kept.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
+    const sorted = order.map((i) => kept[i]);
+    return sorted.join('&');
+  }
+  return kept.join('&');
+}
+
+/** Stable in-place sort of `params` by `names` (parallel arrays); for short lists. */
+function insertionSort(params: string[], names: string[]): void {
+  for (let i = 1; i < params.length; i++) {
+    const p = params[i];
+    const name = names[i];
+    let j = i - 1;
+    while (j >= 0 && names[j] > name) {
+      params[j + 1] = params[j];
+      names[j + 1] = names[j];
+      j--;
+    }
+    params[j + 1] = p;
+    names[j + 1] = name;
+  }
 }
 
 const PCT = /%([0-9a-fA-F]{2})/g;

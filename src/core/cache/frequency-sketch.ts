@@ -39,9 +39,16 @@ export function createFrequencySketch(options: FrequencySketchOptions = {}): Fre
   let increments = 0;
   let halvings = 0;
 
-  const index = (hash: number, row: number): number => {
+  const slots = new Int32Array(ROWS);
+  /** Fills `slots` with the key's counter in each row (double hashing from one 32-bit hash). */
+  const locate = (hash: number): void => {
     const h2 = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) | 1;
-    return row * width + ((hash + Math.imul(row, h2)) & mask);
+    for (let r = 0; r < ROWS; r++) slots[r] = r * width + ((hash + Math.imul(r, h2)) & mask);
+  };
+  const minimum = (): number => {
+    let min = 255;
+    for (let r = 0; r < ROWS; r++) if (table[slots[r]] < min) min = table[slots[r]];
+    return min;
   };
 
   const halve = (): void => {
@@ -52,21 +59,17 @@ export function createFrequencySketch(options: FrequencySketchOptions = {}): Fre
 
   return {
     increment(hash) {
-      let min = 255;
-      for (let r = 0; r < ROWS; r++) min = Math.min(min, table[index(hash, r)]);
+      locate(hash);
+      const min = minimum();
       if (min === 255) return;
       // Conservative update: only the counters at the minimum grow (less overestimation).
-      for (let r = 0; r < ROWS; r++) {
-        const i = index(hash, r);
-        if (table[i] === min) table[i] = min + 1;
-      }
+      for (let r = 0; r < ROWS; r++) if (table[slots[r]] === min) table[slots[r]] = min + 1;
       increments++;
       if (++sinceHalving >= sampleSize) halve();
     },
     estimate(hash) {
-      let min = 255;
-      for (let r = 0; r < ROWS; r++) min = Math.min(min, table[index(hash, r)]);
-      return min;
+      locate(hash);
+      return minimum();
     },
     stats: () => ({ width, increments, halvings }),
   };

@@ -108,7 +108,7 @@ export interface ChallengeGate {
   classify(request: ExemptionRequest): ChallengeTarget;
   issue(request: ChallengeRequest, nowMs: number): IssuedChallenge;
   statusOnly(level: ThreatLevel): GateResponse;
-  verify(submission: Submission, client: VerifyClient, level: ThreatLevel, requestId: string, nowMs: number): VerifyOutcome;
+  verify(submission: Submission, client: VerifyClient, requestId: string, nowMs: number): VerifyOutcome;
   afterVerify(query: string, cookieHeader: string | undefined, requestId: string): GateResponse;
   cookiesOffPage(returnPath: string, requestId: string): GateResponse;
 }
@@ -174,7 +174,7 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
     return { status: STATUS_ONLY_UNDER_ATTACK, headers: { ...headers, 'retry-after': String(STATUS_ONLY_RETRY_AFTER_S) }, body };
   }
 
-  function verify(sub: Submission, client: VerifyClient, level: ThreatLevel, requestId: string, nowMs: number): VerifyOutcome {
+  function verify(sub: Submission, client: VerifyClient, requestId: string, nowMs: number): VerifyOutcome {
     const result = verifySubmission(sub, { site, keys, replay, policy }, client, nowMs);
     if (!result.ok) return { ok: false, result, response: failurePage(sub, result, requestId) };
     const location = checkCookieReturn ? `${CHALLENGE_RETURN_PATH}?to=${encodeURIComponent(result.redirectTo)}` : result.redirectTo;

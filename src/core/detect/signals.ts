@@ -84,11 +84,10 @@ export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: Det
   const attack = Math.max(rate, sources, failures, concentration) as Rank;
   let flashCrowd = false;
   if (attack === 0) {
-    const total = surge('flash_crowd', 'rps', 'rps', perS(t.requests), baseline, config.rate, mode, config);
-    if (total !== null) {
+    const crowd = flashCrowdSignal(perS(t.requests), perS(t.cleared), baseline, config, mode, distress);
+    if (crowd !== null) {
       flashCrowd = true;
-      const suggests = distress === 2 ? 'under_attack' : 'elevated';
-      signals.push({ ...total, suggests, detail: `${total.detail}; cleared visitors ${fmt(perS(t.cleared))}/s, no attack signal` });
+      signals.push(crowd);
     }
   }
   return { signals, attack, distress, flashCrowd, target: combine(attack, kinds, distress, flashCrowd) };
@@ -120,6 +119,23 @@ function surge(
   if (suggests === null) return null;
   const detail = `${name} ${fmt(x)}/s is ${fmt(ratio)}× the baseline ${fmt(expected)}/s (z ${warm ? fmt(z) : 'n/a, warming up'})`;
   return { kind, suggests, threshold: mode, metric: name, value: x, expected, ratio, z: warm ? z : null, detail };
+}
+
+/**
+ * Much more traffic than the site's long-run normal (the slow EWMA, so a crowd that lasts minutes is
+ * still recognised as one) with no attack signal: cleared visitors are flocking in. It argues for a level
+ * only as high as the origin's distress; the ratio and floor are the rate's elevated thresholds.
+ */
+function flashCrowdSignal(x: number, cleared: number, baseline: BaselineView, config: DetectorConfig, mode: Mode, distress: Rank): Signal | null {
+  if (baseline.samples < config.minBaselineSamples) return null;
+  const th = config.rate[mode].elevated;
+  const slow = baseline.stat('rps').slow;
+  const ratio = slow > 0 ? x / slow : Infinity;
+  if (x < th.min || ratio < th.ratio) return null;
+  return {
+    kind: 'flash_crowd', suggests: distress === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: 'rps', value: x, expected: slow, ratio, z: null,
+    detail: `rps ${fmt(x)}/s is ${fmt(ratio)}× the long-run baseline ${fmt(slow)}/s with no attack signal; cleared visitors ${fmt(cleared)}/s`,
+  };
 }
 
 function concentrationSignals(snapshot: Snapshot, baseline: BaselineView, config: DetectorConfig, mode: Mode): Signal[] {

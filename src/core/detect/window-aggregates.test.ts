@@ -102,7 +102,7 @@ describe('window aggregates', () => {
 
   it('truncates long keys, drops events older than the ring, and rejects inconsistent options', () => {
     const agg = createWindowAggregates({ maxKeyLength: 8 });
-    agg.observe(event({ path: '/a-very-long-path' }), T0 + 50_000);
+    agg.observe(event({ path: '/a-very-long-path', userAgent: 'curl' }), T0 + 50_000);
     agg.observe(event(), T0);
     const s = agg.snapshot(T0 + 51_000);
     assert.equal(s.heavy.byDimension.path[0]!.key, '/a-very-');

@@ -169,6 +169,7 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
   const hll = { seconds: windowSeconds, precision: options.hllPrecision ?? 14 };
   const distinctAll = createWindowedDistinct(hll);
   const distinctUncleared = createWindowedDistinct(hll);
+  let latestSecond = -Infinity;
   let events = 0;
   let lateEvents = 0;
   let truncatedKeys = 0;
@@ -177,7 +178,8 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
   function counterSlot(second: number): number {
     const slot = second % slots;
     if (tags[slot] === second) return slot;
-    if (tags[slot]! > second) return -1;
+    if (tags[slot]! > second || second <= latestSecond - slots) return -1;
+    if (second > latestSecond) latestSecond = second;
     counters.fill(0, slot * COUNTERS, (slot + 1) * COUNTERS);
     latency.fill(0, slot * LOG_BUCKETS, (slot + 1) * LOG_BUCKETS);
     tags[slot] = second;
@@ -329,6 +331,7 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
       for (const row of heavy) for (const s of row) s.reset();
       distinctAll.reset();
       distinctUncleared.reset();
+      latestSecond = -Infinity;
       events = 0;
       lateEvents = 0;
       truncatedKeys = 0;

@@ -134,28 +134,18 @@ export function parseIpInto(text: string, out: Uint32Array, unmap = true): Parse
   let start = 0;
   let end = text.length;
   if (end === 0) return 0;
-  let first = text.charCodeAt(0);
-  if (first === 91) {
+  if (text.charCodeAt(0) === 91) {
     // [addr] — brackets only around IPv6.
     if (text.charCodeAt(end - 1) !== 93) return 0;
     start = 1;
     end--;
-    first = -1;
-  }
-  let colon = false;
-  const probe = start + 5 < end ? start + 5 : end;
-  for (let i = start; i < probe; i++) {
-    if (text.charCodeAt(i) === 58) {
-      colon = true;
-      break;
+  } else if (end <= 15) {
+    // Try IPv4 first (the common case); it fails within 5 characters on IPv6 text.
+    const v4 = parseV4Range(text, 0, end);
+    if (v4 >= 0) {
+      out[0] = v4;
+      return 4;
     }
-  }
-  if (!colon) {
-    if (first === -1) return 0;
-    const v4 = parseV4Range(text, start, end);
-    if (v4 < 0) return 0;
-    out[0] = v4;
-    return 4;
   }
   const zone = text.indexOf('%', start);
   if (zone >= 0 && zone < end) {

@@ -147,9 +147,25 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
   /** Per limit: the hash state of `limit:<name>` under the table's seed, where its keys start. */
   const seeds = new Uint32Array(2 * limits.length);
   for (let i = 0; i < limits.length; i++) table.hash('limit:' + limits[i].name, seeds.subarray(2 * i, 2 * i + 2));
-  /** Per applicable limit of the current request: its key's hash lanes (phase two reuses them). */
+  /** Per applicable limit of the current request: its key's hash lanes and table slot (reused in phase two). */
   const hashes = new Uint32Array(2 * limits.length);
+  const found = new Int32Array(limits.length);
   const state = new Uint32Array(2);
+
+  /**
+   * Phase two. Keys already in the table are written first, through their slots from phase one: such
+   * writes move no key. Keys that need a slot come second: a claim may evict an idle entry, and the
+   * entries just written are busy (their TAT is ahead of now), so none of them can be the one evicted.
+   */
+  function commit(checks: readonly Check[], enforcedAdmitted: boolean, nowMs: number): void {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j < checks.length; j++) {
+        const c = checks[j];
+        if (!c.result.allowed || !(c.shadow || enforcedAdmitted) || (found[j] >= 0) !== (pass === 0)) continue;
+        table.commitHashed(hashes[2 * j], hashes[2 * j + 1], c.limit.gcra, nowMs, c.limit.cost, pass === 0 ? found[j] : undefined);
+      }
+    }
+  }
 
   function decide(facts: RequestFacts, nowMs: number, record: boolean): LimitsVerdict {
     let checks: Check[] | null = null;
@@ -163,20 +179,14 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
       const n = checks === null ? 0 : checks.length;
       hashes[2 * n] = state[0];
       hashes[2 * n + 1] = state[1];
-      const check = new Check(limit, table.peekHashed(state[0], state[1], limit.gcra, nowMs, limit.cost), facts);
+      const slot = (found[n] = table.find(state[0], state[1]));
+      const check: Check = new Check(limit, table.peekHashed(state[0], state[1], limit.gcra, nowMs, limit.cost, slot), facts);
       if (checks === null) checks = [check];
       else checks.push(check);
       if (refused === null && !check.result.allowed && !limit.shadow) refused = check;
     }
     if (checks === null) return NO_LIMITS;
-    if (record) {
-      for (let j = 0; j < checks.length; j++) {
-        const c = checks[j];
-        if (c.result.allowed && (c.shadow || refused === null)) {
-          table.commitHashed(hashes[2 * j], hashes[2 * j + 1], c.limit.gcra, nowMs, c.limit.cost);
-        }
-      }
-    }
+    if (record) commit(checks, refused === null, nowMs);
     return { refused, checks };
   }
 

@@ -62,13 +62,20 @@ export interface LimiterTable {
   hash(key: string, out: Uint32Array): void;
   /** Decide a request of `cost` (default 1) for `key`; records it when admitted in `consume` mode (default). */
   check(key: string, limit: GcraLimit, nowMs: number, cost?: number, mode?: CheckMode): RateLimitResult;
-  /** Decide without recording, for a hashed key (phase one of a multi-limit decision). */
-  peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number): RateLimitResult;
+  /** Table slot of a hashed key, or −1 when it is not in the table (valid until the next commit). */
+  find(a: number, b: number): number;
+  /**
+   * Decide without recording, for a hashed key (phase one of a multi-limit decision). `slot` is the
+   * key's {@link find} result when the caller already has it.
+   */
+  peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot?: number): RateLimitResult;
   /**
    * Record an admitted request for a hashed key: TAT ← max(TAT, now) + cost·T, from the state current at
    * the call (phase two; records even if another key's write made the estimate stricter meanwhile).
+   * `slot` may be passed when it came from {@link find} with no commit in between, or from a commit
+   * that only wrote found slots (writes to found slots never move keys; claims can).
    */
-  commitHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number): void;
+  commitHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot?: number): void;
   /** The TAT this table uses for a key now: exact, or the sketch bound, or ≤ now for a fresh key. */
   tatOf(key: string, nowMs: number): number;
   stats(): LimiterTableStats;
@@ -105,11 +112,11 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
     const s = slots.find(a, b);
     return s >= 0 ? until[s] : absentTat(a, b, nowMs);
   }
-  function peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number): RateLimitResult {
-    return gcraDecide(tatHashed(a, b, nowMs), nowMs, limit, cost);
+  function peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot = slots.find(a, b)): RateLimitResult {
+    return gcraDecide(slot >= 0 ? until[slot] : absentTat(a, b, nowMs), nowMs, limit, cost);
   }
-  function commitHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number): void {
-    let s = slots.find(a, b);
+  function commitHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot = slots.find(a, b)): void {
+    let s = slot;
     if (s >= 0) {
       until[s] = gcraNextTat(until[s], nowMs, limit, cost);
       return;
@@ -138,6 +145,7 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
       if (result.allowed && mode === 'consume') commitHashed(a, b, limit, nowMs, cost);
       return result;
     },
+    find: (a, b) => slots.find(a, b),
     peekHashed,
     commitHashed,
     tatOf(key, nowMs) {

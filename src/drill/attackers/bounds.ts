@@ -3,6 +3,7 @@
  * module validates bounds against hard ceilings (a drill is a test, not a weapon) and turns them into
  * one AbortSignal that fires on the caller's abort or the deadline, whichever comes first.
  */
+import { setMaxListeners } from 'node:events';
 import { DrillError } from '../errors.ts';
 
 /** Limits every attacker requires. */
@@ -60,6 +61,8 @@ export interface BoundedRun {
 /** Starts the clock of a bounded run. */
 export function startBoundedRun(bounds: CheckedBounds, signal?: AbortSignal): BoundedRun {
   const controller = new AbortController();
+  // Every in-flight request or held socket listens to this signal (and removes its listener when done).
+  setMaxListeners(0, controller.signal);
   const started = performance.now();
   let stoppedBy: StoppedBy = 'count';
   const stop = (why: StoppedBy): void => {

@@ -39,7 +39,7 @@ export interface FloodOptions {
   readonly keepAlive?: boolean;
   /** `Host` header to send instead of the target's. */
   readonly hostHeader?: string;
-  /** Per-request deadline (headers and body). Default 5000 ms. */
+  /** Deadline for the response headers, and for each idle gap in the body (undici). Default 5000 ms. */
   readonly requestTimeoutMs?: number;
   /** Seed of the traffic's randomness (same seed, same paths and headers). */
   readonly seed?: number;
@@ -76,7 +76,9 @@ export async function runHttpFlood(
         headers,
         body: spec.body,
         dispatcher: pool.agentFor(sources[i % sources.length]),
-        signal: AbortSignal.any([runSignal, AbortSignal.timeout(timeoutMs)]),
+        signal: runSignal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
         reset: options.keepAlive === false,
       });
       await res.body.dump({ limit: 1024 * 1024 });
