@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
 import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
+import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
@@ -58,7 +59,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   let accessLog: AccessLog | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
 
-  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, file: options.file });
+  const shields = createShieldRegistry();
+  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, file: options.file });
 
   const gate = createAcceptGate({
     maxConnections: () => current.config.connections.max_connections,
@@ -102,7 +104,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
-      sites: recorder.allStats().map((s) => s.snapshot(now, 60)),
+      sites: recorder.allStats().map((s) => ({ ...s.snapshot(now, 60), shield: shields.get(s.site)?.stats(now) ?? null })),
     };
   }
 
@@ -120,6 +122,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       started = true;
       const config = current.config;
       setAccessLog(config);
+      shields.start(() => current.sites);
       try {
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
         if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
@@ -129,6 +132,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           admin = await startAdminServer(config.admin.listen, { ready: () => !draining && listeners.length > 0, stats });
         }
       } catch (err) {
+        shields.stop();
         await closeListeners(listeners);
         listeners.length = 0;
         servers.http?.stop();
@@ -143,13 +147,14 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       );
     },
     reload(config) {
-      const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, file: options.file });
+      const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, file: options.file });
       generation++;
       const old = current;
       current = next;
       if (old.inFlight === 0) releaseRuntime(old, pools);
       else retired.add(old);
       recorder.retainSites(config.sites.map((s) => s.name));
+      shields.retain(config.sites);
       servers.http?.applySettings(config.connections);
       servers.https?.applySettings(config.connections);
       setAccessLog(config);
@@ -181,6 +186,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       servers.https?.destroyAll();
       servers.http?.stop();
       servers.https?.stop();
+      shields.stop();
       await pools.destroyAll();
       await admin?.close();
       if (accessLog) await accessLog.close();

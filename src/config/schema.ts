@@ -7,36 +7,9 @@
  * `16kb`/`10mb` or a number of bytes.
  */
 import { z } from 'zod';
-import { parseDuration, parseSize } from './units.ts';
+import { duration, size } from './schema-units.ts';
+import { shieldSchema } from './shield-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
-
-/** A duration in the file; milliseconds after parsing. */
-export const duration = (description: string) =>
-  z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)} (use e.g. 500ms, 10s, 5m, 1h)` });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .describe(description);
-
-/** A size in the file; bytes after parsing. */
-export const size = (description: string) =>
-  z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
-      const bytes = parseSize(value);
-      if (bytes === null) {
-        ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(value)} (use e.g. 16kb, 10mb)` });
-        return z.NEVER;
-      }
-      return bytes;
-    })
-    .describe(description);
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
   message: 'expected host:port with an IP literal, e.g. 127.0.0.1:8080 or [::]:8443',
@@ -97,6 +70,7 @@ export const siteSchema = z.strictObject({
     .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
   max_body_bytes: size('largest request body accepted (413 beyond)').default(10 * 1024 * 1024),
   origin: originOptionsSchema.prefault({}),
+  shield: shieldSchema.prefault({}),
 });
 
 export const adminSchema = z.strictObject({

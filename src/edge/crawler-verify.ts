@@ -158,7 +158,8 @@ export function createCrawlerVerifier(options: CrawlerVerifierOptions = {}): Cra
   const maxInflight = options.maxInflight ?? 64;
   const cacheMax = options.cacheMax ?? 10_000;
   const clock = options.now ?? Date.now;
-  const cache = new LRUCache<string, CrawlerVerdict>({ max: cacheMax, ttl: negativeTtlMs, perf: { now: clock } });
+  // ttlResolution 0: read the clock on each check instead of caching it behind a timer.
+  const cache = new LRUCache<string, CrawlerVerdict>({ max: cacheMax, ttl: negativeTtlMs, ttlResolution: 0, perf: { now: clock } });
   const inflight = new Map<string, Promise<CrawlerVerdict>>();
   const counts = { lookups: 0, cacheHits: 0, verified: 0, unverified: 0, timeouts: 0, busy: 0 };
 

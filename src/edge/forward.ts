@@ -15,14 +15,43 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import { BulwarkError } from '../errors.ts';
-import { classifyOriginError } from './origin-errors.ts';
+import { classifyOriginError, type OriginFailure } from './origin-errors.ts';
 import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
 import { PAGES, sendPage } from './pages.ts';
 
+/** The response header that says how the cache was involved: HIT, MISS, STALE or BYPASS (issue #5). */
+export const CACHE_STATUS_HEADER = 'x-bulwark-cache';
+
+/** How an origin exchange ended, for the shield's limiter, balancer and breaker. */
+export type ForwardResult =
+  | { readonly kind: 'response'; readonly status: number; readonly complete: boolean }
+  | { readonly kind: 'failed'; readonly code: string; readonly source: 'origin' | 'client'; readonly timeout: boolean; readonly connect: boolean }
+  | { readonly kind: 'client_gone' };
+
+/**
+ * Extension points of one origin exchange (the shield uses them for caching, serve-stale and
+ * admission accounting). All optional; none may throw.
+ */
 export interface ForwardHooks {
-  /** Called once when the origin exchange ends (response complete, failed or aborted). */
-  onSettled?(ctx: RequestContext, ok: boolean, failure: 'origin' | 'client' | null): void;
+  /**
+   * The origin's final response head arrived (`headers` as sent to the client). Return false when the
+   * hook has answered the client itself (e.g. a stale page instead of a 5xx): the origin exchange is
+   * then aborted and nothing of it is relayed.
+   */
+  onHead?(ctx: RequestContext, status: number, headers: string[]): boolean;
+  /** A body chunk that was relayed to the client. */
+  onData?(ctx: RequestContext, chunk: Buffer): void;
+  /** The body is complete. */
+  onEnd?(ctx: RequestContext): void;
+  /** The origin failed before any head: return true when the hook answered the client (stale page). */
+  onFailure?(ctx: RequestContext, failure: OriginFailure): boolean;
+  /** Exactly once, when the exchange is over. */
+  onSettled?(ctx: RequestContext, result: ForwardResult): void;
 }
+
+const NO_HOOKS: ForwardHooks = {};
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Whether a request without Transfer-Encoding carries a body (RFC 9112 §6.3). */
 function hasBody(ctx: RequestContext): boolean {
@@ -55,6 +84,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private resumeOrigin: (() => void) | null = null;
   private sendTimer: NodeJS.Timeout | null = null;
   private settled = false;
+  private status = 0;
+  private abort: ((err?: Error) => void) | null = null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -63,6 +94,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
     this.ctx.abortOrigin = abort;
     if (this.ctx.res.destroyed) abort();
   }
@@ -72,14 +104,24 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     ctx.originLatencyMs = performance.now() - ctx.originSentMono;
     this.resumeOrigin = resume;
+    this.status = statusCode;
     if (ctx.res.destroyed) return false;
-    ctx.res.writeHead(statusCode, clientResponseHeaders(rawHeaders, ctx.id));
+    const headers = clientResponseHeaders(rawHeaders, ctx.id);
+    if (this.hooks.onHead !== undefined && !this.hooks.onHead(ctx, statusCode, headers)) {
+      this.settle({ kind: 'response', status: statusCode, complete: false });
+      this.abort?.();
+      return false;
+    }
+    if (ctx.cacheStatus !== null) headers.push(CACHE_STATUS_HEADER, ctx.cacheStatus);
+    ctx.res.writeHead(statusCode, headers);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.settled) return false;
     const res = this.ctx.res;
     if (res.destroyed) return false;
+    this.hooks.onData?.(this.ctx, chunk);
     if (res.write(chunk)) return true;
     // The client is not reading fast enough: pause the origin until it drains, or give up on it.
     res.once('drain', this.onDrain);
@@ -101,37 +143,44 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   };
 
   onComplete(): void {
+    if (this.settled) return;
     this.ctx.end('forwarded');
     this.ctx.res.end();
-    this.settle(true, null);
+    this.hooks.onEnd?.(this.ctx);
+    this.settle({ kind: 'response', status: this.status, complete: true });
   }
 
   onError(err: Error): void {
+    if (this.settled) return;
     const ctx = this.ctx;
     if (this.sendTimer) clearTimeout(this.sendTimer);
     if (ctx.res.destroyed || ctx.res.writableEnded) {
       // The client went away first; the abort we sent comes back here.
       ctx.end('forwarded');
-      this.settle(false, 'client');
+      this.settle({ kind: 'client_gone' });
       return;
     }
     const failure = classifyOriginError(err);
     ctx.errorCode = failure.code;
     if (!ctx.res.headersSent) {
-      ctx.end(failure.source === 'client' ? 'rejected' : 'failed');
-      const retry = failure.page.status >= 500 ? { 'retry-after': '5' } : undefined;
-      sendPage(ctx.res, failure.page, ctx.id, ctx.req.headers.accept, retry, { close: failure.source === 'client' });
+      if (failure.source === 'origin' && this.hooks.onFailure?.(ctx, failure) === true) {
+        // answered by the hook (stale content)
+      } else {
+        ctx.end(failure.source === 'client' ? 'rejected' : 'failed');
+        const retry = failure.page.status >= 500 ? { 'retry-after': '5' } : undefined;
+        sendPage(ctx.res, failure.page, ctx.id, ctx.req.headers.accept, retry, { close: failure.source === 'client' });
+      }
     } else {
       ctx.end('failed');
       ctx.res.destroy();
     }
-    this.settle(false, failure.source);
+    this.settle({ kind: 'failed', code: failure.code, source: failure.source, timeout: TIMEOUTS.has(failure.code), connect: CONNECT_ERRORS.has(failure.code) && this.status === 0 });
   }
 
-  private settle(ok: boolean, failure: 'origin' | 'client' | null): void {
+  private settle(result: ForwardResult): void {
     if (this.settled) return;
     this.settled = true;
-    this.hooks.onSettled?.(this.ctx, ok, failure);
+    this.hooks.onSettled?.(this.ctx, result);
   }
 }
 
@@ -140,24 +189,29 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
  * response is written as it arrives. `originHostOverride` is the Host to send when the site does not
  * preserve the client's Host.
  */
-export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, maxBodyBytes: number, hooks: ForwardHooks = {}): void {
+export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, maxBodyBytes: number, hooks: ForwardHooks = NO_HOOKS): void {
   const req = ctx.req;
   if (req.headers['transfer-encoding'] !== undefined) {
     // Read the first chunk before anything goes to the origin (see chunkedBody).
     const rest = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     rest.next().then(
       (first) => {
-        if (ctx.outcome !== null || ctx.res.destroyed) return; // refused meanwhile (parse error → 400)
+        if (ctx.outcome !== null || ctx.res.destroyed) {
+          hooks.onSettled?.(ctx, { kind: 'client_gone' }); // refused meanwhile (parse error → 400)
+          return;
+        }
         if (!first.done && first.value.length > maxBodyBytes) {
           ctx.errorCode = 'BULWARK_ERR_BODY_TOO_LARGE';
           ctx.end('rejected');
           sendPage(ctx.res, PAGES.payloadTooLarge, ctx.id, req.headers.accept, undefined, { close: true });
+          hooks.onSettled?.(ctx, { kind: 'failed', code: 'BULWARK_ERR_BODY_TOO_LARGE', source: 'client', timeout: false, connect: false });
           return;
         }
         dispatch(ctx, upstream, sendTimeoutMs, chunkedBody(first.done ? undefined : first.value, rest, maxBodyBytes), hooks);
       },
       () => {
-        /* the client's framing broke: the clientError handler answers 400 */
+        // The client's framing broke: the clientError handler answers 400.
+        hooks.onSettled?.(ctx, { kind: 'client_gone' });
       },
     );
     return;
@@ -180,7 +234,7 @@ function dispatch(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number
   });
   ctx.originSentMono = performance.now();
   upstream.pool.dispatch(
-    { origin: upstream.origin, path: ctx.path, method: req.method ?? 'GET', headers, body: body as Dispatcher.DispatchOptions['body'] },
+    { origin: upstream.origin, path: ctx.originPath, method: req.method ?? 'GET', headers, body: body as Dispatcher.DispatchOptions['body'] },
     new ForwardHandler(ctx, sendTimeoutMs, hooks),
   );
 }

@@ -50,7 +50,8 @@ export interface GeoInfo {
 export interface GeoDataStats {
   readonly asn: AsnTableStats | null;
   readonly countryRecordsCached: number;
-  readonly countryDatabase: { readonly type: string; readonly buildEpoch: string; readonly bytes: number } | null;
+  /** `bytes`: the file, held in memory; `indexBytes`: the jump tables built over it. */
+  readonly countryDatabase: { readonly type: string; readonly buildEpoch: string; readonly bytes: number; readonly indexBytes: number } | null;
   readonly loadMs: { readonly asn: number; readonly country: number };
   readonly paths: { readonly asnV4: string | null; readonly asnV6: string | null; readonly country: string | null };
 }
@@ -206,6 +207,7 @@ export async function loadGeoData(options: GeoDataOptions = {}): Promise<GeoData
       type: country.reader.metadata.databaseType,
       buildEpoch: country.reader.metadata.buildEpoch.toISOString(),
       bytes: country.bytes,
+      indexBytes: country.tree.bytes,
     },
     loadMs: { asn: asnMs, country: countryMs },
     paths: { asnV4: v4Path, asnV6: v6Path, country: countryPath },

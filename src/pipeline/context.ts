@@ -9,6 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Decision, Outcome, Priority } from '../core/vocabulary.ts';
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
+import type { ForwardHooks } from '../edge/forward.ts';
+import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
 
 const kByteMarks = Symbol('bulwark.byteMarks');
@@ -51,6 +53,8 @@ export class RequestContext {
   host = '';
   /** Path with query, as received. */
   path: string;
+  /** Path with query sent to the origin (the shield may normalise it to match its cache key). */
+  originPath: string;
 
   /** Client address (socket peer, or from a trusted X-Forwarded-For), normalised. */
   clientAddress = '';
@@ -81,6 +85,9 @@ export class RequestContext {
   upgrade = false;
   /** Set by record so it runs exactly once. */
   recorded = false;
+  /** Where and how `forward` sends the request: chosen by the shield; null = the site's next upstream. */
+  upstream: Upstream | null = null;
+  forwardHooks: ForwardHooks | null = null;
   /** Free-form per-request extension slots for later phases; keep it small. */
   readonly notes: Record<string, unknown> = {};
 
@@ -93,6 +100,7 @@ export class RequestContext {
     this.startMs = startMs;
     this.startMono = startMono;
     this.path = req.url ?? '/';
+    this.originPath = this.path;
     const marks = (req.socket as SocketWithMarks | null)?.[kByteMarks];
     this.socketReadAtStart = marks === undefined ? 0 : marks.read;
     this.socketWrittenAtStart = marks === undefined ? 0 : marks.written;

@@ -10,6 +10,8 @@ import type { Config, SiteConfig } from '../config/schema.ts';
 import { ConfigError, type ConfigProblem } from '../config/load.ts';
 import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identify/client-address.ts';
 import type { Pipeline } from '../pipeline/runner.ts';
+import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
+import type { SiteShield } from '../edge/shield/site-shield.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { SiteStats } from '../telemetry/site-stats.ts';
 import type { OriginPools, Upstream } from './origin-pools.ts';
@@ -22,6 +24,8 @@ export interface SiteRuntime {
   readonly secureContext: SecureContext | null;
   /** The site's aggregates (they outlive config generations). */
   readonly stats: SiteStats;
+  /** The site's shield (cache, admission, balancer): outlives config generations. */
+  readonly shield: SiteShield;
   /** The origin to use for the next request (round robin). */
   pickUpstream(): Upstream;
 }
@@ -45,6 +49,7 @@ export interface BuildRuntimeOptions {
   readonly pools: OriginPools;
   readonly pipeline: Pipeline;
   readonly recorder: Recorder;
+  readonly shields: ShieldRegistry;
   /** Where the config came from, for error messages. */
   readonly file?: string;
 }
@@ -75,6 +80,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       upstreams,
       secureContext: contexts[i] ?? null,
       stats: options.recorder.stats(site.name),
+      shield: options.shields.forSite(site),
       pickUpstream() {
         const u = upstreams[next]!;
         next = next + 1 === upstreams.length ? 0 : next + 1;

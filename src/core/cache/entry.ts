@@ -73,7 +73,8 @@ export function createEntry(
   nowMs: number,
   requestHeader: HeaderGetter,
 ): CacheEntry {
-  const headers = filterHeaders(response.headers, response.status, response.body.length);
+  // Frozen: one entry is served to many requests; add `Age` / `X-Cache` to a copy.
+  const headers = Object.freeze(filterHeaders(response.headers, response.status, response.body.length));
   const variant = variantKey(decision.vary, requestHeader);
   let bytes = ENTRY_OVERHEAD_BYTES + response.body.length + key.length + variant.length;
   for (const name in headers) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { HeaderBag } from './cache-control.ts';
 import { createCacheKeyer } from './cache-key.ts';
 import { ageSeconds, createEntry, entryMatches, type CacheEntry } from './entry.ts';
@@ -217,5 +218,35 @@ describe('response store: headers, pinning, purge, sweep', () => {
   it('classifyCacheRequest feeds the lookup request', () => {
     const r = request('/x', { cookie: 'a=1' });
     assert.equal(classifyCacheRequest(r, POLICY).anonymous, false);
+  });
+});
+
+describe('response store: properties', () => {
+  it('random puts and lookups never exceed the budget, and the accounting returns to zero', () => {
+    const op = fc.record({ key: fc.integer({ min: 0, max: 30 }), lang: fc.constantFrom('fr', 'en', 'de', 'it'), size: fc.integer({ min: 0, max: 900 }), vary: fc.boolean(), lookup: fc.boolean(), dt: fc.nat(3_000) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const s = createResponseStore({ maxBytes: 8_000, maxObjectBytes: 800, maxVariantsPerKey: 3, admitAfterUses: 2 });
+        let t = T0;
+        const seen = new Set<string>();
+        for (const o of ops) {
+          t += o.dt;
+          const path = `/k${o.key}`;
+          const reqHeaders = { 'accept-language': o.lang };
+          const r = request(path, reqHeaders);
+          seen.add(keyer(r));
+          if (o.lookup) s.lookup(keyer(r), t, r);
+          else {
+            const res = o.vary ? { 'cache-control': 'max-age=2', vary: 'accept-language' } : { 'cache-control': 'max-age=2' };
+            s.put(respond(path, res, t, { reqHeaders, body: 'b'.repeat(o.size) }).entry!);
+          }
+          const st = s.stats();
+          assert.ok(st.bytes <= st.maxBytes, `${st.bytes} > ${st.maxBytes}`);
+          assert.ok(st.entries >= st.keys && st.entries <= st.keys * 3, `entries ${st.entries}, keys ${st.keys}`);
+        }
+        for (const k of seen) s.delete(k);
+        assert.deepEqual([s.stats().entries, s.stats().keys, s.stats().bytes], [0, 0, 0]);
+      }),
+    );
   });
 });

@@ -194,9 +194,9 @@ export function createResponseStore(options: ResponseStoreOptions = {}): Respons
   return {
     maxObjectBytes,
     lookup(key, nowMs, request) {
-      const hash = hashKey(key, seed);
-      sketch.increment(hash);
       const record = lru.get(key) ?? (pinned.size === 0 ? undefined : pinned.get(key));
+      // A hit reuses the hash kept in its record: no string hashing on the hit path.
+      sketch.increment(record?.hash ?? hashKey(key, seed));
       if (record === undefined) {
         c.misses++;
         return MISS;

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createLimitEvaluator } from './evaluator.ts';
 import type { LimitSpec } from './evaluator.ts';
 import { createLimiterTable } from './limiter-table.ts';
@@ -181,8 +182,71 @@ describe('createLimitEvaluator', () => {
     assert.equal(e.peek(facts(), T0).checks[0].result.remaining, 3);
   });
 
+  it('a slot claimed in phase two cannot evict a key found idle in phase one (no reset)', () => {
+    // Capacity 16 = two buckets: every key may use every slot, so the eviction victim is predictable.
+    const e = createLimitEvaluator({
+      table: createLimiterTable({ maxKeys: 16, seed: 5 }),
+      limits: [
+        { name: 'by-path', average: 1000, burst: 1000, key: ['path'], match: { path: '/p' } },
+        { name: 'per-ip', average: 1, period: 1000, burst: 1, key: ['address'] },
+      ],
+    });
+    e.evaluate(facts({ address: 'victim' }), T0); // victim's TAT = T0 + 1000: the oldest entry
+    for (let i = 1; i < 16; i++) e.evaluate(facts({ address: `other-${i}` }), T0 + i); // busy until T0 + 1000 + i
+    // At T0 + 1000 victim's entry is idle, the only evictable one; this request claims a slot for the
+    // new path key *and* records victim's per-ip request. Written in the wrong order, the claim would
+    // take victim's slot and victim would come back with a fresh bucket.
+    assert.equal(e.evaluate(facts({ address: 'victim', path: '/p1' }), T0 + 1000).refused, null);
+    assert.equal(e.evaluate(facts({ address: 'victim' }), T0 + 1000).refused?.name, 'per-ip');
+  });
+
   it('applies cost', () => {
     const e = evaluator([{ name: 'search', average: 10, burst: 10, cost: 4, key: ['address'] }]);
     assert.deepEqual([0, 1, 2].map(() => e.evaluate(facts(), T0).refused?.name ?? 'ok'), ['ok', 'ok', 'search']);
+  });
+});
+
+describe('createLimitEvaluator under table pressure (property)', () => {
+  it('every limit keeps rate × t + burst per key while a tiny table evicts and falls back', () => {
+    const specs: LimitSpec[] = [
+      { name: 'per-ip', average: 5, period: 1000, burst: 3, key: ['address'] },
+      { name: 'per-24', average: 8, period: 1000, burst: 6, key: ['prefix'] },
+      { name: 'login', average: 1, period: 2000, burst: 2, key: ['address'], match: { path: '=/login' } },
+      { name: 'watch', average: 2, period: 1000, burst: 1, key: ['fingerprint'], shadow: true },
+    ];
+    const requests = fc.array(
+      fc.record({ dt: fc.integer({ min: 0, max: 60 }), ip: fc.integer({ min: 0, max: 40 }), login: fc.boolean(), fp: fc.integer({ min: 0, max: 3 }) }),
+      { minLength: 1, maxLength: 250 },
+    );
+    fc.assert(
+      fc.property(requests, fc.integer({ min: 0, max: 2 ** 31 }), (reqs, seed) => {
+        const e = createLimitEvaluator({ limits: specs, table: createLimiterTable({ maxKeys: 16, seed, sketchWidth: 16, sketchDepth: 2 }) });
+        const admitted = new Map<string, number[]>();
+        let now = T0;
+        for (const r of reqs) {
+          now += r.dt;
+          const f = facts({ address: `10.0.${r.ip % 5}.${r.ip}`, prefix: `10.0.${r.ip % 5}.0/24`, path: r.login ? '/login' : '/', fingerprint: `fp${r.fp}` });
+          const v = e.evaluate(f, now);
+          for (const c of v.checks) {
+            // What the table recorded: enforced limits when the request passed, shadow limits on their own.
+            if (c.result.allowed && (c.shadow || v.refused === null)) {
+              const times = admitted.get(c.key) ?? [];
+              times.push(now);
+              admitted.set(c.key, times);
+            }
+          }
+        }
+        for (const [key, times] of admitted) {
+          const spec = specs.find((s) => key.startsWith(`limit:${s.name}|`))!;
+          for (let i = 0; i < times.length; i++) {
+            for (let j = i; j < times.length; j++) {
+              const bound = (spec.average * (times[j] - times[i])) / (spec.period ?? 1000) + (spec.burst ?? 1);
+              assert.ok(j - i + 1 <= bound + 1e-9, `${key}: ${j - i + 1} admitted in ${times[j] - times[i]} ms`);
+            }
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

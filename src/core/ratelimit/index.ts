@@ -10,7 +10,7 @@ export type { LimiterTable, LimiterTableOptions, LimiterTableStats, CheckMode } 
 export { createLimitEvaluator, compileLimit } from './evaluator.ts';
 export type { LimitSpec, CompiledLimit, LimitCheck, LimitsVerdict, LimitEvaluator, LimitEvaluatorOptions } from './evaluator.ts';
 export type { RequestFacts } from './facts.ts';
-export type { KeyPart } from './key.ts';
+export type { KeyPart, CompiledKey } from './key.ts';
 export type { LimitMatch } from './match.ts';
 export { rateLimitFields, rateLimitDecision, retryAfterSeconds, rateLimitItem, rateLimitPolicyItem } from './headers.ts';
 export type { RateLimitFields } from './headers.ts';

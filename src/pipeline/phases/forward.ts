@@ -16,7 +16,7 @@ export const forwardPhase: Phase = {
       forwardUpgrade(ctx, site.pickUpstream(), ctx.runtime.config.connections.idle_timeout);
       return DONE;
     }
-    forwardToOrigin(ctx, site.pickUpstream(), ctx.runtime.config.connections.send_timeout, site.config.max_body_bytes);
+    forwardToOrigin(ctx, ctx.upstream ?? site.pickUpstream(), ctx.runtime.config.connections.send_timeout, site.config.max_body_bytes, ctx.forwardHooks ?? undefined);
     return DONE;
   },
 };

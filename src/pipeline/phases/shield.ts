@@ -1,13 +1,17 @@
 /**
- * `shield` — keeps the origin alive between "allowed" and "forwarded": micro-cache, coalescing,
- * adaptive concurrency with a priority queue, circuit breaker (issue #5). Until then: pass.
+ * `shield` — keeps the origin alive between "allowed" and "forwarded" (issue #5): micro-cache and
+ * serve-stale, coalescing, adaptive concurrency with a priority queue (cleared visitors first), circuit
+ * breaker and balancing. The work is in edge/shield/shield-flow.ts; upgrades (WebSocket tunnels) pass
+ * straight through, since a long-lived tunnel must not hold an admission slot.
  */
+import { runShield } from '../../edge/shield/shield-flow.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
 export const shieldPhase: Phase = {
   name: 'shield',
-  run(_ctx: RequestContext) {
-    return CONTINUE;
+  run(ctx: RequestContext) {
+    if (ctx.upgrade) return CONTINUE;
+    return runShield(ctx, ctx.site!.shield);
   },
 };

@@ -1,0 +1,75 @@
+/**
+ * The `shield:` block of a site (issue #5): micro-cache, coalescing, serve-stale, admission control
+ * toward the origin, circuit breaker, balancing and health checks. Defaults are what a newsroom site
+ * behind Bulwark should get without thinking: the cache honours the origin's Cache-Control, serves stale
+ * for five minutes when the origin fails, and never lets more requests reach the origin than it answers
+ * promptly.
+ */
+import { z } from 'zod';
+import { duration, size } from './schema-units.ts';
+
+const pathPattern = z.string().regex(/^\//, { message: 'path patterns start with / (use * for one segment, ** for any)' });
+
+export const cacheSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    micro_ttl: duration('opt-in freshness for anonymous requests to pages without explicit caching headers: 0 (off) or 1s..10s')
+      .default(0)
+      .refine((ms) => ms === 0 || (ms >= 1000 && ms <= 10_000), { message: 'micro_ttl must be 0 or between 1s and 10s' }),
+    stale_while_revalidate: duration('serve a stale page this long while one request refreshes it (when the origin gives no window)').default(10_000),
+    stale_if_error: duration('serve a stale page this long when the origin fails (when the origin gives no window)').default(300_000),
+    max_ttl: duration('cap on any freshness lifetime').default(86_400_000),
+    max_bytes: size('memory budget of the cache (LRU beyond)').default(64 * 1024 * 1024),
+    max_object_bytes: size('largest response body cached').default(1024 * 1024),
+    max_keys: z.number().int().positive().default(100_000),
+    admit_after_uses: z.number().int().min(1).max(16).default(2).describe('uses before a new URL is stored (one-off random URLs never evict popular pages)'),
+    drop_params: z.array(z.string().min(1)).default([]).describe('query parameters dropped from cache keys (tracking parameters are always dropped)'),
+    ignore_query_paths: z.array(pathPattern).default([]).describe('paths whose query string is ignored entirely for caching (and not forwarded)'),
+    key_pages: z.array(pathPattern.refine((p) => !p.includes('*'), { message: 'key pages are exact paths' })).max(16).default([]).describe('pages refreshed in the background so there is always something to show'),
+    key_page_refresh: duration('how often key pages are refreshed').default(5_000),
+    coalesce_wait: duration('longest wait for a coalesced request to get the leader response').default(10_000),
+  })
+  .describe('micro-cache, coalescing and serve-stale');
+
+export const admissionSchema = z
+  .strictObject({
+    algorithm: z.enum(['gradient', 'aimd', 'fixed']).default('gradient').describe('adaptive limit toward the origin (fixed = max_limit)'),
+    min_limit: z.number().int().positive().default(4),
+    max_limit: z.number().int().positive().default(256).describe('never more requests in flight to the origin than this'),
+    initial_limit: z.number().int().positive().default(32),
+    latency_threshold: duration('AIMD: a response slower than this counts as overload').default(1000),
+    max_queue: z.number().int().min(0).default(2000).describe('requests waiting for a slot at most (all priorities)'),
+    max_wait: duration('a request that waits longer gets the 503 "high demand" page').default(5_000),
+  })
+  .superRefine((a, ctx) => {
+    if (a.min_limit > a.max_limit) ctx.addIssue({ code: 'custom', path: ['min_limit'], message: 'min_limit must not exceed max_limit' });
+    if (a.initial_limit < a.min_limit || a.initial_limit > a.max_limit) {
+      ctx.addIssue({ code: 'custom', path: ['initial_limit'], message: 'initial_limit must lie between min_limit and max_limit' });
+    }
+  })
+  .describe('adaptive concurrency limit with a priority queue');
+
+export const breakerSchema = z.strictObject({
+  failure_threshold: z.number().int().positive().default(5).describe('consecutive failures that open the circuit'),
+  cool_down: duration('time before the first half-open probe').default(5_000),
+  max_cool_down: duration('longest cool-down after repeated failed probes').default(60_000),
+});
+
+export const healthCheckSchema = z.strictObject({
+  path: pathPattern.describe('GET this path on every origin'),
+  interval: duration('between checks').default(5_000),
+  timeout: duration('a check slower than this fails').default(2_000),
+  rise: z.number().int().positive().default(2),
+  fall: z.number().int().positive().default(3),
+});
+
+export const shieldSchema = z.strictObject({
+  cache: cacheSchema.prefault({}),
+  admission: admissionSchema.prefault({}),
+  breaker: breakerSchema.prefault({}),
+  balance: z.enum(['round_robin', 'least_pending']).default('round_robin'),
+  health_check: healthCheckSchema.optional(),
+  retry_after: duration('Retry-After sent with the 503 "high demand" page').default(5_000),
+});
+
+export type ShieldConfig = z.output<typeof shieldSchema>;

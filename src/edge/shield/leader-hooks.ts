@@ -1,0 +1,124 @@
+/**
+ * The forward hooks of a request the shield let through to the origin: they account for the admission
+ * slot and the balancer pick when the exchange ends, capture a storable response while it streams to
+ * the client (bounded by the cache's largest object), hand it to coalesced waiters, and serve stale
+ * content instead of an origin error when there is some.
+ */
+import type { HeaderBag, HeaderGetter } from '../../core/cache/cache-control.ts';
+import type { Flight } from '../../core/cache/coalescer.ts';
+import { createEntry, entryState, type CacheEntry } from '../../core/cache/entry.ts';
+import { storable, type StorableDecision } from '../../core/cache/storable.ts';
+import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import type { ForwardHooks, ForwardResult } from '../forward.ts';
+import { serveEntry } from './serve-entry.ts';
+import type { SiteShield } from './site-shield.ts';
+
+export interface LeaderState {
+  readonly shield: SiteShield;
+  readonly pick: Pick;
+  /** Cache key and flight when this request leads a coalesced miss; null otherwise. */
+  readonly key: string | null;
+  readonly flight: Flight | null;
+  /** A stale entry to fall back on if the origin fails. */
+  readonly fallback: CacheEntry | null;
+  readonly header: HeaderGetter;
+  readonly pin: boolean;
+}
+
+/** Lower-cased header bag from a flat `[name, value, ...]` list (what storable() reads). */
+function bagOf(flat: readonly string[]): Record<string, string | string[]> {
+  const bag: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    const prev = bag[name];
+    if (prev === undefined) bag[name] = flat[i + 1]!;
+    else if (Array.isArray(prev)) prev.push(flat[i + 1]!);
+    else bag[name] = [prev, flat[i + 1]!];
+  }
+  return bag;
+}
+
+function originResult(result: ForwardResult): OriginResult {
+  if (result.kind === 'client_gone') return 'ignored';
+  if (result.kind === 'failed') return result.source === 'client' ? 'ignored' : result.timeout ? 'timeout' : result.connect ? 'connect_error' : 'http_5xx';
+  return result.status >= 500 ? 'http_5xx' : 'success';
+}
+
+/** True when a stale entry may still be served because the origin failed (stale-if-error window). */
+export function usableOnError(entry: CacheEntry | null, nowMs: number): entry is CacheEntry {
+  if (entry === null) return false;
+  const state = entryState(entry, nowMs);
+  return state !== 'expired';
+}
+
+export function createLeaderHooks(s: LeaderState): ForwardHooks {
+  let decision: StorableDecision | null = null;
+  let headers: HeaderBag | null = null;
+  let status = 0;
+  let chunks: Buffer[] | null = null;
+  let bytes = 0;
+  let flightOpen = s.flight !== null;
+  const { shield } = s;
+
+  function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
+    if (flightOpen && s.flight !== null) shield.coalescer.fail(s.flight, reason);
+    flightOpen = false;
+  }
+
+  return {
+    onHead(ctx, st, flat) {
+      const now = Date.now();
+      if (st >= 500 && st !== 501 && usableOnError(s.fallback, now)) {
+        failFlight('leader_failed');
+        shield.counters.staleServed++;
+        serveEntry(ctx, s.fallback, 'STALE', now);
+        return false;
+      }
+      if (s.key !== null) {
+        status = st;
+        headers = bagOf(flat);
+        decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
+        if (decision.storable && ctx.req.method === 'GET') chunks = [];
+        else failFlight('not_shareable');
+        ctx.cacheStatus = 'MISS';
+        shield.counters.misses++;
+      }
+      return true;
+    },
+    onData(_ctx, chunk) {
+      if (chunks === null) return;
+      bytes += chunk.length;
+      if (bytes > shield.store.maxObjectBytes) {
+        chunks = null;
+        failFlight('not_shareable');
+      } else chunks.push(chunk);
+    },
+    onEnd() {
+      if (chunks === null || decision === null || headers === null || s.key === null) return;
+      const entry = createEntry(s.key, { status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) }, decision, Date.now(), s.header);
+      chunks = null;
+      shield.store.put(entry, { pin: s.pin });
+      if (flightOpen && s.flight !== null) shield.coalescer.resolve(s.flight, entry);
+      flightOpen = false;
+    },
+    onFailure(ctx) {
+      failFlight('leader_failed');
+      const now = Date.now();
+      if (!usableOnError(s.fallback, now)) return false;
+      shield.counters.staleServed++;
+      serveEntry(ctx, s.fallback, 'STALE', now);
+      return true;
+    },
+    onSettled(ctx, result) {
+      failFlight('leader_failed');
+      const now = Date.now();
+      const dropped =
+        (result.kind === 'failed' && result.source === 'origin' && (result.timeout || result.connect)) ||
+        (result.kind === 'response' && (result.status === 503 || result.status === 429));
+      const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
+      shield.admission.release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
+      shield.balancer.done(s.pick, originResult(result), now);
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Background refreshes (issue #5): a stale-while-revalidate hit triggers one refresh of its key
+ * (coalesced: only the first stale hit leads), and key pages are refreshed on a timer so there is always
+ * a recent copy to show. A refresh takes an admission slot only if one is free at once — when the origin
+ * is struggling, the stale copy is the point — and never answers a client.
+ */
+import type { HeaderGetter } from '../../core/cache/cache-control.ts';
+import { createEntry } from '../../core/cache/entry.ts';
+import { storable } from '../../core/cache/storable.ts';
+import { PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import type { SiteRuntime } from '../../runtime/runtime.ts';
+import type { SiteShield } from './site-shield.ts';
+
+interface RefreshTarget {
+  readonly shield: SiteShield;
+  readonly site: SiteRuntime;
+  readonly key: string;
+  readonly host: string;
+  readonly path: string;
+  /** Request headers that matter for the stored variant (Vary) and for the origin. */
+  readonly headers: Record<string, string>;
+  readonly header: HeaderGetter;
+  readonly pin: boolean;
+}
+
+const VARY_CANDIDATES = ['accept', 'accept-encoding', 'accept-language', 'user-agent'];
+
+/** Fetches `target` from the origin and stores it. Resolves to true when the cache was updated. */
+export async function refresh(t: RefreshTarget): Promise<boolean> {
+  const { shield } = t;
+  const now = Date.now();
+  const flight = shield.coalescer.join(t.key, now, now);
+  if (flight.role !== 'leader') return false;
+  if (shield.admission.tryAcquire(PRIORITY_UNKNOWN, now).status !== 'admitted') {
+    shield.coalescer.fail(flight.flight, 'leader_failed');
+    return false;
+  }
+  const pick = shield.balancer.pick(now);
+  if (pick === undefined) {
+    shield.admission.release('ignored', 0, now);
+    shield.coalescer.fail(flight.flight, 'leader_failed');
+    return false;
+  }
+  const upstream = t.site.upstreams[pick.index] ?? t.site.pickUpstream();
+  const started = performance.now();
+  let ok = false;
+  let dropped = false;
+  try {
+    shield.counters.refreshes++;
+    const res = await upstream.pool.request({
+      path: t.path,
+      method: 'GET',
+      headers: { ...t.headers, host: upstream.options.preserve_host ? t.host : upstream.hostHeader, 'x-bulwark-refresh': '1', via: '1.1 bulwark' },
+    });
+    dropped = res.statusCode === 503 || res.statusCode === 429;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of res.body) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > shield.store.maxObjectBytes) {
+        res.body.destroy();
+        break;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const headers = res.headers as Record<string, string | string[]>;
+    const done = Date.now();
+    const decision = storable({ method: 'GET', header: t.header }, { status: res.statusCode, headers }, shield.policy, done);
+    if (bytes <= shield.store.maxObjectBytes && decision.storable && res.statusCode < 500) {
+      const entry = createEntry(t.key, { status: res.statusCode, headers, body: Buffer.concat(chunks, bytes) }, decision, done, t.header);
+      shield.store.put(entry, { pin: t.pin });
+      shield.coalescer.resolve(flight.flight, entry);
+      ok = true;
+    }
+    shield.balancer.done(pick, res.statusCode >= 500 ? 'http_5xx' : 'success', done);
+  } catch (err) {
+    dropped = true;
+    shield.balancer.done(pick, (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'connect_error', Date.now());
+  } finally {
+    if (!ok) {
+      shield.counters.refreshFailures++;
+      shield.coalescer.fail(flight.flight, 'leader_failed');
+    }
+    shield.admission.release(dropped ? 'dropped' : 'success', performance.now() - started, Date.now());
+  }
+  return ok;
+}
+
+/** Starts a refresh for a stale-while-revalidate hit; the response to the client is already sent. */
+export function refreshInBackground(ctx: RequestContext, shield: SiteShield, key: string, header: HeaderGetter, pin: boolean): void {
+  const headers: Record<string, string> = {};
+  for (const name of VARY_CANDIDATES) {
+    const v = header(name);
+    if (v !== undefined) headers[name] = v;
+  }
+  void refresh({ shield, site: ctx.site!, key, host: ctx.host, path: ctx.originPath, headers, header, pin }).catch(() => {});
+}
+
+/** Refreshes a site's key pages (called on a timer); requests look like an anonymous browser's. */
+export function refreshKeyPages(shield: SiteShield, site: SiteRuntime): void {
+  const host = site.config.hosts.find((h) => !h.includes('*')) ?? site.name;
+  const headers: Record<string, string> = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'Bulwark key-page refresh' };
+  const header: HeaderGetter = (name) => headers[name];
+  for (const path of shield.keyPages) {
+    const key = shield.keyer({ method: 'GET', host: site.name, path });
+    void refresh({ shield, site, key, host, path: shield.keyer.normalizeTarget(path), headers, header, pin: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The shield phase's work for one request (issue #5), in order:
+ * 1. cache: a fresh entry is served at once (HIT); a stale-while-revalidate one too (STALE), while one
+ *    background refresh runs; a stale-if-error one is kept as a fallback;
+ * 2. coalescing: concurrent misses on one key wait for the first (the leader) within `coalesce_wait`;
+ * 3. admission: the request takes a slot under the site's adaptive concurrency limit, waiting in the
+ *    priority queue (cleared visitors first) up to `max_wait`; the origin never sees more in flight;
+ * 4. balancing: an origin whose breaker is closed and which is healthy is picked.
+ * A request that cannot be admitted or has no origin gets stale content if there is any, else the 503
+ * "high demand" page with Retry-After. Then `forward` sends it, with hooks that store the response and
+ * release the slot (leader-hooks.ts).
+ */
+import type { HeaderGetter } from '../../core/cache/cache-control.ts';
+import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
+import { classifyCacheRequest } from '../../core/cache/storable.ts';
+import type { Ticket } from '../../core/shield/admission.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
+import { PAGES, sendPage } from '../pages.ts';
+import { createLeaderHooks, usableOnError } from './leader-hooks.ts';
+import { refreshInBackground } from './refresh.ts';
+import { serveEntry } from './serve-entry.ts';
+import type { SiteShield } from './site-shield.ts';
+
+function headerGetter(ctx: RequestContext): HeaderGetter {
+  const h = ctx.req.headers;
+  return (name) => {
+    const v = h[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
+}
+
+interface CacheState {
+  key: string | null;
+  leader: boolean;
+  flight: import('../../core/cache/coalescer.ts').Flight | null;
+  fallback: CacheEntry | null;
+  header: HeaderGetter;
+}
+
+/** Answers with stale content or the 503 "high demand" page, for a request the origin cannot take. */
+function shed(ctx: RequestContext, shield: SiteShield, fallback: CacheEntry | null, reason: string): PhaseResult {
+  const now = Date.now();
+  if (usableOnError(fallback, now)) {
+    shield.counters.staleServed++;
+    serveEntry(ctx, fallback, 'STALE', now);
+    return DONE;
+  }
+  shield.counters.shed++;
+  ctx.errorCode = `BULWARK_ERR_SHED_${reason.toUpperCase()}`;
+  ctx.end('shed');
+  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, { 'retry-after': String(Math.max(1, Math.ceil(shield.config.retry_after / 1000))) });
+  return DONE;
+}
+
+/** Takes an origin and sets the forward plan; the admission slot is already held. */
+function planForward(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult {
+  const now = Date.now();
+  const pick = shield.balancer.pick(now);
+  if (pick === undefined) {
+    shield.admission.release('ignored', 0, now);
+    shield.counters.noOrigin++;
+    if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
+    return shed(ctx, shield, c.fallback, 'no_origin');
+  }
+  ctx.upstream = ctx.site!.upstreams[pick.index] ?? ctx.site!.pickUpstream();
+  const pin = c.key !== null && shield.keyPages.has(ctx.originPath);
+  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin });
+  return CONTINUE;
+}
+
+/** Waits in the priority queue; the client going away cancels the wait. */
+function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c: CacheState): Promise<PhaseResult> {
+  shield.counters.queued++;
+  const onClose = () => {
+    if (!shield.admission.cancel(ticket)) {
+      /* already admitted or shed: the result handler below sees the closed response */
+    }
+  };
+  ctx.res.once('close', onClose);
+  return ticket.result.then((r) => {
+    ctx.res.off('close', onClose);
+    if (r.status !== 'admitted') {
+      if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
+      if (ctx.res.destroyed) return DONE;
+      return shed(ctx, shield, c.fallback, r.reason);
+    }
+    if (ctx.res.destroyed) {
+      shield.admission.release('ignored', 0, Date.now());
+      if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
+      return DONE;
+    }
+    return planForward(ctx, shield, c);
+  });
+}
+
+function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
+  const a = shield.admission.tryAcquire(ctx.priority, Date.now());
+  if (a.status === 'admitted') return planForward(ctx, shield, c);
+  if (a.status === 'queued') return awaitTicket(ctx, shield, a.ticket, c);
+  if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
+  return shed(ctx, shield, c.fallback, a.reason);
+}
+
+/** Runs the shield for one request; see the module comment. */
+export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
+  const header = headerGetter(ctx);
+  const c: CacheState = { key: null, leader: false, flight: null, fallback: null, header };
+  const method = ctx.req.method ?? 'GET';
+  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, c);
+  const cls = classifyCacheRequest({ method, header }, shield.policy);
+  if (!cls.lookup) {
+    ctx.cacheStatus = 'BYPASS';
+    shield.counters.bypassed++;
+    return admit(ctx, shield, c);
+  }
+  const now = Date.now();
+  const key = shield.keyer({ method, host: ctx.site!.name, path: ctx.path });
+  ctx.originPath = shield.keyer.normalizeTarget(ctx.path);
+  c.key = key;
+  const hit = shield.store.lookup(key, now, { header, anonymous: cls.anonymous });
+  if (hit.state === 'fresh') {
+    shield.counters.hits++;
+    serveEntry(ctx, hit.entry, 'HIT', now);
+    return DONE;
+  }
+  if (hit.state === 'stale_revalidate') {
+    shield.counters.staleServed++;
+    serveEntry(ctx, hit.entry, 'STALE', now);
+    refreshInBackground(ctx, shield, key, header, shield.keyPages.has(ctx.originPath));
+    return DONE;
+  }
+  if (hit.state === 'stale_if_error_only') c.fallback = hit.entry;
+  if (method === 'HEAD') return admit(ctx, shield, c); // a HEAD answer has no body to share
+  const j = shield.coalescer.join(key, now, now + shield.config.cache.coalesce_wait);
+  if (j.role === 'leader') {
+    c.leader = true;
+    c.flight = j.flight;
+    return admit(ctx, shield, c);
+  }
+  if (j.role === 'refused') return admit(ctx, shield, c);
+  const onClose = () => j.cancel();
+  ctx.res.once('close', onClose);
+  return j.result.then((r) => {
+    ctx.res.off('close', onClose);
+    if (ctx.res.destroyed) return DONE;
+    if (r.ok && entryMatches(r.value, header, cls.anonymous)) {
+      shield.counters.coalescedServed++;
+      serveEntry(ctx, r.value, 'HIT', Date.now());
+      return DONE;
+    }
+    return admit(ctx, shield, c);
+  });
+}

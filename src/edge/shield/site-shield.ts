@@ -1,0 +1,128 @@
+/**
+ * One site's shield state (issue #5): the pure core's cache store, keyer, coalescer, admission
+ * controller and balancer, built from the site's `shield:` config. It outlives config generations: a
+ * reload that leaves a site's shield config and origins unchanged keeps its cache, limit and breaker
+ * state (see shield-registry.ts).
+ */
+import { randomInt } from 'node:crypto';
+import type { SiteConfig } from '../../config/schema.ts';
+import type { ShieldConfig } from '../../config/shield-schema.ts';
+import { createCacheKeyer, type CacheKeyer } from '../../core/cache/cache-key.ts';
+import { createCoalescer, type Coalescer } from '../../core/cache/coalescer.ts';
+import type { CacheEntry } from '../../core/cache/entry.ts';
+import { validateSiteCachePolicy, type SiteCachePolicy } from '../../core/cache/storable.ts';
+import { createResponseStore, type ResponseStore } from '../../core/cache/store.ts';
+import { createAdmission, type Admission } from '../../core/shield/admission.ts';
+import { createBalancer, type Balancer } from '../../core/shield/balancer.ts';
+import { createConcurrencyLimiter } from '../../core/shield/concurrency-limit.ts';
+
+/** Counters of decisions made at the edge (the core parts count their own). */
+export interface ShieldCounters {
+  hits: number;
+  misses: number;
+  staleServed: number;
+  coalescedServed: number;
+  bypassed: number;
+  queued: number;
+  shed: number;
+  noOrigin: number;
+  refreshes: number;
+  refreshFailures: number;
+}
+
+export interface SiteShield {
+  readonly site: string;
+  /** Identity of the config this shield was built from; a different one means a new shield. */
+  readonly fingerprint: string;
+  readonly config: ShieldConfig;
+  readonly policy: SiteCachePolicy;
+  readonly keyer: CacheKeyer;
+  readonly store: ResponseStore;
+  readonly coalescer: Coalescer<CacheEntry>;
+  readonly admission: Admission;
+  readonly balancer: Balancer;
+  readonly counters: ShieldCounters;
+  /** Key pages (exact paths) kept fresh in the background. */
+  readonly keyPages: ReadonlySet<string>;
+  /** Housekeeping: waiter deadlines, queue deadlines, expired cache records. */
+  sweep(nowMs: number): void;
+  stats(nowMs: number): unknown;
+}
+
+export function shieldFingerprint(site: SiteConfig): string {
+  return JSON.stringify({ shield: site.shield, origins: site.origins });
+}
+
+function limiterFor(a: ShieldConfig['admission']) {
+  const bounds = { minLimit: a.min_limit, maxLimit: a.max_limit, initialLimit: a.initial_limit };
+  switch (a.algorithm) {
+    case 'fixed':
+      return createConcurrencyLimiter({ algorithm: 'aimd', minLimit: a.max_limit, maxLimit: a.max_limit, initialLimit: a.max_limit });
+    case 'aimd':
+      return createConcurrencyLimiter({ algorithm: 'aimd', ...bounds, latencyThresholdMs: a.latency_threshold });
+    default:
+      return createConcurrencyLimiter({ algorithm: 'gradient', ...bounds });
+  }
+}
+
+export function createSiteShield(site: SiteConfig): SiteShield {
+  const c = site.shield;
+  const cache = c.cache;
+  const policy = validateSiteCachePolicy({
+    microTtlMs: cache.micro_ttl,
+    staleWhileRevalidateMs: cache.stale_while_revalidate,
+    staleIfErrorMs: cache.stale_if_error,
+    maxTtlMs: cache.max_ttl,
+    maxStaleMs: Math.max(cache.stale_if_error, cache.stale_while_revalidate, 1),
+    honourRequestNoCache: false,
+  });
+  const q = c.admission.max_queue;
+  const admission = createAdmission({
+    limiter: limiterFor(c.admission),
+    // Reserve room for cleared visitors: unknown clients may fill half the queue, suspicious a quarter.
+    caps: [Math.max(q, 0), Math.ceil(q / 2), Math.ceil(q / 4)],
+    maxTotal: Math.max(q, 0),
+    maxWaitMs: c.admission.max_wait,
+  });
+  const store = createResponseStore({
+    maxBytes: Math.max(cache.max_bytes, cache.max_object_bytes),
+    maxObjectBytes: cache.max_object_bytes,
+    maxKeys: cache.max_keys,
+    admitAfterUses: cache.admit_after_uses,
+    seed: randomInt(0, 2 ** 31),
+  });
+  const balancer = createBalancer({
+    origins: site.origins,
+    strategy: c.balance,
+    breaker: { failureThreshold: c.breaker.failure_threshold, coolDownMs: c.breaker.cool_down, maxCoolDownMs: c.breaker.max_cool_down },
+    health: c.health_check ? { rise: c.health_check.rise, fall: c.health_check.fall, initial: 'up' } : undefined,
+  });
+  const coalescer = createCoalescer<CacheEntry>({ maxFlightMs: Math.max(60_000, site.origin.headers_timeout + site.origin.body_timeout) });
+  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
+  return {
+    site: site.name,
+    fingerprint: shieldFingerprint(site),
+    config: c,
+    policy,
+    keyer: createCacheKeyer({ dropParams: cache.drop_params, ignoreQueryPaths: cache.ignore_query_paths }),
+    store,
+    coalescer,
+    admission,
+    balancer,
+    counters,
+    keyPages: new Set(cache.key_pages),
+    sweep(nowMs) {
+      coalescer.expire(nowMs);
+      admission.expire(nowMs);
+      store.sweep(nowMs, 64);
+    },
+    stats(nowMs) {
+      const a = admission.stats();
+      return {
+        cache: { enabled: cache.enabled, ...counters, store: store.stats(), coalescer: coalescer.stats() },
+        admission: { ...a, in_flight: a.inflight, current_limit: a.limit },
+        origins: balancer.stats(nowMs),
+      };
+    },
+  };
+}
