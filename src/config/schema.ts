@@ -7,6 +7,7 @@
  * `16kb`/`10mb` or a number of bytes.
  */
 import { z } from 'zod';
+import { checkCidr } from '../core/net/cidr.ts';
 import { duration, size } from './schema-units.ts';
 import { shieldSchema } from './shield-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
@@ -32,7 +33,11 @@ const hostname = z
   .regex(/^(\*|\*\.[a-z0-9.-]+|[a-z0-9.-]+|\[[0-9a-f:.]+\])$/i, { message: 'expected a hostname, *.example.org or *' })
   .transform((h) => h.toLowerCase());
 
-const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, { message: 'expected an IP address or CIDR' });
+/** An IP address or CIDR (host bits must be zero: `10.1.2.3/8` is almost always a typo for a wider net). */
+export const cidr = z.string().superRefine((text, ctx) => {
+  const checked = checkCidr(text);
+  if (typeof checked === 'string') ctx.addIssue({ code: 'custom', message: `expected an IP address or CIDR: ${checked}` });
+});
 
 export const connectionsSchema = z
   .strictObject({

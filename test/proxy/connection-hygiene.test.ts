@@ -57,8 +57,9 @@ test('500 slowloris sockets are closed on time and a normal client still gets th
   assert.equal(await res.body.text(), 'ok');
   const times = await Promise.all(lifetimes);
   const worst = Math.max(...times);
-  // header_timeout is 1 s; Node checks every 500 ms: all must be gone well before our 15 s bound.
-  assert.ok(worst < 4000, `slowest slowloris socket lived ${worst} ms`);
+  // header_timeout is 1 s and Node checks every 500 ms; the slack is for a loaded 2-core CI machine.
+  // Without the timeouts they would live until our own 15 s bound.
+  assert.ok(worst < 8000, `slowest slowloris socket lived ${worst} ms`);
 });
 
 test('a silent connection is closed by the header timeout too', async () => {
@@ -69,7 +70,7 @@ test('a silent connection is closed by the header timeout too', async () => {
     s.on('error', () => {});
     setTimeout(() => s.destroy(), 15_000).unref();
   });
-  assert.ok(lifetime < 4000, `silent socket lived ${lifetime} ms`);
+  assert.ok(lifetime < 8000, `silent socket lived ${lifetime} ms`);
 });
 
 test('a slow POST body is cut off once the grace period has passed', async () => {

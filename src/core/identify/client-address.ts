@@ -5,24 +5,20 @@
  *
  * Pure: the trusted-proxy matcher is compiled once from the config (`compileTrustedProxies`).
  */
-import ipaddr from 'ipaddr.js';
+import { createCidrTrie } from '../net/cidr-trie.ts';
+import { normalizeAddress as normalizeIp } from '../net/ip.ts';
 
 /** Returns true when an address belongs to a trusted proxy. */
 export type TrustedProxyMatcher = (address: string) => boolean;
 
 /**
  * Normalises a socket or header address: IPv4-mapped IPv6 (`::ffff:a.b.c.d`) becomes `a.b.c.d`, IPv6
- * becomes its RFC 5952 form, brackets and ports are stripped. Returns null when it is not an address.
+ * becomes its RFC 5952 form; for header values, surrounding spaces, `[brackets]`, an IPv4 `:port` and
+ * an IPv6 zone are stripped. Returns null when it is not an address.
  */
 export function normalizeAddress(raw: string): string | null {
-  // Fast path for what sockets give us: plain IPv4, or IPv4-mapped on a dual-stack listener.
-  if (raw.length <= 15 && raw.charCodeAt(0) !== 58 /* : */ && raw.indexOf(':') === -1) {
-    return ipaddr.IPv4.isValidFourPartDecimal(raw) ? raw : null;
-  }
-  if (raw.startsWith('::ffff:') && raw.indexOf('.') !== -1) {
-    const v4 = raw.slice(7);
-    return ipaddr.IPv4.isValidFourPartDecimal(v4) ? v4 : null;
-  }
+  const fast = normalizeIp(raw);
+  if (fast !== null) return fast;
   let text = raw.trim();
   if (text.startsWith('[')) {
     const end = text.indexOf(']');
@@ -33,33 +29,17 @@ export function normalizeAddress(raw: string): string | null {
   }
   const zone = text.indexOf('%');
   if (zone !== -1) text = text.slice(0, zone);
-  if (!ipaddr.isValid(text)) return null;
-  if (ipaddr.IPv4.isValid(text) && !ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
-  return ipaddr.process(text).toString();
+  return normalizeIp(text);
 }
 
-/** Compiles trusted-proxy CIDRs (or single addresses) once; invalid entries throw (the schema checks them). */
+/** Compiles trusted-proxy CIDRs (or single addresses) once into a trie; invalid entries throw. */
 export function compileTrustedProxies(cidrs: readonly string[]): TrustedProxyMatcher {
   if (cidrs.length === 0) return () => false;
-  const ranges = cidrs.map((c) => {
-    const parsed = c.includes('/') ? ipaddr.parseCIDR(c) : ([ipaddr.parse(c), ipaddr.parse(c).kind() === 'ipv4' ? 32 : 128] as const);
-    const [addr, bits] = parsed;
-    return addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()
-      ? ([(addr as ipaddr.IPv6).toIPv4Address(), Math.max(0, bits - 96)] as const)
-      : ([addr, bits] as const);
-  });
-  return (address: string) => {
-    let parsed: ipaddr.IPv4 | ipaddr.IPv6;
-    try {
-      parsed = ipaddr.process(address);
-    } catch {
-      return false;
-    }
-    for (const [range, bits] of ranges) {
-      if (range.kind() === parsed.kind() && parsed.match(range as never, bits)) return true;
-    }
-    return false;
-  };
+  const trie = createCidrTrie({ maxPrefixes: Math.max(16, cidrs.length) });
+  for (const c of cidrs) {
+    if (!trie.insert(c, 1)) throw new Error(`invalid trusted proxy ${c}`);
+  }
+  return (address: string) => trie.lookup(address) !== -1;
 }
 
 export interface ResolvedClient {

@@ -68,6 +68,30 @@ test('insert replaces, get is exact, remove restores the shorter match', () => {
   assert.equal(t.lookup('8.8.8.8'), -1);
 });
 
+test('root table: short prefixes, /0 and removal near the root stay exact', () => {
+  const t = createCidrTrie({ rootTableMin: 0 });
+  t.insert('0.0.0.0/0', 0);
+  t.insert('10.0.0.0/8', 1);
+  t.insert('10.1.0.0/16', 2);
+  t.insert('10.1.2.0/24', 3);
+  t.insert('2001:db8::/32', 4);
+  t.insert('2001::/15', 5);
+  const expect = (pairs: Array<[string, number]>): void => {
+    for (const [a, v] of pairs) assert.equal(t.lookup(a), v, a);
+  };
+  expect([['10.1.2.3', 3], ['10.1.3.3', 2], ['10.2.0.0', 1], ['11.0.0.0', 0], ['2001:db8::1', 4], ['2001:1::', 5], ['2000::', 5], ['1fff::', -1]]);
+  t.remove('10.0.0.0/8');
+  t.remove('0.0.0.0/0');
+  t.remove('2001::/15');
+  expect([['10.1.2.3', 3], ['10.1.3.3', 2], ['10.2.0.0', -1], ['11.0.0.0', -1], ['2001:db8::1', 4], ['2001:1::', -1]]);
+  assert.ok(t.stats().bytes > 1_000_000, 'both tables allocated');
+  // A branch node below the table's depth (1.2.0.0/21) is spliced out when one side goes away.
+  t.insert('1.2.3.0/24', 6);
+  t.insert('1.2.4.0/24', 7);
+  t.remove('1.2.3.0/24');
+  expect([['1.2.4.5', 7], ['1.2.3.5', -1]]);
+});
+
 test('removal recycles nodes', () => {
   const t = createCidrTrie({ initialNodes: 8 });
   for (let round = 0; round < 50; round++) {
@@ -144,14 +168,18 @@ function addressesFor(prefixes: string[], noise: number[]): string[] {
   return out;
 }
 
+// Every property runs with and without the first-16-bits root tables (built at 1024 prefixes by default).
+const tableOptions = fc.constantFrom({ initialNodes: 4 }, { initialNodes: 4, rootTableMin: 0 }, { initialNodes: 4, rootTableMin: 20 });
+
 test('property: trie agrees with a naive linear matcher (v4 and v6)', () => {
   fc.assert(
     fc.property(
+      tableOptions,
       fc.array(prefixArb, { maxLength: 120 }),
       fc.array(fc.nat(0xffffffff), { minLength: 1, maxLength: 20 }),
       fc.array(fc.oneof(fc.nat(0xffffffff).map(formatV4), fc.array(fc.nat(0xffffffff), { minLength: 4, maxLength: 4 }).map((w) => formatV6(Uint32Array.from(w)))), { maxLength: 40 }),
-      (prefixes, noise, randomAddrs) => {
-        const trie = createCidrTrie({ initialNodes: 4 });
+      (options, prefixes, noise, randomAddrs) => {
+        const trie = createCidrTrie(options);
         const ref = new Map<string, { cidr: Cidr; value: number }>();
         prefixes.forEach((p, value) => {
           const cidr = parseCidr(p)!;
@@ -168,8 +196,8 @@ test('property: trie agrees with a naive linear matcher (v4 and v6)', () => {
 
 test('property: trie agrees with the naive matcher after random removals', () => {
   fc.assert(
-    fc.property(fc.array(prefixArb, { minLength: 1, maxLength: 80 }), fc.array(fc.boolean(), { minLength: 1 }), fc.array(fc.nat(0xffffffff), { minLength: 1, maxLength: 8 }), (prefixes, drop, noise) => {
-      const trie = createCidrTrie({ initialNodes: 4 });
+    fc.property(tableOptions, fc.array(prefixArb, { minLength: 1, maxLength: 80 }), fc.array(fc.boolean(), { minLength: 1 }), fc.array(fc.nat(0xffffffff), { minLength: 1, maxLength: 8 }), (options, prefixes, drop, noise) => {
+      const trie = createCidrTrie(options);
       const ref = new Map<string, { cidr: Cidr; value: number }>();
       prefixes.forEach((p, value) => {
         const cidr = parseCidr(p)!;
@@ -184,6 +212,13 @@ test('property: trie agrees with the naive matcher after random removals', () =>
       });
       assert.equal(trie.size, ref.size);
       assert.ok(trie.stats().nodes <= 2 * ref.size + 2, 'at most 2N + 2 nodes');
+      for (const a of addressesFor(prefixes, noise)) assert.equal(trie.lookup(a), naiveLookup(ref, a), a);
+      // Re-insert a few dropped ones: the tables must follow growth after shrinkage too.
+      prefixes.slice(0, 10).forEach((p, value) => {
+        const cidr = parseCidr(p)!;
+        trie.insert(cidr, value);
+        ref.set(cidr.text, { cidr, value });
+      });
       for (const a of addressesFor(prefixes, noise)) assert.equal(trie.lookup(a), naiveLookup(ref, a), a);
     }),
     { numRuns: 300 },

@@ -1,12 +1,15 @@
 /**
  * Longest-prefix match over IPv4 and IPv6 in a path-compressed binary (PATRICIA) trie stored in typed
- * arrays — no object per node, so 100k prefixes cost a few MB and a lookup walks ~20 array slots.
+ * arrays — no object per node, so 100k prefixes cost a few MB. Once a family holds 1024 prefixes, a
+ * table indexed by the first 16 address bits (./cidr-trie-layout.ts, built by the first lookup) skips
+ * the dense top of the trie, so a lookup at 100k prefixes walks ~2–3 nodes instead of ~17.
  *
- * Layout: node `n` has a prefix length `lens[n]`, its key bits `keys[4n..4n+3]` (network order, host
- * bits zero), two children `kids[2n]`, `kids[2n+1]` (0 = none; node ids 0 and 1 are the IPv4 and IPv6
- * roots, which are never anyone's child) and a value `vals[n]` (-1 = no prefix ends here). Internal
- * nodes without a value always have two children, so a trie of N prefixes has at most 2N + 2 nodes.
- * Arrays start small and double up to the cap derived from `maxPrefixes`; removal recycles nodes.
+ * Layout: one Int32Array, 8 ints (32 bytes) per node so a step of the walk touches one cache line:
+ * prefix length, value (-1 = no prefix ends here), two children (0 = none; node ids 0 and 1 are the
+ * IPv4 and IPv6 roots, which are never anyone's child) and the key bits (network order, host bits
+ * zero). Internal nodes without a value always have two children, so a trie of N prefixes has at most
+ * 2N + 2 nodes. The array starts small and doubles up to the cap derived from `maxPrefixes`; removal
+ * recycles nodes.
  *
  * Values are small non-negative integers: callers keep entry metadata (source, allow/deny) in a side
  * table and store its index here.
@@ -15,13 +18,17 @@ import { parseIpInto } from './ip-parse.ts';
 import { checkCidr } from './cidr.ts';
 import type { Cidr } from './cidr.ts';
 import type { ParsedIp } from './ip.ts';
+import { createRootTable, KEY, KID, LEN, MASK, VAL, W, walkV4, walkV6 } from './cidr-trie-layout.ts';
+import type { RootTable } from './cidr-trie-layout.ts';
 
 /** Options of {@link createCidrTrie}. */
 export interface CidrTrieOptions {
-  /** Hard cap on stored prefixes; inserts beyond it return false. Default 1,000,000 (≈ 60 MB worst case). */
+  /** Hard cap on stored prefixes; inserts beyond it return false (no eviction). Default 1,000,000 (≤ 65 MB). */
   readonly maxPrefixes?: number;
   /** Nodes allocated up front (grown by doubling). Default 1024. */
   readonly initialNodes?: number;
+  /** Prefixes of one family before its 512 KB first-16-bits table is built (default 1024; Infinity = never). */
+  readonly rootTableMin?: number;
 }
 
 /** Fill level of a trie, for metrics: a full trie silently stops accepting prefixes. */
@@ -53,9 +60,6 @@ export interface CidrTrie {
   stats(): CidrTrieStats;
 }
 
-/** MASK[l]: first l bits of a 32-bit word set (int32). */
-const MASK = new Int32Array(33);
-for (let l = 1; l <= 32; l++) MASK[l] = -1 << (32 - l);
 
 function toCidr(cidr: string | Cidr): Cidr {
   if (typeof cidr !== 'string') return cidr;
@@ -66,44 +70,38 @@ function toCidr(cidr: string | Cidr): Cidr {
   return c;
 }
 
+/** Prefixes a family needs before it gets a first-16-bits root table (see ./cidr-trie-layout.ts). */
+const ROOT_TABLE_MIN = 1024;
+
 /**
  * Create an empty trie. Lookups are allocation-free for `ParsedIp` and string input alike; inserting
- * 100k prefixes takes a few tens of milliseconds.
+ * 100k prefixes takes tens of milliseconds.
  */
 export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
   const maxPrefixes = options.maxPrefixes ?? 1_000_000;
   const maxNodes = 2 * maxPrefixes + 2;
+  const rootTableMin = options.rootTableMin ?? ROOT_TABLE_MIN;
   let cap = Math.max(4, Math.min(options.initialNodes ?? 1024, maxNodes));
-  let lens = new Uint8Array(cap);
-  let keys = new Uint32Array(cap * 4);
-  let kids = new Int32Array(cap * 2);
-  let vals = new Int32Array(cap).fill(-1);
-  let used = 2; // roots
+  let t = new Int32Array(cap * W); // keys are stored as int32 bit patterns and compared with `^`
+  t[VAL] = t[W + VAL] = -1; // roots: node 0 (IPv4) and node 1 (IPv6), length 0, no value
+  let used = 2;
   let count = 0;
+  const familyCount = [0, 0]; // prefixes per root: IPv4, IPv6
+  const roots: Array<RootTable | null> = [null, null];
   const free: number[] = [];
   const pw = new Uint32Array(4); // prefix words of the cidr being inserted/removed
   const addr = new Uint32Array(4);
 
   function grow(): boolean {
     if (cap >= maxNodes) return false;
-    const next = Math.min(cap * 2, maxNodes);
-    const l = new Uint8Array(next);
-    l.set(lens);
-    const k = new Uint32Array(next * 4);
-    k.set(keys);
-    const c = new Int32Array(next * 2);
-    c.set(kids);
-    const v = new Int32Array(next).fill(-1);
-    v.set(vals);
-    lens = l;
-    keys = k;
-    kids = c;
-    vals = v;
-    cap = next;
+    cap = Math.min(cap * 2, maxNodes);
+    const next = new Int32Array(cap * W);
+    next.set(t);
+    t = next;
     return true;
   }
 
-  /** Can two nodes be allocated (a split needs two)? */
+  /** Can `n` nodes be allocated (a split needs two)? */
   function reserve(n: number): boolean {
     while (free.length + (cap - used) < n) if (!grow()) return false;
     return true;
@@ -111,21 +109,44 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
 
   function alloc(len: number, value: number): number {
     const n = free.length > 0 ? free.pop()! : used++;
-    lens[n] = len;
-    const b = n << 2;
-    for (let w = 0; w < 4; w++) keys[b + w] = (pw[w] & MASK[Math.max(0, Math.min(32, len - w * 32))]) >>> 0;
-    kids[2 * n] = 0;
-    kids[2 * n + 1] = 0;
-    vals[n] = value;
+    const b = n * W;
+    t[b + LEN] = len;
+    t[b + VAL] = value;
+    t[b + KID] = 0;
+    t[b + KID + 1] = 0;
+    for (let w = 0; w < 4; w++) t[b + KEY + w] = pw[w] & MASK[Math.max(0, Math.min(32, len - w * 32))];
     return n;
   }
 
+  /** Account for a prefix added (+1) or removed (-1) under `root`. */
+  function counted(root: number, delta: number): void {
+    count += delta;
+    familyCount[root] += delta;
+  }
+
+  /**
+   * The root table of a family, built by the first lookup once the family is big enough — not while
+   * a list is being loaded, where keeping it exact insert after insert would cost more than building
+   * it once. Once built it is kept exact by `touched`.
+   */
+  function rootTable(root: number): RootTable | null {
+    const rt = roots[root];
+    if (rt !== null || familyCount[root] < rootTableMin) return rt;
+    return (roots[root] = createRootTable(t, root));
+  }
+
+  /** Node `n` under `root` changed (value or child link): keep the root table exact. */
+  function touched(root: number, n: number): void {
+    roots[root]?.touch(t, n);
+  }
+
   function release(n: number): void {
-    vals[n] = -1;
+    t.fill(0, n * W, n * W + W); // cleared, so a stale reference could not reach live nodes
+    t[n * W + VAL] = -1;
     free.push(n);
   }
 
-  /** Load a prefix into `pw`; returns the IPv4/IPv6 root and its bit count. */
+  /** Load a prefix into `pw`; returns the IPv4/IPv6 root. */
   function load(c: Cidr): number {
     if (c.family === 4) {
       pw[0] = c.v4;
@@ -138,15 +159,17 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
 
   /** Common prefix length of node `n`'s key and `pw`, capped at `limit`. */
   function common(n: number, limit: number): number {
-    const b = n << 2;
+    const b = n * W + KEY;
     for (let w = 0; w * 32 < limit; w++) {
-      const x = (keys[b + w] ^ pw[w]) >>> 0;
+      const x = t[b + w] ^ pw[w];
       if (x !== 0) return Math.min(limit, w * 32 + Math.clz32(x));
     }
     return limit;
   }
 
-  const bitOf = (words: Uint32Array, off: number, i: number): number => (words[off + (i >>> 5)] >>> (31 - (i & 31))) & 1;
+  /** Bit `i` (0 = most significant) of the node's key. */
+  const keyBit = (n: number, i: number): number => (t[n * W + KEY + (i >>> 5)] >>> (31 - (i & 31))) & 1;
+  const pwBit = (i: number): number => (pw[i >>> 5] >>> (31 - (i & 31))) & 1;
 
   function insert(cidrIn: string | Cidr, value: number): boolean {
     if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
@@ -154,44 +177,48 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
     }
     const c = toCidr(cidrIn);
     const bits = c.bits;
-    let node = load(c);
-    let slot = -1; // index in `kids` that points at `node`
+    const root = load(c);
+    let node = root;
+    let slot = -1; // index in `t` of the kid pointer that points at `node`
     for (;;) {
-      const len = lens[node];
+      const len = t[node * W + LEN];
       const cp = common(node, Math.min(len, bits));
       if (cp < len) {
         // The new prefix diverges inside this node's edge: put a node at depth cp above it.
         if (count >= maxPrefixes || !reserve(2)) return false;
-        const nodeBit = bitOf(keys, node << 2, cp);
+        const nodeBit = keyBit(node, cp);
         let top: number;
         if (cp === bits) {
           top = alloc(bits, value);
         } else {
           top = alloc(cp, -1);
-          kids[2 * top + (nodeBit ^ 1)] = alloc(bits, value);
+          t[top * W + KID + (nodeBit ^ 1)] = alloc(bits, value);
         }
-        kids[2 * top + nodeBit] = node;
-        kids[slot] = top;
-        count++;
+        t[top * W + KID + nodeBit] = node;
+        t[slot] = top;
+        touched(root, (slot / W) | 0);
+        counted(root, 1);
         return true;
       }
       if (len === bits) {
-        if (vals[node] < 0) {
-          if (count >= maxPrefixes) return false;
-          count++;
-        }
-        vals[node] = value;
+        const fresh = t[node * W + VAL] < 0;
+        if (fresh && count >= maxPrefixes) return false;
+        t[node * W + VAL] = value;
+        touched(root, node);
+        if (fresh) counted(root, 1);
         return true;
       }
-      const s = 2 * node + bitOf(pw, 0, len);
-      if (kids[s] === 0) {
+      const s = node * W + KID + pwBit(len);
+      if (t[s] === 0) {
         if (count >= maxPrefixes || !reserve(1)) return false;
-        kids[s] = alloc(bits, value);
-        count++;
+        const leaf = alloc(bits, value);
+        t[s] = leaf; // after alloc: `t` may have grown
+        touched(root, node);
+        counted(root, 1);
         return true;
       }
       slot = s;
-      node = kids[s];
+      node = t[s];
     }
   }
 
@@ -200,14 +227,14 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
     let node = load(c);
     path[0] = path[1] = -1;
     for (;;) {
-      const len = lens[node];
+      const len = t[node * W + LEN];
       if (len > c.bits || common(node, len) < len) return -1;
-      if (len === c.bits) return vals[node] >= 0 ? node : -1;
-      const s = 2 * node + bitOf(pw, 0, len);
-      if (kids[s] === 0) return -1;
+      if (len === c.bits) return t[node * W + VAL] >= 0 ? node : -1;
+      const s = node * W + KID + pwBit(len);
+      if (t[s] === 0) return -1;
       path[0] = path[1];
       path[1] = s;
-      node = kids[s];
+      node = t[s];
     }
   }
 
@@ -215,67 +242,40 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
 
   function get(cidr: string | Cidr): number {
     const n = find(toCidr(cidr), path);
-    return n < 0 ? -1 : vals[n];
+    return n < 0 ? -1 : t[n * W + VAL];
   }
 
   function remove(cidr: string | Cidr): boolean {
-    const n = find(toCidr(cidr), path);
+    const c = toCidr(cidr);
+    const n = find(c, path);
     if (n < 0) return false;
-    vals[n] = -1;
-    count--;
+    const root = c.family === 4 ? 0 : 1;
+    t[n * W + VAL] = -1;
+    touched(root, n);
+    counted(root, -1);
     if (n < 2) return true; // a root (/0) stays
     const grandSlot = path[0];
     const parentSlot = path[1];
-    const k0 = kids[2 * n];
-    const k1 = kids[2 * n + 1];
+    const k0 = t[n * W + KID];
+    const k1 = t[n * W + KID + 1];
     if (k0 !== 0 && k1 !== 0) return true; // still a branch point
-    kids[parentSlot] = k0 !== 0 ? k0 : k1; // splice out, or unlink a leaf
+    t[parentSlot] = k0 !== 0 ? k0 : k1; // splice out, or unlink a leaf
     release(n);
-    const parent = parentSlot >>> 1;
-    if (k0 === 0 && k1 === 0 && parent >= 2 && vals[parent] < 0 && grandSlot >= 0) {
+    const parent = (parentSlot / W) | 0;
+    if (k0 === 0 && k1 === 0 && parent >= 2 && t[parent * W + VAL] < 0 && grandSlot >= 0) {
       // The parent was a branch point with no value and now has a single child: splice it out too.
-      kids[grandSlot] = kids[2 * parent] !== 0 ? kids[2 * parent] : kids[2 * parent + 1];
+      const pk = parent * W + KID;
+      t[grandSlot] = t[pk] !== 0 ? t[pk] : t[pk + 1];
       release(parent);
+      touched(root, (grandSlot / W) | 0);
+    } else {
+      touched(root, parent);
     }
     return true;
   }
 
-  function lookupV4(v4: number): number {
-    let node = 0;
-    let best = -1;
-    for (;;) {
-      const len = lens[node];
-      if (((v4 ^ keys[node << 2]) & MASK[len]) !== 0) return best;
-      const v = vals[node];
-      if (v >= 0) best = v;
-      if (len === 32) return best;
-      node = kids[2 * node + ((v4 >>> (31 - len)) & 1)];
-      if (node === 0) return best;
-    }
-  }
-
-  function lookupV6(a: Uint32Array): number {
-    let node = 1;
-    let best = -1;
-    for (;;) {
-      const len = lens[node];
-      const b = node << 2;
-      if (len <= 32) {
-        if (((a[0] ^ keys[b]) & MASK[len]) !== 0) return best;
-      } else if (len <= 64) {
-        if (a[0] !== keys[b] || ((a[1] ^ keys[b + 1]) & MASK[len - 32]) !== 0) return best;
-      } else if (len <= 96) {
-        if (a[0] !== keys[b] || a[1] !== keys[b + 1] || ((a[2] ^ keys[b + 2]) & MASK[len - 64]) !== 0) return best;
-      } else if (a[0] !== keys[b] || a[1] !== keys[b + 1] || a[2] !== keys[b + 2] || ((a[3] ^ keys[b + 3]) & MASK[len - 96]) !== 0) {
-        return best;
-      }
-      const v = vals[node];
-      if (v >= 0) best = v;
-      if (len === 128) return best;
-      node = kids[2 * node + ((a[len >>> 5] >>> (31 - (len & 31))) & 1)];
-      if (node === 0) return best;
-    }
-  }
+  const lookupV4 = (v4: number): number => walkV4(t, roots[0] ?? rootTable(0), v4);
+  const lookupV6 = (w: Uint32Array): number => walkV6(t, roots[1] ?? rootTable(1), w);
 
   function lookup(address: string | ParsedIp): number {
     if (typeof address === 'string') {
@@ -292,7 +292,7 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
       nodes: used - free.length,
       capacityNodes: cap,
       maxNodes,
-      bytes: lens.byteLength + keys.byteLength + kids.byteLength + vals.byteLength + free.length * 8,
+      bytes: t.byteLength + free.length * 8 + roots.reduce((sum, r) => sum + (r ? r.next.byteLength + r.best.byteLength : 0), 0),
     };
   }
 

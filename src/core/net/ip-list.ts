@@ -115,20 +115,36 @@ function entriesOf(src: ListSourceInput, warn: (w: ListWarning) => void, uncount
   return out;
 }
 
+/** Warning bookkeeping: details of the first `max`, counts of all. */
+function createWarnings(max: number) {
+  const list: ListWarning[] = [];
+  const byKind: Record<ListWarningKind, number> = { invalid_line: 0, invalid_trusted_proxy: 0, protected_skipped: 0, protected_forced: 0, deny_narrows_allow: 0, conflict: 0, truncated: 0, full: 0 };
+  const state = { dropped: 0 };
+  return {
+    list,
+    byKind,
+    state,
+    warn(w: ListWarning): void {
+      byKind[w.kind]++;
+      if (list.length < max) list.push(w);
+      else state.dropped++;
+    },
+    /** Invalid lines counted by the parser but not detailed. */
+    uncounted(n: number): void {
+      byKind.invalid_line += n;
+      state.dropped += n;
+    },
+  };
+}
+
 /**
  * Compile allow and deny sources into a matcher (see the module comment for precedence and
  * protection). Never throws on bad input: everything questionable becomes a warning.
  */
 export function compileIpLists(options: IpListsOptions): IpLists {
   const maxWarnings = options.maxWarnings ?? 1000;
-  const warnings: ListWarning[] = [];
-  const byKind = { invalid_line: 0, invalid_trusted_proxy: 0, protected_skipped: 0, protected_forced: 0, deny_narrows_allow: 0, conflict: 0, truncated: 0, full: 0 };
-  let dropped = 0;
-  const warn = (w: ListWarning): void => {
-    byKind[w.kind]++;
-    if (warnings.length < maxWarnings) warnings.push(w);
-    else dropped++;
-  };
+  const w = createWarnings(maxWarnings);
+  const warn = w.warn;
   const trie = createCidrTrie({ maxPrefixes: options.maxPrefixes ?? 1_000_000 });
   const allowOnly = createCidrTrie({ maxPrefixes: options.maxPrefixes ?? 1_000_000 });
   const table: ListMatch[] = [];
@@ -136,10 +152,6 @@ export function compileIpLists(options: IpListsOptions): IpLists {
   const protect = createProtectedRanges({ trustedProxies: options.trustedProxies });
   for (const bad of protect.invalid) warn({ kind: 'invalid_trusted_proxy', source: 'trusted_proxies', text: bad, reason: 'not an IP address or CIDR' });
   let full = false;
-  const uncounted = (n: number): void => {
-    byKind.invalid_line += n;
-    dropped += n;
-  };
 
   const add = (kind: ListKind, src: ListSourceInput, e: ListEntry): void => {
     const c: Cidr = e.cidr;
@@ -160,32 +172,32 @@ export function compileIpLists(options: IpListsOptions): IpLists {
       const a = c.family === 4 ? allowOnly.lookupV4(c.v4) : allowOnly.lookupV6(c.v6);
       if (a >= 0) warn({ kind: 'deny_narrows_allow', ...at, reason: `inside ${table[a].cidr} allowed by ${table[a].source}; the longer deny prefix wins` });
     }
-    if (full) return warn({ kind: 'full', ...at, reason: 'prefix limit reached' });
-    const m: ListMatch = Object.freeze(e.note === undefined ? { kind, source: src.source, cidr: c.text } : { kind, source: src.source, cidr: c.text, note: e.note });
-    if (!trie.insert(c, table.length) || (kind === 'allow' && !allowOnly.insert(c, table.length))) {
+    const idx = table.length;
+    if (full || !trie.insert(c, idx)) {
       full = true;
       return warn({ kind: 'full', ...at, reason: 'prefix limit reached' });
     }
-    table.push(m);
+    if (kind === 'allow') allowOnly.insert(c, idx); // cannot fail: a subset of `trie`, same cap
+    table.push(Object.freeze(e.note === undefined ? { kind, source: src.source, cidr: c.text } : { kind, source: src.source, cidr: c.text, note: e.note }));
     counts[kind]++;
   };
 
   // Allow first, so a deny entry repeating an allowed prefix is seen as a conflict (allow wins ties).
-  for (const src of options.allow ?? []) for (const e of entriesOf(src, warn, uncounted, maxWarnings)) add('allow', src, e);
-  for (const src of options.deny ?? []) for (const e of entriesOf(src, warn, uncounted, maxWarnings)) add('deny', src, e);
+  for (const src of options.allow ?? []) for (const e of entriesOf(src, warn, w.uncounted, maxWarnings)) add('allow', src, e);
+  for (const src of options.deny ?? []) for (const e of entriesOf(src, warn, w.uncounted, maxWarnings)) add('deny', src, e);
 
   return {
     match(address: string | ParsedIp): ListMatch | null {
       const i = trie.lookup(address);
       return i < 0 ? null : table[i];
     },
-    warnings,
+    warnings: w.list,
     stats: () => ({
       allowPrefixes: counts.allow,
       denyPrefixes: counts.deny,
       duplicates: counts.duplicates,
-      warningsByKind: { ...byKind },
-      warningsDropped: dropped,
+      warningsByKind: { ...w.byKind },
+      warningsDropped: w.state.dropped,
       trie: trie.stats(),
     }),
   };

@@ -139,6 +139,13 @@ export function parseIpInto(text: string, out: Uint32Array, unmap = true): Parse
     if (text.charCodeAt(end - 1) !== 93) return 0;
     start = 1;
     end--;
+  } else if (unmap && end >= 14 && end <= 22 && text.startsWith('::ffff:')) {
+    // What a dual-stack (`::`) listener reports for every IPv4 client: skip straight to the IPv4 part.
+    const v4 = parseV4Range(text, 7, end);
+    if (v4 >= 0) {
+      out[0] = v4;
+      return 4;
+    }
   } else if (end <= 15) {
     // Try IPv4 first (the common case); it fails within 5 characters on IPv6 text.
     const v4 = parseV4Range(text, 0, end);
@@ -150,6 +157,12 @@ export function parseIpInto(text: string, out: Uint32Array, unmap = true): Parse
   const zone = text.indexOf('%', start);
   if (zone >= 0 && zone < end) {
     if (zone === end - 1) return 0; // empty zone id
+    // Zone ids are interface names or numbers (RFC 4007 §11): letters, digits, `.`, `_`, `-`.
+    for (let i = zone + 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 45;
+      if (!ok) return 0;
+    }
     end = zone;
   }
   if (!parseV6Range(text, start, end, out)) return 0;

@@ -13,6 +13,7 @@ const V4 = `1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."
 `;
 const V6 = `2001::,2001::ffff:ffff:ffff:ffff:ffff:ffff,6939,Hurricane Electric LLC
 2001:4860::,2001:4860:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC
+2400::,24ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,4608,Wide Range
 2a00:1450::,2a00:1450:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC
 `;
 
@@ -31,6 +32,9 @@ test('lookups in both families, text format', () => {
     ['2001:4860:4860::8888', '15169 Google LLC'],
     ['2001::1', '6939 Hurricane Electric LLC'],
     ['2001:1::1', null],
+    ['2480::1', '4608 Wide Range'], // a range spanning many first-16-bit blocks
+    ['24ff:ffff::', '4608 Wide Range'],
+    ['2500::', null],
     ['::1', null],
     ['ffff::', null],
     ['bogus', null],
@@ -42,8 +46,8 @@ test('lookups in both families, text format', () => {
     if (p) assert.deepEqual(t.lookup(p), r);
   }
   assert.equal(t.stats.v4Rows, 5);
-  assert.equal(t.stats.v6Rows, 3);
-  assert.equal(t.stats.orgs, 6); // Google LLC shared across families
+  assert.equal(t.stats.v6Rows, 4);
+  assert.equal(t.stats.orgs, 7); // Google LLC shared across families
   assert.equal(t.stats.invalidLines, 0);
 });
 
