@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
 import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
+import { loadGeoData } from './edge/geo-data.ts';
+import { createServices } from './services.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
@@ -60,12 +62,34 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
 
   const shields = createShieldRegistry();
-  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, file: options.file });
+  const services = createServices();
+  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  logListWarnings(current);
 
   const gate = createAcceptGate({
     maxConnections: () => current.config.connections.max_connections,
     maxPerClient: () => current.config.connections.max_connections_per_client,
+    isDropped: (address) => current.lists.match(address)?.kind === 'deny',
   });
+
+  function logListWarnings(runtime: Runtime): void {
+    const stats = runtime.lists.stats();
+    for (const w of runtime.lists.warnings.slice(0, 50)) logger.warn({ code: 'BULWARK_WARN_LIST_ENTRY', ...w }, `list entry skipped or flagged: ${w.reason}`);
+    if (runtime.lists.warnings.length > 50) logger.warn({ code: 'BULWARK_WARN_LIST_ENTRY', more: runtime.lists.warnings.length - 50 }, 'more list warnings not shown');
+    if (stats.allowPrefixes + stats.denyPrefixes > 0) logger.info({ allow: stats.allowPrefixes, deny: stats.denyPrefixes }, 'ip lists compiled');
+  }
+
+  /** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
+  function loadGeo(config: Config): void {
+    const g = config.identify.geo;
+    if (!g.enabled) return;
+    loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country })
+      .then((geo) => {
+        services.geo = geo;
+        logger.info({ load_ms: geo.stats().loadMs }, 'geo data loaded (ASN: RouteViews and DB-IP, CC BY 4.0)');
+      })
+      .catch((err: unknown) => logger.error({ err, code: (err as { code?: string }).code ?? 'BULWARK_ERR_GEO' }, 'geo data could not be loaded; ASN and country stay unknown'));
+  }
 
   const deps = {
     logger,
@@ -123,6 +147,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       const config = current.config;
       setAccessLog(config);
       shields.start(() => current.sites);
+      loadGeo(config);
       try {
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
         if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
@@ -147,7 +172,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       );
     },
     reload(config) {
-      const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, file: options.file });
+      const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
+      logListWarnings(next);
       generation++;
       const old = current;
       current = next;

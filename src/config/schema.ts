@@ -7,7 +7,8 @@
  * `16kb`/`10mb` or a number of bytes.
  */
 import { z } from 'zod';
-import { checkCidr } from '../core/net/cidr.ts';
+import { cidrSchema } from './cidr-schema.ts';
+import { identifySchema, listsSchema } from './identify-schema.ts';
 import { duration, size } from './schema-units.ts';
 import { shieldSchema } from './shield-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
@@ -33,11 +34,7 @@ const hostname = z
   .regex(/^(\*|\*\.[a-z0-9.-]+|[a-z0-9.-]+|\[[0-9a-f:.]+\])$/i, { message: 'expected a hostname, *.example.org or *' })
   .transform((h) => h.toLowerCase());
 
-/** An IP address or CIDR (host bits must be zero: `10.1.2.3/8` is almost always a typo for a wider net). */
-export const cidr = z.string().superRefine((text, ctx) => {
-  const checked = checkCidr(text);
-  if (typeof checked === 'string') ctx.addIssue({ code: 'custom', message: `expected an IP address or CIDR: ${checked}` });
-});
+const cidr = cidrSchema;
 
 export const connectionsSchema = z
   .strictObject({
@@ -114,6 +111,8 @@ export const configSchema = z
       .default([])
       .describe('peers whose X-Forwarded-For is believed (the rightmost untrusted address is the client)'),
     connections: connectionsSchema.prefault({}),
+    identify: identifySchema.prefault({}),
+    lists: listsSchema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {

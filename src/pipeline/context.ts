@@ -62,6 +62,11 @@ export class RequestContext {
   forwardedFor = '';
   /** Aggregation prefix of the client (e.g. `203.0.113.0/24`, `2001:db8:1:2::/64`), '' until identified. */
   prefix = '';
+  /** Autonomous system and country of the client address (null when unknown or not yet loaded). */
+  asn: number | null = null;
+  country: string | null = null;
+  /** `public`, `loopback`, `private`, ... (geo labels non-public ranges instead of locating them). */
+  addressLabel = 'public';
   /** The client holds a valid clearance (issue #4). */
   cleared = false;
   /** Queue priority toward the origin (issue #5). */

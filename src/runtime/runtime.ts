@@ -10,6 +10,9 @@ import type { Config, SiteConfig } from '../config/schema.ts';
 import { ConfigError, type ConfigProblem } from '../config/load.ts';
 import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identify/client-address.ts';
 import type { Pipeline } from '../pipeline/runner.ts';
+import type { IpLists } from '../core/net/ip-list.ts';
+import type { Services } from '../services.ts';
+import { buildLists } from './lists.ts';
 import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
 import type { SiteShield } from '../edge/shield/site-shield.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
@@ -35,7 +38,11 @@ export interface Runtime {
   readonly config: Config;
   readonly sites: readonly SiteRuntime[];
   readonly isTrustedProxy: TrustedProxyMatcher;
+  /** Allow and deny lists (deny-listed sources are dropped at accept). */
+  readonly lists: IpLists;
   readonly pipeline: Pipeline;
+  /** Long-lived parts shared by every generation (geo data, later bans and keys). */
+  readonly services: Services;
   route(host: string): SiteRuntime | null;
   /** TLS context for an SNI name; falls back to the first site with TLS. */
   secureContextFor(servername: string): SecureContext | null;
@@ -50,6 +57,7 @@ export interface BuildRuntimeOptions {
   readonly pipeline: Pipeline;
   readonly recorder: Recorder;
   readonly shields: ShieldRegistry;
+  readonly services: Services;
   /** Where the config came from, for error messages. */
   readonly file?: string;
 }
@@ -69,6 +77,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
   const { config, pools } = options;
   const problems: ConfigProblem[] = [];
   const contexts = config.sites.map((site, i) => loadSecureContext(site, i, problems));
+  const lists = buildLists(config.lists, config.trusted_proxies, problems);
   if (problems.length > 0) throw new ConfigError(options.file ?? '(config)', problems);
 
   const sites: SiteRuntime[] = config.sites.map((site, i) => {
@@ -97,7 +106,9 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
     config,
     sites,
     isTrustedProxy: compileTrustedProxies(config.trusted_proxies),
+    lists,
     pipeline: options.pipeline,
+    services: options.services,
     route: (host) => router.route(host),
     secureContextFor(servername) {
       return sniRouter.route(servername.toLowerCase())?.secureContext ?? defaultContext;

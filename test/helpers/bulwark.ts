@@ -28,6 +28,8 @@ export function testConfig(input: Record<string, unknown> & { origin?: string })
     listen: { http: ['127.0.0.1:0'] },
     admin: { listen: '127.0.0.1:0' },
     log: { level: process.env.BULWARK_TEST_LOG ?? 'silent' },
+    // Geo data costs a second of CPU to load; tests that need it turn it on.
+    identify: { geo: { enabled: false } },
     ...rest,
     state_dir: stateDir,
     sites: rest.sites ?? [{ name: 'test', hosts: ['*'], origins: [origin ?? 'http://127.0.0.1:9'] }],

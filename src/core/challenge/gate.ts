@@ -115,13 +115,22 @@ export interface ChallengeGate {
 
 const FAILURE_PAGE_REASON: Readonly<Record<string, PageReason>> = { expired: 'expired', too_early: 'too_early', busy: 'busy' };
 
-/** Builds the gate of one site. Throws on an invalid policy or exemption pattern. */
+/**
+ * Builds the gate of one site. Throws BULWARK_ERR_CHALLENGE_POLICY when the token lifetime exceeds the
+ * replay set's horizon, and BULWARK_ERR_CHALLENGE_EXEMPTION_PATTERN on a bad path pattern.
+ */
 export function createChallengeGate(options: ChallengeGateOptions): ChallengeGate {
   const site = createSiteTag(options.site);
   const siteName = options.siteName ?? options.site;
   const policy = options.policy ?? resolveChallengePolicy();
   const exemptions = createExemptions(options.exemptions);
   const { keys, replay, random } = options;
+  if (policy.tokenLifetimeS * 1000 > replay.horizonMs) {
+    throw Object.assign(
+      new Error(`challenge tokenLifetimeS (${policy.tokenLifetimeS}) exceeds the replay set horizon (${replay.horizonMs / 1000} s): create the replay set with horizonMs ≥ the token lifetime`),
+      { code: 'BULWARK_ERR_CHALLENGE_POLICY' },
+    );
+  }
   const checkCookieReturn = options.checkCookieReturn ?? true;
   const nonceBytes = new Uint8Array(15);
 

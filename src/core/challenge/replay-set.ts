@@ -53,6 +53,8 @@ export interface ReplaySetStats {
 
 /** A bounded, flush-proof set of accepted solution nonces. */
 export interface ReplaySet {
+  /** Tokens older than this (ms since issue) are refused: it must be ≥ the longest token lifetime. */
+  readonly horizonMs: number;
   /**
    * Records `nonce` (from a verified token issued at `issuedAtMs`) as used. `admitted` the first time;
    * `replayed` if already recorded; `too_old` if the token is beyond the horizon or the watermark;
@@ -114,6 +116,7 @@ export function createReplaySet(options: ReplaySetOptions = {}): ReplaySet {
   }
 
   return {
+    horizonMs,
     admit(nonce, issuedAtMs, nowMs) {
       if (issuedAtMs <= watermarkMs || issuedAtMs + horizonMs <= nowMs) return 'too_old';
       if (issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS) return 'too_new';

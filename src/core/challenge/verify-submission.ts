@@ -41,6 +41,8 @@ export interface Submission {
 
 /** Longest urlencoded submission accepted (query string or form body), in characters. */
 export const MAX_SUBMISSION_LENGTH = 4096;
+/** Most `name=value` pairs read from one submission (ours are 4; bounds the work on junk). */
+const MAX_SUBMISSION_FIELDS = 16;
 
 function decodeField(raw: string): string | undefined {
   if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) return raw;
@@ -51,23 +53,40 @@ function decodeField(raw: string): string | undefined {
   }
 }
 
+const FIELDS = ['token', 'solution', 'nojs', 'return'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Which of our fields the pair at `start` (ending at `eq`) names, if any. */
+function fieldAt(encoded: string, start: number, eq: number): Field | undefined {
+  for (const name of FIELDS) if (eq - start === name.length && encoded.startsWith(name, start)) return name;
+  return undefined;
+}
+
 /**
  * Reads a submission from an `application/x-www-form-urlencoded` string (a POST body or a GET query
  * without `?`). Fields: `token`, `solution`, `nojs=1`, `return`. Unknown fields are ignored; a repeated
- * field, bad percent-encoding, a missing token or an input over {@link MAX_SUBMISSION_LENGTH} → undefined.
+ * field, bad percent-encoding, a missing token, more than 16 fields or an input over
+ * {@link MAX_SUBMISSION_LENGTH} → undefined.
+ * A single left-to-right scan without intermediate arrays: this runs for every submission, bogus or not.
  */
 export function parseSubmission(method: string, encoded: string): Submission | undefined {
   if (encoded.length > MAX_SUBMISSION_LENGTH) return undefined;
-  const fields: Record<string, string> = {};
-  for (const pair of encoded.split('&')) {
-    if (pair.length === 0) continue;
-    const eq = pair.indexOf('=');
-    const name = eq < 0 ? pair : pair.slice(0, eq);
-    if (name !== 'token' && name !== 'solution' && name !== 'nojs' && name !== 'return') continue;
-    if (fields[name] !== undefined) return undefined;
-    const value = decodeField(eq < 0 ? '' : pair.slice(eq + 1));
-    if (value === undefined) return undefined;
-    fields[name] = value;
+  const fields: Partial<Record<Field, string>> = {};
+  let pairs = 0;
+  for (let start = 0; start < encoded.length; ) {
+    if (++pairs > MAX_SUBMISSION_FIELDS) return undefined;
+    let end = encoded.indexOf('&', start);
+    if (end < 0) end = encoded.length;
+    let eq = start;
+    while (eq < end && encoded.charCodeAt(eq) !== 0x3d) eq++;
+    const name = fieldAt(encoded, start, eq);
+    if (name !== undefined) {
+      if (fields[name] !== undefined) return undefined;
+      const value = decodeField(encoded.slice(Math.min(eq + 1, end), end));
+      if (value === undefined) return undefined;
+      fields[name] = value;
+    }
+    start = end + 1;
   }
   if (fields.token === undefined) return undefined;
   return { method, token: fields.token, solution: fields.solution, noJs: fields.nojs === '1', returnPath: fields.return };

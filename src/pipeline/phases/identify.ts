@@ -1,9 +1,11 @@
 /**
  * `identify` — who is the client? Its address (socket peer, or from `X-Forwarded-For` when the peer is a
- * trusted proxy, rightmost untrusted hop), normalised. Issue #3 adds the prefix, ASN, country,
- * fingerprint and user-agent class; issue #4 the clearance.
+ * trusted proxy, rightmost untrusted hop), normalised; its prefix (IPv4 /24, IPv6 /64 by default) that
+ * groups one subscriber's addresses; its ASN and country from offline data (loopback and private
+ * ranges labelled instead).
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
+import { prefixKey } from '../../core/net/ip.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
@@ -16,6 +18,15 @@ export const identifyPhase: Phase = {
     const client = resolveClientAddress(req.socket.remoteAddress ?? '', xff, ctx.runtime.isTrustedProxy);
     ctx.clientAddress = client.address;
     ctx.forwardedFor = client.forwardedFor;
+    const id = ctx.runtime.config.identify;
+    ctx.prefix = prefixKey(client.address, client.address.includes(':') ? id.prefix_v6 : id.prefix_v4) ?? client.address;
+    const geo = ctx.runtime.services.geo;
+    if (geo !== null) {
+      const info = geo.lookup(client.address);
+      ctx.asn = info.asn;
+      ctx.country = info.country;
+      ctx.addressLabel = info.label;
+    }
     return CONTINUE;
   },
 };

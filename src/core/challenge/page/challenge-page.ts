@@ -81,7 +81,7 @@ export function renderChallengePage(p: ChallengePageInput): string {
       ? ''
       : `<h2>${TEXT.formHeading}</h2>\n<p>${TEXT.formText}</p>\n<p><a href="${returnPath}">${TEXT.formLink}</a></p>\n`;
   return (
-    head(`${TEXT.title} – ${site}`, nonce, refresh) +
+    head(`${TEXT.title} &ndash; ${site}`, nonce, refresh) +
     `<body>\n<main>\n<h1>${TEXT.title}</h1>\n<p>${TEXT.intro(site)} ${REASON_TEXT[p.reason]}</p>\n` +
     `<div id="bw-js" hidden>\n<p>${TEXT.jsWorking}</p>\n` +
     `<label for="bw-progress">${TEXT.progressLabel}</label>\n<progress id="bw-progress" max="100" value="0">0%</progress>\n` +

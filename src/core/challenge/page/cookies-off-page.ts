@@ -26,7 +26,7 @@ export function renderCookiesOffPage(p: CookiesOffPageInput): string {
   return (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width,initial-scale=1">\n<meta name="robots" content="noindex,nofollow">\n' +
-    `<title>${TEXT.cookiesTitle} – ${site}</title>\n<style nonce="${nonce}">${PAGE_STYLES}</style>\n</head>\n` +
+    `<title>${TEXT.cookiesTitle} &ndash; ${site}</title>\n<style nonce="${nonce}">${PAGE_STYLES}</style>\n</head>\n` +
     `<body>\n<main>\n<h1>${TEXT.cookiesTitle}</h1>\n<p>${TEXT.cookiesPassed(site)}</p>\n` +
     `<p>${TEXT.cookiesWhat(`<code>${CLEARANCE_COOKIE_NAME}</code>`, describeDuration(p.clearanceLifetimeS))}</p>\n` +
     `<p>${TEXT.cookiesFix(site)}</p>\n<p><a href="${escapeHtml(p.returnPath)}">${TEXT.cookiesRetry}</a></p>\n` +

@@ -19,7 +19,7 @@ export const REASON_TEXT: Readonly<Record<PageReason, string>> = {
 export const TEXT = {
   title: 'One moment, please',
   intro: (site: string) =>
-    `${site} is making sure this visit comes from a person’s browser and not from an automated program.`,
+    `${site} is making sure this visit comes from a person&rsquo;s browser and not from an automated program.`,
   jsWorking:
     'Your browser is solving a small puzzle now. This usually takes a few seconds and needs nothing from you.',
   progressLabel: 'Progress of the check',
@@ -52,7 +52,7 @@ export const TEXT = {
     `The cookie is called ${name}. It only records that you passed the check, holds no personal information, ` +
     `and expires after ${lifetime}.`,
   cookiesFix: (site: string) =>
-    `To continue, allow cookies for ${site} in your browser’s privacy or site settings, then try again.`,
+    `To continue, allow cookies for ${site} in your browser&rsquo;s privacy or site settings, then try again.`,
   cookiesRetry: 'Try again',
   retryTitle: 'The check did not go through',
   retryText: 'You will be taken back in a moment to try again. If nothing happens, use the link below.',

@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderChallengePage, type ChallengePageInput } from './challenge-page.ts';
+import { renderCookiesOffPage } from './cookies-off-page.ts';
+import { renderRetryPage } from './retry-page.ts';
+import { challengePageHeaders, CHALLENGE_STATUS, CHALLENGE_STATUS_RATE_LIMITED } from './headers.ts';
+import { describeDuration } from './texts.ts';
+
+const input: ChallengePageInput = {
+  siteName: 'Daily News',
+  reason: 'protection',
+  token: 'T'.repeat(92),
+  seed: 'AbCdEfGhIjKlMnOp',
+  difficulty: 16,
+  returnPath: '/articles/7?page=2&ref=home',
+  noJsWaitS: 5,
+  method: 'GET',
+  requestId: 'req-123',
+  cspNonce: 'NONCE123',
+};
+
+/** Every URL-ish attribute or CSS/JS reference that would load something. */
+function externalReferences(html: string): string[] {
+  return [
+    ...html.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/gi),
+    ...html.matchAll(/\b(?:src|href)\s*=\s*"(?!\/(?!\/))[^"]*"/gi),
+    ...(html.match(/<style[^>]*>([\s\S]*?)<\/style>/)?.[1] ?? '').matchAll(/@import|url\(/gi),
+  ].map((m) => m[0]);
+}
+
+test('the challenge page has the structure an accessible page needs', () => {
+  const html = renderChallengePage(input);
+  assert.match(html, /^<!doctype html>\n<html lang="en">/);
+  assert.match(html, /<meta charset="utf-8">/);
+  assert.match(html, /<meta name="viewport"/);
+  assert.match(html, /<title>One moment, please &ndash; Daily News<\/title>/);
+  assert.equal(html.match(/<h1>/g)?.length, 1);
+  assert.match(html, /<main>[\s\S]*<\/main>/);
+  assert.match(html, /<label for="bw-progress">[^<]+<\/label>\n<progress id="bw-progress" max="100" value="0">0%<\/progress>/);
+  assert.match(html, /<p id="bw-status" role="status" aria-live="polite">/);
+  assert.match(html, /<div id="bw-js" hidden>/, 'the JS block stays hidden without JS');
+  assert.match(html, /<noscript>\n<h2>Continuing without JavaScript<\/h2>/);
+  assert.match(html, /<button type="submit">Continue<\/button>/);
+  assert.match(html, /Daily News is making sure this visit comes from a person&rsquo;s browser/);
+  assert.match(html, /nothing about you is sent to anyone else/);
+  assert.match(html, /<code>req-123<\/code>/);
+  assert.doesNotMatch(html, /<img|<iframe|<link|<object|<embed/);
+});
+
+test('the challenge page references nothing outside itself', () => {
+  const html = renderChallengePage(input);
+  assert.doesNotMatch(html, /https?:\/\//);
+  assert.deepEqual(externalReferences(html), []);
+  // Only inline script and style, both carrying the nonce.
+  assert.deepEqual(html.match(/<script[^>]*>/g), ['<script nonce="NONCE123">']);
+  assert.deepEqual(html.match(/<style[^>]*>/g), ['<style nonce="NONCE123">']);
+  assert.doesNotMatch(html.slice(html.indexOf('<script')), /<\/script>[\s\S]*<\/script>/);
+});
+
+test('the forms post to the verify endpoint with the token and return path', () => {
+  const html = renderChallengePage(input);
+  assert.match(html, /<form id="bw-form" method="post" action="\/.bulwark\/challenge\/verify" data-seed="AbCdEfGhIjKlMnOp" data-difficulty="16">/);
+  assert.equal(html.match(/name="token" value="T{92}"/g)?.length, 2, 'JS form and no-JS form');
+  assert.equal(html.match(/name="return" value="\/articles\/7\?page=2&amp;ref=home"/g)?.length, 2);
+  assert.match(html, /<input type="hidden" name="nojs" value="1">/);
+  assert.match(html, /<noscript><meta http-equiv="refresh" content="6;url=\/.bulwark\/challenge\/verify\?token=T{92}&amp;nojs=1&amp;return=%2Farticles%2F7%3Fpage%3D2%26ref%3Dhome"><\/noscript>/);
+});
+
+test('with the no-JS path closed there is no refresh and the page says why', () => {
+  const html = renderChallengePage({ ...input, noJsWaitS: 0, reason: 'under_attack' });
+  assert.doesNotMatch(html, /http-equiv="refresh"/);
+  assert.doesNotMatch(html, /name="nojs"/);
+  assert.match(html, /JavaScript is needed right now/);
+  assert.match(html, /under heavy automated traffic/);
+});
+
+test('a non-GET request gets an explanation and a link back', () => {
+  const html = renderChallengePage({ ...input, method: 'POST', returnPath: '/contact' });
+  assert.match(html, /<h2>About the form you were sending<\/h2>/);
+  assert.match(html, /<a href="\/contact">Go back to the page<\/a>/);
+  assert.doesNotMatch(renderChallengePage({ ...input, method: 'HEAD' }), /About the form/);
+});
+
+test('everything interpolated is escaped', () => {
+  const html = renderChallengePage({ ...input, siteName: '<script>alert(1)</script>', requestId: '"><b>x', returnPath: '/"><svg onload=alert(1)>', cspNonce: 'a"b' });
+  assert.doesNotMatch(html, /<script>alert/);
+  assert.doesNotMatch(html, /"><b>/);
+  assert.doesNotMatch(html, /<svg/);
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  assert.match(html, /nonce="a&quot;b"/);
+});
+
+test('the page stays small', () => {
+  const bytes = Buffer.byteLength(renderChallengePage(input));
+  assert.ok(bytes < 12_000, `${bytes} bytes`);
+});
+
+test('the cookies-off page explains, in plain words, and links back', () => {
+  const html = renderCookiesOffPage({ siteName: 'Daily News', returnPath: '/a?b=1', clearanceLifetimeS: 3600, requestId: 'r1', cspNonce: 'N' });
+  assert.match(html, /<html lang="en">/);
+  assert.match(html, /<h1>Your browser did not keep the cookie<\/h1>/);
+  assert.match(html, /<code>bulwark_clearance<\/code>/);
+  assert.match(html, /expires after 1 hour/);
+  assert.match(html, /allow cookies for Daily News/);
+  assert.match(html, /<a href="\/a\?b=1">Try again<\/a>/);
+  assert.doesNotMatch(html, /<script/);
+  assert.deepEqual(externalReferences(html), []);
+});
+
+test('the retry page returns the visitor after a moment', () => {
+  const html = renderRetryPage({ siteName: 'Daily News', reason: 'expired', returnPath: '/x', refreshS: 2, requestId: 'r2', cspNonce: 'N' });
+  assert.match(html, /<meta http-equiv="refresh" content="2;url=\/x">/);
+  assert.match(html, /Your earlier check has expired/);
+  assert.match(html, /<a href="\/x">Try again<\/a>/);
+  assert.deepEqual(externalReferences(html), []);
+});
+
+test('headers: never cached, CSP by nonce, never a 200', () => {
+  const h = challengePageHeaders('NONCE');
+  assert.equal(h['cache-control'], 'no-store');
+  assert.equal(h['content-type'], 'text/html; charset=utf-8');
+  assert.match(h['content-security-policy'], /default-src 'none'; script-src 'nonce-NONCE'; style-src 'nonce-NONCE'; worker-src blob:/);
+  assert.match(h['content-security-policy'], /frame-ancestors 'none'/);
+  assert.equal(h['x-robots-tag'], 'noindex, nofollow');
+  assert.notEqual(CHALLENGE_STATUS, 200);
+  assert.notEqual(CHALLENGE_STATUS_RATE_LIMITED, 200);
+});
+
+test('durations are said in plain words', () => {
+  assert.equal(describeDuration(3600), '1 hour');
+  assert.equal(describeDuration(7200), '2 hours');
+  assert.equal(describeDuration(86400), '1 day');
+  assert.equal(describeDuration(1800), '30 minutes');
+  assert.equal(describeDuration(45), '45 seconds');
+});
+
+test('pages are pure ASCII, whatever the site name', () => {
+  const html = renderChallengePage({ ...input, siteName: 'Zeitung für Straße 🛡' });
+  assert.match(html, /Zeitung f&#xfc;r Stra&#xdf;e &#x1f6e1;/);
+  assert.doesNotMatch(html, /[^\x00-\x7f]/);
+  assert.doesNotMatch(renderCookiesOffPage({ siteName: 'é', returnPath: '/', clearanceLifetimeS: 60, requestId: 'r', cspNonce: 'n' }), /[^\x00-\x7f]/);
+  assert.doesNotMatch(renderRetryPage({ siteName: 'é', reason: 'failed', returnPath: '/', refreshS: 2, requestId: 'r', cspNonce: 'n' }), /[^\x00-\x7f]/);
+});
