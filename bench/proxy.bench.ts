@@ -28,8 +28,8 @@ const tsx = ['--import', 'tsx'];
 type Target = 'origin' | 'minimal' | 'bulwark';
 
 async function startTarget(target: Target, originUrl: string): Promise<Started> {
-  if (target === 'origin') return startProcess(node, [...tsx, join(root, 'bench/servers/hello-origin.ts'), '0'], 0);
-  if (target === 'minimal') return startProcess(node, [...tsx, join(root, 'bench/servers/minimal-proxy.ts'), '0', originUrl], 0);
+  if (target === 'origin') return startProcess(node, [join(root, 'bench/servers/hello-origin.mjs'), '0'], 0);
+  if (target === 'minimal') return startProcess(node, [join(root, 'bench/servers/minimal-proxy.mjs'), '0', originUrl], 0);
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-'));
   const file = join(dir, 'bulwark.yaml');
   writeFileSync(file, `state_dir: ${dir}/state\nlisten:\n  http: ["127.0.0.1:0"]\nadmin:\n  listen: null\nlog:\n  level: info\nsites:\n  - name: bench\n    hosts: ["*"]\n    origins: ["${originUrl}"]\n`);
@@ -59,7 +59,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-const origin = await startProcess(node, [...tsx, join(root, 'bench/servers/hello-origin.ts'), '0'], 1);
+const origin = await startProcess(node, [join(root, 'bench/servers/hello-origin.mjs'), '0'], 1);
 const originUrl = `http://127.0.0.1:${origin.port}`;
 const runs: Record<Target, Run[]> = { origin: [], minimal: [], bulwark: [] };
 try {

@@ -22,10 +22,10 @@ interface Run extends LoadResult {
 }
 
 // The origin answers with a cacheable page; Bulwark serves it from the cache after two uses.
-const origin = await startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/servers/cacheable-origin.ts'), '0'], 1);
+const origin = await startProcess(process.execPath, [join(ROOT, 'bench/servers/cacheable-origin.mjs'), '0'], 1);
 
 async function start(target: Target): Promise<Started> {
-  if (target === 'bare') return startProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/servers/hello-origin.ts'), '0'], 0);
+  if (target === 'bare') return startProcess(process.execPath, [join(ROOT, 'bench/servers/hello-origin.mjs'), '0'], 0);
   return startBulwarkProcess(siteYaml(`http://127.0.0.1:${origin.port}`), 0);
 }
 

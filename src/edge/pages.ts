@@ -27,6 +27,8 @@ export const PAGES = {
   internalError: { status: 500, reason: 'internal_error', title: 'Something went wrong', message: 'An unexpected error occurred. Please try again.' },
   badGateway: { status: 502, reason: 'origin_unreachable', title: 'Site unavailable', message: 'The site could not be reached just now. Please try again in a moment.' },
   highDemand: { status: 503, reason: 'high_demand', title: 'High demand', message: 'The site is receiving more requests than it can answer right now. Please try again in a few seconds.' },
+  versionNotSupported: { status: 505, reason: 'http_version_not_supported', title: 'HTTP version not supported', message: 'This server speaks HTTP/1.1.' },
+  notImplemented: { status: 501, reason: 'method_not_implemented', title: 'Not implemented', message: 'This server does not support that method.' },
   gatewayTimeout: { status: 504, reason: 'origin_timeout', title: 'Site too slow', message: 'The site took too long to answer. Please try again in a moment.' },
 } as const satisfies Record<string, PageSpec>;
 

@@ -100,6 +100,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     const { res, req } = ctx;
     const complete = res.writableFinished || ctx.statusOverride !== 0;
     if (!complete && ctx.abortOrigin !== null) ctx.abortOrigin();
+    // Backstop: whatever happened on the way, the shield's slot and flight are released (idempotent).
+    ctx.forwardHooks?.onSettled?.(ctx, { kind: 'client_gone' });
     const runtime = ctx.runtime;
     if (--runtime.inFlight === 0) deps.onRuntimeIdle(runtime);
     let outcome = ctx.outcome;
@@ -156,7 +158,42 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     runtime.pipeline.run(ctx);
   }
 
+  /** One record for a request refused before it became a request (parse errors, CONNECT). */
+  function recordRefusal(socket: Socket, id: string, status: number, code: string, method: string): void {
+    const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, deps.getRuntime().isTrustedProxy);
+    recorder.record({
+      timeMs: Date.now(),
+      site: UNROUTED_SITE,
+      requestId: id,
+      outcome: 'rejected',
+      status,
+      method,
+      host: '',
+      path: '',
+      httpVersion: '1.1',
+      clientAddress: client.address,
+      prefix: '',
+      userAgent: undefined,
+      referer: undefined,
+      bytesIn: socket.bytesRead,
+      bytesOut: socket.bytesWritten,
+      durationMs: 0,
+      originLatencyMs: -1,
+      decisionBy: `parse/${code}`,
+      cacheStatus: null,
+      errorCode: code,
+      cleared: false,
+    });
+  }
+
   server.on('request', onRequest);
+  // CONNECT (tunnelling) is not something a reverse proxy offers: 501, then close.
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    const id = deps.nextId();
+    socket.on('error', () => socket.destroy());
+    answerClientError(socket, { page: PAGES.notImplemented, code: 'BULWARK_ERR_CONNECT_METHOD' }, id);
+    recordRefusal(socket, id, PAGES.notImplemented.status, 'BULWARK_ERR_CONNECT_METHOD', req.method ?? 'CONNECT');
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // Same pipeline, with a response bound to the raw socket so refusals are ordinary pages.
     const res = new http.ServerResponse(req);
@@ -165,8 +202,10 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     res.once('finish', () => socket.end());
     const runtime = deps.getRuntime();
     const ctx = new RequestContext(deps.nextId(), req, res, runtime, secure, Date.now(), performance.now());
-    ctx.upgrade = true;
-    ctx.notes.upgradeHead = head;
+    // Only WebSocket is tunnelled; any other Upgrade (h2c...) is served as a plain request without it.
+    ctx.upgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (ctx.upgrade) ctx.notes.upgradeHead = head;
+    else if (head.length > 0) socket.unshift(head);
     runtime.inFlight++;
     socket.once('close', () => finish(ctx));
     socket.on('error', () => socket.destroy());
@@ -191,33 +230,9 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       return;
     }
     const id = deps.nextId();
-    const bytesOut = answerClientError(socket, verdict, id);
+    answerClientError(socket, verdict, id);
     if (verdict.page === null) return;
-    const runtime = deps.getRuntime();
-    const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, runtime.isTrustedProxy);
-    recorder.record({
-      timeMs: Date.now(),
-      site: UNROUTED_SITE,
-      requestId: id,
-      outcome: 'rejected',
-      status: verdict.page.status,
-      method: '',
-      host: '',
-      path: '',
-      httpVersion: '1.1',
-      clientAddress: client.address,
-      prefix: '',
-      userAgent: undefined,
-      referer: undefined,
-      bytesIn: socket.bytesRead,
-      bytesOut,
-      durationMs: 0,
-      originLatencyMs: -1,
-      decisionBy: `parse/${verdict.code}`,
-      cacheStatus: null,
-      errorCode: verdict.code,
-      cleared: false,
-    });
+    recordRefusal(socket, id, verdict.page.status, verdict.code, '');
   });
   if (secure) {
     server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());

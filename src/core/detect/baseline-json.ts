@@ -12,6 +12,7 @@ export interface EwStatJson {
   readonly slow: number;
   readonly variance: number;
   readonly n: number;
+  readonly last: number;
 }
 
 /** `Baseline.toJSON()` output, version 1. */
@@ -48,7 +49,7 @@ function parseStat(v: unknown, what: string): EwStatJson {
   const variance = finite(v.variance, `${what}.variance`);
   const n = finite(v.n, `${what}.n`);
   if (variance < 0 || n < 0) invalid(`${what} has a negative variance or count`);
-  return { fast: finite(v.fast, `${what}.fast`), slow: finite(v.slow, `${what}.slow`), variance, n };
+  return { fast: finite(v.fast, `${what}.fast`), slow: finite(v.slow, `${what}.slow`), variance, n, last: finite(v.last, `${what}.last`) };
 }
 
 function parseEntries(v: unknown, what: string): Array<[HeavyKey, number, number]> {

@@ -1,14 +1,17 @@
 /**
  * What normal looks like for one site (issue #6, "Baselines"), learned every second from snapshots:
  *  - per metric (request rate, uncleared rate, distinct clients, origin error rate, latency p99,
- *    challenge failures): a fast EWMA (default half-life 60 s), a slow EWMA (1 h) and an exponentially
- *    weighted variance of the sample around the fast mean (10 min) — the noise, without the daily trend;
+ *    challenge failures): a fast EWMA (default half-life 60 s: the recent level), a slow EWMA (1 h: the
+ *    long-run normal the detector compares with) and the noise σ, estimated from successive differences
+ *    (σ² = EW mean of ½(xₜ − xₜ₋₁)², 10 min half-life), which a daily curve or a ramp barely inflates —
+ *    a variance around a moving mean would grow with every ramp and hide it;
  *  - per dimension: the share of uncleared traffic of each key, as a slowly decaying Space-Saving summary
  *    (1 h half-life), which signature rules use to estimate their collateral.
  *
  * Learning is frozen while the site is not `normal`, so an attack never becomes the new normal; and once
- * warm, each sample is clamped to expected ± clampZ·σ before it is learned (a winsorised EWMA), so a
- * slow ramp below the alarm thresholds cannot drag the baseline up faster than ~clampZ·σ·α per second.
+ * warm, each sample is clamped to max(fast, slow) ± clampZ·σ before it is learned (a winsorised EWMA),
+ * so the fast mean follows a change by at most clampZ·σ·α_fast per second, and the slow mean lags a
+ * ramp the fast one follows — which the detector's drift test (fast vs slow) catches.
  * Until `warmupSeconds` samples are learned the baseline reports `warm: false` and the detector falls
  * back to its configured floors. `toJSON` / `restoreBaseline` persist it across restarts.
  */
@@ -22,17 +25,22 @@ export type { BaselineJson } from './baseline-json.ts';
 
 /** Learned metrics. Counts are per second; rates are fractions; latency is in ms. */
 export const BASELINE_METRICS = ['rps', 'unclearedRps', 'distinct', 'unclearedDistinct', 'originErrorRate', 'latencyP99Ms', 'challengeFailures'] as const;
+/** One learned metric's name. */
 export type BaselineMetric = (typeof BASELINE_METRICS)[number];
 
 /** Metrics that are event counts per second, whose noise is at least Poisson (σ ≥ √mean). */
 const COUNT_METRICS: ReadonlySet<BaselineMetric> = new Set(['rps', 'unclearedRps', 'distinct', 'unclearedDistinct', 'challengeFailures']);
 
-/** Exponentially weighted statistics of one metric; n = samples learned. */
+/**
+ * Exponentially weighted statistics of one metric: fast and slow means, noise variance (from successive
+ * differences), n = samples learned, last = the last (clamped) sample learned.
+ */
 export interface EwStat {
   readonly fast: number;
   readonly slow: number;
   readonly variance: number;
   readonly n: number;
+  readonly last: number;
 }
 
 /** A key's share of baseline uncleared traffic: `share` is the estimate, `bound` an upper bound. */
@@ -50,8 +58,10 @@ export interface BaselineView {
   /** The last update was skipped because the site was not normal. */
   readonly frozen: boolean;
   stat(metric: BaselineMetric): EwStat;
-  /** The reference level: max(fast, slow) — the higher of the recent and the long-run normal; 0 before any sample. */
+  /** The long-run normal: the slow mean (0 before any sample). */
   expected(metric: BaselineMetric): number;
+  /** The recent normal: the fast mean (0 before any sample). */
+  recentLevel(metric: BaselineMetric): number;
   /** Standard deviation with floors (√expected for counts, 0.02 for error rates, 10% or 5 ms for latency). */
   spread(metric: BaselineMetric): number;
   /** Share of baseline uncleared traffic that had this key. */
@@ -66,6 +76,7 @@ export interface Baseline extends BaselineView {
   toJSON(): BaselineJson;
 }
 
+/** Half-lives, capacity, warm-up and clamping of a baseline (defaults in the comments). */
 export interface BaselineOptions {
   readonly fastHalfLifeS?: number; // 60
   readonly slowHalfLifeS?: number; // 3600
@@ -86,7 +97,7 @@ const DEFAULTS = {
   warmupSeconds: 600, clampZ: 4, maxAgeMs: 7 * 86_400_000,
 } as const;
 
-interface MutableStat { fast: number; slow: number; variance: number; n: number }
+interface MutableStat { fast: number; slow: number; variance: number; n: number; last: number }
 
 /** The value of each metric in a snapshot, or null when not measurable (no origin answers...). */
 export function measure(snapshot: Snapshot): Record<BaselineMetric, number | null> {
@@ -128,7 +139,7 @@ function buildBaseline(o: Required<BaselineOptions>, saved: BaselineJson | null)
   const aVar = alpha(o.varianceHalfLifeS);
   const shareDecay = 1 - alpha(o.shareHalfLifeS);
   const stats = {} as Record<BaselineMetric, MutableStat>;
-  for (const m of BASELINE_METRICS) stats[m] = saved ? { ...saved.metrics[m] } : { fast: 0, slow: 0, variance: 0, n: 0 };
+  for (const m of BASELINE_METRICS) stats[m] = saved ? { ...saved.metrics[m] } : { fast: 0, slow: 0, variance: 0, n: 0, last: 0 };
   const shares: ByDimension<SpaceSaving> = byDimension(() => createSpaceSaving({ capacity: o.shareCapacity }));
   const tail: Record<Dimension, number> = byDimension((d) => saved?.shares.tail[d] ?? 0);
   let shareTotal = saved?.shares.total ?? 0;
@@ -139,13 +150,13 @@ function buildBaseline(o: Required<BaselineOptions>, saved: BaselineJson | null)
 
   function expected(m: BaselineMetric): number {
     const s = stats[m];
-    return s.n === 0 ? 0 : Math.max(s.fast, s.slow);
+    return s.n === 0 ? 0 : s.slow;
   }
 
   function spread(m: BaselineMetric): number {
     const sd = Math.sqrt(stats[m].variance);
     const e = expected(m);
-    if (COUNT_METRICS.has(m)) return Math.max(sd, Math.sqrt(Math.max(e, 1)));
+    if (COUNT_METRICS.has(m)) return Math.max(sd, Math.sqrt(Math.max(e, stats[m].fast, 1)));
     if (m === 'originErrorRate') return Math.max(sd, 0.02);
     return Math.max(sd, 0.1 * e, 5);
   }
@@ -153,22 +164,28 @@ function buildBaseline(o: Required<BaselineOptions>, saved: BaselineJson | null)
   function learnMetric(m: BaselineMetric, value: number): void {
     const s = stats[m];
     if (s.n === 0) {
-      s.fast = s.slow = value;
+      s.fast = s.slow = s.last = value;
       s.n = 1;
       return;
     }
     let x = value;
     if (samples >= o.warmupSeconds) {
-      const e = expected(m);
+      const e = Math.max(s.fast, s.slow);
       const band = o.clampZ * spread(m);
       x = Math.min(Math.max(x, e - band), e + band);
     }
-    const d = x - s.fast;
-    s.fast += aFast * d;
-    s.variance = (1 - aVar) * (s.variance + aVar * d * d);
-    s.slow += aSlow * (x - s.slow);
+    // Until 1/n drops below a half-life's alpha, average cumulatively: an EWMA started from its first
+    // sample would otherwise remember that sample for hours (the slow one has a 1 h half-life).
+    const early = 1 / (s.n + 1);
+    const d = x - s.last;
+    const av = Math.max(aVar, early);
+    s.variance += av * (0.5 * d * d - s.variance);
+    s.fast += Math.max(aFast, early) * (x - s.fast);
+    s.slow += Math.max(aSlow, early) * (x - s.slow);
+    s.last = x;
     s.n++;
   }
+
 
   function learnShares(snapshot: Snapshot): void {
     const { heavy } = snapshot;
@@ -197,6 +214,7 @@ function buildBaseline(o: Required<BaselineOptions>, saved: BaselineJson | null)
     },
     stat: (m) => ({ ...stats[m] }),
     expected,
+    recentLevel: (m) => stats[m].fast,
     spread,
     share(dimension, key) {
       if (!(shareTotal > 0)) return { share: 0, bound: 1 };

@@ -18,10 +18,22 @@ export interface SurgeThreshold {
   readonly min: number;
 }
 
-/** Raise and hold thresholds of one surge signal, per level. */
+/** Thresholds per level. */
+export interface SurgeLevels {
+  readonly elevated: SurgeThreshold;
+  readonly underAttack: SurgeThreshold;
+}
+
+/**
+ * Raise and hold thresholds of one surge signal, per level, for its two tests:
+ * - the surge: this second's value against the recent normal max(fast, slow) — sudden floods;
+ * - the drift (once warm): the recent level (fast mean; to hold: the current value) against the
+ *   long-run normal (slow mean) — ramps slow enough for the fast mean to follow them.
+ */
 export interface SurgeConfig {
-  readonly raise: { readonly elevated: SurgeThreshold; readonly underAttack: SurgeThreshold };
-  readonly hold: { readonly elevated: SurgeThreshold; readonly underAttack: SurgeThreshold };
+  readonly raise: SurgeLevels;
+  readonly hold: SurgeLevels;
+  readonly drift: { readonly raise: SurgeLevels; readonly hold: SurgeLevels };
   /** While the baseline warms up, raising also needs the value to reach these floors (z is ignored). */
   readonly warmupMin: { readonly elevated: number; readonly underAttack: number };
 }
@@ -86,16 +98,28 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   rate: {
     raise: { elevated: { ratio: 3, z: 6, min: 20 }, underAttack: { ratio: 8, z: 12, min: 100 } },
     hold: { elevated: { ratio: 1.5, z: 3, min: 10 }, underAttack: { ratio: 4, z: 6, min: 50 } },
+    drift: {
+      raise: { elevated: { ratio: 4, z: 8, min: 20 }, underAttack: { ratio: 10, z: 20, min: 100 } },
+      hold: { elevated: { ratio: 2, z: 4, min: 10 }, underAttack: { ratio: 5, z: 10, min: 50 } },
+    },
     warmupMin: { elevated: 200, underAttack: 1000 },
   },
   sources: {
     raise: { elevated: { ratio: 3, z: 6, min: 50 }, underAttack: { ratio: 10, z: 15, min: 500 } },
     hold: { elevated: { ratio: 1.5, z: 3, min: 25 }, underAttack: { ratio: 5, z: 8, min: 250 } },
+    drift: {
+      raise: { elevated: { ratio: 4, z: 8, min: 50 }, underAttack: { ratio: 15, z: 20, min: 500 } },
+      hold: { elevated: { ratio: 2, z: 4, min: 25 }, underAttack: { ratio: 7, z: 10, min: 250 } },
+    },
     warmupMin: { elevated: 500, underAttack: 2000 },
   },
   challengeFailures: {
     raise: { elevated: { ratio: 5, z: 6, min: 10 }, underAttack: { ratio: 20, z: 12, min: 100 } },
     hold: { elevated: { ratio: 2, z: 3, min: 5 }, underAttack: { ratio: 10, z: 6, min: 50 } },
+    drift: {
+      raise: { elevated: { ratio: 10, z: 10, min: 10 }, underAttack: { ratio: 40, z: 20, min: 100 } },
+      hold: { elevated: { ratio: 4, z: 5, min: 5 }, underAttack: { ratio: 20, z: 10, min: 50 } },
+    },
     warmupMin: { elevated: 50, underAttack: 500 },
     minFailureShare: 0.5,
   },

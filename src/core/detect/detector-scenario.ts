@@ -8,6 +8,7 @@ import { resolveDetectorConfig, type DetectorConfig, type DetectorConfigInput } 
 import { detect, initialDetectorState, type DetectResult, type DetectorState } from './detector.ts';
 import { createSyntheticSite, type SyntheticSecond, type SyntheticSite } from './synthetic-site.ts';
 
+/** One simulated tick and the detector's result for it. */
 export interface ScenarioTick {
   /** Seconds since the scenario started. */
   readonly t: number;
@@ -16,6 +17,7 @@ export interface ScenarioTick {
   readonly result: DetectResult;
 }
 
+/** A running scenario: its baseline, configuration, state and clock. */
 export interface Scenario {
   readonly baseline: Baseline;
   readonly config: DetectorConfig;
@@ -28,6 +30,7 @@ export interface Scenario {
   nowMs(): number;
 }
 
+/** The fake clock's start (ms). */
 export const SCENARIO_T0 = 1_700_000_000_000;
 
 /** Creates a scenario with a fresh baseline and the given configuration. */

@@ -76,6 +76,20 @@ describe('detector scenarios', () => {
     assert.ok(s.baseline.expected('unclearedRps') < 150, 'the ramp did not become the new normal');
   });
 
+  it('a ramp over an hour, slow enough for the recent normal to follow, is caught by the drift test', () => {
+    const { s } = warmed(3600);
+    const random = seededRandom(9);
+    const start = s.t;
+    const ramp = s.run(1200, (t) => {
+      const rate = 100 + 2900 * ((t - start) / 3600);
+      return { rps: poisson(random, rate), distinct: poisson(random, rate * 0.35), clearedRps: 30 };
+    });
+    const first = ramp.find((t) => t.level !== 'normal');
+    assert.ok(first !== undefined, 'hour-long ramp never detected');
+    assert.ok(first.result.signals.some((x) => x.metric.endsWith('_drift')), first.result.reasons.join('; '));
+    assert.ok(100 + 2900 * ((first.t - start) / 3600) <= 1000, 'caught before 10× the normal rate');
+  });
+
   it('a flash crowd of cleared visitors raises the level only while the origin is in distress', () => {
     const { s, normal } = warmed();
     const random = seededRandom(4);

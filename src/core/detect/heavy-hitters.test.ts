@@ -99,3 +99,41 @@ describe('Space-Saving', () => {
     assert.throws(() => createSpaceSaving({ capacity: 0 }), { code: 'BULWARK_ERR_DETECT_CAPACITY' });
   });
 });
+
+describe('Filtered Space-Saving', () => {
+  const hashOf = (k: HeavyKey) => {
+    let h = 0;
+    for (const ch of String(k)) h = Math.imul(h ^ ch.charCodeAt(0), 0x9e3779b1);
+    return h >>> 0;
+  };
+
+  it('keeps count − error ≤ true ≤ count, and true ≤ min for unmonitored keys (fast-check)', () => {
+    fc.assert(
+      fc.property(streamArb, fc.integer({ min: 1, max: 24 }), fc.constantFrom(1, 4, 64), (stream, capacity, filterCells) => {
+        const s = createSpaceSaving({ capacity, filterCells });
+        for (const [k, n] of stream) s.offer(k, n, hashOf(k));
+        const truth = exact(stream);
+        assert.ok(s.size <= capacity);
+        for (const [k, n] of truth) {
+          const e = s.get(k);
+          if (e !== undefined) assert.ok(e.count - e.error <= n && n <= e.count, `${String(k)}: ${n} not in [${e.count - e.error}, ${e.count}]`);
+          else assert.ok(n <= s.min(), `unmonitored ${String(k)} has ${n} > min ${s.min()}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finds the heavy hitter of a million-key flood with far fewer evictions', () => {
+    const s = createSpaceSaving({ capacity: 128, filterCells: 4096 });
+    for (let i = 0; i < 1_000_000; i++) {
+      const k = `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+      s.offer(k, 1, hashOf(k));
+      if (i % 20 === 0) s.offer('198.51.100.7', 1, hashOf('198.51.100.7'));
+    }
+    const [first] = s.top(1);
+    assert.equal(first!.key, '198.51.100.7');
+    assert.ok(first!.count - first!.error <= 50_000 && first!.count >= 50_000);
+    assert.throws(() => createSpaceSaving({ filterCells: 3 }), { code: 'BULWARK_ERR_DETECT_CAPACITY' });
+  });
+});

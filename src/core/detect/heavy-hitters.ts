@@ -10,6 +10,13 @@
  * one Map lookup and O(log c) swaps (c = 128: ≤ 7), with no allocation except on eviction (Map
  * delete + set). `decay(f)` scales every count by f — the order is unchanged, so the heap stays valid —
  * which turns the summary into an exponentially weighted one (used for baseline shares).
+ *
+ * Optional filter (Homem & Carvalho, "Filtered Space-Saving", 2010): when the caller passes the key's
+ * 32-bit hash, an unmonitored key first accumulates in a hashed cell α, and takes over the minimum only
+ * once α + n exceeds it. A flood of a million distinct keys then mostly bumps a typed-array cell instead
+ * of evicting (Map delete + set) on every offer. The bounds still hold: count − error ≤ true ≤ count for
+ * a monitored key and true ≤ min for an unmonitored one (α only ever over-counts); the N / c guarantee
+ * for frequent keys becomes "a key heavier than the final min is monitored".
  */
 import { BulwarkError } from '../../errors.ts';
 
@@ -30,8 +37,11 @@ export interface SpaceSaving {
   readonly size: number;
   /** Total weight offered since the last reset (decayed like the counts). */
   readonly total: number;
-  /** Adds weight n (default 1, must be > 0) to key. */
-  offer(key: HeavyKey, n?: number): void;
+  /**
+   * Adds weight n (default 1, must be > 0) to key. With a filter, pass the key's 32-bit hash on every
+   * offer to this summary (mixing hashed and unhashed offers voids the filter's bounds).
+   */
+  offer(key: HeavyKey, n?: number, hash?: number): void;
   /** The key's counter, or undefined when not monitored. */
   get(key: HeavyKey): HeavyHitter | undefined;
   /** Smallest monitored count when full (the bound on any unmonitored key's weight), else 0. */
@@ -48,9 +58,12 @@ export interface SpaceSaving {
   reset(): void;
 }
 
+/** Size of a Space-Saving summary and of its optional filter. */
 export interface SpaceSavingOptions {
   /** Counters kept. Default 128: keys above 0.8% of the stream are guaranteed present. */
   readonly capacity?: number;
+  /** Cells of the Filtered Space-Saving filter, a power of two (0 = no filter). Default 0. */
+  readonly filterCells?: number;
 }
 
 /** Creates an empty Space-Saving summary (`BULWARK_ERR_DETECT_CAPACITY` if capacity < 1). */
@@ -65,6 +78,13 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
   const heap = new Int32Array(capacity); // heap position → slot
   const pos = new Int32Array(capacity); // slot → heap position
   const index = new Map<HeavyKey, number>();
+  const filterCells = options.filterCells ?? 0;
+  if (filterCells !== 0 && (!Number.isInteger(Math.log2(filterCells)) || filterCells < 1)) {
+    throw new BulwarkError('BULWARK_ERR_DETECT_CAPACITY', `filterCells must be 0 or a power of two, got ${filterCells}`, { source: 'config' });
+  }
+  const filter = filterCells > 0 ? new Float64Array(filterCells) : null;
+  const mask = filterCells - 1;
+  const hashes = new Int32Array(filter !== null ? capacity : 0);
   let size = 0;
   let total = 0;
 
@@ -101,8 +121,9 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
     pos[slot] = i;
   }
 
-  function insert(key: HeavyKey, count: number, error: number): void {
+  function insert(key: HeavyKey, count: number, error: number, hash: number): void {
     const slot = size++;
+    if (filter !== null) hashes[slot] = hash;
     keys[slot] = key;
     counts[slot] = count;
     errors[slot] = error;
@@ -117,6 +138,7 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
 
   function reset(): void {
     index.clear();
+    filter?.fill(0);
     keys.fill(0);
     size = 0;
     total = 0;
@@ -130,23 +152,43 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
     get total() {
       return total;
     },
-    offer(key, n = 1) {
+    offer(key, n = 1, hash) {
       total += n;
       const slot = index.get(key);
       if (slot !== undefined) {
         counts[slot] += n;
         siftDown(pos[slot]!);
-      } else if (size < capacity) {
-        insert(key, n, 0);
-      } else {
-        const victim = heap[0]!;
-        index.delete(keys[victim]!);
-        keys[victim] = key;
-        index.set(key, victim);
-        errors[victim] = counts[victim]!;
-        counts[victim] += n;
-        siftDown(0);
+        return;
       }
+      let floor = 0;
+      if (filter !== null && hash !== undefined) {
+        const cell = hash & mask;
+        floor = filter[cell]!;
+        if (size >= capacity && floor + n <= counts[heap[0]!]!) {
+          filter[cell] = floor + n;
+          return;
+        }
+      }
+      if (size < capacity) {
+        insert(key, floor + n, floor, hash ?? 0);
+        return;
+      }
+      const victim = heap[0]!;
+      const victimCount = counts[victim]!;
+      if (filter !== null) {
+        const cell = hashes[victim]! & mask;
+        if (victimCount > filter[cell]!) filter[cell] = victimCount;
+        hashes[victim] = hash ?? 0;
+      }
+      index.delete(keys[victim]!);
+      keys[victim] = key;
+      index.set(key, victim);
+      // Filtered: the new key's weight is at most its cell (α ≥ every unmonitored weight hashed there)
+      // plus n, and floor + n > victimCount keeps the heap order. Unfiltered: classic Space-Saving.
+      const base = hash !== undefined && filter !== null ? floor : victimCount;
+      errors[victim] = base;
+      counts[victim] = base + n;
+      siftDown(0);
     },
     get(key) {
       const slot = index.get(key);
@@ -171,6 +213,7 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
         counts[s] *= factor;
         errors[s] *= factor;
       }
+      if (filter !== null) for (let i = 0; i < filter.length; i++) filter[i] *= factor;
       total *= factor;
     },
     load(entries, newTotal) {
@@ -179,7 +222,7 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
       for (const e of sorted) {
         if (size >= capacity) break;
         if (index.has(e.key) || !(e.count > 0)) continue;
-        insert(e.key, e.count, Math.min(Math.max(e.error, 0), e.count));
+        insert(e.key, e.count, Math.min(Math.max(e.error, 0), e.count), 0);
       }
       total = Math.max(newTotal, 0);
     },

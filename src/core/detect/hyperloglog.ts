@@ -30,6 +30,7 @@ export interface HyperLogLog {
   reset(): void;
 }
 
+/** Precision and hash seed of a sketch. */
 export interface HyperLogLogOptions {
   /** Register index bits, 4..16. Default 14 (16 KiB, ~0.8% standard error). */
   readonly precision?: number;
@@ -37,6 +38,7 @@ export interface HyperLogLogOptions {
   readonly seed?: number;
 }
 
+/** Default precision: 2^14 registers, 16 KiB, ~0.8% standard error. */
 export const DEFAULT_HLL_PRECISION = 14;
 
 /** Throws `BULWARK_ERR_DETECT_HLL_PRECISION` unless 4 ≤ p ≤ 16 (the rank needs ≥ 16 hash bits). */

@@ -61,6 +61,7 @@ export interface IncidentRecorder {
   readonly seconds: number;
 }
 
+/** Creates a recorder keeping `capacity` keys per dimension (default 256) and reporting the top `topN` (10). */
 export function createIncidentRecorder(options: { capacity?: number; topN?: number } = {}): IncidentRecorder {
   const summaries = byDimension(() => createSpaceSaving({ capacity: options.capacity ?? 256 }));
   let total = 0;
@@ -88,6 +89,7 @@ export function createIncidentRecorder(options: { capacity?: number; topN?: numb
   };
 }
 
+/** How two incidents relate: the same networks again, the same pattern from other networks, or neither. */
 export type IncidentVerdict = 'same_actor' | 'copycat' | 'different';
 
 /** Similarity of one dimension, with the keys both incidents share. */
@@ -100,6 +102,7 @@ export interface DimensionSimilarity {
   readonly shared: ReadonlyArray<{ readonly key: HeavyKey; readonly shareA: number; readonly shareB: number }>;
 }
 
+/** The comparison of two incidents, with the evidence behind the verdict. */
 export interface IncidentSimilarity {
   readonly verdict: IncidentVerdict;
   /** Weighted similarity of where the traffic came from (prefix, ASN, address, country). */
@@ -112,6 +115,7 @@ export interface IncidentSimilarity {
   readonly reason: string;
 }
 
+/** Verdict thresholds and per-dimension weights of `compareIncidents`. */
 export interface SimilarityOptions {
   /** network ≥ this → same_actor. Default 0.3. */
   readonly sameActor?: number;

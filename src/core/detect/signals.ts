@@ -5,11 +5,12 @@
  */
 import type { ThreatLevel } from '../vocabulary.ts';
 import type { BaselineMetric, BaselineView } from './baseline.ts';
-import type { ConcentrationThreshold, DetectorConfig, DistressThreshold, SurgeConfig, SurgeThreshold } from './detector-config.ts';
+import type { ConcentrationThreshold, DetectorConfig, DistressThreshold, SurgeConfig, SurgeLevels, SurgeThreshold } from './detector-config.ts';
 import type { Dimension } from './dimensions.ts';
 import type { HeavyKey } from './heavy-hitters.ts';
 import type { Snapshot } from './window-aggregates.ts';
 
+/** What a signal is about: traffic surges, a dominant key, origin health, challenge failures, a cleared crowd. */
 export type SignalKind = 'rate_surge' | 'source_surge' | 'concentration' | 'challenge_failures' | 'origin_distress' | 'flash_crowd';
 
 /** One observation that argues for a level. */
@@ -37,7 +38,9 @@ export interface Signal {
 
 /** Level as a rank: 0 normal, 1 elevated, 2 under_attack. */
 export type Rank = 0 | 1 | 2;
+/** Threat level of each rank. */
 export const LEVEL_OF_RANK: readonly ThreatLevel[] = ['normal', 'elevated', 'under_attack'];
+/** Rank of a threat level. */
 export function rankOf(level: ThreatLevel): Rank {
   return level === 'normal' ? 0 : level === 'elevated' ? 1 : 2;
 }
@@ -62,35 +65,36 @@ const fmt = (n: number): string => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n
 /** Evaluates every signal of `snapshot` against `baseline` with the `mode` thresholds. Pure. */
 export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: DetectorConfig, mode: Mode): Evaluation {
   const signals: Signal[] = [];
-  const push = (s: Signal | null): Rank => {
-    if (s === null) return 0;
-    signals.push(s);
-    return s.suggests === 'under_attack' ? 2 : 1;
-  };
   const t = mode === 'raise' ? snapshot.last : snapshot.recent;
-  const perS = (n: number) => n / t.seconds;
-  const rate = push(surge('rate_surge', 'unclearedRps', 'uncleared_rps', perS(t.uncleared), baseline, config.rate, mode, config));
-  const sources = push(surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, baseline, config.sources, mode, config));
+  const sec = t.seconds;
+  const rate = push(signals, surge('rate_surge', 'unclearedRps', 'uncleared_rps', t.uncleared / sec, baseline, config.rate, mode, config));
+  const sources = push(signals, surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, baseline, config.sources, mode, config));
   const answers = snapshot.recent.challengesSolved + snapshot.recent.challengesFailed;
   const failShare = answers > 0 ? snapshot.recent.challengesFailed / answers : 0;
   const failures = failShare >= config.challengeFailures.minFailureShare
-    ? push(surge('challenge_failures', 'challengeFailures', 'challenge_failures', perS(t.challengesFailed), baseline, config.challengeFailures, mode, config))
+    ? push(signals, surge('challenge_failures', 'challengeFailures', 'challenge_failures', t.challengesFailed / sec, baseline, config.challengeFailures, mode, config))
     : 0;
   let concentration: Rank = 0;
-  for (const s of concentrationSignals(snapshot, baseline, config, mode)) concentration = Math.max(concentration, push(s)) as Rank;
+  for (const s of concentrationSignals(snapshot, baseline, config, mode)) concentration = Math.max(concentration, push(signals, s)) as Rank;
   let distress: Rank = 0;
-  for (const s of distressSignals(snapshot, baseline, config, mode)) distress = Math.max(distress, push(s)) as Rank;
-  const kinds = [rate, sources, failures, concentration].filter((r) => r > 0).length;
+  for (const s of distressSignals(snapshot, baseline, config, mode)) distress = Math.max(distress, push(signals, s)) as Rank;
+  const kinds = (rate > 0 ? 1 : 0) + (sources > 0 ? 1 : 0) + (failures > 0 ? 1 : 0) + (concentration > 0 ? 1 : 0);
   const attack = Math.max(rate, sources, failures, concentration) as Rank;
   let flashCrowd = false;
   if (attack === 0) {
-    const crowd = flashCrowdSignal(perS(t.requests), perS(t.cleared), baseline, config, mode, distress);
+    const crowd = flashCrowdSignal(t.requests / sec, t.cleared / sec, baseline, config, mode, distress);
     if (crowd !== null) {
       flashCrowd = true;
       signals.push(crowd);
     }
   }
   return { signals, attack, distress, flashCrowd, target: combine(attack, kinds, distress, flashCrowd) };
+}
+
+function push(signals: Signal[], s: Signal | null): Rank {
+  if (s === null) return 0;
+  signals.push(s);
+  return s.suggests === 'under_attack' ? 2 : 1;
 }
 
 /**
@@ -108,17 +112,38 @@ function surge(
   baseline: BaselineView, cfg: SurgeConfig, mode: Mode, config: DetectorConfig,
 ): Signal | null {
   if (baseline.samples < config.minBaselineSamples) return null;
-  const expected = baseline.expected(metric);
-  const ratio = expected > 0 ? x / expected : x > 0 ? Infinity : 1;
-  const z = (x - expected) / baseline.spread(metric);
+  const slow = baseline.expected(metric);
+  const fast = baseline.recentLevel(metric);
+  const sd = baseline.spread(metric);
   const warm = baseline.warm;
-  const th = cfg[mode];
-  const meets = (t: SurgeThreshold, warmupMin: number): boolean =>
-    x >= (warm || mode === 'hold' ? t.min : Math.max(t.min, warmupMin)) && ratio >= t.ratio && (!warm || z >= t.z);
-  const suggests = meets(th.underAttack, cfg.warmupMin.underAttack) ? 'under_attack' : meets(th.elevated, cfg.warmupMin.elevated) ? 'elevated' : null;
-  if (suggests === null) return null;
-  const detail = `${name} ${fmt(x)}/s is ${fmt(ratio)}× the baseline ${fmt(expected)}/s (z ${warm ? fmt(z) : 'n/a, warming up'})`;
-  return { kind, suggests, threshold: mode, metric: name, value: x, expected, ratio, z: warm ? z : null, detail };
+  const floors = warm || mode === 'hold' ? null : cfg.warmupMin;
+  const ref = Math.max(fast, slow);
+  const ratio = ref > 0 ? x / ref : x > 0 ? Infinity : 1;
+  const z = (x - ref) / sd;
+  const rank = levelOf(x, ratio, z, warm, cfg[mode], floors);
+  if (rank > 0) {
+    const detail = `${name} ${fmt(x)}/s is ${fmt(ratio)}× the baseline ${fmt(ref)}/s (z ${warm ? fmt(z) : 'n/a, warming up'})`;
+    return { kind, suggests: rank === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: name, value: x, expected: ref, ratio, z: warm ? z : null, detail };
+  }
+  if (!warm) return null;
+  const v = mode === 'raise' ? fast : x;
+  const dRatio = slow > 0 ? v / slow : v > 0 ? Infinity : 1;
+  const dz = (v - slow) / sd;
+  const drift = levelOf(v, dRatio, dz, true, cfg.drift[mode], null);
+  if (drift === 0) return null;
+  const what = mode === 'raise' ? 'recent level' : 'now';
+  const detail = `${name} ${what} ${fmt(v)}/s is ${fmt(dRatio)}× the long-run baseline ${fmt(slow)}/s (z ${fmt(dz)}): a sustained rise`;
+  return { kind, suggests: drift === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: `${name}_drift`, value: v, expected: slow, ratio: dRatio, z: dz, detail };
+}
+
+function levelOf(x: number, ratio: number, z: number, warm: boolean, th: SurgeLevels, floors: { elevated: number; underAttack: number } | null): Rank {
+  if (meets(x, ratio, z, warm, th.underAttack, floors?.underAttack ?? 0)) return 2;
+  return meets(x, ratio, z, warm, th.elevated, floors?.elevated ?? 0) ? 1 : 0;
+}
+
+/** value ≥ max(min, floor), ratio ≥ t.ratio and, once warm, z ≥ t.z. */
+function meets(x: number, ratio: number, z: number, warm: boolean, t: SurgeThreshold, floor: number): boolean {
+  return x >= Math.max(t.min, floor) && ratio >= t.ratio && (!warm || z >= t.z);
 }
 
 /**
@@ -169,23 +194,27 @@ function concentrationSignals(snapshot: Snapshot, baseline: BaselineView, config
 function distressSignals(snapshot: Snapshot, baseline: BaselineView, config: DetectorConfig, mode: Mode): Signal[] {
   const r = snapshot.recent;
   const { minSamples } = config.distress;
-  const levels = config.distress[mode];
-  const base = (m: BaselineMetric) => (baseline.warm ? baseline.expected(m) : 0);
+  const { elevated, severe } = config.distress[mode];
+  const errBase = baseline.warm ? baseline.expected('originErrorRate') : 0;
+  const latBase = baseline.warm ? baseline.expected('latencyP99Ms') : 0;
   const out: Signal[] = [];
-  const check = (metric: string, value: number | null, expected: number, limit: (t: DistressThreshold) => number, unit: string) => {
-    if (value === null) return;
-    const suggests = value >= limit(levels.severe) ? 'under_attack' : value >= limit(levels.elevated) ? 'elevated' : null;
-    if (suggests === null) return;
-    const ratio = expected > 0 ? value / expected : Infinity;
-    const detail = `origin ${metric} ${fmt(value)}${unit} (limit ${fmt(limit(levels.elevated))}${unit}, baseline ${fmt(expected)}${unit})`;
-    out.push({ kind: 'origin_distress', suggests, threshold: mode, metric, value, expected, ratio, z: null, detail });
-  };
-  const errBase = base('originErrorRate');
-  const errRate = r.originResponses >= minSamples ? r.originErrors / r.originResponses : null;
-  check('error_rate', errRate, errBase, (t) => Math.max(t.errorRate, errBase + t.errorRateIncrease), '');
-  const latBase = base('latencyP99Ms');
-  check('latency_p99_ms', r.latencyCount >= minSamples ? r.latencyP99Ms : null, latBase, (t) => Math.max(t.latencyP99Ms, t.latencyRatio * latBase), ' ms');
-  check('queue_length', r.queueMax, 0, (t) => t.queue, '');
-  check('shed_share', r.requests >= minSamples ? r.outcomes.shed / r.requests : null, 0, (t) => t.shedShare, '');
+  if (r.originResponses >= minSamples) {
+    const limitOf = (t: DistressThreshold): number => Math.max(t.errorRate, errBase + t.errorRateIncrease);
+    distress(out, mode, 'error_rate', r.originErrors / r.originResponses, errBase, limitOf(elevated), limitOf(severe), '');
+  }
+  if (r.latencyCount >= minSamples && r.latencyP99Ms !== null) {
+    const limitOf = (t: DistressThreshold): number => Math.max(t.latencyP99Ms, t.latencyRatio * latBase);
+    distress(out, mode, 'latency_p99_ms', r.latencyP99Ms, latBase, limitOf(elevated), limitOf(severe), ' ms');
+  }
+  distress(out, mode, 'queue_length', r.queueMax, 0, elevated.queue, severe.queue, '');
+  if (r.requests >= minSamples) distress(out, mode, 'shed_share', r.outcomes.shed / r.requests, 0, elevated.shedShare, severe.shedShare, '');
   return out;
+}
+
+function distress(out: Signal[], mode: Mode, metric: string, value: number, expected: number, elevated: number, severe: number, unit: string): void {
+  const suggests = value >= severe ? 'under_attack' : value >= elevated ? 'elevated' : null;
+  if (suggests === null) return;
+  const ratio = expected > 0 ? value / expected : Infinity;
+  const detail = `origin ${metric} ${fmt(value)}${unit} (limit ${fmt(elevated)}${unit}, baseline ${fmt(expected)}${unit})`;
+  out.push({ kind: 'origin_distress', suggests, threshold: mode, metric, value, expected, ratio, z: null, detail });
 }

@@ -16,6 +16,7 @@ import { byDimension, DIMENSIONS, type ByDimension, type Dimension } from './dim
 import type { HeavyKey } from './heavy-hitters.ts';
 import type { Snapshot } from './window-aggregates.ts';
 
+/** What a signature rule does to matching uncleared clients (the words of Decision, issue #3). */
 export type RuleAction = 'challenge' | 'rate_limit' | 'block';
 
 /** Actions from mildest to harshest. */
@@ -60,6 +61,7 @@ export interface SignatureRule {
   readonly reason: string;
 }
 
+/** How signature rules are chosen, applied and expired (defaults in DEFAULT_SIGNATURE_CONFIG). */
 export interface SignatureConfig {
   readonly dimensions: readonly Dimension[];
   /** Keys examined per dimension. Default 5. */
@@ -91,6 +93,10 @@ export interface SignatureConfig {
   readonly shadow: boolean;
 }
 
+/**
+ * Defaults: a key needs ≥ 10% of current uncleared traffic, ≥ 3× its baseline share and ≥ 10 req/s; rules last
+ * 5 min (renewed while proposed); challenge tolerates 5% collateral, rate_limit 1%, block 0.2%.
+ */
 export const DEFAULT_SIGNATURE_CONFIG: SignatureConfig = {
   dimensions: DIMENSIONS,
   topPerDimension: 5,

@@ -11,6 +11,7 @@ import { clearOverride, detect, initialDetectorState, setOverride, type DetectRe
 import { proposeSignatures, reconcileRules, resolveSignatureConfig, type RuleChanges, type SignatureConfig, type SignatureRule } from './signatures.ts';
 import { createWindowAggregates, type RequestEvent, type Snapshot, type WindowAggregates, type WindowAggregatesOptions } from './window-aggregates.ts';
 
+/** Options of each part, and persisted state to start from. */
 export interface SiteDetectorOptions {
   readonly aggregates?: WindowAggregatesOptions;
   readonly baseline?: BaselineOptions;
@@ -20,6 +21,8 @@ export interface SiteDetectorOptions {
   readonly savedBaseline?: unknown;
   /** A persisted detector state to start from (e.g. to keep an override across a restart). */
   readonly savedState?: DetectorState;
+  /** Persisted active rules (the caller stores them with their expiry, e.g. in SQLite). */
+  readonly savedRules?: readonly SignatureRule[];
 }
 
 /** What one tick produced. */
@@ -33,6 +36,7 @@ export interface SiteTick {
   readonly rules: RuleChanges;
 }
 
+/** One site's detection: feed it requests, tick it every second. */
 export interface SiteDetector {
   /** Request path: O(1). */
   observe(event: RequestEvent, nowMs: number): void;
@@ -59,7 +63,8 @@ export function createSiteDetector(options: SiteDetectorOptions, nowMs: number):
   const config = resolveDetectorConfig(options.detector);
   const signatureConfig = resolveSignatureConfig(options.signatures);
   let state = options.savedState ?? initialDetectorState(nowMs);
-  let active: SignatureRule[] = [];
+  let active: SignatureRule[] = [...(options.savedRules ?? [])];
+  const firstSecond = Math.floor(nowMs / 1000) + 1;
   return {
     observe: aggregates.observe,
     observeQueue: aggregates.observeQueue,
@@ -67,7 +72,8 @@ export function createSiteDetector(options: SiteDetectorOptions, nowMs: number):
       const snapshot = aggregates.snapshot(now);
       const detection = detect(snapshot, baseline, state, config, now);
       state = detection.state;
-      const learned = baseline.update(snapshot, detection.level, now);
+      // The seconds before this detector existed were not observed: do not learn them as silence.
+      const learned = snapshot.second >= firstSecond && baseline.update(snapshot, detection.level, now);
       const proposals = proposeSignatures(snapshot, baseline, detection.level, signatureConfig, now);
       const rules = reconcileRules(active, proposals, detection.level, now, signatureConfig);
       active = rules.active;

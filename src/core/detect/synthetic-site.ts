@@ -30,6 +30,7 @@ export interface SyntheticSecond {
   readonly heavy?: Partial<ByDimension<ReadonlyArray<readonly [HeavyKey, number]>>>;
 }
 
+/** A synthetic site producing one snapshot per simulated second. */
 export interface SyntheticSite {
   /** Appends a second ending at nowMs and returns the snapshot a tick at nowMs would see. */
   next(second: SyntheticSecond, nowMs: number): Snapshot;
@@ -39,38 +40,64 @@ export interface SyntheticSite {
 export function createSyntheticSite(options: { windowSeconds?: number; recentSeconds?: number } = {}): SyntheticSite {
   const windowSeconds = options.windowSeconds ?? 10;
   const recentSeconds = options.recentSeconds ?? 3;
-  const history: SyntheticSecond[] = [];
+  const history: Array<{ spec: SyntheticSecond; totals: Totals }> = [];
   return {
     next(spec, nowMs) {
-      history.push(spec);
+      history.push({ spec, totals: sum([spec]) });
       if (history.length > windowSeconds) history.shift();
-      const lastN = (n: number) => history.slice(-n);
-      const recent = lastN(recentSeconds);
+      const recent = history.slice(-recentSeconds);
       const dims = byDimension((d) => {
         const merged = new Map<HeavyKey, number>();
-        for (const s of recent) for (const [k, share] of s.heavy?.[d] ?? []) merged.set(k, (merged.get(k) ?? 0) + share * s.rps);
-        const list: HeavyHitter[] = [...merged].map(([key, count]) => ({ key, count, error: 0 }));
-        return list.sort((a, b) => b.count - a.count);
+        for (const { spec: s } of recent) {
+          const shares = s.heavy?.[d];
+          if (shares !== undefined) for (const [k, share] of shares) merged.set(k, (merged.get(k) ?? 0) + share * s.rps);
+        }
+        const list: HeavyHitter[] = [];
+        for (const [key, count] of merged) list.push({ key, count, error: 0 });
+        return list.length > 1 ? list.sort((a, b) => b.count - a.count) : list;
       });
+      let distinctWindow = 0;
+      for (const h of history) distinctWindow += distinctOf(h.spec);
       return {
         nowMs,
         second: Math.floor(nowMs / 1000) - 1,
         windowSeconds,
         recentSeconds,
-        last: sum(lastN(1)),
-        recent: sum(recent),
-        window: sum(history),
-        requestSeries: history.map((s) => s.rps + (s.clearedRps ?? 0)),
+        last: history[history.length - 1]!.totals,
+        recent: add(recent.map((h) => h.totals)),
+        window: add(history.map((h) => h.totals)),
+        requestSeries: history.map((h) => h.totals.requests),
         distinct: {
           last: distinctOf(spec) + Math.ceil((spec.clearedRps ?? 0) / 3),
           unclearedLast: distinctOf(spec),
-          window: history.reduce((a, s) => a + distinctOf(s), 0),
-          unclearedWindow: history.reduce((a, s) => a + distinctOf(s), 0),
+          window: distinctWindow,
+          unclearedWindow: distinctWindow,
         },
-        heavy: { total: recent.reduce((a, s) => a + s.rps, 0), seconds: recentSeconds, topK: 64, byDimension: dims },
+        heavy: { total: recent.reduce((a, h) => a + h.spec.rps, 0), seconds: recentSeconds, topK: 64, byDimension: dims },
       };
     },
   };
+}
+
+type MutableTotals = { -readonly [K in keyof Totals]: Totals[K] };
+
+/** Sums per-second totals (queueMax and the latency percentiles take the maximum). */
+function add(parts: readonly Totals[]): Totals {
+  if (parts.length === 1) return parts[0]!;
+  const outcomes = {} as Record<Outcome, number>;
+  for (const o of OUTCOMES) outcomes[o] = 0;
+  const t = { ...emptyTotals(parts.length), outcomes } as MutableTotals;
+  for (const p of parts) {
+    for (const o of OUTCOMES) outcomes[o] += p.outcomes[o];
+    t.requests += p.requests; t.cleared += p.cleared; t.uncleared += p.uncleared; t.clearedServed += p.clearedServed;
+    t.originResponses += p.originResponses; t.originErrors += p.originErrors; t.cacheHits += p.cacheHits;
+    t.cacheMisses += p.cacheMisses; t.challengesSolved += p.challengesSolved; t.challengesFailed += p.challengesFailed;
+    t.queueMax = Math.max(t.queueMax, p.queueMax);
+    t.latencyCount += p.latencyCount;
+    if (p.latencyP99Ms !== null) t.latencyP99Ms = Math.max(t.latencyP99Ms ?? 0, p.latencyP99Ms);
+    if (p.latencyP50Ms !== null) t.latencyP50Ms = Math.max(t.latencyP50Ms ?? 0, p.latencyP50Ms);
+  }
+  return t;
 }
 
 function distinctOf(s: SyntheticSecond): number {
@@ -80,7 +107,7 @@ function distinctOf(s: SyntheticSecond): number {
 function sum(seconds: readonly SyntheticSecond[]): Totals {
   const outcomes = {} as Record<Outcome, number>;
   for (const o of OUTCOMES) outcomes[o] = 0;
-  const t = { ...emptyTotals(Math.max(seconds.length, 1)), outcomes } as { -readonly [K in keyof Totals]: Totals[K] };
+  const t = { ...emptyTotals(Math.max(seconds.length, 1)), outcomes } as MutableTotals;
   let p99 = 0;
   for (const s of seconds) {
     const cleared = s.clearedRps ?? 0;

@@ -15,137 +15,20 @@
  * never the target of a signature rule and must not look like a concentration (a flash crowd on one
  * article is not an attack).
  */
-import { OUTCOME_INDEX, type Outcome } from '../vocabulary.ts';
+import { OUTCOME_INDEX } from '../vocabulary.ts';
 import { BulwarkError } from '../../errors.ts';
-import { DIMENSIONS, byDimension, type ByDimension } from './dimensions.ts';
+import type { HeavySnapshot, RequestEvent, WindowAggregates, WindowAggregatesOptions } from './aggregate-types.ts';
+import { DIMENSIONS, byDimension } from './dimensions.ts';
 import { hash32 } from './hash.ts';
-import { createSpaceSaving, mergeHeavyHitters, type HeavyHitter, type SpaceSaving } from './heavy-hitters.ts';
+import { createSpaceSaving, mergeHeavyHitters, type SpaceSaving } from './heavy-hitters.ts';
 import { LOG_BUCKETS, logBucket } from './log-histogram.ts';
 import { createWindowedDistinct } from './windowed-distinct.ts';
-import { C, COUNTERS, totalsOf, type Totals } from './totals.ts';
+import { C, COUNTERS, totalsOf } from './totals.ts';
 
 export type { Totals } from './totals.ts';
-
-/** Micro-cache result of a request (issue #5), as in the `X-Cache`-like response header. */
-export type CacheStatus = 'hit' | 'miss' | 'stale' | 'bypass';
-
-/** Challenge step seen on this request (issue #4): a page served, or an answer checked. */
-export type ChallengeStep = 'issued' | 'solved' | 'failed';
-
-/**
- * One request as the aggregates need it, built by the record phase from the request record and the
- * identify phase's facts. Strings that are unknown are null (an empty string counts as unknown too).
- */
-export interface RequestEvent {
-  /** Site name; the per-site aggregates object ignores it (the caller routes by it). */
-  readonly site: string;
-  readonly outcome: Outcome;
-  /** HTTP status sent, 0 when none (dropped). */
-  readonly status: number;
-  /** Normalised client address. */
-  readonly address: string;
-  /** Prefix key such as `203.0.113.0/24` or `2001:db8::/64`. */
-  readonly prefix: string | null;
-  readonly asn: number | null;
-  /** ISO 3166 alpha-2 country code (or a label such as `loopback`). */
-  readonly country: string | null;
-  /** Normalised path without query (null when the request was not parsed). */
-  readonly path: string | null;
-  readonly userAgent: string | null;
-  /** Header-order fingerprint (issue #3). */
-  readonly fingerprint: string | null;
-  /** Valid clearance, allow-listed or verified good bot. */
-  readonly cleared: boolean;
-  /** Origin time to response head; null or negative when the origin was not asked. */
-  readonly originLatencyMs: number | null;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly cache: CacheStatus | null;
-  readonly challenge: ChallengeStep | null;
-}
-
-/** Distinct clients (HyperLogLog estimates, ~0.8% standard error at p = 14). */
-export interface DistinctCounts {
-  /** In the last complete second, all clients / uncleared clients only. */
-  readonly last: number;
-  readonly unclearedLast: number;
-  /** Over the whole window. */
-  readonly window: number;
-  readonly unclearedWindow: number;
-}
-
-/** Heavy hitters among uncleared requests over the `recentSeconds` ending at `Snapshot.second`. */
-export interface HeavySnapshot {
-  /** Uncleared requests in those seconds: the denominator of every share. */
-  readonly total: number;
-  readonly seconds: number;
-  /** Keys listed at most per dimension: a list this long may have been cut (see baseline tail shares). */
-  readonly topK: number;
-  /** Up to `topK` keys per dimension, largest first; true count ∈ [count − error, count + error]. */
-  readonly byDimension: ByDimension<readonly HeavyHitter[]>;
-}
-
-/** What the detector reads each tick. Complete seconds only: the current, partial second is excluded. */
-export interface Snapshot {
-  readonly nowMs: number;
-  /** Epoch second (⌊ms/1000⌋) of the last complete second. */
-  readonly second: number;
-  readonly windowSeconds: number;
-  readonly recentSeconds: number;
-  /** The last complete second. */
-  readonly last: Totals;
-  /** The last `recentSeconds` complete seconds (sums; queueMax is a max). */
-  readonly recent: Totals;
-  /** The last `windowSeconds` complete seconds. */
-  readonly window: Totals;
-  /** Requests per second over the window, oldest first (windowSeconds values, last = `last.requests`). */
-  readonly requestSeries: readonly number[];
-  readonly distinct: DistinctCounts;
-  readonly heavy: HeavySnapshot;
-}
-
-/** Fill levels, for metrics ("every buffer has a cap and its fill level is observable"). */
-export interface AggregateStats {
-  readonly events: number;
-  /** Events whose timestamp was older than the ring (dropped). */
-  readonly lateEvents: number;
-  /** Keys cut to `maxKeyLength`. */
-  readonly truncatedKeys: number;
-  /** Keys monitored in all per-second summaries, and the cap on that number. */
-  readonly heavyEntries: number;
-  readonly heavyCapacity: number;
-  /** Bytes of HyperLogLog registers and counters (fixed). */
-  readonly fixedBytes: number;
-}
-
-export interface WindowAggregatesOptions {
-  /** Seconds of counters and distinct counts kept. Default 10. */
-  readonly windowSeconds?: number;
-  /** Seconds of heavy hitters and of the `recent` totals (≤ windowSeconds, ≤ 30). Default 3. */
-  readonly recentSeconds?: number;
-  /** HyperLogLog precision. Default 14. */
-  readonly hllPrecision?: number;
-  /** Space-Saving counters per dimension per second. Default 128. */
-  readonly heavyCapacity?: number;
-  /** Heavy hitters per dimension in a snapshot. Default 64. */
-  readonly topK?: number;
-  /** Longer path / user agent / fingerprint keys are cut to this. Default 256. */
-  readonly maxKeyLength?: number;
-  /** Seed for the address hash (give each process a random one). Default 0. */
-  readonly hashSeed?: number;
-}
-
-/** The per-site aggregates. */
-export interface WindowAggregates {
-  /** Records one request at time nowMs. O(1); never throws on well-typed input. */
-  observe(event: RequestEvent, nowMs: number): void;
-  /** Records the origin queue length seen at nowMs (the second's maximum is kept). */
-  observeQueue(length: number, nowMs: number): void;
-  /** The aggregates of the complete seconds before nowMs. */
-  snapshot(nowMs: number): Snapshot;
-  stats(): AggregateStats;
-  reset(): void;
-}
+export type {
+  AggregateStats, CacheStatus, ChallengeStep, DistinctCounts, HeavySnapshot, RequestEvent, Snapshot, WindowAggregates, WindowAggregatesOptions,
+} from './aggregate-types.ts';
 
 /** Creates empty per-site aggregates (`BULWARK_ERR_DETECT_WINDOW` on inconsistent options). */
 export function createWindowAggregates(options: WindowAggregatesOptions = {}): WindowAggregates {
@@ -164,7 +47,12 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
   const tags = new Float64Array(slots).fill(-1);
   const heavySlots = recentSeconds + 1;
   const heavy: SpaceSaving[][] = [];
-  for (let i = 0; i < heavySlots; i++) heavy.push(DIMENSIONS.map(() => createSpaceSaving({ capacity: heavyCapacity })));
+  // The address dimension sees the most distinct keys (a million in a botnet flood): it gets the
+  // filtered variant, fed with the address hash computed anyway for the distinct counts.
+  const filterCells = options.addressFilterCells ?? 4096;
+  for (let i = 0; i < heavySlots; i++) {
+    heavy.push(DIMENSIONS.map((d) => createSpaceSaving({ capacity: heavyCapacity, filterCells: d === 'address' ? filterCells : 0 })));
+  }
   const heavyTags = new Float64Array(heavySlots).fill(-1);
   const hll = { seconds: windowSeconds, precision: options.hllPrecision ?? 14 };
   const distinctAll = createWindowedDistinct(hll);
@@ -203,10 +91,10 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
     return value.slice(0, maxKeyLength);
   }
 
-  function offerHeavy(event: RequestEvent, second: number): void {
+  function offerHeavy(event: RequestEvent, second: number, hash: number): void {
     const summaries = heavySlot(second);
     if (summaries === null) return;
-    summaries[0]!.offer(event.address);
+    summaries[0]!.offer(event.address, 1, hash);
     if (event.prefix !== null && event.prefix.length > 0) summaries[1]!.offer(event.prefix);
     if (event.asn !== null) summaries[2]!.offer(event.asn);
     if (event.country !== null && event.country.length > 0) summaries[3]!.offer(event.country);
@@ -247,7 +135,7 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
     } else {
       counters[o + C.uncleared]++;
       distinctUncleared.addHash(h, second);
-      offerHeavy(event, second);
+      offerHeavy(event, second, h);
     }
   }
 

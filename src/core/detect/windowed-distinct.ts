@@ -6,6 +6,7 @@
  */
 import { checkPrecision, DEFAULT_HLL_PRECISION, estimateCardinality, mergeRegisters } from './hyperloglog.ts';
 
+/** A distinct counter over the last `seconds` epoch seconds. */
 export interface WindowedDistinct {
   /** Seconds the ring remembers (complete seconds; the current one is kept in one more slot). */
   readonly seconds: number;
@@ -20,6 +21,7 @@ export interface WindowedDistinct {
   reset(): void;
 }
 
+/** Window length and HyperLogLog precision. */
 export interface WindowedDistinctOptions {
   /** Window length in seconds. Default 10. */
   readonly seconds?: number;

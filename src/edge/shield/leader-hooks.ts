@@ -59,6 +59,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   let chunks: Buffer[] | null = null;
   let bytes = 0;
   let flightOpen = s.flight !== null;
+  let settled = false;
   const { shield } = s;
 
   function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
@@ -111,6 +112,10 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       return true;
     },
     onSettled(ctx, result) {
+      // Called by the forward handler, and again by the response's close as a backstop (a request
+      // whose body framing broke never reaches the origin): release exactly once.
+      if (settled) return;
+      settled = true;
       failFlight('leader_failed');
       const now = Date.now();
       const dropped =

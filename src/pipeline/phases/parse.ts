@@ -4,11 +4,12 @@
  * to its site by `Host` and refuses what no site should see:
  * - unknown host → 421 (RFC 9110 §15.5.20), costs nothing upstream;
  * - declared body larger than the site's `max_body_bytes` → 413 before any byte is forwarded;
- * - framing node:http lets through but we will not forward: more than one `Host` (RFC 9112 §3.2), or a
- *   `Transfer-Encoding` other than plain `chunked` (RFC 9112 §6.1: no other coding is worth the
- *   smuggling risk) → 400.
+ * - heads node:http lets through but Bulwark will not forward (core/http/request-head.ts): duplicate
+ *   or invalid Host, Transfer-Encoding other than `chunked` or in HTTP/1.0, odd request targets,
+ *   HTTP versions other than 1.x → 400 / 505.
  */
 import { PAGES, sendPage } from '../../edge/pages.ts';
+import { checkRequestHead } from '../../core/http/request-head.ts';
 import { normalizeHost } from '../../runtime/site-router.ts';
 import type { Socket } from 'node:net';
 import type { SiteStats } from '../../telemetry/site-stats.ts';
@@ -16,17 +17,6 @@ import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
 const kSite = Symbol('bulwark.site');
-
-/** True for a second Host field or a Transfer-Encoding that is not exactly `chunked`. */
-function hasAmbiguousFraming(raw: readonly string[], te: string | undefined): boolean {
-  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return true;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return true;
-  }
-  return false;
-}
 
 /** Counts a connection as open for the site of its first request, until it closes. */
 function attributeConnection(socket: Socket, stats: SiteStats): void {
@@ -41,13 +31,15 @@ export const parsePhase: Phase = {
   name: 'parse',
   run(ctx: RequestContext) {
     const req = ctx.req;
-    if (hasAmbiguousFraming(req.rawHeaders, req.headers['transfer-encoding'])) {
-      ctx.errorCode = 'BULWARK_ERR_AMBIGUOUS_FRAMING';
+    const head = checkRequestHead({ method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders });
+    if ('status' in head) {
+      ctx.errorCode = head.code;
       ctx.end('rejected');
-      sendPage(ctx.res, PAGES.badRequest, ctx.id, req.headers.accept, undefined, { close: true });
+      sendPage(ctx.res, head.status === 505 ? PAGES.versionNotSupported : PAGES.badRequest, ctx.id, req.headers.accept, undefined, { close: true });
       return DONE;
     }
-    ctx.host = normalizeHost(req.headers.host);
+    if (head.authority !== null) ctx.path = ctx.originPath = head.path;
+    ctx.host = normalizeHost(head.authority ?? req.headers.host);
     const site = ctx.runtime.route(ctx.host);
     if (site === null) {
       ctx.end('rejected');

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkRequestHead, type RequestHead } from './request-head.ts';
+
+const head = (over: Partial<RequestHead>): RequestHead => ({ method: 'GET', url: '/', httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: ['Host', 'example.org'], ...over });
+
+test('refused heads', () => {
+  const cases: [string, Partial<RequestHead>, number, string][] = [
+    ['HTTP/0.9', { httpVersionMajor: 0, httpVersionMinor: 9 }, 400, 'BULWARK_ERR_HTTP_VERSION'],
+    ['HTTP/2.0 on HTTP/1', { httpVersionMajor: 2, httpVersionMinor: 0 }, 505, 'BULWARK_ERR_HTTP_VERSION'],
+    ['TE in HTTP/1.0', { httpVersionMinor: 0, rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked'] }, 400, 'BULWARK_ERR_AMBIGUOUS_FRAMING'],
+    ['TE gzip, chunked', { rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'gzip, chunked'] }, 400, 'BULWARK_ERR_AMBIGUOUS_FRAMING'],
+    ['two TE fields', { rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked', 'transfer-encoding', 'chunked'] }, 400, 'BULWARK_ERR_AMBIGUOUS_FRAMING'],
+    ['two Hosts', { rawHeaders: ['Host', 'a', 'host', 'b'] }, 400, 'BULWARK_ERR_DUPLICATE_HOST'],
+    ['invalid Host', { rawHeaders: ['Host', 'exa mple'] }, 400, 'BULWARK_ERR_INVALID_HOST'],
+    ['Host with path', { rawHeaders: ['Host', 'a/b'] }, 400, 'BULWARK_ERR_INVALID_HOST'],
+    ['GET *', { url: '*' }, 400, 'BULWARK_ERR_INVALID_TARGET'],
+    ['fragment', { url: '/#frag' }, 400, 'BULWARK_ERR_INVALID_TARGET'],
+    ['backslash', { url: '/a\\b' }, 400, 'BULWARK_ERR_INVALID_TARGET'],
+    ['absolute-form for another host', { url: 'http://evil.example/x' }, 400, 'BULWARK_ERR_HOST_MISMATCH'],
+    ['authority-form outside CONNECT', { url: 'example.org:443' }, 400, 'BULWARK_ERR_INVALID_TARGET'],
+  ];
+  for (const [name, over, status, code] of cases) assert.deepEqual(checkRequestHead(head(over)), { status, code }, name);
+});
+
+test('accepted heads', () => {
+  assert.deepEqual(checkRequestHead(head({ url: '/a/b?c=d' })), { path: '/a/b?c=d', authority: null });
+  assert.deepEqual(checkRequestHead(head({ method: 'OPTIONS', url: '*' })), { path: '*', authority: null });
+  assert.deepEqual(checkRequestHead(head({ url: 'http://Example.org/x?y' })), { path: '/x?y', authority: 'Example.org' });
+  assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', '[::1]:8080'] })), { path: '/', authority: null });
+  assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org.:80', 'Transfer-Encoding', 'Chunked'] })), { path: '/', authority: null });
+});

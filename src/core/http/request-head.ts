@@ -1,0 +1,85 @@
+/**
+ * Strict checks of a request head that node:http lets through but Bulwark will not forward
+ * (issue #2 point 5; the drill's malformed corpus lists what Node 20 accepts on its own). Pure:
+ * the parse phase calls it with what node:http parsed.
+ *
+ * Refused:
+ * - HTTP/0.9 and major versions other than 1 (505), since the connection speaks HTTP/1.x;
+ * - `Transfer-Encoding` in an HTTP/1.0 request (RFC 9112 §6.1: the framing is faulty), or any coding
+ *   but plain `chunked` (no other coding is worth the smuggling risk);
+ * - more than one `Host` (RFC 9112 §3.2), or a Host that is not a valid authority;
+ * - request targets that are not origin-form (`/path`), except `OPTIONS *` and absolute-form whose
+ *   authority matches Host (RFC 9112 §3.2.2); fragments, backslashes and control characters.
+ */
+
+export interface RequestHead {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  /** Node's flat rawHeaders list. */
+  readonly rawHeaders: readonly string[];
+}
+
+export interface HeadVerdict {
+  readonly status: 400 | 505;
+  readonly code: string;
+}
+
+/** What the rest of the pipeline should use as the target and host (absolute-form is converted). */
+export interface AcceptedHead {
+  readonly path: string;
+  /** Authority from an absolute-form target, else null (use the Host header). */
+  readonly authority: string | null;
+}
+
+const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function refuse(code: string, status: 400 | 505 = 400): HeadVerdict {
+  return { status, code };
+}
+
+/** True when the target has characters that must not appear in an origin-form target. */
+function badTargetChars(url: string): boolean {
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c <= 32 || c === 127 || c === 35 /* # */ || c === 92 /* \ */ || c > 126) return true;
+  }
+  return false;
+}
+
+/**
+ * Checks a request head. Returns a verdict to refuse it, or the accepted target (absolute-form
+ * rewritten to origin-form with its authority).
+ */
+export function checkRequestHead(head: RequestHead): HeadVerdict | AcceptedHead {
+  if (head.httpVersionMajor !== 1) return refuse('BULWARK_ERR_HTTP_VERSION', head.httpVersionMajor === 0 ? 400 : 505);
+  let hosts = 0;
+  let host: string | undefined;
+  let te: string | undefined;
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      hosts++;
+      host = raw[i + 1];
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      te = te === undefined ? raw[i + 1] : `${te}, ${raw[i + 1]}`;
+    }
+  }
+  if (te !== undefined && (head.httpVersionMinor === 0 || te.trim().toLowerCase() !== 'chunked')) return refuse('BULWARK_ERR_AMBIGUOUS_FRAMING');
+  if (hosts > 1) return refuse('BULWARK_ERR_DUPLICATE_HOST');
+  if (host !== undefined && !AUTHORITY.test(host)) return refuse('BULWARK_ERR_INVALID_HOST');
+  const url = head.url;
+  if (url.charCodeAt(0) === 47 /* / */) {
+    return badTargetChars(url) ? refuse('BULWARK_ERR_INVALID_TARGET') : { path: url, authority: null };
+  }
+  if (url === '*') return head.method === 'OPTIONS' ? { path: '*', authority: null } : refuse('BULWARK_ERR_INVALID_TARGET');
+  const abs = /^https?:\/\/([^/?#]+)(\/[^#]*)?$/i.exec(url);
+  if (abs === null || head.method === 'CONNECT') return refuse('BULWARK_ERR_INVALID_TARGET');
+  const authority = abs[1]!;
+  const path = abs[2] ?? '/';
+  if (!AUTHORITY.test(authority) || badTargetChars(path)) return refuse('BULWARK_ERR_INVALID_TARGET');
+  if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) return refuse('BULWARK_ERR_HOST_MISMATCH');
+  return { path, authority };
+}

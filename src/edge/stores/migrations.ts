@@ -1,0 +1,110 @@
+/**
+ * The schema of `bulwark.db`, as an ordered list of migration steps. `PRAGMA user_version` holds the number
+ * of the last step applied; opening the database applies the missing ones in one transaction (database.ts).
+ *
+ * Rules for adding a step: append, never edit a released step; a step must work on the schema the previous
+ * steps produced (including empty tables); keep data (ALTER TABLE ADD COLUMN, new tables, backfills).
+ * A database whose `user_version` is above the last step here was written by a newer Bulwark and is refused
+ * (no downgrade), because this code would not know what the newer columns mean.
+ */
+
+/** One schema step: `version` is its 1-based position, `sql` one or more statements. */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+const V1_BANS = `
+CREATE TABLE bans (
+  key           TEXT PRIMARY KEY,
+  scope         TEXT NOT NULL CHECK (scope IN ('address', 'prefix')),
+  reason        TEXT NOT NULL,
+  banned_by     TEXT NOT NULL,
+  level         INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  until_ms      INTEGER NOT NULL,
+  source        TEXT NOT NULL CHECK (source IN ('auto', 'manual'))
+) WITHOUT ROWID;
+CREATE INDEX bans_until ON bans (until_ms);
+
+-- AUTOINCREMENT: ids are never reused after trimming, so "changes since id N" stays correct.
+CREATE TABLE ban_audit (
+  id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms  INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('add', 'extend', 'replace', 'remove')),
+  key    TEXT NOT NULL,
+  actor  TEXT NOT NULL CHECK (actor IN ('auto', 'manual', 'cli', 'admin')),
+  ban    TEXT
+);
+CREATE INDEX ban_audit_key ON ban_audit (key, id);
+CREATE INDEX ban_audit_at ON ban_audit (at_ms);
+`;
+
+const V1_INCIDENTS = `
+CREATE TABLE incidents (
+  id                       TEXT PRIMARY KEY,
+  site                     TEXT NOT NULL,
+  opened_at_ms             INTEGER NOT NULL,
+  closed_at_ms             INTEGER,
+  status                   TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+  close_reason             TEXT CHECK (close_reason IN ('calm', 'interrupted', 'manual')),
+  peak_level               TEXT NOT NULL CHECK (peak_level IN ('normal', 'elevated', 'under_attack')),
+  severity                 TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+  peak_rps                 REAL NOT NULL DEFAULT 0,
+  total_requests           INTEGER NOT NULL DEFAULT 0,
+  distinct_sources         INTEGER NOT NULL DEFAULT 0,
+  summary                  TEXT NOT NULL DEFAULT '{}',
+  actions                  TEXT NOT NULL DEFAULT '[]',
+  visitors                 TEXT NOT NULL DEFAULT '{}',
+  linked_to                TEXT REFERENCES incidents (id) ON DELETE SET NULL,
+  link_verdict             TEXT CHECK (link_verdict IN ('same_actor', 'copycat', 'different')),
+  link_evidence            TEXT,
+  last_second_ms           INTEGER,
+  timeline_seconds         INTEGER NOT NULL DEFAULT 0,
+  timeline_dropped         INTEGER NOT NULL DEFAULT 0,
+  addresses_truncated      INTEGER NOT NULL DEFAULT 0,
+  source_data_purged_at_ms INTEGER,
+  updated_at_ms            INTEGER NOT NULL
+);
+CREATE INDEX incidents_site_opened ON incidents (site, opened_at_ms);
+CREATE INDEX incidents_opened ON incidents (opened_at_ms);
+CREATE INDEX incidents_closed ON incidents (closed_at_ms) WHERE status = 'closed';
+-- At most one open incident per site: a second open() for the same site is a bug, not a new attack.
+CREATE UNIQUE INDEX incidents_one_open_per_site ON incidents (site) WHERE status = 'open';
+
+CREATE TABLE incident_seconds (
+  incident_id      TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+  t                INTEGER NOT NULL,
+  requests         INTEGER NOT NULL,
+  distinct_sources INTEGER NOT NULL,
+  level            TEXT NOT NULL,
+  outcomes         TEXT,
+  extra            TEXT,
+  PRIMARY KEY (incident_id, t)
+) WITHOUT ROWID;
+`;
+
+const V1_SMALL = `
+CREATE TABLE baselines (
+  site          TEXT PRIMARY KEY,
+  updated_at_ms INTEGER NOT NULL,
+  json          TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE kv (
+  key           TEXT PRIMARY KEY,
+  value         TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER
+) WITHOUT ROWID;
+CREATE INDEX kv_expires ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+`;
+
+/** Every schema step, in order. The schema version of a database is the number of steps applied. */
+export const STATE_MIGRATIONS: readonly Migration[] = Object.freeze([
+  { version: 1, description: 'bans and audit log, incidents and per-second timelines, baselines, settings', sql: V1_BANS + V1_INCIDENTS + V1_SMALL },
+]);
+
+/** The schema version this code writes (the last step's number). */
+export const STATE_SCHEMA_VERSION = STATE_MIGRATIONS[STATE_MIGRATIONS.length - 1].version;
