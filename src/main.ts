@@ -9,6 +9,7 @@ import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
 import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
 import { loadGeoData } from './edge/geo-data.ts';
+import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
@@ -21,12 +22,15 @@ import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts
 import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createRecorder, type Recorder } from './telemetry/recorder.ts';
+import { UNROUTED_SITE } from './telemetry/request-record.ts';
 
 export interface BulwarkOptions {
   readonly config: Config;
   /** The config file, for reloads and messages; absent for zero-config and tests. */
   readonly file?: string;
   readonly logger?: Logger;
+  /** DNS used to verify search-engine crawlers (tests inject a fake resolver). */
+  readonly crawlerResolver?: CrawlerResolver;
 }
 
 export interface Bulwark {
@@ -62,7 +66,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
 
   const shields = createShieldRegistry();
-  const services = createServices();
+  const services = createServices({ stateDir: options.config.state_dir, crawlerResolver: options.crawlerResolver });
   let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
   logListWarnings(current);
 
@@ -128,7 +132,12 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
-      sites: recorder.allStats().map((s) => ({ ...s.snapshot(now, 60), shield: shields.get(s.site)?.stats(now) ?? null })),
+      sites: recorder.allStats().map((s) => ({
+        ...s.snapshot(now, 60),
+        level: services.levelOf(s.site),
+        shield: shields.get(s.site)?.stats(now) ?? null,
+        challenge: s.site === UNROUTED_SITE ? null : services.challengeStatsOf(s.site).snapshot(),
+      })),
     };
   }
 

@@ -11,6 +11,7 @@ import { cidrSchema } from './cidr-schema.ts';
 import { identifySchema, listsSchema } from './identify-schema.ts';
 import { duration, size } from './schema-units.ts';
 import { shieldSchema } from './shield-schema.ts';
+import { challengeSchema } from './challenge-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
@@ -73,6 +74,7 @@ export const siteSchema = z.strictObject({
   max_body_bytes: size('largest request body accepted (413 beyond)').default(10 * 1024 * 1024),
   origin: originOptionsSchema.prefault({}),
   shield: shieldSchema.prefault({}),
+  challenge: challengeSchema.prefault({}),
 });
 
 export const adminSchema = z.strictObject({

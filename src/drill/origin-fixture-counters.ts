@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createKeyedCounter, createRateSeries, type RatePoint } from './stats.ts';
+import { roleOfAddress } from './source-pool.ts';
 
 /** A snapshot of the fixture's counters (see {@link OriginFixtureCounters.snapshot}). */
 export interface OriginFixtureStats {
@@ -156,6 +157,15 @@ export function effectiveSource(req: IncomingMessage): string {
   }
   const peer = req.socket.remoteAddress ?? 'unknown';
   return peer.startsWith('::ffff:') ? peer.slice(7) : peer;
+}
+
+/**
+ * A `classify` function for the fixture: labels each request `attack`, `visitor` or `other` from its
+ * effective source (see {@link effectiveSource} and source-pool's `roleOfAddress`), so the drill can count
+ * attack requests that reached the origin apart from visitors'.
+ */
+export function classifyByRole(req: IncomingMessage): string {
+  return roleOfAddress(effectiveSource(req));
 }
 
 function createRing(cap: number): { push(v: string): void; values(): string[]; clear(): void } {

@@ -7,6 +7,7 @@ import { connectWebSocket } from './websocket-client.ts';
 import { OPCODE } from './websocket-codec.ts';
 import { exchangeRaw } from './raw-client.ts';
 import type { EchoAnswer } from './origin-fixture-routes.ts';
+import { classifyByRole } from './origin-fixture-counters.ts';
 
 test('capacity: 200 concurrent requests against capacity 50 → 50 admitted at once, 150 refused with 503', async () => {
   const fixture = await startOriginFixture({ capacity: 50, latencyMs: 300 });
@@ -255,3 +256,29 @@ async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('classify labels requests by source, and the per-second series follows the injected clock', async () => {
+  let now = 1_900_000_000_000;
+  const fixture = await startOriginFixture({
+    now: () => now,
+    classify: classifyByRole,
+  });
+  const pool = createSourcePool();
+  try {
+    for (const [address, times] of [['127.1.0.1', 3], ['127.250.0.1', 2]] as const) {
+      for (let i = 0; i < times; i++) await (await request(`${fixture.url}/`, { dispatcher: pool.agentFor(address) })).body.dump();
+    }
+    now += 1000;
+    await (await request(`${fixture.url}/`)).body.dump();
+    const stats = fixture.stats();
+    assert.deepEqual(stats.byClass, { attack: 3, visitor: 2, other: 1 });
+    assert.equal(stats.peakRps, 5);
+    assert.equal(stats.bySource['127.0.0.1'], 1);
+    assert.deepEqual(fixture.rateSeries().slice(-2).map((p) => p.count), [5, 1]);
+    fixture.resetStats();
+    assert.equal(fixture.stats().requests, 0);
+  } finally {
+    await pool.destroy();
+    await fixture.stop();
+  }
+});

@@ -8,12 +8,11 @@
  * Routes: `/echo`, `POST /upload`, `GET /download?bytes=N`, WebSocket echo on `/ws`, any other path a
  * page (see origin-fixture-routes.ts).
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { once } from 'node:events';
 import { createOriginFixtureCounters, type OriginFixtureStats } from './origin-fixture-counters.ts';
-import { patternChunk, serveDownload, serveEcho, servePage, serveUpload } from './origin-fixture-routes.ts';
-import { acceptWebSocketEcho } from './websocket-echo.ts';
+import { createFixtureHandlers, type FixtureSettings } from './origin-fixture-handler.ts';
 import type { RatePoint } from './stats.ts';
 import { DrillError } from './errors.ts';
 
@@ -102,24 +101,16 @@ export interface OriginFixture {
   stop(): Promise<void>;
 }
 
-interface RequestContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly path: string;
-  /** Records how the request ended (first call wins). */
-  readonly note: (status: number | 'reset' | 'hang' | 'aborted') => void;
-}
-
 /** Starts an origin fixture and resolves once it listens. */
 export async function startOriginFixture(options: OriginFixtureOptions = {}): Promise<OriginFixture> {
   const now = options.now ?? Date.now;
-  const s = {
+  const s: FixtureSettings & { state: 'running' | 'dead' | 'stopped' } = {
     latency: options.latencyMs ?? 0,
     capacity: options.capacity ?? Infinity,
     failure: options.failure ?? 'none',
     bodyBytes: options.bodyBytes ?? 2048,
     paths: new Map(Object.entries(options.paths ?? {})),
-    state: 'running' as 'running' | 'dead' | 'stopped',
+    state: 'running',
   };
   const counters = createOriginFixtureCounters(options);
   const sockets = new Set<Socket>();
@@ -129,96 +120,13 @@ export async function startOriginFixture(options: OriginFixtureOptions = {}): Pr
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
-    counters.arrive(req, path, now());
-    if (counters.concurrent() >= s.capacity) return refuse(res);
-    const finish = counters.admit();
-    let noted = false;
-    const note = (status: number | 'reset' | 'hang' | 'aborted'): void => {
-      if (!noted) counters.status(status);
-      noted = true;
-    };
-    res.once('finish', () => note(res.statusCode));
-    res.once('close', () => {
-      note('aborted');
-      finish();
-    });
-    const behaviour = behaviourFor(s.paths, path);
-    const latency = behaviour?.latencyMs ?? (typeof s.latency === 'function' ? s.latency(path) : s.latency);
-    const run = (): void => dispatch({ req, res, path, note }, behaviour, behaviour?.failure ?? s.failure);
-    if (latency <= 0) return run();
-    const timer = setTimeout(run, latency);
-    res.once('close', () => clearTimeout(timer));
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const path = (req.url ?? '/').split('?')[0];
-    counters.arrive(req, path, now());
-    if (path !== '/ws') return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    if (acceptWebSocketEcho(req, socket, head, { onFrame: () => counters.websocketFrame() })) counters.websocketUpgrade();
-  });
+  const handlers = createFixtureHandlers(s, counters, { slowBody: options.slowBody, unknownPathStatus: options.unknownPathStatus, now });
+  server.on('request', handlers.onRequest);
+  server.on('upgrade', handlers.onUpgrade);
   server.on('clientError', (_err, socket: Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
-
-  function refuse(res: ServerResponse): void {
-    counters.refuseOverCapacity();
-    res.once('finish', () => counters.status(503));
-    res.writeHead(503, { 'content-type': 'text/plain', 'content-length': 13, 'retry-after': '1' });
-    res.end('over capacity');
-  }
-
-  function dispatch(ctx: RequestContext, b: PathBehaviour | undefined, failure: FailureMode): void {
-    const { req, res, path } = ctx;
-    if (failure !== 'none') counters.failure(failure);
-    if (failure === 'reset') {
-      ctx.note('reset');
-      return void req.socket.resetAndDestroy();
-    }
-    if (failure === 'hang') {
-      ctx.note('hang');
-      return void req.resume();
-    }
-    if (failure === 'error_500') {
-      req.resume();
-      res.writeHead(500, { 'content-type': 'text/plain', 'content-length': 13 });
-      return void res.end('origin failed');
-    }
-    if (failure === 'slow_body') return slowBody(req, res, b);
-    if (path === '/echo') return serveEcho(req, res, counters);
-    if (path === '/upload' && (req.method === 'POST' || req.method === 'PUT')) return serveUpload(req, res, counters);
-    if (path === '/download') return serveDownload(req, res, counters);
-    servePage(req, res, pageOf(b), counters);
-  }
-
-  function slowBody(req: IncomingMessage, res: ServerResponse, b: PathBehaviour | undefined): void {
-    const pace = options.slowBody ?? { chunkBytes: 16, intervalMs: 250 };
-    const total = b?.bodyBytes ?? s.bodyBytes;
-    req.resume();
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
-    let sent = 0;
-    const timer = setInterval(() => {
-      const n = Math.min(pace.chunkBytes, total - sent);
-      counters.bodyOut(n);
-      res.write(patternChunk(sent, n));
-      sent += n;
-      if (sent >= total) {
-        clearInterval(timer);
-        res.end();
-      }
-    }, pace.intervalMs);
-    res.once('close', () => clearInterval(timer));
-  }
-
-  function pageOf(b: PathBehaviour | undefined) {
-    const headers: Record<string, string | string[]> = { ...b?.headers };
-    if (b?.cacheControl !== undefined) headers['cache-control'] = b.cacheControl;
-    if (b?.vary !== undefined) headers.vary = b.vary;
-    if (b?.setCookie !== undefined) headers['set-cookie'] = typeof b.setCookie === 'string' ? b.setCookie : [...b.setCookie];
-    const status = b?.status ?? (b === undefined ? (options.unknownPathStatus ?? 200) : 200);
-    return { status, bodyBytes: b?.bodyBytes ?? s.bodyBytes, headers, contentType: b?.contentType };
-  }
 
   async function listen(port: number): Promise<void> {
     server.listen(port, options.host ?? '127.0.0.1');
@@ -266,17 +174,6 @@ export async function startOriginFixture(options: OriginFixtureOptions = {}): Pr
       await close();
     },
   };
-}
-
-/** The behaviour for a path: exact entry first, then the longest `prefix*` entry. */
-function behaviourFor(paths: ReadonlyMap<string, PathBehaviour>, path: string): PathBehaviour | undefined {
-  const exact = paths.get(path);
-  if (exact) return exact;
-  let best: [string, PathBehaviour] | undefined;
-  for (const [key, b] of paths) {
-    if (key.endsWith('*') && path.startsWith(key.slice(0, -1)) && (!best || key.length > best[0].length)) best = [key, b];
-  }
-  return best?.[1];
 }
 
 function stateError(message: string): DrillError {

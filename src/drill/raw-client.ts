@@ -20,6 +20,11 @@ export interface RawExchangeOptions {
   readonly maxBytes?: number;
   /** Half-close our side after sending (some servers then answer or close). Default false. */
   readonly endAfterSend?: boolean;
+  /**
+   * Once a status line arrived, keep reading only this much longer (to catch a close or a second,
+   * smuggled answer) instead of waiting for the full deadline on a kept-alive connection. Default: no limit.
+   */
+  readonly afterAnswerMs?: number;
 }
 
 /** What came back. */
@@ -34,7 +39,7 @@ export interface RawAnswer {
   /** The server closed (FIN or RST) before our deadline. */
   readonly closedByServer: boolean;
   readonly reset: boolean;
-  /** The deadline passed with the connection still open. */
+  /** The deadline passed with the connection still open (not set when `afterAnswerMs` ended the read). */
   readonly timedOut: boolean;
   readonly connectError?: string;
   readonly elapsedMs: number;
@@ -56,10 +61,12 @@ export async function exchangeRaw(options: RawExchangeOptions): Promise<RawAnswe
     let total = 0;
     let reset = false;
     let done = false;
-    const finish = (how: 'closed' | 'timeout' | 'full'): void => {
+    let answerTimer: NodeJS.Timeout | undefined;
+    const finish = (how: 'closed' | 'timeout' | 'full' | 'answered'): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(answerTimer);
       s.destroy();
       const bytes = Buffer.concat(chunks);
       const statuses = statusesIn(bytes);
@@ -79,6 +86,9 @@ export async function exchangeRaw(options: RawExchangeOptions): Promise<RawAnswe
       chunks.push(chunk);
       total += chunk.length;
       if (total >= maxBytes) finish('full');
+      else if (answerTimer === undefined && options.afterAnswerMs !== undefined && statusesIn(Buffer.concat(chunks)).length > 0) {
+        answerTimer = setTimeout(() => finish('answered'), options.afterAnswerMs);
+      }
     });
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNRESET') reset = true;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { ATTACKER_BLOCK, VISITOR_BLOCK, connectRaw, createSourcePool, sourceAddress, sourceAddresses } from './source-pool.ts';
+import { ATTACKER_BLOCK, VISITOR_BLOCK, connectRaw, createSourcePool, requireIPv4Target, roleOfAddress, sourceAddress, sourceAddresses } from './source-pool.ts';
 import { startOriginFixture } from './origin-fixture.ts';
 import type { EchoAnswer } from './origin-fixture-routes.ts';
 
@@ -84,4 +84,31 @@ test('source pool: LRU bounded, evicted agents closed, refuses non-loopback sour
 
 test('connectRaw refuses a non-loopback host', async () => {
   await assert.rejects(connectRaw({ host: '192.0.2.1', port: 80 }), { code: 'BULWARK_ERR_DRILL_TARGET_NOT_LOOPBACK' });
+});
+
+test('roleOfAddress and requireIPv4Target', () => {
+  const table: ReadonlyArray<readonly [string, string]> = [
+    ['127.1.0.1', 'attack'],
+    ['127.249.255.254', 'attack'],
+    ['127.250.0.1', 'visitor'],
+    ['::ffff:127.255.1.1', 'visitor'],
+    ['127.0.0.1', 'other'],
+    ['127.0.1.1', 'attack'],
+    ['2001:db8:1:2::5', 'attack'],
+  ];
+  for (const [address, role] of table) assert.equal(roleOfAddress(address), role, address);
+  assert.throws(() => sourceAddress(249 * 256, { spread: 'many_24' }), /visitor block/);
+  assert.doesNotThrow(() => requireIPv4Target(new URL('http://127.0.0.1:1/')));
+  assert.throws(() => requireIPv4Target(new URL('http://[::1]:1/')), { code: 'BULWARK_ERR_DRILL_TARGET_INVALID' });
+});
+
+test('connectRaw resolves localhost to a loopback address', async () => {
+  const fixture = await startOriginFixture();
+  try {
+    const socket = await connectRaw({ host: 'localhost', port: fixture.port });
+    assert.equal(socket.remoteAddress, '127.0.0.1');
+    socket.destroy();
+  } finally {
+    await fixture.stop();
+  }
 });

@@ -11,7 +11,7 @@
  */
 import net from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { assertLoopbackHost, isLoopbackAddress } from './loopback-guard.ts';
+import { assertLoopbackHost, isLoopbackAddress, resolveLoopbackTarget } from './loopback-guard.ts';
 import { DrillError } from './errors.ts';
 
 /**
@@ -37,7 +37,8 @@ export interface SourceRange {
 /**
  * The i-th source address of a range. Never returns an address in 127.0.0.0/24 (127.0.0.1 and local
  * resolvers live there) nor a `.0` or `.255` host. Throws `BULWARK_ERR_DRILL_SOURCE_RANGE` when `i` does
- * not fit in the range before 127.255.255.255.
+ * not fit in the range before 127.255.255.255, or when a range starting below the visitor block would
+ * run into it (so attackers never share addresses with visitors).
  */
 export function sourceAddress(i: number, range: SourceRange = {}): string {
   const spread = range.spread ?? 'per_address';
@@ -58,12 +59,36 @@ export function sourceAddress(i: number, range: SourceRange = {}): string {
     host = (i % 254) + 1;
   }
   if (net24 > 65535) throw rangeError(`index ${i} runs past 127.255.255.255 (${spread}, block ${block})`);
+  if (block < VISITOR_BLOCK && net24 >= VISITOR_BLOCK * 256) throw rangeError(`index ${i} runs into the visitor block 127.${VISITOR_BLOCK}.0.0 (${spread}, block ${block})`);
   return `127.${net24 >> 8}.${net24 & 255}.${host}`;
+}
+
+/**
+ * Who an address belongs to in a drill: `visitor` inside {@link VISITOR_BLOCK}…127.255.255.255, `other`
+ * in 127.0.0.0/24 (health checks, the proxy itself), `attack` for everything else — including the IPv6
+ * addresses the rotation attack claims. For the origin fixture's `classify` option.
+ */
+export function roleOfAddress(address: string): 'attack' | 'visitor' | 'other' {
+  const m = /^(?:::ffff:)?127\.(\d+)\.(\d+)\.\d+$/.exec(address);
+  if (!m) return 'attack';
+  const b = Number(m[1]);
+  if (b >= VISITOR_BLOCK) return 'visitor';
+  return b === 0 && m[2] === '0' ? 'other' : 'attack';
 }
 
 /** The first `n` addresses of a range (see {@link sourceAddress}). */
 export function sourceAddresses(n: number, range: SourceRange = {}): string[] {
   return Array.from({ length: n }, (_, i) => sourceAddress(i, range));
+}
+
+/**
+ * Sources are IPv4 (127.0.0.0/8), so a target reached from them must be IPv4 too: throws
+ * `BULWARK_ERR_DRILL_TARGET_INVALID` for an IPv6 target (use plain undici for [::1] tests).
+ */
+export function requireIPv4Target(target: URL): void {
+  if (!net.isIPv4(target.hostname)) {
+    throw new DrillError('BULWARK_ERR_DRILL_TARGET_INVALID', `sources bind 127.x.y.z, so the target must be IPv4 loopback, not ${target.host}`);
+  }
 }
 
 /** Options of {@link createSourcePool}. */
@@ -159,6 +184,8 @@ export interface RawConnectOptions {
   readonly noDelay?: boolean;
   /** Bytes Node buffers before it stops reading from the kernel (slow readers set it low). Default Node's. */
   readonly readableHighWaterMark?: number;
+  /** Gives up the connect attempt when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -167,24 +194,33 @@ export interface RawConnectOptions {
  */
 export async function connectRaw(options: RawConnectOptions): Promise<net.Socket> {
   assertLoopbackHost(options.host);
+  const host = options.host === 'localhost' ? (await resolveLoopbackTarget('http://localhost/')).hostname.replace(/^\[|\]$/g, '') : options.host;
   return new Promise((resolve, reject) => {
     // readableHighWaterMark reaches the stream.Duplex constructor at run time; @types/node omits it here.
     const socket = net.connect({
-      host: options.host,
+      host,
       port: options.port,
       localAddress: options.localAddress,
       readableHighWaterMark: options.readableHighWaterMark,
     } as net.NetConnectOpts);
     socket.setNoDelay(options.noDelay ?? true);
-    const timer = setTimeout(() => fail(new Error(`connect timeout after ${options.timeoutMs ?? 5000} ms`)), options.timeoutMs ?? 5000);
-    const fail = (err: Error): void => {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const timer = setTimeout(() => fail(new DrillError('BULWARK_ERR_DRILL_CONNECT_TIMEOUT', `no connection within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => fail(new DrillError('BULWARK_ERR_DRILL_CONNECT_TIMEOUT', 'connect aborted'));
+    const done = (): void => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: Error): void => {
+      done();
       socket.destroy();
       reject(err);
     };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', fail);
     socket.once('connect', () => {
-      clearTimeout(timer);
+      done();
       socket.removeListener('error', fail);
       resolve(socket);
     });

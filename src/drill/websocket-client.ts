@@ -6,7 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { acceptKey, createFrameParser, encodeFrame, newWebSocketKey, OPCODE, type WebSocketFrame } from './websocket-codec.ts';
-import { assertLoopbackTarget } from './loopback-guard.ts';
+import { assertLoopbackTarget, resolveLoopbackTarget } from './loopback-guard.ts';
 import { DrillError } from './errors.ts';
 
 /** Options of {@link connectWebSocket}. */
@@ -35,14 +35,15 @@ export interface WebSocketClient {
 
 /** Opens a WebSocket to a loopback `ws:`/`wss:` (or `http:`/`https:`) URL and completes the handshake. */
 export async function connectWebSocket(target: string, options: WebSocketClientOptions = {}): Promise<WebSocketClient> {
-  const url = assertLoopbackTarget(target);
+  const written = assertLoopbackTarget(target);
+  const url = await resolveLoopbackTarget(written);
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   const port = Number(url.port || (secure ? 443 : 80));
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const raw = net.connect({ host, port, localAddress: options.localAddress });
   const socket = secure ? tls.connect({ ...options.tls, socket: raw }) : raw;
   const key = newWebSocketKey();
-  const headers = { Host: url.host, ...options.headers };
+  const headers = { Host: written.host, ...options.headers };
   const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.write(
     `GET ${url.pathname}${url.search} HTTP/1.1\r\n${lines}Upgrade: websocket\r\nConnection: Upgrade\r\n` +

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Decision, Outcome, Priority } from '../core/vocabulary.ts';
+import type { ClientClass, Decision, Outcome, Priority, ThreatLevel } from '../core/vocabulary.ts';
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import type { ForwardHooks } from '../edge/forward.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
@@ -67,8 +67,18 @@ export class RequestContext {
   country: string | null = null;
   /** `public`, `loopback`, `private`, ... (geo labels non-public ranges instead of locating them). */
   addressLabel = 'public';
+  /** What the user agent looks like (browser, crawler, library, unknown). */
+  uaClass: ClientClass = 'unknown';
   /** The client holds a valid clearance (issue #4). */
   cleared = false;
+  /** Clearance cookie status: none, valid, insufficient (no-JS clearance under attack), invalid. */
+  clearance: 'none' | 'valid' | 'insufficient' | 'invalid' = 'none';
+  /** A search-engine crawler verified by reverse and forward DNS. */
+  verifiedCrawler = false;
+  /** The site's threat level when the request arrived. */
+  level: ThreatLevel = 'normal';
+  /** Challenge step of this request, for the detector and solve-rate stats. */
+  challengeEvent: 'issued' | 'solved' | 'failed' | null = null;
   /** Queue priority toward the origin (issue #5). */
   priority: Priority = PRIORITY_UNKNOWN;
 

@@ -10,11 +10,13 @@ import type { Config, SiteConfig } from '../config/schema.ts';
 import { ConfigError, type ConfigProblem } from '../config/load.ts';
 import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identify/client-address.ts';
 import type { Pipeline } from '../pipeline/runner.ts';
+import { createChallengeGate, resolveChallengePolicy, type ChallengeGate } from '../core/challenge/index.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
 import type { Services } from '../services.ts';
 import { buildLists } from './lists.ts';
 import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
 import type { SiteShield } from '../edge/shield/site-shield.ts';
+import type { ChallengeStats } from '../telemetry/challenge-stats.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { SiteStats } from '../telemetry/site-stats.ts';
 import type { OriginPools, Upstream } from './origin-pools.ts';
@@ -27,6 +29,10 @@ export interface SiteRuntime {
   readonly secureContext: SecureContext | null;
   /** The site's aggregates (they outlive config generations). */
   readonly stats: SiteStats;
+  /** The site's challenge gate (issue #4): clearance checks, challenge pages, verification. */
+  readonly challenge: ChallengeGate;
+  /** Challenges issued, solved, failed and solve time, per rule (outlive generations). */
+  readonly challengeStats: ChallengeStats;
   /** The site's shield (cache, admission, balancer): outlives config generations. */
   readonly shield: SiteShield;
   /** The origin to use for the next request (round robin). */
@@ -72,12 +78,39 @@ function loadSecureContext(site: SiteConfig, index: number, problems: ConfigProb
   }
 }
 
+function buildGate(site: SiteConfig, index: number, services: Services, problems: ConfigProblem[]): ChallengeGate | null {
+  const c = site.challenge;
+  const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
+  try {
+    const policy = resolveChallengePolicy({
+      difficulty: c.difficulty,
+      noJsWaitS: Object.fromEntries(Object.entries(c.nojs_wait).flatMap(([level, ms]) => (ms === undefined ? [] : [[level, seconds(ms)]]))),
+      tokenLifetimeS: seconds(c.token_lifetime),
+      clearanceLifetimeS: seconds(c.clearance_lifetime),
+      clearanceBinding: c.binding,
+    });
+    return createChallengeGate({
+      site: site.name,
+      siteName: c.site_name ?? site.name,
+      keys: services.challenge.keys,
+      replay: services.challenge.replay,
+      random: services.challenge.random,
+      policy,
+      exemptions: { apiPaths: c.api_paths, feedPaths: c.feed_paths, passPaths: c.pass_paths, statusOnlyPaths: c.status_only_paths },
+    });
+  } catch (err) {
+    problems.push({ path: `sites[${index}].challenge`, line: null, message: (err as Error).message });
+    return null;
+  }
+}
+
 /** Compiles a validated config. Throws ConfigError for problems only visible now (unreadable TLS files). */
 export function buildRuntime(options: BuildRuntimeOptions): Runtime {
   const { config, pools } = options;
   const problems: ConfigProblem[] = [];
   const contexts = config.sites.map((site, i) => loadSecureContext(site, i, problems));
   const lists = buildLists(config.lists, config.trusted_proxies, problems);
+  const gates = config.sites.map((site, i) => buildGate(site, i, options.services, problems));
   if (problems.length > 0) throw new ConfigError(options.file ?? '(config)', problems);
 
   const sites: SiteRuntime[] = config.sites.map((site, i) => {
@@ -89,6 +122,8 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       upstreams,
       secureContext: contexts[i] ?? null,
       stats: options.recorder.stats(site.name),
+      challenge: gates[i]!,
+      challengeStats: options.services.challengeStatsOf(site.name),
       shield: options.shields.forSite(site),
       pickUpstream() {
         const u = upstreams[next]!;

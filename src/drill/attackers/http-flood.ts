@@ -5,7 +5,7 @@
  */
 import { request } from 'undici';
 import { resolveLoopbackTarget } from '../loopback-guard.ts';
-import { createSourcePool, sourceAddress, type SourcePool, type SourceRange } from '../source-pool.ts';
+import { createSourcePool, requireIPv4Target, sourceAddress, type SourcePool, type SourceRange } from '../source-pool.ts';
 import { checkBounds, type AttackBounds } from './bounds.ts';
 import { runPaced } from './paced-runner.ts';
 import { createAttackRecorder, outcomeOfAnswer, outcomeOfError, type AttackResult, type ChallengeDetector } from './attack-result.ts';
@@ -58,6 +58,7 @@ export async function runHttpFlood(
 ): Promise<AttackResult> {
   const bounds = checkBounds(options.bounds);
   const target = await resolveLoopbackTarget(options.target);
+  requireIPv4Target(target);
   const sources = typeof options.sources === 'object' ? [...options.sources] : Array.from({ length: options.sources ?? 1 }, (_, i) => sourceAddress(i, options.sourceRange));
   const perAgent = Math.max(1, Math.floor(bounds.maxSockets / Math.max(1, Math.min(sources.length, bounds.maxSockets))));
   const pool = options.pool ?? createSourcePool({ maxAgents: Math.min(sources.length, bounds.maxSockets), connectionsPerAgent: perAgent });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { runGetFlood } from './get-flood.ts';
 import { runPostFlood } from './post-flood.ts';
 import { runIpv6Rotation, parsePrefix, addressInPrefix } from './ipv6-rotation.ts';
-import { startPlainServer } from './test-server.ts';
+import { startPlainServer } from '../plain-server.ts';
 import { createRandom } from './traffic-shapes.ts';
 
 test('GET flood stops by itself at its request count, from the chosen number of sources', async () => {
@@ -137,4 +137,15 @@ test('a dead target: connections refused are counted as dropped', async () => {
   const result = await runGetFlood({ target: url, bounds: { maxRequests: 10, maxDurationMs: 3000 } });
   assert.equal(result.byOutcome.dropped, 10);
   assert.equal(result.errors.ECONNREFUSED, 10);
+});
+
+test('a request without an answer within requestTimeoutMs counts as timeout', async () => {
+  const server = await startPlainServer({}, () => undefined);
+  try {
+    const result = await runGetFlood({ target: server.url, requestTimeoutMs: 200, concurrency: 5, bounds: { maxRequests: 5, maxDurationMs: 3000 } });
+    assert.equal(result.byOutcome.timeout, 5);
+    assert.equal(result.stoppedBy, 'count');
+  } finally {
+    await server.close();
+  }
 });

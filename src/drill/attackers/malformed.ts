@@ -109,6 +109,7 @@ export async function sendMalformedCase(
     localAddress: options.localAddress,
     payload: c.bytes(options.host),
     readTimeoutMs: options.readTimeoutMs ?? 2000,
+    afterAnswerMs: 300,
   });
   const observed = observedAnswer(answer);
   return {

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { runSlowloris } from './slowloris.ts';
 import { runSlowPost } from './slow-post.ts';
 import { runSlowRead } from './slow-read.ts';
-import { startPlainServer } from './test-server.ts';
+import { startPlainServer } from '../plain-server.ts';
 
 const strict = { headersTimeout: 800, requestTimeout: 1500, connectionsCheckingInterval: 100 };
 

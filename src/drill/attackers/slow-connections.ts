@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { resolveLoopbackTarget } from '../loopback-guard.ts';
-import { connectRaw, sourceAddress, type SourceRange } from '../source-pool.ts';
+import { connectRaw, requireIPv4Target, sourceAddress, type SourceRange } from '../source-pool.ts';
 import { createKeyedCounter, createLatencyRecorder, createRateSeries, type LatencySummary, type RatePoint } from '../stats.ts';
 import { checkBounds, type AttackBounds, type StoppedBy } from './bounds.ts';
 import { runPaced } from './paced-runner.ts';
@@ -92,6 +92,7 @@ export interface SlowSocketContext {
 export async function runSlowConnections(attack: string, options: SlowConnectionOptions, hooks: SlowConnectionHooks): Promise<SlowAttackResult> {
   const bounds = checkBounds(options.bounds);
   const target = await resolveLoopbackTarget(options.target);
+  requireIPv4Target(target);
   const held = Math.min(options.connections ?? 100, bounds.maxSockets);
   const sources = typeof options.sources === 'object' ? [...options.sources] : Array.from({ length: options.sources ?? 1 }, (_, i) => sourceAddress(i, options.sourceRange));
   const shared = {
@@ -139,9 +140,9 @@ async function holdOne(a: HoldArgs): Promise<void> {
   a.state.attempted++;
   let socket: Socket;
   try {
-    socket = await connectRaw({ host: a.shared.hostIp, port: a.shared.port, localAddress: a.source, readableHighWaterMark: 1024 });
+    socket = await connectRaw({ host: a.shared.hostIp, port: a.shared.port, localAddress: a.source, readableHighWaterMark: 1024, signal: a.signal });
   } catch (err) {
-    a.state.connectFailed(err);
+    if (!a.signal.aborted) a.state.connectFailed(err);
     return;
   }
   if (a.signal.aborted) return void socket.destroy();

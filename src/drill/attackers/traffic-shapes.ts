@@ -144,31 +144,40 @@ export type HeaderMode =
   | { readonly kind: 'rotate_sets'; readonly shuffleOrder?: boolean }
   | { readonly kind: 'fixed'; readonly headers: HeaderList };
 
-/** The headers of the next request, in order. `connection` headers are dropped (undici refuses them). */
+const withoutConnection = (list: HeaderList): HeaderList => list.filter(([n]) => n.toLowerCase() !== 'connection');
+const CHROME_SENDABLE = withoutConnection(CHROME_HEADERS);
+const SETS_SENDABLE = HEADER_SETS.map(withoutConnection);
+
+/** The headers of the next request, in order. `Connection` fields are dropped (undici manages them). */
 export function nextHeaders(mode: HeaderMode, random: Random): HeaderList {
-  let list: HeaderList;
   switch (mode.kind) {
     case 'browser':
-      list = CHROME_HEADERS;
-      break;
+      return CHROME_SENDABLE;
     case 'rotate_ua': {
       const ua = pick(random, BROWSER_USER_AGENTS);
-      list = CHROME_HEADERS.map(([n, v]) => [n, n === 'user-agent' ? ua : v] as const);
-      break;
+      return CHROME_SENDABLE.map(([n, v]) => [n, n === 'user-agent' ? ua : v] as const);
     }
-    case 'rotate_sets':
-      list = pick(random, HEADER_SETS);
-      if (mode.shuffleOrder) list = shuffled(list, random);
-      break;
+    case 'rotate_sets': {
+      const set = pick(random, SETS_SENDABLE);
+      return mode.shuffleOrder ? shuffled(set, random) : set;
+    }
     case 'fixed':
-      list = mode.headers;
+      return withoutConnection(mode.headers);
   }
-  return list.filter(([n]) => n.toLowerCase() !== 'connection');
 }
 
-/** Flattens a header list into undici's `[name, value, name, value, …]` form (order kept). */
+const flatCache = new WeakMap<HeaderList, string[]>();
+
+/**
+ * Flattens a header list into undici's `[name, value, …]` form (order kept). Lists reused across
+ * requests (the constant sets) are flattened once; callers must not modify the result.
+ */
 export function flatHeaders(list: HeaderList): string[] {
-  return list.flatMap(([n, v]) => [n, v]);
+  const cached = flatCache.get(list);
+  if (cached) return cached;
+  const flat = list.flatMap(([n, v]) => [n, v]);
+  if (list === CHROME_SENDABLE || SETS_SENDABLE.includes(list)) flatCache.set(list, flat);
+  return flat;
 }
 
 function shuffled<T>(items: readonly T[], random: Random): T[] {

@@ -1,9 +1,13 @@
 /**
  * `enforce` — acts on a non-allow decision with a prepared, cheap response:
  * `block` → 403 page (HTML/JSON/text by Accept) with the request ID; `rate_limit` → 429 with
- * `Retry-After`; `drop` → the socket is destroyed without an answer. `challenge` and `tarpit` arrive
- * with issues #4 and #3; until then they fall back to 429 so nothing is silently let through.
+ * `Retry-After`; `drop` → the socket is destroyed without an answer; `challenge` → the challenge page,
+ * or a status-only answer for clients that cannot solve one (edge/challenge-responder.ts).
+ * Bulwark's own routes under `/.bulwark/` are served here, after decide, so limits and bans apply to
+ * them; they are never forwarded.
  */
+import { BULWARK_PATH_PREFIX } from '../../core/challenge/index.ts';
+import { answerChallenge, serveBulwarkRoute } from '../../edge/challenge-responder.ts';
 import { PAGES, sendPage } from '../../edge/pages.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
@@ -12,9 +16,14 @@ export const enforcePhase: Phase = {
   name: 'enforce',
   run(ctx: RequestContext) {
     const d = ctx.decision;
+    if (d.action === 'allow' || d.action === 'challenge') {
+      if (ctx.path.startsWith(BULWARK_PATH_PREFIX)) return serveBulwarkRoute(ctx);
+    }
     switch (d.action) {
       case 'allow':
         return CONTINUE;
+      case 'challenge':
+        return ctx.cleared ? CONTINUE : answerChallenge(ctx, d.difficulty);
       case 'block':
         ctx.end('blocked');
         sendPage(ctx.res, PAGES.forbidden, ctx.id, ctx.req.headers.accept);

@@ -2,10 +2,14 @@
  * `identify` — who is the client? Its address (socket peer, or from `X-Forwarded-For` when the peer is a
  * trusted proxy, rightmost untrusted hop), normalised; its prefix (IPv4 /24, IPv6 /64 by default) that
  * groups one subscriber's addresses; its ASN and country from offline data (loopback and private
- * ranges labelled instead).
+ * ranges labelled instead); its user-agent class; whether it holds a valid clearance (issue #4) or is a
+ * verified search-engine crawler. Cleared visitors and verified crawlers go first in the origin queue.
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
 import { prefixKey } from '../../core/net/ip.ts';
+import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
+import { classifyUserAgent } from '../../core/identify/ua-class.ts';
+import { PRIORITY_CLEARED } from '../../core/vocabulary.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
@@ -27,6 +31,18 @@ export const identifyPhase: Phase = {
       ctx.country = info.country;
       ctx.addressLabel = info.label;
     }
+    const site = ctx.site!;
+    ctx.level = ctx.runtime.services.levelOf(site.name);
+    const ua = req.headers['user-agent'];
+    ctx.uaClass = classifyUserAgent(ua);
+    const cookie = req.headers.cookie;
+    if (cookie !== undefined && cookie.includes(CLEARANCE_COOKIE_NAME)) {
+      const status = site.challenge.checkClearance(cookie, { address: client.address, prefix: ctx.prefix, userAgent: ua ?? '' }, ctx.level, ctx.startMs);
+      ctx.clearance = status.status;
+      ctx.cleared = status.status === 'valid';
+    }
+    if (ctx.uaClass === 'crawler') ctx.verifiedCrawler = ctx.runtime.services.challenge.crawlers.peek(client.address, ua).status === 'verified';
+    if (ctx.cleared || ctx.verifiedCrawler) ctx.priority = PRIORITY_CLEARED;
     return CONTINUE;
   },
 };

@@ -1,13 +1,13 @@
 /**
- * A plain node:http server for the attackers' own tests: records what it received (paths, methods,
- * headers, socket peers, bodies' sizes) in bounded lists, answers 200 unless told otherwise.
- * Not used by the drill itself.
+ * A plain node:http server (no Bulwark, no fixture logic) for tests of the drill's clients and for
+ * "what does bare Node do" comparisons: records what it received (method, URL, headers and their order,
+ * socket peer, body size; at most 100 000 requests) and answers 200 "ok" unless a handler is given.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { once } from 'node:events';
 
-/** What the plain server saw (each list capped at 100 000 entries). */
+/** One request the plain server saw. */
 export interface SeenRequest {
   readonly method: string;
   readonly url: string;
@@ -23,16 +23,16 @@ export interface PlainServer {
   readonly port: number;
   readonly url: string;
   readonly seen: SeenRequest[];
-  /** Sockets accepted in total, open now, and their peers (capped). */
+  /** Sockets accepted in total and open now. */
   connections(): { readonly accepted: number; readonly open: number };
   close(): Promise<void>;
 }
 
-/** Starts a plain node:http server on 127.0.0.1:0 with `options` and an optional handler. */
-export async function startPlainServer(
-  options: http.ServerOptions & { readonly timeouts?: Partial<Pick<http.Server, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'>> } = {},
-  handler?: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<PlainServer> {
+/**
+ * Starts a plain node:http server on 127.0.0.1:0 with `options` (Node's own: headersTimeout,
+ * requestTimeout, connectionsCheckingInterval, …) and an optional handler called once the body was read.
+ */
+export async function startPlainServer(options: http.ServerOptions = {}, handler?: (req: IncomingMessage, res: ServerResponse) => void): Promise<PlainServer> {
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   let accepted = 0;
@@ -54,7 +54,6 @@ export async function startPlainServer(
       res.end('ok');
     });
   });
-  Object.assign(server, options.timeouts ?? {});
   server.on('connection', (s: Socket) => {
     accepted++;
     sockets.add(s);

@@ -1,0 +1,78 @@
+/**
+ * The simulated visitors' side of Bulwark's challenge (issue #7): a browser that runs the JavaScript
+ * proof of work (solved here in Node with the same SHA-256 puzzle), and a client without JavaScript that
+ * follows the page's meta refresh after the wait it announces. Both post their answer as the visitor
+ * (same source address, same cookie jar) and then retry the original request.
+ */
+import { solvePow } from '../../core/challenge/pow.ts';
+import type { ChallengeSolver, VisitorResponse } from './visitor-http.ts';
+
+function attr(html: string, re: RegExp): string | undefined {
+  return re.exec(html)?.[1];
+}
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+}
+
+/** What a challenge page asks for, read from its HTML; undefined when it is not one. */
+export interface ChallengeForm {
+  readonly token: string;
+  readonly returnPath: string;
+  readonly seed: string;
+  readonly difficulty: number;
+  /** The no-JS refresh target and its delay in seconds, when the page offers the no-JS path. */
+  readonly noJs?: { readonly url: string; readonly delayS: number };
+}
+
+export function readChallengeForm(html: string): ChallengeForm | undefined {
+  const seed = attr(html, /data-seed="([^"]+)"/);
+  const difficulty = attr(html, /data-difficulty="(\d+)"/);
+  const token = attr(html, /name="token" value="([^"]+)"/);
+  if (seed === undefined || difficulty === undefined || token === undefined) return undefined;
+  const returnPath = unescapeHtml(attr(html, /name="return" value="([^"]*)"/) ?? '/');
+  const refresh = /<meta http-equiv="refresh" content="(\d+);url=([^"]+)"/.exec(html);
+  return {
+    token: unescapeHtml(token),
+    returnPath,
+    seed: unescapeHtml(seed),
+    difficulty: Number(difficulty),
+    noJs: refresh ? { url: unescapeHtml(refresh[2]!), delayS: Number(refresh[1]) } : undefined,
+  };
+}
+
+function isChallengePage(r: VisitorResponse): boolean {
+  return r.headers['x-bulwark-challenge'] === 'page';
+}
+
+/** Solves the JavaScript proof of work in Node (at most `maxIterations` hashes) and posts the answer. */
+export function createJsChallengeSolver(maxIterations = 1 << 24): ChallengeSolver {
+  return async (challenge, ctx) => {
+    if (!isChallengePage(challenge)) return { solved: false };
+    const form = readChallengeForm(challenge.body);
+    if (form === undefined) return { solved: false };
+    const found = solvePow(form.seed, form.difficulty, { maxIterations });
+    if (found === undefined) return { solved: false };
+    const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
+    const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded']], body });
+    return { solved: answer.status === 303 };
+  };
+}
+
+/** Follows the no-JS meta refresh after its delay (bounded by `maxWaitS`). */
+export function createNoJsChallengeSolver(maxWaitS = 15, signal?: AbortSignal): ChallengeSolver {
+  return async (challenge, ctx) => {
+    if (!isChallengePage(challenge)) return { solved: false };
+    const form = readChallengeForm(challenge.body);
+    if (form?.noJs === undefined || form.noJs.delayS > maxWaitS) return { solved: false };
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, form.noJs!.delayS * 1000);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    const answer = await ctx.send({ url: form.noJs.url, method: 'GET' });
+    return { solved: answer.status === 303 };
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * What every simulated visitor is: a kind, a source address, and a `visit()` that sends a few logical
+ * requests and records each one (served or not, latency) into its kind's recorder.
+ */
+import type { ChallengeDetector } from '../answer-outcome.ts';
+import type { Random } from '../attackers/traffic-shapes.ts';
+import type { VisitorKind, VisitorRecorder } from './visitor-stats.ts';
+import type { LogicalResult, VisitorClient } from './visitor-http.ts';
+
+/** One simulated visitor. */
+export interface Visitor {
+  readonly kind: VisitorKind;
+  readonly localAddress: string;
+  /** One visit; `mayRequest()` takes one request from the run's budget and says whether it may be sent. */
+  visit(mayRequest: () => boolean): Promise<void>;
+}
+
+/** What a visitor factory receives from the runner. */
+export interface VisitorDeps {
+  readonly client: VisitorClient;
+  readonly recorder: VisitorRecorder;
+  /** The visitor's number within its kind (picks its user agent, API key…). */
+  readonly index: number;
+  readonly random: Random;
+  readonly isChallenge?: ChallengeDetector;
+}
+
+/** Records a logical request's result into the recorder. */
+export function recordLogical(recorder: VisitorRecorder, result: LogicalResult): void {
+  if (result.served) recorder.served(result.status ?? 0, result.latencyMs, result.challenged);
+  else if (result.error !== undefined) recorder.error(result.error, result.outcome);
+  else recorder.notServed(result.outcome, result.status, result.challenged);
+}

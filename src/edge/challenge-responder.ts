@@ -1,0 +1,139 @@
+/**
+ * The challenge at the edge (issue #4): answering a `challenge` decision (page, status-only answer, or
+ * pass for what must never be challenged) and serving Bulwark's own routes under `/.bulwark/` —
+ * `challenge/verify` (the submitted answer) and `challenge/return` (did the cookie come back?). These
+ * routes are answered by Bulwark and never forwarded; they run after `decide`, so rate limits and bans
+ * apply to them like to any request.
+ */
+import type { ServerResponse } from 'node:http';
+import { CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, parseSubmission, type GateResponse } from '../core/challenge/index.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import { CONTINUE, DONE, type PhaseResult } from '../pipeline/phase.ts';
+import { PAGES, sendPage } from './pages.ts';
+
+/** The header that tells clients and monitors this answer is a challenge: `page` or `status`. */
+export const CHALLENGE_HEADER = 'x-bulwark-challenge';
+
+function send(ctx: RequestContext, r: GateResponse, marker?: 'page' | 'status'): void {
+  const res: ServerResponse = ctx.res;
+  if (res.headersSent) return;
+  const body = Buffer.from(r.body, 'latin1');
+  res.statusCode = r.status;
+  for (const name in r.headers) res.setHeader(name, r.headers[name]!);
+  if (marker !== undefined) res.setHeader(CHALLENGE_HEADER, marker);
+  res.setHeader('content-length', body.length);
+  res.setHeader('x-request-id', ctx.id);
+  res.end(ctx.req.method === 'HEAD' ? undefined : body);
+}
+
+function client(ctx: RequestContext) {
+  return { address: ctx.clientAddress, prefix: ctx.prefix, userAgent: ctx.req.headers['user-agent'] ?? '' };
+}
+
+/** Answers a `challenge` decision. CONTINUE when this request must not be challenged (robots.txt, ACME...). */
+export function answerChallenge(ctx: RequestContext, difficulty: number | undefined, status?: number): PhaseResult {
+  const site = ctx.site!;
+  const gate = site.challenge;
+  const req = ctx.req;
+  const q = ctx.path.indexOf('?');
+  const target = gate.classify({
+    method: req.method ?? 'GET',
+    path: q === -1 ? ctx.path : ctx.path.slice(0, q),
+    accept: req.headers.accept,
+    secFetchDest: req.headers['sec-fetch-dest'] as string | undefined,
+    clientClass: ctx.uaClass,
+    hasUserAgent: req.headers['user-agent'] !== undefined,
+    verifiedCrawler: ctx.verifiedCrawler,
+  });
+  if (target.kind === 'pass') return CONTINUE;
+  ctx.end('challenged');
+  if (target.kind === 'status_only') {
+    site.challengeStats.statusOnly(ctx.decision.by);
+    send(ctx, gate.statusOnly(ctx.level), 'status');
+    return DONE;
+  }
+  const issued = gate.issue(
+    {
+      client: client(ctx),
+      level: ctx.level,
+      difficulty,
+      method: req.method ?? 'GET',
+      returnPath: challengeReturnPath(req.method ?? 'GET', ctx.path, req.headers.referer, ctx.host),
+      requestId: ctx.id,
+      status,
+    },
+    ctx.startMs,
+  );
+  ctx.challengeEvent = 'issued';
+  site.challengeStats.issued(ctx.decision.by, issued.claims.nonce);
+  send(ctx, issued, 'page');
+  return DONE;
+}
+
+/** Reads at most MAX_SUBMISSION_LENGTH characters of a form body; null when longer or broken. */
+function readForm(ctx: RequestContext): Promise<string | null> {
+  return new Promise((resolve) => {
+    const req = ctx.req;
+    let text = '';
+    let done = false;
+    const finish = (v: string | null) => {
+      if (done) return;
+      done = true;
+      resolve(v);
+    };
+    req.setEncoding('latin1');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > MAX_SUBMISSION_LENGTH) {
+        finish(null);
+        req.destroy();
+      }
+    });
+    req.on('end', () => finish(text));
+    req.on('error', () => finish(null));
+    req.on('close', () => finish(done ? text : null));
+  });
+}
+
+function verify(ctx: RequestContext, encoded: string | null): PhaseResult {
+  const site = ctx.site!;
+  const method = ctx.req.method ?? 'GET';
+  const sub = encoded === null ? undefined : parseSubmission(method, encoded);
+  ctx.end('challenged');
+  if (sub === undefined) {
+    ctx.challengeEvent = 'failed';
+    site.challengeStats.failed('malformed', undefined);
+    sendPage(ctx.res, PAGES.badRequest, ctx.id, ctx.req.headers.accept);
+    return DONE;
+  }
+  const out = site.challenge.verify(sub, { ...client(ctx), secure: ctx.secure }, ctx.id, Date.now());
+  if (out.ok) {
+    ctx.challengeEvent = 'solved';
+    site.challengeStats.solved(out.result.challenge.nonce, out.result.solveMs);
+  } else {
+    ctx.challengeEvent = 'failed';
+    ctx.errorCode = `BULWARK_ERR_CHALLENGE_${out.result.reason.toUpperCase()}`;
+    site.challengeStats.failed(out.result.reason, undefined);
+  }
+  send(ctx, out.response);
+  return DONE;
+}
+
+/** Serves `/.bulwark/...` (never forwarded). */
+export function serveBulwarkRoute(ctx: RequestContext): PhaseResult | Promise<PhaseResult> {
+  const q = ctx.path.indexOf('?');
+  const path = q === -1 ? ctx.path : ctx.path.slice(0, q);
+  const query = q === -1 ? '' : ctx.path.slice(q + 1);
+  const method = ctx.req.method ?? 'GET';
+  if (path === CHALLENGE_VERIFY_PATH) {
+    if (method === 'POST') return readForm(ctx).then((text) => verify(ctx, text));
+    if (method === 'GET' || method === 'HEAD') return verify(ctx, query);
+  } else if (path === CHALLENGE_RETURN_PATH && (method === 'GET' || method === 'HEAD')) {
+    ctx.end('challenged');
+    send(ctx, ctx.site!.challenge.afterVerify(query, ctx.req.headers.cookie, ctx.id));
+    return DONE;
+  }
+  ctx.end('rejected');
+  sendPage(ctx.res, { status: 404, reason: 'not_found', title: 'Not found', message: 'There is nothing here.' }, ctx.id, ctx.req.headers.accept);
+  return DONE;
+}
