@@ -38,7 +38,7 @@ test('Chromium solves the challenge, reaches the origin, and the next load is no
   assert.equal(await page.locator('h1').textContent(), 'One moment, please');
   // The worker solves, the form posts, and the browser lands on the story.
   await page.waitForURL(`${b.url}/story?id=7`, { timeout: 30_000, waitUntil: 'load' });
-  await page.waitForFunction(() => !document.querySelector('#bw-form'), undefined, { timeout: 30_000 });
+  await page.waitForFunction('!document.querySelector("#bw-form")', undefined, { timeout: 30_000 });
   assert.equal(origin.stats().byPath['/story'], 1);
   const cookies = await page.context().cookies();
   const clearance = cookies.find((c) => c.name === 'bulwark_clearance');

@@ -29,6 +29,8 @@ CREATE TABLE bans (
 CREATE INDEX bans_until ON bans (until_ms);
 
 -- AUTOINCREMENT: ids are never reused after trimming, so "changes since id N" stays correct.
+-- Indexed by time only (retention purges); listing one key's history scans, which is rare and operator-driven,
+-- while every index costs each ban written under attack one more page in the WAL.
 CREATE TABLE ban_audit (
   id     INTEGER PRIMARY KEY AUTOINCREMENT,
   at_ms  INTEGER NOT NULL,
@@ -37,7 +39,6 @@ CREATE TABLE ban_audit (
   actor  TEXT NOT NULL CHECK (actor IN ('auto', 'manual', 'cli', 'admin')),
   ban    TEXT
 );
-CREATE INDEX ban_audit_key ON ban_audit (key, id);
 CREATE INDEX ban_audit_at ON ban_audit (at_ms);
 `;
 

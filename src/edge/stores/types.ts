@@ -277,7 +277,7 @@ export interface IncidentStore {
   open(input: OpenIncidentInput): Promise<IncidentRecord>;
   /** Appends timeline seconds in one transaction; raises peak level/rps and adds to total requests. */
   appendSeconds(id: string, rows: readonly IncidentSecond[]): Promise<AppendSecondsResult>;
-  /** Sets the given fields. */
+  /** Sets the given fields; also allowed once closed (e.g. a link verdict computed after the close). */
   update(id: string, partial: IncidentUpdate): Promise<IncidentRecord>;
   /** Closes an open incident with its final values. Closing a closed incident is a conflict. */
   close(id: string, closedAtMs: number, final?: CloseIncidentInput): Promise<IncidentRecord>;
