@@ -12,6 +12,7 @@ import { startDemoOrigin } from './demo/demo-origin.ts';
 import { BulwarkError } from './errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { addStateCommands } from './cli/state-commands.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -134,6 +135,7 @@ export function buildProgram(): Command {
       }
     });
 
+  addStateCommands(program, fail);
   return program;
 }
 

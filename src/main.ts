@@ -15,6 +15,7 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
+import { banRoutes } from './admin/ban-operations.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
@@ -66,15 +67,38 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
 
   const shields = createShieldRegistry();
-  const services = createServices({ stateDir: options.config.state_dir, crawlerResolver: options.crawlerResolver });
+  const services = createServices({
+    stateDir: options.config.state_dir,
+    onCorrupt: options.config.state_on_corrupt,
+    crawlerResolver: options.crawlerResolver,
+    logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
+  });
+  const bans = services.stores.bans;
+  const timers: NodeJS.Timeout[] = [];
   let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
   logListWarnings(current);
 
   const gate = createAcceptGate({
     maxConnections: () => current.config.connections.max_connections,
     maxPerClient: () => current.config.connections.max_connections_per_client,
-    isDropped: (address) => current.lists.match(address)?.kind === 'deny',
+    // Deny-listed and banned sources never meet the HTTP parser; allow-listed ones are never dropped.
+    isDropped: (address) => {
+      const listed = current.lists.match(address);
+      if (listed !== null) return listed.kind === 'deny';
+      return bans.matchAddress(address, Date.now()) !== undefined;
+    },
   });
+
+  /** Housekeeping of durable state: bans written by the CLI or another node, expiry. */
+  function startStateTimers(): void {
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => void fn().catch((err: unknown) => logger.error({ err, code: 'BULWARK_ERR_STATE_TIMER' }, 'state housekeeping failed')), ms);
+      t.unref();
+      timers.push(t);
+    };
+    every(1000, () => bans.sync());
+    every(60_000, () => bans.purgeExpired(Date.now()));
+  }
 
   function logListWarnings(runtime: Runtime): void {
     const stats = runtime.lists.stats();
@@ -156,6 +180,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       const config = current.config;
       setAccessLog(config);
       shields.start(() => current.sites);
+      startStateTimers();
       loadGeo(config);
       try {
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
@@ -163,10 +188,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
         for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
         if (config.admin.listen !== null) {
-          admin = await startAdminServer(config.admin.listen, { ready: () => !draining && listeners.length > 0, stats });
+          admin = await startAdminServer(config.admin.listen, {
+            ready: () => !draining && listeners.length > 0,
+            stats,
+            routes: { ...banRoutes(bans) },
+          });
         }
       } catch (err) {
         shields.stop();
+        for (const t of timers) clearInterval(t);
+        services.stores.close();
         await closeListeners(listeners);
         listeners.length = 0;
         servers.http?.stop();
@@ -222,9 +253,11 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       servers.http?.stop();
       servers.https?.stop();
       shields.stop();
+      for (const t of timers) clearInterval(t);
       await pools.destroyAll();
       await admin?.close();
       if (accessLog) await accessLog.close();
+      services.stores.close();
       logger.info({ unfinished }, 'bulwark stopped');
     },
     url(secure = false) {

@@ -10,6 +10,7 @@ import type { ThreatLevel } from './core/vocabulary.ts';
 import { loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
 import { createCrawlerVerifier, type CrawlerResolver, type CrawlerVerifier } from './edge/crawler-verify.ts';
 import type { GeoData } from './edge/geo-data.ts';
+import { openStateStores, type StateLogger, type StateStores } from './edge/stores/index.ts';
 import { createChallengeStats, type ChallengeStats } from './telemetry/challenge-stats.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
 
@@ -26,6 +27,8 @@ export interface ChallengeServices {
 export interface Services {
   /** ASN and country data; null until loaded (start-up does not wait for it) or when disabled. */
   geo: GeoData | null;
+  /** Durable state (SQLite under state_dir): bans, incidents, baselines, settings. */
+  readonly stores: StateStores;
   readonly challenge: ChallengeServices;
   /** Each site's current threat level (issue #6 moves it; `normal` until then). */
   levelOf(site: string): ThreatLevel;
@@ -36,17 +39,25 @@ export interface Services {
 
 export interface ServicesOptions {
   readonly stateDir: string;
+  readonly onCorrupt: 'refuse' | 'quarantine';
+  readonly logger?: StateLogger;
   /** DNS for crawler verification (tests inject a fake; default node:dns). */
   readonly crawlerResolver?: CrawlerResolver;
 }
 
-/** Builds the services; loads (or creates, mode 0600) the challenge signing key. Throws on a bad key file. */
+/**
+ * Builds the services: loads (or creates, mode 0600) the challenge signing key and opens the state
+ * database. Throws a clear error (bad key file, corrupt or too-new database) instead of starting with
+ * state it cannot trust.
+ */
 export function createServices(options: ServicesOptions): Services {
   const keys = loadOrCreateChallengeKeys(options.stateDir);
+  const stores = openStateStores({ stateDir: options.stateDir, onCorrupt: options.onCorrupt, logger: options.logger });
   const levels = new Map<string, ThreatLevel>();
   const challengeStats = new Map<string, ChallengeStats>();
   return {
     geo: null,
+    stores,
     challenge: {
       keys: keys.ring,
       // The horizon covers the longest token lifetime the schema allows (10 min); 500k accepted answers in

@@ -11,6 +11,41 @@ import { formatListenAddress, isLoopbackHost, parseListenAddress } from '../conf
 export interface AdminState {
   ready(): boolean;
   stats(url: URL): unknown;
+  /** Extra routes by `METHOD /path` (e.g. `GET /bans`), answering JSON; a thrown BulwarkError with source 'operator' is a 400. */
+  routes?: Record<string, AdminRoute>;
+}
+
+export interface AdminRequest {
+  readonly url: URL;
+  /** Parsed JSON body (POST/PUT), or undefined. */
+  readonly body: unknown;
+}
+
+export type AdminRoute = (req: AdminRequest) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+
+const MAX_ADMIN_BODY = 64 * 1024;
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_ADMIN_BODY) {
+        reject(new BulwarkError('BULWARK_ERR_ADMIN_BODY', 'request body too large', { source: 'operator' }));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size === 0) return resolve(undefined);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new BulwarkError('BULWARK_ERR_ADMIN_BODY', 'body is not valid JSON', { source: 'operator' }));
+      }
+    });
+    req.on('error', reject);
+  });
 }
 
 export interface AdminServer {
@@ -32,6 +67,19 @@ export function startAdminServer(listen: string, state: AdminState): Promise<Adm
   }
   const server = http.createServer({ headersTimeout: 5000, requestTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    const route = state.routes?.[`${req.method} ${url.pathname}`];
+    if (route !== undefined) {
+      readJson(req)
+        .then((body) => route({ url, body }))
+        .then(
+          (r) => json(res, r.status, r.body),
+          (err: unknown) => {
+            const operator = err instanceof BulwarkError && err.source === 'operator';
+            json(res, operator ? 400 : 500, { error: operator ? (err as BulwarkError).code : 'internal_error', message: (err as Error).message });
+          },
+        );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method_not_allowed' });
     try {
       switch (url.pathname) {
@@ -42,7 +90,7 @@ export function startAdminServer(listen: string, state: AdminState): Promise<Adm
         case '/stats':
           return json(res, 200, state.stats(url));
         default:
-          return json(res, 404, { error: 'not_found', endpoints: ['/healthz', '/readyz', '/stats'] });
+          return json(res, 404, { error: 'not_found', endpoints: ['/healthz', '/readyz', '/stats', ...Object.keys(state.routes ?? {})] });
       }
     } catch (err) {
       return json(res, 500, { error: 'internal_error', message: (err as Error).message });

@@ -105,6 +105,10 @@ export const listenSchema = z.strictObject({
 export const configSchema = z
   .strictObject({
     state_dir: z.string().min(1).default('./.bulwark').describe('directory for durable state: bans, incidents, keys'),
+    state_on_corrupt: z
+      .enum(['refuse', 'quarantine'])
+      .default('refuse')
+      .describe('a corrupt state database: refuse to start (default), or move it aside and start with empty state'),
     listen: listenSchema.prefault({}),
     admin: adminSchema.prefault({}),
     log: logSchema.prefault({}),

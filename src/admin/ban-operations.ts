@@ -1,0 +1,80 @@
+/**
+ * Bans by hand (issue #3): the operations behind `bulwark ban|unban|bans` and the admin listener's
+ * `/bans` endpoints. Both write to the same durable store; a running Bulwark picks CLI changes up within
+ * a second (the ban store's sync).
+ */
+import { parseBanKey, type BanStore, type StoredBan } from '../edge/stores/index.ts';
+import { BulwarkError } from '../errors.ts';
+import { parseDuration } from '../config/units.ts';
+
+export interface ManualBanInput {
+  /** An address (`203.0.113.7`) or a prefix (`203.0.113.0/24`, `2001:db8::/64`). */
+  readonly key: string;
+  readonly durationMs: number;
+  readonly reason?: string;
+  readonly actor: 'cli' | 'admin';
+}
+
+/** The longest manual ban: a year. Longer belongs in a deny list. */
+export const MAX_MANUAL_BAN_MS = 365 * 86_400_000;
+
+/** Validates and stores a manual ban. Throws BULWARK_ERR_BAN_INVALID with a clear message. */
+export async function banByHand(bans: BanStore, input: ManualBanInput, nowMs: number): Promise<StoredBan> {
+  const parsed = parseBanKey(input.key);
+  if (parsed === null) throw new BulwarkError('BULWARK_ERR_BAN_INVALID', `not an IP address or prefix: ${input.key}`, { source: 'operator' });
+  if (!(input.durationMs > 0 && input.durationMs <= MAX_MANUAL_BAN_MS)) {
+    throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'a ban lasts more than 0 and at most 365 days', { source: 'operator' });
+  }
+  const result = await bans.add(
+    {
+      key: parsed.key,
+      scope: parsed.scope,
+      reason: input.reason ?? 'manual',
+      by: 'manual',
+      level: 0,
+      createdAtMs: nowMs,
+      untilMs: nowMs + input.durationMs,
+      source: 'manual',
+    },
+    { actor: input.actor, replace: true, nowMs },
+  );
+  return result.ban!;
+}
+
+/** Lifts a ban; returns what was removed, or undefined when there was none. */
+export async function unbanByHand(bans: BanStore, key: string, actor: 'cli' | 'admin', nowMs: number): Promise<StoredBan | undefined> {
+  const parsed = parseBanKey(key);
+  if (parsed === null) throw new BulwarkError('BULWARK_ERR_BAN_INVALID', `not an IP address or prefix: ${key}`, { source: 'operator' });
+  return bans.remove(parsed.key, { actor, nowMs });
+}
+
+/** Formats bans as an aligned table for the CLI. */
+export function formatBans(list: readonly StoredBan[], nowMs: number): string {
+  if (list.length === 0) return 'no active bans\n';
+  const rows = list.map((b) => [b.key, b.scope, b.by, String(b.level), `${Math.max(0, Math.round((b.untilMs - nowMs) / 1000))}s`, new Date(b.untilMs).toISOString(), b.reason]);
+  const head = ['KEY', 'SCOPE', 'BY', 'RUNG', 'LEFT', 'UNTIL', 'REASON'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** The admin listener's `/bans` routes: list, add (`{key, duration, reason}`), remove (`?key=`). */
+export function banRoutes(bans: BanStore, now: () => number = Date.now) {
+  return {
+    'GET /bans': async () => ({ status: 200, body: { bans: await bans.active(now()) } }),
+    'POST /bans': async (req: { body: unknown }) => {
+      const b = (req.body ?? {}) as { key?: unknown; duration?: unknown; reason?: unknown };
+      const durationMs = parseDuration(b.duration ?? '');
+      if (typeof b.key !== 'string') throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'key (an address or prefix) is required', { source: 'operator' });
+      if (durationMs === null) throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'duration is required, e.g. "10m" or 600000', { source: 'operator' });
+      if (b.reason !== undefined && typeof b.reason !== 'string') throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'reason must be a string', { source: 'operator' });
+      const ban = await banByHand(bans, { key: b.key, durationMs, reason: b.reason, actor: 'admin' }, now());
+      return { status: 201, body: { ban } };
+    },
+    'DELETE /bans': async (req: { url: URL }) => {
+      const key = req.url.searchParams.get('key');
+      if (key === null) throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'give the ban to lift as ?key=', { source: 'operator' });
+      const removed = await unbanByHand(bans, key, 'admin', now());
+      return removed ? { status: 200, body: { removed } } : { status: 404, body: { error: 'not_banned', key } };
+    },
+  };
+}
