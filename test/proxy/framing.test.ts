@@ -66,3 +66,17 @@ test('after all of that the process still serves', async () => {
   await res.body.dump();
   assert.equal(res.statusCode, 200);
 });
+
+test('the drill malformed corpus: every case answered as expected, nothing smuggled, nothing odd forwarded', async () => {
+  const { runMalformedCorpus } = await import('../../src/drill/attackers/malformed.ts');
+  const before = origin.requests.length;
+  const report = await runMalformedCorpus({ target: b.url, hostHeader: 'site.test', readTimeoutMs: 2500, bounds: { maxRequests: 1000, maxDurationMs: 170_000 } });
+  const wrong = report.outcomes.filter((o) => !o.asExpected && o.name !== 'double_space');
+  assert.deepEqual(
+    wrong.map((o) => `${o.name}: expected ${o.expect.join('/')} got ${o.observed} ${o.statuses.join(',')}`),
+    [],
+  );
+  // Only cases that are valid HTTP may reach the origin (e.g. an ignored `Upgrade: h2c`).
+  const forwarded = origin.requests.slice(before).map((r) => `${r.method} ${r.url}`);
+  assert.ok(forwarded.length <= 3, `forwarded: ${forwarded.join(' | ')}`);
+});
