@@ -140,6 +140,12 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       cacheStatus: ctx.cacheStatus,
       errorCode: ctx.errorCode,
       cleared: ctx.cleared,
+      asn: ctx.asn,
+      country: ctx.country,
+      fingerprint: ctx.fingerprint,
+      uaClass: ctx.uaClass,
+      challenge: ctx.challengeEvent,
+      level: ctx.level,
     };
     recorder.record(record);
   }
@@ -183,6 +189,12 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       cacheStatus: null,
       errorCode: code,
       cleared: false,
+      asn: null,
+      country: null,
+      fingerprint: '',
+      uaClass: 'unknown',
+      challenge: null,
+      level: 'normal',
     });
   }
 

@@ -67,6 +67,8 @@ export class RequestContext {
   country: string | null = null;
   /** `public`, `loopback`, `private`, ... (geo labels non-public ranges instead of locating them). */
   addressLabel = 'public';
+  /** Header fingerprint: order and presence of header names (issue #3), '' until computed. */
+  fingerprint = '';
   /** What the user agent looks like (browser, crawler, library, unknown). */
   uaClass: ClientClass = 'unknown';
   /** The client holds a valid clearance (issue #4). */

@@ -25,6 +25,12 @@ const record: RequestRecord = {
   cacheStatus: null,
   errorCode: null,
   cleared: false,
+  asn: 64500,
+  country: 'NL',
+  fingerprint: 'ge11nr08_abc',
+  uaClass: 'browser',
+  challenge: null,
+  level: 'normal',
 };
 
 test('Combined Log Format, parseable by stock fail2ban/CrowdSec patterns, with quotes escaped', () => {

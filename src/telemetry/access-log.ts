@@ -45,6 +45,13 @@ export function formatJson(r: RequestRecord): string {
     origin_ms: r.originLatencyMs >= 0 ? Math.round(r.originLatencyMs * 10) / 10 : null,
     cache: r.cacheStatus,
     error: r.errorCode,
+    cleared: r.cleared,
+    asn: r.asn,
+    country: r.country,
+    fingerprint: r.fingerprint || null,
+    ua_class: r.uaClass,
+    challenge: r.challenge,
+    level: r.level,
     user_agent: r.userAgent ?? null,
     referer: r.referer ?? null,
   }) + '\n';

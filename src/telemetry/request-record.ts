@@ -1,4 +1,4 @@
-import type { Outcome } from '../core/vocabulary.ts';
+import type { ClientClass, Outcome, ThreatLevel } from '../core/vocabulary.ts';
 
 /**
  * The one event every request produces, served, refused or failed (issue #2, point 6). Built by the
@@ -30,8 +30,18 @@ export interface RequestRecord {
   readonly decisionBy: string;
   readonly cacheStatus: string | null;
   readonly errorCode: string | null;
-  /** Whether the client carried a valid clearance (issue #4); false until then. */
+  /** Whether the client carried a valid clearance (issue #4). */
   readonly cleared: boolean;
+  /** Client's autonomous system and country (null when unknown). */
+  readonly asn: number | null;
+  readonly country: string | null;
+  /** Header fingerprint (issue #3), '' when not computed. */
+  readonly fingerprint: string;
+  readonly uaClass: ClientClass;
+  /** The challenge step of this request, if any (issue #4). */
+  readonly challenge: 'issued' | 'solved' | 'failed' | null;
+  /** Threat level of the site when the request arrived. */
+  readonly level: ThreatLevel;
 }
 
 /** A consumer of request records. It must not throw; the recorder guards it anyway. */
