@@ -9,7 +9,9 @@
  * interleaved (7 rounds, median kept), and each figure is printed next to references from the same run:
  * - `facts`: building the per-request facts object alone (what the identify adapter allocates);
  * - `map.get`: one `Map<string, number>.get` of the client address among 100k keys (a machine yardstick).
- * The decide cases: lists only; lists + rules; the full policy (lists, bans, 20 rules, 5 limits, level).
+ * The decide cases: rules only; lists only; lists + rules; the full policy (lists, bans, 20 rules, 5 limits,
+ * level). The `part:` rows time pieces the full decision is made of (address parsing and the 100k-prefix
+ * list lookup from src/core/net, the five limits from src/core/ratelimit), so the share of each is visible.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -17,7 +19,8 @@ import { createHeaderFingerprinter } from '../src/core/identify/fingerprint.ts';
 import { classifyUserAgent, createUaClassifier } from '../src/core/identify/ua-class.ts';
 import { formatV4, formatV6 } from '../src/core/net/ip-format.ts';
 import { compileIpLists } from '../src/core/net/ip-list.ts';
-import { prefixKey } from '../src/core/net/ip.ts';
+import { parseIp, parseIpInto, prefixKey } from '../src/core/net/ip.ts';
+import type { ParsedIp } from '../src/core/net/ip.ts';
 import { createLimitEvaluator } from '../src/core/ratelimit/evaluator.ts';
 import type { LimitSpec } from '../src/core/ratelimit/evaluator.ts';
 import { createLimiterTable } from '../src/core/ratelimit/limiter-table.ts';
@@ -83,7 +86,7 @@ function print(title: string, results: Record<string, number>, refs: readonly st
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The policy: 100k deny prefixes, a few allow entries, 20 rules (5 with CEL), 5 limits, a level hook.
+// The policy: 100k deny prefixes, a few allow entries, 20 rules (6 with CEL), 5 limits, a level hook.
 
 const denyLines: string[] = [];
 for (let i = 0; i < 100_000; i++) {
@@ -136,9 +139,11 @@ const LIMITS: LimitSpec[] = [
 const table = createLimiterTable({ maxKeys: 65_536, seed: 12345 });
 const limits = createLimitEvaluator({ table, limits: LIMITS });
 const level = (lvl: ThreatLevel, f: DecideFacts) => (lvl === 'under_attack' && f.uaClass === 'browser' && !f.cleared ? { action: 'challenge' as const, by: `level/${lvl}` } : null);
-const full = compilePolicy({ rules: RULES }, { lists, limits, table, level });
+const full = compilePolicy({ rules: RULES }, { lists, limits, table, levelPolicy: level });
 const listsOnly = compilePolicy({}, { lists });
 const listsRules = compilePolicy({ rules: RULES }, { lists, table: createLimiterTable({ maxKeys: 65_536, seed: 1 }) });
+const rulesOnly = compilePolicy({ rules: RULES }, { table: createLimiterTable({ maxKeys: 65_536, seed: 2 }) });
+const limitsOnly = createLimitEvaluator({ table: createLimiterTable({ maxKeys: 65_536, seed: 3 }), limits: LIMITS });
 const bans = new Map<string, { untilMs: number }>();
 const state: DecideState = { ban: (key) => bans.get(key) };
 
@@ -156,7 +161,8 @@ const UAS: Record<ClientClass, readonly string[]> = {
   crawler: ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'],
   unknown: ['Mozilla/5.0'],
 };
-const PATHS = ['/', '/', '/news/1', '/news/2', '/search', '/login', '/static/app.js', '/api/items', '/admin/x', '/checkout/cart', '/.env', '/wp-login.php', '/healthz'];
+const PATHS = ['/', '/', '/', '/news/1', '/news/2', '/news/3', '/search', '/login', '/static/app.js', '/static/app.css', '/api/items', '/admin/x', '/checkout/cart', '/healthz'];
+const SCANNER_PATHS = ['/.env', '/wp-login.php', '/.git/config'];
 const BROWSER_HEADERS = ['Host', 'Connection', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua-platform', 'Upgrade-Insecure-Requests', 'User-Agent', 'Accept', 'Sec-Fetch-Site', 'Sec-Fetch-Mode', 'Sec-Fetch-User', 'Sec-Fetch-Dest', 'Accept-Encoding', 'Accept-Language', 'Cookie'];
 const fingerprinter = createHeaderFingerprinter();
 
@@ -175,6 +181,7 @@ class Facts implements DecideFacts {
     readonly rateAddress: number,
     readonly headers: Readonly<Record<string, string>>,
     readonly threatLevel: ThreatLevel,
+    readonly ip: ParsedIp | null = null,
   ) {}
   readonly site = 'www';
   readonly host = 'example.org';
@@ -209,18 +216,24 @@ for (let i = 0; i < 4096; i++) {
     headers[n.toLowerCase()] = v;
     raw.push(n, v);
   }
-  clients.push({ address, prefix: prefixKey(address, address.includes(':') ? 64 : 24)!, asn: 64496 + (i % 40), country: i % 97 === 0 ? null : pick(['DE', 'FR', 'US', 'NL', 'XA']), cls, headers, raw });
+    const country = i % 97 === 0 ? null : i % 101 === 0 ? 'XA' : pick(['DE', 'FR', 'US', 'NL', 'GB', 'IT']);
+  clients.push({ address, prefix: prefixKey(address, address.includes(':') ? 64 : 24)!, asn: 64496 + (i % 400), country, cls, headers, raw });
 }
 for (let i = 0; i < 40; i++) bans.set(clients[i * 97].address, { untilMs: Infinity });
 
 const N = 8192;
 const requests: Facts[] = [];
+const parsedRequests: Facts[] = [];
 for (let i = 0; i < N; i++) {
   const c = clients[Math.floor(rand() * clients.length)];
-  const path = pick(PATHS);
+  const path = rand() < 0.02 ? pick(SCANNER_PATHS) : pick(PATHS);
   const method = path === '/login' && rand() < 0.5 ? 'POST' : 'GET';
   const fp = fingerprinter.fingerprint(c.raw, method, '1.1');
-  requests.push(new Facts(c.address, c.prefix, c.asn, c.country, fp, method, path, path === '/search' ? 'q=x' : '', c.cls, rand() * 60, c.headers, i % 10 === 0 ? 'under_attack' : 'normal'));
+  requests.push(new Facts(c.address, c.prefix, c.asn, c.country, fp, method, path, path === '/search' ? 'q=x' : '', c.cls, rand() ** 6 * 80, c.headers, i % 10 === 0 ? 'under_attack' : 'normal'));
+}
+
+for (const r of requests) {
+  parsedRequests.push(new Facts(r.address, r.prefix, r.asn, r.country, r.fingerprint, r.method, r.path, r.query, r.uaClass, r.rateAddress, r.headers, r.threatLevel, parseIp(r.address)));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -239,16 +252,30 @@ console.log(`policy: ${lists.stats().denyPrefixes} deny prefixes, ${full.rules.l
 console.log('decision mix (full policy, one pass):', [...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${((100 * n) / N).toFixed(1)}%`).join(', '));
 
 let clock = T0;
+let clock2 = T0;
+const words = new Uint32Array(4);
+const v4view = { family: 4 as const, v4: 0 };
+const v6view = { family: 6 as const, v6: words };
 const results = compare({
   facts: (i) => {
     const r = requests[i % N];
     return new Facts(r.address, r.prefix, r.asn, r.country, r.fingerprint, r.method, r.path, r.query, r.uaClass, r.rateAddress, r.headers, r.threatLevel).path.length;
   },
   'map.get': (i) => addressMap.get(requests[i % N].address) ?? 0,
+  'part: parse address': (i) => parseIpInto(requests[i % N].address, words),
+  'part: parse + lists.match': (i) => {
+    const fam = parseIpInto(requests[i % N].address, words);
+    if (fam === 0) return 0;
+    v4view.v4 = words[0];
+    return lists.match(fam === 4 ? v4view : v6view)?.cidr.length ?? 1;
+  },
+  'part: 5 limits (evaluate)': (i) => limitsOnly.evaluate(requests[i % N], (clock2 += 0.1)).checks.length,
+  'decide: rules only (no lists)': (i) => decide(requests[i % N], rulesOnly, state, T0).decision.by.length,
   'decide: lists only': (i) => decide(requests[i % N], listsOnly, state, T0).decision.by.length,
   'decide: lists + 20 rules': (i) => decide(requests[i % N], listsRules, state, T0).decision.by.length,
   'decide: full policy': (i) => decide(requests[i % N], full, state, (clock += 0.1)).decision.by.length,
-});
+  'decide: full, facts.ip pre-parsed': (i) => decide(parsedRequests[i % N], full, state, (clock += 0.1)).decision.by.length,
+}, 4500);
 print('decide (ns per decision; target: full policy ≤ 2000 ns)', results, ['facts', 'map.get']);
 
 const c0 = clients[1].raw.length === 30 ? clients[1] : clients.find((c) => c.raw.length === 30)!;

@@ -1,15 +1,31 @@
 #!/usr/bin/env node
-// The `bulwark` command. Runs the production bundle (dist/cli.js, built by `npm run build`, which
-// `npm ci`/`npm install` run through `prepare`); falls back to the TypeScript sources through tsx when
-// there is no bundle (a development checkout before its first build). Set BULWARK_FROM_SOURCE=1 to force
-// the sources.
-import { existsSync } from 'node:fs';
+// The `bulwark` command. Runs the production bundle dist/cli.js (built by `npm run build`, which
+// `npm ci`/`npm install` run through `prepare`). In a checkout where src/ changed after the last build,
+// the bundle is rebuilt first (esbuild takes a fraction of a second), so the command never runs stale
+// code. BULWARK_FROM_SOURCE=1 runs the TypeScript sources through tsx instead (slower request path).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const bundle = new URL('../dist/cli.js', import.meta.url);
-if (process.env.BULWARK_FROM_SOURCE !== '1' && existsSync(bundle)) {
-  await import(bundle.href);
-} else {
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bundle = `${root}dist/cli.js`;
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+if (process.env.BULWARK_FROM_SOURCE === '1') {
   const { register } = await import('tsx/esm/api');
   register();
   await import('../src/cli.ts');
+} else {
+  const hasSources = existsSync(`${root}src`);
+  if (!existsSync(bundle) || (hasSources && newestSource(`${root}src`) > statSync(bundle).mtimeMs)) {
+    await import('../scripts/build.mjs');
+  }
+  await import(new URL('../dist/cli.js', import.meta.url).href);
 }

@@ -70,10 +70,17 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const services = createServices({
     stateDir: options.config.state_dir,
     onCorrupt: options.config.state_on_corrupt,
+    maxTrackedClients: options.config.policy.max_tracked_clients,
     crawlerResolver: options.crawlerResolver,
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
   const bans = services.stores.bans;
+  services.onBan = (ban, change, err) => {
+    if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
+    else if (ban !== null && (change === 'added' || change === 'extended')) {
+      logger.warn({ code: 'BULWARK_BAN', key: ban.key, scope: ban.scope, by: ban.by, rung: ban.level, until: new Date(ban.untilMs).toISOString() }, 'source banned');
+    } else if (change === 'refused_full') logger.error({ code: 'BULWARK_ERR_BANS_FULL' }, 'ban table full: automatic ban refused');
+  };
   const timers: NodeJS.Timeout[] = [];
   let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
   logListWarnings(current);
@@ -152,6 +159,9 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       generation: current.generation,
       draining,
       connections: gate.stats(),
+      rate_limit_table: services.policy.table.stats(),
+      escalation: services.policy.escalation?.stats() ?? null,
+      bans: bans.stats(),
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
@@ -161,6 +171,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         level: services.levelOf(s.site),
         shield: shields.get(s.site)?.stats(now) ?? null,
         challenge: s.site === UNROUTED_SITE ? null : services.challengeStatsOf(s.site).snapshot(),
+        policy: s.site === UNROUTED_SITE ? null : services.policyStatsOf(s.site).snapshot(),
       })),
     };
   }

@@ -3,7 +3,9 @@
  * background) and survive reloads. Each capability adds its part here rather than threading new
  * parameters through the runtime.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
+import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from './core/ratelimit/index.ts';
+import type { GlobalPolicyConfig } from './config/policy-schema.ts';
 import { createRandomPool, createReplaySet, type KeyRing, type ReplaySet } from './core/challenge/index.ts';
 import type { RandomFill } from './core/challenge/tokens.ts';
 import type { ThreatLevel } from './core/vocabulary.ts';
@@ -12,6 +14,9 @@ import { createCrawlerVerifier, type CrawlerResolver, type CrawlerVerifier } fro
 import type { GeoData } from './edge/geo-data.ts';
 import { openStateStores, type StateLogger, type StateStores } from './edge/stores/index.ts';
 import { createChallengeStats, type ChallengeStats } from './telemetry/challenge-stats.ts';
+import { createPolicyStats, type PolicyStats } from './telemetry/policy-stats.ts';
+import type { DecideState } from './core/policy/index.ts';
+import type { StoredBan } from './edge/stores/index.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
 
 export interface ChallengeServices {
@@ -24,25 +29,58 @@ export interface ChallengeServices {
   readonly crawlers: CrawlerVerifier;
 }
 
+/** Rate-limit state shared by every site and generation (fixed memory, see core/ratelimit). */
+export interface PolicyServices {
+  readonly table: LimiterTable;
+  /** Repeat offenders → bans; rebuilt (strikes reset, bans kept) when its config changes. */
+  escalation: Escalation | null;
+  escalationConfig: string;
+}
+
 export interface Services {
   /** ASN and country data; null until loaded (start-up does not wait for it) or when disabled. */
   geo: GeoData | null;
   /** Durable state (SQLite under state_dir): bans, incidents, baselines, settings. */
   readonly stores: StateStores;
   readonly challenge: ChallengeServices;
+  readonly policy: PolicyServices;
   /** Each site's current threat level (issue #6 moves it; `normal` until then). */
   levelOf(site: string): ThreatLevel;
   /** Per-site challenge statistics (created on first use, kept across reloads). */
   challengeStatsOf(site: string): ChallengeStats;
+  /** Per-site policy statistics (decisions, shadow hits, rule errors by source). */
+  policyStatsOf(site: string): PolicyStats;
+  /** What decide consults: bans from the durable store's in-memory mirror. */
+  readonly decideState: DecideState;
+  /** Told about every automatic ban (for the log); set by the composition root. */
+  onBan?: (ban: StoredBan | null, change: string, err?: unknown) => void;
   setLevel(site: string, level: ThreatLevel): void;
 }
 
 export interface ServicesOptions {
   readonly stateDir: string;
+  /** Rate-limit table size (allocated once). */
+  readonly maxTrackedClients: number;
   readonly onCorrupt: 'refuse' | 'quarantine';
   readonly logger?: StateLogger;
   /** DNS for crawler verification (tests inject a fake; default node:dns). */
   readonly crawlerResolver?: CrawlerResolver;
+}
+
+/** Builds (or keeps, when unchanged) the escalation ladder for a config's `policy.escalation`. */
+export function configureEscalation(policy: PolicyServices, e: GlobalPolicyConfig['escalation']): void {
+  const key = JSON.stringify(e);
+  if (key === policy.escalationConfig) return;
+  policy.escalationConfig = key;
+  policy.escalation = e.enabled
+    ? createEscalation({
+        seed: randomInt(0, 2 ** 47),
+        ladderMs: e.ladder,
+        forgiveMs: e.forgive_after,
+        address: { threshold: e.address_threshold, windowMs: e.address_window },
+        prefix: e.prefix_threshold === null ? false : { threshold: e.prefix_threshold, windowMs: e.prefix_window },
+      })
+    : null;
 }
 
 /**
@@ -55,9 +93,21 @@ export function createServices(options: ServicesOptions): Services {
   const stores = openStateStores({ stateDir: options.stateDir, onCorrupt: options.onCorrupt, logger: options.logger });
   const levels = new Map<string, ThreatLevel>();
   const challengeStats = new Map<string, ChallengeStats>();
+  const policyStats = new Map<string, PolicyStats>();
+  const bans = stores.bans;
+  const decideState: DecideState = {
+    // decide asks by address first: the mirror finds a ban on the address or on any prefix length in
+    // use (an operator may ban a /20); the later prefix question is then already answered.
+    ban: (key) => {
+      if (key.includes('/')) return null;
+      const now = Date.now();
+      return bans.matchAddress(key, now) !== undefined ? { untilMs: now + 1 } : null;
+    },
+  };
   return {
     geo: null,
     stores,
+    policy: { table: createLimiterTable({ maxKeys: options.maxTrackedClients, seed: randomInt(0, 2 ** 47) }), escalation: null, escalationConfig: '' },
     challenge: {
       keys: keys.ring,
       // The horizon covers the longest token lifetime the schema allows (10 min); 500k accepted answers in
@@ -68,6 +118,12 @@ export function createServices(options: ServicesOptions): Services {
     },
     levelOf: (site) => levels.get(site) ?? 'normal',
     setLevel: (site, level) => void levels.set(site, level),
+    decideState,
+    policyStatsOf(site) {
+      let s = policyStats.get(site);
+      if (s === undefined) policyStats.set(site, (s = createPolicyStats()));
+      return s;
+    },
     challengeStatsOf(site) {
       let s = challengeStats.get(site);
       if (s === undefined) challengeStats.set(site, (s = createChallengeStats()));

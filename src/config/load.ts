@@ -8,6 +8,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, typ
 import type { z } from 'zod';
 import { BulwarkError } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
+import { checkPolicies } from './policy-check.ts';
 
 /** One problem in a config file. `path` is dotted (`sites[0].origins[1]`); `line` is 1-based, if known. */
 export interface ConfigProblem {
@@ -65,8 +66,10 @@ export function validateConfig(
   locate: (path: PropertyKey[], key?: string) => number | null = () => null,
 ): Config {
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ConfigError(file, issuesToProblems(result.error.issues, locate));
+  if (!result.success) throw new ConfigError(file, issuesToProblems(result.error.issues, locate));
+  const problems = checkPolicies(result.data, file.startsWith('(') ? undefined : file, locate);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return result.data;
 }
 
 function issuesToProblems(

@@ -12,6 +12,7 @@ import { identifySchema, listsSchema } from './identify-schema.ts';
 import { duration, size } from './schema-units.ts';
 import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
+import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
@@ -75,6 +76,7 @@ export const siteSchema = z.strictObject({
   origin: originOptionsSchema.prefault({}),
   shield: shieldSchema.prefault({}),
   challenge: challengeSchema.prefault({}),
+  policy: sitePolicySchema.prefault({}),
 });
 
 export const adminSchema = z.strictObject({
@@ -119,6 +121,7 @@ export const configSchema = z
     connections: connectionsSchema.prefault({}),
     identify: identifySchema.prefault({}),
     lists: listsSchema.prefault({}),
+    policy: globalPolicySchema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {

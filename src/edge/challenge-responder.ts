@@ -10,6 +10,7 @@ import { CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../pipeline/phase.ts';
 import { PAGES, sendPage } from './pages.ts';
+import { recordEscalation } from '../runtime/escalate.ts';
 
 /** The header that tells clients and monitors this answer is a challenge: `page` or `status`. */
 export const CHALLENGE_HEADER = 'x-bulwark-challenge';
@@ -114,6 +115,12 @@ function verify(ctx: RequestContext, encoded: string | null): PhaseResult {
     ctx.challengeEvent = 'failed';
     ctx.errorCode = `BULWARK_ERR_CHALLENGE_${out.result.reason.toUpperCase()}`;
     site.challengeStats.failed(out.result.reason, undefined);
+    // Repeated failed, forged or replayed answers escalate like refusals (an early no-JS answer or a
+    // full replay set is not the client's fault).
+    const reason = out.result.reason;
+    if (reason !== 'too_early' && reason !== 'busy' && ctx.runtime.config.policy.escalation.challenge_failures) {
+      recordEscalation(ctx, `challenge/${reason}`);
+    }
   }
   send(ctx, out.response);
   return DONE;

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { ClientClass, Decision, Outcome, Priority, ThreatLevel } from '../core/vocabulary.ts';
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import type { ForwardHooks } from '../edge/forward.ts';
+import type { LimitsVerdict } from '../core/ratelimit/index.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
 
@@ -85,6 +86,8 @@ export class RequestContext {
   priority: Priority = PRIORITY_UNKNOWN;
 
   decision: Decision = DEFAULT_ALLOW;
+  /** The rate limits' verdict (for RateLimit headers), null when no limit applied. */
+  limits: LimitsVerdict | null = null;
   /** How the request ended; set by whichever phase answers. Null = still running (record treats as error). */
   outcome: Outcome | null = null;
   /** Cache status header value (issue #5), null when the cache was not involved. */

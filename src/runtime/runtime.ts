@@ -12,6 +12,10 @@ import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identif
 import type { Pipeline } from '../pipeline/runner.ts';
 import { createChallengeGate, resolveChallengePolicy, type ChallengeGate } from '../core/challenge/index.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
+import type { CompiledPolicy } from '../core/policy/index.ts';
+import { configureEscalation } from '../services.ts';
+import { createLevelPolicy } from './level-policy.ts';
+import { buildSitePolicy } from './policy-build.ts';
 import type { Services } from '../services.ts';
 import { buildLists } from './lists.ts';
 import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
@@ -29,6 +33,8 @@ export interface SiteRuntime {
   readonly secureContext: SecureContext | null;
   /** The site's aggregates (they outlive config generations). */
   readonly stats: SiteStats;
+  /** The site's compiled policy: lists, rules (site's then global), limits, threat-level response. */
+  readonly policy: CompiledPolicy;
   /** The site's challenge gate (issue #4): clearance checks, challenge pages, verification. */
   readonly challenge: ChallengeGate;
   /** Challenges issued, solved, failed and solve time, per rule (outlive generations). */
@@ -111,6 +117,15 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
   const contexts = config.sites.map((site, i) => loadSecureContext(site, i, problems));
   const lists = buildLists(config.lists, config.trusted_proxies, problems);
   const gates = config.sites.map((site, i) => buildGate(site, i, options.services, problems));
+  const policies = config.sites.map((site, i) => {
+    try {
+      return buildSitePolicy({ config, site, lists, table: options.services.policy.table, levelPolicy: createLevelPolicy(), configFile: options.file });
+    } catch (err) {
+      problems.push({ path: `sites[${i}].policy`, line: null, message: (err as Error).message });
+      return null;
+    }
+  });
+  configureEscalation(options.services.policy, config.policy.escalation);
   if (problems.length > 0) throw new ConfigError(options.file ?? '(config)', problems);
 
   const sites: SiteRuntime[] = config.sites.map((site, i) => {
@@ -123,6 +138,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       secureContext: contexts[i] ?? null,
       stats: options.recorder.stats(site.name),
       challenge: gates[i]!,
+      policy: policies[i]!,
       challengeStats: options.services.challengeStatsOf(site.name),
       shield: options.shields.forSite(site),
       pickUpstream() {

@@ -18,7 +18,14 @@ let browser: Browser;
 before(async () => {
   if (skip) return;
   origin = await startOriginFixture({ paths: { '/story': { contentType: 'text/html; charset=utf-8' } } });
-  b = await startBulwark({ origin: origin.url, sites: [{ name: 'news', hosts: ['*'], origins: [origin.url], challenge: { site_name: 'Demo Herald' } }] });
+  b = await startBulwark({
+    origin: origin.url,
+    sites: [
+      { name: 'news', hosts: ['news.test', '127.0.0.1'], origins: [origin.url], challenge: { site_name: 'Demo Herald' } },
+      // At a normal threat level, a rule challenges one path: the no-JavaScript path is open (5 s wait).
+      { name: 'quiet', hosts: ['localhost'], origins: [origin.url], policy: { rules: [{ name: 'check-nojs', match: { path: '/nojs' }, action: 'challenge' }] } },
+    ],
+  });
   b.bulwark.runtime().services.setLevel('news', 'under_attack');
   browser = await launchBrowser();
 });
@@ -38,7 +45,7 @@ test('Chromium solves the challenge, reaches the origin, and the next load is no
   assert.equal(await page.locator('h1').textContent(), 'One moment, please');
   // The worker solves, the form posts, and the browser lands on the story.
   await page.waitForURL(`${b.url}/story?id=7`, { timeout: 30_000, waitUntil: 'load' });
-  await page.waitForFunction('!document.querySelector("#bw-form")', undefined, { timeout: 30_000 });
+  await page.locator('#bw-form').waitFor({ state: 'detached', timeout: 30_000 });
   assert.equal(origin.stats().byPath['/story'], 1);
   const cookies = await page.context().cookies();
   const clearance = cookies.find((c) => c.name === 'bulwark_clearance');
@@ -50,4 +57,20 @@ test('Chromium solves the challenge, reaches the origin, and the next load is no
   assert.equal(again?.headers()['x-bulwark-challenge'], undefined);
   assert.equal(origin.stats().byPath['/story'], 2);
   await page.close();
+});
+
+test('with JavaScript disabled, the no-JS path (a short wait) gets the visitor through', { skip: skip ?? false }, async () => {
+  const context = await browser.newContext({ userAgent: BROWSER_UA, javaScriptEnabled: false });
+  const page = await context.newPage();
+  const url = b.url.replace('127.0.0.1', 'localhost');
+  const first = await page.goto(`${url}/nojs`);
+  assert.equal(first?.status(), 403);
+  assert.match((await page.content()) ?? '', /Continuing without JavaScript/);
+  // The meta refresh fires after the announced wait and the server lets the visitor through.
+  await page.waitForURL(`${url}/nojs`, { timeout: 20_000, waitUntil: 'load' });
+  await page.waitForLoadState('load');
+  for (let i = 0; i < 100 && (origin.stats().byPath['/nojs'] ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(origin.stats().byPath['/nojs'], 1);
+  assert.ok((await context.cookies()).some((c) => c.name === 'bulwark_clearance'));
+  await context.close();
 });

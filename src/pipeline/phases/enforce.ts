@@ -1,7 +1,8 @@
 /**
  * `enforce` — acts on a non-allow decision with a prepared, cheap response:
  * `block` → 403 page (HTML/JSON/text by Accept) with the request ID; `rate_limit` → 429 with
- * `Retry-After`; `drop` → the socket is destroyed without an answer; `challenge` → the challenge page,
+ * `Retry-After` and `RateLimit` headers; `drop` → the socket is destroyed without an answer; `tarpit` →
+ * a slow 429 (capped: beyond the cap, a drop); `challenge` → the challenge page,
  * or a status-only answer for clients that cannot solve one (edge/challenge-responder.ts).
  * Bulwark's own routes under `/.bulwark/` are served here, after decide, so limits and bans apply to
  * them; they are never forwarded.
@@ -9,6 +10,8 @@
 import { BULWARK_PATH_PREFIX } from '../../core/challenge/index.ts';
 import { answerChallenge, serveBulwarkRoute } from '../../edge/challenge-responder.ts';
 import { PAGES, sendPage } from '../../edge/pages.ts';
+import { tarpit } from '../../edge/tarpit.ts';
+import { rateLimitFields } from '../../core/ratelimit/index.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
@@ -32,14 +35,16 @@ export const enforcePhase: Phase = {
         ctx.end('dropped');
         ctx.req.socket.destroy();
         return DONE;
-      case 'rate_limit':
+      case 'rate_limit': {
         ctx.end('limited');
-        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, { 'retry-after': String(Math.max(1, Math.ceil(d.retryAfterS))) });
+        // RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers) plus Retry-After.
+        const fields: Record<string, string> = ctx.limits !== null ? { ...rateLimitFields(ctx.limits) } as Record<string, string> : {};
+        fields['retry-after'] = String(Math.max(1, Math.ceil(d.retryAfterS)));
+        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, fields);
         return DONE;
-      default:
-        ctx.end('limited');
-        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, { 'retry-after': '5' });
-        return DONE;
+      }
+      case 'tarpit':
+        return tarpit(ctx);
     }
   },
 };

@@ -2,16 +2,23 @@
  * `identify` — who is the client? Its address (socket peer, or from `X-Forwarded-For` when the peer is a
  * trusted proxy, rightmost untrusted hop), normalised; its prefix (IPv4 /24, IPv6 /64 by default) that
  * groups one subscriber's addresses; its ASN and country from offline data (loopback and private
- * ranges labelled instead); its user-agent class; whether it holds a valid clearance (issue #4) or is a
+ * ranges labelled instead); its header fingerprint (order and presence of header names, stable across
+ * values: bots rotating user agents still group together); its user-agent class; whether it holds a valid clearance (issue #4) or is a
  * verified search-engine crawler. Cleared visitors and verified crawlers go first in the origin queue.
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
 import { prefixKey } from '../../core/net/ip.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
-import { classifyUserAgent } from '../../core/identify/ua-class.ts';
+import { createUaClassifier } from '../../core/identify/ua-class.ts';
+import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';
 import { PRIORITY_CLEARED } from '../../core/vocabulary.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
+
+/** User agents repeat: a bounded memo makes classification ~0.1 µs. */
+const uaClassifier = createUaClassifier();
+/** Headers a trusted proxy adds are not the client's habits: left out of the fingerprint. */
+const fingerprinter = createHeaderFingerprinter({ ignore: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'via', 'x-request-id'] });
 
 export const identifyPhase: Phase = {
   name: 'identify',
@@ -34,7 +41,8 @@ export const identifyPhase: Phase = {
     const site = ctx.site!;
     ctx.level = ctx.runtime.services.levelOf(site.name);
     const ua = req.headers['user-agent'];
-    ctx.uaClass = classifyUserAgent(ua);
+    ctx.uaClass = uaClassifier.classify(ua);
+    ctx.fingerprint = fingerprinter.fingerprint(req.rawHeaders, req.method ?? 'GET', req.httpVersion);
     const cookie = req.headers.cookie;
     if (cookie !== undefined && cookie.includes(CLEARANCE_COOKIE_NAME)) {
       const status = site.challenge.checkClearance(cookie, { address: client.address, prefix: ctx.prefix, userAgent: ua ?? '' }, ctx.level, ctx.startMs);

@@ -1,0 +1,202 @@
+/**
+ * `decide`: what happens to this request, as a value that names what produced it. Pure over its inputs
+ * (time is `nowMs`; the only state it changes is the limiter tables the policy's limits own). No counters,
+ * no logging (STYLE.md): the result says what matched, and the caller counts and logs.
+ *
+ * Order, cheapest first — the first step that decides ends the evaluation:
+ * 1. **Lists** (longest prefix; allow wins ties): allow-listed → `allow` by `list/allow`, skipping bans,
+ *    rules, limits and challenges. Deny-listed → `drop` by `list/deny` (deny-listed sockets are normally
+ *    dropped at accept; this catches an address learnt later, e.g. from a trusted X-Forwarded-For).
+ * 2. **Bans** (escalation; looked up through `state.ban`): the address, then its prefix → `drop` by
+ *    `ban/<address or prefix>`.
+ * 3. **Rules**, in order. The first matching rule that is neither `log` nor shadow decides:
+ *    `allow` (skips limits and the level defaults), `block`, `tarpit`, `challenge` (unless the client is
+ *    already cleared: a clearance satisfies a challenge rule and evaluation goes on), `rate_limit`
+ *    (refuses only when the rule's own limit refuses; otherwise evaluation goes on). `log` rules and
+ *    shadow rules never decide: they are reported in `shadow` with what they would have done, and
+ *    evaluation goes on. Rules after the deciding one are not evaluated.
+ * 4. **Limits** (ratelimit evaluator, atomic over all applicable limits): the first enforced refusal →
+ *    `rate_limit` by `limit/<name>`; shadow limits that would have refused are reported in `shadow`.
+ * 5. **Threat level** defaults: `policy.levelPolicy(level, facts)`, a decision by `level/<level>`, or nothing.
+ * 6. `allow` by `default/allow`.
+ *
+ * A rule whose CEL expression fails at run time does not match; the failure is returned in `errors`.
+ */
+import type { ListMatch } from '../net/ip-list.ts';
+import { parseIpInto } from '../net/ip.ts';
+import type { ParsedIp } from '../net/ip.ts';
+import type { LimitsVerdict } from '../ratelimit/evaluator.ts';
+import { rateLimitDecision } from '../ratelimit/headers.ts';
+import type { Decision, DecisionAction } from '../vocabulary.ts';
+import type { CompiledPolicy } from './compile.ts';
+import type { DecideFacts } from './facts.ts';
+import { matchRule } from './rules.ts';
+import type { CompiledRule } from './rules.ts';
+import type { MatchScratch } from './scratch.ts';
+
+/** An active ban as the ban store knows it; expired ones (`untilMs ≤ nowMs`) are ignored. */
+export interface BanEntry {
+  readonly untilMs: number;
+}
+
+/** Looks up a ban by address or prefix key (`203.0.113.7`, `203.0.113.0/24`). */
+export type BanLookup = (key: string) => BanEntry | null | undefined;
+
+/** Mutable state `decide` consults but does not own. */
+export interface DecideState {
+  /** Active bans; absent = no bans. */
+  readonly ban?: BanLookup;
+}
+
+/** A log rule, shadow rule or shadow limit that matched: what it would have done. */
+export interface ShadowHit {
+  /** `rule/<name>` or `limit/<name>`. */
+  readonly by: string;
+  /** What it would have done; `log` for log rules (which only record). */
+  readonly action: DecisionAction | 'log';
+  /** The full would-be decision, for shadow rate limits (Retry-After etc.) and shadow rules. */
+  readonly decision?: Decision;
+}
+
+/** A rule whose expression failed at run time (it did not match). */
+export interface RuleEvalError {
+  readonly by: string;
+  readonly error: unknown;
+}
+
+/** Everything `decide` concluded. Arrays are shared frozen empties when nothing happened. */
+export interface DecideResult {
+  readonly decision: Decision;
+  /** Log rules, shadow rules and shadow limits that matched, in evaluation order. */
+  readonly shadow: readonly ShadowHit[];
+  /** The limits' verdict when they were evaluated (for `RateLimit` headers and escalation), else null. */
+  readonly limits: LimitsVerdict | null;
+  /** The list entry that decided (allow or deny), else null. */
+  readonly list: ListMatch | null;
+  readonly errors: readonly RuleEvalError[];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+const ALLOW_LIST: Decision = Object.freeze({ action: 'allow', by: 'list/allow' });
+const DENY_LIST: Decision = Object.freeze({ action: 'drop', by: 'list/deny' });
+/** What the pipeline uses when nothing decided. */
+export const DEFAULT_ALLOW: Decision = Object.freeze({ action: 'allow', by: 'default/allow' });
+
+/** The result, taking the shadow hits and errors collected in the scratch (which is then reset). */
+function done(s: MatchScratch, decision: Decision, limits: LimitsVerdict | null, list: ListMatch | null): DecideResult {
+  const shadow = s.shadow ?? NONE;
+  const errors = s.errors ?? NONE;
+  s.shadow = null;
+  s.errors = null;
+  s.cel = null;
+  return { decision, shadow, limits, list, errors };
+}
+
+function hit(s: MatchScratch, h: ShadowHit): void {
+  (s.shadow ??= []).push(h);
+}
+
+/**
+ * Puts the client address into the scratch (from `facts.ip` when identify parsed it, else parsed here);
+ * returns a ParsedIp for list lookups (no allocation), or null when the address is not an address.
+ */
+function parseAddress(facts: DecideFacts, s: MatchScratch): ParsedIp | null {
+  s.cel = null;
+  s.shadow = null;
+  s.errors = null;
+  const ip = facts.ip;
+  if (ip != null) {
+    s.family = ip.family;
+    if (ip.family === 4) s.words[0] = ip.v4;
+    else s.words.set(ip.v6);
+    return ip;
+  }
+  const fam = parseIpInto(facts.address, s.words);
+  s.family = fam;
+  if (fam === 4) {
+    s.v4.v4 = s.words[0];
+    return s.v4;
+  }
+  return fam === 6 ? s.v6 : null;
+}
+
+function banned(state: DecideState, facts: DecideFacts, nowMs: number): Decision | null {
+  const lookup = state.ban;
+  if (lookup === undefined) return null;
+  const a = lookup(facts.address);
+  if (a != null && a.untilMs > nowMs) return { action: 'drop', by: `ban/${facts.address}` };
+  if (facts.prefix === '') return null;
+  const p = lookup(facts.prefix);
+  return p != null && p.untilMs > nowMs ? { action: 'drop', by: `ban/${facts.prefix}` } : null;
+}
+
+/** A matching rate_limit rule: its refusal (enforced), or null when the request is within its limit. */
+function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: MatchScratch): Decision | null {
+  const verdict = rule.limit!.evaluate(facts, nowMs);
+  const check = verdict.checks[0];
+  if (check === undefined || check.result.allowed) return null;
+  const decision: Decision = { ...rateLimitDecision(check), by: rule.by };
+  if (rule.shadow) {
+    hit(s, { by: rule.by, action: 'rate_limit', decision });
+    return null;
+  }
+  return decision;
+}
+
+/** Step 3: the rules. Returns the deciding rule's decision, or null to go on. */
+function evaluateRules(rules: readonly CompiledRule[], facts: DecideFacts, nowMs: number, s: MatchScratch): Decision | null {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    if (!matchRule(rule, facts, s)) continue;
+    switch (rule.action) {
+      case 'log':
+        hit(s, { by: rule.by, action: 'log' });
+        continue;
+      case 'rate_limit': {
+        const refusal = ruleLimit(rule, facts, nowMs, s);
+        if (refusal !== null) return refusal;
+        continue;
+      }
+      case 'challenge':
+        if (facts.cleared) continue; // a clearance satisfies a challenge rule
+    }
+    if (!rule.shadow) return rule.decision;
+    hit(s, { by: rule.by, action: rule.action, decision: rule.decision! });
+  }
+  return null;
+}
+
+/** Step 4: the limits. */
+function evaluateLimits(verdict: LimitsVerdict, s: MatchScratch): Decision | null {
+  const checks = verdict.checks;
+  for (let i = 0; i < checks.length; i++) {
+    const c = checks[i];
+    if (c.shadow && !c.result.allowed) hit(s, { by: c.limit.by, action: 'rate_limit', decision: rateLimitDecision(c) });
+  }
+  return verdict.refused === null ? null : rateLimitDecision(verdict.refused);
+}
+
+/**
+ * Decide one request (see the module comment for the order). `nowMs` is the request's time; `state`
+ * holds the bans. Records the request in the limiters it passes through (rule limits and site limits).
+ */
+export function decide(facts: DecideFacts, policy: CompiledPolicy, state: DecideState, nowMs: number): DecideResult {
+  const s = policy.scratch;
+  const ip = parseAddress(facts, s);
+  if (policy.lists !== null && ip !== null) {
+    const m = policy.lists.match(ip);
+    if (m !== null) return done(s, m.kind === 'allow' ? ALLOW_LIST : DENY_LIST, null, m);
+  }
+  const ban = banned(state, facts, nowMs);
+  if (ban !== null) return done(s, ban, null, null);
+  const byRule = policy.rules.length > 0 ? evaluateRules(policy.rules, facts, nowMs, s) : null;
+  if (byRule !== null) return done(s, byRule, null, null);
+  let verdict: LimitsVerdict | null = null;
+  if (policy.limits !== null) {
+    verdict = policy.limits.evaluate(facts, nowMs);
+    const byLimit = evaluateLimits(verdict, s);
+    if (byLimit !== null) return done(s, byLimit, verdict, null);
+  }
+  const byLevel = policy.levelPolicy === null ? null : policy.levelPolicy(facts.threatLevel, facts);
+  return done(s, byLevel ?? DEFAULT_ALLOW, verdict, null);
+}

@@ -1,0 +1,32 @@
+/**
+ * What the policy did, per rule or limit (issue #3): non-allow decisions by their source, what log
+ * and shadow rules would have done, and rules whose expression failed at run time. Shadow counts are
+ * how an operator tries a rule before enforcing it. Bounded: at most 512 sources per site.
+ */
+const MAX_KEYS = 512;
+
+export interface PolicyStats {
+  decided(by: string): void;
+  shadow(by: string, action: string): void;
+  ruleError(by: string): void;
+  snapshot(): { decisions: Record<string, number>; shadow: Record<string, number>; rule_errors: Record<string, number> };
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  const v = map.get(key);
+  if (v !== undefined) map.set(key, v + 1);
+  else if (map.size < MAX_KEYS) map.set(key, 1);
+  else map.set('(other)', (map.get('(other)') ?? 0) + 1);
+}
+
+export function createPolicyStats(): PolicyStats {
+  const decisions = new Map<string, number>();
+  const shadow = new Map<string, number>();
+  const errors = new Map<string, number>();
+  return {
+    decided: (by) => bump(decisions, by),
+    shadow: (by, action) => bump(shadow, `${by} → ${action}`),
+    ruleError: (by) => bump(errors, by),
+    snapshot: () => ({ decisions: Object.fromEntries(decisions), shadow: Object.fromEntries(shadow), rule_errors: Object.fromEntries(errors) }),
+  };
+}
