@@ -14,6 +14,7 @@ import type { HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
 import type { Ticket } from '../../core/shield/admission.ts';
+import { PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
 import { PAGES, sendPage } from '../pages.ts';
@@ -97,7 +98,14 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
 function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
   const a = shield.admission.tryAcquire(ctx.priority, Date.now());
   if (a.status === 'admitted') return planForward(ctx, shield, c);
-  if (a.status === 'queued') return awaitTicket(ctx, shield, a.ticket, c);
+  if (a.status === 'queued') {
+    // Under attack the queue tightens: suspicious clients do not wait for a slot at all.
+    if (ctx.level === 'under_attack' && ctx.priority === PRIORITY_SUSPICIOUS && shield.admission.cancel(a.ticket)) {
+      if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
+      return shed(ctx, shield, c.fallback, 'suspicious_under_attack');
+    }
+    return awaitTicket(ctx, shield, a.ticket, c);
+  }
   if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
   return shed(ctx, shield, c.fallback, a.reason);
 }
@@ -130,7 +138,16 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
     refreshInBackground(ctx, shield, key, header, shield.keyPages.has(ctx.originPath));
     return DONE;
   }
-  if (hit.state === 'stale_if_error_only') c.fallback = hit.entry;
+  if (hit.state === 'stale_if_error_only') {
+    // Under attack, cached and stale content is served first: the origin's capacity is kept for what
+    // has no copy at all (issue #6, responses per level).
+    if (ctx.level === 'under_attack') {
+      shield.counters.staleServed++;
+      serveEntry(ctx, hit.entry, 'STALE', now);
+      return DONE;
+    }
+    c.fallback = hit.entry;
+  }
   if (method === 'HEAD') return admit(ctx, shield, c); // a HEAD answer has no body to share
   const j = shield.coalescer.join(key, now, now + shield.config.cache.coalesce_wait);
   if (j.role === 'leader') {
