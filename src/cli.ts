@@ -13,6 +13,7 @@ import { BulwarkError } from './errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
+import { addIncidentCommands } from './cli/incident-commands.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -136,6 +137,7 @@ export function buildProgram(): Command {
     });
 
   addStateCommands(program, fail);
+  addIncidentCommands(program, fail);
   return program;
 }
 

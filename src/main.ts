@@ -16,6 +16,7 @@ import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from '
 import { createRequestIds } from './edge/request-id.ts';
 import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
 import { banRoutes } from './admin/ban-operations.ts';
+import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
@@ -47,6 +48,8 @@ export interface Bulwark {
   readonly listeners: readonly BoundListener[];
   readonly admin: AdminServer | null;
   runtime(): Runtime;
+  /** The attached detection service (after start; null when `detection.enabled` is false). */
+  detection(): AttachedDetection | null;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
   url(secure?: boolean): string;
   stats(): unknown;
@@ -64,6 +67,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const listeners: BoundListener[] = [];
   let admin: AdminServer | null = null;
   let accessLog: AccessLog | null = null;
+  let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
 
   const shields = createShieldRegistry();
@@ -71,6 +75,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     stateDir: options.config.state_dir,
     onCorrupt: options.config.state_on_corrupt,
     maxTrackedClients: options.config.policy.max_tracked_clients,
+    truncateAddresses: options.config.detection.truncate_addresses,
     crawlerResolver: options.crawlerResolver,
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
@@ -162,6 +167,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       rate_limit_table: services.policy.table.stats(),
       escalation: services.policy.escalation?.stats() ?? null,
       bans: bans.stats(),
+      detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
@@ -185,6 +191,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       return admin;
     },
     runtime: () => current,
+    detection: () => detection,
     async start() {
       if (started) throw new Error('already started');
       started = true;
@@ -198,16 +205,24 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
         for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
         for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+        if (config.detection.enabled) {
+          detection = await attachDetection(
+            { logger, recorder, runtime: () => current },
+            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null },
+          );
+          services.signatures = detection.decider;
+        }
         if (config.admin.listen !== null) {
           admin = await startAdminServer(config.admin.listen, {
             ready: () => !draining && listeners.length > 0,
             stats,
-            routes: { ...banRoutes(bans) },
+            routes: { ...banRoutes(bans), ...(detection?.routes() ?? {}) },
           });
         }
       } catch (err) {
         shields.stop();
         for (const t of timers) clearInterval(t);
+        await detection?.stop().catch(() => {});
         services.stores.close();
         await closeListeners(listeners);
         listeners.length = 0;
@@ -268,6 +283,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await pools.destroyAll();
       await admin?.close();
       if (accessLog) await accessLog.close();
+      await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
       services.stores.close();
       logger.info({ unfinished }, 'bulwark stopped');
     },

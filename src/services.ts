@@ -17,6 +17,7 @@ import { createChallengeStats, type ChallengeStats } from './telemetry/challenge
 import { createPolicyStats, type PolicyStats } from './telemetry/policy-stats.ts';
 import type { DecideState } from './core/policy/index.ts';
 import type { StoredBan } from './edge/stores/index.ts';
+import type { SignatureDecider } from './detection/signature-decider.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
 
 export interface ChallengeServices {
@@ -52,6 +53,8 @@ export interface Services {
   policyStatsOf(site: string): PolicyStats;
   /** What decide consults: bans from the durable store's in-memory mirror. */
   readonly decideState: DecideState;
+  /** The detector's signature rules (issue #6), enforced by decide; null when detection is off. */
+  signatures: SignatureDecider | null;
   /** Told about every automatic ban (for the log); set by the composition root. */
   onBan?: (ban: StoredBan | null, change: string, err?: unknown) => void;
   setLevel(site: string, level: ThreatLevel): void;
@@ -59,6 +62,8 @@ export interface Services {
 
 export interface ServicesOptions {
   readonly stateDir: string;
+  /** Store incident source addresses truncated (/24, /48). */
+  readonly truncateAddresses: boolean;
   /** Rate-limit table size (allocated once). */
   readonly maxTrackedClients: number;
   readonly onCorrupt: 'refuse' | 'quarantine';
@@ -90,7 +95,7 @@ export function configureEscalation(policy: PolicyServices, e: GlobalPolicyConfi
  */
 export function createServices(options: ServicesOptions): Services {
   const keys = loadOrCreateChallengeKeys(options.stateDir);
-  const stores = openStateStores({ stateDir: options.stateDir, onCorrupt: options.onCorrupt, logger: options.logger });
+  const stores = openStateStores({ stateDir: options.stateDir, onCorrupt: options.onCorrupt, logger: options.logger, incidents: { truncateAddresses: options.truncateAddresses } });
   const levels = new Map<string, ThreatLevel>();
   const challengeStats = new Map<string, ChallengeStats>();
   const policyStats = new Map<string, PolicyStats>();
@@ -119,6 +124,7 @@ export function createServices(options: ServicesOptions): Services {
     levelOf: (site) => levels.get(site) ?? 'normal',
     setLevel: (site, level) => void levels.set(site, level),
     decideState,
+    signatures: null,
     policyStatsOf(site) {
       let s = policyStats.get(site);
       if (s === undefined) policyStats.set(site, (s = createPolicyStats()));

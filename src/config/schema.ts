@@ -13,6 +13,7 @@ import { duration, size } from './schema-units.ts';
 import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
+import { detectionSchema } from '../detection/detection-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
@@ -122,6 +123,7 @@ export const configSchema = z
     identify: identifySchema.prefault({}),
     lists: listsSchema.prefault({}),
     policy: globalPolicySchema.prefault({}),
+    detection: detectionSchema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {

@@ -1,7 +1,8 @@
 /**
  * `decide` — the pure policy evaluation (core/policy/decide.ts) over this request's facts, producing a
  * {@link Decision} that names what produced it: allow list → deny list → bans → rules → rate limits →
- * the threat-level response → `default/allow`. This adapter only builds the facts and acts on the
+ * the threat-level response → `default/allow`; then the detector's signature rules (issue #6) where
+ * they are harsher than that. This adapter only builds the facts and acts on the
  * result's side effects that belong outside the pure core:
  * - an enforced rate-limit refusal counts toward escalation; a due ban is stored (and so dropped at
  *   accept from the next connection on);
@@ -10,10 +11,13 @@
  * - shadow hits and rule errors are counted per rule for the stats.
  */
 import { decide, type DecideFacts, type DecideState } from '../../core/policy/index.ts';
-import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS, type DecisionAction } from '../../core/vocabulary.ts';
 import { recordEscalation } from '../../runtime/escalate.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
+
+/** How harsh an action is: a signature rule only replaces a milder decision. */
+const SEVERITY: Readonly<Record<DecisionAction, number>> = { allow: 0, challenge: 1, rate_limit: 2, tarpit: 3, block: 4, drop: 5 };
 
 function factsOf(ctx: RequestContext): DecideFacts {
   const req = ctx.req;
@@ -49,8 +53,15 @@ export const decidePhase: Phase = {
     const site = ctx.site!;
     const services = ctx.runtime.services;
     const state: DecideState = services.decideState;
-    const result = decide(factsOf(ctx), site.policy, state, ctx.startMs);
+    const facts = factsOf(ctx);
+    const result = decide(facts, site.policy, state, ctx.startMs);
     ctx.decision = result.decision;
+    // The detector's signature rules (issue #6) apply where the policy had nothing harsher to say.
+    const signatures = services.signatures;
+    if (signatures !== null && (result.decision.by === 'default/allow' || result.decision.by.startsWith('level/'))) {
+      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs);
+      if (sig !== null && SEVERITY[sig.action] > SEVERITY[ctx.decision.action]) ctx.decision = sig;
+    }
     ctx.limits = result.limits;
     if (result.list !== null && result.list.kind === 'allow') ctx.priority = PRIORITY_CLEARED;
     if (result.shadow.length > 0) {
@@ -58,13 +69,13 @@ export const decidePhase: Phase = {
       for (const hit of result.shadow) services.policyStatsOf(site.name).shadow(hit.by, hit.action);
     }
     for (const e of result.errors) services.policyStatsOf(site.name).ruleError(e.by);
-    const action = result.decision.action;
+    const action = ctx.decision.action;
     if (action === 'rate_limit' || action === 'block' || action === 'tarpit') {
-      recordEscalation(ctx, result.decision.by);
+      recordEscalation(ctx, ctx.decision.by);
     } else if (ctx.priority !== PRIORITY_CLEARED && services.policy.escalation !== null) {
       if (services.policy.escalation.standing('address', ctx.clientAddress, ctx.startMs).strikes > 0) ctx.priority = PRIORITY_SUSPICIOUS;
     }
-    if (action !== 'allow') services.policyStatsOf(site.name).decided(result.decision.by);
+    if (action !== 'allow') services.policyStatsOf(site.name).decided(ctx.decision.by);
     return CONTINUE;
   },
 };

@@ -1,0 +1,76 @@
+/**
+ * The admin listener's detection and incident endpoints (issue #6), in the shape of
+ * `AdminState.routes` (admin-server.ts):
+ * - `GET /incidents[?site=S&status=open|closed&limit=N]`: newest first, headline fields;
+ * - `GET /incident?id=ID[&timeline=0]`: one incident as `bulwark incidents show --json` prints it;
+ * - `GET /detection`: per site the threat level, signals, reasons, active signature rules with their
+ *   evidence, the open incident (the detection service's `stats()`);
+ * - `POST /mode` `{"site": "news", "level": "under_attack", "duration": "30m", "reason": "..."}`:
+ *   sets an override (`level: "auto"` removes it), applied at once.
+ * Operator mistakes are `BULWARK_ERR_*` errors with source `operator` (answered 400).
+ */
+import type { IncidentStore, KvStore } from '../edge/stores/index.ts';
+import { BulwarkError } from '../errors.ts';
+import type { DetectionService } from '../detection/detection-service.ts';
+import { parseModeRequest, readOverride, writeMode } from '../detection/override.ts';
+import { incidentJson, incidentListJson } from '../incidents/report.ts';
+import type { AdminRoute } from './admin-server.ts';
+
+/** What the routes need. */
+export interface IncidentRouteDeps {
+  readonly incidents: IncidentStore;
+  /** Settings store (overrides are written here when no detection service runs). */
+  readonly kv: KvStore;
+  /** The running detection service, or null when detection is disabled. */
+  readonly detection: Pick<DetectionService, 'stats' | 'setOverride' | 'clearOverride'> | null;
+  /** Configured site names (POST /mode refuses others). */
+  readonly sites: () => readonly string[];
+  readonly now?: () => number;
+}
+
+function bad(message: string): never {
+  throw new BulwarkError('BULWARK_ERR_ADMIN_INVALID', message, { source: 'operator', publicReason: message });
+}
+
+/** The routes, keyed `METHOD /path`. */
+export function incidentRoutes(deps: IncidentRouteDeps): Record<string, AdminRoute> {
+  const now = deps.now ?? Date.now;
+  return {
+    'GET /incidents': async ({ url }) => {
+      const site = url.searchParams.get('site');
+      const status = url.searchParams.get('status');
+      const limitText = url.searchParams.get('limit');
+      if (status !== null && status !== 'open' && status !== 'closed') bad('status must be open or closed');
+      const limit = limitText === null ? 50 : Number(limitText);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) bad('limit must be an integer 1..1000');
+      const list = await deps.incidents.list({ limit, ...(site !== null ? { site } : {}), ...(status !== null ? { status: status as 'open' | 'closed' } : {}) });
+      return { status: 200, body: incidentListJson(list) };
+    },
+
+    'GET /incident': async ({ url }) => {
+      const id = url.searchParams.get('id');
+      if (id === null || id.length === 0) bad('give the incident as ?id=');
+      const incident = await deps.incidents.get(id, { timeline: url.searchParams.get('timeline') !== '0' });
+      return incident === undefined ? { status: 404, body: { error: 'not_found', id } } : { status: 200, body: incidentJson(incident) };
+    },
+
+    'GET /detection': () => ({ status: 200, body: deps.detection?.stats() ?? { enabled: false, sites: {} } }),
+
+    'POST /mode': async ({ body }) => {
+      const b = (body ?? {}) as { site?: unknown; level?: unknown; duration?: unknown; reason?: unknown };
+      if (typeof b.site !== 'string' || !deps.sites().includes(b.site)) bad(`site must be one of: ${deps.sites().join(', ')}`);
+      if (b.reason !== undefined && typeof b.reason !== 'string') bad('reason must be a string');
+      const request = parseModeRequest(b.level, b.duration);
+      const nowMs = now();
+      const reason = b.reason as string | undefined;
+      if (deps.detection !== null) {
+        if (request.level === 'auto') await deps.detection.clearOverride(b.site);
+        else await deps.detection.setOverride(b.site, request.level, nowMs + request.durationMs, 'admin', reason);
+      } else {
+        await writeMode(deps.kv, b.site, request, { by: 'admin', ...(reason !== undefined ? { reason } : {}) }, nowMs);
+      }
+      const o = await readOverride(deps.kv, b.site, nowMs);
+      return { status: 200, body: { site: b.site, override: o === null ? null : { level: o.level, until_ms: o.untilMs, until: new Date(o.untilMs).toISOString(), by: o.by, reason: o.reason ?? null } } };
+    },
+  };
+}

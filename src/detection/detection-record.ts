@@ -1,0 +1,83 @@
+/**
+ * What the detector reads from a request record, and its mapping onto the core's `RequestEvent`.
+ *
+ * `DetectionRecord` is the slice of `RequestRecord` (src/telemetry/request-record.ts) the detector needs:
+ * every `RequestRecord` is a `DetectionRecord`, so the recorder's sink can be registered as is. The
+ * fields `asn`, `country`, `fingerprint`, `uaClass` and `challenge` come from the identify phase and the
+ * challenge (issue #3, #4).
+ */
+import type { CacheStatus, RequestEvent } from '../core/detect/index.ts';
+import type { ClientClass, Outcome } from '../core/vocabulary.ts';
+
+/** The fields of a request record the detector reads (a structural subset of `RequestRecord`). */
+export interface DetectionRecord {
+  /** When the request ended (ms since the epoch): the second it is counted in. */
+  readonly timeMs: number;
+  readonly site: string;
+  readonly outcome: Outcome;
+  readonly status: number;
+  /** Path with query, as received (the query is cut off here). */
+  readonly path: string;
+  readonly clientAddress: string;
+  /** Prefix key (`203.0.113.0/24`), '' when unknown. */
+  readonly prefix: string;
+  readonly userAgent: string | undefined;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** -1 when the origin was not asked. */
+  readonly originLatencyMs: number;
+  /** What decided (`default/allow`, `sig/prefix=…`, `level/under_attack`, `ban/<key>`...). */
+  readonly decisionBy: string;
+  /** `HIT`, `MISS`, `STALE`, `BYPASS` (any case), or null. */
+  readonly cacheStatus: string | null;
+  readonly cleared: boolean;
+  readonly asn: number | null;
+  readonly country: string | null;
+  /** Header-order fingerprint, '' when not computed. */
+  readonly fingerprint: string;
+  readonly uaClass: ClientClass;
+  readonly challenge: 'issued' | 'solved' | 'failed' | null;
+}
+
+function cacheOf(status: string | null): CacheStatus | null {
+  if (status === null) return null;
+  switch (status.toLowerCase()) {
+    case 'hit': return 'hit';
+    case 'miss': return 'miss';
+    case 'stale': return 'stale';
+    case 'bypass': return 'bypass';
+    default: return null;
+  }
+}
+
+/** The path without its query string, or null when the request had none (parse errors). */
+export function pathOf(path: string): string | null {
+  if (path.length === 0) return null;
+  const q = path.indexOf('?');
+  return q < 0 ? path : q === 0 ? null : path.slice(0, q);
+}
+
+/**
+ * The core's `RequestEvent` for one record: unknown strings become null (the aggregates skip them) and a
+ * negative origin latency becomes null (the origin was not asked).
+ */
+export function toRequestEvent(r: DetectionRecord): RequestEvent {
+  return {
+    site: r.site,
+    outcome: r.outcome,
+    status: r.status,
+    address: r.clientAddress,
+    prefix: r.prefix.length > 0 ? r.prefix : null,
+    asn: r.asn,
+    country: r.country !== null && r.country.length > 0 ? r.country : null,
+    path: pathOf(r.path),
+    userAgent: r.userAgent !== undefined && r.userAgent.length > 0 ? r.userAgent : null,
+    fingerprint: r.fingerprint.length > 0 ? r.fingerprint : null,
+    cleared: r.cleared,
+    originLatencyMs: r.originLatencyMs >= 0 ? r.originLatencyMs : null,
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
+    cache: cacheOf(r.cacheStatus),
+    challenge: r.challenge,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The top-level `detection:` block of bulwark.yaml (issue #6): the detector's tick, the operator-facing
+ * knobs of the core's DetectorConfig / SignatureConfig / baseline, the incident lifecycle and privacy.
+ * Defaults are the core's (src/core/detect/detector-config.ts, signatures.ts, baseline.ts), restated here
+ * in the operator's units; `detectionCoreOptions` maps the parsed block onto the core's option objects.
+ *
+ * Only the knobs an operator has reason to turn are exposed. Each surge threshold is given as its *raise*
+ * value (ratio over the baseline, absolute floor); the matching *hold* and *drift* values are scaled by
+ * the same factor as the raise value moved from its default, so hysteresis keeps its proportions
+ * (a hold threshold can never end up above its raise threshold).
+ */
+import { z } from 'zod';
+import { duration } from '../config/schema-units.ts';
+
+const ratio = (what: string) => z.number().min(1).max(10_000).describe(what);
+const floor = (what: string) => z.number().min(0).max(10_000_000).describe(what);
+const share = (what: string) => z.number().min(0).max(1).describe(what);
+
+const surgeLevel = (r: number, min: number) =>
+  z.strictObject({
+    ratio: ratio('times above the learned normal').default(r),
+    min: floor('absolute floor per second: below it nothing is a surge').default(min),
+  });
+
+const surgeSchema = (d: { elevated: [number, number]; under_attack: [number, number] }, what: string) =>
+  z
+    .strictObject({
+      elevated: surgeLevel(...d.elevated).prefault({}),
+      under_attack: surgeLevel(...d.under_attack).prefault({}),
+    })
+    .superRefine((s, ctx) => {
+      if (s.under_attack.ratio < s.elevated.ratio) ctx.addIssue({ code: 'custom', path: ['under_attack', 'ratio'], message: 'under_attack.ratio must not be below elevated.ratio' });
+      if (s.under_attack.min < s.elevated.min) ctx.addIssue({ code: 'custom', path: ['under_attack', 'min'], message: 'under_attack.min must not be below elevated.min' });
+    })
+    .describe(what);
+
+export const detectorKnobsSchema = z.strictObject({
+  rate: surgeSchema({ elevated: [3, 20], under_attack: [8, 100] }, 'uncleared requests per second above the baseline').prefault({}),
+  sources: surgeSchema({ elevated: [3, 50], under_attack: [10, 500] }, 'distinct uncleared clients per second above the baseline').prefault({}),
+  warmup_floor: z
+    .strictObject({
+      rps: z.strictObject({ elevated: floor('req/s').default(200), under_attack: floor('req/s').default(1000) }).prefault({}),
+      sources: z.strictObject({ elevated: floor('clients/s').default(500), under_attack: floor('clients/s').default(2000) }).prefault({}),
+    })
+    .prefault({})
+    .describe('while the baseline warms up, a level is raised only above these absolute rates'),
+  confirm_ticks: z.number().int().min(1).max(30).default(1).describe('consecutive seconds a higher level must be indicated before it is entered'),
+  calm: duration('continuous calm before each automatic step down').default(30_000),
+  min_dwell: z
+    .strictObject({
+      elevated: duration('minimum time at elevated before stepping down').default(30_000),
+      under_attack: duration('minimum time at under_attack before stepping down').default(60_000),
+    })
+    .prefault({}),
+});
+
+export const signaturesSchema = z.strictObject({
+  shadow: z.boolean().default(false).describe('propose and log signature rules, never apply them'),
+  ttl: duration('lifetime of a signature rule, renewed while the detector proposes it again').default(300_000),
+  max_rules: z.number().int().min(0).max(64).default(8).describe('signature rules active per site at most'),
+  min_attack_share: share('a key must carry this share of current uncleared traffic').default(0.1),
+  min_lift: ratio('... and this many times its baseline share').default(3),
+  min_key_rps: floor('... and this many requests per second').default(10),
+  max_collateral: z
+    .strictObject({
+      challenge: share('share of normal traffic a challenge rule may hit and still be applied').default(0.05),
+      rate_limit: share('... a rate_limit rule').default(0.01),
+      block: share('... a block rule').default(0.002),
+    })
+    .prefault({}),
+  apply_while_warming_up: z.boolean().default(false).describe('apply rules before the baseline is warm (their collateral is then unknown)'),
+});
+
+export const incidentsSchema = z.strictObject({
+  calm: duration('an incident closes once its site has been back at normal this long').default(60_000),
+  update_every: duration('how often the open incident record (tops, actions, visitors) is rewritten; the timeline is written every second').default(5_000),
+  resume_gap: duration('after a restart, an incident silent for at most this long is continued; longer ones are closed as interrupted').default(300_000),
+  compare_with: z.number().int().min(0).max(50).default(5).describe("closed incidents of the same site a new one is compared with (recurrence)"),
+});
+
+export const detectionSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('run the detector: threat levels, signature rules and incidents'),
+    persist_every: duration('how often baselines, detector state and active rules are saved (also at stop)').default(10_000),
+    override_poll: duration('how often an operator override (`bulwark mode`) written to the state database is re-read').default(1_000),
+    window: z
+      .strictObject({
+        seconds: z.number().int().min(3).max(60).default(10).describe('seconds of per-second aggregates kept'),
+        recent_seconds: z.number().int().min(1).max(30).default(3).describe('seconds of heavy hitters (top keys) looked at'),
+      })
+      .prefault({})
+      .refine((w) => w.recent_seconds <= w.seconds, { message: 'recent_seconds must not exceed seconds', path: ['recent_seconds'] }),
+    baseline: z
+      .strictObject({
+        warmup: duration('traffic learned before the baseline is trusted (until then only absolute floors raise a level)').default(600_000),
+        max_age: duration('a saved baseline older than this is re-warmed on start').default(7 * 86_400_000),
+      })
+      .prefault({}),
+    detector: detectorKnobsSchema.prefault({}),
+    signatures: signaturesSchema.prefault({}),
+    incidents: incidentsSchema.prefault({}),
+    retention: duration('address-level source data in closed incidents is removed after this long (0 keeps it)').default(30 * 86_400_000),
+    truncate_addresses: z.boolean().default(false).describe('store client addresses in incidents as their /24 (IPv4) or /48 (IPv6)'),
+  })
+  .describe('attack detection, threat levels, signature rules and incident records (issue #6)');
+
+/** The parsed `detection:` block (durations in ms). */
+export type DetectionConfig = z.output<typeof detectionSchema>;
+
+/** The defaults, as `detection: {}` parses. */
+export function defaultDetectionConfig(): DetectionConfig {
+  return detectionSchema.parse({});
+}

@@ -1,0 +1,258 @@
+/**
+ * Attack detection, I/O side (issue #6): one core `SiteDetector` per configured site, fed every request
+ * record, ticked once a second; it publishes each site's threat level, keeps the active signature rules,
+ * drives the incidents (incident-tracker.ts) and persists what it learned.
+ *
+ * - `observe(record)` is a recorder sink: O(1) per request (aggregates, cleared-visitor latency,
+ *   decision counts, distinct sources). Records of sites without a detector yet are counted and skipped.
+ * - `tick()` runs every site's detector on the last complete second, publishes the level through
+ *   `setLevel`, feeds the incident tracker, re-reads the operator overrides (`mode/<site>`) every
+ *   `override_poll` and persists baselines, detector state and rules every `persist_every`.
+ *   `start()` runs it from one `unref`ed timer just after each second boundary (second-timer.ts).
+ * - Sites come from `sites()`, read at each tick: a new site gets a detector (from its saved baseline
+ *   and state), a removed one is saved, dropped, and its open incident closed as `interrupted`.
+ * - `start()` restores: baselines whatever their age (the core re-warms old ones), detector state and
+ *   rules saved within `incidents.resume_gap`, open incidents per the tracker's restart policy; then
+ *   publishes the restored levels at once, so a restart during an attack keeps defending.
+ * - `stop()` saves everything and writes the open incidents (they stay open, for the next start).
+ */
+import { randomInt } from 'node:crypto';
+import type { SiteDetectorOptions } from '../core/detect/index.ts';
+import { UNROUTED_SITE } from '../telemetry/request-record.ts';
+import { createIncidentTracker } from '../incidents/incident-tracker.ts';
+import { siteDetectorOptions } from './detection-options.ts';
+import { toRequestEvent } from './detection-record.ts';
+import type { DetectionService, DetectionServiceOptions, DetectionStats } from './detection-service-types.ts';
+import { loadSavedSite, loadSavedSites, saveSite, type SavedSite } from './detection-state.ts';
+import { siteView, type SiteDetectionView } from './detection-stats.ts';
+import { listOverrides, parseModeRequest, writeMode } from './override.ts';
+import { startSecondTimer, type SecondTimer } from './second-timer.ts';
+import { applyStoredOverride, createSiteEntry, incidentInput, type SiteEntry } from './site-entry.ts';
+
+export type { DetectionLogger, DetectionService, DetectionServiceOptions, DetectionStats } from './detection-service-types.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Creates the detection service (nothing runs until `start()`). */
+export function createDetectionService(options: DetectionServiceOptions): DetectionService {
+  const { stores, config, logger, setLevel } = options;
+  const now = options.now ?? Date.now;
+  const hashSeed = options.hashSeed ?? randomInt(0x7fffffff);
+  const siteOptions: SiteDetectorOptions = siteDetectorOptions(config, hashSeed);
+  const tracker = createIncidentTracker({
+    store: stores.incidents,
+    logger,
+    config: {
+      calmMs: config.incidents.calm, updateEveryMs: config.incidents.update_every, resumeGapMs: config.incidents.resume_gap,
+      compareWith: config.incidents.compare_with, retentionMs: config.retention, truncateAddresses: config.truncate_addresses,
+    },
+  });
+  const entries = new Map<string, SiteEntry>();
+  let saved = new Map<string, SavedSite>();
+  const reported = new Set<string>();
+  let timer: SecondTimer | null = null;
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let started = false;
+  let stopped = false;
+  let lastPersistMs = 0;
+  let lastOverridePollMs = -Infinity;
+  const counters = { ticks: 0, lastTickMs: 0, maxTickMs: 0, records: 0, withoutDetector: 0, persistErrors: 0 };
+
+  function reportOnce(key: string, err: unknown, msg: string, extra: object = {}): void {
+    if (reported.has(key)) return;
+    reported.add(key);
+    logger.error({ err, code: (err as { code?: string })?.code ?? 'BULWARK_ERR_DETECT_IO', ...extra }, `${msg} (reported once)`);
+  }
+
+  async function savedFor(name: string, nowMs: number): Promise<SavedSite | undefined> {
+    if (saved.has(name)) return saved.get(name);
+    return loadSavedSite(stores, name, nowMs, config.incidents.resume_gap);
+  }
+
+  async function addSite(name: string, nowMs: number): Promise<void> {
+    let s: SavedSite | undefined;
+    try {
+      s = await savedFor(name, nowMs);
+    } catch (err) {
+      reportOnce(`load|${name}`, err, 'could not read the saved detection state; the site starts fresh', { site: name });
+    }
+    saved.delete(name);
+    const entry = createSiteEntry(name, siteOptions, s, hashSeed, nowMs, (what, err) => logger.warn({ err, site: name, code: 'BULWARK_WARN_DETECT_RESTORE' }, `saved ${what} of ${name} is unreadable; the site re-learns`));
+    entries.set(name, entry);
+    setLevel(name, entry.detector.level);
+  }
+
+  async function persistSite(e: SiteEntry, nowMs: number): Promise<void> {
+    try {
+      await saveSite(stores, e.name, { baseline: e.detector.baselineJson(), state: e.detector.state, rules: e.detector.activeRules }, nowMs);
+    } catch (err) {
+      counters.persistErrors++;
+      reportOnce(`persist|${(err as { code?: string })?.code}`, err, 'saving detection state failed', { site: e.name });
+    }
+  }
+
+  async function refreshSites(nowMs: number): Promise<void> {
+    const names = new Set(options.sites());
+    for (const name of names) if (!entries.has(name)) await addSite(name, nowMs);
+    for (const [name, e] of entries) {
+      if (names.has(name)) continue;
+      await persistSite(e, nowMs);
+      entries.delete(name);
+      await tracker.closeSite(name, nowMs, 'interrupted');
+      logger.info({ site: name }, 'site left the config: its detector is saved and dropped');
+    }
+    for (const name of tracker.openSites()) if (!names.has(name)) await tracker.closeSite(name, nowMs, 'interrupted');
+  }
+
+  async function pollOverrides(nowMs: number, force = false): Promise<void> {
+    if (!force && nowMs - lastOverridePollMs < config.override_poll) return;
+    lastOverridePollMs = nowMs;
+    try {
+      const overrides = await listOverrides(stores.kv, nowMs);
+      for (const e of entries.values()) {
+        if (applyStoredOverride(e, overrides.get(e.name) ?? null, nowMs)) setLevel(e.name, e.detector.level);
+      }
+    } catch (err) {
+      reportOnce('overrides', err, 'reading threat-level overrides failed');
+    }
+  }
+
+  async function tickSite(e: SiteEntry, nowMs: number): Promise<void> {
+    const previous = e.last?.detection.level ?? e.detector.level;
+    const queue = options.queueLength?.(e.name) ?? null;
+    if (queue !== null) e.detector.observeQueue(queue, Math.floor(nowMs / 1000) * 1000 - 1);
+    const t = e.detector.tick(nowMs);
+    e.last = t;
+    const d = t.detection;
+    setLevel(e.name, d.level);
+    if (d.level !== previous) {
+      logger.warn({ site: e.name, from: previous, to: d.level, overridden: d.overridden, reasons: d.reasons, code: 'BULWARK_EVENT_LEVEL' }, `threat level of ${e.name}: ${previous} → ${d.level}`);
+    }
+    for (const r of t.rules.added) logger.info({ site: e.name, rule: r.id, action: r.action, mode: r.mode, reason: r.reason, code: 'BULWARK_EVENT_RULE_ADDED' }, `signature rule ${r.id} (${r.mode})`);
+    for (const { rule, reason } of t.rules.retired) logger.info({ site: e.name, rule: rule.id, reason, code: 'BULWARK_EVENT_RULE_RETIRED' }, `signature rule ${rule.id} retired`);
+    const decisions = e.extras.takeDecisions();
+    // Seconds before this detector existed were not observed: they are no timeline rows (a restart gap).
+    if (t.snapshot.second < e.firstSecond) return;
+    const incidentOpen = tracker.current(e.name) !== null || d.level !== 'normal';
+    const input = incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0);
+    try {
+      await tracker.onSecond(e.name, input, nowMs);
+    } catch (err) {
+      reportOnce(`incident|${e.name}`, err, 'incident tracking failed', { site: e.name });
+    }
+    // Distinct sources count from the incident's start: while idle, only the last second is kept.
+    if (tracker.current(e.name) === null) e.extras.resetSources();
+  }
+
+  async function tickOnce(): Promise<void> {
+    const started0 = performance.now();
+    const nowMs = now();
+    await refreshSites(nowMs);
+    await pollOverrides(nowMs);
+    for (const e of entries.values()) await tickSite(e, nowMs);
+    if (nowMs - lastPersistMs >= config.persist_every) {
+      lastPersistMs = nowMs;
+      for (const e of entries.values()) await persistSite(e, nowMs);
+    }
+    counters.ticks++;
+    counters.lastTickMs = performance.now() - started0;
+    if (counters.lastTickMs > counters.maxTickMs) counters.maxTickMs = counters.lastTickMs;
+  }
+
+  function tick(): Promise<void> {
+    if (!started || stopped || !config.enabled) return Promise.resolve();
+    if (running !== null) return running;
+    running = tickOnce().finally(() => void (running = null));
+    return running;
+  }
+
+  async function sweep(): Promise<number> {
+    const n = await tracker.sweep(now());
+    if (n > 0) logger.info({ incidents: n, code: 'BULWARK_EVENT_INCIDENT_RETENTION' }, 'retention: address-level source data removed from old incidents');
+    return n;
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      if (!config.enabled) return;
+      const nowMs = now();
+      saved = await loadSavedSites(stores, nowMs, config.incidents.resume_gap, (site, what) => logger.warn({ site, code: 'BULWARK_WARN_DETECT_RESTORE' }, `saved ${what} of ${site} is unreadable; ignored`));
+      await tracker.recover(nowMs);
+      await refreshSites(nowMs);
+      await pollOverrides(nowMs, true);
+      saved.clear();
+      lastPersistMs = nowMs;
+      await sweep();
+      if (options.timers ?? true) {
+        timer = startSecondTimer(tick, { now, onError: (err) => reportOnce('tick', err, 'detector tick failed') });
+        sweepTimer = setInterval(() => void sweep().catch((err: unknown) => reportOnce('sweep', err, 'retention sweep failed')), DAY_MS);
+        sweepTimer.unref();
+      }
+      logger.info({ sites: [...entries.keys()], levels: Object.fromEntries([...entries].map(([n, e]) => [n, e.detector.level])) }, 'detection started');
+    },
+
+    async stop() {
+      if (stopped || !started) return;
+      timer?.stop();
+      if (sweepTimer !== null) clearInterval(sweepTimer);
+      if (running !== null) await running.catch(() => {});
+      stopped = true;
+      if (!config.enabled) return;
+      const nowMs = now();
+      for (const e of entries.values()) await persistSite(e, nowMs);
+      await tracker.flush(nowMs);
+    },
+
+    observe(record) {
+      const e = entries.get(record.site);
+      if (e === undefined) {
+        if (record.site !== UNROUTED_SITE) counters.withoutDetector++;
+        return;
+      }
+      counters.records++;
+      try {
+        e.detector.observe(toRequestEvent(record), record.timeMs);
+        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress);
+      } catch (err) {
+        reportOnce('observe', err, 'recording a request into the detector failed');
+      }
+    },
+
+    observeQueue(site, length) {
+      entries.get(site)?.detector.observeQueue(length, now());
+    },
+
+    tick,
+    levelOf: (site) => entries.get(site)?.detector.level ?? 'normal',
+    activeRules: (site) => entries.get(site)?.detector.activeRules ?? [],
+
+    async setOverride(site, level, untilMs, by, reason) {
+      const nowMs = now();
+      const request = parseModeRequest(level, untilMs - nowMs);
+      const stored = await writeMode(stores.kv, site, request, { by, ...(reason !== undefined ? { reason } : {}) }, nowMs);
+      const e = entries.get(site);
+      if (e !== undefined && applyStoredOverride(e, stored, nowMs)) setLevel(site, e.detector.level);
+    },
+
+    async clearOverride(site) {
+      const nowMs = now();
+      await writeMode(stores.kv, site, { level: 'auto' }, { by: 'service' }, nowMs);
+      const e = entries.get(site);
+      if (e !== undefined && applyStoredOverride(e, null, nowMs)) setLevel(site, e.detector.level);
+    },
+
+    sweep,
+
+    stats() {
+      const sites: Record<string, SiteDetectionView> = {};
+      for (const [name, e] of entries) sites[name] = siteView(e, tracker.current(name));
+      return {
+        enabled: config.enabled, ticks: counters.ticks, skipped_ticks: timer?.skipped ?? 0, last_tick_ms: counters.lastTickMs, max_tick_ms: counters.maxTickMs,
+        records: counters.records, records_without_detector: counters.withoutDetector, persist_errors: counters.persistErrors, incidents: tracker.stats(), sites,
+      };
+    },
+  };
+}

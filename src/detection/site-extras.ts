@@ -1,0 +1,88 @@
+/**
+ * Per-site facts the incident record needs that the core aggregates do not keep, fed from the request
+ * path in O(1) and bounded:
+ * - the origin latency of *cleared* visitors per second (the core's histogram mixes everyone), in a ring
+ *   of `RING` one-second log histograms;
+ * - requests per decision (`by`: `sig/…`, `level/under_attack`, `limit/<name>`…), so each action's effect
+ *   can be reported; at most `MAX_DECISION_KEYS` keys per second, the rest counted under `other`;
+ * - a HyperLogLog of every client address since the last reset (distinct sources of a whole incident).
+ */
+import { createHyperLogLog, hash32, type HyperLogLog } from '../core/detect/index.ts';
+import { LOG_BUCKETS, logBucket } from '../core/detect/log-histogram.ts';
+
+/** Seconds of cleared-visitor latency kept (the tick reads the last complete second). */
+const RING = 4;
+/** Decision keys counted per second; beyond it they count under `other`. */
+export const MAX_DECISION_KEYS = 64;
+
+/** The per-site extras. */
+export interface SiteExtras {
+  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string): void;
+  /** Cleared visitors' origin latency histogram of `second` (LOG_BUCKETS counts), or null if not kept. */
+  clearedLatency(second: number): Uint32Array | null;
+  /** Requests per decision since the last call, then starts a new count. */
+  takeDecisions(): Map<string, number>;
+  /** Distinct client addresses since the last `resetSources`. O(2^p). */
+  distinctSources(): number;
+  resetSources(): void;
+  /** Fill levels. */
+  stats(): { decisionKeys: number; decisionOverflow: number };
+}
+
+/**
+ * The key a decision is counted under: bans and lists by kind only (`ban`, `list/deny`), since their
+ * `by` names one address each; everything else as given, cut to 120 characters.
+ */
+export function decisionKey(by: string): string {
+  if (by.startsWith('ban/')) return 'ban';
+  return by.length > 120 ? by.slice(0, 120) : by;
+}
+
+/** Creates the extras of one site; `hashSeed` seeds the address hash (keep it secret per process). */
+export function createSiteExtras(hashSeed: number): SiteExtras {
+  const latency = new Uint32Array(RING * LOG_BUCKETS);
+  const tags = new Float64Array(RING).fill(-1);
+  let decisions = new Map<string, number>();
+  let overflow = 0;
+  const sources: HyperLogLog = createHyperLogLog({ seed: hashSeed });
+
+  function slot(second: number): number {
+    const s = ((second % RING) + RING) % RING;
+    if (tags[s] !== second) {
+      if (tags[s]! > second) return -1;
+      latency.fill(0, s * LOG_BUCKETS, (s + 1) * LOG_BUCKETS);
+      tags[s] = second;
+    }
+    return s;
+  }
+
+  return {
+    observe(second, cleared, originLatencyMs, decisionBy, address) {
+      if (cleared && originLatencyMs >= 0) {
+        const s = slot(second);
+        if (s >= 0) latency[s * LOG_BUCKETS + logBucket(originLatencyMs)]++;
+      }
+      const key = decisionKey(decisionBy);
+      const n = decisions.get(key);
+      if (n !== undefined) decisions.set(key, n + 1);
+      else if (decisions.size < MAX_DECISION_KEYS) decisions.set(key, 1);
+      else {
+        overflow++;
+        decisions.set('other', (decisions.get('other') ?? 0) + 1);
+      }
+      sources.addHash(hash32(address, hashSeed));
+    },
+    clearedLatency(second) {
+      const s = ((second % RING) + RING) % RING;
+      return tags[s] === second ? latency.slice(s * LOG_BUCKETS, (s + 1) * LOG_BUCKETS) : null;
+    },
+    takeDecisions() {
+      const out = decisions;
+      decisions = new Map();
+      return out;
+    },
+    distinctSources: () => sources.count(),
+    resetSources: () => sources.reset(),
+    stats: () => ({ decisionKeys: decisions.size, decisionOverflow: overflow }),
+  };
+}
