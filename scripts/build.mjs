@@ -5,9 +5,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-await build({
-  entryPoints: [`${root}src/cli.ts`],
-  outfile: `${root}dist/cli.js`,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -17,4 +15,9 @@ await build({
   keepNames: false,
   logLevel: 'warning',
   banner: { js: "import { createRequire as __bulwarkCreateRequire } from 'node:module'; const require = __bulwarkCreateRequire(import.meta.url);" },
-});
+};
+await Promise.all([
+  build({ ...common, entryPoints: [`${root}src/cli.ts`], outfile: `${root}dist/cli.js` }),
+  // The ASN data is parsed in a worker thread at start-up (src/edge/geo-data.ts looks for it beside cli.js).
+  build({ ...common, entryPoints: [`${root}src/edge/geo-asn-worker.ts`], outfile: `${root}dist/geo-asn-worker.js` }),
+]);

@@ -13,11 +13,13 @@
  * are and `asn`/`asnOrg`/`country` are null. `country` is never a made-up code like `PRIVATE`.
  */
 import { readFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import type { AsnWorkerOutput } from './geo-asn-worker.ts';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Reader } from 'maxmind';
-import { buildAsnTable } from '../core/identify/geo/asn-table.ts';
-import type { AsnTable, AsnTableStats } from '../core/identify/geo/asn-table.ts';
+import { asnTableFromData, buildAsnTable } from '../core/identify/geo/asn-table.ts';
+import type { AsnTable, AsnTableData, AsnTableStats } from '../core/identify/geo/asn-table.ts';
 import { createMmdbTree } from '../core/identify/geo/mmdb-tree.ts';
 import type { MmdbTree } from '../core/identify/geo/mmdb-tree.ts';
 import { parseIpInto } from '../core/net/ip-parse.ts';
@@ -104,13 +106,44 @@ function resolvePath(option: string | false | undefined, pkg: string, file: stri
   return option ?? packageFile(pkg, file);
 }
 
+/**
+ * Parses the ASN files in a worker thread (see geo-asn-worker.ts); falls back to this thread when a
+ * worker cannot be started. Missing or unreadable files give the same errors either way.
+ */
+function parseInWorker(v4Path: string | null, v6Path: string | null): Promise<AsnTableData> {
+  // Under tsx the sources run as .ts and the worker inherits the loader; the bundle ships a .js worker.
+  const url = import.meta.url.endsWith('.ts') ? new URL('./geo-asn-worker.ts', import.meta.url) : new URL('./geo-asn-worker.js', import.meta.url);
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: { v4Path, v6Path } });
+    worker.once('message', (out: AsnWorkerOutput) => {
+      void worker.terminate();
+      if (out.ok) return resolve(out.data);
+      const missing = out.errno === 'ENOENT';
+      const what = out.file === v6Path ? 'ASN (IPv6)' : 'ASN (IPv4)';
+      reject(
+        out.errno !== undefined
+          ? new GeoDataError(missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE', `${what} file ${out.file} ${missing ? 'does not exist' : 'cannot be read'}`)
+          : new GeoDataError('BULWARK_ERR_GEO_ASN_CORRUPT', `ASN data could not be parsed: ${out.message}`),
+      );
+    });
+    worker.once('error', reject);
+  });
+}
+
 async function loadAsn(v4Path: string | null, v6Path: string | null, maxInvalidShare: number): Promise<AsnTable | null> {
   if (v4Path === null && v6Path === null) return null;
-  const [v4, v6] = await Promise.all([
-    v4Path === null ? undefined : readData(v4Path, 'ASN (IPv4)').then((b) => b.toString('latin1')),
-    v6Path === null ? undefined : readData(v6Path, 'ASN (IPv6)').then((b) => b.toString('latin1')),
-  ]);
-  const table = buildAsnTable({ v4, v6, latin1: true });
+  let table: AsnTable;
+  try {
+    table = asnTableFromData(await parseInWorker(v4Path, v6Path));
+  } catch (err) {
+    if (err instanceof GeoDataError) throw err;
+    // No worker (e.g. an unusual runtime): parse here.
+    const [v4, v6] = await Promise.all([
+      v4Path === null ? undefined : readData(v4Path, 'ASN (IPv4)').then((b) => b.toString('latin1')),
+      v6Path === null ? undefined : readData(v6Path, 'ASN (IPv6)').then((b) => b.toString('latin1')),
+    ]);
+    table = buildAsnTable({ v4, v6, latin1: true });
+  }
   const s = table.stats;
   const rows = s.v4Rows + s.v6Rows;
   const empty = (v4Path !== null && s.v4Rows === 0) || (v6Path !== null && s.v6Rows === 0);
