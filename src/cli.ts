@@ -14,6 +14,7 @@ import { createBulwark, type Bulwark } from './main.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
+import { addDrillCommand } from './cli/drill-command.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -138,6 +139,7 @@ export function buildProgram(): Command {
 
   addStateCommands(program, fail);
   addIncidentCommands(program, fail);
+  addDrillCommand(program, fail);
   return program;
 }
 

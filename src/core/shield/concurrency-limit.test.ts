@@ -19,7 +19,7 @@ function drive(l: ConcurrencyLimiter, from: number, ms: number, capacity: number
 
 describe('gradient limiter', () => {
   it('converges near the origin capacity, down when latency rises, up when it falls', () => {
-    const l = createConcurrencyLimiter({ minLimit: 2, maxLimit: 1_000, initialLimit: 10, minRttIntervalMs: 0 });
+    const l = createConcurrencyLimiter({ minLimit: 2, maxLimit: 1_000, initialLimit: 10, minRttIntervalMs: 0, minRttDrift: 0 });
     let t = drive(l, 0, 20_000, 100, 20);
     const healthy = l.limit();
     assert.ok(healthy >= 100 && healthy <= 200, `healthy ${healthy}`);
@@ -29,6 +29,15 @@ describe('gradient limiter', () => {
     drive(l, t, 20_000, 100, 20);
     assert.ok(l.limit() >= 100, `recovered ${l.limit()}`);
     assert.equal(l.stats().minRttMs, 20);
+  });
+  it('without probes, a lasting rise of the no-load latency is learned through drift', () => {
+    const l = createConcurrencyLimiter({ minLimit: 2, maxLimit: 1_000, initialLimit: 10, minRttIntervalMs: 0, buffer: 1 });
+    let t = drive(l, 0, 20_000, 100, 20);
+    const before = l.limit();
+    // The origin now takes 60 ms per request even unloaded (a slower release), same capacity.
+    t = drive(l, t, 120_000, 100, 60);
+    assert.ok(l.stats().minRttMs > 40, `min RTT followed the new normal: ${l.stats().minRttMs}`);
+    assert.ok(l.limit() >= before * 0.6, `limit ${l.limit()} did not collapse (was ${before})`);
   });
   it('does not grow while the load stays below half the limit (app-limited)', () => {
     const l = createConcurrencyLimiter({ initialLimit: 50, minRttIntervalMs: 0 });

@@ -48,6 +48,8 @@ export interface GradientLimitOptions extends LimitBounds {
   readonly smoothing?: number;
   /** Re-measure minRTT this often; 0 = never [30 000 ms]. */
   readonly minRttIntervalMs?: number;
+  /** With probes off (`minRttIntervalMs: 0`): relative upward drift of the min-RTT estimate per window (default 0.001). */
+  readonly minRttDrift?: number;
   /** Concurrency while re-measuring [minLimit]. */
   readonly probeLimit?: number;
   /** Samples of a re-measurement [25]. */
@@ -125,6 +127,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const smoothing = o.smoothing ?? 0.3;
   const backoff = o.backoffRatio ?? 0.9;
   const interval = o.minRttIntervalMs ?? 30_000;
+  const drift = o.minRttDrift ?? 0.001;
   const probeLimit = clamp(o.probeLimit ?? b.min, 1, b.max);
   const probeSamples = o.probeSamples ?? 25;
   const probeMaxMs = o.probeMaxMs ?? 2_000;
@@ -160,6 +163,10 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   };
   const update = (): void => {
     sampleRtt = percentile();
+    // Without probes, the no-load latency estimate drifts up by `minRttDrift` per window so a lasting
+    // change of the origin's normal latency (a deploy, a slower database) is learned within minutes,
+    // while a burst of queueing (seconds) barely moves it.
+    if (interval === 0 && minRtt > 0) minRtt *= 1 + drift;
     if (!(minRtt <= sampleRtt)) minRtt = sampleRtt;
     const gradient = clamp((minRtt * (1 + buffer)) / sampleRtt, 0.5, 2);
     let target = gradient * limit + Math.sqrt(limit);

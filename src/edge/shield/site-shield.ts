@@ -61,7 +61,10 @@ function limiterFor(a: ShieldConfig['admission']) {
     case 'aimd':
       return createConcurrencyLimiter({ algorithm: 'aimd', ...bounds, latencyThresholdMs: a.latency_threshold });
     default:
-      return createConcurrencyLimiter({ algorithm: 'gradient', ...bounds });
+      // Latency may double before the limit shrinks (Gradient2's tolerance); no periodic probe at the
+      // minimum limit (it would throttle visitors for seconds every half minute): the no-load latency
+      // estimate drifts instead.
+      return createConcurrencyLimiter({ algorithm: 'gradient', ...bounds, buffer: 1, minRttIntervalMs: 0 });
   }
 }
 

@@ -1,0 +1,382 @@
+/**
+ * Starts and stops a protecting server (Bulwark itself, or a reference such as nginx) as a CHILD PROCESS
+ * for the drill, and measures it from /proc (Linux): CPU seconds (utime + stime of
+ * `/proc/PID/stat`) and peak resident memory (`VmHWM` of `/proc/PID/status`, the kernel's own high-water
+ * mark, so no sampling can miss a spike). A child is never left behind: `stop()` sends SIGTERM, then
+ * SIGKILL after a deadline, and a process `exit` hook kills any child still running when the drill dies.
+ *
+ * Bulwark is run as `node <root>/dist/cli.js start -c <generated yaml>` (the production bundle; built by
+ * `node scripts/build.mjs`), falling back to `bin/bulwark.js` (which runs the sources through tsx) when
+ * there is no bundle. The listener and admin addresses are read from its `bulwark started` log line,
+ * then `GET /readyz` must answer 200.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { drillConfig } from './scenarios/drill-config.ts';
+import type { Scenario } from './scenarios/context.ts';
+
+/** Stable codes of {@link BulwarkProcessError}. */
+export type BulwarkProcessErrorCode = 'BULWARK_ERR_DRILL_PROCESS_START' | 'BULWARK_ERR_DRILL_PROCESS_NOT_FOUND';
+
+/** A child process could not be started (or did not become ready); `logTail` holds its last output. */
+export class BulwarkProcessError extends Error {
+  readonly code: BulwarkProcessErrorCode;
+  readonly logTail: string;
+  constructor(code: BulwarkProcessErrorCode, message: string, logTail = '') {
+    super(`${code}: ${message}${logTail ? `\n--- last output ---\n${logTail}` : ''}`);
+    this.name = 'BulwarkProcessError';
+    this.code = code;
+    this.logTail = logTail;
+  }
+}
+
+/** CPU and memory of a process, from /proc. */
+export interface ProcUsage {
+  /** User + system CPU seconds since the process started. */
+  readonly cpuS: number;
+  readonly rssMb: number;
+  /** Peak resident set size (VmHWM) in MiB. */
+  readonly peakRssMb: number;
+}
+
+const CLK_TCK = 100; // Linux USER_HZ; /proc/PID/stat times are in these ticks
+
+/** Reads a process's CPU and memory from /proc; undefined when it is gone or exiting (or not on Linux). */
+export function readProcUsage(pid: number): ProcUsage | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number | undefined => {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+      return m ? Number(m[1]) : undefined;
+    };
+    const rss = kb('VmRSS');
+    const hwm = kb('VmHWM');
+    if (rss === undefined || hwm === undefined) return undefined; // exiting (zombie): no memory figures left
+    return { cpuS, rssMb: rss / 1024, peakRssMb: hwm / 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The repository root: the nearest directory above this file whose package.json is named `bulwark`. */
+export function bulwarkRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"bulwark"/.test(readFileSync(pkg, 'utf8'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new BulwarkProcessError('BULWARK_ERR_DRILL_PROCESS_NOT_FOUND', 'cannot find the bulwark package root above ' + fileURLToPath(import.meta.url));
+}
+
+/** The command running Bulwark: node + dist/cli.js when built, else node + bin/bulwark.js (tsx). */
+export function bulwarkCommand(): string[] {
+  const root = bulwarkRoot();
+  const bundle = join(root, 'dist', 'cli.js');
+  return [process.execPath, existsSync(bundle) ? bundle : join(root, 'bin', 'bulwark.js')];
+}
+
+/** A running child process with its measurements. */
+export interface ManagedProcess {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  alive(): boolean;
+  /** The latest /proc reading (kept after exit: the last one taken while it ran). */
+  usage(): ProcUsage | undefined;
+  /** The last ~16 KiB of its stdout and stderr. */
+  logTail(): string;
+  /** SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves with how it ended and its last usage. Idempotent. */
+  stop(): Promise<StopResult>;
+}
+
+/** How a child ended. */
+export interface StopResult {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** It exited by itself after SIGTERM (not killed after the deadline, not dead before the stop). */
+  readonly graceful: boolean;
+  /** It had already exited before stop() was called (a crash, for a server). */
+  readonly diedEarly: boolean;
+  readonly usage: ProcUsage | undefined;
+}
+
+/** Options of {@link spawnManaged}. */
+export interface SpawnOptions {
+  readonly cwd?: string;
+  /** Deadline between SIGTERM and SIGKILL. Default 20 000 ms. */
+  readonly stopTimeoutMs?: number;
+  /** Called with each chunk of output (stdout and stderr). */
+  readonly onOutput?: (text: string) => void;
+}
+
+const TAIL_BYTES = 16 * 1024;
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Spawns `command` and keeps it measured (/proc every second, unref'd) and bounded: its output is read
+ * (so it never blocks on a full pipe) and only the last 16 KiB are kept.
+ */
+export function spawnManaged(command: readonly string[], options: SpawnOptions = {}): ManagedProcess {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  const child = spawn(command[0]!, command.slice(1), { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let tail = '';
+  const onData = (d: Buffer): void => {
+    const text = d.toString('utf8');
+    tail = (tail + text).slice(-TAIL_BYTES);
+    options.onOutput?.(text);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  let last: ProcUsage | undefined;
+  const sample = (): void => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) last = readProcUsage(child.pid) ?? last;
+  };
+  const sampler = setInterval(sample, 1000).unref();
+  let exited: Promise<void> = new Promise((resolve) => child.once('exit', () => resolve()));
+  exited = exited.then(() => {
+    clearInterval(sampler);
+    live.delete(child);
+  });
+  child.once('error', () => undefined); // spawn failures surface as an exit with code null
+  let stopping: Promise<StopResult> | undefined;
+  return {
+    pid: child.pid ?? -1,
+    child,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    usage() {
+      sample();
+      return last;
+    },
+    logTail: () => tail,
+    stop() {
+      stopping ??= (async () => {
+        const diedEarly = child.exitCode !== null || child.signalCode !== null;
+        sample();
+        let killed = false;
+        if (!diedEarly) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, options.stopTimeoutMs ?? 20_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await exited;
+        return { exitCode: child.exitCode, signal: child.signalCode, graceful: !diedEarly && !killed, diedEarly, usage: last };
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Options of {@link startBulwarkChild}. */
+export interface BulwarkChildOptions {
+  /** The config as data (what bulwark.yaml would hold); written to a temp file as YAML. */
+  readonly config: Record<string, unknown>;
+  /** Command prefix; `start -c FILE` is appended. Default {@link bulwarkCommand}. */
+  readonly command?: readonly string[];
+  /** Deadline for the start line and /readyz. Default 30 000 ms. */
+  readonly startTimeoutMs?: number;
+  /** Between SIGTERM and SIGKILL. Default 20 000 ms. */
+  readonly stopTimeoutMs?: number;
+  /** Directory for the YAML (and whatever the config puts there); default a fresh temp dir, removed on stop. */
+  readonly dir?: string;
+}
+
+/** A running Bulwark child. */
+export interface BulwarkChild extends ManagedProcess {
+  /** `http://127.0.0.1:PORT` of its first http listener. */
+  readonly url: string;
+  /** `http://127.0.0.1:PORT` of its admin listener. */
+  readonly adminUrl: string;
+  readonly configFile: string;
+  /** Usage when it became ready (start-up cost, e.g. geo data). */
+  readonly readyUsage: ProcUsage | undefined;
+}
+
+/**
+ * Writes the config to `<dir>/bulwark.yaml`, starts Bulwark on it, and resolves once its start line
+ * named the listeners and `GET <admin>/readyz` answered 200. The config must give an http listener and an
+ * admin listener (port 0 is fine: the real ports are read from the log). Rejects with
+ * `BULWARK_ERR_DRILL_PROCESS_START` (and stops the child) when it exits or is not ready in time.
+ */
+export async function startBulwarkChild(options: BulwarkChildOptions): Promise<BulwarkChild> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
+  const configFile = join(dir, 'bulwark.yaml');
+  writeFileSync(configFile, stringify(options.config));
+  const log = createLogWatch();
+  const proc = spawnManaged([...(options.command ?? bulwarkCommand()), 'start', '-c', configFile], {
+    cwd: bulwarkRoot(),
+    stopTimeoutMs: options.stopTimeoutMs,
+    onOutput: log.feed,
+  });
+  const cleanup = async (): Promise<StopResult> => {
+    const r = await proc.stop();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    return r;
+  };
+  try {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    const startedLine = await log.waitFor(/^[^\n]*"bulwark started"[^\n]*\n/m, deadline, proc);
+    const started = startLine(startedLine);
+    if (started === undefined) throw startError('its start line names no http listener or admin listener', proc);
+    await waitReady(`${started.admin}/readyz`, deadline, proc);
+    if (geoEnabled(options.config)) await log.waitFor(GEO_SETTLED, Math.min(deadline, Date.now() + GEO_WAIT_MS), proc).catch(() => undefined);
+    return { ...proc, url: started.url, adminUrl: started.admin, configFile, readyUsage: proc.usage(), stop: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
+ * Geo data (ASN, country) loads in the background after start and costs about a second of CPU; the drill
+ * waits for its log line (at most {@link GEO_WAIT_MS}) so that start-up work is not measured as attack load.
+ */
+const GEO_SETTLED = /"geo data (loaded|could not be loaded)[^\n]*\n/;
+/** Longest wait for the geo data line after /readyz (then the drill starts anyway). */
+export const GEO_WAIT_MS = 10_000;
+
+function geoEnabled(config: Readonly<Record<string, unknown>>): boolean {
+  const identify = config.identify as { geo?: { enabled?: unknown } } | undefined;
+  return identify?.geo?.enabled !== false;
+}
+
+/** Keeps the last 64 KiB of output and lets callers wait for a pattern in it. */
+function createLogWatch(): { feed(text: string): void; waitFor(re: RegExp, deadline: number, proc: ManagedProcess): Promise<string> } {
+  let out = '';
+  const waiters = new Set<() => void>();
+  return {
+    feed(text) {
+      out = (out + text).slice(-64 * 1024);
+      for (const w of waiters) w();
+    },
+    waitFor(re, deadline, proc) {
+      return new Promise<string>((resolve, reject) => {
+        const check = (): void => {
+          const m = re.exec(out);
+          if (m) finish(() => resolve(m[0]));
+        };
+        const onExit = (code: number | null, signal: string | null): void => finish(() => reject(startError(`exited (code ${code}, signal ${signal}) before it was ready`, proc)));
+        const timer = setTimeout(() => finish(() => reject(startError(`no log line matching ${re} in time`, proc))), Math.max(0, deadline - Date.now()));
+        const finish = (then: () => void): void => {
+          waiters.delete(check);
+          clearTimeout(timer);
+          proc.child.off('exit', onExit);
+          then();
+        };
+        waiters.add(check);
+        proc.child.once('exit', onExit);
+        check();
+        if (!proc.alive()) onExit(proc.child.exitCode, proc.child.signalCode);
+      });
+    },
+  };
+}
+
+/** Finds the `bulwark started` JSON log line and returns its first http listener and its admin URL. */
+export function startLine(text: string): { url: string; admin: string } | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.includes('"bulwark started"')) continue;
+    try {
+      const entry = JSON.parse(line) as { listeners?: string[]; admin?: string | null };
+      const url = entry.listeners?.find((l) => l.startsWith('http://'));
+      if (url !== undefined && typeof entry.admin === 'string') return { url, admin: `http://${entry.admin}` };
+    } catch {
+      // a partial line: wait for more output
+    }
+  }
+  return undefined;
+}
+
+async function waitReady(url: string, deadline: number, proc: ManagedProcess): Promise<void> {
+  while (Date.now() < deadline) {
+    if (!proc.alive()) throw startError('exited while waiting for /readyz', proc);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw startError(`${url} did not answer 200 in time`, proc);
+}
+
+function startError(why: string, proc: ManagedProcess): BulwarkProcessError {
+  return new BulwarkProcessError('BULWARK_ERR_DRILL_PROCESS_START', `Bulwark child process ${proc.pid}: ${why}`, proc.logTail().slice(-4000));
+}
+
+/** What stands in front of the origin during a drill: Bulwark, or a reference (nginx) for comparison. */
+export interface Protector {
+  /** `bulwark`, `nginx`… */
+  readonly name: string;
+  /** Base URL the attack and the visitors go to. */
+  readonly url: string;
+  /** Bulwark's admin base URL (absent for references without one). */
+  readonly adminUrl?: string;
+  /** The site name to read in /stats. */
+  readonly site?: string;
+  readonly pid: number | null;
+  /** Usage when it became ready (start-up cost). */
+  readonly readyUsage?: ProcUsage;
+  usage(): ProcUsage | undefined;
+  alive(): boolean;
+  /** Stops it (idempotent) and says how it ended. */
+  stop(): Promise<StopResult>;
+}
+
+/** Starts a protector in front of an origin URL, for one scenario. */
+export interface ProtectorFactory {
+  readonly name: string;
+  start(args: { readonly originUrl: string; readonly scenario: Scenario }): Promise<Protector>;
+}
+
+/**
+ * The default protector: Bulwark as a child process, on the drill's rewrite of `config` (see
+ * scenarios/drill-config.ts), with its own temp directory (YAML and state) removed when it stops.
+ */
+export function bulwarkProtector(options: { readonly config?: string | Readonly<Record<string, unknown>>; readonly site?: string; readonly command?: readonly string[] } = {}): ProtectorFactory {
+  return {
+    name: 'bulwark',
+    async start({ originUrl, scenario }) {
+      const dir = mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
+      try {
+        const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario });
+        const child = await startBulwarkChild({ config, dir, command: options.command });
+        let stopped: Promise<StopResult> | undefined;
+        return {
+          name: 'bulwark',
+          url: child.url,
+          adminUrl: child.adminUrl,
+          site,
+          pid: child.pid,
+          readyUsage: child.readyUsage,
+          usage: () => child.usage(),
+          alive: () => child.alive(),
+          stop: () => (stopped ??= child.stop().finally(() => rmSync(dir, { recursive: true, force: true }))),
+        };
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    },
+  };
+}

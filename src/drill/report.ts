@@ -1,0 +1,361 @@
+/**
+ * The drill's report: one JSON object per run (`bulwark drill --json`) and a readable table, plus the
+ * definition and computation of *time to mitigate*.
+ *
+ * Time to mitigate (TTM): take, for every second in which the attack sent requests, the attack requests
+ * sent that second and the attack requests the origin received that second (the origin fixture counts
+ * requests per class, by source address, every second). TTM is the offset, in whole seconds from the
+ * attack's first second, of the first second S such that in S and in EVERY later second of the attack at
+ * least 90% of the attack requests no longer reached the origin (origin ≤ 10% of sent). It is 0 when the
+ * attack never got through, and null when the last second of the attack still let more than 10% through
+ * ("never mitigated"). Only defined for request floods: connection attacks and the malformed corpus
+ * report null with a note.
+ */
+import type { AttackFigures, AttackRun, Criterion, JudgedFigures, Scenario } from './scenarios/context.ts';
+import type { RatePoint } from './stats.ts';
+import type { AnswerOutcome } from './answer-outcome.ts';
+import type { VisitorKind, VisitorStats } from './visitors/visitor-stats.ts';
+import { forwardedSeries, type AdminObservation } from './scenarios/admin-observer.ts';
+import type { ProcUsage, StopResult } from './bulwark-process.ts';
+import { commonCriteria } from './scenarios/criteria.ts';
+import type { Arena, AttackPhase, DrillPlan } from './run.ts';
+
+/** Share of attack requests per second that may still reach the origin once mitigated. */
+export const MITIGATED_MAX_SHARE = 0.1;
+
+/** The TTM definition, as printed in reports. */
+export const TTM_DEFINITION = 'first second after which ≥ 90% of attack requests per second no longer reach the origin (seconds from the attack start; null = never)';
+
+/**
+ * Time to mitigate in seconds (see the module comment): `sent` and `reached` are per-second counts keyed
+ * by unix second. Returns null when the last active second still let more than 10% through, or when
+ * nothing was sent.
+ */
+export function timeToMitigate(sent: readonly RatePoint[], reached: readonly RatePoint[]): number | null {
+  const active = sent.filter((p) => p.count > 0).sort((a, b) => a.second - b.second);
+  if (active.length === 0) return null;
+  const got = new Map(reached.map((p) => [p.second, p.count]));
+  let from: number | null = null; // first second of the current mitigated stretch
+  for (const p of active) {
+    const ok = (got.get(p.second) ?? 0) <= MITIGATED_MAX_SHARE * p.count;
+    if (!ok) from = null;
+    else if (from === null) from = p.second;
+  }
+  return from === null ? null : from - active[0]!.second;
+}
+
+/** One kind of visitor's figures in the report. */
+export interface VisitorKindFigures {
+  readonly visitors: number;
+  readonly sent: number;
+  readonly served: number;
+  readonly servedRatio: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Requests answered with a challenge at first, and how many were served after solving it. */
+  readonly challenged: number;
+  readonly challengesPassed: number;
+  readonly notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>;
+}
+
+/** The protecting process's figures (Bulwark, or a reference like nginx); null fields when not measured. */
+export interface ProtectorFigures {
+  readonly name: string;
+  readonly pid: number | null;
+  /** CPU seconds used from ready to the end of the drill (start-up excluded). */
+  readonly cpuS: number | null;
+  /** CPU seconds used starting up (config, geo data) until ready. */
+  readonly cpuStartupS: number | null;
+  /** Peak resident memory over its whole life (VmHWM), MiB. */
+  readonly peakRssMb: number | null;
+  /** Still running when the attack and visitors ended (not crashed). */
+  readonly aliveAtEnd: boolean | null;
+  readonly exitCode: number | null;
+  /** Exited by itself on SIGTERM within the deadline. */
+  readonly gracefulExit: boolean | null;
+  /** Bulwark's own outcome counts over the run (admin /stats), when available. */
+  readonly outcomes: Readonly<Record<string, number>> | null;
+  /** Threat levels seen (admin /stats, polled every second), with their offset from the attack start. */
+  readonly levels: ReadonlyArray<{ readonly atS: number; readonly level: string }>;
+  /** The last `challenge` block of /stats for the site, when available. */
+  readonly challenge: unknown;
+  /** Client connections (admin /stats, 1 Hz polls): peak, at the last poll before the attack ended, dropped at accept. */
+  readonly connections: { readonly peakOpen: number; readonly openAtAttackEnd: number | null; readonly droppedAtAccept: number | null } | null;
+}
+
+/** The drill's result: what `--json` prints (one object). */
+export interface DrillReport {
+  readonly scenario: string;
+  readonly summary: string;
+  readonly repelledMeans: string;
+  /** What stood in front of the origin: `bulwark`, `none` (reference), `nginx` (reference), or `target`. */
+  readonly protection: string;
+  /** `managed`: the drill started the origin fixture and the protector; `target`: an existing deployment. */
+  readonly mode: 'managed' | 'target';
+  readonly target: string;
+  readonly startedAt: string;
+  readonly durations: {
+    readonly configuredS: number;
+    /** Visitors alone before the attack starts. */
+    readonly warmupS: number;
+    /** Wall time of the attack. */
+    readonly attackS: number;
+    /** Wall time of the whole drill, set-up and tear-down included. */
+    readonly totalS: number;
+  };
+  readonly bounds: {
+    readonly durationS: number;
+    readonly rate: number;
+    readonly sources: number;
+    readonly maxRequests: number;
+    readonly maxSockets: number;
+    readonly seed: number;
+    readonly capacity: number | null;
+    readonly visitors: Readonly<Record<VisitorKind, number>>;
+    readonly visitorMaxRequests: number;
+  };
+  readonly attack: AttackFigures & {
+    /** Attack requests the origin received; null when unknown. */
+    readonly reachedOrigin: number | null;
+    readonly reachedOriginRatio: number | null;
+    /** True with `--target`: derived from Bulwark's forwarded count minus visitors served, a lower bound. */
+    readonly reachedOriginEstimated: boolean;
+    readonly stoppedBy: string;
+  };
+  readonly visitors: VisitorKindFigures & { readonly byKind: Readonly<Record<VisitorKind, VisitorKindFigures>> };
+  readonly origin: {
+    readonly capacity: number | null;
+    readonly peakConcurrency: number | null;
+    readonly peakRps: number | null;
+    /** Requests the origin refused for being over capacity (fixture only). */
+    readonly overCapacity: number | null;
+    readonly requests: number | null;
+    readonly byClass: Readonly<Record<string, number>> | null;
+    readonly source: 'fixture' | 'bulwark-stats' | 'none';
+  };
+  readonly timeToMitigateS: number | null;
+  readonly timeToMitigateNote: string;
+  /** The protecting process (named `bulwark` for the issue's JSON shape; null with no protection). */
+  readonly bulwark: ProtectorFigures | null;
+  readonly runs?: readonly AttackRun[];
+  /** Named moments of the run (phase changes), seconds from the attack start. */
+  readonly marks: ReadonlyArray<{ readonly event: string; readonly atS: number }>;
+  readonly repelled: { readonly verdict: boolean | null; readonly criteria: readonly Criterion[] };
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Verdict of a set of criteria: false when any failed; else null when any could not be judged (a missing
+ * figure must not pass for a success); else true.
+ */
+export function verdictOf(criteria: readonly Criterion[]): boolean | null {
+  if (criteria.some((c) => c.ok === false)) return false;
+  if (criteria.length === 0 || criteria.some((c) => c.ok === null)) return null;
+  return true;
+}
+
+/** The report as ONE JSON object (pretty-printed, newline-terminated). */
+export function reportJson(report: DrillReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+/** Pads cells into aligned columns (first column left-aligned, the rest right-aligned). */
+export function columns(rows: ReadonlyArray<readonly string[]>, indent = '  '): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => indent + row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+const num = (n: number | null | undefined, digits = 0): string => (n === null || n === undefined ? '-' : n.toFixed(digits));
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+
+/** The report as a readable table (what `bulwark drill` prints without `--json`). */
+export function formatReport(r: DrillReport): string {
+  const b = r.bounds;
+  const a = r.attack;
+  const lines: string[] = [
+    `drill ${r.scenario} — ${r.summary}`,
+    `  protection ${r.protection}${r.bulwark?.pid ? ` (pid ${r.bulwark.pid})` : ''}, target ${r.target}, ${r.mode}`,
+    `  attack ${r.durations.attackS.toFixed(1)} s (configured ${b.durationS} s, visitors' warm-up ${r.durations.warmupS} s), total ${r.durations.totalS.toFixed(1)} s, stopped by ${a.stoppedBy}`,
+    `  bounds: rate ${b.rate}/s, ${b.sources} sources, ≤ ${b.maxRequests} requests, ≤ ${b.maxSockets} sockets, seed ${b.seed}; origin capacity ${num(b.capacity)}; ` +
+      `visitors ${b.visitors.browser} browsers, ${b.visitors.nojs} no-JS, ${b.visitors.api} API`,
+    '',
+    'ATTACK',
+    columns([
+      ['sent', 'reached origin', 'challenged', 'limited', 'dropped', 'blocked', 'shed', 'served', 'rejected', 'failed', 'timeout'],
+      [String(a.sent), `${num(a.reachedOrigin)} (${pct(a.reachedOriginRatio)})${a.reachedOriginEstimated ? ' est.' : ''}`, ...[a.challenged, a.limited, a.dropped, a.blocked, a.shed, a.served, a.rejected, a.failed, a.timeout].map(String)],
+    ]),
+    '',
+    'REAL VISITORS',
+    columns([
+      ['kind', 'visitors', 'sent', 'served', 'ratio', 'p50 ms', 'p99 ms', 'challenged', 'passed', 'not served by'],
+      ...(['browser', 'nojs', 'api'] as const).map((k) => visitorRow(k, r.visitors.byKind[k])),
+      visitorRow('all', r.visitors),
+    ]),
+    '',
+    'ORIGIN',
+    `  capacity ${num(r.origin.capacity)}, peak concurrency ${num(r.origin.peakConcurrency)}, peak ${num(r.origin.peakRps)} req/s, over capacity ${num(r.origin.overCapacity)} (from ${r.origin.source})`,
+    `TIME TO MITIGATE  ${r.timeToMitigateS !== null ? `${r.timeToMitigateS} s` : r.timeToMitigateNote.startsWith('first second') ? 'never' : 'n.a.'} — ${r.timeToMitigateNote}`,
+  ];
+  if (r.bulwark) lines.push(...protectorLines(r.bulwark));
+  if (r.runs?.length) {
+    lines.push('', 'RUNS');
+    lines.push(columns([['run', 'start s', 'sent', 'reached origin', 'challenged', 'limited', 'dropped', 'TTM s', 'sources'], ...r.runs.map((x) => [x.name, x.startS.toFixed(1), String(x.attack.sent), num(x.reachedOrigin), String(x.attack.challenged), String(x.attack.limited), String(x.attack.dropped), num(x.timeToMitigateS), x.sources])]));
+  }
+  if (r.marks.length > 0) lines.push(`MARKS  ${r.marks.map((m) => `${m.atS.toFixed(1)} s ${m.event}`).join(', ')}`);
+  lines.push('', `REPELLED? ${r.repelled.verdict === null ? 'not judged' : r.repelled.verdict ? 'yes' : 'no'} — ${r.repelledMeans}`);
+  for (const c of r.repelled.criteria) lines.push(`  ${c.ok === null ? '?' : c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`);
+  return lines.join('\n') + '\n';
+}
+
+function visitorRow(kind: string, v: VisitorKindFigures): string[] {
+  const why = Object.entries(v.notServedBy).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [kind, String(v.visitors), String(v.sent), String(v.served), pct(v.servedRatio), num(v.p50Ms, 1), num(v.p99Ms, 1), String(v.challenged), String(v.challengesPassed), why || '-'];
+}
+
+function protectorLines(p: ProtectorFigures): string[] {
+  const outcomes = p.outcomes ? Object.entries(p.outcomes).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') : 'not available';
+  const exit = p.exitCode === null && p.gracefulExit === null ? 'still running' : `exit ${p.exitCode ?? '-'}${p.gracefulExit ? ' (graceful)' : ''}`;
+  const lines = [
+    `${p.name.toUpperCase()}  cpu ${num(p.cpuS, 2)} s (+${num(p.cpuStartupS, 2)} s start-up), peak RSS ${num(p.peakRssMb, 1)} MB, alive at end ${p.aliveAtEnd ?? '-'}, ${exit}`,
+    `  outcomes: ${outcomes || 'none'}`,
+  ];
+  if (p.connections) lines.push(`  connections: peak ${p.connections.peakOpen} open, ${num(p.connections.openAtAttackEnd)} open as the attack ended, ${num(p.connections.droppedAtAccept)} dropped at accept`);
+  if (p.levels.length > 0) lines.push(`  threat levels: ${p.levels.map((l) => (l.atS <= 0 ? `${l.level} at the start` : `${l.level} at ${l.atS.toFixed(1)} s`)).join(' → ')}`);
+  return lines;
+}
+
+/** Everything {@link buildReport} reads. */
+export interface ReportInputs {
+  readonly scenario: Scenario;
+  readonly plan: DrillPlan;
+  readonly arena: Arena;
+  readonly run: AttackPhase;
+  readonly observation: AdminObservation | undefined;
+  /** The protector's last /proc reading. */
+  readonly usage: ProcUsage | undefined;
+  readonly aliveAtEnd: boolean | null;
+  readonly stop: StopResult | undefined;
+  readonly startedMs: number;
+  readonly mode: 'managed' | 'target';
+}
+
+/** Assembles the report of a run from the attack's, the visitors', the origin's and the protector's figures. */
+export function buildReport(i: ReportInputs): DrillReport {
+  const { scenario, plan, arena, run, observation } = i;
+  const reached = reachedOrigin(i);
+  const ttm = mitigation(i);
+  const visitors = { ...kindFigures(run.visitors.overall), byKind: { browser: kindFigures(run.visitors.byKind.browser), nojs: kindFigures(run.visitors.byKind.nojs), api: kindFigures(run.visitors.byKind.api) } };
+  const origin = originFigures(i);
+  const bulwark = protectorFigures(i);
+  const attack = { ...run.outcome.attack, reachedOrigin: reached.count, reachedOriginRatio: reached.count === null ? null : reached.count / Math.max(1, run.outcome.attack.sent), reachedOriginEstimated: reached.estimated, stoppedBy: run.outcome.stoppedBy };
+  const judged: JudgedFigures = {
+    attack,
+    visitors,
+    origin,
+    timeToMitigateS: ttm.seconds,
+    bulwarkOutcomes: observation?.outcomes ?? null,
+    bulwarkConnections: bulwark?.connections ?? null,
+    runs: run.outcome.runs,
+    details: run.outcome.details,
+  };
+  const criteria = [...(scenario.judge ? scenario.judge(judged) : commonCriteria(judged)), ...crashCriteria(i)];
+  return {
+    scenario: scenario.name,
+    summary: scenario.summary,
+    repelledMeans: scenario.repelledMeans,
+    protection: arena.protectionName,
+    mode: i.mode,
+    target: arena.target,
+    startedAt: new Date(i.startedMs).toISOString(),
+    durations: { configuredS: plan.settings.durationS, warmupS: plan.warmupS, attackS: round1((run.attackEndMs - run.attackStartMs) / 1000), totalS: round1((Date.now() - i.startedMs) / 1000) },
+    bounds: { ...plan.settings, capacity: plan.capacity, visitors: plan.visitors, visitorMaxRequests: plan.visitorMaxRequests },
+    attack,
+    visitors,
+    origin,
+    timeToMitigateS: ttm.seconds,
+    timeToMitigateNote: ttm.note,
+    bulwark,
+    ...(run.outcome.runs ? { runs: run.outcome.runs } : {}),
+    marks: run.marks,
+    repelled: { verdict: verdictOf(criteria), criteria },
+    details: run.outcome.details,
+  };
+}
+
+function reachedOrigin(i: ReportInputs): { count: number | null; estimated: boolean } {
+  if (i.arena.tracker) return { count: i.arena.tracker.count('attack') - i.run.attackAtOriginBefore, estimated: false };
+  const forwarded = i.observation?.outcomes?.forwarded;
+  if (forwarded === undefined) return { count: null, estimated: false };
+  return { count: Math.max(0, forwarded - i.run.visitors.overall.served), estimated: true };
+}
+
+function mitigation(i: ReportInputs): { seconds: number | null; note: string } {
+  if (i.scenario.kind !== 'requests') return { seconds: null, note: `not applicable to ${i.scenario.kind === 'connections' ? 'connection attacks (see the closes in details)' : 'the malformed corpus'}` };
+  const sent = i.run.outcome.sentPerSecond ?? [];
+  if (i.arena.tracker) return { seconds: timeToMitigate(sent, i.arena.tracker.series('attack')), note: TTM_DEFINITION };
+  if (i.observation?.available) return { seconds: timeToMitigate(sent, forwardedSeries(i.observation)), note: `${TTM_DEFINITION}; from Bulwark's forwarded/s (visitors included)` };
+  return { seconds: null, note: 'origin figures not available' };
+}
+
+function kindFigures(v: VisitorStats): VisitorKindFigures {
+  return { visitors: v.visitors, sent: v.sent, served: v.served, servedRatio: v.servedRatio, p50Ms: v.p50Ms, p99Ms: v.p99Ms, challenged: v.challenged, challengesPassed: v.challengesPassed, notServedBy: v.notServedBy };
+}
+
+function originFigures(i: ReportInputs): DrillReport['origin'] {
+  const capacity = i.plan.capacity;
+  if (i.arena.fixture) {
+    const s = i.arena.fixture.stats();
+    return { capacity, peakConcurrency: s.peakConcurrency, peakRps: s.peakRps, overCapacity: s.overCapacity, requests: s.requests, byClass: s.byClass, source: 'fixture' };
+  }
+  const o = i.observation;
+  if (!o?.available) return { capacity, peakConcurrency: null, peakRps: null, overCapacity: null, requests: null, byClass: null, source: 'none' };
+  const perSecond = forwardedSeries(o).filter((p) => p.second * 1000 >= i.run.attackStartMs - 1000);
+  return { capacity, peakConcurrency: o.peakInFlight, peakRps: Math.max(0, ...perSecond.map((p) => p.count)), overCapacity: null, requests: o.outcomes?.forwarded ?? null, byClass: null, source: 'bulwark-stats' };
+}
+
+function protectorFigures(i: ReportInputs): ProtectorFigures | null {
+  const p = i.arena.protector;
+  const o = i.observation;
+  const levels = (o?.levels ?? []).map((l) => ({ atS: round1((l.atMs - i.run.attackStartMs) / 1000), level: l.level }));
+  if (!p) {
+    if (!o?.available) return null;
+    return { name: 'bulwark', pid: null, cpuS: null, cpuStartupS: null, peakRssMb: null, aliveAtEnd: null, exitCode: null, gracefulExit: null, outcomes: o.outcomes, levels, challenge: o.challenge ?? null, connections: connectionFigures(i) };
+  }
+  const ready = p.readyUsage;
+  return {
+    name: p.name,
+    pid: p.pid,
+    cpuS: i.usage ? round2(i.usage.cpuS - (ready?.cpuS ?? 0)) : null,
+    cpuStartupS: ready ? round2(ready.cpuS) : null,
+    peakRssMb: i.usage ? round1(i.usage.peakRssMb) : null,
+    aliveAtEnd: i.aliveAtEnd,
+    exitCode: i.stop?.exitCode ?? null,
+    gracefulExit: i.stop ? i.stop.graceful && i.stop.exitCode === 0 : null,
+    outcomes: o?.outcomes ?? null,
+    levels,
+    challenge: o?.challenge ?? null,
+    connections: connectionFigures(i),
+  };
+}
+
+function connectionFigures(i: ReportInputs): ProtectorFigures['connections'] {
+  const samples = i.observation?.openConnections ?? [];
+  if (samples.length === 0) return null;
+  const during = samples.filter((s) => s.atMs >= i.run.attackStartMs && s.atMs <= i.run.attackEndMs - 200);
+  return {
+    peakOpen: Math.max(...samples.map((s) => s.open)),
+    openAtAttackEnd: during.at(-1)?.open ?? null,
+    droppedAtAccept: i.observation?.droppedAtAccept ?? null,
+  };
+}
+
+function crashCriteria(i: ReportInputs): Criterion[] {
+  const p = i.arena.protector;
+  if (!p) return [];
+  const ok = i.aliveAtEnd === true && i.stop?.graceful === true && i.stop.exitCode === 0;
+  return [{ check: `${p.name} did not crash (alive at the end, exit 0 on SIGTERM)`, ok, detail: `alive ${i.aliveAtEnd}, exit ${i.stop?.exitCode ?? '-'}${i.stop?.signal ? ` (${i.stop.signal})` : ''}` }];
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round2 = (x: number): number => Math.round(x * 100) / 100;

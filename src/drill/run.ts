@@ -1,0 +1,281 @@
+/**
+ * `runDrill`: one scenario, start to finish, measured from both sides.
+ *
+ * Without `target` (managed mode) it starts an origin fixture with a fixed capacity that counts attack and
+ * visitor requests apart (by source address), starts Bulwark as a child process in front of it (or a
+ * reference: no protection, nginx), waits until it is ready, runs simulated real visitors (browsers that
+ * solve the JavaScript challenge, clients without JavaScript that follow the no-JS path, API clients
+ * with a key — all from the visitor block 127.250.0.0+) alone for a short warm-up and then alongside the
+ * attack, and tears everything down — always, on error and on abort too. With `target` it refuses
+ * anything not loopback, attacks that deployment, and takes the origin's figures from Bulwark's admin
+ * `/stats` instead of the fixture. Every run is bounded in duration and request count, and stops by itself.
+ */
+import { randomInt } from 'node:crypto';
+import { assertLoopbackTarget } from './loopback-guard.ts';
+import { DrillError } from './errors.ts';
+import { startOriginFixture, type OriginFixture } from './origin-fixture.ts';
+import { classifyByRole } from './origin-fixture-counters.ts';
+import { VISITOR_BLOCK } from './source-pool.ts';
+import { createRateSeries, type RatePoint, type RateSeries } from './stats.ts';
+import { checkBounds, HARD_CEILINGS, sleep } from './attackers/bounds.ts';
+import { runVisitors, type VisitorsResult } from './visitors/run-visitors.ts';
+import { createJsChallengeSolver, createNoJsChallengeSolver } from './visitors/challenge-solvers.ts';
+import type { VisitorKind } from './visitors/visitor-stats.ts';
+import { bulwarkProtector, type Protector, type ProtectorFactory, type StopResult } from './bulwark-process.ts';
+import { findScenario } from './scenarios/index.ts';
+import { forwardedSeries, observeAdmin, type AdminObserver } from './scenarios/admin-observer.ts';
+import { newsroomFixture, visitorPaths } from './scenarios/site.ts';
+import type { DrillSettings, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/context.ts';
+import { buildReport, type DrillReport } from './report.ts';
+
+/** Options of {@link runDrill}; everything but `scenario` has a default (the scenario's, then these). */
+export interface DrillOptions {
+  /** Scenario name (see `bulwark drill --list`) or object. */
+  readonly scenario: string | Scenario;
+  /** bulwark.yaml path or config data for the Bulwark the drill starts; default the demo config. */
+  readonly config?: string | Readonly<Record<string, unknown>>;
+  /** Site of the config to drill (default the first). */
+  readonly site?: string;
+  /** URL of an already running deployment (loopback only); then nothing is started. */
+  readonly target?: string;
+  /** Admin URL of that deployment (loopback only), for origin figures from its /stats. */
+  readonly admin?: string;
+  readonly durationS?: number;
+  /** Attack requests per second (connections per second for connection attacks). */
+  readonly rate?: number;
+  readonly sources?: number;
+  /** The origin fixture's capacity (concurrent requests). Default 64. With `target`: as declared, else unknown. */
+  readonly capacity?: number;
+  /** Attack requests at most. Default rate × duration × 1.1. */
+  readonly maxRequests?: number;
+  /** Attack sockets at most. Default the scenario's, else 512. */
+  readonly maxSockets?: number;
+  /** Simulated visitors by kind. Default 6 browsers, 2 no-JS, 2 API. */
+  readonly visitors?: { readonly browsers?: number; readonly nojs?: number; readonly api?: number };
+  /** Mean pause between one visitor's visits. Default 500 ms. */
+  readonly visitorThinkMs?: number;
+  /** Visitors alone before the attack. Default 1 s. */
+  readonly warmupS?: number;
+  readonly seed?: number;
+  /** Only for the CLI: print JSON instead of the table (runDrill returns the report either way). */
+  readonly json?: boolean;
+  /** What protects the fixture: Bulwark (default), nothing (reference), or another protector (nginx). */
+  readonly protection?: 'bulwark' | 'none' | ProtectorFactory;
+  /** Command running Bulwark (default node + dist/cli.js). */
+  readonly bulwarkCommand?: readonly string[];
+  readonly signal?: AbortSignal;
+  /** Progress lines (default: none). */
+  readonly log?: (line: string) => void;
+}
+
+/** Default origin capacity (concurrent requests) of the fixture. */
+export const DEFAULT_CAPACITY = 64;
+/** Default visitors by kind. */
+export const DEFAULT_VISITORS: Readonly<Record<VisitorKind, number>> = { browser: 6, nojs: 2, api: 2 };
+
+/** The resolved plan of a run. */
+export interface DrillPlan {
+  readonly settings: DrillSettings;
+  readonly capacity: number | null;
+  readonly visitors: Readonly<Record<VisitorKind, number>>;
+  readonly visitorMaxRequests: number;
+  readonly visitorThinkMs: number;
+  readonly warmupS: number;
+}
+
+/**
+ * Applies defaults (the scenario's, then the drill's) and checks every bound against the hard ceilings;
+ * throws `BULWARK_ERR_DRILL_BOUNDS` naming every bad option.
+ */
+export function resolvePlan(scenario: Scenario, o: Omit<DrillOptions, 'scenario'>): DrillPlan {
+  const d = scenario.defaults;
+  const durationS = o.durationS ?? d.durationS;
+  const rate = o.rate ?? d.rate;
+  const maxRequests = o.maxRequests ?? Math.max(1, Math.ceil(rate * durationS * 1.1));
+  const maxSockets = o.maxSockets ?? d.maxSockets ?? 512;
+  checkBounds({ maxRequests, maxDurationMs: Math.round(durationS * 1000), maxSockets });
+  const sources = o.sources ?? d.sources;
+  const visitors = { browser: o.visitors?.browsers ?? DEFAULT_VISITORS.browser, nojs: o.visitors?.nojs ?? DEFAULT_VISITORS.nojs, api: o.visitors?.api ?? DEFAULT_VISITORS.api };
+  const warmupS = o.warmupS ?? 1;
+  const total = visitors.browser + visitors.nojs + visitors.api;
+  const visitorThinkMs = o.visitorThinkMs ?? 500;
+  const problems = [
+    !Number.isInteger(sources) || sources < 1 ? `sources=${sources} (a positive integer)` : '',
+    !(rate > 0 && Number.isFinite(rate)) ? `rate=${rate} (a positive number)` : '',
+    !(warmupS >= 0 && warmupS <= 60) ? `warmupS=${warmupS} (0..60)` : '',
+    !(visitorThinkMs > 0) ? `visitorThinkMs=${visitorThinkMs} (positive)` : '',
+    Object.values(visitors).some((n) => !Number.isInteger(n) || n < 0) || total > 1000 ? `visitors=${JSON.stringify(visitors)} (0..1000 in all)` : '',
+  ].filter(Boolean);
+  if (problems.length > 0) throw new DrillError('BULWARK_ERR_DRILL_BOUNDS', `invalid drill options: ${problems.join(', ')}`);
+  const perVisitorPerS = (2 * 1000) / visitorThinkMs; // a browser visit is a page and its asset
+  const visitorMaxRequests = Math.min(HARD_CEILINGS.maxRequests, Math.max(1, Math.ceil(total * perVisitorPerS * (warmupS + durationS + 2) * 2)));
+  const capacity = o.capacity ?? (o.target === undefined ? DEFAULT_CAPACITY : null);
+  const seed = o.seed ?? randomInt(2 ** 31);
+  return { settings: { durationS, rate, sources, maxRequests, maxSockets, seed }, capacity, visitors, visitorMaxRequests, visitorThinkMs, warmupS };
+}
+
+/** Counts what reaches the fixture per class (attack / visitor / other), per second. */
+interface ClassTracker {
+  classify(req: Parameters<typeof classifyByRole>[0]): string;
+  count(cls: string): number;
+  series(cls: string): RatePoint[];
+}
+
+function createClassTracker(): ClassTracker {
+  const series = new Map<string, RateSeries>();
+  const counts = new Map<string, number>();
+  return {
+    classify(req) {
+      const cls = classifyByRole(req);
+      counts.set(cls, (counts.get(cls) ?? 0) + 1);
+      let s = series.get(cls);
+      if (s === undefined) series.set(cls, (s = createRateSeries(HARD_CEILINGS.maxDurationMs / 1000 + 120)));
+      s.add(Date.now());
+      return cls;
+    },
+    count: (cls) => counts.get(cls) ?? 0,
+    series: (cls) => series.get(cls)?.series(Date.now()).filter((p) => p.count > 0) ?? [],
+  };
+}
+
+/** Where the run happens: what is attacked and what can be measured there. */
+interface Arena {
+  readonly target: string;
+  readonly protectionName: string;
+  readonly fixture?: OriginFixture;
+  readonly tracker?: ClassTracker;
+  readonly protector?: Protector;
+  readonly adminUrl?: string;
+  readonly site?: string;
+}
+
+/** Runs one drill scenario and returns its report; tears everything it started down, always. */
+export async function runDrill(options: DrillOptions): Promise<DrillReport> {
+  const scenario = typeof options.scenario === 'string' ? findScenario(options.scenario) : options.scenario;
+  if (options.target !== undefined) assertLoopbackTarget(options.target);
+  if (options.admin !== undefined) assertLoopbackTarget(options.admin);
+  const plan = resolvePlan(scenario, options);
+  const log = options.log ?? (() => undefined);
+  const startedMs = Date.now();
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let arena: Arena | undefined;
+  let observer: AdminObserver | undefined;
+  try {
+    arena = await prepareArena(options, scenario, plan, log);
+    observer = arena.adminUrl ? observeAdmin(arena.adminUrl, arena.site) : undefined;
+    const run = await attackWithVisitors({ scenario, plan, arena, observer, signal: controller.signal, log, targetMode: options.target !== undefined });
+    const usage = arena.protector?.usage();
+    const aliveAtEnd = arena.protector ? arena.protector.alive() : null;
+    const observation = observer ? await observer.stop() : undefined;
+    observer = undefined;
+    log('stopping');
+    const stop = arena.protector ? await arena.protector.stop() : undefined;
+    return buildReport({ scenario, plan, arena, run, observation, usage: stop?.usage ?? usage, aliveAtEnd, stop, startedMs, mode: options.target === undefined ? 'managed' : 'target' });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    controller.abort();
+    await observer?.stop().catch(() => undefined);
+    await arena?.protector?.stop().catch(() => undefined);
+    await arena?.fixture?.stop().catch(() => undefined);
+  }
+}
+
+async function prepareArena(options: DrillOptions, scenario: Scenario, plan: DrillPlan, log: (line: string) => void): Promise<Arena> {
+  if (options.target !== undefined) return { target: options.target, protectionName: 'target', adminUrl: options.admin };
+  const tracker = createClassTracker();
+  const fixture = await startOriginFixture({ ...newsroomFixture(), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
+  try {
+    const protection = options.protection ?? 'bulwark';
+    if (protection === 'none') return { target: fixture.url, protectionName: 'none', fixture, tracker };
+    const factory = protection === 'bulwark' ? bulwarkProtector({ config: options.config, site: options.site, command: options.bulwarkCommand }) : protection;
+    log(`starting ${factory.name} in front of the origin fixture ${fixture.url}`);
+    const protector = await factory.start({ originUrl: fixture.url, scenario });
+    log(`${factory.name} ready at ${protector.url}${protector.pid ? ` (pid ${protector.pid})` : ''}`);
+    return { target: protector.url, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
+  } catch (err) {
+    await fixture.stop();
+    throw err;
+  }
+}
+
+/** What the attack phase produced, for the report. */
+export interface AttackPhase {
+  readonly outcome: ScenarioOutcome;
+  readonly visitors: VisitorsResult;
+  readonly attackStartMs: number;
+  readonly attackEndMs: number;
+  /** Attack requests at the fixture when the attack started (warm-up has none, but be exact). */
+  readonly attackAtOriginBefore: number;
+  readonly marks: ReadonlyArray<{ event: string; atS: number }>;
+}
+
+interface PhaseArgs {
+  readonly scenario: Scenario;
+  readonly plan: DrillPlan;
+  readonly arena: Arena;
+  readonly observer?: AdminObserver;
+  readonly signal: AbortSignal;
+  readonly log: (line: string) => void;
+  readonly targetMode: boolean;
+}
+
+async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
+  const { plan, arena } = a;
+  const visitorsCtl = new AbortController();
+  const stopVisitors = (): void => visitorsCtl.abort();
+  a.signal.addEventListener('abort', stopVisitors, { once: true });
+  const paths = visitorPaths(!a.targetMode);
+  const visitorsDone = runVisitors({
+    target: arena.target,
+    browsers: plan.visitors.browser,
+    nojs: plan.visitors.nojs,
+    api: plan.visitors.api,
+    browser: { pages: paths.browser, solveChallenge: createJsChallengeSolver() },
+    nojsOptions: { paths: paths.nojs, solveChallenge: createNoJsChallengeSolver(15, visitorsCtl.signal) },
+    apiOptions: { paths: paths.api },
+    thinkTimeMs: plan.visitorThinkMs,
+    sourceRange: { block: VISITOR_BLOCK, spread: 'many_24' },
+    seed: plan.settings.seed + 1000,
+    bounds: { maxRequests: plan.visitorMaxRequests, maxDurationMs: Math.round((plan.warmupS + plan.settings.durationS) * 1000) + 30_000 },
+    signal: visitorsCtl.signal,
+  });
+  try {
+    a.log(`visitors warming up for ${plan.warmupS} s`);
+    await sleep(plan.warmupS * 1000, a.signal);
+    const attackStartMs = Date.now();
+    const before = arena.tracker?.count('attack') ?? 0;
+    const marks: Array<{ event: string; atS: number }> = [];
+    a.log(`attack ${a.scenario.name}: ${plan.settings.durationS} s, ${plan.settings.rate}/s from ${plan.settings.sources} sources`);
+    const outcome = await a.scenario.run(scenarioContext(a, attackStartMs, before, marks));
+    const attackEndMs = Date.now();
+    visitorsCtl.abort();
+    return { outcome, visitors: await visitorsDone, attackStartMs, attackEndMs, attackAtOriginBefore: before, marks };
+  } finally {
+    visitorsCtl.abort();
+    a.signal.removeEventListener('abort', stopVisitors);
+    await visitorsDone.catch(() => undefined);
+  }
+}
+
+function scenarioContext(a: PhaseArgs, attackStartMs: number, before: number, marks: Array<{ event: string; atS: number }>): ScenarioContext {
+  const { arena, observer } = a;
+  return {
+    target: arena.target,
+    settings: a.plan.settings,
+    signal: a.signal,
+    fixture: arena.fixture,
+    adminUrl: arena.adminUrl,
+    originAttackRequests: () => (arena.tracker ? arena.tracker.count('attack') - before : undefined),
+    originAttackSeries: () => arena.tracker?.series('attack') ?? (observer ? forwardedSeries(observer.observation()) : undefined),
+    bulwarkOutcomes: async () => observer?.outcomesNow(),
+    mark: (event) => void marks.push({ event, atS: Math.round((Date.now() - attackStartMs) / 100) / 10 }),
+    sleep: (ms) => sleep(ms, a.signal),
+    log: a.log,
+  };
+}
+
+/** Types the report builder reads. */
+export type { Arena, StopResult };

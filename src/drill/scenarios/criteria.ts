@@ -1,0 +1,46 @@
+/**
+ * Checks of "repelled" shared by the scenarios. Every report carries its checks with their verdict and
+ * the figure behind it, so a reader sees why a scenario counts as repelled or not; a check whose figure is
+ * not available (e.g. origin figures of a remote target) is `ok: null` and does not decide the verdict.
+ */
+import type { Criterion, JudgedFigures } from './context.ts';
+
+/** Real visitors served at least this share (THREATS.md: a defence that blocks visitors has failed). */
+export const VISITORS_SERVED_MIN = 0.99;
+
+/** The checks every scenario gets: visitors served, origin within its capacity. */
+export function commonCriteria(f: JudgedFigures): Criterion[] {
+  const out: Criterion[] = [
+    f.visitors.sent === 0
+      ? { check: 'real visitors served ≥ 99%', ok: null, detail: 'no visitor request completed' }
+      : { check: 'real visitors served ≥ 99%', ok: f.visitors.servedRatio >= VISITORS_SERVED_MIN, detail: `${pct(f.visitors.servedRatio)} of ${f.visitors.sent}` },
+  ];
+  const { capacity, peakConcurrency } = f.origin;
+  out.push(
+    capacity === null || peakConcurrency === null
+      ? { check: 'origin within its capacity', ok: null, detail: 'origin figures not available' }
+      : { check: 'origin within its capacity', ok: peakConcurrency <= capacity, detail: `peak ${peakConcurrency} / capacity ${capacity}` },
+  );
+  return out;
+}
+
+/** Time to mitigate at most `maxS` seconds (null time: never mitigated); not judged without origin figures. */
+export function mitigatedWithin(f: JudgedFigures, maxS: number): Criterion {
+  const t = f.timeToMitigateS;
+  if (f.attack.reachedOrigin === null) return { check: `attack mitigated within ${maxS} s`, ok: null, detail: 'origin figures not available' };
+  return { check: `attack mitigated within ${maxS} s`, ok: t !== null && t <= maxS, detail: t === null ? 'never (≥ 10% kept reaching the origin)' : `${t} s` };
+}
+
+/** At most `maxShare` of the attack's requests reached the origin over the whole run. */
+export function originShareAtMost(f: JudgedFigures, maxShare: number): Criterion {
+  const reached = f.attack.reachedOrigin;
+  const check = `attack reaching the origin ≤ ${pct(maxShare)}`;
+  if (reached === null) return { check, ok: null, detail: 'origin figures not available' };
+  const share = f.attack.sent === 0 ? 0 : reached / f.attack.sent;
+  return { check, ok: share <= maxShare, detail: `${reached} of ${f.attack.sent} (${pct(share)})` };
+}
+
+/** A share as a percentage with one decimal. */
+export function pct(x: number): string {
+  return `${(Math.round(x * 1000) / 10).toFixed(1)}%`;
+}

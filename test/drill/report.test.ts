@@ -1,0 +1,88 @@
+/**
+ * The drill's report: time to mitigate (table-driven), the verdict rule, the JSON shape issue #7 asks
+ * for, and the readable table.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatReport, reportJson, timeToMitigate, verdictOf, type DrillReport } from '../../src/drill/report.ts';
+import type { RatePoint } from '../../src/drill/stats.ts';
+
+const T = 1_800_000_000; // a unix second
+const series = (counts: readonly number[], from = T): RatePoint[] => counts.map((count, i) => ({ second: from + i, count }));
+
+test('timeToMitigate: first second from which every second lets ≤ 10% through', () => {
+  const table: ReadonlyArray<readonly [string, number[], number[], number | null]> = [
+    ['never got through', [100, 100, 100], [0, 0, 0], 0],
+    ['mitigated at the third second', [100, 100, 100, 100], [100, 60, 10, 0], 2],
+    ['exactly 10% counts as mitigated', [100, 100], [50, 10], 1],
+    ['relapse restarts the count', [100, 100, 100, 100, 100], [100, 5, 50, 5, 5], 3],
+    ['last second still above 10%: never', [100, 100, 100], [0, 0, 11], null],
+    ['all through: never', [100, 100], [100, 100], null],
+  ];
+  for (const [name, sent, reached, expected] of table) assert.equal(timeToMitigate(series(sent), series(reached)), expected, name);
+});
+
+test('timeToMitigate: quiet seconds (pauses) are skipped; nothing sent is null', () => {
+  const sent = [...series([100, 100]), ...series([0, 0], T + 2), ...series([100], T + 4)];
+  assert.equal(timeToMitigate(sent, series([100, 0, 0, 0, 0])), 1);
+  assert.equal(timeToMitigate([], []), null);
+  assert.equal(timeToMitigate(series([0, 0]), []), null);
+});
+
+test('verdictOf: any failure → false; any unjudged → null; else true', () => {
+  const ok = { check: 'a', ok: true, detail: '' };
+  assert.equal(verdictOf([ok, ok]), true);
+  assert.equal(verdictOf([ok, { ...ok, ok: false }]), false);
+  assert.equal(verdictOf([ok, { ...ok, ok: null }]), null);
+  assert.equal(verdictOf([{ ...ok, ok: null }, { ...ok, ok: false }]), false);
+  assert.equal(verdictOf([]), null);
+});
+
+/** A report as runDrill builds it (figures invented). */
+function sampleReport(): DrillReport {
+  const kind = { visitors: 2, sent: 10, served: 10, servedRatio: 1, p50Ms: 2, p99Ms: 9, challenged: 1, challengesPassed: 1, notServedBy: {} };
+  return {
+    scenario: 'get-flood-few',
+    summary: 'GET flood',
+    repelledMeans: 'rate-limited',
+    protection: 'bulwark',
+    mode: 'managed',
+    target: 'http://127.0.0.1:1234',
+    startedAt: new Date(T * 1000).toISOString(),
+    durations: { configuredS: 5, warmupS: 1, attackS: 5, totalS: 8 },
+    bounds: { durationS: 5, rate: 100, sources: 10, maxRequests: 550, maxSockets: 512, seed: 1, capacity: 64, visitors: { browser: 2, nojs: 2, api: 2 }, visitorMaxRequests: 500 },
+    attack: { sent: 500, answered: 500, served: 300, challenged: 100, limited: 50, blocked: 0, shed: 0, dropped: 50, rejected: 0, failed: 0, timeout: 0, byStatus: { 200: 300 }, errors: {}, reachedOrigin: 120, reachedOriginRatio: 0.24, reachedOriginEstimated: false, stoppedBy: 'duration' },
+    visitors: { ...kind, visitors: 6, sent: 30, served: 30, byKind: { browser: kind, nojs: kind, api: kind } },
+    origin: { capacity: 64, peakConcurrency: 12, peakRps: 90, overCapacity: 0, requests: 150, byClass: { attack: 120, visitor: 30 }, source: 'fixture' },
+    timeToMitigateS: 2,
+    timeToMitigateNote: 'definition',
+    bulwark: { name: 'bulwark', pid: 42, cpuS: 1.5, cpuStartupS: 0.6, peakRssMb: 200, aliveAtEnd: true, exitCode: 0, gracefulExit: true, outcomes: { forwarded: 150 }, levels: [{ atS: -1, level: 'normal' }, { atS: 2, level: 'under_attack' }], challenge: null, connections: { peakOpen: 80, openAtAttackEnd: 40, droppedAtAccept: 3 } },
+    marks: [{ event: 'phase', atS: 1 }],
+    repelled: { verdict: true, criteria: [{ check: 'real visitors served ≥ 99%', ok: true, detail: '100%' }] },
+    details: {},
+  };
+}
+
+test('the JSON is ONE object with the fields issue #7 asks for', () => {
+  const text = reportJson(sampleReport());
+  assert.ok(text.endsWith('}\n'));
+  const r = JSON.parse(text) as Record<string, Record<string, unknown>>;
+  assert.equal(typeof r, 'object');
+  assert.equal(r.scenario as unknown, 'get-flood-few');
+  for (const k of ['sent', 'reachedOrigin', 'challenged', 'limited', 'dropped']) assert.equal(typeof r.attack[k], 'number', `attack.${k}`);
+  for (const k of ['sent', 'served', 'servedRatio', 'p50Ms', 'p99Ms']) assert.equal(typeof r.visitors[k], 'number', `visitors.${k}`);
+  assert.deepEqual(Object.keys(r.visitors.byKind as object).sort(), ['api', 'browser', 'nojs']);
+  for (const k of ['capacity', 'peakConcurrency', 'peakRps']) assert.ok(k in r.origin, `origin.${k}`);
+  assert.ok('timeToMitigateS' in r);
+  for (const k of ['cpuS', 'peakRssMb']) assert.ok(k in r.bulwark, `bulwark.${k}`);
+  for (const k of ['durationS', 'rate', 'sources', 'maxRequests', 'capacity']) assert.ok(k in r.bounds, `bounds.${k}`);
+  for (const k of ['attackS', 'warmupS', 'totalS']) assert.ok(k in r.durations, `durations.${k}`);
+});
+
+test('the table names every section and the verdict', () => {
+  const text = formatReport(sampleReport());
+  for (const s of ['drill get-flood-few', 'ATTACK', 'REAL VISITORS', 'ORIGIN', 'TIME TO MITIGATE  2 s', 'BULWARK', 'REPELLED? yes', '✓ real visitors served']) assert.ok(text.includes(s), s);
+  assert.match(text, /120 \(24\.0%\)/);
+  assert.match(text, /normal at the start → under_attack at 2\.0 s/);
+  assert.match(text, /^ {2}browser +2 +10 +10 +100\.0%/m);
+});
