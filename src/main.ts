@@ -14,6 +14,7 @@ import { createServices } from './services.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
+import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
 import { banRoutes } from './admin/ban-operations.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
@@ -69,6 +70,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
+  const slowReads = createSlowReadGuard(() => ({ minRate: current.config.connections.min_send_rate, graceMs: current.config.connections.body_rate_grace }));
 
   const shields = createShieldRegistry();
   const services = createServices({
@@ -79,6 +81,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     crawlerResolver: options.crawlerResolver,
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
+  services.slowReads = slowReads;
   const bans = services.stores.bans;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
@@ -169,6 +172,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       bans: bans.stats(),
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
+      slow_reads_closed: slowReads.closed,
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
@@ -279,6 +283,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       servers.http?.stop();
       servers.https?.stop();
       shields.stop();
+      slowReads.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
       await admin?.close();

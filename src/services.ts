@@ -18,6 +18,7 @@ import { createPolicyStats, type PolicyStats } from './telemetry/policy-stats.ts
 import type { DecideState } from './core/policy/index.ts';
 import type { StoredBan } from './edge/stores/index.ts';
 import type { SignatureDecider } from './detection/signature-decider.ts';
+import type { SlowReadGuard } from './edge/slow-read-guard.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
 
 export interface ChallengeServices {
@@ -55,6 +56,8 @@ export interface Services {
   readonly decideState: DecideState;
   /** The detector's signature rules (issue #6), enforced by decide; null when detection is off. */
   signatures: SignatureDecider | null;
+  /** Cuts off clients reading responses slower than min_send_rate; set by the composition root. */
+  slowReads: SlowReadGuard | null;
   /** Told about every automatic ban (for the log); set by the composition root. */
   onBan?: (ban: StoredBan | null, change: string, err?: unknown) => void;
   setLevel(site: string, level: ThreatLevel): void;
@@ -125,6 +128,7 @@ export function createServices(options: ServicesOptions): Services {
     setLevel: (site, level) => void levels.set(site, level),
     decideState,
     signatures: null,
+    slowReads: null,
     policyStatsOf(site) {
       let s = policyStats.get(site);
       if (s === undefined) policyStats.set(site, (s = createPolicyStats()));

@@ -47,6 +47,7 @@ export const connectionsSchema = z
     idle_timeout: duration('a connection with no traffic in either direction for this long is closed').default(60_000),
     send_timeout: duration('a response the client does not read for this long is aborted (slow read)').default(30_000),
     min_body_rate: size('minimum upload rate in bytes per second once body_rate_grace has passed (slow POST)').default(1024),
+    min_send_rate: size('minimum rate a client must read a response at, in bytes per second, once body_rate_grace has passed (slow read); 0 disables').default(256),
     body_rate_grace: duration('time before min_body_rate is enforced').default(5_000),
     max_header_bytes: size('largest request head accepted (431 beyond)').default(16 * 1024),
     max_connections: z.number().int().positive().default(20_000).describe('open client connections in total'),

@@ -70,6 +70,7 @@ export const shieldSchema = z.strictObject({
   balance: z.enum(['round_robin', 'least_pending']).default('round_robin'),
   health_check: healthCheckSchema.optional(),
   retry_after: duration('Retry-After sent with the 503 "high demand" page').default(5_000),
+  request_buffer: size('request bodies up to this size are received whole before the origin is asked (slow POST never holds an origin slot); 0 streams everything').default(1024 * 1024),
 });
 
 export type ShieldConfig = z.output<typeof shieldSchema>;

@@ -16,6 +16,7 @@ import type { RequestContext } from '../pipeline/context.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import { BulwarkError } from '../errors.ts';
 import { classifyOriginError, type OriginFailure } from './origin-errors.ts';
+import type { SlowReadGuard } from './slow-read-guard.ts';
 import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
 import { PAGES, sendPage } from './pages.ts';
 
@@ -50,6 +51,7 @@ export interface ForwardHooks {
 }
 
 const NO_HOOKS: ForwardHooks = {};
+
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -91,6 +93,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly ctx: RequestContext,
     private readonly sendTimeoutMs: number,
     private readonly hooks: ForwardHooks,
+    private readonly slowRead: SlowReadGuard | null,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -123,7 +126,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (res.destroyed) return false;
     this.hooks.onData?.(this.ctx, chunk);
     if (res.write(chunk)) return true;
-    // The client is not reading fast enough: pause the origin until it drains, or give up on it.
+    // The client is not reading fast enough: pause the origin until it drains, or give up on it
+    // (send_timeout without any progress; the slow-read guard for a trickle below min_send_rate).
+    this.slowRead?.watch(res, Date.now());
     res.once('drain', this.onDrain);
     this.sendTimer = setTimeout(this.onSendTimeout, this.sendTimeoutMs);
     return false;
@@ -191,6 +196,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
  */
 export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, maxBodyBytes: number, hooks: ForwardHooks = NO_HOOKS): void {
   const req = ctx.req;
+  if (ctx.requestBody !== null) {
+    dispatch(ctx, upstream, sendTimeoutMs, ctx.requestBody, hooks);
+    return;
+  }
   if (req.headers['transfer-encoding'] !== undefined) {
     // Read the first chunk before anything goes to the origin (see chunkedBody).
     const rest = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -235,6 +244,6 @@ function dispatch(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number
   ctx.originSentMono = performance.now();
   upstream.pool.dispatch(
     { origin: upstream.origin, path: ctx.originPath, method: req.method ?? 'GET', headers, body: body as Dispatcher.DispatchOptions['body'] },
-    new ForwardHandler(ctx, sendTimeoutMs, hooks),
+    new ForwardHandler(ctx, sendTimeoutMs, hooks, ctx.runtime.services.slowReads),
   );
 }

@@ -43,14 +43,17 @@ export interface CacheKeyOptions {
 }
 
 /**
- * Tracking parameters dropped by default: campaign tags and ad click ids that never change a page
- * (`utm_*` by prefix). Sources: Google, Meta, Microsoft, Mailchimp, HubSpot, Marketo, Yandex, TikTok.
+ * Parameters dropped by default: campaign tags and ad click ids that never change a page (`utm_*` by
+ * prefix; sources: Google, Meta, Microsoft, Mailchimp, HubSpot, Marketo, Yandex, TikTok), and the
+ * common cache busters, which exist only to defeat caches — exactly what a flood uses them for.
  */
 export const DEFAULT_TRACKING_PARAMS: readonly string[] = Object.freeze([
   'utm_*', 'fbclid', 'gclid', 'gclsrc', 'dclid', 'gbraid', 'wbraid', 'msclkid', 'mc_cid', 'mc_eid',
   '_ga', '_gl', 'yclid', 'igshid', 'twclid', 'ttclid', 'li_fat_id', '_hsenc', '_hsmi', '__hssc',
   '__hstc', '__hsfp', 'hsctatracking', 'mkt_tok', 'oly_anon_id', 'oly_enc_id', 'vero_id', 'vero_conv',
   'wickedid', 'rb_clickid', 's_kwcid', 'ef_id', 'srsltid',
+  // Cache busters: parameters whose only purpose is to defeat caches (jQuery's `_=<timestamp>`).
+  '_', 'cachebust*', 'cache_bust*', 'nocache',
 ]);
 
 /** Computes the primary cache key of a request; also normalises targets for forwarding. */

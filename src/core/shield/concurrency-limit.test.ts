@@ -39,6 +39,14 @@ describe('gradient limiter', () => {
     assert.ok(l.stats().minRttMs > 40, `min RTT followed the new normal: ${l.stats().minRttMs}`);
     assert.ok(l.limit() >= before * 0.6, `limit ${l.limit()} did not collapse (was ${before})`);
   });
+  it('failures without a latency (0 ms) back off and never poison the limit into NaN', () => {
+    const l = createConcurrencyLimiter({ initialLimit: 32, minLimit: 4, minRttIntervalMs: 0 });
+    drive(l, 0, 2_000, 100, 10);
+    for (let t = 2_000; t < 4_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(0, true, 10, t);
+    assert.ok(Number.isInteger(l.limit()) && l.limit() >= 4 && l.limit() < 32, `limit ${l.limit()}`);
+    for (let t = 4_000; t < 6_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(0, false, 10, t);
+    assert.ok(Number.isInteger(l.limit()), `limit ${l.limit()}`);
+  });
   it('does not grow while the load stays below half the limit (app-limited)', () => {
     const l = createConcurrencyLimiter({ initialLimit: 50, minRttIntervalMs: 0 });
     for (let t = 0; t < 10_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(10, false, 5, t);

@@ -116,7 +116,8 @@ function bounds(o: LimitBounds): Bounds {
   return { min, max, initial };
 }
 
-const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
+/** Clamps into [lo, hi]; NaN (an impossible ratio) becomes `lo`, so the limit can never become NaN. */
+const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v === v ? v : lo);
 
 function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const b = bounds(o);
@@ -162,6 +163,12 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
     resetWindow(nowMs);
   };
   const update = (): void => {
+    if (n === 0) {
+      // Only drops this window: back off without a latency reading.
+      if (windowDrops > 0) limit = clamp(limit * backoff, b.min, b.max);
+      updates++;
+      return;
+    }
     sampleRtt = percentile();
     // Without probes, the no-load latency estimate drifts up by `minRttDrift` per window so a lasting
     // change of the origin's normal latency (a deploy, a slower database) is learned within minutes,
@@ -184,11 +191,12 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
       if (Number.isNaN(windowStart)) resetWindow(nowMs);
       if (phase === 'probe') {
         if (Number.isNaN(probeStart)) probeStart = nowMs;
-        if (inflight <= probeLimit) samples[n++ % samples.length] = latencyMs;
+        if (inflight <= probeLimit && latencyMs > 0) samples[n++ % samples.length] = latencyMs;
         if (n >= probeSamples || nowMs - probeStart >= probeMaxMs) endProbe(nowMs);
         return;
       }
-      samples[n++ % samples.length] = latencyMs;
+      // A sample without a latency (a failure before any answer) is overload evidence, not an RTT.
+      if (latencyMs > 0) samples[n++ % samples.length] = latencyMs;
       if (didDrop) windowDrops++;
       if (inflight > windowMaxInflight) windowMaxInflight = inflight;
       if (nowMs - windowStart < windowMs || (n < minSamples && windowDrops === 0)) return;

@@ -60,7 +60,19 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   let bytes = 0;
   let flightOpen = s.flight !== null;
   let settled = false;
+  let released = false;
   const { shield } = s;
+
+  /**
+   * The origin's work on a request ends with its response head (the body then streams at the client's
+   * pace): the admission slot is released there, with the time to the head as the latency sample, so a
+   * slow reader never holds an origin slot or drags the limit down (slow read, big downloads).
+   */
+  function release(outcome: 'success' | 'dropped' | 'ignored', latencyMs: number, nowMs: number): void {
+    if (released) return;
+    released = true;
+    shield.admission.release(outcome, latencyMs, nowMs);
+  }
 
   function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
     if (flightOpen && s.flight !== null) shield.coalescer.fail(s.flight, reason);
@@ -70,6 +82,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   return {
     onHead(ctx, st, flat) {
       const now = Date.now();
+      release(st === 503 || st === 429 ? 'dropped' : 'success', ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0, now);
       if (st >= 500 && st !== 501 && usableOnError(s.fallback, now)) {
         failFlight('leader_failed');
         shield.counters.staleServed++;
@@ -122,7 +135,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
         (result.kind === 'failed' && result.source === 'origin' && (result.timeout || result.connect)) ||
         (result.kind === 'response' && (result.status === 503 || result.status === 429));
       const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
-      shield.admission.release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
+      release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
       shield.balancer.done(s.pick, originResult(result), now);
     },
   };

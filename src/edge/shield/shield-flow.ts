@@ -6,6 +6,7 @@
  * 3. admission: the request takes a slot under the site's adaptive concurrency limit, waiting in the
  *    priority queue (cleared visitors first) up to `max_wait`; the origin never sees more in flight;
  * 4. balancing: an origin whose breaker is closed and which is healthy is picked.
+ * A small request body is received whole first (request-buffer.ts), so slow uploads never hold a slot.
  * A request that cannot be admitted or has no origin gets stale content if there is any, else the 503
  * "high demand" page with Retry-After. Then `forward` sends it, with hooks that store the response and
  * release the slot (leader-hooks.ts).
@@ -20,6 +21,7 @@ import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
 import { PAGES, sendPage } from '../pages.ts';
 import { createLeaderHooks, usableOnError } from './leader-hooks.ts';
 import { refreshInBackground } from './refresh.ts';
+import { receiveBody, shouldBuffer } from './request-buffer.ts';
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
@@ -110,11 +112,26 @@ function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseRes
   return shed(ctx, shield, c.fallback, a.reason);
 }
 
+/** Receives a small request body whole, then admits (see request-buffer.ts). */
+function bufferThenAdmit(ctx: RequestContext, shield: SiteShield, c: CacheState, reserved: number): Promise<PhaseResult> {
+  return receiveBody(ctx, reserved).then((body) => {
+    if (body === null) {
+      // The client went away or broke its body: nothing to forward (the record says so).
+      if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
+      return DONE;
+    }
+    ctx.requestBody = body;
+    return admit(ctx, shield, c);
+  });
+}
+
 /** Runs the shield for one request; see the module comment. */
 export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
   const header = headerGetter(ctx);
   const c: CacheState = { key: null, leader: false, flight: null, fallback: null, header };
   const method = ctx.req.method ?? 'GET';
+  const reserved = shouldBuffer(ctx, shield.config.request_buffer);
+  if (reserved > 0) return bufferThenAdmit(ctx, shield, c, reserved);
   if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, c);
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {
