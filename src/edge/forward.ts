@@ -52,6 +52,9 @@ export interface ForwardHooks {
 
 const NO_HOOKS: ForwardHooks = {};
 
+/** How far ahead of a slow client the origin's response is read (per response). */
+export const RESPONSE_BUFFER_BYTES = 256 * 1024;
+
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -125,7 +128,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const res = this.ctx.res;
     if (res.destroyed) return false;
     this.hooks.onData?.(this.ctx, chunk);
-    if (res.write(chunk)) return true;
+    // Response buffering: the origin is read ahead of a slow client up to RESPONSE_BUFFER_BYTES per
+    // response (Node queues the writes), so an ordinary page leaves the origin at the origin's speed,
+    // not the reader's; beyond that the origin is paused until the client drains.
+    if (res.write(chunk) || res.writableLength < RESPONSE_BUFFER_BYTES) return true;
     // The client is not reading fast enough: pause the origin until it drains, or give up on it
     // (send_timeout without any progress; the slow-read guard for a trickle below min_send_rate).
     this.slowRead?.watch(res, Date.now());

@@ -108,8 +108,8 @@ export class RequestContext {
   /** Where and how `forward` sends the request: chosen by the shield; null = the site's next upstream. */
   upstream: Upstream | null = null;
   forwardHooks: ForwardHooks | null = null;
-  /** The request body when the shield received it whole (small bodies), else null: it streams. */
-  requestBody: Buffer | null = null;
+  /** The request body as the shield received it (whole, or a prefix then the stream), else null: it streams. */
+  requestBody: Buffer | AsyncIterable<Buffer> | null = null;
   /** Free-form per-request extension slots for later phases; keep it small. */
   readonly notes: Record<string, unknown> = {};
 

@@ -33,7 +33,7 @@ test('slow POST: the origin never sees a request whose small body is still dribb
   }
 });
 
-test('slow read: the reader holds no origin slot and is cut off below the minimum send rate', async () => {
+test('slow read: a reader below the minimum send rate is cut off and its origin slot returns', async () => {
   const origin = await startOriginFixture();
   const b = await startBulwark({ origin: origin.url, connections: { min_send_rate: 4096, body_rate_grace: '2s' } });
   try {
@@ -45,8 +45,6 @@ test('slow read: the reader holds no origin slot and is cut off below the minimu
       const chunk = s.read(64) as Buffer | null; // then a trickle: 64 bytes every 50 ms
       if (chunk) got += chunk.length;
     }, 50);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(b.bulwark.runtime().sites[0]!.shield.admission.stats().inflight, 0, 'slot released at the response head');
     // Judged on Bulwark's side: the paused client only notices once it reads through its buffers.
     let closed = false;
     for (let i = 0; i < 120 && !closed; i++) {
@@ -57,6 +55,7 @@ test('slow read: the reader holds no origin slot and is cut off below the minimu
     s.destroy();
     assert.ok(closed, `a slow reader (${got} bytes read) is cut off`);
     assert.equal(b.bulwark.gate.stats().open, 0, 'its connection is gone');
+    assert.equal(b.bulwark.runtime().sites[0]!.shield.admission.stats().inflight, 0, 'its origin slot is back');
   } finally {
     await b.stop();
     await origin.stop();

@@ -24,6 +24,8 @@ export interface LeaderState {
   readonly fallback: CacheEntry | null;
   readonly header: HeaderGetter;
   readonly pin: boolean;
+  /** The uncleared client address counted in `slotsByClient`, or null. */
+  readonly client: string | null;
 }
 
 /** Lower-cased header bag from a flat `[name, value, ...]` list (what storable() reads). */
@@ -64,14 +66,20 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   const { shield } = s;
 
   /**
-   * The origin's work on a request ends with its response head (the body then streams at the client's
-   * pace): the admission slot is released there, with the time to the head as the latency sample, so a
-   * slow reader never holds an origin slot or drags the limit down (slow read, big downloads).
+   * The admission slot is held until the origin has sent the whole response (with response buffering,
+   * that is the origin's speed for ordinary pages, not the reader's), so the limit bounds what the
+   * origin is really doing; the latency sample is the time to the response head, so a long body or a
+   * slow reader never drags the limit down.
    */
   function release(outcome: 'success' | 'dropped' | 'ignored', latencyMs: number, nowMs: number): void {
     if (released) return;
     released = true;
     shield.admission.release(outcome, latencyMs, nowMs);
+    if (s.client !== null) {
+      const n = (shield.slotsByClient.get(s.client) ?? 1) - 1;
+      if (n <= 0) shield.slotsByClient.delete(s.client);
+      else shield.slotsByClient.set(s.client, n);
+    }
   }
 
   function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
@@ -82,7 +90,6 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   return {
     onHead(ctx, st, flat) {
       const now = Date.now();
-      release(st === 503 || st === 429 ? 'dropped' : 'success', ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0, now);
       if (st >= 500 && st !== 501 && usableOnError(s.fallback, now)) {
         failFlight('leader_failed');
         shield.counters.staleServed++;

@@ -15,13 +15,13 @@ import type { HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
 import type { Ticket } from '../../core/shield/admission.ts';
-import { PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
 import { PAGES, sendPage } from '../pages.ts';
 import { createLeaderHooks, usableOnError } from './leader-hooks.ts';
 import { refreshInBackground } from './refresh.ts';
-import { receiveBody, shouldBuffer } from './request-buffer.ts';
+import { awaitFirstBytes, receiveBody, shouldBuffer } from './request-buffer.ts';
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
@@ -68,7 +68,9 @@ function planForward(ctx: RequestContext, shield: SiteShield, c: CacheState): Ph
   }
   ctx.upstream = ctx.site!.upstreams[pick.index] ?? ctx.site!.pickUpstream();
   const pin = c.key !== null && shield.keyPages.has(ctx.originPath);
-  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin });
+  const client = ctx.priority === PRIORITY_CLEARED ? null : ctx.clientAddress;
+  if (client !== null) shield.slotsByClient.set(client, (shield.slotsByClient.get(client) ?? 0) + 1);
+  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client });
   return CONTINUE;
 }
 
@@ -98,6 +100,13 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
 }
 
 function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
+  // One uncleared client holds at most max_per_client origin slots (slow readers, slow uploads, a
+  // flood from few sources cannot take the origin's whole capacity).
+  if (ctx.priority !== PRIORITY_CLEARED && (shield.slotsByClient.get(ctx.clientAddress) ?? 0) >= shield.config.admission.max_per_client) {
+    if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
+    shield.counters.shedPerClient++;
+    return shed(ctx, shield, c.fallback, 'per_client');
+  }
   const a = shield.admission.tryAcquire(ctx.priority, Date.now());
   if (a.status === 'admitted') return planForward(ctx, shield, c);
   if (a.status === 'queued') {
@@ -132,6 +141,15 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   const method = ctx.req.method ?? 'GET';
   const reserved = shouldBuffer(ctx, shield.config.request_buffer);
   if (reserved > 0) return bufferThenAdmit(ctx, shield, c, reserved);
+  if (shield.config.request_buffer > 0 && Number(ctx.req.headers['content-length']) > 0 && ctx.req.headers['transfer-encoding'] === undefined) {
+    return awaitFirstBytes(ctx).then((ok) => {
+      if (!ok) {
+        if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
+        return DONE;
+      }
+      return admit(ctx, shield, c);
+    });
+  }
   if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, c);
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {

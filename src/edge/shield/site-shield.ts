@@ -25,6 +25,7 @@ export interface ShieldCounters {
   bypassed: number;
   queued: number;
   shed: number;
+  shedPerClient: number;
   noOrigin: number;
   refreshes: number;
   refreshFailures: number;
@@ -42,6 +43,8 @@ export interface SiteShield {
   readonly admission: Admission;
   readonly balancer: Balancer;
   readonly counters: ShieldCounters;
+  /** Origin slots held per uncleared client address (bounded by the admission limit). */
+  readonly slotsByClient: Map<string, number>;
   /** Key pages (exact paths) kept fresh in the background. */
   readonly keyPages: ReadonlySet<string>;
   /** Housekeeping: waiter deadlines, queue deadlines, expired cache records. */
@@ -101,7 +104,7 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     health: c.health_check ? { rise: c.health_check.rise, fall: c.health_check.fall, initial: 'up' } : undefined,
   });
   const coalescer = createCoalescer<CacheEntry>({ maxFlightMs: Math.max(60_000, site.origin.headers_timeout + site.origin.body_timeout) });
-  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
+  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, shedPerClient: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
   return {
     site: site.name,
     fingerprint: shieldFingerprint(site),
@@ -114,6 +117,7 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     balancer,
     counters,
     keyPages: new Set(cache.key_pages),
+    slotsByClient: new Map(),
     sweep(nowMs) {
       coalescer.expire(nowMs);
       admission.expire(nowMs);
