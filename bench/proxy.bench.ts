@@ -17,10 +17,12 @@ import { parseArgs } from 'node:util';
 import { cpuSeconds, startProcess, type Started } from './lib/processes.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '64' }, admission: { type: 'string', default: 'adaptive' } } });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
+/** --admission fixed: the origin's concurrency limit is not adaptive (isolates the proxy path's CPU). */
+const SITE_EXTRA = values.admission === 'fixed' ? '    shield:\n      admission:\n        algorithm: fixed\n        max_limit: 512\n' : '';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
 const tsx = ['--import', 'tsx'];
@@ -32,7 +34,7 @@ async function startTarget(target: Target, originUrl: string): Promise<Started> 
   if (target === 'minimal') return startProcess(node, [join(root, 'bench/servers/minimal-proxy.mjs'), '0', originUrl], 0);
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-'));
   const file = join(dir, 'bulwark.yaml');
-  writeFileSync(file, `state_dir: ${dir}/state\nlisten:\n  http: ["127.0.0.1:0"]\nadmin:\n  listen: null\nlog:\n  level: info\nsites:\n  - name: bench\n    hosts: ["*"]\n    origins: ["${originUrl}"]\n`);
+  writeFileSync(file, `state_dir: ${dir}/state\nlisten:\n  http: ["127.0.0.1:0"]\nadmin:\n  listen: null\nlog:\n  level: info\nsites:\n  - name: bench\n    hosts: ["*"]\n    origins: ["${originUrl}"]\n${SITE_EXTRA}`);
   return startProcess(node, [join(root, 'bin/bulwark.js'), 'start', '-c', file], 0, /"listeners":\["http:\/\/127\.0\.0\.1:(\d+)"/);
 }
 

@@ -40,7 +40,7 @@ export const admissionSchema = z
     latency_threshold: duration('AIMD: a response slower than this counts as overload').default(1000),
     max_queue: z.number().int().min(0).default(2000).describe('requests waiting for a slot at most (all priorities)'),
     max_wait: duration('a request that waits longer gets the 503 "high demand" page').default(5_000),
-    max_per_client: z.number().int().min(1).default(16).describe('origin slots one uncleared client address may hold at once (slow readers, slow uploads, floods from few sources)'),
+    max_per_client: z.number().int().min(1).default(8).describe('origin slots one uncleared client address may hold at once (slow readers, slow uploads, floods from few sources)'),
   })
   .superRefine((a, ctx) => {
     if (a.min_limit > a.max_limit) ctx.addIssue({ code: 'custom', path: ['min_limit'], message: 'min_limit must not exceed max_limit' });

@@ -25,7 +25,7 @@ export interface SlowReadGuard {
 
 const kWatched = Symbol('bulwark.slowRead');
 
-export function createSlowReadGuard(settings: () => { minRate: number; graceMs: number }, windowS = 5, now: () => number = Date.now): SlowReadGuard {
+export function createSlowReadGuard(settings: () => { minRate: number; graceMs: number }, windowS = 3, now: () => number = Date.now): SlowReadGuard {
   const watched = new Set<Watched>();
   let closed = 0;
   const timer = setInterval(() => {
