@@ -10,12 +10,14 @@ import { startProcess, type Started } from './processes.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** `yaml` may use `{STATE}` for a fresh state directory. */
-export function startBulwarkProcess(yaml: string, core: number | null): Promise<Started> {
+/** `yaml` may use `{STATE}` for a fresh state directory (returned as `stateDir`). */
+export async function startBulwarkProcess(yaml: string, core: number | null): Promise<Started & { stateDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-'));
   const file = join(dir, 'bulwark.yaml');
-  writeFileSync(file, yaml.replaceAll('{STATE}', join(dir, 'state')));
-  return startProcess(process.execPath, [join(root, 'bin/bulwark.js'), 'start', '-c', file], core, /"listeners":\["http:\/\/127\.0\.0\.1:(\d+)"/);
+  const stateDir = join(dir, 'state');
+  writeFileSync(file, yaml.replaceAll('{STATE}', stateDir));
+  const started = await startProcess(process.execPath, [join(root, 'bin/bulwark.js'), 'start', '-c', file], core, /"listeners":\["http:\/\/127\.0\.0\.1:(\d+)"/);
+  return { ...started, stateDir };
 }
 
 /** A one-site config in front of `originUrl`; `siteExtra` is YAML indented for the site block. */

@@ -125,7 +125,7 @@ test('a forged cookie, one carried to another prefix, and an expired one never r
   const runtime = b.bulwark.runtime();
   const gate = runtime.sites[0]!.challenge;
   const old = mintClearance(
-    { site: gate.site, client: { address: '127.8.0.2', prefix: '127.8.0.0/24', userAgent: UA }, binding: 'prefix', lifetimeS: 60, level: 'under_attack', via: 'js' } as never,
+    { site: gate.site, client: { address: '127.8.0.2', prefix: '127.8.0.0/24', userAgent: UA }, binding: 'prefix', lifetimeS: 60, level: 'under_attack', via: 'pow' } as never,
     runtime.services.challenge.keys,
     Date.now() - 3_600_000,
   );
