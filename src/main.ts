@@ -9,6 +9,8 @@ import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
 import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
 import { loadGeoData } from './edge/geo-data.ts';
+import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
+import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
@@ -112,6 +114,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       timers.push(t);
     };
     every(1000, () => bans.sync());
+    // A key rotated by `bulwark keys rotate` (another process) is picked up here: new gates, same config.
+    let keyStamp = keyFileStamp(current.config.state_dir);
+    every(10_000, async () => {
+      const stamp = keyFileStamp(current.config.state_dir);
+      if (stamp === keyStamp) return;
+      keyStamp = stamp;
+      services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
+      reloadWith(current.config);
+      logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
+    });
     every(60_000, () => bans.purgeExpired(Date.now()));
   }
 
@@ -120,6 +132,14 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     for (const w of runtime.lists.warnings.slice(0, 50)) logger.warn({ code: 'BULWARK_WARN_LIST_ENTRY', ...w }, `list entry skipped or flagged: ${w.reason}`);
     if (runtime.lists.warnings.length > 50) logger.warn({ code: 'BULWARK_WARN_LIST_ENTRY', more: runtime.lists.warnings.length - 50 }, 'more list warnings not shown');
     if (stats.allowPrefixes + stats.denyPrefixes > 0) logger.info({ allow: stats.allowPrefixes, deny: stats.denyPrefixes }, 'ip lists compiled');
+  }
+
+  function keyFileStamp(stateDir: string): number {
+    try {
+      return statSync(challengeKeyFile(stateDir)).mtimeMs;
+    } catch {
+      return 0;
+    }
   }
 
   /** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
@@ -186,6 +206,29 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     };
   }
 
+  /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
+  function reloadWith(config: Config): void {
+    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
+    logListWarnings(next);
+    generation++;
+    const old = current;
+    current = next;
+    if (old.inFlight === 0) releaseRuntime(old, pools);
+    else retired.add(old);
+    recorder.retainSites(config.sites.map((s) => s.name));
+    shields.retain(config.sites);
+    servers.http?.applySettings(config.connections);
+    servers.https?.applySettings(config.connections);
+    setAccessLog(config);
+    const listenChanged =
+      JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
+    if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
+    if (config.connections.max_header_bytes !== old.config.connections.max_header_bytes) {
+      logger.warn({ code: 'BULWARK_WARN_RELOAD_HEADER_SIZE' }, 'connections.max_header_bytes changes only on restart');
+    }
+    logger.info({ generation: next.generation, sites: config.sites.map((s) => s.name) }, 'config reloaded');
+  }
+
   return {
     logger,
     recorder,
@@ -242,25 +285,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       );
     },
     reload(config) {
-      const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
-      logListWarnings(next);
-      generation++;
-      const old = current;
-      current = next;
-      if (old.inFlight === 0) releaseRuntime(old, pools);
-      else retired.add(old);
-      recorder.retainSites(config.sites.map((s) => s.name));
-      shields.retain(config.sites);
-      servers.http?.applySettings(config.connections);
-      servers.https?.applySettings(config.connections);
-      setAccessLog(config);
-      const listenChanged =
-        JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
-      if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
-      if (config.connections.max_header_bytes !== old.config.connections.max_header_bytes) {
-        logger.warn({ code: 'BULWARK_WARN_RELOAD_HEADER_SIZE' }, 'connections.max_header_bytes changes only on restart');
-      }
-      logger.info({ generation: next.generation, sites: config.sites.map((s) => s.name) }, 'config reloaded');
+      reloadWith(config);
     },
     async stop() {
       if (draining) return;

@@ -9,6 +9,7 @@ import { parseDuration } from '../config/units.ts';
 import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
 import { openStateStores, type StateStores } from '../edge/stores/index.ts';
 import { BulwarkError } from '../errors.ts';
+import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
 
 export type Fail = (err: unknown) => never;
 
@@ -29,6 +30,28 @@ function withState(cmd: Command): Command {
 }
 
 export function addStateCommands(program: Command, fail: Fail): void {
+  const keys = program.command('keys').description('the challenge signing keys (under state_dir/keys, mode 0600)');
+  withState(keys.command('rotate'))
+    .description('start signing with a new key; the previous one stays valid for --grace (visitors keep their clearance)')
+    .option('--grace <duration>', 'how long the previous key is still accepted', '2h')
+    .addHelpText('after', '\nA running Bulwark picks the new key up within 10 seconds.')
+    .action((opts: StateOptions & { grace: string }) => {
+      try {
+        const graceMs = parseDuration(opts.grace);
+        if (graceMs === null) throw new BulwarkError('BULWARK_ERR_USAGE', `--grace: invalid duration ${opts.grace}`, { source: 'config' });
+        const stateDir = opts.stateDir ?? (opts.config ? loadConfigFile(opts.config).state_dir : undefined);
+        if (stateDir === undefined) throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c bulwark.yaml or --state-dir DIR', { source: 'config' });
+        const r = rotateChallengeKey(stateDir, { graceMs });
+        process.stdout.write(
+          r.previousAcceptUntilMs === undefined
+            ? `created a first key in ${r.file}\n`
+            : `rotated ${r.file}; the previous key is accepted until ${new Date(r.previousAcceptUntilMs).toISOString()}\n`,
+        );
+      } catch (err) {
+        fail(err);
+      }
+    });
+
   withState(program.command('ban <key>'))
     .description('ban an address or prefix (dropped at accept) for a while')
     .option('--for <duration>', 'how long, e.g. 10m, 1h, 7d', '1h')
