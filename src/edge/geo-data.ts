@@ -23,6 +23,7 @@ import type { AsnTable, AsnTableData, AsnTableStats } from '../core/identify/geo
 import { createMmdbTree } from '../core/identify/geo/mmdb-tree.ts';
 import type { MmdbTree } from '../core/identify/geo/mmdb-tree.ts';
 import { parseIpInto } from '../core/net/ip-parse.ts';
+import type { ParsedIp } from '../core/net/ip.ts';
 import { formatV4, formatV6 } from '../core/net/ip-format.ts';
 import { labelV4, labelV6 } from '../core/net/protected-ranges.ts';
 import type { AddressLabel } from '../core/net/protected-ranges.ts';
@@ -62,6 +63,8 @@ export interface GeoDataStats {
 export interface GeoData {
   /** ASN, organisation and country of an address; `label` for non-public ones. Unparseable → all null, `reserved`. */
   lookup(address: string): GeoInfo;
+  /** Same for an address identify already parsed (no second parse on the hot path). */
+  lookupIp(ip: ParsedIp): GeoInfo;
   stats(): GeoDataStats;
 }
 
@@ -219,7 +222,16 @@ export async function loadGeoData(options: GeoDataOptions = {}): Promise<GeoData
   }
 
   function lookup(address: string): GeoInfo {
-    const fam = parseIpInto(address, scratch);
+    return lookupScratch(parseIpInto(address, scratch));
+  }
+
+  function lookupIp(ip: ParsedIp): GeoInfo {
+    if (ip.family === 4) scratch[0] = ip.v4;
+    else scratch.set(ip.v6);
+    return lookupScratch(ip.family);
+  }
+
+  function lookupScratch(fam: 0 | 4 | 6): GeoInfo {
     if (fam === 0) return nonPublic('reserved');
     const label = fam === 4 ? labelV4(scratch[0]) : labelV6(scratch);
     if (label !== 'public') return nonPublic(label);
@@ -245,5 +257,5 @@ export async function loadGeoData(options: GeoDataOptions = {}): Promise<GeoData
     loadMs: { asn: asnMs, country: countryMs },
     paths: { asnV4: v4Path, asnV6: v6Path, country: countryPath },
   });
-  return { lookup, stats };
+  return { lookup, lookupIp, stats };
 }

@@ -150,6 +150,12 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     recorder.record(record);
   }
 
+  /** One shared listener (no closure per request): the context hangs on the response. */
+  function onResponseClose(this: ServerResponse): void {
+    const ctx = (this as ServerResponse & { [kContext]?: RequestContext })[kContext];
+    if (ctx !== undefined) finish(ctx);
+  }
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const runtime = deps.getRuntime();
     const incomingId = req.headers['x-request-id'];
@@ -159,7 +165,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     const ctx = new RequestContext(id, req, res, runtime, secure, Date.now(), performance.now());
     (res as ServerResponse & { [kContext]?: RequestContext })[kContext] = ctx;
     runtime.inFlight++;
-    res.once('close', () => finish(ctx));
+    res.once('close', onResponseClose);
     if (hasBody(req)) slowBodies.track(req, ctx.startMs);
     runtime.pipeline.run(ctx);
   }

@@ -11,6 +11,7 @@ import type { ClientClass, Decision, Outcome, Priority, ThreatLevel } from '../c
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import type { ForwardHooks } from '../edge/forward.ts';
 import type { LimitsVerdict } from '../core/ratelimit/index.ts';
+import type { ParsedIp } from '../core/net/ip.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
 
@@ -59,6 +60,8 @@ export class RequestContext {
 
   /** Client address (socket peer, or from a trusted X-Forwarded-For), normalised. */
   clientAddress = '';
+  /** The client address parsed (identify), shared by the prefix, geo and decide; null when not an IP. */
+  ip: ParsedIp | null = null;
   /** X-Forwarded-For chain received from a trusted proxy, '' otherwise. */
   forwardedFor = '';
   /** Aggregation prefix of the client (e.g. `203.0.113.0/24`, `2001:db8:1:2::/64`), '' until identified. */

@@ -6,8 +6,8 @@
  * result's side effects that belong outside the pure core:
  * - an enforced rate-limit refusal counts toward escalation; a due ban is stored (and so dropped at
  *   accept from the next connection on);
- * - allow-listed clients go first in the origin queue; clients with strikes or matching log/shadow
- *   rules go last;
+ * - allow-listed clients go first in the origin queue; clients matching log or shadow rules (what an
+ *   operator marked as suspect) go last;
  * - shadow hits and rule errors are counted per rule for the stats.
  */
 import { decide, type DecideFacts, type DecideState } from '../../core/policy/index.ts';
@@ -39,6 +39,7 @@ function factsOf(ctx: RequestContext): DecideFacts {
     threatLevel: ctx.level,
     rateAddress: 0,
     ratePrefix: 0,
+    ip: ctx.ip,
     headers,
     header(name: string) {
       const v = headers[name];
@@ -70,11 +71,7 @@ export const decidePhase: Phase = {
     }
     for (const e of result.errors) services.policyStatsOf(site.name).ruleError(e.by);
     const action = ctx.decision.action;
-    if (action === 'rate_limit' || action === 'block' || action === 'tarpit') {
-      recordEscalation(ctx, ctx.decision.by);
-    } else if (ctx.priority !== PRIORITY_CLEARED && services.policy.escalation !== null) {
-      if (services.policy.escalation.standing('address', ctx.clientAddress, ctx.startMs).strikes > 0) ctx.priority = PRIORITY_SUSPICIOUS;
-    }
+    if (action === 'rate_limit' || action === 'block' || action === 'tarpit') recordEscalation(ctx, ctx.decision.by);
     if (action !== 'allow') services.policyStatsOf(site.name).decided(ctx.decision.by);
     return CONTINUE;
   },

@@ -7,7 +7,7 @@
  * verified search-engine crawler. Cleared visitors and verified crawlers go first in the origin queue.
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
-import { prefixKey } from '../../core/net/ip.ts';
+import { parseIp, prefixKeyOf } from '../../core/net/ip.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
 import { createUaClassifier } from '../../core/identify/ua-class.ts';
 import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';
@@ -30,10 +30,13 @@ export const identifyPhase: Phase = {
     ctx.clientAddress = client.address;
     ctx.forwardedFor = client.forwardedFor;
     const id = ctx.runtime.config.identify;
-    ctx.prefix = prefixKey(client.address, client.address.includes(':') ? id.prefix_v6 : id.prefix_v4) ?? client.address;
+    // Parsed once here; the prefix, the geo lookup and decide's lists all use it.
+    const ip = parseIp(client.address);
+    ctx.ip = ip;
+    ctx.prefix = ip === null ? client.address : prefixKeyOf(ip, ip.family === 6 ? id.prefix_v6 : id.prefix_v4);
     const geo = ctx.runtime.services.geo;
-    if (geo !== null) {
-      const info = geo.lookup(client.address);
+    if (geo !== null && ip !== null) {
+      const info = geo.lookupIp(ip);
       ctx.asn = info.asn;
       ctx.country = info.country;
       ctx.addressLabel = info.label;
