@@ -20,7 +20,7 @@ export const challengeSchema = z.strictObject({
     .describe('proof-of-work leading zero bits per threat level (defaults 14 / 16 / 18: about 0.2-0.5 s in a browser)'),
   nojs_wait: perLevel(duration('wait before a client without JavaScript is cleared; 0 closes the no-JS path at that level'))
     .prefault({})
-    .describe('no-JavaScript path: defaults 5s at normal, 10s elevated, closed under attack'),
+    .describe('no-JavaScript path: defaults 5s at normal, 10s elevated, 20s under attack; 0 closes it at that level'),
   token_lifetime: duration('how long a challenge may be answered (30s..10m)')
     .default(300_000)
     .refine((ms) => ms >= 30_000 && ms <= MAX_TOKEN_LIFETIME_MS, { message: 'token_lifetime must be between 30s and 10m' }),

@@ -346,7 +346,7 @@ export interface Protector {
 /** Starts a protector in front of an origin URL, for one scenario. */
 export interface ProtectorFactory {
   readonly name: string;
-  start(args: { readonly originUrl: string; readonly scenario: Scenario }): Promise<Protector>;
+  start(args: { readonly originUrl: string; readonly scenario: Scenario; readonly warmupS?: number }): Promise<Protector>;
 }
 
 /**
@@ -356,10 +356,10 @@ export interface ProtectorFactory {
 export function bulwarkProtector(options: { readonly config?: string | Readonly<Record<string, unknown>>; readonly site?: string; readonly command?: readonly string[] } = {}): ProtectorFactory {
   return {
     name: 'bulwark',
-    async start({ originUrl, scenario }) {
+    async start({ originUrl, scenario, warmupS }) {
       const dir = mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
       try {
-        const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario });
+        const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario, baselineWarmupS: warmupS });
         const child = await startBulwarkChild({ config, dir, command: options.command });
         let stopped: Promise<StopResult> | undefined;
         return {

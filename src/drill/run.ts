@@ -96,7 +96,7 @@ export function resolvePlan(scenario: Scenario, o: Omit<DrillOptions, 'scenario'
   checkBounds({ maxRequests, maxDurationMs: Math.round(durationS * 1000), maxSockets });
   const sources = o.sources ?? d.sources;
   const visitors = { browser: o.visitors?.browsers ?? DEFAULT_VISITORS.browser, nojs: o.visitors?.nojs ?? DEFAULT_VISITORS.nojs, api: o.visitors?.api ?? DEFAULT_VISITORS.api };
-  const warmupS = o.warmupS ?? 1;
+  const warmupS = o.warmupS ?? d.warmupS ?? 1;
   const total = visitors.browser + visitors.nojs + visitors.api;
   const visitorThinkMs = o.visitorThinkMs ?? 500;
   const problems = [
@@ -192,7 +192,7 @@ async function prepareArena(options: DrillOptions, scenario: Scenario, plan: Dri
     if (protection === 'none') return { target: fixture.url, protectionName: 'none', fixture, tracker };
     const factory = protection === 'bulwark' ? bulwarkProtector({ config: options.config, site: options.site, command: options.bulwarkCommand }) : protection;
     log(`starting ${factory.name} in front of the origin fixture ${fixture.url}`);
-    const protector = await factory.start({ originUrl: fixture.url, scenario });
+    const protector = await factory.start({ originUrl: fixture.url, scenario, warmupS: plan.warmupS });
     log(`${factory.name} ready at ${protector.url}${protector.pid ? ` (pid ${protector.pid})` : ''}`);
     return { target: protector.url, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
   } catch (err) {

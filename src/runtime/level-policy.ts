@@ -1,8 +1,9 @@
 /**
  * What a site's threat level adds to the policy (issues #3 and #6): under attack, every uncleared
- * client is challenged — browsers get the page, clients that cannot solve one get a status with
- * Retry-After (the challenge responder decides which) — while cleared visitors and allow-listed clients
- * pass. The detector's signature rules (issue #6) plug in here too.
+ * browser client (and clients that do not say what they are) is challenged, while cleared visitors,
+ * allow-listed clients, crawlers and feed readers, and API clients pass on to the limits, the shield and
+ * the detector's signature rules — a challenge would lock them out, and the mission is never to lock
+ * out crawlers, feed readers or API clients. Bots that claim a browser's user agent get the page.
  */
 import type { LevelPolicy } from '../core/policy/index.ts';
 import type { Decision } from '../core/vocabulary.ts';
@@ -11,7 +12,7 @@ const UNDER_ATTACK: Decision = Object.freeze({ action: 'challenge', by: 'level/u
 
 export function createLevelPolicy(): LevelPolicy {
   return (level, facts) => {
-    if (level === 'under_attack' && !facts.cleared) return UNDER_ATTACK;
+    if (level === 'under_attack' && !facts.cleared && (facts.uaClass === 'browser' || facts.uaClass === 'unknown')) return UNDER_ATTACK;
     return null;
   };
 }

@@ -84,14 +84,17 @@ test('no-JS: leaving early re-renders the same token with the remaining wait, th
   const ok = g.verify({ method: 'GET', token, noJs: true, returnPath: '/' }, { ...ALICE, secure: true }, 'r', T0 + 5_000);
   assert.equal(ok.ok, true);
   assert.match(ok.response.headers['set-cookie'], /; Secure$/);
-  // A no-JS clearance is not enough under attack, where the no-JS path is closed.
+  // A no-JS clearance counts at every level where the no-JS path is open (by default, all of them)...
   const cookie = ok.response.headers['set-cookie'].split(';')[0];
   assert.equal(g.checkClearance(cookie, ALICE, 'elevated', T0 + 6_000).status, 'valid');
-  assert.equal(g.checkClearance(cookie, ALICE, 'under_attack', T0 + 6_000).status, 'insufficient');
+  assert.equal(g.checkClearance(cookie, ALICE, 'under_attack', T0 + 6_000).status, 'valid');
+  // ...and is not enough where an operator closed it.
+  const closed = gate({ policy: resolveChallengePolicy({ noJsWaitS: { under_attack: 0 } }) });
+  assert.equal(closed.checkClearance(cookie, ALICE, 'under_attack', T0 + 6_000).status, 'insufficient');
 });
 
-test('difficulty follows the level and the rule; under attack the page says so and has no no-JS path', () => {
-  const g = gate({ policy: resolveChallengePolicy({ difficulty: { under_attack: 19 } }) });
+test('difficulty follows the level and the rule; under attack the page says so (and an operator may close the no-JS path)', () => {
+  const g = gate({ policy: resolveChallengePolicy({ difficulty: { under_attack: 19 }, noJsWaitS: { under_attack: 0 } }) });
   const attack = g.issue({ client: ALICE, level: 'under_attack', method: 'GET', returnPath: '/', requestId: 'r' }, T0);
   assert.equal(attack.claims.difficulty, 19);
   assert.equal(attack.claims.noJsWaitS, 0);

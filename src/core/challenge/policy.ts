@@ -6,7 +6,8 @@
  * them):
  * - difficulty (leading zero bits): normal 14, elevated 16, under_attack 18 — a few hundred ms on an
  *   average browser at the highest level, and ~4× that on a slow phone.
- * - no-JS path: open at normal (5 s wait) and elevated (10 s wait), closed under_attack — a bot that
+ * - no-JS path: open at every level by default — 5 s at normal, 10 s elevated, 20 s under attack, so
+ *   visitors without JavaScript are never locked out (an operator may close it with 0) — a bot that
  *   merely waits is cheap to run, but people without JavaScript (Tor Browser "safest", text browsers,
  *   some accessibility setups) are real visitors we should not lose on a false alarm.
  * - challenge token lifetime: 300 s (the visitor needs seconds; the replay set must remember every
@@ -39,7 +40,7 @@ export const MAX_DIFFICULTY = 30;
 /** The defaults described above. */
 export const DEFAULT_CHALLENGE_POLICY: ChallengePolicy = Object.freeze({
   difficulty: Object.freeze({ normal: 14, elevated: 16, under_attack: 18 }),
-  noJsWaitS: Object.freeze({ normal: 5, elevated: 10, under_attack: 0 }),
+  noJsWaitS: Object.freeze({ normal: 5, elevated: 10, under_attack: 20 }),
   tokenLifetimeS: 300,
   clearanceLifetimeS: 3600,
   clearanceBinding: 'prefix' as const,

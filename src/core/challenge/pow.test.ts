@@ -86,7 +86,7 @@ test('difficulty policy: defaults, rule override clamped, validation lists every
   assert.equal(difficultyFor(p, 'normal', 99), 30);
   assert.equal(difficultyFor(p, 'normal', 0), 1);
   assert.equal(noJsWaitFor(p, 'normal'), 5);
-  assert.equal(noJsWaitFor(p, 'under_attack'), 0);
+  assert.equal(noJsWaitFor(p, 'under_attack'), 20);
   const custom = resolveChallengePolicy({ difficulty: { under_attack: 20 }, noJsWaitS: { elevated: 0 } });
   assert.equal(custom.difficulty.under_attack, 20);
   assert.equal(custom.difficulty.normal, 14);

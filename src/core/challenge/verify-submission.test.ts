@@ -117,7 +117,7 @@ test('each solution is accepted once', () => {
   assert.ok(!third.ok && third.reason === 'replayed');
 });
 
-test('the no-JS path clears after the wait, with a no-JS clearance that stops counting under attack', () => {
+test('the no-JS path clears after the wait, with a no-JS clearance that stops counting where the path is closed', () => {
   const ctx = context();
   const { token } = issue({ noJsWaitS: 5 });
   const r = verifySubmission({ method: 'GET', token, noJs: true, returnPath: '/x' }, ctx, alice, T0 + 5_000);
@@ -127,7 +127,8 @@ test('the no-JS path clears after the wait, with a no-JS clearance that stops co
   assert.equal(r.clearance.via, 'nojs');
   assert.equal(clearanceSufficient(r.clearance, 'normal', policy), true);
   assert.equal(clearanceSufficient(r.clearance, 'elevated', policy), true);
-  assert.equal(clearanceSufficient(r.clearance, 'under_attack', policy), false);
+  assert.equal(clearanceSufficient(r.clearance, 'under_attack', policy), true);
+  assert.equal(clearanceSufficient(r.clearance, 'under_attack', resolveChallengePolicy({ noJsWaitS: { under_attack: 0 } })), false);
 });
 
 test('property: any single-bit change to a submitted solution or token is rejected', () => {

@@ -113,6 +113,12 @@ export interface ScenarioDefaults {
   readonly sources: number;
   /** Default 512. */
   readonly maxSockets?: number;
+  /**
+   * Seconds the visitors browse before the attack (default 1). Scenarios that Bulwark can only see in
+   * aggregate (many-source floods, recurrence) need a learned baseline: the drill's fresh Bulwark learns
+   * it during this warm-up.
+   */
+  readonly warmupS?: number;
 }
 
 /** One check of "repelled": `ok` is null when it could not be judged (figure not available). */

@@ -7,6 +7,7 @@
  * - one plain listener and the admin listener on loopback port 0 (the real ports are read from the log);
  * - a fresh `state_dir` (a drill must not leave bans or incidents in the operator's state), log level
  *   `info` without an access log (its start line gives the ports; per-request logs would cost CPU);
+ * - a baseline learned during the visitors' warm-up when it is long enough (a fresh state has none);
  * - then the scenario's own changes (e.g. trusting loopback as a proxy for `ipv6-rotation`).
  *
  * The result is validated like any config file, so a bad config is refused with its line-numbered
@@ -27,6 +28,11 @@ export interface DrillConfigOptions {
   /** Site to exercise; default the first. */
   readonly site?: string;
   readonly scenario?: Pick<Scenario, 'bulwarkConfig'>;
+  /**
+   * The visitors' warm-up before the attack: a drill's Bulwark starts with an empty state, so it learns
+   * its traffic baseline during that time (unless the base config sets `detection.baseline.warmup`).
+   */
+  readonly baselineWarmupS?: number;
 }
 
 /**
@@ -61,6 +67,11 @@ export function drillConfig(options: DrillConfigOptions): { config: Record<strin
     log: { ...logRest, level: 'info' },
     sites: [{ ...site, hosts: ['*'], origins: [options.originUrl] }],
   };
+  const detection = typeof base.detection === 'object' && base.detection !== null ? (base.detection as Record<string, unknown>) : {};
+  const baseline = typeof detection.baseline === 'object' && detection.baseline !== null ? (detection.baseline as Record<string, unknown>) : {};
+  if (options.baselineWarmupS !== undefined && options.baselineWarmupS >= 10 && baseline.warmup === undefined) {
+    config.detection = { ...detection, baseline: { ...baseline, warmup: `${Math.max(5, Math.floor(options.baselineWarmupS - 3))}s` } };
+  }
   if (options.scenario?.bulwarkConfig) config = options.scenario.bulwarkConfig(config);
   validateConfig(config, typeof options.base === 'string' ? options.base : 'drill config');
   return { config, site: String(site.name) };

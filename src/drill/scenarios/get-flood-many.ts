@@ -16,7 +16,7 @@ export const getFloodMany: Scenario = {
   summary: 'GET flood from thousands of sources, each under per-IP limits (≈0.5 req/s each)',
   repelledMeans: 'detected from site-wide rate and source surge within seconds; uncleared clients challenged (mitigated within 10 s)',
   kind: 'requests',
-  defaults: { durationS: 20, rate: 1000, sources: 2000 },
+  defaults: { durationS: 20, rate: 1000, sources: 2000, warmupS: 35 },
   async run(ctx) {
     const r = await runGetFlood({ ...floodBase(ctx), paths: { kind: 'fixed', paths: ['/', ...ARTICLE_PAGES] }, headers: { kind: 'rotate_ua' } });
     return { attack: figuresOfFlood(r), sentPerSecond: r.sentPerSecond, stoppedBy: r.stoppedBy, details: { latency: r.latency, perSourceRate: ctx.settings.rate / ctx.settings.sources } };

@@ -31,7 +31,7 @@ export const recurrence: Scenario = {
   summary: 'botnet A, pause, A again (same traffic), pause, botnet B from other ranges copying A',
   repelledMeans: 'second incident linked to the first (or told apart from it) with the evidence; repeat mitigated no slower',
   kind: 'requests',
-  defaults: { durationS: 30, rate: 500, sources: 50 },
+  defaults: { durationS: 30, rate: 500, sources: 50, warmupS: 35 },
   run: runRecurrence,
   judge(f) {
     const runs = f.runs ?? [];

@@ -5,7 +5,7 @@
  * (same source address, same cookie jar) and then retry the original request.
  */
 import { solvePow } from '../../core/challenge/pow.ts';
-import type { ChallengeSolver, VisitorResponse } from './visitor-http.ts';
+import type { ChallengeSolver, VisitorRequest, VisitorResponse } from './visitor-http.ts';
 
 function attr(html: string, re: RegExp): string | undefined {
   return re.exec(html)?.[1];
@@ -41,6 +41,17 @@ export function readChallengeForm(html: string): ChallengeForm | undefined {
   };
 }
 
+/** The visitor's own User-Agent: a challenge token is bound to it, so the answer must carry it too. */
+function userAgentOf(req: VisitorRequest): [string, string][] {
+  const ua = (req.headers ?? []).find(([name]) => name.toLowerCase() === 'user-agent');
+  return ua === undefined ? [] : [['user-agent', ua[1]]];
+}
+
+/** The verify answer cleared the visitor: its 303, or (when the send followed redirects) a page that is no challenge. */
+function cleared(answer: VisitorResponse): boolean {
+  return answer.status === 303 || (answer.status >= 200 && answer.status < 400 && answer.headers['x-bulwark-challenge'] === undefined);
+}
+
 function isChallengePage(r: VisitorResponse): boolean {
   return r.headers['x-bulwark-challenge'] === 'page';
 }
@@ -54,8 +65,8 @@ export function createJsChallengeSolver(maxIterations = 1 << 24): ChallengeSolve
     const found = solvePow(form.seed, form.difficulty, { maxIterations });
     if (found === undefined) return { solved: false };
     const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
-    const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded']], body });
-    return { solved: answer.status === 303 };
+    const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded'], ...userAgentOf(ctx.request)], body });
+    return { solved: cleared(answer) };
   };
 }
 
@@ -72,7 +83,7 @@ export function createNoJsChallengeSolver(maxWaitS = 15, signal?: AbortSignal): 
         resolve();
       });
     });
-    const answer = await ctx.send({ url: form.noJs.url, method: 'GET' });
-    return { solved: answer.status === 303 };
+    const answer = await ctx.send({ url: form.noJs.url, method: 'GET', headers: userAgentOf(ctx.request) });
+    return { solved: cleared(answer) };
   };
 }
