@@ -135,7 +135,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
     // Seconds before this detector existed were not observed: they are no timeline rows (a restart gap).
     if (t.snapshot.second < e.firstSecond) return;
     const incidentOpen = tracker.current(e.name) !== null || d.level !== 'normal';
-    const input = incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0);
+    const input = incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0, incidentOpen ? e.extras.sourceSignature() : []);
     try {
       await tracker.onSecond(e.name, input, nowMs);
     } catch (err) {
@@ -215,7 +215,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       counters.records++;
       try {
         e.detector.observe(toRequestEvent(record), record.timeMs);
-        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress);
+        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix);
       } catch (err) {
         reportOnce('observe', err, 'recording a request into the detector failed');
       }

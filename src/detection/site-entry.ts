@@ -68,7 +68,7 @@ export function applyStoredOverride(entry: SiteEntry, o: StoredOverride | null, 
 }
 
 /** The incident tracker's input for the tick just taken. */
-export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: ThreatLevel, decisions: ReadonlyMap<string, number>, distinctSources: number): IncidentSecondInput {
+export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: ThreatLevel, decisions: ReadonlyMap<string, number>, distinctSources: number, sourceSignature: readonly number[] = []): IncidentSecondInput {
   const d = tick.detection;
   return {
     snapshot: tick.snapshot,
@@ -82,6 +82,7 @@ export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: T
     decisions,
     clearedLatency: entry.extras.clearedLatency(tick.snapshot.second),
     distinctSources,
+    sourceSignature,
     baseline: baselineFacts(entry.detector.baseline),
   };
 }

@@ -7,6 +7,7 @@
  *   can be reported; at most `MAX_DECISION_KEYS` keys per second, the rest counted under `other`;
  * - a HyperLogLog of every client address since the last reset (distinct sources of a whole incident).
  */
+import { createKmv, type Kmv } from '../core/detect/kmv.ts';
 import { createHyperLogLog, hash32, type HyperLogLog } from '../core/detect/index.ts';
 import { LOG_BUCKETS, logBucket } from '../core/detect/log-histogram.ts';
 
@@ -17,13 +18,18 @@ export const MAX_DECISION_KEYS = 64;
 
 /** The per-site extras. */
 export interface SiteExtras {
-  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string): void;
+  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string, prefix?: string): void;
   /** Cleared visitors' origin latency histogram of `second` (LOG_BUCKETS counts), or null if not kept. */
   clearedLatency(second: number): Uint32Array | null;
   /** Requests per decision since the last call, then starts a new count. */
   takeDecisions(): Map<string, number>;
   /** Distinct client addresses since the last `resetSources`. O(2^p). */
   distinctSources(): number;
+  /**
+   * Bottom-k sketch of the uncleared client prefixes since the last `resetSources` (see core/detect/kmv.ts):
+   * compares the networks of two incidents however many sources they had.
+   */
+  sourceSignature(): number[];
   resetSources(): void;
   /** Fill levels. */
   stats(): { decisionKeys: number; decisionOverflow: number };
@@ -38,6 +44,12 @@ export function decisionKey(by: string): string {
   return by.length > 120 ? by.slice(0, 120) : by;
 }
 
+/**
+ * Fixed, not per process: incidents recorded before a restart (yesterday's attack) must be comparable
+ * with today's. Sources cannot choose their prefixes freely, so a known seed costs nothing here.
+ */
+const SIGNATURE_SEED = 0x2545f491;
+
 /** Creates the extras of one site; `hashSeed` seeds the address hash (keep it secret per process). */
 export function createSiteExtras(hashSeed: number): SiteExtras {
   const latency = new Uint32Array(RING * LOG_BUCKETS);
@@ -45,6 +57,7 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
   let decisions = new Map<string, number>();
   let overflow = 0;
   const sources: HyperLogLog = createHyperLogLog({ seed: hashSeed });
+  const prefixes: Kmv = createKmv();
 
   function slot(second: number): number {
     const s = ((second % RING) + RING) % RING;
@@ -57,7 +70,7 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
   }
 
   return {
-    observe(second, cleared, originLatencyMs, decisionBy, address) {
+    observe(second, cleared, originLatencyMs, decisionBy, address, prefix = '') {
       if (cleared && originLatencyMs >= 0) {
         const s = slot(second);
         if (s >= 0) latency[s * LOG_BUCKETS + logBucket(originLatencyMs)]++;
@@ -71,6 +84,9 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
         decisions.set('other', (decisions.get('other') ?? 0) + 1);
       }
       sources.addHash(hash32(address, hashSeed));
+      // The networks Bulwark acted against (challenged, limited, blocked...): the sketch describes the
+      // attackers, not the site's own visitors, who would make every two incidents look alike.
+      if (!cleared && prefix !== '' && decisionBy !== 'default/allow' && !decisionBy.startsWith('list/allow')) prefixes.add(hash32(prefix, SIGNATURE_SEED));
     },
     clearedLatency(second) {
       const s = ((second % RING) + RING) % RING;
@@ -82,7 +98,11 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
       return out;
     },
     distinctSources: () => sources.count(),
-    resetSources: () => sources.reset(),
+    sourceSignature: () => prefixes.values(),
+    resetSources: () => {
+      sources.reset();
+      prefixes.reset();
+    },
     stats: () => ({ decisionKeys: decisions.size, decisionOverflow: overflow }),
   };
 }

@@ -8,6 +8,7 @@
  * decision keys per incident; beyond them entries are counted as dropped (`*_dropped`, `other`).
  * A continued incident (after a restart) starts from what its stored record says (`prior`).
  */
+import { mergeKmv } from '../core/detect/kmv.ts';
 import {
   createIncidentRecorder, DIMENSIONS, type BaselineView, type Dimension, type IncidentSummary, type RuleChanges, type Signal, type SignatureRule, type Snapshot,
 } from '../core/detect/index.ts';
@@ -15,7 +16,7 @@ import { LOG_BUCKETS, logPercentile } from '../core/detect/log-histogram.ts';
 import { OUTCOMES, type ThreatLevel } from '../core/vocabulary.ts';
 import type { IncidentRecord, IncidentSecond } from '../edge/stores/index.ts';
 import {
-  coreSummaryOf, DIMENSION_FIELD, MITIGATED_OUTCOMES, parseActions, parseSummaryCarry, parseVisitors,
+  coreSummaryOf, DIMENSION_FIELD, MITIGATED_OUTCOMES, parseActions, parseSummaryCarry, parseVisitors, sourceSignatureOf,
   type ActionsJson, type LevelChangeJson, type RuleJson, type SignalJson, type SummaryJson, type TopEntryJson, type VisitorsJson,
 } from './incident-json.ts';
 import { severityOf, type SeverityResult } from './severity.ts';
@@ -52,6 +53,8 @@ export interface IncidentSecondInput {
   readonly clearedLatency: ArrayLike<number> | null;
   /** Distinct client addresses since the incident opened (estimate; 0 when unknown). */
   readonly distinctSources: number;
+  /** Bottom-k sketch of the uncleared source prefixes so far (core/detect/kmv.ts). */
+  readonly sourceSignature?: readonly number[];
   readonly baseline: BaselineFacts;
 }
 
@@ -102,7 +105,7 @@ function matchJson(r: SignatureRule): Record<string, string | number> {
 
 /** Creates the accumulator of an incident opened (or continued) as `init` says. */
 export function createIncidentAccumulator(init: AccumulatorInit): IncidentAccumulator {
-  const topN = init.topN ?? 10;
+  const topN = init.topN ?? 50;
   const recorder = createIncidentRecorder({ capacity: 256, topN });
   const prior = init.prior;
   const carry = prior ? parseSummaryCarry(prior.summary) : null;
@@ -120,6 +123,9 @@ export function createIncidentAccumulator(init: AccumulatorInit): IncidentAccumu
   let abnormalSeconds = carry?.abnormalSeconds ?? 0;
   let endedAtMs: number | null = null;
   let distinct = prior?.distinctSources ?? 0;
+  // The sketch of an incident resumed after a restart starts from the stored one (merged below).
+  const priorSignature = prior ? sourceSignatureOf(prior.summary) : [];
+  let signature: number[] = priorSignature;
   const signals: SignalJson[] = [...(carry?.signals ?? [])];
   const signalKeys = new Set(signals.map((s) => `${s.kind}|${s.metric}`));
   const levelChanges: LevelChangeJson[] = [...priorActions.level_changes];
@@ -244,6 +250,7 @@ export function createIncidentAccumulator(init: AccumulatorInit): IncidentAccumu
         endedAtMs = second + 1000;
       }
       distinct = Math.max(distinct, input.distinctSources, input.snapshot.distinct.window);
+      if (input.sourceSignature !== undefined && input.sourceSignature.length > 0) signature = mergeKmv(priorSignature, input.sourceSignature);
       noteLevel(input, nowMs);
       noteSignals(input, nowMs);
       for (const r of input.rules.added) noteRule(r, nowMs);
@@ -262,7 +269,7 @@ export function createIncidentAccumulator(init: AccumulatorInit): IncidentAccumu
       for (const d of DIMENSIONS) top[DIMENSION_FIELD[d]] = s.top[d].map((e) => ({ key: e.key, share: e.share, count: Math.round(e.share * s.totalRequests) }));
       const sev = severity();
       return {
-        version: 1, trigger, uncleared_requests: Math.round(s.totalRequests), top,
+        version: 1, trigger, uncleared_requests: Math.round(s.totalRequests), top, source_signature: signature,
         rate: { peak_rps: s.rate.peakRps, mean_rps: s.rate.meanRps, duration_s: s.rate.durationS, ramp_s: s.rate.rampS },
         peak_distinct_per_second: peakDistinct, baseline, ended_at_ms: endedAtMs ?? prior?.lastSecondMs ?? null, abnormal_seconds: abnormalSeconds,
         severity_score: sev.score, severity_reasons: sev.reasons, signals, gap_seconds: gapSeconds,

@@ -42,6 +42,11 @@ export interface SummaryJson {
   /** Uncleared requests the top shares are of (estimate). */
   readonly uncleared_requests: number;
   readonly top: Readonly<Record<string, readonly TopEntryJson[]>>;
+  /**
+   * Bottom-k sketch (hashes) of the uncleared source prefixes of the whole incident: compares the
+   * networks of two incidents even when no single source stands out (core/detect/kmv.ts).
+   */
+  readonly source_signature?: readonly number[];
   readonly rate: { readonly peak_rps: number; readonly mean_rps: number; readonly duration_s: number; readonly ramp_s: number };
   readonly peak_distinct_per_second: number;
   /** The site's normal before the incident (baseline slow means). */
@@ -211,4 +216,10 @@ export function parseSummaryCarry(v: unknown): { trigger: 'detector' | 'override
     signals: arr(s.signals).filter((x) => typeof obj(x).kind === 'string') as SignalJson[],
     gapSeconds: num(s.gap_seconds),
   };
+}
+
+/** The source-prefix sketch stored in a summary, or [] (older incidents, or none recorded). */
+export function sourceSignatureOf(summary: unknown): number[] {
+  const sig = (summary as { source_signature?: unknown } | null)?.source_signature;
+  return Array.isArray(sig) ? sig.filter((x): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0) : [];
 }

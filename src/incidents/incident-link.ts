@@ -9,7 +9,8 @@
  */
 import { compareIncidents, type IncidentSimilarity, type IncidentSummary } from '../core/detect/index.ts';
 import type { IncidentRecord, LinkVerdict } from '../edge/stores/index.ts';
-import { coreSummaryOf, DIMENSION_FIELD } from './incident-json.ts';
+import { coreSummaryOf, DIMENSION_FIELD, sourceSignatureOf } from './incident-json.ts';
+import { kmvJaccard } from '../core/detect/kmv.ts';
 
 /** The link to store with an incident, or null when there was nothing to compare with. */
 export interface IncidentLink {
@@ -42,7 +43,7 @@ export interface LinkEvidenceJson {
  * would compare only the few visitors' ASNs and countries in those lists — identical in both — and look
  * like the same actor.
  */
-export const MIN_DIMENSION_COVERAGE = 0.25;
+export const MIN_DIMENSION_COVERAGE = 0.1;
 
 /** The summary with its thin dimensions emptied (see MIN_DIMENSION_COVERAGE). */
 export function comparable(summary: IncidentSummary): IncidentSummary {
@@ -60,15 +61,44 @@ function strength(s: IncidentSimilarity): number {
   return s.verdict === 'same_actor' ? s.network : s.pattern;
 }
 
+/** Share of an incident's requests its top prefixes account for. */
+function prefixCoverage(summary: IncidentSummary): number {
+  return summary.top.prefix.reduce((n, e) => n + e.share, 0);
+}
+
+/**
+ * Below this prefix coverage, the top lists cannot describe the attackers' networks (thousands of
+ * sources, none heavy): the whole-incident sketches decide instead. Above it they do, and the sketches
+ * stay out — they weigh every prefix alike, so a site's own challenged visitors would blur them.
+ */
+const THIN_TOP_LISTS = 0.5;
+
+/**
+ * Blends in the overlap of the whole source-prefix sets (bottom-k sketches): with thousands of sources
+ * none is a heavy hitter, so the top lists alone cannot see that the same networks came back. The
+ * network similarity is the larger of the two; an overlap of 0.3 or more makes it the same actor.
+ */
+function withSourceOverlap(sim: IncidentSimilarity, overlap: number): IncidentSimilarity {
+  if (!(overlap > sim.network)) return sim;
+  const network = overlap;
+  const verdict = network >= SAME_ACTOR_OVERLAP ? 'same_actor' : sim.verdict;
+  const reason = `${verdict}: source prefixes overlap ${network.toFixed(2)} (whole-incident sketch); ${sim.reason.replace(/^[a-z_]+: /, '')}`;
+  return { ...sim, network, verdict, reason };
+}
+
+const SAME_ACTOR_OVERLAP = 0.3;
+
 /** Chooses the link among `candidates` (the site's latest closed incidents, newest first). */
-export function linkIncident(current: IncidentSummary, candidates: readonly IncidentRecord[]): IncidentLink | null {
+export function linkIncident(current: IncidentSummary, candidates: readonly IncidentRecord[], currentSignature: readonly number[] = []): IncidentLink | null {
   let best: { record: IncidentRecord; sim: IncidentSimilarity } | null = null;
   const compared: Array<LinkEvidenceJson['compared'][number]> = [];
   const mine = comparable(current);
   for (const record of candidates) {
     const other = coreSummaryOf(record.summary);
     if (other === null) continue;
-    const sim = compareIncidents(mine, comparable(other));
+    const thin = prefixCoverage(current) < THIN_TOP_LISTS || prefixCoverage(other) < THIN_TOP_LISTS;
+    const base = compareIncidents(mine, comparable(other));
+    const sim = thin ? withSourceOverlap(base, kmvJaccard(currentSignature, sourceSignatureOf(record.summary))) : base;
     compared.push({ id: record.id, verdict: sim.verdict, network_similarity: sim.network, pattern_similarity: sim.pattern });
     if (best === null || VERDICT_RANK[sim.verdict] > VERDICT_RANK[best.sim.verdict]
       || (sim.verdict === best.sim.verdict && strength(sim) > strength(best.sim))) best = { record, sim };

@@ -25,6 +25,7 @@ import { truncateAddressesInJson } from '../edge/stores/index.ts';
 import { createIncidentAccumulator, type IncidentAccumulator, type IncidentSecondInput } from './incident-accumulator.ts';
 import { parseSummaryCarry } from './incident-json.ts';
 import { linkIncident } from './incident-link.ts';
+import { sourceSignatureOf } from './incident-json.ts';
 import { IDLE, resumedLifecycle, stepLifecycle, type LifecycleState } from './lifecycle.ts';
 
 /** Timeline rows kept in memory while the store refuses writes, per incident. */
@@ -184,7 +185,7 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     if (inc.id === null) return;
     try {
       const candidates = config.compareWith > 0 ? (await store.latestClosed(site, config.compareWith + 1)).filter((r) => r.id !== inc.id).slice(0, config.compareWith) : [];
-      const link = linkIncident(inc.acc.coreSummary(), candidates);
+      const link = linkIncident(inc.acc.coreSummary(), candidates, sourceSignatureOf(inc.acc.summary()));
       const { nowMs: _n, ...final } = fields(inc, nowMs);
       const rec = await store.close(inc.id, Math.max(atMs, inc.openedAtMs), {
         ...final,

@@ -15,14 +15,30 @@ export interface IncidentsProbe {
   readonly recent?: readonly Record<string, unknown>[];
   /** Link-like fields found on any incident, as `{incident, field, value}`. */
   readonly links?: ReadonlyArray<{ incident: unknown; field: string; value: unknown }>;
+  /** For each linked incident: the verdict and the evidence Bulwark gives (`GET /incident?id=`). */
+  readonly evidence?: ReadonlyArray<{ incident: unknown; verdict: unknown; reason: unknown }>;
 }
 
-const LINK_FIELD = /^(linked|related|similar|recur|previous|parent|same_as|matches)/i;
+const LINK_FIELD = /^(link|related|similar|recur|previous|parent|same_as|matches)/i;
 
-/** Reads `<adminUrl>/incidents` (3 s deadline). */
-export async function probeIncidents(adminUrl: string | undefined): Promise<IncidentsProbe> {
+/**
+ * Reads `<adminUrl>/incidents` (3 s deadline). With `waitForClosedMs`, first waits (bounded) until no
+ * incident is open any more: Bulwark links an incident to earlier ones when it closes.
+ */
+export async function probeIncidents(adminUrl: string | undefined, options: { readonly waitForClosedMs?: number } = {}): Promise<IncidentsProbe> {
   const step = 'optional: GET /incidents' as const;
   if (adminUrl === undefined) return { step, available: false, note: 'not available (no admin URL)' };
+  const until = Date.now() + (options.waitForClosedMs ?? 0);
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(`${adminUrl}/incidents`, { signal: AbortSignal.timeout(3000) });
+      const j = (await r.json()) as { incidents?: Array<{ status?: string }> };
+      if (!(j.incidents ?? []).some((i) => i.status === 'open')) break;
+    } catch {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
   let res: Response;
   try {
     res = await fetch(`${adminUrl}/incidents`, { signal: AbortSignal.timeout(3000) });
@@ -41,9 +57,20 @@ export async function probeIncidents(adminUrl: string | undefined): Promise<Inci
   if (list === undefined) return { step, available: true, note: 'available, but no incident list found in the answer', recent: [cut(body)] };
   const entries = list.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null);
   const links = entries.flatMap((e) => Object.entries(e).filter(([k, v]) => LINK_FIELD.test(k) && v !== null && v !== undefined).map(([field, value]) => ({ incident: e.id ?? null, field, value })));
+  const evidence: Array<{ incident: unknown; verdict: unknown; reason: unknown }> = [];
+  for (const e of entries.filter((x) => x.linked_to !== null && x.linked_to !== undefined).slice(0, 5)) {
+    try {
+      const r = await fetch(`${adminUrl}/incident?id=${encodeURIComponent(String(e.id))}`, { signal: AbortSignal.timeout(3000) });
+      const j = (await r.json()) as { link_verdict?: unknown; link_evidence?: { reason?: unknown } };
+      evidence.push({ incident: e.id, verdict: j.link_verdict ?? e.link_verdict, reason: j.link_evidence?.reason ?? null });
+    } catch {
+      /* evidence is optional */
+    }
+  }
   return {
     step,
     available: true,
+    evidence,
     note: links.length > 0 ? `${entries.length} incidents, ${links.length} link fields` : `${entries.length} incidents, no link between them reported`,
     count: entries.length,
     recent: entries.slice(-5).map(cut),

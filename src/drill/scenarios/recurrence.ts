@@ -16,8 +16,9 @@ import { probeIncidents } from './incidents-probe.ts';
 import { ARTICLE_PAGES, BOTNET_RANGE, describeRange, floodBase, OTHER_BOTNET_RANGE } from './site.ts';
 import type { AttackRun, Criterion, Scenario, ScenarioContext, ScenarioOutcome } from './context.ts';
 
-/** Share of the duration each of the three runs takes; the two pauses share the rest. */
-export const RUN_SHARE = 0.28;
+/** Share of the duration each of the three runs takes; the two pauses share the rest (long enough for
+ * the level to step down and the incident to close between runs, with the short calm periods below). */
+export const RUN_SHARE = 0.2;
 
 const RUNS: ReadonlyArray<{ name: string; range: SourceRange }> = [
   { name: 'botnet A', range: BOTNET_RANGE },
@@ -31,7 +32,20 @@ export const recurrence: Scenario = {
   summary: 'botnet A, pause, A again (same traffic), pause, botnet B from other ranges copying A',
   repelledMeans: 'second incident linked to the first (or told apart from it) with the evidence; repeat mitigated no slower',
   kind: 'requests',
-  defaults: { durationS: 30, rate: 500, sources: 50, warmupS: 35 },
+  defaults: { durationS: 60, rate: 500, sources: 50, warmupS: 35 },
+  // Separate incidents need calm between the runs: the drill shortens the calm periods (defaults are a
+  // minute or more) so a one-minute drill sees three attacks rather than one long one.
+  bulwarkConfig: (config) => ({
+    ...config,
+    detection: {
+      ...((config.detection as Record<string, unknown> | undefined) ?? {}),
+      detector: { calm: '2s', min_dwell: { elevated: '2s', under_attack: '3s' } },
+      incidents: { calm: '4s', update_every: '1s' },
+    },
+    // "Comes back the next day": by then its bans have expired. Short bans let the repeat reach the
+    // detector within a one-minute drill (otherwise it is simply dropped at accept, unrecorded).
+    policy: { ...((config.policy as Record<string, unknown> | undefined) ?? {}), escalation: { ladder: ['5s'] } },
+  }),
   run: runRecurrence,
   judge(f) {
     const runs = f.runs ?? [];
@@ -98,6 +112,6 @@ async function runRecurrence(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     sentPerSecond: addSeries(results.map((r) => r.sentPerSecond)),
     stoppedBy: stoppedByOf(results.map((r) => r.stoppedBy)),
     runs,
-    details: { pauseS: pauseMs / 1000, incidents: await probeIncidents(ctx.adminUrl) },
+    details: { pauseS: pauseMs / 1000, incidents: await probeIncidents(ctx.adminUrl, { waitForClosedMs: 20_000 }) },
   };
 }
