@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
+import { forceLevel, startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { browserUnavailable, launchBrowser } from '../helpers/browser.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 
@@ -26,7 +26,7 @@ before(async () => {
       { name: 'quiet', hosts: ['localhost'], origins: [origin.url], policy: { rules: [{ name: 'check-nojs', match: { path: '/nojs' }, action: 'challenge' }] } },
     ],
   });
-  b.bulwark.runtime().services.setLevel('news', 'under_attack');
+  await forceLevel(b, 'news', 'under_attack');
   browser = await launchBrowser();
 });
 after(async () => {

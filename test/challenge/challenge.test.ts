@@ -10,7 +10,7 @@ import { mintClearance } from '../../src/core/challenge/tokens.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../src/core/challenge/cookie.ts';
 import { solvePow } from '../../src/core/challenge/pow.ts';
 import { readChallengeForm } from '../../src/drill/visitors/challenge-solvers.ts';
-import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
+import { forceLevel, startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
@@ -64,7 +64,7 @@ before(async () => {
     // Under attack, this site closes the no-JS path (the default keeps it open with a 20 s wait).
     sites: [{ name: 'news', hosts: ['*'], origins: [origin.url], challenge: { difficulty: { under_attack: 12 }, nojs_wait: { under_attack: 0 }, api_paths: ['/api/**'] } }],
   });
-  b.bulwark.runtime().services.setLevel('news', 'under_attack');
+  await forceLevel(b, 'news', 'under_attack');
 });
 after(async () => {
   for (const a of agents.values()) await a.close();

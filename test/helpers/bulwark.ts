@@ -51,3 +51,18 @@ export async function startBulwark(input: Record<string, unknown> & { origin?: s
     stop: () => bulwark.stop(),
   };
 }
+
+/**
+ * Puts a site under a threat level for a test, the way an operator does (`bulwark mode`): an override
+ * through the detection service, so the detector's own ticks do not step it back.
+ */
+export async function forceLevel(b: TestBulwark, site: string, level: 'normal' | 'elevated' | 'under_attack'): Promise<void> {
+  const detection = b.bulwark.detection();
+  if (detection === null) {
+    b.bulwark.runtime().services.setLevel(site, level);
+    return;
+  }
+  await detection.service.setOverride(site, level, Date.now() + 3_600_000, 'test');
+  await detection.service.tick();
+  if (b.bulwark.runtime().services.levelOf(site) !== level) throw new Error(`level of ${site} did not become ${level}`);
+}

@@ -23,7 +23,7 @@ import { clearanceSufficient, verifySubmission, type Submission, type Submission
 import { findClearanceCookie } from './cookie.ts';
 import { sanitizeReturnPath } from './return-path.ts';
 import { createExemptions, type ChallengeTarget, type ExemptionOptions, type ExemptionRequest } from './exemptions.ts';
-import { renderChallengePage } from './page/challenge-page.ts';
+import { renderChallengePageFast } from './page/challenge-page.ts';
 import { renderCookiesOffPage } from './page/cookies-off-page.ts';
 import { renderRetryPage } from './page/retry-page.ts';
 import {
@@ -141,7 +141,7 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
 
   function page(status: number, p: { token: string; claims: ChallengeClaims; returnPath: string; method: string; requestId: string; reason: PageReason; noJsWaitS: number }): IssuedChallenge {
     const nonce = cspNonce();
-    const body = renderChallengePage({
+    const body = renderChallengePageFast({
       siteName, reason: p.reason, token: p.token, seed: p.claims.nonce, difficulty: p.claims.difficulty,
       returnPath: p.returnPath, noJsWaitS: p.noJsWaitS, method: p.method, requestId: p.requestId, cspNonce: nonce,
     });

@@ -141,3 +141,27 @@ test('pages are pure ASCII, whatever the site name', () => {
   assert.doesNotMatch(renderCookiesOffPage({ siteName: 'é', returnPath: '/', clearanceLifetimeS: 60, requestId: 'r', cspNonce: 'n' }), /[^\x00-\x7f]/);
   assert.doesNotMatch(renderRetryPage({ siteName: 'é', reason: 'failed', returnPath: '/', refreshS: 2, requestId: 'r', cspNonce: 'n' }), /[^\x00-\x7f]/);
 });
+
+test('the compiled-template render is identical to the plain render (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  const { renderChallengePage, renderChallengePageFast } = await import('./challenge-page.ts');
+  const b64 = fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/);
+  fc.assert(
+    fc.property(
+      fc.record({
+        siteName: fc.string({ maxLength: 30 }),
+        reason: fc.constantFrom('protection' as const, 'under_attack' as const),
+        token: b64,
+        seed: b64,
+        difficulty: fc.integer({ min: 1, max: 30 }),
+        returnPath: fc.oneof(fc.constant('/'), fc.string({ maxLength: 40 }).map((s) => `/${s}`)),
+        noJsWaitS: fc.constantFrom(0, 5, 20),
+        method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT'),
+        requestId: fc.stringMatching(/^[A-Za-z0-9._:-]{8,30}$/),
+        cspNonce: b64,
+      }),
+      (p) => renderChallengePageFast(p) === renderChallengePage(p),
+    ),
+    { numRuns: 500 },
+  );
+});
