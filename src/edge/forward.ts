@@ -237,9 +237,10 @@ export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTim
 /** undici accepts async iterables as bodies (documented), though its types only list streams and buffers. */
 type RequestBody = Dispatcher.DispatchOptions['body'] | AsyncIterable<Buffer>;
 
-function dispatch(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, body: RequestBody, hooks: ForwardHooks): void {
+/** The header list sent to the origin for this request (plain forwarding and WebSocket upgrades alike). */
+export function originHeadersFor(ctx: RequestContext, upstream: Upstream): string[] {
   const req = ctx.req;
-  const headers = originRequestHeaders(req.rawHeaders, {
+  return originRequestHeaders(req.rawHeaders, {
     clientAddress: ctx.clientAddress,
     trustedForwardedFor: ctx.forwardedFor,
     proto: ctx.secure ? 'https' : 'http',
@@ -247,6 +248,11 @@ function dispatch(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number
     requestId: ctx.id,
     originHost: upstream.options.preserve_host ? null : upstream.hostHeader,
   });
+}
+
+function dispatch(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, body: RequestBody, hooks: ForwardHooks): void {
+  const req = ctx.req;
+  const headers = originHeadersFor(ctx, upstream);
   ctx.originSentMono = performance.now();
   upstream.pool.dispatch(
     { origin: upstream.origin, path: ctx.originPath, method: req.method ?? 'GET', headers, body: body as Dispatcher.DispatchOptions['body'] },

@@ -12,7 +12,8 @@ import type { RequestContext } from '../pipeline/context.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import { classifyOriginError } from './origin-errors.ts';
 import { sendPage } from './pages.ts';
-import { originRequestHeaders, VIA_VALUE } from './proxy-headers.ts';
+import { VIA_VALUE } from './proxy-headers.ts';
+import { originHeadersFor } from './forward.ts';
 
 /** Serialises the origin's 101 response head for the client socket. */
 function switchingProtocolsHead(headers: Record<string, string | string[] | undefined>, requestId: string): string {
@@ -46,14 +47,7 @@ export function forwardUpgrade(ctx: RequestContext, upstream: Upstream, idleMs: 
   const req = ctx.req;
   const client = req.socket;
   const head = (ctx.notes.upgradeHead as Buffer | undefined) ?? Buffer.alloc(0);
-  const headers = originRequestHeaders(req.rawHeaders, {
-    clientAddress: ctx.clientAddress,
-    trustedForwardedFor: ctx.forwardedFor,
-    proto: ctx.secure ? 'https' : 'http',
-    host: req.headers.host ?? ctx.host,
-    requestId: ctx.id,
-    originHost: upstream.options.preserve_host ? null : upstream.hostHeader,
-  });
+  const headers = originHeadersFor(ctx, upstream);
   const controller = new AbortController();
   ctx.abortOrigin = () => controller.abort();
   ctx.originSentMono = performance.now();
