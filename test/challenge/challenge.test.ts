@@ -189,3 +189,18 @@ test('a rotated key: new clearances use it, clearances signed with the previous 
   assert.equal(v2.status, 303);
   assert.notEqual(cookieOf(v2.headers['set-cookie']), oldCookie);
 });
+
+test('a flood of bogus answers escalates to a ban: the sender is then dropped at accept', async () => {
+  const address = '127.8.5.5';
+  const statuses: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const r = await post('/.bulwark/challenge/verify', 'token=AAAA&solution=1&return=%2F', address).catch(() => ({ status: 0 }));
+    statuses.push(r.status);
+  }
+  let dropped = false;
+  for (let i = 0; i < 20 && !dropped; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    dropped = (await get('/', { address }).catch(() => ({ status: 0 }))).status === 0;
+  }
+  assert.ok(dropped, `banned after repeated failures (${statuses.join(',')})`);
+});
