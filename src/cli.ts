@@ -37,6 +37,15 @@ export function zeroConfig(listen: string, origin: string, admin: string | null)
 /** Runs Bulwark until SIGTERM/SIGINT; SIGHUP reloads `file` when there is one. */
 async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Promise<void>): Promise<void> {
   const log = bulwark.logger;
+  // A bug that escapes every handler leaves the process in an unknown state: say so in the log (one JSON
+  // line with the stack) and exit 1, so the supervisor (systemd Restart=always) starts a clean one.
+  const fatal = (kind: string) => (err: unknown) => {
+    log.fatal({ err, code: 'BULWARK_ERR_FATAL', kind }, 'fatal error: exiting so the supervisor restarts Bulwark');
+    log.flush?.();
+    setTimeout(() => process.exit(1), 100).unref();
+  };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
   await bulwark.start();
   let stopping = false;
   const stop = async (signal: string) => {
