@@ -6,6 +6,7 @@
 import { randomFillSync, randomInt } from 'node:crypto';
 import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from './core/ratelimit/index.ts';
 import type { GlobalPolicyConfig } from './config/policy-schema.ts';
+import { createNotFoundBudget, type NotFoundBudget } from './runtime/not-found-budget.ts';
 import { createRandomPool, createReplaySet, type KeyRing, type ReplaySet } from './core/challenge/index.ts';
 import type { RandomFill } from './core/challenge/tokens.ts';
 import type { ThreatLevel } from './core/vocabulary.ts';
@@ -34,6 +35,9 @@ export interface ChallengeServices {
 /** Rate-limit state shared by every site and generation (fixed memory, see core/ratelimit). */
 export interface PolicyServices {
   readonly table: LimiterTable;
+  /** The 404 budget per client prefix (runtime/not-found-budget.ts); rebuilt when its config changes. */
+  notFound: NotFoundBudget | null;
+  notFoundConfig: string;
   /** Repeat offenders → bans; rebuilt (strikes reset, bans kept) when its config changes. */
   escalation: Escalation | null;
   escalationConfig: string;
@@ -73,6 +77,14 @@ export interface ServicesOptions {
   readonly logger?: StateLogger;
   /** DNS for crawler verification (tests inject a fake; default node:dns). */
   readonly crawlerResolver?: CrawlerResolver;
+}
+
+/** Builds (or keeps, when unchanged) the 404 budget for a config's `policy.not_found`. */
+export function configureNotFound(policy: PolicyServices, c: GlobalPolicyConfig['not_found']): void {
+  const key = JSON.stringify(c);
+  if (key === policy.notFoundConfig) return;
+  policy.notFoundConfig = key;
+  policy.notFound = c.enabled ? createNotFoundBudget(policy.table, c) : null;
 }
 
 /** Builds (or keeps, when unchanged) the escalation ladder for a config's `policy.escalation`. */
@@ -115,7 +127,7 @@ export function createServices(options: ServicesOptions): Services {
   return {
     geo: null,
     stores,
-    policy: { table: createLimiterTable({ maxKeys: options.maxTrackedClients, seed: randomInt(0, 2 ** 47) }), escalation: null, escalationConfig: '' },
+    policy: { table: createLimiterTable({ maxKeys: options.maxTrackedClients, seed: randomInt(0, 2 ** 47) }), escalation: null, escalationConfig: '', notFound: null, notFoundConfig: '' },
     challenge: {
       keys: keys.ring,
       // The horizon covers the longest token lifetime the schema allows (10 min); 500k accepted answers in

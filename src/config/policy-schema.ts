@@ -78,7 +78,17 @@ export const escalationSchema = z.strictObject({
   challenge_failures: z.boolean().default(true).describe('failed challenge answers count as refusals'),
 });
 
+export const notFoundSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    average: z.number().positive().default(20).describe('404 answers per period a client prefix may receive'),
+    period: duration('period of `average`').default(60_000),
+    burst: z.number().int().min(1).default(40),
+  })
+  .describe('the 404 budget: a prefix that keeps hitting missing pages (scanners, random-path floods) is answered 429');
+
 export const globalPolicySchema = sitePolicySchema.extend({
+  not_found: notFoundSchema.prefault({}),
   escalation: escalationSchema.prefault({}),
   max_tracked_clients: z.number().int().min(1024).default(1_000_000).describe('rate-limit table size (fixed memory, ~24 bytes each); change needs a restart'),
 });

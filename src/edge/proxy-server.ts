@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { resolveClientAddress } from '../core/identify/client-address.ts';
+import { PRIORITY_CLEARED } from '../core/vocabulary.ts';
 import { RequestContext, takeRequestBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
@@ -117,6 +118,9 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     }
     const bytes = takeRequestBytes(ctx);
     const site = ctx.site;
+    // The 404 budget: missing pages answered to an unknown client count against its prefix (cleared
+    // visitors, verified crawlers and allow-listed clients have PRIORITY_CLEARED and are exempt).
+    if (status === 404 && site !== null && ctx.priority !== PRIORITY_CLEARED) ctx.runtime.services.policy.notFound?.note(site.name, ctx.clientAddress, ctx.prefix, Date.now());
     if (site !== null) site.stats.requestEnded();
     const record: RequestRecord = {
       timeMs: Date.now(),

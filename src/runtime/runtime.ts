@@ -13,7 +13,7 @@ import type { Pipeline } from '../pipeline/runner.ts';
 import { createChallengeGate, resolveChallengePolicy, type ChallengeGate } from '../core/challenge/index.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
 import type { CompiledPolicy } from '../core/policy/index.ts';
-import { configureEscalation } from '../services.ts';
+import { configureEscalation, configureNotFound } from '../services.ts';
 import { createLevelPolicy } from './level-policy.ts';
 import { buildSitePolicy } from './policy-build.ts';
 import type { Services } from '../services.ts';
@@ -126,6 +126,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
     }
   });
   configureEscalation(options.services.policy, config.policy.escalation);
+  configureNotFound(options.services.policy, config.policy.not_found);
   if (problems.length > 0) throw new ConfigError(options.file ?? '(config)', problems);
 
   const sites: SiteRuntime[] = config.sites.map((site, i) => {

@@ -57,13 +57,22 @@ export const decidePhase: Phase = {
     const facts = factsOf(ctx);
     const result = decide(facts, site.policy, state, ctx.startMs);
     ctx.decision = result.decision;
+    ctx.limits = result.limits;
+    // A prefix that overspent its 404 budget (scanners, random-path floods) is limited on every path;
+    // cleared visitors, verified crawlers and allow-listed clients neither spend it nor feel it.
+    if (ctx.priority !== PRIORITY_CLEARED && result.list?.kind !== 'allow' && services.policy.notFound !== null) {
+      const penalty = services.policy.notFound.penalty(site.name, ctx.prefix, ctx.startMs);
+      if (penalty !== null && SEVERITY[penalty.decision.action] > SEVERITY[ctx.decision.action]) {
+        ctx.decision = penalty.decision;
+        ctx.limits = penalty.limits;
+      }
+    }
     // The detector's signature rules (issue #6) apply where the policy had nothing harsher to say.
     const signatures = services.signatures;
-    if (signatures !== null && (result.decision.by === 'default/allow' || result.decision.by.startsWith('level/'))) {
+    if (signatures !== null && (ctx.decision.by === 'default/allow' || ctx.decision.by.startsWith('level/'))) {
       const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs);
       if (sig !== null && SEVERITY[sig.action] > SEVERITY[ctx.decision.action]) ctx.decision = sig;
     }
-    ctx.limits = result.limits;
     if (result.list !== null && result.list.kind === 'allow') ctx.priority = PRIORITY_CLEARED;
     if (result.shadow.length > 0) {
       ctx.priority = PRIORITY_SUSPICIOUS;
