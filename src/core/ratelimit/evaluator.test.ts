@@ -82,6 +82,27 @@ describe('compilePathPatterns / compileMatch', () => {
     });
   }
 
+  it('single-kind lists (one exact path, prefixes only, regexes only) answer as the general predicate', () => {
+    /** The documented semantics for the generated patterns (letters and `/` only), written plainly. */
+    const one = (p: string, path: string): boolean => {
+      if (p[0] === '=') return path === p.slice(1);
+      if (p.startsWith('~^')) return path.startsWith(p.slice(2)); // no metacharacters in the generated text
+      if (p.endsWith('*')) return path.startsWith(p.slice(0, -1)) && !path.slice(p.length - 1).includes('/');
+      return path.startsWith(p);
+    };
+    const reference = (patterns: readonly string[], path: string): boolean => patterns.some((p) => one(p, path));
+    const segment = fc.constantFrom('a', 'b', 'ab', '');
+    const path = fc.array(segment, { minLength: 1, maxLength: 3 }).map((xs) => '/' + xs.join('/'));
+    const pattern = fc.oneof(path, path.map((p) => '=' + p), path.map((p) => '~^' + p), path.map((p) => p + '*'));
+    fc.assert(
+      fc.property(fc.array(pattern, { minLength: 1, maxLength: 3 }), fc.array(path, { minLength: 1, maxLength: 5 }), (patterns, paths) => {
+        const m = compilePathPatterns(patterns);
+        for (const p of paths) assert.equal(m(p), reference(patterns, p), `${JSON.stringify(patterns)} on ${p}`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('rejects empty and invalid patterns', () => {
     for (const bad of ['', '=', '~', '~(']) assert.throws(() => compilePathPatterns([bad]), { code: 'BULWARK_ERR_RATELIMIT_SPEC' });
   });
@@ -198,6 +219,27 @@ describe('createLimitEvaluator', () => {
     // take victim's slot and victim would come back with a fresh bucket.
     assert.equal(e.evaluate(facts({ address: 'victim', path: '/p1' }), T0 + 1000).refused, null);
     assert.equal(e.evaluate(facts({ address: 'victim' }), T0 + 1000).refused?.name, 'per-ip');
+  });
+
+  it('figures read late are those of the moment of the decision (they are computed lazily)', () => {
+    const e = evaluator([perIp, { name: 'shadow-ip', average: 2, burst: 3, key: ['address'], shadow: true }]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.integer({ min: 0, max: 400 })), { minLength: 1, maxLength: 40 }), (steps) => {
+        const kept: Array<{ verdict: ReturnType<typeof e.evaluate>; expected: unknown }> = [];
+        let now = T0;
+        for (const [address, dt] of steps) {
+          now += dt;
+          const expected = e.peek(facts({ address }), now).checks.map((c) => ({ ...c.result }));
+          kept.push({ verdict: e.evaluate(facts({ address }), now), expected });
+        }
+        // Read after every later request has changed the table: still what phase one saw.
+        for (const k of kept) {
+          assert.deepEqual(k.verdict.checks.map((c) => ({ ...c.result })), k.expected);
+          assert.equal(k.verdict.refused, k.verdict.checks.find((c) => !c.shadow && !c.result.allowed) ?? null);
+        }
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('applies cost', () => {

@@ -16,7 +16,7 @@
  * accounting does not depend on the enforced limits. Shadow refusals should be logged, not escalated.
  */
 import { BulwarkError } from '../../errors.ts';
-import { assertCost, compileGcra } from './gcra.ts';
+import { assertCost, compileGcra, gcraAllows, gcraDecide } from './gcra.ts';
 import type { GcraLimit, GcraSpec, RateLimitResult } from './gcra.ts';
 import { compileKey, keyPartName } from './key.ts';
 import type { CompiledKey, KeyPart } from './key.ts';
@@ -86,17 +86,28 @@ export interface LimitEvaluator {
   peek(facts: RequestFacts, nowMs: number): LimitsVerdict;
 }
 
-/** A check whose readable key is composed only when read. */
+/**
+ * A check whose figures ({@link RateLimitResult}) and readable key are computed only when read: phase one
+ * needs only "allowed?", and the figures matter only for a refusal's headers (keep them off the hot path).
+ * The figures come from the TAT seen in phase one, so they are what an eager `gcraDecide` would have said.
+ */
 class Check implements LimitCheck {
   readonly name: string;
   readonly shadow: boolean;
+  private figures: RateLimitResult | null = null;
   constructor(
     readonly limit: CompiledLimit,
-    readonly result: RateLimitResult,
+    /** `gcraAllows` of the TAT below: what `result.allowed` will say. */
+    readonly allowed: boolean,
+    private readonly tatMs: number,
+    private readonly nowMs: number,
     private readonly facts: RequestFacts,
   ) {
     this.name = limit.name;
     this.shadow = limit.shadow;
+  }
+  get result(): RateLimitResult {
+    return (this.figures ??= gcraDecide(this.tatMs, this.nowMs, this.limit.gcra, this.limit.cost));
   }
   get key(): string {
     return this.limit.key.compose(this.facts);
@@ -147,7 +158,8 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
   /** Per limit: the hash state of `limit:<name>` under the table's seed, where its keys start. */
   const seeds = new Uint32Array(2 * limits.length);
   for (let i = 0; i < limits.length; i++) table.hash('limit:' + limits[i].name, seeds.subarray(2 * i, 2 * i + 2));
-  /** Per applicable limit of the current request: its key's hash lanes and table slot (reused in phase two). */
+  /** Per applicable limit of the current request: which limit, its key's hash lanes and table slot. */
+  const which = new Int32Array(limits.length);
   const hashes = new Uint32Array(2 * limits.length);
   const found = new Int32Array(limits.length);
   const state = new Uint32Array(2);
@@ -161,31 +173,40 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
     for (let pass = 0; pass < 2; pass++) {
       for (let j = 0; j < checks.length; j++) {
         const c = checks[j];
-        if (!c.result.allowed || !(c.shadow || enforcedAdmitted) || (found[j] >= 0) !== (pass === 0)) continue;
+        if (!c.allowed || !(c.shadow || enforcedAdmitted) || (found[j] >= 0) !== (pass === 0)) continue;
         table.commitHashed(hashes[2 * j], hashes[2 * j + 1], c.limit.gcra, nowMs, c.limit.cost, pass === 0 ? found[j] : undefined);
       }
     }
   }
 
+  /**
+   * Phase one, in three short loops: hash the keys of the applicable limits, then look all of them up
+   * (independent table reads the CPU can overlap), then decide each from its TAT.
+   */
   function decide(facts: RequestFacts, nowMs: number, record: boolean): LimitsVerdict {
-    let checks: Check[] | null = null;
-    let refused: Check | null = null;
+    let n = 0;
     for (let i = 0; i < limits.length; i++) {
       const limit = limits[i];
       if (limit.applies !== null && !limit.applies(facts)) continue;
       state[0] = seeds[2 * i];
       state[1] = seeds[2 * i + 1];
       limit.key.hashInto(facts, state);
-      const n = checks === null ? 0 : checks.length;
+      which[n] = i;
       hashes[2 * n] = state[0];
       hashes[2 * n + 1] = state[1];
-      const slot = (found[n] = table.find(state[0], state[1]));
-      const check: Check = new Check(limit, table.peekHashed(state[0], state[1], limit.gcra, nowMs, limit.cost, slot), facts);
-      if (checks === null) checks = [check];
-      else checks.push(check);
-      if (refused === null && !check.result.allowed && !limit.shadow) refused = check;
+      n++;
     }
-    if (checks === null) return NO_LIMITS;
+    if (n === 0) return NO_LIMITS;
+    for (let j = 0; j < n; j++) found[j] = table.find(hashes[2 * j], hashes[2 * j + 1]);
+    const checks: Check[] = [];
+    let refused: Check | null = null;
+    for (let j = 0; j < n; j++) {
+      const limit = limits[which[j]];
+      const tat = table.tatHashed(hashes[2 * j], hashes[2 * j + 1], nowMs, found[j]);
+      const check = new Check(limit, gcraAllows(tat, nowMs, limit.gcra, limit.cost), tat, nowMs, facts);
+      checks.push(check);
+      if (refused === null && !check.allowed && !limit.shadow) refused = check;
+    }
     if (record) commit(checks, refused === null, nowMs);
     return { refused, checks };
   }

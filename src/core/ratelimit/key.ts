@@ -87,6 +87,24 @@ export function keyPartName(part: KeyPart): string {
   return typeof part === 'object' ? `header:${part.header.toLowerCase()}` : part;
 }
 
+/** `hashInto` for the readers; one- and two-part keys (the usual ones) without the loop. */
+function hashIntoOf(readers: readonly PartReader[]): CompiledKey['hashInto'] {
+  if (readers.length === 1) {
+    const r0 = readers[0];
+    return (f, state) => hashChain64(r0(f), state, MAX_KEY_PART_CHARS);
+  }
+  if (readers.length === 2) {
+    const [r0, r1] = readers;
+    return (f, state) => {
+      hashChain64(r0(f), state, MAX_KEY_PART_CHARS);
+      hashChain64(r1(f), state, MAX_KEY_PART_CHARS);
+    };
+  }
+  return (f, state) => {
+    for (let i = 0; i < readers.length; i++) hashChain64(readers[i](f), state, MAX_KEY_PART_CHARS);
+  };
+}
+
 /** Compile the key of limit `name` keyed by `parts` (in order). */
 export function compileKey(name: string, parts: readonly KeyPart[]): CompiledKey {
   const head = 'limit:' + name + '|';
@@ -102,8 +120,6 @@ export function compileKey(name: string, parts: readonly KeyPart[]): CompiledKey
       for (let i = 0; i < readers.length; i++) key += (i === 0 ? '' : '|') + text(f, i);
       return key;
     },
-    hashInto(f, state) {
-      for (let i = 0; i < readers.length; i++) hashChain64(readers[i](f), state, MAX_KEY_PART_CHARS);
-    },
+    hashInto: hashIntoOf(readers),
   };
 }

@@ -70,6 +70,11 @@ export interface LimiterTable {
    */
   peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot?: number): RateLimitResult;
   /**
+   * The TAT the table uses for a hashed key now (exact, sketch bound, or ≤ now for a fresh key): what
+   * {@link peekHashed} decides from. `slot` as for peekHashed.
+   */
+  tatHashed(a: number, b: number, nowMs: number, slot?: number): number;
+  /**
    * Record an admitted request for a hashed key: TAT ← max(TAT, now) + cost·T, from the state current at
    * the call (phase two; records even if another key's write made the estimate stricter meanwhile).
    * `slot` may be passed when it came from {@link find} with no commit in between, or from a commit
@@ -108,9 +113,8 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
   function absentTat(a: number, b: number, nowMs: number): number {
     return sketchMax > nowMs ? sketch.estimateHashed(a, b) : nowMs;
   }
-  function tatHashed(a: number, b: number, nowMs: number): number {
-    const s = slots.find(a, b);
-    return s >= 0 ? until[s] : absentTat(a, b, nowMs);
+  function tatHashed(a: number, b: number, nowMs: number, slot = slots.find(a, b)): number {
+    return slot >= 0 ? until[slot] : absentTat(a, b, nowMs);
   }
   function peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot = slots.find(a, b)): RateLimitResult {
     return gcraDecide(slot >= 0 ? until[slot] : absentTat(a, b, nowMs), nowMs, limit, cost);
@@ -147,6 +151,7 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
     },
     find: (a, b) => slots.find(a, b),
     peekHashed,
+    tatHashed,
     commitHashed,
     tatOf(key, nowMs) {
       hashString64(key, seed, scratch);

@@ -65,6 +65,25 @@ export function compilePathPatterns(patterns: readonly string[]): (path: string)
     else prefixes.push(p);
   }
   const re = sources.length > 0 ? new RegExp(sources.map((s) => `(?:${s})`).join('|')) : null;
+  // The usual single-kind lists get a predicate without the empty steps (same answers).
+  if (re === null && prefixes.length === 0) {
+    if (exact.size === 1) {
+      const e0 = [...exact][0];
+      return (path) => path === e0;
+    }
+    return (path) => exact.has(path);
+  }
+  if (re === null && exact.size === 0) {
+    if (prefixes.length === 1) {
+      const p0 = prefixes[0];
+      return (path) => path.startsWith(p0);
+    }
+    return (path) => {
+      for (let i = 0; i < prefixes.length; i++) if (path.startsWith(prefixes[i])) return true;
+      return false;
+    };
+  }
+  if (exact.size === 0 && prefixes.length === 0) return (path) => re!.test(path);
   return (path) => {
     if (exact.has(path)) return true;
     for (let i = 0; i < prefixes.length; i++) if (path.startsWith(prefixes[i])) return true;
