@@ -26,18 +26,19 @@ export const KEY = 4;
 export const MASK = new Int32Array(33);
 for (let l = 1; l <= 32; l++) MASK[l] = -1 << (32 - l);
 
-/** A root table for one family. */
+/**
+ * A root table for one family: `slots[2p]` is `next[p]`, `slots[2p + 1]` is `best[p]` — side by side,
+ * so a lookup reads one cache line of the table, not two.
+ */
 export interface RootTable {
-  readonly next: Int32Array;
-  readonly best: Int32Array;
+  readonly slots: Int32Array;
   /** Recompute the slots under node `node` of `t` (no-op when its length is 16 or more). */
   touch(t: Int32Array, node: number): void;
 }
 
 /** Build the table for the trie rooted at `root` (0 for IPv4, 1 for IPv6) from the current nodes. */
 export function createRootTable(t: Int32Array, root: number): RootTable {
-  const next = new Int32Array(65536);
-  const best = new Int32Array(65536);
+  const slots = new Int32Array(2 * 65536);
 
   function fill(t: Int32Array, from: number, to: number): void {
     for (let p = from; p < to; p++) {
@@ -56,15 +57,14 @@ export function createRootTable(t: Int32Array, root: number): RootTable {
         node = t[b + KID + ((a >>> (31 - len)) & 1)];
         if (node === 0) break;
       }
-      next[p] = node;
-      best[p] = v;
+      slots[2 * p] = node;
+      slots[2 * p + 1] = v;
     }
   }
 
   fill(t, 0, 65536);
   return {
-    next,
-    best,
+    slots,
     touch(t: Int32Array, node: number): void {
       const len = t[node * W + LEN];
       if (len >= 16) return;
@@ -81,8 +81,8 @@ export function walkV4(t: Int32Array, rt: RootTable | null, v4: number): number 
   let best = -1;
   if (rt !== null) {
     const p = a >>> 16;
-    best = rt.best[p];
-    const n = rt.next[p];
+    best = rt.slots[2 * p + 1];
+    const n = rt.slots[2 * p];
     if (n === 0) return best;
     b = n * W;
   }
@@ -108,8 +108,8 @@ export function walkV6(t: Int32Array, rt: RootTable | null, w: Uint32Array): num
   let best = -1;
   if (rt !== null) {
     const p = a0 >>> 16;
-    best = rt.best[p];
-    const n = rt.next[p];
+    best = rt.slots[2 * p + 1];
+    const n = rt.slots[2 * p];
     if (n === 0) return best;
     b = n * W;
   }

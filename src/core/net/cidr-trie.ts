@@ -292,7 +292,7 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
       nodes: used - free.length,
       capacityNodes: cap,
       maxNodes,
-      bytes: t.byteLength + free.length * 8 + roots.reduce((sum, r) => sum + (r ? r.next.byteLength + r.best.byteLength : 0), 0),
+      bytes: t.byteLength + free.length * 8 + roots.reduce((sum, r) => sum + (r ? r.slots.byteLength : 0), 0),
     };
   }
 

@@ -49,17 +49,12 @@ export function parseV4Range(s: string, start: number, end: number): number {
   return value * 256 + part;
 }
 
-/** Value of one hex digit char code, or -1. */
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  const l = c | 0x20; // fold to lower case
-  if (l >= 97 && l <= 102) return l - 87;
-  return -1;
-}
-
 /**
  * Parse IPv6 text in `s[start, end)` (no brackets, no zone) into `out[0..3]`.
  * Returns false when the text is not a valid RFC 4291 address.
+ *
+ * One pass, each character read once: a group's hex digits are folded as they come (a run of more than
+ * four fails; a `.` after the run makes it the start of an embedded dotted IPv4).
  */
 export function parseV6Range(s: string, start: number, end: number, out: Uint32Array): boolean {
   let n = 0; // groups written
@@ -70,30 +65,31 @@ export function parseV6Range(s: string, start: number, end: number, out: Uint32A
     i += 2;
   }
   while (i < end) {
+    const first = i;
     let hex = 0;
-    let j = i;
-    while (j < end && j - i < 5) {
-      const v = hexValue(s.charCodeAt(j));
-      if (v < 0) break;
-      hex = hex * 16 + v;
-      j++;
+    let c = s.charCodeAt(i);
+    for (;;) {
+      if (c >= 48 && c <= 57) hex = (hex << 4) | (c - 48);
+      else if ((c | 0x20) >= 97 && (c | 0x20) <= 102) hex = (hex << 4) | ((c | 0x20) - 87);
+      else break;
+      if (++i === end || i - first > 4) break;
+      c = s.charCodeAt(i);
     }
-    if (j < end && s.charCodeAt(j) === 46) {
+    if (i < end && c === 46 && i - first <= 4) {
       // Embedded dotted IPv4: must be the last 32 bits.
       if (n > 6) return false;
-      const v4 = parseV4Range(s, i, end);
+      const v4 = parseV4Range(s, first, end);
       if (v4 < 0) return false;
       groups[n++] = v4 >>> 16;
       groups[n++] = v4 & 0xffff;
       i = end;
       break;
     }
-    const digits = j - i;
+    const digits = i - first;
     if (digits === 0 || digits > 4 || n === 8) return false;
     groups[n++] = hex;
-    i = j;
     if (i === end) break;
-    if (s.charCodeAt(i) !== 58) return false;
+    if (c !== 58) return false;
     i++;
     if (i < end && s.charCodeAt(i) === 58) {
       if (gap >= 0) return false; // a second `::`
