@@ -58,6 +58,9 @@ const VARIABLES: Readonly<Record<string, Fn>> = {
   threat_level: (f) => f.threatLevel,
 };
 
+/** Root operators whose compiled closure always returns a boolean (see `binary` and `build`). */
+const BOOLEAN_OPS = new Set(['&&', '||', '!_', '==', '!=', '<', '<=', '>', '>=']);
+
 /** Length in code points (CEL's `size` of a string), not UTF-16 units. */
 function codePoints(s: string): number {
   let n = s.length;
@@ -157,6 +160,28 @@ function binary(op: string, args: readonly Node[]): Fn {
   if (!PRIMITIVE.has(typeOf(ln)) || !PRIMITIVE.has(typeOf(rn))) return unsupported();
   const l = build(ln);
   const r = build(rn);
+  // A literal on the right (`rate.address > 50.0`, `threat_level == "x"`) is compared without a call.
+  if (rn.op === 'value' && op !== '&&' && op !== '||') {
+    const v = literal(rn);
+    switch (op) {
+      case '==':
+        return (f, s) => l(f, s) === v;
+      case '!=':
+        return (f, s) => l(f, s) !== v;
+    }
+    if (typeof v !== 'boolean' && (typeof v === 'string') === (typeOf(ln) === 'string') && typeOf(ln) !== 'bool') {
+      switch (op) {
+        case '<':
+          return (f, s) => (l(f, s) as number) < (v as number);
+        case '<=':
+          return (f, s) => (l(f, s) as number) <= (v as number);
+        case '>':
+          return (f, s) => (l(f, s) as number) > (v as number);
+        case '>=':
+          return (f, s) => (l(f, s) as number) >= (v as number);
+      }
+    }
+  }
   switch (op) {
     case '&&':
       return (f, s) => l(f, s) === true && r(f, s) === true;
@@ -231,6 +256,8 @@ function build(node: Node): Fn {
 export function compileFast(ast: ASTNode): ((f: DecideFacts, s: MatchScratch) => boolean) | null {
   try {
     const fn = build(ast as unknown as Node);
+    // These operators' closures return a boolean already: no wrapper call.
+    if (BOOLEAN_OPS.has((ast as unknown as Node).op)) return fn as (f: DecideFacts, s: MatchScratch) => boolean;
     return (f, s) => fn(f, s) === true;
   } catch (err) {
     if (err instanceof Unsupported) return null;
