@@ -57,27 +57,42 @@ export function pathOf(path: string): string | null {
   return q < 0 ? path : q === 0 ? null : path.slice(0, q);
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
- * The core's `RequestEvent` for one record: unknown strings become null (the aggregates skip them) and a
- * negative origin latency becomes null (the origin was not asked).
+ * Fills `event` with the core's view of one record: unknown strings become null (the aggregates skip
+ * them) and a negative origin latency becomes null (the origin was not asked). The detection service
+ * reuses one event for every request (the aggregates read it synchronously and keep no reference).
  */
-export function toRequestEvent(r: DetectionRecord): RequestEvent {
+export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionRecord): RequestEvent {
+  event.site = r.site;
+  event.outcome = r.outcome;
+  event.status = r.status;
+  event.address = r.clientAddress;
+  event.prefix = r.prefix.length > 0 ? r.prefix : null;
+  event.asn = r.asn;
+  event.country = r.country !== null && r.country.length > 0 ? r.country : null;
+  event.path = pathOf(r.path);
+  event.userAgent = r.userAgent !== undefined && r.userAgent.length > 0 ? r.userAgent : null;
+  event.fingerprint = r.fingerprint.length > 0 ? r.fingerprint : null;
+  event.cleared = r.cleared;
+  event.originLatencyMs = r.originLatencyMs >= 0 ? r.originLatencyMs : null;
+  event.bytesIn = r.bytesIn;
+  event.bytesOut = r.bytesOut;
+  event.cache = cacheOf(r.cacheStatus);
+  event.challenge = r.challenge;
+  return event;
+}
+
+/** A fresh event to fill (all fields present, so every event has the same shape). */
+export function emptyRequestEvent(): Writable<RequestEvent> {
   return {
-    site: r.site,
-    outcome: r.outcome,
-    status: r.status,
-    address: r.clientAddress,
-    prefix: r.prefix.length > 0 ? r.prefix : null,
-    asn: r.asn,
-    country: r.country !== null && r.country.length > 0 ? r.country : null,
-    path: pathOf(r.path),
-    userAgent: r.userAgent !== undefined && r.userAgent.length > 0 ? r.userAgent : null,
-    fingerprint: r.fingerprint.length > 0 ? r.fingerprint : null,
-    cleared: r.cleared,
-    originLatencyMs: r.originLatencyMs >= 0 ? r.originLatencyMs : null,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-    cache: cacheOf(r.cacheStatus),
-    challenge: r.challenge,
+    site: '', outcome: 'forwarded', status: 0, address: '', prefix: null, asn: null, country: null, path: null, userAgent: null,
+    fingerprint: null, cleared: false, originLatencyMs: null, bytesIn: 0, bytesOut: 0, cache: null, challenge: null,
   };
+}
+
+/** The core's `RequestEvent` for one record, as a new object (see fillRequestEvent). */
+export function toRequestEvent(r: DetectionRecord): RequestEvent {
+  return fillRequestEvent(emptyRequestEvent(), r);
 }

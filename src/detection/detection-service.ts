@@ -21,7 +21,7 @@ import type { SiteDetectorOptions } from '../core/detect/index.ts';
 import { UNROUTED_SITE } from '../telemetry/request-record.ts';
 import { createIncidentTracker } from '../incidents/incident-tracker.ts';
 import { siteDetectorOptions } from './detection-options.ts';
-import { toRequestEvent } from './detection-record.ts';
+import { emptyRequestEvent, fillRequestEvent } from './detection-record.ts';
 import type { DetectionService, DetectionServiceOptions, DetectionStats } from './detection-service-types.ts';
 import { loadSavedSite, loadSavedSites, saveSite, type SavedSite } from './detection-state.ts';
 import { siteView, type SiteDetectionView } from './detection-stats.ts';
@@ -39,6 +39,8 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
   const now = options.now ?? Date.now;
   const hashSeed = options.hashSeed ?? randomInt(0x7fffffff);
   const siteOptions: SiteDetectorOptions = siteDetectorOptions(config, hashSeed);
+  /** Reused for every request: the aggregates read it synchronously and keep no reference to it. */
+  const event = emptyRequestEvent();
   const tracker = createIncidentTracker({
     store: stores.incidents,
     logger,
@@ -214,7 +216,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       }
       counters.records++;
       try {
-        e.detector.observe(toRequestEvent(record), record.timeMs);
+        e.detector.observe(fillRequestEvent(event, record), record.timeMs);
         e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix);
       } catch (err) {
         reportOnce('observe', err, 'recording a request into the detector failed');

@@ -21,6 +21,7 @@ import type { Recorder } from '../telemetry/recorder.ts';
 import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';
 import { answerClientError, classifyClientError } from './client-errors.ts';
 import { isAcceptableRequestId } from './request-id.ts';
+import { createIdleGuard } from './idle-guard.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
 
 /**
@@ -88,7 +89,9 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
         handshakeTimeout: initial.header_timeout,
       } as https.ServerOptions)
     : http.createServer(serverOptions);
-  server.timeout = initial.idle_timeout;
+  // Idle connections are swept (idle-guard.ts) rather than timed per request by node:http.
+  server.timeout = 0;
+  const idle = createIdleGuard(initial.idle_timeout);
   // The server never listens itself (listeners hand it admitted sockets), but node:http starts its
   // connection tracking — header/request timeouts, closeIdleConnections — on 'listening'.
   server.emit('listening');
@@ -169,7 +172,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     const ctx = new RequestContext(id, req, res, runtime, secure, Date.now(), performance.now());
     (res as ServerResponse & { [kContext]?: RequestContext })[kContext] = ctx;
     runtime.inFlight++;
-    res.once('close', onResponseClose);
+    // 'close' is emitted once per response; `on` spares the per-request wrapper `once` allocates.
+    res.on('close', onResponseClose);
     if (hasBody(req)) slowBodies.track(req, ctx.startMs);
     runtime.pipeline.run(ctx);
   }
@@ -271,9 +275,11 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
         if (socket.bytesRead === 0) socket.destroy();
       }, settings.header_timeout);
       firstByte.unref();
+      idle.track(socket);
       socket.once('close', () => {
         clearTimeout(firstByte);
         sockets.delete(socket);
+        idle.forget(socket);
       });
       server.emit('connection', socket);
     },
@@ -282,7 +288,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       server.requestTimeout = c.request_timeout;
       server.headersTimeout = c.header_timeout;
       server.keepAliveTimeout = c.keep_alive_timeout;
-      server.timeout = c.idle_timeout;
+      idle.setTimeout(c.idle_timeout);
     },
     slowBodies,
     closeIdle() {
@@ -293,6 +299,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     },
     stop() {
       slowBodies.stop();
+      idle.stop();
       server.close();
     },
   };

@@ -28,7 +28,13 @@ export function takeRequestBytes(ctx: RequestContext): { bytesIn: number; bytesO
   if (socket === null) return { bytesIn: 0, bytesOut: 0 };
   const read = socket.bytesRead;
   const written = socket.bytesWritten;
-  socket[kByteMarks] = { read, written };
+  const marks = socket[kByteMarks];
+  if (marks === undefined) socket[kByteMarks] = { read, written };
+  else {
+    // One marks object per connection, moved forward in place (no allocation per request).
+    marks.read = read;
+    marks.written = written;
+  }
   return { bytesIn: Math.max(0, read - ctx.socketReadAtStart), bytesOut: Math.max(0, written - ctx.socketWrittenAtStart) };
 }
 

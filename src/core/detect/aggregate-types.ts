@@ -117,6 +117,13 @@ export interface WindowAggregatesOptions {
   readonly hashSeed?: number;
   /** Filter cells of the address heavy hitters (Filtered Space-Saving; power of two, 0 = off). Default 4096. */
   readonly addressFilterCells?: number;
+  /**
+   * Uncleared requests per second whose keys are all offered to the heavy hitters; beyond that, in a
+   * flood, one request in `heavySampleEvery` is offered (at random) with that weight. Default 2048.
+   */
+  readonly heavyExactPerSecond?: number;
+  /** Sampling period beyond `heavyExactPerSecond` (1 = never sample). Default 8. */
+  readonly heavySampleEvery?: number;
 }
 
 /** The per-site aggregates. */

@@ -87,6 +87,8 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
   const hashes = new Int32Array(filter !== null ? capacity : 0);
   let size = 0;
   let total = 0;
+  /** Slot of the key offered last (a hint: valid only while `keys[lastSlot]` is that key). */
+  let lastSlot = 0;
 
   function siftDown(i: number): void {
     const slot = heap[i]!;
@@ -154,8 +156,16 @@ export function createSpaceSaving(options: SpaceSavingOptions = {}): SpaceSaving
     },
     offer(key, n = 1, hash) {
       total += n;
+      // Floods repeat themselves (one path, one user agent, one fingerprint): the key offered last is
+      // checked first, which spares the Map lookup (and hashing a fresh string) on most offers.
+      if (keys[lastSlot] === key && lastSlot < size) {
+        counts[lastSlot] += n;
+        siftDown(pos[lastSlot]!);
+        return;
+      }
       const slot = index.get(key);
       if (slot !== undefined) {
+        lastSlot = slot;
         counts[slot] += n;
         siftDown(pos[slot]!);
         return;

@@ -112,4 +112,28 @@ describe('window aggregates', () => {
     assert.equal(agg.stats().events, 0);
     assert.throws(() => createWindowAggregates({ windowSeconds: 3, recentSeconds: 5 }), { code: 'BULWARK_ERR_DETECT_WINDOW' });
   });
+
+  it('samples the heavy hitters beyond heavyExactPerSecond: shares stay close, counters stay exact', () => {
+    const agg = createWindowAggregates({ heavyExactPerSecond: 1000, heavySampleEvery: 8, hashSeed: 42 });
+    // 40,000 uncleared requests in one second: 75% on /login from one /24, the rest spread out.
+    for (let i = 0; i < 40_000; i++) {
+      const flood = i % 4 !== 0;
+      agg.observe(event({ address: flood ? `198.51.100.${i % 200}` : `10.${i % 250}.${i % 7}.1`, prefix: flood ? '198.51.100.0/24' : `10.${i % 250}.0.0/24`, path: flood ? '/login' : `/p${i % 50}` }), T0 + 100 + (i % 800));
+    }
+    const s = agg.snapshot(T0 + 1000);
+    assert.equal(s.last.requests, 40_000, 'counters are exact');
+    assert.equal(s.heavy.total, 40_000);
+    const login = s.heavy.byDimension.path.find((h) => h.key === '/login')!;
+    assert.ok(Math.abs(login.count / 30_000 - 1) < 0.05, `the flood's path count is estimated within 5% (${login.count})`);
+    const top = s.heavy.byDimension.prefix[0]!;
+    assert.equal(top.key, '198.51.100.0/24');
+    assert.ok(Math.abs(top.count / 30_000 - 1) < 0.05);
+  });
+
+  it('offers every request below heavyExactPerSecond (exact counts)', () => {
+    const agg = createWindowAggregates({ heavyExactPerSecond: 1000, heavySampleEvery: 8 });
+    for (let i = 0; i < 999; i++) agg.observe(event({ path: i % 3 === 0 ? '/a' : '/b' }), T0 + 10);
+    const s = agg.snapshot(T0 + 1000);
+    assert.deepEqual(s.heavy.byDimension.path.map((h) => [h.key, h.count]), [['/b', 666], ['/a', 333]]);
+  });
 });

@@ -14,6 +14,13 @@
  * Heavy hitters and the `uncleared*` distinct counts cover uncleared clients only: cleared visitors are
  * never the target of a signature rule and must not look like a concentration (a flash crowd on one
  * article is not an attack).
+ *
+ * In a flood the heavy hitters are sampled (as sFlow and Cloudflare's dosd sample packets): the first
+ * `heavyExactPerSecond` uncleared requests of a second are all offered; beyond that one request in
+ * `heavySampleEvery`, chosen at random (a seeded xorshift, so no one can time his requests around it),
+ * is offered with that weight. Counts stay unbiased estimates, and the shares the detector reads are
+ * what matter at that volume; the counters and distinct counts stay exact. Seven offers per request
+ * were most of the per-request cost of a flood.
  */
 import { OUTCOME_INDEX } from '../vocabulary.ts';
 import { BulwarkError } from '../../errors.ts';
@@ -41,6 +48,10 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
   const maxKeyLength = options.maxKeyLength ?? 256;
   const seed = options.hashSeed ?? 0;
   const heavyCapacity = options.heavyCapacity ?? 128;
+  const exactPerSecond = options.heavyExactPerSecond ?? 2048;
+  const sampleEvery = Math.max(1, Math.floor(options.heavySampleEvery ?? 8));
+  /** xorshift32 state for the sampling (never 0). */
+  let rnd = (seed ^ 0x9e3779b9) >>> 0 || 1;
   const slots = windowSeconds + 1;
   const counters = new Float64Array(slots * COUNTERS);
   const latency = new Uint32Array(slots * LOG_BUCKETS);
@@ -91,19 +102,19 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
     return value.slice(0, maxKeyLength);
   }
 
-  function offerHeavy(event: RequestEvent, second: number, hash: number): void {
+  function offerHeavy(event: RequestEvent, second: number, hash: number, n: number): void {
     const summaries = heavySlot(second);
     if (summaries === null) return;
-    summaries[0]!.offer(event.address, 1, hash);
-    if (event.prefix !== null && event.prefix.length > 0) summaries[1]!.offer(event.prefix);
-    if (event.asn !== null) summaries[2]!.offer(event.asn);
-    if (event.country !== null && event.country.length > 0) summaries[3]!.offer(event.country);
+    summaries[0]!.offer(event.address, n, hash);
+    if (event.prefix !== null && event.prefix.length > 0) summaries[1]!.offer(event.prefix, n);
+    if (event.asn !== null) summaries[2]!.offer(event.asn, n);
+    if (event.country !== null && event.country.length > 0) summaries[3]!.offer(event.country, n);
     const path = key(event.path);
-    if (path !== null) summaries[4]!.offer(path);
+    if (path !== null) summaries[4]!.offer(path, n);
     const ua = key(event.userAgent);
-    if (ua !== null) summaries[5]!.offer(ua);
+    if (ua !== null) summaries[5]!.offer(ua, n);
     const fp = key(event.fingerprint);
-    if (fp !== null) summaries[6]!.offer(fp);
+    if (fp !== null) summaries[6]!.offer(fp, n);
   }
 
   function observe(event: RequestEvent, nowMs: number): void {
@@ -133,9 +144,16 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
       counters[o + C.cleared]++;
       if ((outcome === 'forwarded' || outcome === 'cached' || outcome === 'stale') && event.status < 500) counters[o + C.clearedServed]++;
     } else {
-      counters[o + C.uncleared]++;
+      const uncleared = ++counters[o + C.uncleared]!;
       distinctUncleared.addHash(h, second);
-      offerHeavy(event, second, h);
+      if (uncleared <= exactPerSecond || sampleEvery === 1) offerHeavy(event, second, h, 1);
+      else {
+        rnd ^= rnd << 13;
+        rnd ^= rnd >>> 17;
+        rnd ^= rnd << 5;
+        rnd >>>= 0;
+        if (rnd % sampleEvery === 0) offerHeavy(event, second, h, sampleEvery);
+      }
     }
   }
 

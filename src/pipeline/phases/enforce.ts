@@ -38,8 +38,12 @@ export const enforcePhase: Phase = {
       case 'rate_limit': {
         ctx.end('limited');
         // RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers) plus Retry-After.
-        const fields: Record<string, string> = ctx.limits !== null ? { ...rateLimitFields(ctx.limits) } as Record<string, string> : {};
-        fields['retry-after'] = String(Math.max(1, Math.ceil(d.retryAfterS)));
+        const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterS)));
+        const limit = ctx.limits !== null ? rateLimitFields(ctx.limits) : null;
+        const fields: Record<string, string> =
+          limit === null || limit.ratelimit === undefined
+            ? { 'retry-after': retryAfter }
+            : { 'ratelimit-policy': limit['ratelimit-policy']!, ratelimit: limit.ratelimit, 'retry-after': retryAfter };
         sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, fields);
         return DONE;
       }

@@ -7,7 +7,9 @@
  * verified search-engine crawler. Cleared visitors and verified crawlers go first in the origin queue.
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
-import { parseIp, prefixKeyOf } from '../../core/net/ip.ts';
+import { parseIp, prefixKeyOf, type ParsedIp } from '../../core/net/ip.ts';
+import type { Socket } from 'node:net';
+import type { GeoData } from '../../edge/geo-data.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
 import { createUaClassifier } from '../../core/identify/ua-class.ts';
 import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';
@@ -20,39 +22,114 @@ const uaClassifier = createUaClassifier();
 /** Headers a trusted proxy adds are not the client's habits: left out of the fingerprint. */
 const fingerprinter = createHeaderFingerprinter({ ignore: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'via', 'x-request-id'] });
 
+/**
+ * What identify learns from a connection's peer, kept on the socket for the next requests of a
+ * keep-alive connection (a flood's connections send thousands): the peer, whether it is a trusted
+ * proxy, and — when the client is the peer itself — its parsed address, prefix and geo data. Valid for
+ * one runtime (prefix lengths and trusted proxies are config) and one geo dataset (loaded later).
+ */
+interface PeerIdentity {
+  readonly runtime: RequestContext['runtime'];
+  readonly geo: GeoData | null;
+  readonly remote: string;
+  readonly trusted: boolean;
+  readonly address: string;
+  readonly ip: ParsedIp | null;
+  readonly prefix: string;
+  readonly asn: number | null;
+  readonly country: string | null;
+  readonly label: string;
+}
+const kPeer = Symbol('bulwark.peerIdentity');
+type SocketWithPeer = Socket & { [kPeer]?: PeerIdentity };
+
+/** The client's address, prefix and geo facts from a fresh resolution (see PeerIdentity). */
+function resolveIdentity(ctx: RequestContext, remote: string, xff: string | undefined, geo: GeoData | null): PeerIdentity {
+  const runtime = ctx.runtime;
+  const client = resolveClientAddress(remote, xff, runtime.isTrustedProxy);
+  ctx.forwardedFor = client.forwardedFor;
+  const id = runtime.config.identify;
+  // Parsed once here; the prefix, the geo lookup and decide's lists all use it.
+  const ip = parseIp(client.address);
+  const prefix = ip === null ? client.address : prefixKeyOf(ip, ip.family === 6 ? id.prefix_v6 : id.prefix_v4);
+  const info = geo !== null && ip !== null ? geo.lookupIp(ip) : null;
+  return {
+    runtime, geo, remote,
+    trusted: runtime.isTrustedProxy(client.peer),
+    address: client.address, ip, prefix,
+    asn: info === null ? null : info.asn,
+    country: info === null ? null : info.country,
+    label: info === null ? 'public' : info.label,
+  };
+}
+
+/** The last request's header names and fingerprint on a connection (clients repeat their habits). */
+interface LastFingerprint {
+  readonly method: string;
+  readonly version: string;
+  readonly names: readonly string[];
+  readonly fingerprint: string;
+}
+const kFingerprint = Symbol('bulwark.lastFingerprint');
+
+/**
+ * The header fingerprint, reused from the previous request of the same connection when method, version
+ * and header names (in order) are the same — the fingerprint is a function of exactly those.
+ */
+function fingerprintOf(socket: Socket, raw: readonly string[], method: string, version: string): string {
+  const s = socket as Socket & { [kFingerprint]?: LastFingerprint };
+  const last = s[kFingerprint];
+  if (last !== undefined && last.method === method && last.version === version && last.names.length * 2 === raw.length) {
+    const names = last.names;
+    let same = true;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] !== raw[2 * i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return last.fingerprint;
+  }
+  const fingerprint = fingerprinter.fingerprint(raw, method, version);
+  const names: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) names.push(raw[i]!);
+  s[kFingerprint] = { method, version, names, fingerprint };
+  return fingerprint;
+}
+
 export const identifyPhase: Phase = {
   name: 'identify',
   run(ctx: RequestContext) {
     const req = ctx.req;
     const raw = req.headers['x-forwarded-for'];
     const xff = Array.isArray(raw) ? raw.join(',') : raw;
-    const client = resolveClientAddress(req.socket.remoteAddress ?? '', xff, ctx.runtime.isTrustedProxy);
-    ctx.clientAddress = client.address;
-    ctx.forwardedFor = client.forwardedFor;
-    const id = ctx.runtime.config.identify;
-    // Parsed once here; the prefix, the geo lookup and decide's lists all use it.
-    const ip = parseIp(client.address);
-    ctx.ip = ip;
-    ctx.prefix = ip === null ? client.address : prefixKeyOf(ip, ip.family === 6 ? id.prefix_v6 : id.prefix_v4);
+    const socket = req.socket as SocketWithPeer;
+    const remote = socket.remoteAddress ?? '';
     const geo = ctx.runtime.services.geo;
-    if (geo !== null && ip !== null) {
-      const info = geo.lookupIp(ip);
-      ctx.asn = info.asn;
-      ctx.country = info.country;
-      ctx.addressLabel = info.label;
+    let who = socket[kPeer];
+    if (who === undefined || who.runtime !== ctx.runtime || who.geo !== geo || who.remote !== remote || (who.trusted && xff !== undefined && xff !== '')) {
+      who = resolveIdentity(ctx, remote, xff, geo);
+      // Only the peer's own identity is kept: a forwarded client changes with every request.
+      if (ctx.forwardedFor === '') socket[kPeer] = who;
     }
+    ctx.clientAddress = who.address;
+    ctx.ip = who.ip;
+    ctx.prefix = who.prefix;
+    ctx.asn = who.asn;
+    ctx.country = who.country;
+    ctx.addressLabel = who.label;
     const site = ctx.site!;
     ctx.level = ctx.runtime.services.levelOf(site.name);
     const ua = req.headers['user-agent'];
     ctx.uaClass = uaClassifier.classify(ua);
-    ctx.fingerprint = fingerprinter.fingerprint(req.rawHeaders, req.method ?? 'GET', req.httpVersion);
+    ctx.fingerprint = fingerprintOf(socket, req.rawHeaders, req.method ?? 'GET', req.httpVersion);
     const cookie = req.headers.cookie;
     if (cookie !== undefined && cookie.includes(CLEARANCE_COOKIE_NAME)) {
-      const status = site.challenge.checkClearance(cookie, { address: client.address, prefix: ctx.prefix, userAgent: ua ?? '' }, ctx.level, ctx.startMs);
+      const status = site.challenge.checkClearance(cookie, { address: ctx.clientAddress, prefix: ctx.prefix, userAgent: ua ?? '' }, ctx.level, ctx.startMs);
       ctx.clearance = status.status;
       ctx.cleared = status.status === 'valid';
     }
-    if (ctx.uaClass === 'crawler') ctx.verifiedCrawler = ctx.runtime.services.challenge.crawlers.peek(client.address, ua).status === 'verified';
+    if (ctx.uaClass === 'crawler') ctx.verifiedCrawler = ctx.runtime.services.challenge.crawlers.peek(ctx.clientAddress, ua).status === 'verified';
     if (ctx.cleared || ctx.verifiedCrawler) ctx.priority = PRIORITY_CLEARED;
     return CONTINUE;
   },
