@@ -134,7 +134,7 @@ function banned(state: DecideState, facts: DecideFacts, nowMs: number): Decision
 function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: MatchScratch): Decision | null {
   const verdict = rule.limit!.evaluate(facts, nowMs);
   const check = verdict.checks[0];
-  if (check === undefined || check.result.allowed) return null;
+  if (check === undefined || check.allowed) return null;
   const decision: Decision = { ...rateLimitDecision(check), by: rule.by };
   if (rule.shadow) {
     hit(s, { by: rule.by, action: 'rate_limit', decision });
@@ -171,7 +171,7 @@ function evaluateLimits(verdict: LimitsVerdict, s: MatchScratch): Decision | nul
   const checks = verdict.checks;
   for (let i = 0; i < checks.length; i++) {
     const c = checks[i];
-    if (c.shadow && !c.result.allowed) hit(s, { by: c.limit.by, action: 'rate_limit', decision: rateLimitDecision(c) });
+    if (c.shadow && !c.allowed) hit(s, { by: c.limit.by, action: 'rate_limit', decision: rateLimitDecision(c) });
   }
   return verdict.refused === null ? null : rateLimitDecision(verdict.refused);
 }

@@ -235,6 +235,7 @@ describe('createLimitEvaluator', () => {
         // Read after every later request has changed the table: still what phase one saw.
         for (const k of kept) {
           assert.deepEqual(k.verdict.checks.map((c) => ({ ...c.result })), k.expected);
+          for (const c of k.verdict.checks) assert.equal(c.allowed, c.result.allowed);
           assert.equal(k.verdict.refused, k.verdict.checks.find((c) => !c.shadow && !c.result.allowed) ?? null);
         }
       }),

@@ -58,6 +58,8 @@ export interface LimitCheck {
   readonly shadow: boolean;
   /** The readable key, e.g. `limit:per-ip|203.0.113.7` (built when read: keep it off the hot path). */
   readonly key: string;
+  /** `result.allowed`, known without computing the other figures (read this on the hot path). */
+  readonly allowed: boolean;
   readonly result: RateLimitResult;
   readonly limit: CompiledLimit;
 }
