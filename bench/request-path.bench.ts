@@ -8,8 +8,9 @@
  * What node:http itself costs per request (parsing, ServerResponse, the socket write) is what the
  * socket benchmarks (bench:reject, bench:shield) add on top; this one isolates the part we own, so a
  * change to the request path can be measured without the noise of the load tool and the kernel.
- * Cases: a limited client (429), a cache hit, and a reference `writeHead + end` of a plain 429 on the
- * same fake response (what a bare server does in JavaScript). Interleaved rounds, median kept.
+ * Cases: a limited client on keep-alive connections (429, answered from the refusal lane after the
+ * first refusal on each connection), a cache hit, and a reference `writeHead + end` of a plain 429 on
+ * the same fake response (what a bare server does in JavaScript). Interleaved rounds, median kept.
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
@@ -43,17 +44,15 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const RAW = ['Host', 'bench.local', 'User-Agent', 'wrk', 'Accept', '*/*'];
-
-function fakeRequest(socket: FakeSocket, url: string): http.IncomingMessage {
+function fakeRequest(socket: FakeSocket, url: string, host = 'bench.local'): http.IncomingMessage {
   const req = new EventEmitter() as unknown as Record<string, unknown>;
   req.method = 'GET';
   req.url = url;
   req.httpVersion = '1.1';
   req.httpVersionMajor = 1;
   req.httpVersionMinor = 1;
-  req.rawHeaders = RAW;
-  req.headers = { host: 'bench.local', 'user-agent': 'wrk', accept: '*/*' };
+  req.rawHeaders = ['Host', host, 'User-Agent', 'wrk', 'Accept', '*/*'];
+  req.headers = { host, 'user-agent': 'wrk', accept: '*/*' };
   req.socket = socket;
   return req as unknown as http.IncomingMessage;
 }
@@ -99,8 +98,10 @@ const originPort = (origin.address() as { port: number }).port;
 const config = parseConfigText(
   `state_dir: ${JSON.stringify(state)}\nlisten:\n  http: ["127.0.0.1:0"]\nadmin:\n  listen: null\nlog:\n  level: warn\n` +
     `identify:\n  geo:\n    enabled: false\n` +
-    `policy:\n  limits:\n    - { name: everyone, average: 1, period: 1h, burst: 1, key: [site], match: { path: "/limited" } }\n  escalation:\n    enabled: false\n` +
-    `sites:\n  - name: bench\n    hosts: ["*"]\n    origins: ["http://127.0.0.1:${originPort}"]\n`,
+    `policy:\n  escalation:\n    enabled: false\n` +
+    `sites:\n  - name: limited\n    hosts: ["limited.local"]\n    origins: ["http://127.0.0.1:${originPort}"]\n` +
+    `    policy:\n      limits:\n        - { name: everyone, average: 1, period: 1h, burst: 1, key: [site] }\n` +
+    `  - name: bench\n    hosts: ["*"]\n    origins: ["http://127.0.0.1:${originPort}"]\n`,
 );
 const logger = pino({ level: 'warn' });
 const bulwark = createBulwark({ config, logger });
@@ -118,12 +119,12 @@ const proxy = createProxyServer(
 
 const sockets = Array.from({ length: 64 }, (_, i) => new FakeSocket(`127.0.${i >> 8}.${(i & 255) + 1}`));
 const statuses = new Map<string, Map<number, number>>();
-function run(path: string, name: string): (i: number) => void {
+function run(path: string, name: string, host?: string): (i: number) => void {
   const seen = new Map<number, number>();
   statuses.set(name, seen);
   return (i) => {
     const socket = sockets[i & 63]!;
-    const req = fakeRequest(socket, path);
+    const req = fakeRequest(socket, path, host);
     const res = new FakeResponse(req, socket);
     proxy.server.emit('request', req, res);
     seen.set(res.statusCode, (seen.get(res.statusCode) ?? 0) + 1);
@@ -138,7 +139,7 @@ const cases: Record<string, (i: number) => void> = {
     res.writeHead(429, ['content-type', 'text/plain', 'content-length', String(bareBody.length), 'retry-after', '1']);
     res.end(bareBody);
   },
-  'limited client: 429': run('/limited', '429'),
+  'limited client: 429': run('/', '429', 'limited.local'),
   'cache hit': run('/', 'hit'),
 };
 

@@ -7,6 +7,7 @@
  * cached (`Cache-Control: no-store`).
  */
 import type { ServerResponse } from 'node:http';
+import { prepareFields, writePreparedHead, type PreparedFields } from './prepared-head.ts';
 
 export interface PageSpec {
   readonly status: number;
@@ -100,11 +101,22 @@ function halvesOf(spec: PageSpec, format: PageFormat) {
   return per[format];
 }
 
+/** The constant fields of a page's head, per spec and format (validated once: prepared-head.ts). */
+const preparedHeads = new Map<PageSpec, Partial<Record<PageFormat, PreparedFields>>>();
+
+function preparedOf(spec: PageSpec, format: PageFormat, type: string): PreparedFields {
+  let per = preparedHeads.get(spec);
+  if (per === undefined) preparedHeads.set(spec, (per = {}));
+  return (per[format] ??= prepareFields(['content-type', type, 'cache-control', 'no-store']));
+}
+
 /**
- * Sends a page as the whole response, in one `writeHead` (refusals are the hot path of an attack). Does
+ * Sends a page as the whole response, in one head (refusals are the hot path of an attack). Does
  * nothing if headers were already sent (the caller then has to abort the connection instead).
- * `headers` are extra fields such as `Retry-After`. The request ID is plain ASCII ([A-Za-z0-9._:-]),
- * so it needs no escaping and the pre-rendered halves are exact.
+ * `headers` are extra fields such as `Retry-After`, validated by node:http; `options.trusted` are
+ * extra fields Bulwark built itself from digits and config-validated names only (the 429's
+ * `RateLimit` fields), written without a second validation. The request ID is plain ASCII
+ * ([A-Za-z0-9._:-]), so it needs no escaping and the pre-rendered halves are exact.
  */
 export function sendPage(
   res: ServerResponse,
@@ -112,25 +124,33 @@ export function sendPage(
   requestId: string,
   accept: string | undefined,
   headers?: Record<string, string>,
-  options: { detail?: string; close?: boolean } = {},
+  options: { detail?: string; close?: boolean; trusted?: readonly string[] } = {},
 ): number {
   if (res.headersSent) return 0;
   let type: string;
   let body: string;
   let length: number;
+  const format = pageFormat(accept);
   if (options.detail === undefined) {
-    const h = halvesOf(spec, pageFormat(accept));
+    const h = halvesOf(spec, format);
     type = h.type;
     body = h.before + requestId + h.after;
     length = h.extra + requestId.length;
   } else {
-    ({ type, body } = renderPage(spec, requestId, pageFormat(accept), options.detail));
+    ({ type, body } = renderPage(spec, requestId, format, options.detail));
     length = Buffer.byteLength(body);
   }
-  const fields: string[] = ['content-type', type, 'content-length', String(length), 'cache-control', 'no-store', 'x-request-id', requestId];
-  if (headers) for (const name in headers) fields.push(name, headers[name]!);
   if (options.close) res.shouldKeepAlive = false;
-  res.writeHead(spec.status, fields);
+  if (headers === undefined && options.detail === undefined) {
+    const extra = ['content-length', String(length), 'x-request-id', requestId];
+    if (options.trusted !== undefined) for (const v of options.trusted) extra.push(v);
+    writePreparedHead(res, spec.status, preparedOf(spec, format, type), extra);
+  } else {
+    const fields: string[] = ['content-type', type, 'content-length', String(length), 'cache-control', 'no-store', 'x-request-id', requestId];
+    if (headers) for (const name in headers) fields.push(name, headers[name]!);
+    if (options.trusted !== undefined) for (const v of options.trusted) fields.push(v);
+    res.writeHead(spec.status, fields);
+  }
   res.end(res.req?.method === 'HEAD' ? undefined : body);
   return length;
 }

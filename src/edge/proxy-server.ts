@@ -22,6 +22,7 @@ import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.t
 import { answerClientError, classifyClientError } from './client-errors.ts';
 import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
+import { BulwarkResponse } from './prepared-head.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
 
 /**
@@ -80,6 +81,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     requireHostHeader: true,
     joinDuplicateHeaders: false,
     insecureHTTPParser: false,
+    // Accepts prepared heads (prepared-head.ts) for pages and cache hits.
+    ServerResponse: BulwarkResponse as unknown as typeof http.ServerResponse,
   };
   const server: http.Server = secure
     ? https.createServer({

@@ -15,7 +15,8 @@ import type { IpLists } from '../core/net/ip-list.ts';
 import type { CompiledPolicy } from '../core/policy/index.ts';
 import { configureEscalation, configureNotFound } from '../services.ts';
 import { createLevelPolicy } from './level-policy.ts';
-import { buildSitePolicy } from './policy-build.ts';
+import { buildSitePolicy, limitSpecs } from './policy-build.ts';
+import { laneRefusals } from './refusal-lane-policy.ts';
 import type { Services } from '../services.ts';
 import { buildLists } from './lists.ts';
 import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
@@ -41,6 +42,8 @@ export interface SiteRuntime {
   readonly challengeStats: ChallengeStats;
   /** The site's shield (cache, admission, balancer): outlives config generations. */
   readonly shield: SiteShield;
+  /** Refusals (`limit/<name>`) that may open a refusal lane on a connection (refusal-lane-policy.ts). */
+  readonly laneRefusals: ReadonlySet<string>;
   /** The origin to use for the next request (round robin). */
   pickUpstream(): Upstream;
 }
@@ -142,6 +145,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       policy: policies[i]!,
       challengeStats: options.services.challengeStatsOf(site.name),
       shield: options.shields.forSite(site),
+      laneRefusals: laneRefusals([...limitSpecs(config.policy.limits), ...limitSpecs(site.policy.limits)], policies[i]!.rules),
       pickUpstream() {
         const u = upstreams[next]!;
         next = next + 1 === upstreams.length ? 0 : next + 1;

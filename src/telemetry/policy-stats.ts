@@ -9,7 +9,9 @@ export interface PolicyStats {
   decided(by: string): void;
   shadow(by: string, action: string): void;
   ruleError(by: string): void;
-  snapshot(): { decisions: Record<string, number>; shadow: Record<string, number>; rule_errors: Record<string, number> };
+  /** One refusal answered from a connection's refusal lane (edge/refusal-lane.ts; also `decided`). */
+  laneAnswered(): void;
+  snapshot(): { decisions: Record<string, number>; shadow: Record<string, number>; rule_errors: Record<string, number>; refusal_lane_answers: number };
 }
 
 function bump(map: Map<string, number>, key: string): void {
@@ -23,10 +25,17 @@ export function createPolicyStats(): PolicyStats {
   const decisions = new Map<string, number>();
   const shadow = new Map<string, number>();
   const errors = new Map<string, number>();
+  let laneAnswers = 0;
   return {
     decided: (by) => bump(decisions, by),
     shadow: (by, action) => bump(shadow, `${by} → ${action}`),
     ruleError: (by) => bump(errors, by),
-    snapshot: () => ({ decisions: Object.fromEntries(decisions), shadow: Object.fromEntries(shadow), rule_errors: Object.fromEntries(errors) }),
+    laneAnswered: () => void laneAnswers++,
+    snapshot: () => ({
+      decisions: Object.fromEntries(decisions),
+      shadow: Object.fromEntries(shadow),
+      rule_errors: Object.fromEntries(errors),
+      refusal_lane_answers: laneAnswers,
+    }),
   };
 }

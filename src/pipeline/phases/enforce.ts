@@ -11,6 +11,7 @@ import { BULWARK_PATH_PREFIX } from '../../core/challenge/index.ts';
 import { answerChallenge, serveBulwarkRoute } from '../../edge/challenge-responder.ts';
 import { PAGES, sendPage } from '../../edge/pages.ts';
 import { tarpit } from '../../edge/tarpit.ts';
+import { openRefusalLane } from '../../edge/refusal-lane.ts';
 import { rateLimitFields } from '../../core/ratelimit/index.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
@@ -38,13 +39,15 @@ export const enforcePhase: Phase = {
       case 'rate_limit': {
         ctx.end('limited');
         // RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers) plus Retry-After.
+        // Values built from digits and config-validated limit names only: written as trusted fields.
         const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterS)));
         const limit = ctx.limits !== null ? rateLimitFields(ctx.limits) : null;
-        const fields: Record<string, string> =
+        const trusted =
           limit === null || limit.ratelimit === undefined
-            ? { 'retry-after': retryAfter }
-            : { 'ratelimit-policy': limit['ratelimit-policy']!, ratelimit: limit.ratelimit, 'retry-after': retryAfter };
-        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, fields);
+            ? ['retry-after', retryAfter]
+            : ['ratelimit-policy', limit['ratelimit-policy']!, 'ratelimit', limit.ratelimit, 'retry-after', retryAfter];
+        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted });
+        openRefusalLane(ctx);
         return DONE;
       }
       case 'tarpit':

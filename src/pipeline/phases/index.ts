@@ -1,13 +1,15 @@
 /**
  * The phase order of a proxied request (ARCHITECTURE.md, "One request, end to end"). `accept` runs per
  * connection in edge/accept-gate.ts; `record` runs on every exit through the response's close event.
+ * `lane` answers a refused flood's repeated requests before `parse` (edge/refusal-lane.ts).
  */
 import type { Phase } from '../phase.ts';
 import { decidePhase } from './decide.ts';
 import { enforcePhase } from './enforce.ts';
 import { forwardPhase } from './forward.ts';
 import { identifyPhase } from './identify.ts';
+import { lanePhase } from './lane.ts';
 import { parsePhase } from './parse.ts';
 import { shieldPhase } from './shield.ts';
 
-export const DEFAULT_PHASES: readonly Phase[] = [parsePhase, identifyPhase, decidePhase, enforcePhase, shieldPhase, forwardPhase];
+export const DEFAULT_PHASES: readonly Phase[] = [lanePhase, parsePhase, identifyPhase, decidePhase, enforcePhase, shieldPhase, forwardPhase];

@@ -1,0 +1,176 @@
+/**
+ * Response heads prepared ahead of time, for the answers Bulwark sends most under attack (429 pages,
+ * cache hits).
+ *
+ * node:http validates and serialises every header field of every response (two regular expressions
+ * and a few string operations per field): measured here ~0.4 µs per field, as much as all of
+ * Bulwark's own decision work for a request that repeats. A 429 carries seven fields and a cache hit
+ * eight or more, yet they are the same for every answer but for a value or two. So the constant
+ * fields are validated once, when prepared (`prepareFields`), and written as one block; the
+ * per-request values (request ID, `Age`, `Retry-After`...) are appended as they are, because their
+ * grammar makes them safe by construction (the callers only pass digits, request IDs and limit names).
+ *
+ * The block goes through `BulwarkResponse`, node:http's ServerResponse with its head serialisation
+ * (`_storeHeader`) taught one more input type; everything else (Date, keep-alive, Connection,
+ * framing, pipelining) stays node's. That hook is internal API, so at load a self-check compares the
+ * head it produces with node's own for the same fields, keep-alive or not; if they ever differ (another
+ * Node version), `PREPARED_HEADS` is false and every prepared write falls back to a plain `writeHead`
+ * with the same fields, validated by node as before. Heads are identical either way.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** Constant header fields, validated once: the block to write and the pairs for the fallback. */
+export interface PreparedFields {
+  readonly block: string;
+  readonly pairs: readonly string[];
+  /** The fields include content-length (else every write must pass it first in `extra`). */
+  readonly hasLength: boolean;
+  /** The fields include a Date (a cached response's own): node:http's is then not added. */
+  readonly hasDate: boolean;
+}
+
+/** Fields node:http manages itself around a prepared block: a prepared set must not contain them. */
+const MANAGED = new Set(['connection', 'transfer-encoding', 'expect', 'trailer', 'keep-alive']);
+
+/**
+ * Validates constant fields (`[name, value, name, value...]`) once. They must not include the fields
+ * node:http manages (Connection, Keep-Alive, Transfer-Encoding, Expect, Trailer). Throws like node:http
+ * does on an invalid name or value.
+ */
+export function prepareFields(pairs: readonly string[]): PreparedFields {
+  let block = '';
+  let length = false;
+  let date = false;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!;
+    const value = pairs[i + 1]!;
+    http.validateHeaderName(name);
+    http.validateHeaderValue(name, value);
+    const lower = name.toLowerCase();
+    if (MANAGED.has(lower)) throw new Error(`prepared heads cannot carry ${name}`);
+    if (lower === 'content-length') length = true;
+    else if (lower === 'date') date = true;
+    block += `${name}: ${value}\r\n`;
+  }
+  return { block, pairs: [...pairs], hasLength: length, hasDate: date };
+}
+
+/** A head's fields as one block, recognised by BulwarkResponse (no enumerable properties on purpose). */
+class PreparedHead {
+  declare readonly block: string;
+  declare readonly hasDate: boolean;
+  constructor(block: string, hasDate: boolean) {
+    Object.defineProperty(this, 'block', { value: block, enumerable: false });
+    Object.defineProperty(this, 'hasDate', { value: hasDate, enumerable: false });
+  }
+}
+
+let dateSecond = -1;
+let dateText = '';
+/** The `Date` field value, formatted once a second (node:http does the same). */
+function utcDate(): string {
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(s * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/** The internal OutgoingMessage fields the head serialisation reads (node 20–22). */
+interface OutgoingInternals {
+  sendDate: boolean;
+  shouldKeepAlive: boolean;
+  _keepAliveTimeout: number;
+  _defaultKeepAlive: boolean;
+  _maxRequestsPerSocket: number;
+  maxRequestsOnConnectionReached: boolean;
+  _last: boolean;
+  _header: string | null;
+  _headerSent: boolean;
+  _storeHeader(firstLine: string, headers: unknown): void;
+}
+
+/** ServerResponse that also accepts a PreparedHead in writeHead (see the module comment). */
+export class BulwarkResponse extends http.ServerResponse {
+  _storeHeader(firstLine: string, headers: unknown): void {
+    const self = this as unknown as OutgoingInternals;
+    if (!(headers instanceof PreparedHead)) {
+      (http.ServerResponse.prototype as unknown as OutgoingInternals)._storeHeader.call(this, firstLine, headers);
+      return;
+    }
+    // node:http's _storeHeader for a head with Content-Length and no Connection field.
+    let header = firstLine + headers.block;
+    if (self.sendDate && !headers.hasDate) header += 'Date: ' + utcDate() + '\r\n';
+    if (self.shouldKeepAlive && self.maxRequestsOnConnectionReached) header += 'Connection: close\r\n';
+    else if (self.shouldKeepAlive) {
+      header += 'Connection: keep-alive\r\n';
+      if (self._keepAliveTimeout && self._defaultKeepAlive) {
+        const max = ~~self._maxRequestsPerSocket > 0 ? `, max=${self._maxRequestsPerSocket}` : '';
+        header += `Keep-Alive: timeout=${Math.floor(self._keepAliveTimeout / 1000)}${max}\r\n`;
+      }
+    } else {
+      self._last = true;
+      header += 'Connection: close\r\n';
+    }
+    self._header = header + '\r\n';
+    self._headerSent = false;
+  }
+}
+
+/**
+ * Writes a head: the prepared constant fields plus per-request `extra` pairs whose values are safe by
+ * construction (digits, request IDs, limit names — never client input). Prepared heads are for
+ * complete bodies: `content-length` is in `fields` or first in `extra`. Falls back to a validated
+ * `writeHead` when the response is not a BulwarkResponse, the self-check failed, or a field was set
+ * with setHeader before.
+ */
+export function writePreparedHead(res: ServerResponse, status: number, fields: PreparedFields, extra: readonly string[]): void {
+  // A field set earlier with setHeader would make node:http take its merging path: plain writeHead then.
+  if (!fields.hasLength && extra[0] !== 'content-length') throw new Error('a prepared head needs content-length');
+  if (PREPARED_HEADS && res instanceof BulwarkResponse && (res as unknown as Record<symbol, unknown>)[kOutHeaders!] == null) {
+    let block = fields.block;
+    for (let i = 0; i < extra.length; i += 2) block += extra[i] + ': ' + extra[i + 1] + '\r\n';
+    res.writeHead(status, new PreparedHead(block, fields.hasDate) as unknown as string[]);
+    return;
+  }
+  res.writeHead(status, fields.pairs.concat(extra));
+}
+
+/** node:http's symbol for fields set with setHeader (found by looking, not by name lookup in internals). */
+const kOutHeaders: symbol | undefined = (() => {
+  const probe = new http.ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as unknown as IncomingMessage);
+  const before = new Set(Object.getOwnPropertySymbols(probe).filter((s) => (probe as unknown as Record<symbol, unknown>)[s] != null));
+  probe.setHeader('x-probe', '1');
+  return Object.getOwnPropertySymbols(probe).find((s) => !before.has(s) && (probe as unknown as Record<symbol, unknown>)[s] != null);
+})();
+
+/** The self-check: our head equals node's for the same fields (keep-alive and close; Date aligned). */
+function selfCheck(): boolean {
+  if (kOutHeaders === undefined) return false;
+  try {
+    const fields = prepareFields(['content-type', 'text/plain', 'content-length', '5', 'cache-control', 'no-store']);
+    for (const keepAlive of [true, false]) {
+      const req = { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as unknown as IncomingMessage;
+      const ours = new BulwarkResponse(req);
+      const node = new http.ServerResponse(req);
+      for (const r of [ours, node] as unknown as OutgoingInternals[]) {
+        r.shouldKeepAlive = keepAlive;
+        r._keepAliveTimeout = 5000;
+      }
+      ours.writeHead(429, new PreparedHead(fields.block + 'x-request-id: abc\r\n', false) as unknown as string[]);
+      node.writeHead(429, [...fields.pairs, 'x-request-id', 'abc']);
+      const a = ours as unknown as OutgoingInternals;
+      const b = node as unknown as OutgoingInternals;
+      const noDate = (h: string | null) => (typeof h === 'string' ? h.replace(/\r\nDate: [^\r]*/, '') : null);
+      if (noDate(a._header) === null || noDate(a._header) !== noDate(b._header) || a._headerSent !== b._headerSent || a._last !== b._last) return false;
+      if (!ours.headersSent || ours.getHeader('content-type') !== undefined) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether prepared heads are written as such on this Node version (else: plain writeHead). */
+export const PREPARED_HEADS: boolean = selfCheck();

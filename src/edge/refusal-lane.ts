@@ -1,0 +1,155 @@
+/**
+ * The refusal lane: a flood's keep-alive connection, once refused by a rate limit, is answered 429 on
+ * its next requests without running identify and decide again — until the limit would admit it.
+ *
+ * A flooding client sends the same request over and over on one connection; re-deriving who it is and
+ * re-evaluating rules and limits for each copy is most of what Bulwark spends on it beyond node:http
+ * itself. The lane is opened by `enforce` when a limit that cannot depend on the request refused
+ * (runtime/refusal-lane-policy.ts decides which), and it serves a request only when everything the
+ * decision depended on is provably unchanged:
+ * - same config generation, same method and HTTP version, origin-form target, no body;
+ * - header for header identical to the request that opened it (names, order and values: so the same
+ *   Host and site, user agent, fingerprint, cookies and clearance);
+ * - before the time the limit admits again (GCRA: refused requests do not move the limit, so nothing
+ *   else can make it admit earlier);
+ * - the client is still not banned (a ban turns the 429 into a drop: the normal path handles it).
+ * Anything else closes the lane and the request takes the normal path. Each lane answer is still a full
+ * request record (stats, detector, access log), still counts toward escalation and the policy stats,
+ * and carries fresh `Retry-After` / `RateLimit` values.
+ */
+import type { Socket } from 'node:net';
+import type { Decision } from '../core/vocabulary.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
+import { recordEscalation } from '../runtime/escalate.ts';
+import { rateLimitPolicyItem } from '../core/ratelimit/index.ts';
+import { PAGES, sendPage } from './pages.ts';
+
+interface Lane {
+  readonly runtime: Runtime;
+  readonly site: SiteRuntime;
+  /** Wall-clock ms from which the refusing limit would admit this client again. */
+  readonly untilMs: number;
+  /** Wall-clock ms at which the limit's bucket is full again (`RateLimit` t=). */
+  readonly resetAtMs: number;
+  readonly method: string;
+  readonly version: string;
+  /** The opening request's raw headers: every lane request must repeat them exactly. */
+  readonly rawHeaders: readonly string[];
+  /** What identify and parse found for the opening request (copied into each lane request). */
+  readonly facts: LaneFacts;
+  readonly decision: Decision;
+  /** `RateLimit-Policy` value and the limit's name for `RateLimit`. */
+  readonly policyField: string;
+  readonly limitName: string;
+}
+
+type LaneFacts = Pick<
+  RequestContext,
+  'host' | 'clientAddress' | 'ip' | 'prefix' | 'asn' | 'country' | 'addressLabel' | 'fingerprint' | 'uaClass' | 'cleared' | 'clearance' | 'verifiedCrawler' | 'priority'
+>;
+
+const kLane = Symbol('bulwark.refusalLane');
+type SocketWithLane = Socket & { [kLane]?: Lane };
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hasBody(ctx: RequestContext): boolean {
+  const h = ctx.req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+}
+
+/**
+ * Opens a lane on the request's connection after a rate-limit refusal, when the refusing limit and
+ * the request allow it (see the module comment); otherwise does nothing.
+ */
+export function openRefusalLane(ctx: RequestContext): void {
+  const site = ctx.site;
+  const d = ctx.decision;
+  const refused = ctx.limits?.refused ?? null;
+  if (site === null || refused === null || d.action !== 'rate_limit' || !site.laneRefusals.has(d.by)) return;
+  const req = ctx.req;
+  const method = req.method ?? '';
+  if ((method !== 'GET' && method !== 'HEAD') || ctx.forwardedFor !== '' || ctx.upgrade || !ctx.res.shouldKeepAlive || hasBody(ctx)) return;
+  const socket = req.socket as SocketWithLane | null;
+  if (socket === null) return;
+  const result = refused.result;
+  socket[kLane] = {
+    runtime: ctx.runtime,
+    site,
+    untilMs: ctx.startMs + result.retryAfterMs,
+    resetAtMs: ctx.startMs + result.resetMs,
+    method,
+    version: req.httpVersion,
+    rawHeaders: req.rawHeaders,
+    facts: {
+      host: ctx.host, clientAddress: ctx.clientAddress, ip: ctx.ip, prefix: ctx.prefix, asn: ctx.asn, country: ctx.country, addressLabel: ctx.addressLabel,
+      fingerprint: ctx.fingerprint, uaClass: ctx.uaClass, cleared: ctx.cleared, clearance: ctx.clearance, verifiedCrawler: ctx.verifiedCrawler, priority: ctx.priority,
+    },
+    decision: d,
+    policyField: rateLimitPolicyItem(refused.limit),
+    limitName: refused.limit.name,
+  };
+}
+
+/** Whether the lane may answer this request (see the module comment). */
+function laneServes(lane: Lane, ctx: RequestContext): boolean {
+  const req = ctx.req;
+  if (lane.runtime !== ctx.runtime || ctx.startMs >= lane.untilMs) return false;
+  if (req.method !== lane.method || req.httpVersion !== lane.version || ctx.path.charCodeAt(0) !== 47 /* / */) return false;
+  if (!sameStrings(req.rawHeaders, lane.rawHeaders)) return false;
+  const ban = ctx.runtime.services.decideState.ban;
+  return ban === undefined || ban(lane.facts.clientAddress) == null;
+}
+
+/**
+ * Answers the request from its connection's lane (429 with fresh Retry-After / RateLimit) and returns
+ * true; returns false (and closes the lane) when the request must take the normal path.
+ */
+export function answerFromLane(ctx: RequestContext): boolean {
+  const socket = ctx.req.socket as SocketWithLane | null;
+  const lane = socket?.[kLane];
+  if (lane === undefined) return false;
+  if (!laneServes(lane, ctx)) {
+    socket![kLane] = undefined;
+    return false;
+  }
+  const f = lane.facts;
+  const site = lane.site;
+  ctx.site = site;
+  ctx.host = f.host;
+  ctx.clientAddress = f.clientAddress;
+  ctx.ip = f.ip;
+  ctx.prefix = f.prefix;
+  ctx.asn = f.asn;
+  ctx.country = f.country;
+  ctx.addressLabel = f.addressLabel;
+  ctx.fingerprint = f.fingerprint;
+  ctx.uaClass = f.uaClass;
+  ctx.cleared = f.cleared;
+  ctx.clearance = f.clearance;
+  ctx.verifiedCrawler = f.verifiedCrawler;
+  ctx.priority = f.priority;
+  ctx.level = ctx.runtime.services.levelOf(site.name);
+  ctx.decision = lane.decision;
+  site.stats.requestStarted();
+  ctx.end('limited');
+  recordEscalation(ctx, lane.decision.by);
+  const stats = ctx.runtime.services.policyStatsOf(site.name);
+  stats.decided(lane.decision.by);
+  stats.laneAnswered();
+  const now = ctx.startMs;
+  const retryAfter = String(Math.max(1, Math.ceil((lane.untilMs - now) / 1000)));
+  // Digits and the config-validated limit name only: trusted fields (pages.ts).
+  const trusted = [
+    'ratelimit-policy', lane.policyField,
+    'ratelimit', `"${lane.limitName}";r=0;t=${Math.max(0, Math.ceil((lane.resetAtMs - now) / 1000))}`,
+    'retry-after', retryAfter,
+  ];
+  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted });
+  return true;
+}

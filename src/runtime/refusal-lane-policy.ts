@@ -1,0 +1,45 @@
+/**
+ * Which refusals may open a refusal lane (edge/refusal-lane.ts): a keep-alive connection whose client a
+ * rate limit refuses is answered 429 without re-running identify and decide, until the limit would
+ * admit it again. That is exact only when every later request on the connection would be refused by
+ * the same limit anyway, so a limit qualifies when:
+ * - it applies to every request (no `match` on path or method) and is enforced (not shadow);
+ * - its key is made only of what cannot change on one connection with identical headers: the site,
+ *   the client's address, prefix, ASN, country and header fingerprint (the lane compares the headers of
+ *   every request with the first one's; a changed header leaves the lane);
+ * - and no enforced `allow` rule exists on the site: rules run before limits, so an allow rule on some
+ *   path would let a refused client through there. (Other rules only refuse differently — a 403
+ *   instead of a 429 — which the lane does not distinguish.)
+ * The 404 budget (`limit/not-found`, keyed by site and prefix, "on every path") always qualifies.
+ * Pure: from the site's limit specs and compiled rules, computed once per config generation.
+ */
+import type { CompiledRule } from '../core/policy/index.ts';
+import type { KeyPart } from '../core/ratelimit/index.ts';
+
+/** The limit-spec fields this decision reads. */
+export interface LaneLimitSpec {
+  readonly name: string;
+  readonly key: readonly KeyPart[];
+  readonly match?: unknown;
+  readonly shadow?: boolean;
+}
+
+/** Key parts that are the same for every request of one connection whose headers do not change. */
+const CONNECTION_PARTS: ReadonlySet<string> = new Set(['site', 'address', 'prefix', 'asn', 'country', 'fingerprint']);
+
+/** The decision name of the 404 budget's refusals (runtime/not-found-budget.ts). */
+export const NOT_FOUND_BY = 'limit/not-found';
+
+/**
+ * The `by` names (`limit/<name>`) whose refusals may open a lane on this site; empty when the site has
+ * an enforced allow rule (then no refusal may).
+ */
+export function laneRefusals(limits: readonly LaneLimitSpec[], rules: readonly Pick<CompiledRule, 'action' | 'shadow'>[]): ReadonlySet<string> {
+  if (rules.some((r) => r.action === 'allow' && !r.shadow)) return new Set();
+  const out = new Set<string>([NOT_FOUND_BY]);
+  for (const l of limits) {
+    if (l.shadow === true || (l.match !== undefined && l.match !== null)) continue;
+    if (l.key.every((part) => typeof part === 'string' && CONNECTION_PARTS.has(part))) out.add(`limit/${l.name}`);
+  }
+  return out;
+}
