@@ -143,6 +143,9 @@ const cases: Record<string, (i: number) => void> = {
   'cache hit': run('/', 'hit'),
 };
 
+// `--only <text>` keeps the reference and the cases whose name contains it (for profiling one case).
+const only = process.argv.indexOf('--only');
+if (only !== -1) for (const name of Object.keys(cases)) if (!name.startsWith('reference') && !name.includes(process.argv[only + 1] ?? '')) delete cases[name];
 const rounds: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (const fn of Object.values(cases)) for (let i = 0; i < 20_000; i++) fn(i);
 for (let r = 0; r < 7; r++) {

@@ -118,10 +118,9 @@ export function createServices(options: ServicesOptions): Services {
   const decideState: DecideState = {
     // decide asks by address first: the mirror finds a ban on the address or on any prefix length in
     // use (an operator may ban a /20); the later prefix question is then already answered.
-    ban: (key) => {
+    ban: (key, nowMs) => {
       if (key.includes('/')) return null;
-      const now = Date.now();
-      return bans.matchAddress(key, now) !== undefined ? { untilMs: now + 1 } : null;
+      return bans.matchAddress(key, nowMs) !== undefined ? { untilMs: nowMs + 1 } : null;
     },
   };
   return {

@@ -64,7 +64,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  * them) and a negative origin latency becomes null (the origin was not asked). The detection service
  * reuses one event for every request (the aggregates read it synchronously and keep no reference).
  */
-export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionRecord): RequestEvent {
+export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionRecord): Writable<RequestEvent> {
   event.site = r.site;
   event.outcome = r.outcome;
   event.status = r.status;
@@ -81,6 +81,7 @@ export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionReco
   event.bytesOut = r.bytesOut;
   event.cache = cacheOf(r.cacheStatus);
   event.challenge = r.challenge;
+  event.addressHash = undefined;
   return event;
 }
 
@@ -88,11 +89,13 @@ export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionReco
 export function emptyRequestEvent(): Writable<RequestEvent> {
   return {
     site: '', outcome: 'forwarded', status: 0, address: '', prefix: null, asn: null, country: null, path: null, userAgent: null,
-    fingerprint: null, cleared: false, originLatencyMs: null, bytesIn: 0, bytesOut: 0, cache: null, challenge: null,
+    fingerprint: null, cleared: false, originLatencyMs: null, bytesIn: 0, bytesOut: 0, cache: null, challenge: null, addressHash: undefined,
   };
 }
 
 /** The core's `RequestEvent` for one record, as a new object (see fillRequestEvent). */
 export function toRequestEvent(r: DetectionRecord): RequestEvent {
-  return fillRequestEvent(emptyRequestEvent(), r);
+  const event = fillRequestEvent(emptyRequestEvent(), r);
+  delete event.addressHash;
+  return event;
 }

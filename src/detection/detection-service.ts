@@ -17,6 +17,7 @@
  * - `stop()` saves everything and writes the open incidents (they stay open, for the next start).
  */
 import { randomInt } from 'node:crypto';
+import { hash32 } from '../core/detect/index.ts';
 import type { SiteDetectorOptions } from '../core/detect/index.ts';
 import { UNROUTED_SITE } from '../telemetry/request-record.ts';
 import { createIncidentTracker } from '../incidents/incident-tracker.ts';
@@ -216,8 +217,11 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       }
       counters.records++;
       try {
-        e.detector.observe(fillRequestEvent(event, record), record.timeMs);
-        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix);
+        // One hash of the address for both (same seed): the aggregates' distinct counts and the extras'.
+        const h = hash32(record.clientAddress, hashSeed);
+        fillRequestEvent(event, record).addressHash = h;
+        e.detector.observe(event, record.timeMs);
+        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix, h);
       } catch (err) {
         reportOnce('observe', err, 'recording a request into the detector failed');
       }

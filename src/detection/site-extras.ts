@@ -18,7 +18,7 @@ export const MAX_DECISION_KEYS = 64;
 
 /** The per-site extras. */
 export interface SiteExtras {
-  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string, prefix?: string): void;
+  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string, prefix?: string, addressHash?: number): void;
   /** Cleared visitors' origin latency histogram of `second` (LOG_BUCKETS counts), or null if not kept. */
   clearedLatency(second: number): Uint32Array | null;
   /** Requests per decision since the last call, then starts a new count. */
@@ -70,7 +70,7 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
   }
 
   return {
-    observe(second, cleared, originLatencyMs, decisionBy, address, prefix = '') {
+    observe(second, cleared, originLatencyMs, decisionBy, address, prefix = '', addressHash = hash32(address, hashSeed)) {
       if (cleared && originLatencyMs >= 0) {
         const s = slot(second);
         if (s >= 0) latency[s * LOG_BUCKETS + logBucket(originLatencyMs)]++;
@@ -83,7 +83,7 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
         overflow++;
         decisions.set('other', (decisions.get('other') ?? 0) + 1);
       }
-      sources.addHash(hash32(address, hashSeed));
+      sources.addHash(addressHash);
       // The networks Bulwark acted against (challenged, limited, blocked...): the sketch describes the
       // attackers, not the site's own visitors, who would make every two incidents look alike.
       if (!cleared && prefix !== '' && decisionBy !== 'default/allow' && !decisionBy.startsWith('list/allow')) prefixes.add(hash32(prefix, SIGNATURE_SEED));

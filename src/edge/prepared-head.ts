@@ -91,8 +91,23 @@ interface OutgoingInternals {
   _storeHeader(firstLine: string, headers: unknown): void;
 }
 
-/** ServerResponse that also accepts a PreparedHead in writeHead (see the module comment). */
+/**
+ * Bulwark's ServerResponse: accepts a PreparedHead in writeHead (see the module comment), and calls
+ * `onClose` once when the response closes — node:http emits 'close' exactly once per response, and a
+ * hook spares registering a listener on every request.
+ */
 export class BulwarkResponse extends http.ServerResponse {
+  onClose: ((res: BulwarkResponse) => void) | null = null;
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'close' && this.onClose !== null) {
+      const hook = this.onClose;
+      this.onClose = null;
+      hook(this);
+    }
+    return super.emit(event, ...args);
+  }
+
   _storeHeader(firstLine: string, headers: unknown): void {
     const self = this as unknown as OutgoingInternals;
     if (!(headers instanceof PreparedHead)) {

@@ -103,7 +103,7 @@ function laneServes(lane: Lane, ctx: RequestContext): boolean {
   if (req.method !== lane.method || req.httpVersion !== lane.version || ctx.path.charCodeAt(0) !== 47 /* / */) return false;
   if (!sameStrings(req.rawHeaders, lane.rawHeaders)) return false;
   const ban = ctx.runtime.services.decideState.ban;
-  return ban === undefined || ban(lane.facts.clientAddress) == null;
+  return ban === undefined || ban(lane.facts.clientAddress, ctx.startMs) == null;
 }
 
 /**

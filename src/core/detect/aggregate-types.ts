@@ -43,6 +43,8 @@ export interface RequestEvent {
   readonly bytesOut: number;
   readonly cache: CacheStatus | null;
   readonly challenge: ChallengeStep | null;
+  /** `hash32(address, hashSeed)` when the caller computed it already (the aggregates' seed), else absent. */
+  readonly addressHash?: number;
 }
 
 /** Distinct clients (HyperLogLog estimates, ~0.8% standard error at p = 14). */

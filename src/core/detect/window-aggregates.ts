@@ -138,7 +138,7 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
     countCacheAndChallenge(o, event);
     counters[o + C.bytesIn] += event.bytesIn;
     counters[o + C.bytesOut] += event.bytesOut;
-    const h = hash32(event.address, seed);
+    const h = event.addressHash ?? hash32(event.address, seed);
     distinctAll.addHash(h, second);
     if (event.cleared) {
       counters[o + C.cleared]++;

@@ -39,8 +39,8 @@ export interface BanEntry {
   readonly untilMs: number;
 }
 
-/** Looks up a ban by address or prefix key (`203.0.113.7`, `203.0.113.0/24`). */
-export type BanLookup = (key: string) => BanEntry | null | undefined;
+/** Looks up a ban by address or prefix key (`203.0.113.7`, `203.0.113.0/24`) at `nowMs` (the decision's time). */
+export type BanLookup = (key: string, nowMs: number) => BanEntry | null | undefined;
 
 /** Mutable state `decide` consults but does not own. */
 export interface DecideState {
@@ -123,10 +123,10 @@ function parseAddress(facts: DecideFacts, s: MatchScratch): ParsedIp | null {
 function banned(state: DecideState, facts: DecideFacts, nowMs: number): Decision | null {
   const lookup = state.ban;
   if (lookup === undefined) return null;
-  const a = lookup(facts.address);
+  const a = lookup(facts.address, nowMs);
   if (a != null && a.untilMs > nowMs) return { action: 'drop', by: `ban/${facts.address}` };
   if (facts.prefix === '') return null;
-  const p = lookup(facts.prefix);
+  const p = lookup(facts.prefix, nowMs);
   return p != null && p.untilMs > nowMs ? { action: 'drop', by: `ban/${facts.prefix}` } : null;
 }
 
