@@ -55,14 +55,15 @@ export function prepareFields(pairs: readonly string[]): PreparedFields {
   return { block, pairs: [...pairs], hasLength: length, hasDate: date };
 }
 
-/** A head's fields as one block, recognised by BulwarkResponse (no enumerable properties on purpose). */
+/**
+ * A head's fields as one block, recognised by BulwarkResponse. Only ever passed to writeHead when no
+ * field was set with setHeader (writePreparedHead checks), so node:http hands it to _storeHeader as is.
+ */
 class PreparedHead {
-  declare readonly block: string;
-  declare readonly hasDate: boolean;
-  constructor(block: string, hasDate: boolean) {
-    Object.defineProperty(this, 'block', { value: block, enumerable: false });
-    Object.defineProperty(this, 'hasDate', { value: hasDate, enumerable: false });
-  }
+  constructor(
+    readonly block: string,
+    readonly hasDate: boolean,
+  ) {}
 }
 
 let dateSecond = -1;
@@ -91,6 +92,8 @@ interface OutgoingInternals {
   _storeHeader(firstLine: string, headers: unknown): void;
 }
 
+const EMIT = http.ServerResponse.prototype.emit;
+
 /**
  * Bulwark's ServerResponse: accepts a PreparedHead in writeHead (see the module comment), and calls
  * `onClose` once when the response closes — node:http emits 'close' exactly once per response, and a
@@ -99,13 +102,16 @@ interface OutgoingInternals {
 export class BulwarkResponse extends http.ServerResponse {
   onClose: ((res: BulwarkResponse) => void) | null = null;
 
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
+  override emit(event: string | symbol, ...args: unknown[]): boolean;
+  override emit(event: string | symbol): boolean {
     if (event === 'close' && this.onClose !== null) {
       const hook = this.onClose;
       this.onClose = null;
       hook(this);
     }
-    return super.emit(event, ...args);
+    // `arguments`, not a rest parameter: emit runs several times per response, and this allocates nothing.
+    // eslint-disable-next-line prefer-rest-params
+    return EMIT.apply(this, arguments as unknown as Parameters<typeof EMIT>);
   }
 
   _storeHeader(firstLine: string, headers: unknown): void {

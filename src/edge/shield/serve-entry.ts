@@ -9,8 +9,8 @@ import { CACHE_STATUS_HEADER } from '../forward.ts';
 import { VIA_VALUE } from '../proxy-headers.ts';
 import { prepareFields, writePreparedHead, type PreparedFields } from '../prepared-head.ts';
 
-/** An entry's stored fields, validated once when first served (null: not preparable, plain writeHead). */
-const preparedHeads = new WeakMap<CacheEntry, PreparedFields | null>();
+/** An entry's fields plus the cache status and Via, validated once per entry and status (null: plain path). */
+const preparedHeads = new WeakMap<CacheEntry, { HIT?: PreparedFields | null; STALE?: PreparedFields | null }>();
 
 function flatten(entry: CacheEntry): string[] {
   const flat: string[] = [];
@@ -22,16 +22,18 @@ function flatten(entry: CacheEntry): string[] {
   return flat;
 }
 
-function preparedOf(entry: CacheEntry): PreparedFields | null {
-  let p = preparedHeads.get(entry);
+function preparedOf(entry: CacheEntry, status: 'HIT' | 'STALE'): PreparedFields | null {
+  let per = preparedHeads.get(entry);
+  if (per === undefined) preparedHeads.set(entry, (per = {}));
+  let p = per[status];
   if (p === undefined) {
     try {
-      p = prepareFields(flatten(entry));
+      p = prepareFields([...flatten(entry), CACHE_STATUS_HEADER, status, 'via', VIA_VALUE]);
       if (!p.hasLength) p = null; // 204/304: node:http frames those itself
     } catch {
       p = null; // a field node:http would refuse: the plain path reports it as before
     }
-    preparedHeads.set(entry, p);
+    per[status] = p;
   }
   return p;
 }
@@ -42,10 +44,10 @@ export function serveEntry(ctx: RequestContext, entry: CacheEntry, status: 'HIT'
   ctx.end(status === 'HIT' ? 'cached' : 'stale');
   const res = ctx.res;
   if (res.headersSent || res.destroyed) return;
-  // Age is digits, the status a constant, the request ID plain ASCII ([A-Za-z0-9._:-]), Via a constant.
-  const extra = ['age', String(ageSeconds(entry, nowMs)), CACHE_STATUS_HEADER, status, 'x-request-id', ctx.id, 'via', VIA_VALUE];
-  const prepared = preparedOf(entry);
-  if (prepared !== null) writePreparedHead(res, entry.status, prepared, extra);
-  else res.writeHead(entry.status, flatten(entry).concat(extra));
+  // Age is digits and the request ID plain ASCII ([A-Za-z0-9._:-]): per-request fields, as they are.
+  const age = String(ageSeconds(entry, nowMs));
+  const prepared = preparedOf(entry, status);
+  if (prepared !== null) writePreparedHead(res, entry.status, prepared, ['age', age, 'x-request-id', ctx.id]);
+  else res.writeHead(entry.status, flatten(entry).concat('age', age, CACHE_STATUS_HEADER, status, 'x-request-id', ctx.id, 'via', VIA_VALUE));
   res.end(ctx.req.method === 'HEAD' ? undefined : entry.body);
 }

@@ -31,7 +31,6 @@ const fingerprinter = createHeaderFingerprinter({ ignore: ['x-forwarded-for', 'x
 interface PeerIdentity {
   readonly runtime: RequestContext['runtime'];
   readonly geo: GeoData | null;
-  readonly remote: string;
   readonly trusted: boolean;
   readonly address: string;
   readonly ip: ParsedIp | null;
@@ -54,7 +53,7 @@ function resolveIdentity(ctx: RequestContext, remote: string, xff: string | unde
   const prefix = ip === null ? client.address : prefixKeyOf(ip, ip.family === 6 ? id.prefix_v6 : id.prefix_v4);
   const info = geo !== null && ip !== null ? geo.lookupIp(ip) : null;
   return {
-    runtime, geo, remote,
+    runtime, geo,
     trusted: runtime.isTrustedProxy(client.peer),
     address: client.address, ip, prefix,
     asn: info === null ? null : info.asn,
@@ -104,11 +103,12 @@ export const identifyPhase: Phase = {
     const raw = req.headers['x-forwarded-for'];
     const xff = Array.isArray(raw) ? raw.join(',') : raw;
     const socket = req.socket as SocketWithPeer;
-    const remote = socket.remoteAddress ?? '';
     const geo = ctx.runtime.services.geo;
     let who = socket[kPeer];
-    if (who === undefined || who.runtime !== ctx.runtime || who.geo !== geo || who.remote !== remote || (who.trusted && xff !== undefined && xff !== '')) {
-      who = resolveIdentity(ctx, remote, xff, geo);
+    // A connection's peer never changes: the memo lives on the socket, so only config, geo data and a
+    // forwarded client can make it stale.
+    if (who === undefined || who.runtime !== ctx.runtime || who.geo !== geo || (who.trusted && xff !== undefined && xff !== '')) {
+      who = resolveIdentity(ctx, socket.remoteAddress ?? '', xff, geo);
       // Only the peer's own identity is kept: a forwarded client changes with every request.
       if (ctx.forwardedFor === '') socket[kPeer] = who;
     }
