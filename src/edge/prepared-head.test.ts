@@ -42,6 +42,8 @@ test('prepareFields refuses what node:http would refuse and the fields node:http
   for (const managed of ['connection', 'transfer-encoding', 'keep-alive', 'trailer', 'expect']) assert.throws(() => prepareFields(['content-length', '1', managed, 'x']));
   assert.equal(prepareFields(['content-length', '1', 'date', 'Tue, 01 Jan 2030 00:00:00 GMT']).hasDate, true);
   assert.throws(() => writePreparedHead(new BulwarkResponse(fakeReq()), 200, prepareFields(['content-type', 'a/b']), []), /content-length/);
+  // A line break in a per-request value never reaches the wire: node:http's validation refuses it.
+  assert.throws(() => writePreparedHead(new BulwarkResponse(fakeReq()), 200, prepareFields(['content-length', '0']), ['x-request-id', 'a\r\nset-cookie: x=1']), { code: 'ERR_INVALID_CHAR' });
 });
 
 test('a cached Date is kept (node:http adds none), and setHeader before forces the plain path', () => {

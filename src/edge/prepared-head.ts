@@ -135,9 +135,17 @@ export function writePreparedHead(res: ServerResponse, status: number, fields: P
   if (!fields.hasLength && extra[0] !== 'content-length') throw new Error('a prepared head needs content-length');
   if (PREPARED_HEADS && res instanceof BulwarkResponse && (res as unknown as Record<symbol, unknown>)[kOutHeaders!] == null) {
     let block = fields.block;
-    for (let i = 0; i < extra.length; i += 2) block += extra[i] + ': ' + extra[i + 1] + '\r\n';
-    res.writeHead(status, new PreparedHead(block, fields.hasDate) as unknown as string[]);
-    return;
+    let safe = true;
+    for (let i = 0; i < extra.length; i += 2) {
+      const value = extra[i + 1]!;
+      // Defence in depth: a line break would split the head (callers promise none; node:http then refuses it).
+      if (value.indexOf('\n') !== -1 || value.indexOf('\r') !== -1) safe = false;
+      block += extra[i] + ': ' + value + '\r\n';
+    }
+    if (safe) {
+      res.writeHead(status, new PreparedHead(block, fields.hasDate) as unknown as string[]);
+      return;
+    }
   }
   res.writeHead(status, fields.pairs.concat(extra));
 }
