@@ -3,7 +3,8 @@
  * prefixes, 5 limits, 20 rules including CEL), plus the identify helpers that run before it (header
  * fingerprint, user-agent class).
  *
- *   node --import tsx bench/decide.bench.ts        (about 15 s; every loop is bounded in CPU time)
+ *   node scripts/run-bench.mjs bench/decide.bench.ts   (bundled like production; about 15 s; every loop is
+ *                                                      bounded in CPU time. Under tsx, closures cost more.)
  *
  * The machine is shared and noisy, so times are process CPU time, the cases of a group are measured
  * interleaved (7 rounds, median kept), and each figure is printed next to references from the same run:
