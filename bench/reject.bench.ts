@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 import { runLoad } from './lib/load.ts';
-import { cpuSeconds, HAS_TASKSET, startProcess, type Started } from './lib/processes.ts';
+import { cpuSeconds, HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, rounds: { type: 'string', default: '3' } } });
 const SECONDS = Number(values.seconds);
@@ -30,6 +30,7 @@ async function rate429(target: 'bare' | 'bulwark'): Promise<{ rps: number; cpuUs
   const server: Started =
     target === 'bare' ? await startProcess(node, [join(ROOT, 'bench/servers/reject-429.mjs'), '0'], 0) : await startBulwarkProcess(LIMITED, 0);
   try {
+    await waitIdle(server.pid);
     const url = `http://127.0.0.1:${server.port}/`;
     await (await request(url)).body.dump();
     runLoad(url, { seconds: 2, connections: 64, core: 1 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBulwarkProcess, siteYaml, ROOT } from './lib/bulwark-process.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
-import { cpuSeconds, startProcess, type Started } from './lib/processes.ts';
+import { cpuSeconds, startProcess, waitIdle, type Started } from './lib/processes.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '64' } } });
 const SECONDS = Number(values.seconds);
@@ -32,6 +32,7 @@ async function start(target: Target): Promise<Started> {
 async function measure(target: Target): Promise<Run> {
   const server = await start(target);
   try {
+    await waitIdle(server.pid);
     const url = `http://127.0.0.1:${server.port}/`;
     runLoad(url, { seconds: 2, connections: CONNECTIONS, core: 1 });
     const cpu0 = cpuSeconds(server.pid);

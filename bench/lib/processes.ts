@@ -68,3 +68,19 @@ export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
+
+/**
+ * Waits until a freshly started server is idle: its CPU use over the last half second is under 5% of a
+ * core (start-up work done — Bulwark loads its geo data in a worker thread on the same pinned core, and
+ * a measurement that starts before that ends charges it to the requests). Gives up after `maxMs`.
+ */
+export async function waitIdle(pid: number, maxMs = 15_000): Promise<void> {
+  const until = Date.now() + maxMs;
+  let last = cpuSeconds(pid);
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = cpuSeconds(pid);
+    if (now - last < 0.025) return;
+    last = now;
+  }
+}
