@@ -86,3 +86,7 @@ try {
 }
 process.stdout.write(`\n429 path: Bulwark ${median(r429.bulwark!).toFixed(0)} req/s vs bare ${median(r429.bare!).toFixed(0)}: ${(median(r429.bulwark!) / median(r429.bare!)).toFixed(3)}× (target ≥ 0.9); CPU ${median(cpu429.bulwark!).toFixed(1)} vs ${median(cpu429.bare!).toFixed(1)} µs/req\n`);
 process.stdout.write(`drop at accept: Bulwark ${median(drops.bulwark!).toFixed(0)} vs bare ${median(drops.bare!).toFixed(0)} connections/s: ${(median(drops.bulwark!) / median(drops.bare!)).toFixed(3)}× (target ≥ 0.9)\n`);
+// Per-round ratios (each round measures both back to back): steadier when the machine's speed drifts.
+const pairs429 = r429.bare!.map((b, i) => r429.bulwark![i]! / b);
+const pairsDrop = drops.bare!.map((b, i) => drops.bulwark![i]! / b);
+process.stdout.write(`per-round ratios: 429 ${pairs429.map((p) => p.toFixed(2)).join(' ')} (median ${median(pairs429).toFixed(3)}×); drop ${pairsDrop.map((p) => p.toFixed(2)).join(' ')} (median ${median(pairsDrop).toFixed(3)}×)\n`);
