@@ -64,6 +64,19 @@ test('hop-by-hop headers named in Connection never reach the origin', async () =
   assert.equal(seen.headers['x-kept'], 'yes');
 });
 
+test('one keep-alive connection changing Host is routed per request (routing is remembered per connection, per Host)', async () => {
+  const r = await rawExchange(
+    b.port,
+    'GET /a HTTP/1.1\r\nHost: main.test\r\n\r\nGET /b HTTP/1.1\r\nHost: nobody.test\r\n\r\nGET /c HTTP/1.1\r\nHost: main.test\r\n\r\nGET /d HTTP/1.1\r\nHost: bad host\r\n\r\n',
+    { idleMs: 500 },
+  );
+  // Bodies do not end in a newline: status lines are found anywhere (no body here contains one).
+  const statuses = [...r.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  assert.deepEqual(statuses, [200, 421, 200, 400]);
+  assert.ok(origin.requests.some((q) => q.url === '/a') && origin.requests.some((q) => q.url === '/c'));
+  assert.ok(!origin.requests.some((q) => q.url === '/b' || q.url === '/d'));
+});
+
 test('an unknown host gets a small 421 page and costs nothing upstream', async () => {
   const before = origin.requests.length;
   const res = await request(`${b.url}/`, { headers: { host: 'nobody.test', accept: 'text/html' } });

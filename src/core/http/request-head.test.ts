@@ -30,3 +30,11 @@ test('accepted heads', () => {
   assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', '[::1]:8080'] })), { path: '/', authority: null });
   assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org.:80', 'Transfer-Encoding', 'Chunked'] })), { path: '/', authority: null });
 });
+
+test('knownHost: a Host already found valid on the connection is not re-checked; any other still is', () => {
+  // The caller passes only a value an earlier request validated; the check itself is skipped for it.
+  assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org'], knownHost: 'example.org' })), { path: '/', authority: null });
+  assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'exa mple'], knownHost: 'example.org' })), { status: 400, code: 'BULWARK_ERR_INVALID_HOST' });
+  // Framing and duplicate checks still run for a known Host.
+  assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org', 'host', 'example.org'], knownHost: 'example.org' })), { status: 400, code: 'BULWARK_ERR_DUPLICATE_HOST' });
+});

@@ -19,6 +19,8 @@ export interface RequestHead {
   readonly httpVersionMinor: number;
   /** Node's flat rawHeaders list. */
   readonly rawHeaders: readonly string[];
+  /** A Host value already found valid (the previous request of the same connection): not re-checked. */
+  readonly knownHost?: string | undefined;
 }
 
 export interface HeadVerdict {
@@ -69,7 +71,7 @@ export function checkRequestHead(head: RequestHead): HeadVerdict | AcceptedHead 
   }
   if (te !== undefined && (head.httpVersionMinor === 0 || te.trim().toLowerCase() !== 'chunked')) return refuse('BULWARK_ERR_AMBIGUOUS_FRAMING');
   if (hosts > 1) return refuse('BULWARK_ERR_DUPLICATE_HOST');
-  if (host !== undefined && !AUTHORITY.test(host)) return refuse('BULWARK_ERR_INVALID_HOST');
+  if (host !== undefined && host !== head.knownHost && !AUTHORITY.test(host)) return refuse('BULWARK_ERR_INVALID_HOST');
   const url = head.url;
   if (url.charCodeAt(0) === 47 /* / */) {
     return badTargetChars(url) ? refuse('BULWARK_ERR_INVALID_TARGET') : { path: url, authority: null };

@@ -27,11 +27,31 @@ function attributeConnection(socket: Socket, stats: SiteStats): void {
   socket.once('close', () => stats.connectionClosed());
 }
 
+/**
+ * The previous request's Host on a connection, found valid and routed (keep-alive clients repeat it):
+ * the next request with the same Host and config generation skips its validation and routing.
+ */
+interface LastRoute {
+  readonly runtime: RequestContext['runtime'];
+  readonly hostHeader: string;
+  readonly host: string;
+  readonly site: NonNullable<RequestContext['site']>;
+}
+const kRoute = Symbol('bulwark.lastRoute');
+type SocketWithRoute = Socket & { [kRoute]?: LastRoute };
+
 export const parsePhase: Phase = {
   name: 'parse',
   run(ctx: RequestContext) {
     const req = ctx.req;
-    const head = checkRequestHead({ method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders });
+    const socket = req.socket as SocketWithRoute;
+    const hostHeader = req.headers.host;
+    const last = socket[kRoute];
+    const known = last !== undefined && last.runtime === ctx.runtime && last.hostHeader === hostHeader ? last : undefined;
+    const head = checkRequestHead({
+      method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders,
+      knownHost: known?.hostHeader,
+    });
     if ('status' in head) {
       ctx.errorCode = head.code;
       ctx.end('rejected');
@@ -39,8 +59,15 @@ export const parsePhase: Phase = {
       return DONE;
     }
     if (head.authority !== null) ctx.path = ctx.originPath = head.path;
-    ctx.host = normalizeHost(head.authority ?? req.headers.host);
-    const site = ctx.runtime.route(ctx.host);
+    let site: RequestContext['site'];
+    if (head.authority === null && known !== undefined) {
+      ctx.host = known.host;
+      site = known.site;
+    } else {
+      ctx.host = normalizeHost(head.authority ?? hostHeader);
+      site = ctx.runtime.route(ctx.host);
+      if (site !== null && head.authority === null && hostHeader !== undefined) socket[kRoute] = { runtime: ctx.runtime, hostHeader, host: ctx.host, site };
+    }
     if (site === null) {
       ctx.end('rejected');
       sendPage(ctx.res, PAGES.unknownHost, ctx.id, req.headers.accept);
