@@ -41,6 +41,14 @@ export interface DetectionRecord {
 
 function cacheOf(status: string | null): CacheStatus | null {
   if (status === null) return null;
+  // The shield writes these upper-case constants: matched as they are, no lower-cased copy per request.
+  switch (status) {
+    case 'HIT': return 'hit';
+    case 'MISS': return 'miss';
+    case 'STALE': return 'stale';
+    case 'BYPASS': return 'bypass';
+    default: break;
+  }
   switch (status.toLowerCase()) {
     case 'hit': return 'hit';
     case 'miss': return 'miss';
