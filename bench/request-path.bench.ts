@@ -8,6 +8,8 @@
  * What node:http itself costs per request (parsing, ServerResponse, the socket write) is what the
  * socket benchmarks (bench:reject, bench:shield) add on top; this one isolates the part we own, so a
  * change to the request path can be measured without the noise of the load tool and the kernel.
+ * The fake response is not a BulwarkResponse, so heads take the plain writeHead fallback here: what
+ * prepared heads save (node:http's field validation) shows only in the socket benchmarks.
  * Cases: a limited client on keep-alive connections (429, answered from the refusal lane after the
  * first refusal on each connection), a cache hit, and a reference `writeHead + end` of a plain 429 on
  * the same fake response (what a bare server does in JavaScript). Interleaved rounds, median kept.

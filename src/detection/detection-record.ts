@@ -70,7 +70,8 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 /**
  * Fills `event` with the core's view of one record: unknown strings become null (the aggregates skip
  * them) and a negative origin latency becomes null (the origin was not asked). The detection service
- * reuses one event for every request (the aggregates read it synchronously and keep no reference).
+ * reuses one event for every request (the aggregates read it synchronously and keep no reference) and
+ * sets `addressHash` itself on every request; other callers leave it absent.
  */
 export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionRecord): Writable<RequestEvent> {
   event.site = r.site;
@@ -89,7 +90,6 @@ export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionReco
   event.bytesOut = r.bytesOut;
   event.cache = cacheOf(r.cacheStatus);
   event.challenge = r.challenge;
-  event.addressHash = undefined;
   return event;
 }
 
@@ -97,13 +97,11 @@ export function fillRequestEvent(event: Writable<RequestEvent>, r: DetectionReco
 export function emptyRequestEvent(): Writable<RequestEvent> {
   return {
     site: '', outcome: 'forwarded', status: 0, address: '', prefix: null, asn: null, country: null, path: null, userAgent: null,
-    fingerprint: null, cleared: false, originLatencyMs: null, bytesIn: 0, bytesOut: 0, cache: null, challenge: null, addressHash: undefined,
+    fingerprint: null, cleared: false, originLatencyMs: null, bytesIn: 0, bytesOut: 0, cache: null, challenge: null,
   };
 }
 
 /** The core's `RequestEvent` for one record, as a new object (see fillRequestEvent). */
 export function toRequestEvent(r: DetectionRecord): RequestEvent {
-  const event = fillRequestEvent(emptyRequestEvent(), r);
-  delete event.addressHash;
-  return event;
+  return fillRequestEvent(emptyRequestEvent(), r);
 }

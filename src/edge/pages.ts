@@ -83,31 +83,39 @@ export function renderPage(spec: PageSpec, requestId: string, format: PageFormat
   }
 }
 
-/** Pre-rendered halves of a page around its request ID, per spec and format (pages are a handful). */
-const halves = new Map<PageSpec, Record<PageFormat, { type: string; before: string; after: string; extra: number }>>();
+/**
+ * A page pre-rendered per spec and format (pages are a handful): the halves of its body around the
+ * request ID, and the constant fields of its head validated once (prepared-head.ts).
+ */
+interface RenderedPage {
+  readonly type: string;
+  readonly before: string;
+  readonly after: string;
+  /** Body bytes without the request ID. */
+  readonly extra: number;
+  readonly head: PreparedFields;
+}
+const rendered = new Map<PageSpec, Record<PageFormat, RenderedPage>>();
 const ID_MARK = 'BULWARKREQUESTIDMARK';
 
-function halvesOf(spec: PageSpec, format: PageFormat) {
-  let per = halves.get(spec);
+function renderedOf(spec: PageSpec, format: PageFormat): RenderedPage {
+  let per = rendered.get(spec);
   if (per === undefined) {
-    per = {} as Record<PageFormat, { type: string; before: string; after: string; extra: number }>;
+    per = {} as Record<PageFormat, RenderedPage>;
     for (const f of ['html', 'json', 'text'] as const) {
       const { type, body } = renderPage(spec, ID_MARK, f);
       const at = body.indexOf(ID_MARK);
-      per[f] = { type, before: body.slice(0, at), after: body.slice(at + ID_MARK.length), extra: Buffer.byteLength(body) - ID_MARK.length };
+      per[f] = {
+        type,
+        before: body.slice(0, at),
+        after: body.slice(at + ID_MARK.length),
+        extra: Buffer.byteLength(body) - ID_MARK.length,
+        head: prepareFields(['content-type', type, 'cache-control', 'no-store']),
+      };
     }
-    halves.set(spec, per);
+    rendered.set(spec, per);
   }
   return per[format];
-}
-
-/** The constant fields of a page's head, per spec and format (validated once: prepared-head.ts). */
-const preparedHeads = new Map<PageSpec, Partial<Record<PageFormat, PreparedFields>>>();
-
-function preparedOf(spec: PageSpec, format: PageFormat, type: string): PreparedFields {
-  let per = preparedHeads.get(spec);
-  if (per === undefined) preparedHeads.set(spec, (per = {}));
-  return (per[format] ??= prepareFields(['content-type', type, 'cache-control', 'no-store']));
 }
 
 /**
@@ -127,30 +135,31 @@ export function sendPage(
   options: { detail?: string; close?: boolean; trusted?: readonly string[] } = {},
 ): number {
   if (res.headersSent) return 0;
-  let type: string;
-  let body: string;
-  let length: number;
   const format = pageFormat(accept);
-  if (options.detail === undefined) {
-    const h = halvesOf(spec, format);
-    type = h.type;
-    body = h.before + requestId + h.after;
-    length = h.extra + requestId.length;
-  } else {
-    ({ type, body } = renderPage(spec, requestId, format, options.detail));
-    length = Buffer.byteLength(body);
-  }
   if (options.close) res.shouldKeepAlive = false;
-  if (headers === undefined && options.detail === undefined) {
+  const page = renderedOf(spec, format);
+  if (options.detail === undefined && headers === undefined) {
+    const length = page.extra + requestId.length;
     const extra = ['content-length', String(length), 'x-request-id', requestId];
     if (options.trusted !== undefined) for (const v of options.trusted) extra.push(v);
-    writePreparedHead(res, spec.status, preparedOf(spec, format, type), extra);
-  } else {
-    const fields: string[] = ['content-type', type, 'content-length', String(length), 'cache-control', 'no-store', 'x-request-id', requestId];
-    if (headers) for (const name in headers) fields.push(name, headers[name]!);
-    if (options.trusted !== undefined) for (const v of options.trusted) fields.push(v);
-    res.writeHead(spec.status, fields);
+    writePreparedHead(res, spec.status, page.head, extra);
+    res.end(res.req?.method === 'HEAD' ? undefined : page.before + requestId + page.after);
+    return length;
   }
+  let body: string;
+  let length: number;
+  if (options.detail === undefined) {
+    body = page.before + requestId + page.after;
+    length = page.extra + requestId.length;
+  } else {
+    body = renderPage(spec, requestId, format, options.detail).body;
+    length = Buffer.byteLength(body);
+  }
+  // Extra fields from the caller (or a detail message): node:http validates the whole head.
+  const fields: string[] = ['content-type', page.type, 'content-length', String(length), 'cache-control', 'no-store', 'x-request-id', requestId];
+  if (headers) for (const name in headers) fields.push(name, headers[name]!);
+  if (options.trusted !== undefined) for (const v of options.trusted) fields.push(v);
+  res.writeHead(spec.status, fields);
   res.end(res.req?.method === 'HEAD' ? undefined : body);
   return length;
 }

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { resolveClientAddress } from '../core/identify/client-address.ts';
 import { PRIORITY_CLEARED } from '../core/vocabulary.ts';
-import { RequestContext, takeRequestBytes } from '../pipeline/context.ts';
+import { hasRequestBody, RequestContext, takeRequestBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -62,10 +62,6 @@ export interface ProxyServer {
 }
 
 const kContext = Symbol('bulwark.context');
-
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-}
 
 export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initial: ConnectionsConfig): ProxyServer {
   const { logger, recorder } = deps;
@@ -177,7 +173,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     runtime.inFlight++;
     // 'close' is emitted once per response; `on` spares the per-request wrapper `once` allocates.
     res.on('close', onResponseClose);
-    if (hasBody(req)) slowBodies.track(req, ctx.startMs);
+    if (hasRequestBody(req)) slowBodies.track(req, ctx.startMs);
     runtime.pipeline.run(ctx);
   }
 

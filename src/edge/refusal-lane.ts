@@ -19,10 +19,10 @@
  */
 import type { Socket } from 'node:net';
 import type { Decision } from '../core/vocabulary.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import { hasRequestBody, type RequestContext } from '../pipeline/context.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
 import { recordEscalation } from '../runtime/escalate.ts';
-import { rateLimitPolicyItem } from '../core/ratelimit/index.ts';
+import { formatRateLimitItem, rateLimitPolicyItem } from '../core/ratelimit/index.ts';
 import { PAGES, sendPage } from './pages.ts';
 
 interface Lane {
@@ -58,11 +58,6 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function hasBody(ctx: RequestContext): boolean {
-  const h = ctx.req.headers;
-  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
-}
-
 /**
  * Opens a lane on the request's connection after a rate-limit refusal, when the refusing limit and
  * the request allow it (see the module comment); otherwise does nothing.
@@ -74,7 +69,7 @@ export function openRefusalLane(ctx: RequestContext): void {
   if (site === null || refused === null || d.action !== 'rate_limit' || !site.laneRefusals.has(d.by)) return;
   const req = ctx.req;
   const method = req.method ?? '';
-  if ((method !== 'GET' && method !== 'HEAD') || ctx.forwardedFor !== '' || ctx.upgrade || !ctx.res.shouldKeepAlive || hasBody(ctx)) return;
+  if ((method !== 'GET' && method !== 'HEAD') || ctx.forwardedFor !== '' || ctx.upgrade || !ctx.res.shouldKeepAlive || hasRequestBody(req)) return;
   const socket = req.socket as SocketWithLane | null;
   if (socket === null) return;
   const result = refused.result;
@@ -147,7 +142,7 @@ export function answerFromLane(ctx: RequestContext): boolean {
   // Digits and the config-validated limit name only: trusted fields (pages.ts).
   const trusted = [
     'ratelimit-policy', lane.policyField,
-    'ratelimit', `"${lane.limitName}";r=0;t=${Math.max(0, Math.ceil((lane.resetAtMs - now) / 1000))}`,
+    'ratelimit', formatRateLimitItem(lane.limitName, 0, Math.max(0, lane.resetAtMs - now)),
     'retry-after', retryAfter,
   ];
   sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted });

@@ -38,6 +38,12 @@ export function takeRequestBytes(ctx: RequestContext): { bytesIn: number; bytesO
   return { bytesIn: Math.max(0, read - ctx.socketReadAtStart), bytesOut: Math.max(0, written - ctx.socketWrittenAtStart) };
 }
 
+/** Whether the request declares a body (chunked, or a non-zero Content-Length). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+}
+
 export const DEFAULT_ALLOW: Decision = Object.freeze({ action: 'allow', by: 'default/allow' });
 
 export class RequestContext {

@@ -116,3 +116,27 @@ test('a client that keeps a request open past request_timeout gets 408', async (
   const r = await rawExchange(b.port, 'POST / HTTP/1.1\r\nHost: site.test\r\nContent-Length: 10\r\n\r\nabc', { idleMs: 6000, localAddress: '127.0.98.1' });
   assert.ok(r.status === 408 || (r.closed && r.status === 0), `got ${r.text.slice(0, 60)}`);
 });
+
+test('idle_timeout: a connection silent both ways (origin not answering) is closed by the idle sweep', async () => {
+  // An origin that accepts and never answers: nothing moves on the client connection after the request.
+  const held: net.Socket[] = [];
+  const silent = net.createServer((s) => held.push(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as net.AddressInfo).port;
+  const idle = await startBulwark({
+    origin: `http://127.0.0.1:${port}`,
+    connections: { idle_timeout: '800ms' },
+    sites: [{ name: 'silent', hosts: ['*'], origins: [`http://127.0.0.1:${port}`], origin: { headers_timeout: '20s' } }],
+  });
+  try {
+    const started = Date.now();
+    const r = await rawExchange(idle.port, 'GET /wait HTTP/1.1\r\nHost: silent.test\r\n\r\n', { localAddress: '127.0.71.1', idleMs: 5000 });
+    const took = Date.now() - started;
+    assert.equal(r.closed, true, 'Bulwark closed the connection');
+    assert.ok(took >= 700 && took < 3500, `closed after ~idle_timeout (+ up to a sweep period), took ${took} ms`);
+  } finally {
+    await idle.stop();
+    for (const s of held) s.destroy();
+    silent.close();
+  }
+});

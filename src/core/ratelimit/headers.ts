@@ -22,9 +22,14 @@ export function rateLimitPolicyItem(limit: CompiledLimit): string {
   return `"${limit.name}";q=${limit.gcra.burst};w=${Math.max(1, Math.ceil(limit.gcra.toleranceMs / 1000))}`;
 }
 
+/** One `RateLimit` list member: `"per-ip";r=0;t=2` (remaining units, seconds until the bucket is full). */
+export function formatRateLimitItem(name: string, remaining: number, resetMs: number): string {
+  return `"${name}";r=${remaining};t=${Math.ceil(resetMs / 1000)}`;
+}
+
 /** One `RateLimit` list member for a check: `"per-ip";r=0;t=2`. */
 export function rateLimitItem(check: LimitCheck): string {
-  return `"${check.name}";r=${check.result.remaining};t=${Math.ceil(check.result.resetMs / 1000)}`;
+  return formatRateLimitItem(check.name, check.result.remaining, check.result.resetMs);
 }
 
 /** The response fields for a verdict, lower-case names; empty when no enforced limit applied. */

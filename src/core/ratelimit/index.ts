@@ -12,7 +12,7 @@ export type { LimitSpec, CompiledLimit, LimitCheck, LimitsVerdict, LimitEvaluato
 export type { RequestFacts } from './facts.ts';
 export type { KeyPart, CompiledKey } from './key.ts';
 export type { LimitMatch } from './match.ts';
-export { rateLimitFields, rateLimitDecision, retryAfterSeconds, rateLimitItem, rateLimitPolicyItem } from './headers.ts';
+export { rateLimitFields, rateLimitDecision, retryAfterSeconds, rateLimitItem, rateLimitPolicyItem, formatRateLimitItem } from './headers.ts';
 export type { RateLimitFields } from './headers.ts';
 export { createEscalation } from './escalation.ts';
 export type { Escalation, EscalationOptions, EscalationDecision, Ban, BanScope, RefusalFacts, StrikePolicy, Standing, EscalationStats } from './escalation.ts';
