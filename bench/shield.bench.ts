@@ -1,67 +1,52 @@
 /**
  * `npm run bench:shield` — issue #5's cache-hit throughput: Bulwark answering from its micro-cache
- * against a bare node:http hello server, both pinned to core 0, the same load tool on core 1,
- * interleaved rounds. Target: Bulwark's cache hits ≥ 0.8× the bare server's req/s.
+ * against a bare node:http hello server, both running and pinned to core 0, the same load tool on
+ * core 1, in alternating paired segments (bench/lib/paired.ts: the machine's speed drifts, and the
+ * median of per-round ratios cancels most of it). Target: Bulwark's cache hits ≥ 0.8× the bare
+ * server's req/s.
  *
- * Options: --seconds N (default 8), --rounds N (default 3), --connections N (default 64).
+ * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { request } from 'undici';
 import { startBulwarkProcess, siteYaml, ROOT } from './lib/bulwark-process.ts';
-import { runLoad, type LoadResult } from './lib/load.ts';
-import { cpuSeconds, startProcess, waitIdle, type Started } from './lib/processes.ts';
+import { CACHE_STATUS_HEADER } from '../src/edge/forward.ts';
+import { median, pairedLoad, segmentLine, type Contender } from './lib/paired.ts';
+import { startProcess, waitIdle, type Started } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' } } });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
 
-type Target = 'bare' | 'bulwark_hit';
-interface Run extends LoadResult {
-  cpuUsPerReq: number;
-}
-
 // The origin answers with a cacheable page; Bulwark serves it from the cache after two uses.
 const origin = await startProcess(process.execPath, [join(ROOT, 'bench/servers/cacheable-origin.mjs'), '0'], 1);
-
-async function start(target: Target): Promise<Started> {
-  if (target === 'bare') return startProcess(process.execPath, [join(ROOT, 'bench/servers/hello-origin.mjs'), '0'], 0);
-  return startBulwarkProcess(siteYaml(`http://127.0.0.1:${origin.port}`), 0);
-}
-
-async function measure(target: Target): Promise<Run> {
-  const server = await start(target);
-  try {
-    await waitIdle(server.pid);
-    const url = `http://127.0.0.1:${server.port}/`;
-    runLoad(url, { seconds: 2, connections: CONNECTIONS, core: 1 });
-    const cpu0 = cpuSeconds(server.pid);
-    const r = runLoad(url, { seconds: SECONDS, connections: CONNECTIONS, core: 1 });
-    return { ...r, cpuUsPerReq: ((cpuSeconds(server.pid) - cpu0) * 1e6) / Math.max(1, r.requests) };
-  } finally {
-    await server.stop();
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const runs: Record<Target, Run[]> = { bare: [], bulwark_hit: [] };
+const servers: Started[] = [];
 try {
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const t of ['bare', 'bulwark_hit'] as Target[]) {
-      const r = await measure(t);
-      runs[t].push(r);
-      process.stdout.write(`round ${round} ${t.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerReq.toFixed(1)} µs/req  non2xx ${r.non2xx} (${r.tool})\n`);
-    }
+  const bare = await startProcess(process.execPath, [join(ROOT, 'bench/servers/hello-origin.mjs'), '0'], 0);
+  servers.push(bare);
+  const bulwark = await startBulwarkProcess(siteYaml(`http://127.0.0.1:${origin.port}`), 0);
+  servers.push(bulwark);
+  await waitIdle(bulwark.pid);
+  // The page must be a cache hit by the time the load starts (admission after two uses).
+  let status = '';
+  for (let i = 0; i < 4; i++) {
+    const res = await request(`http://127.0.0.1:${bulwark.port}/`);
+    await res.body.dump();
+    status = String(res.headers[CACHE_STATUS_HEADER] ?? '');
   }
+  if (status !== 'HIT') throw new Error(`Bulwark does not answer from its cache (${CACHE_STATUS_HEADER}: ${status})`);
+  const a: Contender = { name: 'bare', url: `http://127.0.0.1:${bare.port}/`, pid: bare.pid };
+  const b: Contender = { name: 'bulwark_hit', url: `http://127.0.0.1:${bulwark.port}/`, pid: bulwark.pid };
+  const r = pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
+  const misses = r.b.reduce((n, s) => n + s.non2xx, 0);
+  process.stdout.write(`\nmedian req/s: bare node:http ${median(r.a.map((s) => s.rps)).toFixed(0)}, Bulwark cache hit ${median(r.b.map((s) => s.rps)).toFixed(0)}${misses > 0 ? ` (${misses} non-2xx answers!)` : ''}\n`);
+  process.stdout.write(`CPU µs/req (medians): bare ${median(r.a.map((s) => s.cpuUsPerReq)).toFixed(1)}, Bulwark hit ${median(r.b.map((s) => s.cpuUsPerReq)).toFixed(1)}\n`);
+  process.stdout.write(`per-round ratios (Bulwark / bare, req/s): ${r.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`per-round ratios (bare / Bulwark, CPU per request): ${r.cpuRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`Bulwark cache hit / bare hello server: ${median(r.rpsRatios).toFixed(3)}× req/s (median of paired rounds; target ≥ 0.8), ${median(r.cpuRatios).toFixed(3)}× by CPU per request\n`);
 } finally {
+  for (const s of servers) await s.stop();
   await origin.stop();
 }
-const bare = median(runs.bare.map((r) => r.rps));
-const hit = median(runs.bulwark_hit.map((r) => r.rps));
-process.stdout.write(`\nmedian req/s: bare node:http ${bare.toFixed(0)}, Bulwark cache hit ${hit.toFixed(0)}\n`);
-process.stdout.write(`Bulwark cache hit / bare hello server: ${(hit / bare).toFixed(3)}× (target ≥ 0.8)\n`);
-process.stdout.write(`CPU µs/req: bare ${median(runs.bare.map((r) => r.cpuUsPerReq)).toFixed(1)}, Bulwark hit ${median(runs.bulwark_hit.map((r) => r.cpuUsPerReq)).toFixed(1)}\n`);
-// Each round measures the two servers back to back; on a machine whose speed drifts, the median of the
-// per-round ratios is the steadier estimate (printed beside, not instead of, the ratio of medians).
-const pairs = runs.bare.map((b, i) => runs.bulwark_hit[i]!.rps / b.rps);
-process.stdout.write(`per-round ratios: ${pairs.map((p) => p.toFixed(2)).join(' ')}; median ${median(pairs).toFixed(3)}×\n`);
