@@ -1,21 +1,22 @@
 /**
- * Issue #3's rejection paths, each against a bare reference in the same run, server under test on
- * core 0 and load on core 1:
+ * Issue #3's rejection paths, each against a bare reference in the same run, servers on core 0 (both
+ * running) and load on core 1, in alternating paired segments (bench/lib/paired.ts: the machine's
+ * speed drifts within a minute, and the median of per-round ratios cancels most of it):
  * - a limited client on keep-alive connections: Bulwark's 429 rate vs a bare node:http server that
  *   answers 429 to everything (target ≥ 0.9×);
  * - a banned source: Bulwark's connection rate (dropped at accept) vs a bare server that destroys every
  *   socket (target ≥ 0.9×).
- * Options: --seconds N (default 6), --rounds N (default 3).
+ * Options: --seconds N (default 4), --rounds N (default 7).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
-import { runLoad } from './lib/load.ts';
-import { cpuSeconds, HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
+import { median, pairedLoad, segmentLine, type Contender } from './lib/paired.ts';
+import { HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' } } });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const node = process.execPath;
@@ -26,67 +27,58 @@ const originUrl = `http://127.0.0.1:${origin.port}`;
 /** Every request after the first is refused (one request per hour); escalation off so it stays a 429. */
 const LIMITED = siteYaml(originUrl, '', 'policy:\n  limits:\n    - { name: everyone, average: 1, period: 1h, burst: 1, key: [site] }\n  escalation:\n    enabled: false\nidentify:\n  geo:\n    enabled: false\n');
 
-async function rate429(target: 'bare' | 'bulwark'): Promise<{ rps: number; cpuUs: number; non2xx: number }> {
-  const server: Started =
-    target === 'bare' ? await startProcess(node, [join(ROOT, 'bench/servers/reject-429.mjs'), '0'], 0) : await startBulwarkProcess(LIMITED, 0);
-  try {
-    await waitIdle(server.pid);
-    const url = `http://127.0.0.1:${server.port}/`;
-    await (await request(url)).body.dump();
-    runLoad(url, { seconds: 2, connections: 64, core: 1 });
-    const cpu0 = cpuSeconds(server.pid);
-    const r = runLoad(url, { seconds: SECONDS, connections: 64, core: 1 });
-    return { rps: r.rps, cpuUs: ((cpuSeconds(server.pid) - cpu0) * 1e6) / Math.max(1, r.requests), non2xx: r.non2xx / Math.max(1, r.requests) };
-  } finally {
-    await server.stop();
-  }
-}
+const BANNED = '127.66.6.6';
 
-function connectLoop(port: number, local: string): number {
+/** Connections per second a loop of connect-and-wait-for-close reaches from the banned address. */
+function connectLoop(port: number): number {
   const pin = HAS_TASKSET ? ['taskset', '-c', '1'] : [];
-  const argv = [...pin, node, join(ROOT, 'bench/servers/connect-loop.mjs'), String(port), local, String(SECONDS), '64'];
+  const argv = [...pin, node, join(ROOT, 'bench/servers/connect-loop.mjs'), String(port), BANNED, String(SECONDS), '64'];
   const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 }).stdout;
   return Number(/connections (\d+)/.exec(out)?.[1] ?? 0) / SECONDS;
 }
 
-async function dropRate(target: 'bare' | 'bulwark'): Promise<number> {
-  const banned = '127.66.6.6';
-  const server: Started =
-    target === 'bare'
-      ? await startProcess(node, [join(ROOT, 'bench/servers/destroy-all.mjs'), '0'], 0)
-      : await startBulwarkProcess(siteYaml(originUrl, '', `lists:\n  deny:\n    - { cidr: ${banned}, force: true }\nidentify:\n  geo:\n    enabled: false\n`), 0);
-  try {
-    connectLoop(server.port, banned); // warm-up
-    return connectLoop(server.port, banned);
-  } finally {
-    await server.stop();
-  }
+const servers: Started[] = [];
+async function started(s: Promise<Started>): Promise<Started> {
+  const one = await s;
+  servers.push(one);
+  await waitIdle(one.pid);
+  return one;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const r429: Record<string, number[]> = { bare: [], bulwark: [] };
-const cpu429: Record<string, number[]> = { bare: [], bulwark: [] };
-const drops: Record<string, number[]> = { bare: [], bulwark: [] };
 try {
+  // The 429 path: a limited client on 64 keep-alive connections.
+  const bare429 = await started(startProcess(node, [join(ROOT, 'bench/servers/reject-429.mjs'), '0'], 0));
+  const bulwark429 = await started(startBulwarkProcess(LIMITED, 0));
+  await (await request(`http://127.0.0.1:${bulwark429.port}/`)).body.dump(); // the one admitted request
+  const a: Contender = { name: '429 bare', url: `http://127.0.0.1:${bare429.port}/`, pid: bare429.pid };
+  const b: Contender = { name: '429 bulwark', url: `http://127.0.0.1:${bulwark429.port}/`, pid: bulwark429.pid };
+  const r = pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
+  const refused = r.b.reduce((n, s) => n + s.non2xx, 0) / Math.max(1, r.b.reduce((n, s) => n + s.requests, 0));
+  for (const s of servers.splice(0)) await s.stop();
+
+  // Drop at accept: a deny-listed source connecting over and over.
+  const bareDrop = await started(startProcess(node, [join(ROOT, 'bench/servers/destroy-all.mjs'), '0'], 0));
+  const bulwarkDrop = await started(startBulwarkProcess(siteYaml(originUrl, '', `lists:\n  deny:\n    - { cidr: ${BANNED}, force: true }\nidentify:\n  geo:\n    enabled: false\n`), 0));
+  connectLoop(bareDrop.port); // warm-up
+  connectLoop(bulwarkDrop.port);
+  const drops = { bare: [] as number[], bulwark: [] as number[] };
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const t of ['bare', 'bulwark'] as const) {
-      const r = await rate429(t);
-      r429[t]!.push(r.rps);
-      cpu429[t]!.push(r.cpuUs);
-      process.stdout.write(`round ${round} 429 ${t.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  cpu ${r.cpuUs.toFixed(1)} µs/req  refused ${(r.non2xx * 100).toFixed(1)}%\n`);
-    }
-    for (const t of ['bare', 'bulwark'] as const) {
-      const c = await dropRate(t);
-      drops[t]!.push(c);
+    const order = round % 2 === 1 ? (['bare', 'bulwark'] as const) : (['bulwark', 'bare'] as const);
+    for (const t of order) {
+      const c = connectLoop(t === 'bare' ? bareDrop.port : bulwarkDrop.port);
+      drops[t].push(c);
       process.stdout.write(`round ${round} drop ${t.padEnd(8)} ${c.toFixed(0).padStart(7)} connections/s\n`);
     }
   }
+  const dropRatios = drops.bare.map((x, i) => drops.bulwark[i]! / Math.max(1, x));
+
+  process.stdout.write(`\n429 path: median req/s Bulwark ${median(r.b.map((s) => s.rps)).toFixed(0)}, bare ${median(r.a.map((s) => s.rps)).toFixed(0)}; CPU µs/req Bulwark ${median(r.b.map((s) => s.cpuUsPerReq)).toFixed(1)}, bare ${median(r.a.map((s) => s.cpuUsPerReq)).toFixed(1)}; refused ${(refused * 100).toFixed(1)}%\n`);
+  process.stdout.write(`  per-round ratios (Bulwark / bare, req/s): ${r.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`  429 path: ${median(r.rpsRatios).toFixed(3)}× the bare server's rate (median of paired rounds; target ≥ 0.9), ${median(r.cpuRatios).toFixed(3)}× by CPU per request\n`);
+  process.stdout.write(`drop at accept: median Bulwark ${median(drops.bulwark).toFixed(0)} vs bare ${median(drops.bare).toFixed(0)} connections/s\n`);
+  process.stdout.write(`  per-round ratios: ${dropRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`  drop at accept: ${median(dropRatios).toFixed(3)}× the bare server's rate (median of paired rounds; target ≥ 0.9)\n`);
 } finally {
+  for (const s of servers) await s.stop();
   await origin.stop();
 }
-process.stdout.write(`\n429 path: Bulwark ${median(r429.bulwark!).toFixed(0)} req/s vs bare ${median(r429.bare!).toFixed(0)}: ${(median(r429.bulwark!) / median(r429.bare!)).toFixed(3)}× (target ≥ 0.9); CPU ${median(cpu429.bulwark!).toFixed(1)} vs ${median(cpu429.bare!).toFixed(1)} µs/req\n`);
-process.stdout.write(`drop at accept: Bulwark ${median(drops.bulwark!).toFixed(0)} vs bare ${median(drops.bare!).toFixed(0)} connections/s: ${(median(drops.bulwark!) / median(drops.bare!)).toFixed(3)}× (target ≥ 0.9)\n`);
-// Per-round ratios (each round measures both back to back): steadier when the machine's speed drifts.
-const pairs429 = r429.bare!.map((b, i) => r429.bulwark![i]! / b);
-const pairsDrop = drops.bare!.map((b, i) => drops.bulwark![i]! / b);
-process.stdout.write(`per-round ratios: 429 ${pairs429.map((p) => p.toFixed(2)).join(' ')} (median ${median(pairs429).toFixed(3)}×); drop ${pairsDrop.map((p) => p.toFixed(2)).join(' ')} (median ${median(pairsDrop).toFixed(3)}×)\n`);

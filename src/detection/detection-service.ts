@@ -39,6 +39,9 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
   const { stores, config, logger, setLevel } = options;
   const now = options.now ?? Date.now;
   const hashSeed = options.hashSeed ?? randomInt(0x7fffffff);
+  /** The last address observed and its hash (see observe). */
+  let lastAddress = '';
+  let lastAddressHash = hash32('', hashSeed);
   const siteOptions: SiteDetectorOptions = siteDetectorOptions(config, hashSeed);
   /** Reused for every request: the aggregates read it synchronously and keep no reference to it. */
   const event = emptyRequestEvent();
@@ -218,7 +221,14 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       counters.records++;
       try {
         // One hash of the address for both (same seed): the aggregates' distinct counts and the extras'.
-        const h = hash32(record.clientAddress, hashSeed);
+        // Consecutive records usually share the address (keep-alive connections, a flood's sources), so
+        // the last one is remembered: a string comparison instead of hashing it again.
+        const address = record.clientAddress;
+        if (address !== lastAddress) {
+          lastAddress = address;
+          lastAddressHash = hash32(address, hashSeed);
+        }
+        const h = lastAddressHash;
         fillRequestEvent(event, record).addressHash = h;
         e.detector.observe(event, record.timeMs);
         e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix, h);

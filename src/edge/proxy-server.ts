@@ -97,11 +97,15 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
 
-  function finish(ctx: RequestContext): void {
+  /**
+   * Records the request (once). `answered`: the pipeline ended the response before it returned, so it is
+   * complete from Bulwark's side even though the socket may still be flushing it (see onRequest).
+   */
+  function finish(ctx: RequestContext, answered = false): void {
     if (ctx.recorded) return;
     ctx.recorded = true;
     const { res, req } = ctx;
-    const complete = res.writableFinished || ctx.statusOverride !== 0;
+    const complete = answered || res.writableFinished || ctx.statusOverride !== 0;
     if (!complete && ctx.abortOrigin !== null) ctx.abortOrigin();
     // Backstop: whatever happened on the way, the shield's slot and flight are released (idempotent).
     ctx.forwardHooks?.onSettled?.(ctx, { kind: 'client_gone' });
@@ -171,10 +175,16 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     const ctx = new RequestContext(id, req, res, runtime, secure, Date.now(), performance.now());
     (res as ServerResponse & { [kContext]?: RequestContext })[kContext] = ctx;
     runtime.inFlight++;
-    // 'close' is emitted once per response; `on` spares the per-request wrapper `once` allocates.
-    res.on('close', onResponseClose);
-    if (hasRequestBody(req)) slowBodies.track(req, ctx.startMs);
-    runtime.pipeline.run(ctx);
+    const body = hasRequestBody(req);
+    if (body) slowBodies.track(req, ctx.startMs);
+    // An answer written before run() returns (cache hit, 429, page) to a request without a body is
+    // recorded at once: its outcome, status and bytes are final (socket.bytesWritten counts what is
+    // still being flushed). Only the connection's current response qualifies: a pipelined one still
+    // queued in node:http has not reached the socket's counters. Everything else is recorded when the
+    // response closes ('close' comes on the next tick at the earliest, so attaching after run() misses
+    // nothing; `on` spares the per-request wrapper `once` allocates).
+    if (runtime.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) finish(ctx, true);
+    else res.on('close', onResponseClose);
   }
 
   /** One record for a request refused before it became a request (parse errors, CONNECT). */
