@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { resolveClientAddress } from '../core/identify/client-address.ts';
 import { PRIORITY_CLEARED } from '../core/vocabulary.ts';
-import { hasRequestBody, RequestContext, takeRequestBytes } from '../pipeline/context.ts';
+import { hasRequestBody, RequestContext, takeSocketBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -122,7 +122,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     } else if (!complete && outcome === 'forwarded') {
       outcome = ctx.errorCode === null ? 'abandoned' : outcome;
     }
-    const bytes = takeRequestBytes(ctx);
+    const bytes = takeSocketBytes(req.socket);
     const site = ctx.site;
     // The 404 budget: missing pages answered to an unknown client count against its prefix (cleared
     // visitors, verified crawlers and allow-listed clients have PRIORITY_CLEARED and are exempt).
@@ -190,6 +190,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
   /** One record for a request refused before it became a request (parse errors, CONNECT). */
   function recordRefusal(socket: Socket, id: string, status: number, code: string, method: string): void {
     const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, deps.getRuntime().isTrustedProxy);
+    // What earlier requests on a keep-alive connection already recorded is not counted again.
+    const bytes = takeSocketBytes(socket);
     recorder.record({
       timeMs: Date.now(),
       site: UNROUTED_SITE,
@@ -204,8 +206,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       prefix: '',
       userAgent: undefined,
       referer: undefined,
-      bytesIn: socket.bytesRead,
-      bytesOut: socket.bytesWritten,
+      bytesIn: bytes.bytesIn,
+      bytesOut: bytes.bytesOut,
       durationMs: 0,
       originLatencyMs: -1,
       decisionBy: `parse/${code}`,

@@ -19,23 +19,28 @@ const kByteMarks = Symbol('bulwark.byteMarks');
 type SocketWithMarks = Socket & { [kByteMarks]?: { read: number; written: number } };
 
 /**
- * Bytes this request read from and wrote to its connection: the socket counters since the previous
- * request on the same keep-alive connection ended (so the request head is included). Also moves the
- * marks forward for the next request.
+ * Bytes a connection read and wrote since the last call for it (the previous record on the same
+ * keep-alive connection), and moves the marks forward. One request at a time, that is exactly the
+ * request's own bytes, head included. Pipelined requests arrive in one read, which the socket's counters
+ * cannot split: the first one recorded gets the bytes read so far and the others what came after, so
+ * the records of a connection always add up to its traffic, and no byte is counted twice.
  */
-export function takeRequestBytes(ctx: RequestContext): { bytesIn: number; bytesOut: number } {
-  const socket = ctx.req.socket as SocketWithMarks | null;
+export function takeSocketBytes(socket: Socket | null): { bytesIn: number; bytesOut: number } {
   if (socket === null) return { bytesIn: 0, bytesOut: 0 };
-  const read = socket.bytesRead;
-  const written = socket.bytesWritten;
-  const marks = socket[kByteMarks];
-  if (marks === undefined) socket[kByteMarks] = { read, written };
-  else {
-    // One marks object per connection, moved forward in place (no allocation per request).
-    marks.read = read;
-    marks.written = written;
+  const s = socket as SocketWithMarks;
+  const read = s.bytesRead;
+  const written = s.bytesWritten ?? 0;
+  const marks = s[kByteMarks];
+  if (marks === undefined) {
+    s[kByteMarks] = { read, written };
+    return { bytesIn: read, bytesOut: written };
   }
-  return { bytesIn: Math.max(0, read - ctx.socketReadAtStart), bytesOut: Math.max(0, written - ctx.socketWrittenAtStart) };
+  // One marks object per connection, moved forward in place (no allocation per request).
+  const bytesIn = Math.max(0, read - marks.read);
+  const bytesOut = Math.max(0, written - marks.written);
+  marks.read = read;
+  marks.written = written;
+  return { bytesIn, bytesOut };
 }
 
 /** Whether the request declares a body (chunked, or a non-zero Content-Length). */
@@ -57,9 +62,6 @@ export class RequestContext {
   readonly startMs: number;
   readonly startMono: number;
   readonly secure: boolean;
-  /** Socket byte counters when the previous request on this connection ended (see takeRequestBytes). */
-  readonly socketReadAtStart: number;
-  readonly socketWrittenAtStart: number;
 
   /** Routed site (parse phase); null until routed or when no site matches. */
   site: SiteRuntime | null = null;
@@ -138,9 +140,6 @@ export class RequestContext {
     this.startMono = startMono;
     this.path = req.url ?? '/';
     this.originPath = this.path;
-    const marks = (req.socket as SocketWithMarks | null)?.[kByteMarks];
-    this.socketReadAtStart = marks === undefined ? 0 : marks.read;
-    this.socketWrittenAtStart = marks === undefined ? 0 : marks.written;
   }
 
   /** Marks the request as answered with `outcome`. The first outcome set wins. */
