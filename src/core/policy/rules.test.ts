@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { compilePolicy } from './compile.ts';
 import { decide } from './decide.ts';
 import type { RuleMatchSpec } from './spec.ts';
@@ -69,5 +70,31 @@ describe('rule matchers', () => {
     const r = decide(makeFacts({ path: '/y' }), policy, {}, 0);
     assert.equal(r.errors.length, 0);
     assert.equal(r.decision.by, 'default/allow');
+  });
+});
+
+describe('remembered regex answers', () => {
+  it('a rule decides the same as a fresh regex over any sequence of repeating and changing values (property)', () => {
+    const policy = compilePolicy({
+      rules: [
+        { name: 'ua', match: { user_agent: '(?i)curl|python' }, action: 'block' },
+        { name: 'hdr', match: { header: { 'x-probe': '^a+b$' } }, action: 'tarpit' },
+      ],
+    });
+    const ua = /curl|python/i;
+    const hdr = /^a+b$/;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('curl/8', 'Mozilla/5.0', 'PYTHON-requests', '', 'x'), fc.constantFrom('ab', 'aab', 'b', 'aaa', '')), { maxLength: 60 }),
+        (seq) => {
+          for (const [agent, probe] of seq) {
+            // Fresh string objects each time, as node:http hands them over per request.
+            const facts = makeFacts({ headers: { 'user-agent': [...agent].join(''), 'x-probe': [...probe].join('') } });
+            const expected = ua.test(agent) ? 'rule/ua' : hdr.test(probe) ? 'rule/hdr' : 'default/allow';
+            assert.equal(decide(facts, policy, {}, 0).decision.by, expected, `${agent} / ${probe}`);
+          }
+        },
+      ),
+    );
   });
 });

@@ -51,8 +51,8 @@ export interface CompiledRule {
   readonly asns: ReadonlySet<number> | null;
   readonly cidrs: CidrTrie | null;
   readonly path: ((path: string) => boolean) | null;
-  readonly userAgent: RegExp | null;
-  readonly headers: ReadonlyArray<readonly [string, RegExp]> | null;
+  readonly userAgent: RememberingRegex | null;
+  readonly headers: ReadonlyArray<readonly [string, RememberingRegex]> | null;
   readonly expr: CelProgram | null;
   /** The rule's own limit (rate_limit rules), a one-limit evaluator named `rule.<name>`. */
   readonly limit: LimitEvaluator | null;
@@ -68,6 +68,26 @@ export interface RuleCompileContext {
 }
 
 const setOrNull = <T>(items: readonly T[]): ReadonlySet<T> | null => (items.length > 0 ? new Set(items) : null);
+
+/**
+ * A rule's regular expression that remembers its last input and answer. Consecutive requests very often
+ * carry the same User-Agent or header value (keep-alive connections, a flood's few tools), and comparing
+ * two strings is much cheaper than running the pattern again (~100 ns for a UA alternation). The
+ * patterns are stateless (compileGuardedRegex allows no flag but `i`), so the answer depends on the input
+ * alone and remembering it changes no decision.
+ */
+export class RememberingRegex {
+  private last: string | null = null;
+  private answer = false;
+  constructor(readonly regex: RegExp) {}
+  test(value: string): boolean {
+    if (value === this.last) return this.answer;
+    const answer = this.regex.test(value);
+    this.last = value;
+    this.answer = answer;
+    return answer;
+  }
+}
 
 function compilePath(patterns: readonly string[], report: Report): ((path: string) => boolean) | null {
   if (patterns.length === 0) return null;
@@ -88,11 +108,11 @@ function compilePath(patterns: readonly string[], report: Report): ((path: strin
   }
 }
 
-function compileRegex(pattern: string | null, field: string, report: Report): RegExp | null {
+function compileRegex(pattern: string | null, field: string, report: Report): RememberingRegex | null {
   if (pattern === null) return null;
   const r = compileGuardedRegex(pattern);
   if (!r.ok) report(field, r.error);
-  return r.ok ? r.regex : null;
+  return r.ok ? new RememberingRegex(r.regex) : null;
 }
 
 function compileCidrs(cidrs: readonly string[], report: Report): CidrTrie | null {
@@ -148,7 +168,7 @@ export function compileRule(rule: NormalRule, source: string, index: number, ctx
   // Compiled in the order the fields are documented, so problems come out in that order too.
   const path = compilePath(m.path, report);
   const userAgent = compileRegex(m.userAgent, 'match.user_agent', report);
-  const headers: Array<readonly [string, RegExp]> = [];
+  const headers: Array<readonly [string, RememberingRegex]> = [];
   for (const [name, re] of m.header) {
     const r = compileRegex(re, `match.header.${name}`, report);
     if (r !== null) headers.push([name, r]);
