@@ -241,7 +241,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     const ctx = new RequestContext(deps.nextId(), req, res, runtime, secure, Date.now(), performance.now());
     // Only WebSocket is tunnelled; any other Upgrade (h2c...) is served as a plain request without it.
     ctx.upgrade = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    if (ctx.upgrade) ctx.notes.upgradeHead = head;
+    if (ctx.upgrade) ctx.upgradeHead = head;
     else if (head.length > 0) socket.unshift(head);
     runtime.inFlight++;
     socket.once('close', () => finish(ctx));

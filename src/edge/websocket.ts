@@ -46,7 +46,7 @@ function splice(client: Socket, origin: Duplex, idleMs: number): void {
 export function forwardUpgrade(ctx: RequestContext, upstream: Upstream, idleMs: number): void {
   const req = ctx.req;
   const client = req.socket;
-  const head = (ctx.notes.upgradeHead as Buffer | undefined) ?? Buffer.alloc(0);
+  const head = ctx.upgradeHead ?? Buffer.alloc(0);
   const headers = originHeadersFor(ctx, upstream);
   const controller = new AbortController();
   ctx.abortOrigin = () => controller.abort();

@@ -127,8 +127,8 @@ export class RequestContext {
   forwardHooks: ForwardHooks | null = null;
   /** The request body as the shield received it (whole, or a prefix then the stream), else null: it streams. */
   requestBody: Buffer | AsyncIterable<Buffer> | null = null;
-  /** Free-form per-request extension slots for later phases; keep it small. */
-  readonly notes: Record<string, unknown> = {};
+  /** A WebSocket upgrade's first bytes after the head (node:http hands them over with 'upgrade'). */
+  upgradeHead: Buffer | null = null;
 
   constructor(id: string, req: IncomingMessage, res: ServerResponse, runtime: Runtime, secure: boolean, startMs: number, startMono: number) {
     this.id = id;

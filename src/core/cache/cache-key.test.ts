@@ -33,6 +33,14 @@ describe('createCacheKeyer', () => {
   it('other methods keep their own class', () => assert.equal(key('/f', 'POST'), 'POST www.example.org/f'));
   it('host lower-cased', () => assert.equal(keyer({ method: 'GET', host: 'WWW.Example.ORG', path: '/' }), 'GET www.example.org/'));
   it('normalizeTarget gives what to forward', () => assert.equal(keyer.normalizeTarget('/s?utm_source=a&b=2&a=1'), '/s?a=1&b=2'));
+  it('keyOfTarget of the normalised target is the key (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), fc.constantFrom('GET', 'HEAD', 'POST'), fc.constantFrom('www.example.org', 'WWW.Example.ORG'), (tail, method, host) => {
+        const path = `/${tail}`;
+        assert.equal(keyer.keyOfTarget(method, host, keyer.normalizeTarget(path)), keyer({ method, host, path }));
+      }),
+    );
+  });
 
   it('random query strings on an ignore-query path map to one key', () => {
     fc.assert(

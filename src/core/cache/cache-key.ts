@@ -61,6 +61,11 @@ export interface CacheKeyer {
   (req: CacheKeyRequest): string;
   /** The normalised `path?query` (same rules as the key): forward this to the origin when caching. */
   readonly normalizeTarget: (target: string) => string;
+  /**
+   * The key from a target already normalised by {@link normalizeTarget} (equal to `keyer(req)` for it):
+   * a caller that needs both normalises once.
+   */
+  readonly keyOfTarget: (method: string, host: string, normalizedTarget: string) => string;
 }
 
 /**
@@ -90,12 +95,12 @@ export function createCacheKeyer(options: CacheKeyOptions = {}): CacheKeyer {
     const query = normalizeQuery(target.slice(q + 1), drop);
     return query.length === 0 ? path : `${path}?${query}`;
   };
-  const keyer = (req: CacheKeyRequest): string => {
-    const m = req.method;
-    const cls = m === 'GET' || m === 'HEAD' ? 'GET' : m;
-    return `${cls} ${req.host.toLowerCase()}${normalizeTarget(req.path)}`;
+  const keyOfTarget = (method: string, host: string, normalizedTarget: string): string => {
+    const cls = method === 'GET' || method === 'HEAD' ? 'GET' : method;
+    return `${cls} ${host.toLowerCase()}${normalizedTarget}`;
   };
-  return Object.assign(keyer, { normalizeTarget });
+  const keyer = (req: CacheKeyRequest): string => keyOfTarget(req.method, req.host, normalizeTarget(req.path));
+  return Object.assign(keyer, { normalizeTarget, keyOfTarget });
 }
 
 /** Compiles glob patterns into one anchored RegExp (`undefined` when there are none). */

@@ -41,6 +41,10 @@ interface CacheState {
   header: HeaderGetter;
 }
 
+function newCacheState(header: HeaderGetter): CacheState {
+  return { key: null, leader: false, flight: null, fallback: null, header };
+}
+
 /** Answers with stale content or the 503 "high demand" page, for a request the origin cannot take. */
 function shed(ctx: RequestContext, shield: SiteShield, fallback: CacheEntry | null, reason: string): PhaseResult {
   const now = Date.now();
@@ -137,11 +141,11 @@ function bufferThenAdmit(ctx: RequestContext, shield: SiteShield, c: CacheState,
 /** Runs the shield for one request; see the module comment. */
 export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
   const header = headerGetter(ctx);
-  const c: CacheState = { key: null, leader: false, flight: null, fallback: null, header };
   const method = ctx.req.method ?? 'GET';
   const reserved = shouldBuffer(ctx, shield.config.request_buffer);
-  if (reserved > 0) return bufferThenAdmit(ctx, shield, c, reserved);
+  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(header), reserved);
   if (shield.config.request_buffer > 0 && Number(ctx.req.headers['content-length']) > 0 && ctx.req.headers['transfer-encoding'] === undefined) {
+    const c = newCacheState(header);
     return awaitFirstBytes(ctx).then((ok) => {
       if (!ok) {
         if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
@@ -150,24 +154,27 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
       return admit(ctx, shield, c);
     });
   }
-  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, c);
+  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(header));
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {
     ctx.cacheStatus = 'BYPASS';
     shield.counters.bypassed++;
-    return admit(ctx, shield, c);
+    return admit(ctx, shield, newCacheState(header));
   }
   // The request's start: the lookup runs at once, and one clock read per request is enough.
   const now = ctx.startMs;
-  const key = shield.keyer({ method, host: ctx.site!.name, path: ctx.path });
   ctx.originPath = shield.keyer.normalizeTarget(ctx.path);
-  c.key = key;
+  const key = shield.keyer.keyOfTarget(method, ctx.site!.name, ctx.originPath);
   const hit = shield.store.lookup(key, now, { header, anonymous: cls.anonymous });
   if (hit.state === 'fresh') {
     shield.counters.hits++;
     serveEntry(ctx, hit.entry, 'HIT', now);
     return DONE;
   }
+  // Everything below may go to the origin and needs the cache state (a fresh hit, the common case
+  // under a flood, does not allocate it).
+  const c = newCacheState(header);
+  c.key = key;
   if (hit.state === 'stale_revalidate') {
     shield.counters.staleServed++;
     serveEntry(ctx, hit.entry, 'STALE', now);
