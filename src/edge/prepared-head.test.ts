@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { BulwarkResponse, PREPARED_HEADS, prepareFields, writePreparedHead } from './prepared-head.ts';
 
-type Internals = { _header: string | null; _last: boolean; shouldKeepAlive: boolean; _keepAliveTimeout: number };
+type Internals = { _header: string | null; _last: boolean; shouldKeepAlive: boolean; _keepAliveTimeout: number; _maxRequestsPerSocket: number };
 const fakeReq = (method = 'GET') => ({ method, httpVersionMajor: 1, httpVersionMinor: 1, headers: {} }) as unknown as IncomingMessage;
 const noDate = (h: string | null) => h?.replace(/\r\nDate: [^\r]*/, '') ?? null;
 
@@ -17,22 +17,31 @@ test('a prepared head is byte for byte what node:http writes for the same fields
   const name = fc.stringMatching(/^x-[a-z]{1,12}$/);
   const value = fc.stringMatching(/^[ -~]{0,40}$/).map((v) => v.trim());
   fc.assert(
-    fc.property(fc.array(fc.tuple(name, value), { maxLength: 8 }), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (fields, keepAlive, length) => {
-      const pairs = ['content-type', 'text/html', 'content-length', String(length), ...fields.flat()];
-      const ours = new BulwarkResponse(fakeReq());
-      const node = new http.ServerResponse(fakeReq());
-      for (const r of [ours, node] as unknown as Internals[]) {
-        r.shouldKeepAlive = keepAlive;
-        r._keepAliveTimeout = 5000;
-      }
-      writePreparedHead(ours, 429, prepareFields(pairs), ['x-request-id', 'abc-1']);
-      node.writeHead(429, [...pairs, 'x-request-id', 'abc-1']);
-      const a = ours as unknown as Internals;
-      const b = node as unknown as Internals;
-      assert.equal(noDate(a._header), noDate(b._header));
-      assert.equal(a._last, b._last);
-    }),
-    { numRuns: 200 },
+    fc.property(
+      fc.array(fc.tuple(name, value), { maxLength: 8 }),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 1e6 }),
+      // Server settings vary between listeners and reloads: the cached keep-alive lines must follow.
+      fc.constantFrom(0, 5000, 65_000),
+      fc.constantFrom(0, 1000),
+      (fields, keepAlive, length, keepAliveTimeout, maxRequests) => {
+        const pairs = ['content-type', 'text/html', 'content-length', String(length), ...fields.flat()];
+        const ours = new BulwarkResponse(fakeReq());
+        const node = new http.ServerResponse(fakeReq());
+        for (const r of [ours, node] as unknown as Internals[]) {
+          r.shouldKeepAlive = keepAlive;
+          r._keepAliveTimeout = keepAliveTimeout;
+          r._maxRequestsPerSocket = maxRequests;
+        }
+        writePreparedHead(ours, 429, prepareFields(pairs), ['x-request-id', 'abc-1']);
+        node.writeHead(429, [...pairs, 'x-request-id', 'abc-1']);
+        const a = ours as unknown as Internals;
+        const b = node as unknown as Internals;
+        assert.equal(noDate(a._header), noDate(b._header));
+        assert.equal(a._last, b._last);
+      },
+    ),
+    { numRuns: 300 },
   );
 });
 

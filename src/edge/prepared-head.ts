@@ -67,15 +67,28 @@ class PreparedHead {
 }
 
 let dateSecond = -1;
-let dateText = '';
-/** The `Date` field value, formatted once a second (node:http does the same). */
-function utcDate(): string {
+let dateLine = '';
+/** The whole `Date` field line, formatted once a second (node:http caches the value likewise). */
+function utcDateLine(): string {
   const s = Math.floor(Date.now() / 1000);
   if (s !== dateSecond) {
     dateSecond = s;
-    dateText = new Date(s * 1000).toUTCString();
+    dateLine = 'Date: ' + new Date(s * 1000).toUTCString() + '\r\n';
   }
-  return dateText;
+  return dateLine;
+}
+
+let keepAliveKey = '';
+let keepAliveLines = '';
+/** `Connection: keep-alive` and its `Keep-Alive` line, built once per server setting (they never change). */
+function keepAliveTail(timeoutMs: number, maxRequests: number, announce: boolean): string {
+  const key = announce ? `${timeoutMs}/${maxRequests}` : '-';
+  if (key !== keepAliveKey) {
+    keepAliveKey = key;
+    const max = ~~maxRequests > 0 ? `, max=${maxRequests}` : '';
+    keepAliveLines = 'Connection: keep-alive\r\n' + (announce ? `Keep-Alive: timeout=${Math.floor(timeoutMs / 1000)}${max}\r\n` : '');
+  }
+  return keepAliveLines;
 }
 
 /** The internal OutgoingMessage fields the head serialisation reads (node 20–22). */
@@ -106,14 +119,10 @@ export class BulwarkResponse extends http.ServerResponse {
     }
     // node:http's _storeHeader for a head with Content-Length and no Connection field.
     let header = firstLine + headers.block;
-    if (self.sendDate && !headers.hasDate) header += 'Date: ' + utcDate() + '\r\n';
+    if (self.sendDate && !headers.hasDate) header += utcDateLine();
     if (self.shouldKeepAlive && self.maxRequestsOnConnectionReached) header += 'Connection: close\r\n';
     else if (self.shouldKeepAlive) {
-      header += 'Connection: keep-alive\r\n';
-      if (self._keepAliveTimeout && self._defaultKeepAlive) {
-        const max = ~~self._maxRequestsPerSocket > 0 ? `, max=${self._maxRequestsPerSocket}` : '';
-        header += `Keep-Alive: timeout=${Math.floor(self._keepAliveTimeout / 1000)}${max}\r\n`;
-      }
+      header += keepAliveTail(self._keepAliveTimeout, self._maxRequestsPerSocket, !!self._keepAliveTimeout && self._defaultKeepAlive);
     } else {
       self._last = true;
       header += 'Connection: close\r\n';

@@ -123,13 +123,17 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       outcome = ctx.errorCode === null ? 'abandoned' : outcome;
     }
     const bytes = takeSocketBytes(req.socket);
+    // One clock read: the end's wall time is the start's plus the monotonic duration (a clock read is
+    // a system call here, ~70 ns, a measurable share of a cache hit).
+    const durationMs = performance.now() - ctx.startMono;
+    const timeMs = Math.floor(ctx.startMs + durationMs);
     const site = ctx.site;
     // The 404 budget: missing pages answered to an unknown client count against its prefix (cleared
     // visitors, verified crawlers and allow-listed clients have PRIORITY_CLEARED and are exempt).
-    if (status === 404 && site !== null && ctx.priority !== PRIORITY_CLEARED) ctx.runtime.services.policy.notFound?.note(site.name, ctx.clientAddress, ctx.prefix, Date.now());
+    if (status === 404 && site !== null && ctx.priority !== PRIORITY_CLEARED) ctx.runtime.services.policy.notFound?.note(site.name, ctx.clientAddress, ctx.prefix, timeMs);
     if (site !== null) site.stats.requestEnded();
     const record: RequestRecord = {
-      timeMs: Date.now(),
+      timeMs,
       site: site === null ? UNROUTED_SITE : site.name,
       requestId: ctx.id,
       outcome,
@@ -144,7 +148,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       referer: req.headers.referer,
       bytesIn: bytes.bytesIn,
       bytesOut: bytes.bytesOut,
-      durationMs: performance.now() - ctx.startMono,
+      durationMs,
       originLatencyMs: ctx.originLatencyMs,
       decisionBy: ctx.decision.by,
       cacheStatus: ctx.cacheStatus,
