@@ -11,6 +11,7 @@
  * "high demand" page with Retry-After. Then `forward` sends it, with hooks that store the response and
  * release the slot (leader-hooks.ts).
  */
+import type { Socket } from 'node:net';
 import type { HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
@@ -39,6 +40,35 @@ interface CacheState {
   flight: import('../../core/cache/coalescer.ts').Flight | null;
   fallback: CacheEntry | null;
   header: HeaderGetter;
+}
+
+/** A request's normalised target and cache key, as remembered on its connection (see cacheKeyOf). */
+interface CacheKeyMemo {
+  readonly keyer: SiteShield['keyer'];
+  readonly site: string;
+  readonly method: string;
+  readonly path: string;
+  readonly target: string;
+  readonly key: string;
+}
+const kCacheKey = Symbol('bulwark.cacheKey');
+type SocketWithKey = Socket & { [kCacheKey]?: CacheKeyMemo };
+
+/**
+ * The normalised target and cache key of the request. Clients on a keep-alive connection (and floods)
+ * repeat the same URL: the last one is remembered on the socket, so a repeat skips normalising the
+ * target and building the key, and the store's Map finds the key string's hash already computed. Valid
+ * only for the same keyer (a reload brings a new one), site, method and path.
+ */
+function cacheKeyOf(ctx: RequestContext, shield: SiteShield, method: string): CacheKeyMemo {
+  const socket = ctx.req.socket as SocketWithKey | null;
+  const site = ctx.site!.name;
+  const last = socket?.[kCacheKey];
+  if (last !== undefined && last.path === ctx.path && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
+  const target = shield.keyer.normalizeTarget(ctx.path);
+  const memo: CacheKeyMemo = { keyer: shield.keyer, site, method, path: ctx.path, target, key: shield.keyer.keyOfTarget(method, site, target) };
+  if (socket != null) socket[kCacheKey] = memo;
+  return memo;
 }
 
 function newCacheState(header: HeaderGetter): CacheState {
@@ -163,8 +193,9 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   }
   // The request's start: the lookup runs at once, and one clock read per request is enough.
   const now = ctx.startMs;
-  ctx.originPath = shield.keyer.normalizeTarget(ctx.path);
-  const key = shield.keyer.keyOfTarget(method, ctx.site!.name, ctx.originPath);
+  const k = cacheKeyOf(ctx, shield, method);
+  ctx.originPath = k.target;
+  const key = k.key;
   const hit = shield.store.lookup(key, now, { header, anonymous: cls.anonymous });
   if (hit.state === 'fresh') {
     shield.counters.hits++;
