@@ -78,13 +78,16 @@ function utcDateLine(): string {
   return dateLine;
 }
 
-let keepAliveKey = '';
+let tailTimeout = NaN;
+let tailMax = NaN;
+let tailAnnounce = false;
 let keepAliveLines = '';
 /** `Connection: keep-alive` and its `Keep-Alive` line, built once per server setting (they never change). */
 function keepAliveTail(timeoutMs: number, maxRequests: number, announce: boolean): string {
-  const key = announce ? `${timeoutMs}/${maxRequests}` : '-';
-  if (key !== keepAliveKey) {
-    keepAliveKey = key;
+  if (timeoutMs !== tailTimeout || maxRequests !== tailMax || announce !== tailAnnounce) {
+    tailTimeout = timeoutMs;
+    tailMax = maxRequests;
+    tailAnnounce = announce;
     const max = ~~maxRequests > 0 ? `, max=${maxRequests}` : '';
     keepAliveLines = 'Connection: keep-alive\r\n' + (announce ? `Keep-Alive: timeout=${Math.floor(timeoutMs / 1000)}${max}\r\n` : '');
   }
