@@ -179,10 +179,14 @@ describe('admission properties', () => {
           for (const op of ops) {
             const before = a.stats().admitted;
             admittedLog = [];
+            let newThisOp = false;
             if (op.kind === 'acquire') {
               const r = a.tryAcquire(op.priority, now);
               if (r.status === 'admitted') active++;
-              else if (r.status === 'queued') watch(op.priority, seq++, r.ticket);
+              else if (r.status === 'queued') {
+                watch(op.priority, seq++, r.ticket);
+                newThisOp = true;
+              }
             } else if (op.kind === 'release' && active > 0) {
               active--;
               a.release(op.outcome, op.latency, now);
@@ -196,10 +200,15 @@ describe('admission properties', () => {
             if (st.admitted > before) assert.ok(st.inflight <= limiter.limit(), `inflight ${st.inflight} > limit ${limiter.limit()}`);
             await flush();
             assert.equal(active, a.stats().inflight);
-            // Admitted in (priority, arrival) order, and nobody better is left waiting.
-            for (let i = 1; i < admittedLog.length; i++) {
-              const p = admittedLog[i - 1];
-              const q = admittedLog[i];
+            // Admitted in (priority, arrival) order, and nobody better is left waiting. A ticket queued by
+            // this very op may be admitted by the same call (it is settled before tryAcquire returns, so its
+            // `then` runs after those of older tickets settled in the same drain): its place in the log says
+            // nothing about the admission order, and the "skipped a better waiter" check covers it.
+            const fresh = newThisOp ? seq - 1 : -1;
+            const ordered = admittedLog.filter((e) => e.seq !== fresh);
+            for (let i = 1; i < ordered.length; i++) {
+              const p = ordered[i - 1];
+              const q = ordered[i];
               assert.ok(p.priority < q.priority || (p.priority === q.priority && p.seq < q.seq), 'order');
             }
             for (const done of admittedLog) {
