@@ -23,9 +23,10 @@ import { hasRequestBody, type RequestContext } from '../pipeline/context.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
 import { recordEscalation } from '../runtime/escalate.ts';
 import { formatRateLimitItem, rateLimitPolicyItem } from '../core/ratelimit/index.ts';
+import { connectionMemo } from '../pipeline/connection-memo.ts';
 import { PAGES, sendPage } from './pages.ts';
 
-interface Lane {
+export interface Lane {
   readonly runtime: Runtime;
   readonly site: SiteRuntime;
   /** Wall-clock ms from which the refusing limit would admit this client again. */
@@ -49,8 +50,6 @@ type LaneFacts = Pick<
   'host' | 'clientAddress' | 'ip' | 'prefix' | 'asn' | 'country' | 'addressLabel' | 'fingerprint' | 'uaClass' | 'cleared' | 'clearance' | 'verifiedCrawler' | 'priority'
 >;
 
-const kLane = Symbol('bulwark.refusalLane');
-type SocketWithLane = Socket & { [kLane]?: Lane };
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -70,10 +69,10 @@ export function openRefusalLane(ctx: RequestContext): void {
   const req = ctx.req;
   const method = req.method ?? '';
   if ((method !== 'GET' && method !== 'HEAD') || ctx.forwardedFor !== '' || ctx.upgrade || !ctx.res.shouldKeepAlive || hasRequestBody(req)) return;
-  const socket = req.socket as SocketWithLane | null;
+  const socket = req.socket as Socket | null;
   if (socket === null) return;
   const result = refused.result;
-  socket[kLane] = {
+  connectionMemo(socket).lane = {
     runtime: ctx.runtime,
     site,
     untilMs: ctx.startMs + result.retryAfterMs,
@@ -106,11 +105,13 @@ function laneServes(lane: Lane, ctx: RequestContext): boolean {
  * true; returns false (and closes the lane) when the request must take the normal path.
  */
 export function answerFromLane(ctx: RequestContext): boolean {
-  const socket = ctx.req.socket as SocketWithLane | null;
-  const lane = socket?.[kLane];
-  if (lane === undefined) return false;
+  const socket = ctx.req.socket as Socket | null;
+  if (socket === null) return false;
+  const memo = connectionMemo(socket);
+  const lane = memo.lane;
+  if (lane === null) return false;
   if (!laneServes(lane, ctx)) {
-    socket![kLane] = undefined;
+    memo.lane = null;
     return false;
   }
   const f = lane.facts;

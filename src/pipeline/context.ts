@@ -14,9 +14,7 @@ import type { LimitsVerdict } from '../core/ratelimit/index.ts';
 import type { ParsedIp } from '../core/net/ip.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
-
-const kByteMarks = Symbol('bulwark.byteMarks');
-type SocketWithMarks = Socket & { [kByteMarks]?: { read: number; written: number } };
+import { connectionMemo } from './connection-memo.ts';
 
 /**
  * Bytes a connection read and wrote since the last call for it (the previous record on the same
@@ -27,19 +25,13 @@ type SocketWithMarks = Socket & { [kByteMarks]?: { read: number; written: number
  */
 export function takeSocketBytes(socket: Socket | null): { bytesIn: number; bytesOut: number } {
   if (socket === null) return { bytesIn: 0, bytesOut: 0 };
-  const s = socket as SocketWithMarks;
-  const read = s.bytesRead;
-  const written = s.bytesWritten ?? 0;
-  const marks = s[kByteMarks];
-  if (marks === undefined) {
-    s[kByteMarks] = { read, written };
-    return { bytesIn: read, bytesOut: written };
-  }
-  // One marks object per connection, moved forward in place (no allocation per request).
-  const bytesIn = Math.max(0, read - marks.read);
-  const bytesOut = Math.max(0, written - marks.written);
-  marks.read = read;
-  marks.written = written;
+  const read = socket.bytesRead;
+  const written = socket.bytesWritten ?? 0;
+  const memo = connectionMemo(socket);
+  const bytesIn = Math.max(0, read - memo.bytesRead);
+  const bytesOut = Math.max(0, written - memo.bytesWritten);
+  memo.bytesRead = read;
+  memo.bytesWritten = written;
   return { bytesIn, bytesOut };
 }
 

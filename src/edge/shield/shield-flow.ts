@@ -17,6 +17,7 @@ import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
 import type { Ticket } from '../../core/shield/admission.ts';
 import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
 import { PAGES, sendPage } from '../pages.ts';
@@ -43,7 +44,7 @@ interface CacheState {
 }
 
 /** A request's normalised target and cache key, as remembered on its connection (see cacheKeyOf). */
-interface CacheKeyMemo {
+export interface CacheKeyMemo {
   readonly keyer: SiteShield['keyer'];
   readonly site: string;
   readonly method: string;
@@ -51,8 +52,6 @@ interface CacheKeyMemo {
   readonly target: string;
   readonly key: string;
 }
-const kCacheKey = Symbol('bulwark.cacheKey');
-type SocketWithKey = Socket & { [kCacheKey]?: CacheKeyMemo };
 
 /**
  * The normalised target and cache key of the request. Clients on a keep-alive connection (and floods)
@@ -61,14 +60,15 @@ type SocketWithKey = Socket & { [kCacheKey]?: CacheKeyMemo };
  * only for the same keyer (a reload brings a new one), site, method and path.
  */
 function cacheKeyOf(ctx: RequestContext, shield: SiteShield, method: string): CacheKeyMemo {
-  const socket = ctx.req.socket as SocketWithKey | null;
+  const socket = ctx.req.socket as Socket | null;
+  const memo = socket === null ? null : connectionMemo(socket);
   const site = ctx.site!.name;
-  const last = socket?.[kCacheKey];
-  if (last !== undefined && last.path === ctx.path && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
+  const last = memo === null ? null : memo.cacheKey;
+  if (last !== null && last.path === ctx.path && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
   const target = shield.keyer.normalizeTarget(ctx.path);
-  const memo: CacheKeyMemo = { keyer: shield.keyer, site, method, path: ctx.path, target, key: shield.keyer.keyOfTarget(method, site, target) };
-  if (socket != null) socket[kCacheKey] = memo;
-  return memo;
+  const next: CacheKeyMemo = { keyer: shield.keyer, site, method, path: ctx.path, target, key: shield.keyer.keyOfTarget(method, site, target) };
+  if (memo !== null) memo.cacheKey = next;
+  return next;
 }
 
 function newCacheState(header: HeaderGetter): CacheState {

@@ -8,12 +8,12 @@
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
 import { parseIp, prefixKeyOf, type ParsedIp } from '../../core/net/ip.ts';
-import type { Socket } from 'node:net';
 import type { GeoData } from '../../edge/geo-data.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
 import { createUaClassifier } from '../../core/identify/ua-class.ts';
 import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';
 import { PRIORITY_CLEARED } from '../../core/vocabulary.ts';
+import { connectionMemo, type ConnectionMemo } from '../connection-memo.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
@@ -28,7 +28,7 @@ const fingerprinter = createHeaderFingerprinter({ ignore: ['x-forwarded-for', 'x
  * proxy, and — when the client is the peer itself — its parsed address, prefix and geo data. Valid for
  * one runtime (prefix lengths and trusted proxies are config) and one geo dataset (loaded later).
  */
-interface PeerIdentity {
+export interface PeerIdentity {
   readonly runtime: RequestContext['runtime'];
   readonly geo: GeoData | null;
   readonly trusted: boolean;
@@ -39,8 +39,6 @@ interface PeerIdentity {
   readonly country: string | null;
   readonly label: string;
 }
-const kPeer = Symbol('bulwark.peerIdentity');
-type SocketWithPeer = Socket & { [kPeer]?: PeerIdentity };
 
 /** The client's address, prefix and geo facts from a fresh resolution (see PeerIdentity). */
 function resolveIdentity(ctx: RequestContext, remote: string, xff: string | undefined, geo: GeoData | null): PeerIdentity {
@@ -63,22 +61,20 @@ function resolveIdentity(ctx: RequestContext, remote: string, xff: string | unde
 }
 
 /** The last request's header names and fingerprint on a connection (clients repeat their habits). */
-interface LastFingerprint {
+export interface LastFingerprint {
   readonly method: string;
   readonly version: string;
   readonly names: readonly string[];
   readonly fingerprint: string;
 }
-const kFingerprint = Symbol('bulwark.lastFingerprint');
 
 /**
  * The header fingerprint, reused from the previous request of the same connection when method, version
  * and header names (in order) are the same — the fingerprint is a function of exactly those.
  */
-function fingerprintOf(socket: Socket, raw: readonly string[], method: string, version: string): string {
-  const s = socket as Socket & { [kFingerprint]?: LastFingerprint };
-  const last = s[kFingerprint];
-  if (last !== undefined && last.method === method && last.version === version && last.names.length * 2 === raw.length) {
+function fingerprintOf(memo: ConnectionMemo, raw: readonly string[], method: string, version: string): string {
+  const last = memo.fingerprint;
+  if (last !== null && last.method === method && last.version === version && last.names.length * 2 === raw.length) {
     const names = last.names;
     let same = true;
     for (let i = 0; i < names.length; i++) {
@@ -92,7 +88,7 @@ function fingerprintOf(socket: Socket, raw: readonly string[], method: string, v
   const fingerprint = fingerprinter.fingerprint(raw, method, version);
   const names: string[] = [];
   for (let i = 0; i < raw.length; i += 2) names.push(raw[i]!);
-  s[kFingerprint] = { method, version, names, fingerprint };
+  memo.fingerprint = { method, version, names, fingerprint };
   return fingerprint;
 }
 
@@ -102,15 +98,16 @@ export const identifyPhase: Phase = {
     const req = ctx.req;
     const raw = req.headers['x-forwarded-for'];
     const xff = Array.isArray(raw) ? raw.join(',') : raw;
-    const socket = req.socket as SocketWithPeer;
+    const socket = req.socket;
+    const memo = connectionMemo(socket);
     const geo = ctx.runtime.services.geo;
-    let who = socket[kPeer];
+    let who = memo.peer;
     // A connection's peer never changes: the memo lives on the socket, so only config, geo data and a
     // forwarded client can make it stale.
-    if (who === undefined || who.runtime !== ctx.runtime || who.geo !== geo || (who.trusted && xff !== undefined && xff !== '')) {
+    if (who === null || who.runtime !== ctx.runtime || who.geo !== geo || (who.trusted && xff !== undefined && xff !== '')) {
       who = resolveIdentity(ctx, socket.remoteAddress ?? '', xff, geo);
       // Only the peer's own identity is kept: a forwarded client changes with every request.
-      if (ctx.forwardedFor === '') socket[kPeer] = who;
+      if (ctx.forwardedFor === '') memo.peer = who;
     }
     ctx.clientAddress = who.address;
     ctx.ip = who.ip;
@@ -122,7 +119,7 @@ export const identifyPhase: Phase = {
     ctx.level = ctx.runtime.services.levelOf(site.name);
     const ua = req.headers['user-agent'];
     ctx.uaClass = uaClassifier.classify(ua);
-    ctx.fingerprint = fingerprintOf(socket, req.rawHeaders, req.method ?? 'GET', req.httpVersion);
+    ctx.fingerprint = fingerprintOf(memo, req.rawHeaders, req.method ?? 'GET', req.httpVersion);
     const cookie = req.headers.cookie;
     if (cookie !== undefined && cookie.includes(CLEARANCE_COOKIE_NAME)) {
       const status = site.challenge.checkClearance(cookie, { address: ctx.clientAddress, prefix: ctx.prefix, userAgent: ua ?? '' }, ctx.level, ctx.startMs);

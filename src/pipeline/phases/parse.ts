@@ -13,6 +13,7 @@ import { checkRequestHead } from '../../core/http/request-head.ts';
 import { normalizeHost } from '../../runtime/site-router.ts';
 import type { Socket } from 'node:net';
 import type { SiteStats } from '../../telemetry/site-stats.ts';
+import { connectionMemo } from '../connection-memo.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
@@ -31,23 +32,21 @@ function attributeConnection(socket: Socket, stats: SiteStats): void {
  * The previous request's Host on a connection, found valid and routed (keep-alive clients repeat it):
  * the next request with the same Host and config generation skips its validation and routing.
  */
-interface LastRoute {
+export interface LastRoute {
   readonly runtime: RequestContext['runtime'];
   readonly hostHeader: string;
   readonly host: string;
   readonly site: NonNullable<RequestContext['site']>;
 }
-const kRoute = Symbol('bulwark.lastRoute');
-type SocketWithRoute = Socket & { [kRoute]?: LastRoute };
 
 export const parsePhase: Phase = {
   name: 'parse',
   run(ctx: RequestContext) {
     const req = ctx.req;
-    const socket = req.socket as SocketWithRoute;
+    const memo = connectionMemo(req.socket);
     const hostHeader = req.headers.host;
-    const last = socket[kRoute];
-    const known = last !== undefined && last.runtime === ctx.runtime && last.hostHeader === hostHeader ? last : undefined;
+    const last = memo.route;
+    const known = last !== null && last.runtime === ctx.runtime && last.hostHeader === hostHeader ? last : undefined;
     const head = checkRequestHead({
       method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders,
       knownHost: known?.hostHeader,
@@ -66,7 +65,7 @@ export const parsePhase: Phase = {
     } else {
       ctx.host = normalizeHost(head.authority ?? hostHeader);
       site = ctx.runtime.route(ctx.host);
-      if (site !== null && head.authority === null && hostHeader !== undefined) socket[kRoute] = { runtime: ctx.runtime, hostHeader, host: ctx.host, site };
+      if (site !== null && head.authority === null && hostHeader !== undefined) memo.route = { runtime: ctx.runtime, hostHeader, host: ctx.host, site };
     }
     if (site === null) {
       ctx.end('rejected');
