@@ -65,13 +65,9 @@ export interface LimiterTable {
   /** Table slot of a hashed key, or −1 when it is not in the table (valid until the next commit). */
   find(a: number, b: number): number;
   /**
-   * Decide without recording, for a hashed key (phase one of a multi-limit decision). `slot` is the
-   * key's {@link find} result when the caller already has it.
-   */
-  peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot?: number): RateLimitResult;
-  /**
-   * The TAT the table uses for a hashed key now (exact, sketch bound, or ≤ now for a fresh key): what
-   * {@link peekHashed} decides from. `slot` as for peekHashed.
+   * The TAT the table uses for a hashed key now (exact, sketch bound, or ≤ now for a fresh key): what a
+   * decision without recording starts from (phase one of a multi-limit decision). `slot` is the key's
+   * {@link find} result when the caller already has it.
    */
   tatHashed(a: number, b: number, nowMs: number, slot?: number): number;
   /**
@@ -116,9 +112,6 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
   function tatHashed(a: number, b: number, nowMs: number, slot = slots.find(a, b)): number {
     return slot >= 0 ? until[slot] : absentTat(a, b, nowMs);
   }
-  function peekHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot = slots.find(a, b)): RateLimitResult {
-    return gcraDecide(slot >= 0 ? until[slot] : absentTat(a, b, nowMs), nowMs, limit, cost);
-  }
   function commitHashed(a: number, b: number, limit: GcraLimit, nowMs: number, cost: number, slot = slots.find(a, b)): void {
     let s = slot;
     if (s >= 0) {
@@ -145,12 +138,11 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
       hashString64(key, seed, scratch);
       const a = scratch[0];
       const b = scratch[1];
-      const result = peekHashed(a, b, limit, nowMs, cost);
+      const result = gcraDecide(tatHashed(a, b, nowMs), nowMs, limit, cost);
       if (result.allowed && mode === 'consume') commitHashed(a, b, limit, nowMs, cost);
       return result;
     },
     find: (a, b) => slots.find(a, b),
-    peekHashed,
     tatHashed,
     commitHashed,
     tatOf(key, nowMs) {
