@@ -87,7 +87,7 @@ export function renderPage(spec: PageSpec, requestId: string, format: PageFormat
  * A page pre-rendered per spec and format (pages are a handful): the halves of its body around the
  * request ID, and the constant fields of its head validated once (prepared-head.ts).
  */
-interface RenderedPage {
+export interface RenderedPage {
   readonly type: string;
   readonly before: string;
   readonly after: string;
@@ -98,7 +98,7 @@ interface RenderedPage {
 const rendered = new Map<PageSpec, Record<PageFormat, RenderedPage>>();
 const ID_MARK = 'BULWARKREQUESTIDMARK';
 
-function renderedOf(spec: PageSpec, format: PageFormat): RenderedPage {
+export function renderedOf(spec: PageSpec, format: PageFormat): RenderedPage {
   let per = rendered.get(spec);
   if (per === undefined) {
     per = {} as Record<PageFormat, RenderedPage>;

@@ -69,7 +69,7 @@ class PreparedHead {
 let dateSecond = -1;
 let dateLine = '';
 /** The whole `Date` field line, formatted once a second (node:http caches the value likewise). */
-function utcDateLine(): string {
+export function utcDateLine(): string {
   const s = Math.floor(Date.now() / 1000);
   if (s !== dateSecond) {
     dateSecond = s;
@@ -83,7 +83,7 @@ let tailMax = NaN;
 let tailAnnounce = false;
 let keepAliveLines = '';
 /** `Connection: keep-alive` and its `Keep-Alive` line, built once per server setting (they never change). */
-function keepAliveTail(timeoutMs: number, maxRequests: number, announce: boolean): string {
+export function keepAliveTail(timeoutMs: number, maxRequests: number, announce: boolean): string {
   if (timeoutMs !== tailTimeout || maxRequests !== tailMax || announce !== tailAnnounce) {
     tailTimeout = timeoutMs;
     tailMax = maxRequests;

@@ -24,6 +24,7 @@ import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
 import { BulwarkResponse } from './prepared-head.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
+import { createWireLane } from './wire-lane.ts';
 
 /**
  * The pipeline's failure handler: a phase that throws gets the request answered with a 500 page (or the
@@ -94,6 +95,10 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
   // The server never listens itself (listeners hand it admitted sockets), but node:http starts its
   // connection tracking — header/request timeouts, closeIdleConnections — on 'listening'.
   server.emit('listening');
+
+  // Cleared by closeIdle: from then on node:http answers every request (and closes the connection).
+  let accepting = true;
+  const wire = createWireLane({ server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting });
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
 
@@ -187,8 +192,11 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     // queued in node:http has not reached the socket's counters. Everything else is recorded when the
     // response closes ('close' comes on the next tick at the earliest, so attaching after run() misses
     // nothing; `on` spares the per-request wrapper `once` allocates).
-    if (runtime.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) finish(ctx, true);
-    else res.on('close', onResponseClose);
+    if (runtime.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) {
+      finish(ctx, true);
+      // A refusal from the connection's lane: its next copies may be answered on the wire.
+      if (ctx.outcome === 'limited') wire.arm(ctx);
+    } else res.on('close', onResponseClose);
   }
 
   /** One record for a request refused before it became a request (parse errors, CONNECT). */
@@ -307,6 +315,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     },
     slowBodies,
     closeIdle() {
+      accepting = false;
       server.closeIdleConnections();
     },
     destroyAll() {

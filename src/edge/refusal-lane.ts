@@ -138,14 +138,18 @@ export function answerFromLane(ctx: RequestContext): boolean {
   const stats = ctx.runtime.services.policyStatsOf(site.name);
   stats.decided(lane.decision.by);
   stats.laneAnswered();
-  const now = ctx.startMs;
-  const retryAfter = String(Math.max(1, Math.ceil((lane.untilMs - now) / 1000)));
-  // Digits and the config-validated limit name only: trusted fields (pages.ts).
-  const trusted = [
-    'ratelimit-policy', lane.policyField,
-    'ratelimit', formatRateLimitItem(lane.limitName, 0, Math.max(0, lane.resetAtMs - now)),
-    'retry-after', retryAfter,
-  ];
-  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted });
+  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted: laneRefusalFields(lane, ctx.startMs) });
   return true;
+}
+
+/**
+ * The fields a lane answer at `nowMs` adds to the 429 page: `RateLimit-Policy`, a fresh `RateLimit`
+ * and `Retry-After`. Digits and the config-validated limit name only: trusted fields (pages.ts).
+ */
+export function laneRefusalFields(lane: Lane, nowMs: number): string[] {
+  return [
+    'ratelimit-policy', lane.policyField,
+    'ratelimit', formatRateLimitItem(lane.limitName, 0, Math.max(0, lane.resetAtMs - nowMs)),
+    'retry-after', String(Math.max(1, Math.ceil((lane.untilMs - nowMs) / 1000))),
+  ];
 }

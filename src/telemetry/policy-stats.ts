@@ -11,7 +11,15 @@ export interface PolicyStats {
   ruleError(by: string): void;
   /** One refusal answered from a connection's refusal lane (edge/refusal-lane.ts; also `decided`). */
   laneAnswered(): void;
-  snapshot(): { decisions: Record<string, number>; shadow: Record<string, number>; rule_errors: Record<string, number>; refusal_lane_answers: number };
+  /** One of those answered on the wire, before node:http parsed the request (edge/wire-lane.ts). */
+  wireAnswered(): void;
+  snapshot(): {
+    decisions: Record<string, number>;
+    shadow: Record<string, number>;
+    rule_errors: Record<string, number>;
+    refusal_lane_answers: number;
+    refusal_lane_wire_answers: number;
+  };
 }
 
 function bump(map: Map<string, number>, key: string): void {
@@ -26,16 +34,19 @@ export function createPolicyStats(): PolicyStats {
   const shadow = new Map<string, number>();
   const errors = new Map<string, number>();
   let laneAnswers = 0;
+  let wireAnswers = 0;
   return {
     decided: (by) => bump(decisions, by),
     shadow: (by, action) => bump(shadow, `${by} → ${action}`),
     ruleError: (by) => bump(errors, by),
     laneAnswered: () => void laneAnswers++,
+    wireAnswered: () => void wireAnswers++,
     snapshot: () => ({
       decisions: Object.fromEntries(decisions),
       shadow: Object.fromEntries(shadow),
       rule_errors: Object.fromEntries(errors),
       refusal_lane_answers: laneAnswers,
+      refusal_lane_wire_answers: wireAnswers,
     }),
   };
 }
