@@ -291,7 +291,9 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       if (draining) return;
       draining = true;
       const deadline = current.config.connections.drain_timeout;
-      await closeListeners(listeners);
+      // Stop accepting now; the listeners close for good once their connections have (awaited last:
+      // waiting first would hold the drain until every keep-alive connection timed out on its own).
+      const listenersClosed = closeListeners(listeners);
       servers.http?.closeIdle();
       servers.https?.closeIdle();
       const inFlight = () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0);
@@ -307,6 +309,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       servers.https?.destroyAll();
       servers.http?.stop();
       servers.https?.stop();
+      // Every connection was destroyed above; a socket still closing gets a second, not a hang.
+      await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
       shields.stop();
       slowReads.stop();
       for (const t of timers) clearInterval(t);

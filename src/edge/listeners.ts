@@ -47,7 +47,11 @@ export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate,
   });
 }
 
-/** Stops accepting on every listener (existing connections are left to drain). */
+/**
+ * Stops accepting on every listener at once (existing connections are left to drain). The promise
+ * settles when every connection the listeners accepted has closed — so a caller that drains must not
+ * wait for it first: busy keep-alive connections would hold it open.
+ */
 export function closeListeners(listeners: readonly BoundListener[]): Promise<void> {
   return Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())))).then(() => undefined);
 }

@@ -100,13 +100,19 @@ export function canonicalHead(method: string, url: string, version: string, rawH
   return Buffer.from(text + '\r\n', 'latin1');
 }
 
-/** How many whole copies of `head` `chunk` is (0 when it is anything else). */
-export function copiesOf(chunk: Buffer, head: Buffer): number {
+/** How many whole copies of `head` `chunk` starts with (what follows them may be anything). */
+export function leadingCopies(chunk: Buffer, head: Buffer): number {
   const n = head.length;
-  if (n === 0 || chunk.length === 0 || chunk.length % n !== 0) return 0;
+  if (n === 0) return 0;
   if (chunk.length === n) return chunk.equals(head) ? 1 : 0;
-  for (let at = 0; at < chunk.length; at += n) if (chunk.compare(head, 0, n, at, at + n) !== 0) return 0;
-  return chunk.length / n;
+  let copies = 0;
+  for (let at = 0; at + n <= chunk.length && chunk.compare(head, 0, n, at, at + n) === 0; at += n) copies++;
+  return copies;
+}
+
+/** Whether `chunk` is one or more whole copies of `head` and nothing else. */
+export function onlyCopies(chunk: Buffer, head: Buffer): boolean {
+  return head.length > 0 && chunk.length > 0 && chunk.length % head.length === 0 && leadingCopies(chunk, head) === chunk.length / head.length;
 }
 
 export function createWireLane(deps: WireLaneDeps): WireLane {
@@ -123,7 +129,9 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
     }
     let at = 0;
     if (tap.armed && memo.lane === tap.lane && socket._httpMessage == null && deps.accepting()) {
-      const copies = copiesOf(chunk, tap.head);
+      // Whole copies first, answered in order; whatever follows (another request, a partial copy) is
+      // node:http's, and its parser is between requests when it gets it.
+      const copies = leadingCopies(chunk, tap.head);
       try {
         for (let i = 0; i < copies && answer(memo, tap); i++) at += tap.head.length;
       } catch (err) {
@@ -269,7 +277,7 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
       }
       // The read being parsed must be this head alone (or whole copies of it): then node's parser is
       // between requests once it returns.
-      tap.armed = copiesOf(tap.parser.getCurrentBuffer(), tap.head) > 0;
+      tap.armed = onlyCopies(tap.parser.getCurrentBuffer(), tap.head);
       if (tap.armed && !tap.installed) process.nextTick(install, memo, tap);
     },
   };
