@@ -24,8 +24,12 @@ export interface BoundListener {
 export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048): Promise<BoundListener> {
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
-  const server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => {
-    if (gate.admit(socket) === 'accepted') proxy.handleConnection(socket);
+  // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
+  const server = net.createServer((socket) => {
+    if (gate.admit(socket) !== 'accepted') return;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    proxy.handleConnection(socket);
   });
   server.maxConnections = 1_000_000; // the gate enforces the real cap, with accounting
   return new Promise((resolve, reject) => {
