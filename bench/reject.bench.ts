@@ -3,7 +3,11 @@
  * running) and load on core 1, in alternating paired segments (bench/lib/paired.ts: the machine's
  * speed drifts within a minute, and the median of per-round ratios cancels most of it):
  * - a limited client on keep-alive connections: Bulwark's 429 rate vs a bare node:http server that
- *   answers 429 to everything (target ≥ 0.9×);
+ *   answers 429 to everything (target ≥ 0.9×). The load tool repeats one request, as a flood does, so
+ *   after the first refusal on each connection Bulwark answers on the wire (edge/wire-lane.ts);
+ * - the same with a new query string on every request (wrk only): no two requests are alike, so the wire
+ *   never answers and the refusal lane does (edge/refusal-lane.ts) — the figure for a flood that varies
+ *   its requests;
  * - a banned source: Bulwark's connection rate (dropped at accept) vs a bare server that destroys every
  *   socket (target ≥ 0.9×).
  * Options: --seconds N (default 4), --rounds N (default 7).
@@ -15,6 +19,7 @@ import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 import { median, pairedLoad, segmentLine, type Contender } from './lib/paired.ts';
 import { HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
+import { HAS_WRK } from './lib/load.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' } } });
 const SECONDS = Number(values.seconds);
@@ -54,6 +59,11 @@ try {
   const b: Contender = { name: '429 bulwark', url: `http://127.0.0.1:${bulwark429.port}/`, pid: bulwark429.pid };
   const r = pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
   const refused = r.b.reduce((n, s) => n + s.non2xx, 0) / Math.max(1, r.b.reduce((n, s) => n + s.requests, 0));
+  // The same, every request with its own query string: the refusal lane answers, not the wire.
+  const varied = HAS_WRK
+    ? pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, varyQuery: true, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace('429', '429 varied')) })
+    : null;
+  const variedRefused = varied === null ? 0 : varied.b.reduce((n, s) => n + s.non2xx, 0) / Math.max(1, varied.b.reduce((n, s) => n + s.requests, 0));
   for (const s of servers.splice(0)) await s.stop();
 
   // Drop at accept: a deny-listed source connecting over and over.
@@ -75,6 +85,11 @@ try {
   process.stdout.write(`\n429 path: median req/s Bulwark ${median(r.b.map((s) => s.rps)).toFixed(0)}, bare ${median(r.a.map((s) => s.rps)).toFixed(0)}; CPU µs/req Bulwark ${median(r.b.map((s) => s.cpuUsPerReq)).toFixed(1)}, bare ${median(r.a.map((s) => s.cpuUsPerReq)).toFixed(1)}; refused ${(refused * 100).toFixed(1)}%\n`);
   process.stdout.write(`  per-round ratios (Bulwark / bare, req/s): ${r.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
   process.stdout.write(`  429 path: ${median(r.rpsRatios).toFixed(3)}× the bare server's rate (median of paired rounds; target ≥ 0.9), ${median(r.cpuRatios).toFixed(3)}× by CPU per request\n`);
+  if (varied !== null) {
+    process.stdout.write(`429 path, a new URL per request (refusal lane, no wire): median req/s Bulwark ${median(varied.b.map((s) => s.rps)).toFixed(0)}, bare ${median(varied.a.map((s) => s.rps)).toFixed(0)}; CPU µs/req Bulwark ${median(varied.b.map((s) => s.cpuUsPerReq)).toFixed(1)}, bare ${median(varied.a.map((s) => s.cpuUsPerReq)).toFixed(1)}; refused ${(variedRefused * 100).toFixed(1)}%\n`);
+    process.stdout.write(`  per-round ratios: ${varied.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`  429 path, varied URLs: ${median(varied.rpsRatios).toFixed(3)}× the bare server's rate, ${median(varied.cpuRatios).toFixed(3)}× by CPU per request\n`);
+  } else process.stdout.write('429 path, varied URLs: skipped (needs wrk)\n');
   process.stdout.write(`drop at accept: median Bulwark ${median(drops.bulwark).toFixed(0)} vs bare ${median(drops.bare).toFixed(0)} connections/s\n`);
   process.stdout.write(`  per-round ratios: ${dropRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
   process.stdout.write(`  drop at accept: ${median(dropRatios).toFixed(3)}× the bare server's rate (median of paired rounds; target ≥ 0.9)\n`);

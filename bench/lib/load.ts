@@ -3,7 +3,9 @@
  * autocannon. Both run pinned to a core, against loopback only, for a fixed duration.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { HAS_TASKSET } from './processes.ts';
 
@@ -31,13 +33,34 @@ function toMs(text: string): number {
 
 export const HAS_WRK = existsSync('/usr/bin/wrk');
 
+let varyScript: string | null = null;
+/** A wrk script that sends `?n=<counter>` on the URL's path: every request differs (written once). */
+function varyQueryScript(): string {
+  if (varyScript === null) {
+    varyScript = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), 'vary.lua');
+    writeFileSync(varyScript, 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path .. "?n=" .. n)\nend\n');
+  }
+  return varyScript;
+}
+
+export interface LoadOptions {
+  readonly seconds: number;
+  readonly connections: number;
+  readonly core: number | null;
+  readonly headers?: Record<string, string>;
+  /** Every request gets its own query string (`?n=1`, `?n=2`...): needs wrk (its Lua scripting). */
+  readonly varyQuery?: boolean;
+}
+
 /** Runs `connections` keep-alive connections for `seconds` against `url`, pinned to `core`. */
-export function runLoad(url: string, options: { seconds: number; connections: number; core: number | null; headers?: Record<string, string> }): LoadResult {
+export function runLoad(url: string, options: LoadOptions): LoadResult {
   assertLoopback(url);
   const pin = options.core !== null && HAS_TASKSET ? ['taskset', '-c', String(options.core)] : [];
   const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  if (options.varyQuery && !HAS_WRK) throw new Error('varying the query string per request needs wrk');
   if (HAS_WRK) {
-    const argv = [...pin, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...headerArgs, url];
+    const script = options.varyQuery ? ['-s', varyQueryScript()] : [];
+    const argv = [...pin, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...script, ...headerArgs, url];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
     const out = r.stdout;
     const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);

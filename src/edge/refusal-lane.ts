@@ -16,6 +16,10 @@
  * Anything else closes the lane and the request takes the normal path. Each lane answer is still a full
  * request record (stats, detector, access log), still counts toward escalation and the policy stats,
  * and carries fresh `Retry-After` / `RateLimit` values.
+ *
+ * Repeats that are byte-for-byte copies of a request the lane answered go one step further: the wire
+ * (wire-lane.ts) answers them from the bytes read, before node:http parses them, with the same page,
+ * fields and record.
  */
 import type { Socket } from 'node:net';
 import type { Decision } from '../core/vocabulary.ts';

@@ -72,7 +72,11 @@ const ASCII = /^[\x00-\x7f]*$/;
 export class WireTap {
   /** The lane the head below was built for; the wire answers only while it is the connection's lane. */
   lane: Lane | null = null;
+  /** The target of the lane's last request on this connection. */
   url = '';
+  /** The lane and target `head` (and the record fields below) were built for. */
+  headLane: Lane | null = null;
+  headUrl = '';
   head: Buffer = Buffer.alloc(0);
   /** node:http's parser is between requests and the head is the lane's: reads may be answered. */
   armed = false;
@@ -259,15 +263,26 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
       const lane = memo.lane;
       // Only the lane that answered this very request, over HTTP/1.1, with no per-socket request cap.
       if (lane === null || lane.decision !== ctx.decision || lane.version !== '1.1' || (server.maxRequestsPerSocket ?? 0) > 0) return;
+      // node:http writes `100 Continue` before the answer to a request that expects it: not the wire's.
+      if (req.headers.expect !== undefined) return;
       const tap = tapOf(memo, socket);
       if (tap === null || socket.parser !== tap.parser) return;
       const url = req.url ?? '';
       if (tap.lane !== lane || tap.url !== url) {
+        // The wire takes a connection only once it repeats a request: a flood that varies its requests
+        // never does, and keeps node:http's native read path (reads through a 'data' listener cost
+        // node:http more than the wire saves on the few copies). A string compare per lane answer.
+        tap.lane = lane;
+        tap.url = url;
+        tap.armed = false;
+        return;
+      }
+      if (tap.headLane !== lane || tap.headUrl !== url) {
         const page = renderedOf(PAGES.tooManyRequests, pageFormat(req.headers.accept));
         // Written as latin1 and counted in characters: the page must be ASCII (it is; checked anyway).
         if (!ASCII.test(page.head.block) || !ASCII.test(page.before) || !ASCII.test(page.after)) return;
-        tap.lane = lane;
-        tap.url = url;
+        tap.headLane = lane;
+        tap.headUrl = url;
         tap.head = canonicalHead(lane.method, url, lane.version, lane.rawHeaders);
         tap.page = page;
         tap.headOnly = lane.method === 'HEAD';
