@@ -24,7 +24,7 @@ import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
 import { BulwarkResponse } from './prepared-head.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
-import { createWireLane } from './wire-lane.ts';
+import { createWireLane, type WireLane } from './wire-lane.ts';
 
 /**
  * The pipeline's failure handler: a phase that throws gets the request answered with a 500 page (or the
@@ -56,6 +56,8 @@ export interface ProxyServer {
   /** Applies reloadable connection settings (timeouts); max_header_bytes needs a restart. */
   applySettings(c: ConnectionsConfig): void;
   readonly slowBodies: SlowBodyGuard;
+  /** The refusal lane on the wire (its counters for the stats). */
+  readonly wire: WireLane;
   /** Stops taking requests on existing keep-alive connections and closes idle ones. */
   closeIdle(): void;
   destroyAll(): void;
@@ -314,6 +316,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       idle.setTimeout(c.idle_timeout);
     },
     slowBodies,
+    wire,
     closeIdle() {
       accepting = false;
       server.closeIdleConnections();

@@ -49,19 +49,32 @@ export interface WireLaneDeps {
   accepting(): boolean;
 }
 
+export interface WireLaneStats {
+  /** Connections the wire took from node:http's native read path, and gave back, since start. */
+  readonly taken: number;
+  readonly returned: number;
+}
+
 export interface WireLane {
   /**
    * Called after the pipeline answered `ctx` from (or by opening) its connection's refusal lane:
    * arms the wire for that lane's head when the request arrived alone in its read.
    */
   arm(ctx: RequestContext): void;
+  stats(): WireLaneStats;
 }
 
 /** node:http's parser as far as the wire uses it (internal API, probed before use). */
 interface NodeParser {
   getCurrentBuffer(): Buffer;
+  consume(handle: unknown): void;
+  _consumed?: boolean;
 }
-type NodeSocket = Socket & { parser?: NodeParser | null; _httpMessage?: unknown; _paused?: boolean };
+type NodeSocket = Socket & { parser?: NodeParser | null; _httpMessage?: unknown; _paused?: boolean; _handle?: unknown };
+type Listener = (...args: unknown[]) => void;
+
+/** Reads in a row the wire hands to node:http before it gives the connection back to node's native path. */
+const MISSES_BEFORE_RETURN = 4;
 
 /** The name node:http's bound per-connection 'data' listener has (lib/_http_server.js, Node 18–24). */
 const NODE_ON_DATA = 'bound socketOnData';
@@ -80,13 +93,22 @@ export class WireTap {
   head: Buffer = Buffer.alloc(0);
   /** node:http's parser is between requests and the head is the lane's: reads may be answered. */
   armed = false;
-  /** The wire's listener replaced node's (false until the next tick after the first arming). */
+  /** The wire's listener replaced node's (false until the next tick after arming). */
   installed = false;
+  /** Reads handed to node:http in a row; a give-back is scheduled. */
+  misses = 0;
+  returning = false;
+  /** node:http read this connection natively (its parser consumed the handle) before the wire took it. */
+  native = false;
+  /** node:http's 'pause' / 'resume' listeners of a natively read socket, put back with it. */
+  nodeOnPause: Listener | null = null;
+  nodeOnResume: Listener | null = null;
   page: RenderedPage | null = null;
   headOnly = false;
   path = '';
   userAgent: string | undefined = undefined;
   referer: string | undefined = undefined;
+  /** The wire's 'data' listener for this connection (set once, when the tap is made). */
   onData: (chunk: Buffer) => void = () => {};
   constructor(
     readonly socket: NodeSocket,
@@ -122,6 +144,8 @@ export function onlyCopies(chunk: Buffer, head: Buffer): boolean {
 export function createWireLane(deps: WireLaneDeps): WireLane {
   const { server, recorder, logger } = deps;
   let failureLogged = false;
+  let taken = 0;
+  let returned = 0;
 
   /** The wire's listener for one connection: answers copies of the head, hands the rest to node:http. */
   function onData(memo: ConnectionMemo, tap: WireTap, chunk: Buffer): void {
@@ -144,10 +168,19 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
           logger.error({ err, code: 'BULWARK_ERR_WIRE_LANE' }, 'answering on the wire failed; node:http answers instead (reported once)');
         }
       }
-      if (at === chunk.length) return;
+      if (at === chunk.length) {
+        tap.misses = 0;
+        return;
+      }
     }
     // node:http parses the rest; the lane arms the wire again if it answers a lone request.
     tap.armed = false;
+    if (at > 0) tap.misses = 0;
+    else if (++tap.misses >= MISSES_BEFORE_RETURN && !tap.returning) {
+      // The connection stopped repeating itself: node:http gets it back, natively read.
+      tap.returning = true;
+      process.nextTick(giveBack, tap);
+    }
     tap.nodeOnData(at === 0 ? chunk : chunk.subarray(at));
   }
 
@@ -229,17 +262,58 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
     });
   }
 
-  /** Swaps node:http's 'data' listener for the wire's, once the parse that armed it has returned. */
+  /**
+   * Swaps node:http's 'data' listener for the wire's, once the parse that armed it has returned (the
+   * native read path must not change under a read in progress).
+   */
   function install(memo: ConnectionMemo, tap: WireTap): void {
     const socket = tap.socket;
-    if (socket.destroyed || socket.parser !== tap.parser) return;
+    if (tap.installed || socket.destroyed || socket.parser !== tap.parser) return;
     const listeners = socket.listeners('data');
     if (listeners.length !== 1 || listeners[0] !== tap.nodeOnData) return;
-    tap.onData = (chunk) => onData(memo, tap, chunk);
+    // What node:http set up for native reading, to put it back in giveBack (lib/_http_server.js).
+    tap.native = tap.parser._consumed === true;
+    if (tap.native) {
+      tap.nodeOnPause = (socket.listeners('pause') as Listener[]).find((f) => f.name === 'onSocketPause') ?? null;
+      tap.nodeOnResume = (socket.listeners('resume') as Listener[]).find((f) => f.name === 'onSocketResume') ?? null;
+      // Without them the connection could not go back: it would stay on the slower 'data' path.
+      if (tap.nodeOnPause === null || tap.nodeOnResume === null || typeof tap.parser.consume !== 'function' || socket._handle == null) {
+        memo.wire = null;
+        return;
+      }
+    }
     // node:http's socket.on wrapper takes its parser off the native read path for a 'data' listener.
     socket.on('data', tap.onData);
     socket.removeListener('data', tap.nodeOnData);
     tap.installed = true;
+    tap.misses = 0;
+    taken++;
+  }
+
+  /**
+   * Gives the connection back to node:http as it set it up: its own 'data' listener and, if it read
+   * natively before, its parser on the socket's handle again with its pause/resume listeners. Only
+   * between reads, with nothing buffered (a paused socket is retried on a later miss).
+   */
+  function giveBack(tap: WireTap): void {
+    tap.returning = false;
+    const socket = tap.socket;
+    if (!tap.installed || socket.destroyed || socket.parser !== tap.parser) return;
+    if (socket.readableFlowing !== true || socket.readableLength > 0) return;
+    const listeners = socket.listeners('data');
+    if (listeners.length !== 1 || listeners[0] !== tap.onData) return;
+    socket.removeListener('data', tap.onData);
+    socket.on('data', tap.nodeOnData);
+    if (tap.native) {
+      socket.on('resume', tap.nodeOnResume!);
+      socket.on('pause', tap.nodeOnPause!);
+      tap.parser._consumed = true;
+      tap.parser.consume(socket._handle);
+    }
+    tap.installed = false;
+    tap.armed = false;
+    tap.misses = 0;
+    returned++;
   }
 
   /** The connection's tap, created on first arming; null when this connection cannot have one. */
@@ -251,7 +325,9 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
     const listeners = socket.listeners('data');
     const nodeOnData = listeners[0] as ((chunk: Buffer) => void) | undefined;
     if (listeners.length !== 1 || nodeOnData === undefined || nodeOnData.name !== NODE_ON_DATA) return null;
-    return (memo.wire = new WireTap(socket, parser, nodeOnData));
+    const tap = new WireTap(socket, parser, nodeOnData);
+    tap.onData = (chunk) => onData(memo, tap, chunk);
+    return (memo.wire = tap);
   }
 
   return {
@@ -295,5 +371,6 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
       tap.armed = onlyCopies(tap.parser.getCurrentBuffer(), tap.head);
       if (tap.armed && !tap.installed) process.nextTick(install, memo, tap);
     },
+    stats: () => ({ taken, returned }),
   };
 }

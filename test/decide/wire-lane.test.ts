@@ -267,6 +267,24 @@ test('a flood that varies its requests never repeats one: the lane answers, the 
   c.close();
 });
 
+test('a connection that stops repeating itself goes back to node:http\'s native reads, and comes back when it repeats again', async () => {
+  const wireStats = () => (b.bulwark.stats() as { wire_lane: { connections_taken: number; connections_returned: number } }).wire_lane;
+  const c = await WireClient.open(b.port, '127.62.0.11');
+  const before = wireStats();
+  for (let i = 0; i < 4; i++) assert.equal((await c.send(request()))!.status, i === 0 ? 200 : 429);
+  assert.equal(wireStats().connections_taken - before.connections_taken, 1, 'taken after the first repeat');
+  for (let i = 0; i < 6; i++) assert.equal((await c.send(request(`/?n=${i}`)))!.status, 429);
+  assert.equal(wireStats().connections_returned - before.connections_returned, 1, 'given back after reads it could not answer');
+  const wired = stats().refusal_lane_wire_answers;
+  for (let i = 0; i < 4; i++) assert.equal((await c.send(request('/again')))!.status, 429);
+  assert.equal(wireStats().connections_taken - before.connections_taken, 2, 'taken again');
+  assert.equal(stats().refusal_lane_wire_answers - wired, 2);
+  c.close();
+  const rs = mine('127.62.0.11');
+  assert.equal(rs.length, 14, 'one record per request throughout');
+  assert.equal(rs.reduce((n, r) => n + r.bytesOut, 0), c.received);
+});
+
 test('HEAD: the wire answers without a body, as node:http does', async () => {
   const c = await WireClient.open(b.port, '127.62.0.3');
   const req = request('/', '', 'HEAD');
