@@ -22,9 +22,14 @@
  * writes as activity), its idle tracking (a drain closes it like any idle keep-alive connection) and
  * everything that is not an exact copy. Only HTTP/1.1 over connections node:http set up the usual way
  * (its one 'data' listener, a parser that can show the read it is parsing) are armed; anything else
- * simply stays on node:http's path. Arming swaps node's listener for the wire's (node:http then reads
- * the socket through JavaScript 'data' events instead of its native fast path — its own documented
- * behaviour when a 'data' listener is added); answers wait while the socket's send buffer is full.
+ * simply stays on node:http's path. Answers wait while the socket's send buffer is full.
+ *
+ * Taking a connection swaps node's 'data' listener for the wire's; node:http then reads it through
+ * JavaScript 'data' events instead of its native path (its own documented behaviour when a 'data'
+ * listener is added), which costs it more per request than the wire saves on a copy. So the wire takes
+ * a connection only once the lane has seen it repeat a request (same target twice), and gives it back —
+ * node's listener, parser and pause/resume handling as node set them up — after a few reads in a row
+ * it could not answer. A flood that varies its requests never leaves node:http's native path.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -98,6 +103,8 @@ export class WireTap {
   /** Reads handed to node:http in a row; a give-back is scheduled. */
   misses = 0;
   returning = false;
+  /** Reading is paused until the socket's send buffer drains. */
+  waitingDrain = false;
   /** node:http read this connection natively (its parser consumed the handle) before the wire took it. */
   native = false;
   /** node:http's 'pause' / 'resume' listeners of a natively read socket, put back with it. */
@@ -163,10 +170,8 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
       try {
         for (let i = 0; i < copies && answer(memo, tap); i++) at += tap.head.length;
       } catch (err) {
-        if (!failureLogged) {
-          failureLogged = true;
-          logger.error({ err, code: 'BULWARK_ERR_WIRE_LANE' }, 'answering on the wire failed; node:http answers instead (reported once)');
-        }
+        // Thrown before a copy was written: that copy and the rest go to node:http.
+        reportOnce(err);
       }
       if (at === chunk.length) {
         tap.misses = 0;
@@ -209,6 +214,24 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
     head += utcDateLine() + keepAliveTail(server.keepAliveTimeout, 0, server.keepAliveTimeout > 0) + '\r\n';
     const out = tap.headOnly ? head : head + page.before + id + page.after;
     const flushed = socket.write(out, 'latin1');
+    // The connection's byte marks move past this exchange (pipeline/context.ts, takeSocketBytes).
+    memo.bytesRead += tap.head.length;
+    memo.bytesWritten += out.length;
+    // Written: from here on the copy is answered whatever happens (an error must not answer it twice).
+    try {
+      account(tap, lane, runtime, id, nowMs, startMono, out.length);
+    } catch (err) {
+      reportOnce(err);
+    }
+    // A client that does not read its answers is not read from either (as node:http does).
+    if (!flushed) waitForDrain(tap);
+    return true;
+  }
+
+  /** The answer's record, escalation count and stats, as the lane gives them (refusal-lane.ts). */
+  function account(tap: WireTap, lane: Lane, runtime: Runtime, id: string, nowMs: number, startMono: number, bytesOut: number): void {
+    const f = lane.facts;
+    const services = runtime.services;
     const by = lane.decision.by;
     recordRefusalOf(services, f.clientAddress, f.prefix, by, nowMs);
     const site = lane.site;
@@ -216,9 +239,6 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
     stats.decided(by);
     stats.laneAnswered();
     stats.wireAnswered();
-    // The connection's byte marks move past this exchange (pipeline/context.ts, takeSocketBytes).
-    memo.bytesRead += tap.head.length;
-    memo.bytesWritten += out.length;
     const durationMs = performance.now() - startMono;
     recorder.record({
       timeMs: Math.floor(nowMs + durationMs),
@@ -235,7 +255,7 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
       userAgent: tap.userAgent,
       referer: tap.referer,
       bytesIn: tap.head.length,
-      bytesOut: out.length,
+      bytesOut,
       durationMs,
       originLatencyMs: -1,
       decisionBy: by,
@@ -249,14 +269,22 @@ export function createWireLane(deps: WireLaneDeps): WireLane {
       challenge: null,
       level: services.levelOf(site.name),
     });
-    // A client that does not read its answers is not read from either (as node:http does).
-    if (!flushed) waitForDrain(socket);
-    return true;
   }
 
-  function waitForDrain(socket: NodeSocket): void {
+  function reportOnce(err: unknown): void {
+    if (failureLogged) return;
+    failureLogged = true;
+    logger.error({ err, code: 'BULWARK_ERR_WIRE_LANE' }, 'the refusal lane on the wire failed; node:http answers instead (reported once)');
+  }
+
+  /** Stops reading until the socket's send buffer drains (one wait at a time per connection). */
+  function waitForDrain(tap: WireTap): void {
+    if (tap.waitingDrain) return;
+    tap.waitingDrain = true;
+    const socket = tap.socket;
     socket.pause();
     socket.once('drain', () => {
+      tap.waitingDrain = false;
       // node:http may hold the socket paused for its own queued responses: then it resumes it.
       if (socket._paused !== true && !socket.destroyed) socket.resume();
     });
