@@ -4,7 +4,7 @@
  * speed drifts within a minute, and the median of per-round ratios cancels most of it):
  * - a limited client on keep-alive connections: Bulwark's 429 rate vs a bare node:http server that
  *   answers 429 to everything (target ≥ 0.9×). The load tool repeats one request, as a flood does, so
- *   after the first refusal on each connection Bulwark answers on the wire (edge/wire-lane.ts);
+ *   after the first refusal on each connection Bulwark answers on the wire (edge/wire/refusal.ts);
  * - the same with a new query string on every request (wrk only): no two requests are alike, so the wire
  *   never answers and the refusal lane does (edge/refusal-lane.ts) — the figure for a flood that varies
  *   its requests;

@@ -180,16 +180,18 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     }
   }
 
-  /** Connections the refusal lane's wire took from node:http's native read path and gave back (both servers). */
-  function wireLaneStats(): { connections_taken: number; connections_returned: number } {
+  /** The wire (edge/wire): connections taken from node:http's native reads and given back, copies answered. */
+  function wireStats(): { connections_taken: number; connections_returned: number; answered: number } {
     let taken = 0;
     let returned = 0;
+    let answered = 0;
     for (const server of [servers.http, servers.https]) {
       const w = server?.wire.stats();
       taken += w?.taken ?? 0;
       returned += w?.returned ?? 0;
+      answered += w?.answered ?? 0;
     }
-    return { connections_taken: taken, connections_returned: returned };
+    return { connections_taken: taken, connections_returned: returned, answered };
   }
 
   function stats(): unknown {
@@ -205,7 +207,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
-      wire_lane: wireLaneStats(),
+      wire: wireStats(),
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },

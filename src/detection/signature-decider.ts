@@ -31,6 +31,8 @@ export interface SignatureFacts {
 export interface SignatureDecider {
   /** The decision of the first matching applied rule, or null. */
   decide(site: string, facts: SignatureFacts, cleared: boolean, nowMs: number): Decision | null;
+  /** Whether the site has any rule that could decide now (read-only: no bucket moves). */
+  hasRules(site: string, nowMs: number): boolean;
   /** Drops the state of sites no longer configured. */
   retainSites(sites: readonly string[]): void;
   /** Fill levels: sites compiled, rules compiled, buckets. */
@@ -113,6 +115,10 @@ export function createSignatureDecider(activeRules: (site: string) => readonly S
         return c.decisions.get(rule.id)!;
       }
       return null;
+    },
+    hasRules(site, nowMs) {
+      for (const rule of activeRules(site)) if (rule.mode === 'apply' && nowMs < rule.expiresMs) return true;
+      return false;
     },
     retainSites(names) {
       const keep = new Set(names);

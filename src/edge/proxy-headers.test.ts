@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
+import { clientResponseHeaders, originRequestHeaders, originResponseHeaders } from './proxy-headers.ts';
 
 const facts = { clientAddress: '203.0.113.7', trustedForwardedFor: '', proto: 'https' as const, host: 'example.org', requestId: 'rid-1', originHost: null };
 
@@ -53,4 +53,13 @@ test('response: hop-by-hop removed, Set-Cookie kept as separate fields, request 
   assert.deepEqual(out.get('set-cookie'), ['a=1', 'b=2']);
   assert.deepEqual(out.get('x-request-id'), ['rid-9']);
   assert.deepEqual(out.get('via'), ['1.1 bulwark']);
+});
+
+test('what the cache stores is the origin\'s fields: no request ID, the origin\'s Via chain without Bulwark\'s', () => {
+  const plain = clientResponseHeaders(['Content-Type', 'text/plain', 'X-Request-Id', 'from-origin'], 'rid-9');
+  assert.deepEqual(originResponseHeaders(plain), ['Content-Type', 'text/plain']);
+  const chained = clientResponseHeaders(['Via', '1.1 cdn', 'Content-Type', 'text/plain'], 'rid-9');
+  assert.deepEqual(originResponseHeaders(chained), ['Content-Type', 'text/plain', 'via', '1.1 cdn']);
+  // A list of another shape: request IDs dropped all the same.
+  assert.deepEqual(originResponseHeaders(['A', '1', 'X-Request-Id', 'x', 'B', '2']), ['A', '1', 'B', '2']);
 });

@@ -112,6 +112,27 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], request
   return out;
 }
 
+/**
+ * The origin's own fields from a list `clientResponseHeaders` built: without the `x-request-id` and
+ * Bulwark's `Via` it appended (the origin's `Via` chain, if any, kept). What the cache stores: an
+ * entry must not carry the request ID of the request that filled it, nor Bulwark's Via twice, since
+ * every answer from the cache adds its own.
+ */
+export function originResponseHeaders(flat: readonly string[]): string[] {
+  const n = flat.length;
+  if (n < 4 || flat[n - 4] !== 'x-request-id' || flat[n - 2] !== 'via') {
+    // Not a list clientResponseHeaders built: at least never keep a request ID.
+    const kept: string[] = [];
+    for (let i = 0; i < n; i += 2) if (flat[i]!.toLowerCase() !== 'x-request-id') kept.push(flat[i]!, flat[i + 1]!);
+    return kept;
+  }
+  const out = flat.slice(0, n - 4);
+  const via = flat[n - 1]!;
+  const ours = `, ${VIA_VALUE}`;
+  if (via !== VIA_VALUE) out.push('via', via.endsWith(ours) ? via.slice(0, -ours.length) : via);
+  return out;
+}
+
 /** Looks up a header value (first occurrence, case-insensitive) in a flat raw list. */
 export function rawHeader(raw: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {

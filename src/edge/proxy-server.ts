@@ -24,7 +24,7 @@ import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
 import { BulwarkResponse } from './prepared-head.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
-import { createWireLane, type WireLane } from './wire-lane.ts';
+import { armAfterAnswer, createWire, type Wire } from './wire/index.ts';
 
 /**
  * The pipeline's failure handler: a phase that throws gets the request answered with a 500 page (or the
@@ -56,8 +56,8 @@ export interface ProxyServer {
   /** Applies reloadable connection settings (timeouts); max_header_bytes needs a restart. */
   applySettings(c: ConnectionsConfig): void;
   readonly slowBodies: SlowBodyGuard;
-  /** The refusal lane on the wire (its counters for the stats). */
-  readonly wire: WireLane;
+  /** The wire: exact repeats answered before node:http parses them (its counters for the stats). */
+  readonly wire: Wire;
   /** Stops taking requests on existing keep-alive connections and closes idle ones. */
   closeIdle(): void;
   destroyAll(): void;
@@ -100,7 +100,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
 
   // Cleared by closeIdle: from then on node:http answers every request (and closes the connection).
   let accepting = true;
-  const wire = createWireLane({ server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting });
+  const wire = createWire({ server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting });
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
 
@@ -196,8 +196,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     // nothing; `on` spares the per-request wrapper `once` allocates).
     if (runtime.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) {
       finish(ctx, true);
-      // A refusal from the connection's lane: its next copies may be answered on the wire.
-      if (ctx.outcome === 'limited') wire.arm(ctx);
+      // A refusal from the connection's lane or a fresh hit: its next copies may be answered on the wire.
+      if (ctx.outcome === 'limited' || ctx.outcome === 'cached') armAfterAnswer(wire, ctx);
     } else res.on('close', onResponseClose);
   }
 

@@ -18,7 +18,7 @@
  * and carries fresh `Retry-After` / `RateLimit` values.
  *
  * Repeats that are byte-for-byte copies of a request the lane answered go one step further: the wire
- * (wire-lane.ts) answers them from the bytes read, before node:http parses them, with the same page,
+ * (wire/refusal.ts) answers them from the bytes read, before node:http parses them, with the same page,
  * fields and record.
  */
 import type { Socket } from 'node:net';

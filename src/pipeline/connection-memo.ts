@@ -13,14 +13,14 @@
  * - `route`: parse (the last valid Host and its site);
  * - `peer`, `fingerprint`: identify (the peer's address, prefix and geo; the last header fingerprint);
  * - `lane`: the refusal lane (edge/refusal-lane.ts);
- * - `wire`: the refusal lane on the wire (edge/wire-lane.ts; undefined until first armed, null when the
+ * - `wire`: the wire (edge/wire/wire.ts; undefined until first armed, null when the
  *   connection cannot have one);
  * - `cacheKey`: the shield (the last normalised target and cache key).
  */
 import type { Socket } from 'node:net';
 import type { CacheKeyMemo } from '../edge/shield/shield-flow.ts';
 import type { Lane } from '../edge/refusal-lane.ts';
-import type { WireTap } from '../edge/wire-lane.ts';
+import type { WireTap } from '../edge/wire/wire.ts';
 import type { LastFingerprint, PeerIdentity } from './phases/identify.ts';
 import type { LastRoute } from './phases/parse.ts';
 

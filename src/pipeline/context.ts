@@ -12,6 +12,7 @@ import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import type { ForwardHooks } from '../edge/forward.ts';
 import type { LimitsVerdict } from '../core/ratelimit/index.ts';
 import type { ParsedIp } from '../core/net/ip.ts';
+import type { CacheEntry } from '../core/cache/entry.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
 import { connectionMemo } from './connection-memo.ts';
@@ -101,6 +102,10 @@ export class RequestContext {
   outcome: Outcome | null = null;
   /** Cache status header value (issue #5), null when the cache was not involved. */
   cacheStatus: string | null = null;
+  /** A fresh cache hit answered at once: the entry, its key and the request's cache class (edge/wire/hit.ts). */
+  hitEntry: CacheEntry | null = null;
+  hitKey = '';
+  hitAnonymous = false;
   /** Monotonic ms when the request was sent to the origin and when its head came back, -1 if not. */
   originSentMono = -1;
   originLatencyMs = -1;

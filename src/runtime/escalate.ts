@@ -13,7 +13,7 @@ export function recordEscalation(ctx: RequestContext, by: string): void {
 
 /**
  * Counts one refusal of a client (address and prefix, '' when unknown) by `by` at `nowMs`; stores a ban
- * when one is due. For refusals answered without a request context (edge/wire-lane.ts).
+ * when one is due. For refusals answered without a request context (edge/wire/refusal.ts).
  */
 export function recordRefusalOf(services: Services, clientAddress: string, prefix: string, by: string, nowMs: number): void {
   const escalation = services.policy.escalation;

@@ -11,7 +11,7 @@ export interface PolicyStats {
   ruleError(by: string): void;
   /** One refusal answered from a connection's refusal lane (edge/refusal-lane.ts; also `decided`). */
   laneAnswered(): void;
-  /** One of those answered on the wire, before node:http parsed the request (edge/wire-lane.ts). */
+  /** One of those answered on the wire, before node:http parsed the request (edge/wire/refusal.ts). */
   wireAnswered(): void;
   snapshot(): {
     decisions: Record<string, number>;

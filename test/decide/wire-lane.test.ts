@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startBulwark, testConfig, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
-import { canonicalHead, leadingCopies, onlyCopies } from '../../src/edge/wire-lane.ts';
+import { canonicalHead, leadingCopies, onlyCopies } from '../../src/edge/wire/index.ts';
 
 interface Answer {
   readonly status: number;
@@ -268,7 +268,7 @@ test('a flood that varies its requests never repeats one: the lane answers, the 
 });
 
 test('a connection that stops repeating itself goes back to node:http\'s native reads, and comes back when it repeats again', async () => {
-  const wireStats = () => (b.bulwark.stats() as { wire_lane: { connections_taken: number; connections_returned: number } }).wire_lane;
+  const wireStats = () => (b.bulwark.stats() as { wire: { connections_taken: number; connections_returned: number } }).wire;
   const c = await WireClient.open(b.port, '127.62.0.11');
   const before = wireStats();
   for (let i = 0; i < 4; i++) assert.equal((await c.send(request()))!.status, i === 0 ? 200 : 429);

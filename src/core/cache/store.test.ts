@@ -56,6 +56,31 @@ describe('response store: lookup states', () => {
   });
 });
 
+describe('response store: peek', () => {
+  it('says what lookup would, at every state, and changes nothing (uses, counters, expired entries)', () => {
+    const s = store();
+    const { entry } = respond('/a', { 'cache-control': 'max-age=10, stale-while-revalidate=5, stale-if-error=30' }, T0);
+    const r = request('/a');
+    s.lookup(keyer(r), T0, r);
+    assert.equal(s.put(entry!), 'stored');
+    const before = s.stats();
+    for (const dt of [0, 9_999, 10_000, 15_000, 40_000]) {
+      const p = s.peek(keyer(r), T0 + dt, r);
+      assert.equal(p.state, dt < 10_000 ? 'fresh' : dt < 15_000 ? 'stale_revalidate' : dt < 40_000 ? 'stale_if_error_only' : 'miss', `at +${dt}`);
+      if (p.state !== 'miss') assert.equal(p.entry, entry);
+    }
+    assert.deepEqual(s.stats(), before, 'no counter moved, the expired entry is still there');
+    assert.equal(s.peek(keyer(request('/other')), T0, request('/other')).state, 'miss');
+    // A use counted by peek would let a second key in after one lookup: it does not.
+    const twice = createResponseStore({ admitAfterUses: 2 });
+    const q = request('/q');
+    for (let i = 0; i < 5; i++) twice.peek(keyer(q), T0, q);
+    twice.lookup(keyer(q), T0, q);
+    assert.equal(twice.put(respond('/q', { 'cache-control': 'max-age=60' }, T0).entry!), 'refused_admission');
+    assert.equal(s.lookup(keyer(r), T0 + 1, r).state, 'fresh', 'lookup after peeks as before');
+  });
+});
+
 describe('response store: admission after N uses', () => {
   it('a key is stored only from its Nth use on', () => {
     const s = createResponseStore({ admitAfterUses: 2 });

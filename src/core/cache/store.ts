@@ -80,6 +80,11 @@ export interface ResponseStoreStats {
 export interface ResponseStore {
   /** Counts a use of `key` and returns the entry for this request with its state at `nowMs`. */
   lookup(key: string, nowMs: number, request: LookupRequest): LookupResult;
+  /**
+   * What `lookup` would return now, changing nothing (no use counted, no recency, no counters, an
+   * expired entry left in place): for a caller that acts only on some outcomes and then looks up.
+   */
+  peek(key: string, nowMs: number, request: LookupRequest): LookupResult;
   /** Stores `entry` under `entry.key` (as a variant when it has `Vary`), subject to admission. */
   put(entry: CacheEntry, options?: { readonly pin?: boolean }): PutOutcome;
   /** Removes a primary key and all its variants (purge). True when something was removed. */
@@ -217,6 +222,14 @@ export function createResponseStore(options: ResponseStoreOptions = {}): Respons
       else if (state === 'stale_revalidate') c.staleRevalidate++;
       else c.staleIfErrorOnly++;
       return { state, entry };
+    },
+    peek(key, nowMs, request) {
+      const record = lru.peek(key) ?? (pinned.size === 0 ? undefined : pinned.get(key));
+      if (record === undefined) return MISS;
+      const entry = record.single ?? record.variants?.get(variantKey(record.vary, request.header));
+      if (entry === undefined || (entry.anonymousOnly && !request.anonymous)) return MISS;
+      const state = entryState(entry, nowMs);
+      return state === 'expired' ? MISS : { state, entry };
     },
     put(entry, opts) {
       if (entry.body.length > maxObjectBytes) {

@@ -223,3 +223,29 @@ describe('decide: rate_limit rules and shadow limits', () => {
     assert.ok(rs[0].limits !== null && rs[0].limits.checks.length === 2);
   });
 });
+
+describe('decide: a dry run (record = false)', () => {
+  it('decides as a recording call at the same moment would, and records nothing in rule or site limits', () => {
+    const setup: Setup = {
+      rules: [{ name: 'slow-login', match: { path: '/login' }, action: 'rate_limit', rate_limit: { average: 2, period: 60_000, burst: 2, key: ['address'] } }],
+      limits: [{ name: 'per-ip', average: 3, period: 60_000, burst: 3, key: ['address'] }],
+    };
+    const dry = policyOf(setup);
+    const wet = policyOf(setup);
+    const facts = makeFacts({ path: '/login' });
+    for (let i = 0; i < 6; i++) {
+      // The dry run says what the recording call is about to say...
+      const d = decide(facts, dry, {}, T0 + i);
+      const peeked = decide(facts, wet, {}, T0 + i, false);
+      const recorded = decide(facts, wet, {}, T0 + i);
+      assert.deepEqual(peeked.decision, recorded.decision, `request ${i}`);
+      assert.deepEqual(recorded.decision, d.decision, `request ${i}: same as a policy that never saw a dry run`);
+    }
+    // ...and any number of dry runs leaves the budget as it was: a fresh client still gets its burst.
+    const fresh = makeFacts({ address: '198.51.100.1', path: '/login' });
+    for (let i = 0; i < 10; i++) assert.equal(decide(fresh, wet, {}, T0, false).decision.action, 'allow');
+    assert.equal(decide(fresh, wet, {}, T0).decision.action, 'allow');
+    assert.equal(decide(fresh, wet, {}, T0).decision.action, 'allow');
+    assert.equal(decide(fresh, wet, {}, T0).decision.action, 'rate_limit', 'the rule allows two: dry runs spent none');
+  });
+});

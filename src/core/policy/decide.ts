@@ -131,8 +131,8 @@ function banned(state: DecideState, facts: DecideFacts, nowMs: number): Decision
 }
 
 /** A matching rate_limit rule: its refusal (enforced), or null when the request is within its limit. */
-function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: MatchScratch): Decision | null {
-  const verdict = rule.limit!.evaluate(facts, nowMs);
+function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: MatchScratch, record: boolean): Decision | null {
+  const verdict = record ? rule.limit!.evaluate(facts, nowMs) : rule.limit!.peek(facts, nowMs);
   const check = verdict.checks[0];
   if (check === undefined || check.allowed) return null;
   const decision: Decision = { ...rateLimitDecision(check), by: rule.by };
@@ -144,7 +144,7 @@ function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: Mat
 }
 
 /** Step 3: the rules. Returns the deciding rule's decision, or null to go on. */
-function evaluateRules(rules: readonly CompiledRule[], facts: DecideFacts, nowMs: number, s: MatchScratch): Decision | null {
+function evaluateRules(rules: readonly CompiledRule[], facts: DecideFacts, nowMs: number, s: MatchScratch, record: boolean): Decision | null {
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
     if (!matchRule(rule, facts, s)) continue;
@@ -153,7 +153,7 @@ function evaluateRules(rules: readonly CompiledRule[], facts: DecideFacts, nowMs
         hit(s, { by: rule.by, action: 'log' });
         continue;
       case 'rate_limit': {
-        const refusal = ruleLimit(rule, facts, nowMs, s);
+        const refusal = ruleLimit(rule, facts, nowMs, s, record);
         if (refusal !== null) return refusal;
         continue;
       }
@@ -178,9 +178,11 @@ function evaluateLimits(verdict: LimitsVerdict, s: MatchScratch): Decision | nul
 
 /**
  * Decide one request (see the module comment for the order). `nowMs` is the request's time; `state`
- * holds the bans. Records the request in the limiters it passes through (rule limits and site limits).
+ * holds the bans. Records the request in the limiters it passes through (rule limits and site limits)
+ * unless `record` is false: then it decides exactly as a recording call at the same moment would, and
+ * changes nothing (a dry run, for a caller that acts only on some outcomes).
  */
-export function decide(facts: DecideFacts, policy: CompiledPolicy, state: DecideState, nowMs: number): DecideResult {
+export function decide(facts: DecideFacts, policy: CompiledPolicy, state: DecideState, nowMs: number, record = true): DecideResult {
   const s = policy.scratch;
   const ip = parseAddress(facts, s);
   if (policy.lists !== null && ip !== null) {
@@ -189,11 +191,11 @@ export function decide(facts: DecideFacts, policy: CompiledPolicy, state: Decide
   }
   const ban = banned(state, facts, nowMs);
   if (ban !== null) return done(s, ban, null, null);
-  const byRule = policy.rules.length > 0 ? evaluateRules(policy.rules, facts, nowMs, s) : null;
+  const byRule = policy.rules.length > 0 ? evaluateRules(policy.rules, facts, nowMs, s, record) : null;
   if (byRule !== null) return done(s, byRule, null, null);
   let verdict: LimitsVerdict | null = null;
   if (policy.limits !== null) {
-    verdict = policy.limits.evaluate(facts, nowMs);
+    verdict = record ? policy.limits.evaluate(facts, nowMs) : policy.limits.peek(facts, nowMs);
     const byLimit = evaluateLimits(verdict, s);
     if (byLimit !== null) return done(s, byLimit, verdict, null);
   }

@@ -11,6 +11,7 @@ import { storable, type StorableDecision } from '../../core/cache/storable.ts';
 import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { ForwardHooks, ForwardResult } from '../forward.ts';
+import { originResponseHeaders } from '../proxy-headers.ts';
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
@@ -98,7 +99,8 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       }
       if (s.key !== null) {
         status = st;
-        headers = bagOf(flat);
+        // The origin's fields only: every answer from the cache adds its own request ID and Via.
+        headers = bagOf(originResponseHeaders(flat));
         decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
         if (decision.storable && ctx.req.method === 'GET') chunks = [];
         else failFlight('not_shareable');

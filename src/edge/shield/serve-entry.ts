@@ -22,7 +22,8 @@ function flatten(entry: CacheEntry): string[] {
   return flat;
 }
 
-function preparedOf(entry: CacheEntry, status: 'HIT' | 'STALE'): PreparedFields | null {
+/** The entry's prepared head fields for `status`, or null when it must take node:http's plain path. */
+export function preparedOf(entry: CacheEntry, status: 'HIT' | 'STALE'): PreparedFields | null {
   let per = preparedHeads.get(entry);
   if (per === undefined) preparedHeads.set(entry, (per = {}));
   let p = per[status];

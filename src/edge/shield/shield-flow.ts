@@ -199,6 +199,9 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   const hit = shield.store.lookup(key, now, { header, anonymous: cls.anonymous });
   if (hit.state === 'fresh') {
     shield.counters.hits++;
+    ctx.hitEntry = hit.entry;
+    ctx.hitKey = key;
+    ctx.hitAnonymous = cls.anonymous;
     serveEntry(ctx, hit.entry, 'HIT', now);
     return DONE;
   }

@@ -18,13 +18,13 @@ import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
 /** How harsh an action is: a signature rule only replaces a milder decision. */
-const SEVERITY: Readonly<Record<DecisionAction, number>> = { allow: 0, challenge: 1, rate_limit: 2, tarpit: 3, block: 4, drop: 5 };
+export const SEVERITY: Readonly<Record<DecisionAction, number>> = { allow: 0, challenge: 1, rate_limit: 2, tarpit: 3, block: 4, drop: 5 };
 
 /**
  * The request's facts for the core. A class, not an object literal with a `header` closure: one shape
  * for every request (monomorphic reads in the core) and no closure allocated per request.
  */
-class RequestDecideFacts implements DecideFacts {
+export class RequestDecideFacts implements DecideFacts {
   readonly address: string;
   readonly prefix: string;
   readonly asn: number | null;

@@ -1,0 +1,159 @@
+/**
+ * Cache hits on the wire (wire.ts): exact copies of a request the pipeline answered as a fresh HIT are
+ * answered from the bytes read, with the same entry, while the pipeline would provably do the same.
+ *
+ * What the pipeline does for such a copy, and how the wire does the same or stands aside:
+ * - parse and identify: the same bytes on the same socket give the same site, client, prefix, geo,
+ *   fingerprint and user-agent class — within one config generation and one set of geo data (both
+ *   checked). Clients whose identity has parts that change with time are never armed: a clearance
+ *   cookie (it expires) and crawlers (their verification completes later).
+ * - decide: run again for every copy, over the facts of the armed request at the current time and
+ *   threat level (a changed level hands the copy over). First as a dry run (core/policy/decide.ts:
+ *   `record = false`); anything but `allow` — a rule, a limit, a ban, a 404-budget penalty — hands the
+ *   copy to node:http, which runs the pipeline for it from the start (nothing was counted twice). While
+ *   the detector has signature rules in force for the site, the wire stands aside (their token buckets
+ *   move when asked).
+ * - shield: the store must still hold the same entry, fresh (a read-only peek first). Then the copy is
+ *   decided for real (limits record it) and looked up for real (the use counts for admission and the
+ *   hit counter, as the pipeline's lookup does).
+ * - the answer: the entry's prepared head, `Age` and a fresh request ID, node:http's Date and
+ *   keep-alive lines, the body — byte for byte what serve-entry.ts writes through node:http.
+ * - the record: outcome `cached`, cache status HIT, the decision's source, one per copy.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { ageSeconds, type CacheEntry } from '../../core/cache/entry.ts';
+import { decide } from '../../core/policy/index.ts';
+import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import { RequestDecideFacts } from '../../pipeline/phases/decide.ts';
+import type { Runtime, SiteRuntime } from '../../runtime/runtime.ts';
+import type { PreparedFields } from '../prepared-head.ts';
+import { preparedOf } from '../shield/serve-entry.ts';
+import type { WireAnswerer, WireOut } from './wire.ts';
+
+type HeaderGetter = (name: string) => string | undefined;
+
+/** Answers copies of one request with the cache entry it was served. */
+class HitAnswer implements WireAnswerer {
+  constructor(
+    readonly runtime: Runtime,
+    readonly site: SiteRuntime,
+    /** The geo data the request's identity came from. */
+    readonly geo: unknown,
+    readonly level: RequestContext['level'],
+    readonly facts: RequestDecideFacts,
+    readonly key: string,
+    readonly entry: CacheEntry,
+    readonly lookup: { readonly header: HeaderGetter; readonly anonymous: boolean },
+    readonly prepared: PreparedFields,
+    readonly statusLine: string,
+    readonly headOnly: boolean,
+    readonly record: { readonly method: string; readonly host: string; readonly path: string; readonly userAgent: string | undefined; readonly referer: string | undefined },
+  ) {}
+
+  answer(memo: ConnectionMemo, out: WireOut): boolean {
+    const runtime = out.deps.getRuntime();
+    if (runtime !== this.runtime || memo.lane !== null) return false;
+    const services = runtime.services;
+    const site = this.site;
+    const startMono = performance.now();
+    const nowMs = Date.now();
+    if (services.geo !== this.geo || services.levelOf(site.name) !== this.level) return false;
+    if (services.signatures !== null && services.signatures.hasRules(site.name, nowMs)) return false;
+    // The decide phase's verdict, as a dry run: only a plain allow is the wire's to serve.
+    const state = services.decideState;
+    const dry = decide(this.facts, site.policy, state, nowMs, false);
+    if (dry.decision.action !== 'allow') return false;
+    const notFound = services.policy.notFound;
+    if (dry.list?.kind !== 'allow' && notFound !== null && notFound.penalty(site.name, this.facts.prefix, nowMs) !== null) return false;
+    // The shield's: the same entry, still fresh.
+    const store = site.shield.store;
+    const peek = store.peek(this.key, nowMs, this.lookup);
+    if (peek.state !== 'fresh' || peek.entry !== this.entry) return false;
+    // From here on it is the wire's: decided for real (limits record it), looked up for real.
+    const result = decide(this.facts, site.policy, state, nowMs, true);
+    if (result.decision.action !== 'allow') return false; // same state, same moment: cannot differ
+    store.lookup(this.key, nowMs, this.lookup);
+    const id = out.deps.nextId();
+    const head = this.statusLine + this.prepared.block + 'age: ' + ageSeconds(this.entry, nowMs) + '\r\nx-request-id: ' + id + '\r\n' + out.tail(this.prepared.hasDate);
+    const bytesOut = out.write(head, this.headOnly ? undefined : this.entry.body);
+    // Written: the bookkeeping below must not make the wire think otherwise.
+    try {
+      site.shield.counters.hits++;
+      const stats = result.shadow.length > 0 || result.errors.length > 0 ? services.policyStatsOf(site.name) : null;
+      if (stats !== null) {
+        for (const hit of result.shadow) stats.shadow(hit.by, hit.action);
+        for (const e of result.errors) stats.ruleError(e.by);
+      }
+      const f = this.facts;
+      const durationMs = performance.now() - startMono;
+      out.deps.recorder.record({
+        timeMs: Math.floor(nowMs + durationMs),
+        site: site.name,
+        requestId: id,
+        outcome: 'cached',
+        status: this.entry.status,
+        method: this.record.method,
+        host: this.record.host,
+        path: this.record.path,
+        httpVersion: '1.1',
+        clientAddress: f.address,
+        prefix: f.prefix,
+        userAgent: this.record.userAgent,
+        referer: this.record.referer,
+        bytesIn: out.headBytes,
+        bytesOut,
+        durationMs,
+        originLatencyMs: -1,
+        decisionBy: result.decision.by,
+        cacheStatus: 'HIT',
+        errorCode: null,
+        cleared: false,
+        asn: f.asn,
+        country: f.country,
+        fingerprint: f.fingerprint,
+        uaClass: f.uaClass,
+        challenge: null,
+        level: this.level,
+      });
+    } catch (err) {
+      out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a cache hit answered on the wire failed');
+    }
+    return true;
+  }
+}
+
+/**
+ * The answerer for copies of `ctx`, a request the shield answered at once with a fresh HIT (see the
+ * module comment for what qualifies); null when it does not qualify.
+ */
+export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswerer | null {
+  const site = ctx.site;
+  if (ctx.hitEntry !== entry || site === null || ctx.cacheStatus !== 'HIT' || ctx.decision.action !== 'allow') return null;
+  // Identity that changes with time, or comes from a forwarding proxy, is not the wire's to repeat.
+  if (ctx.forwardedFor !== '' || ctx.clearance !== 'none' || ctx.cleared || ctx.uaClass === 'crawler' || ctx.verifiedCrawler || ctx.upgrade) return null;
+  const status = http.STATUS_CODES[entry.status];
+  const prepared = preparedOf(entry, 'HIT');
+  if (status === undefined || prepared === null) return null;
+  const req = ctx.req;
+  const headers = req.headers;
+  const header: HeaderGetter = (name) => {
+    const v = headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
+  return new HitAnswer(
+    ctx.runtime,
+    site,
+    ctx.runtime.services.geo,
+    ctx.level,
+    new RequestDecideFacts(ctx),
+    ctx.hitKey,
+    entry,
+    { header, anonymous: ctx.hitAnonymous },
+    prepared,
+    `HTTP/1.1 ${entry.status} ${status}\r\n`,
+    req.method === 'HEAD',
+    { method: req.method ?? 'GET', host: ctx.host, path: ctx.path, userAgent: headers['user-agent'], referer: headers.referer },
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * The refusal lane's copies on the wire (wire.ts): while a connection's refusal lane is open
+ * (refusal-lane.ts), exact copies of the refused request are answered 429 from the bytes read, with the
+ * page, fields, record, escalation count and stats the lane gives them.
+ *
+ * For every copy the lane's own conditions are checked again — same lane still open on the connection,
+ * same config generation, before the limit admits again, the client not banned — and when one fails the
+ * lane closes and node:http takes the copy through the whole pipeline.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import { recordRefusalOf } from '../../runtime/escalate.ts';
+import { PAGES, pageFormat, renderedOf, type RenderedPage } from '../pages.ts';
+import { laneRefusalFields, type Lane } from '../refusal-lane.ts';
+import type { WireAnswerer, WireOut } from './wire.ts';
+
+const STATUS_LINE = 'HTTP/1.1 429 Too Many Requests\r\n';
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Answers copies of one lane request with the lane's 429. */
+class RefusalAnswer implements WireAnswerer {
+  constructor(
+    readonly lane: Lane,
+    readonly page: RenderedPage,
+    readonly headOnly: boolean,
+    readonly path: string,
+    readonly userAgent: string | undefined,
+    readonly referer: string | undefined,
+  ) {}
+
+  answer(memo: ConnectionMemo, out: WireOut): boolean {
+    const lane = this.lane;
+    const runtime = out.deps.getRuntime();
+    if (memo.lane !== lane || lane.runtime !== runtime) return false;
+    const startMono = performance.now();
+    const nowMs = Date.now();
+    const f = lane.facts;
+    const services = runtime.services;
+    const ban = services.decideState.ban;
+    if (nowMs >= lane.untilMs || (ban !== undefined && ban(f.clientAddress, nowMs) != null)) {
+      memo.lane = null;
+      return false;
+    }
+    const page = this.page;
+    const id = out.deps.nextId();
+    let head = STATUS_LINE + page.head.block + 'content-length: ' + (page.extra + id.length) + '\r\nx-request-id: ' + id + '\r\n';
+    const fields = laneRefusalFields(lane, nowMs);
+    for (let i = 0; i < fields.length; i += 2) head += fields[i] + ': ' + fields[i + 1] + '\r\n';
+    head += out.tail(false);
+    const bytesOut = out.write(head, this.headOnly ? undefined : page.before + id + page.after);
+    // Written: the bookkeeping below must not make the wire think otherwise.
+    try {
+      this.account(out, runtime, id, nowMs, startMono, bytesOut);
+    } catch (err) {
+      out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a refusal answered on the wire failed');
+    }
+    return true;
+  }
+
+  /** The answer's escalation count, stats and record, as the lane gives them (refusal-lane.ts). */
+  private account(out: WireOut, runtime: Lane['runtime'], id: string, nowMs: number, startMono: number, bytesOut: number): void {
+    const lane = this.lane;
+    const f = lane.facts;
+    const services = runtime.services;
+    const by = lane.decision.by;
+    recordRefusalOf(services, f.clientAddress, f.prefix, by, nowMs);
+    const site = lane.site;
+    const stats = services.policyStatsOf(site.name);
+    stats.decided(by);
+    stats.laneAnswered();
+    stats.wireAnswered();
+    const durationMs = performance.now() - startMono;
+    out.deps.recorder.record({
+      timeMs: Math.floor(nowMs + durationMs),
+      site: site.name,
+      requestId: id,
+      outcome: 'limited',
+      status: 429,
+      method: lane.method,
+      host: f.host,
+      path: this.path,
+      httpVersion: lane.version,
+      clientAddress: f.clientAddress,
+      prefix: f.prefix,
+      userAgent: this.userAgent,
+      referer: this.referer,
+      bytesIn: out.headBytes,
+      bytesOut,
+      durationMs,
+      originLatencyMs: -1,
+      decisionBy: by,
+      cacheStatus: null,
+      errorCode: null,
+      cleared: f.cleared,
+      asn: f.asn,
+      country: f.country,
+      fingerprint: f.fingerprint,
+      uaClass: f.uaClass,
+      challenge: null,
+      level: services.levelOf(site.name),
+    });
+  }
+}
+
+/**
+ * The answerer for copies of `ctx`, a request its connection's refusal lane refused (by opening it or
+ * answering from it); null when there is no such lane.
+ */
+export function refusalAnswerFor(ctx: RequestContext, lane: Lane): WireAnswerer | null {
+  if (lane.decision !== ctx.decision) return null;
+  const page = renderedOf(PAGES.tooManyRequests, pageFormat(ctx.req.headers.accept));
+  // Written as latin1 and counted in characters: the page must be ASCII (it is; checked anyway).
+  if (!ASCII.test(page.head.block) || !ASCII.test(page.before) || !ASCII.test(page.after)) return null;
+  const req = ctx.req;
+  return new RefusalAnswer(lane, page, req.method === 'HEAD', ctx.path, req.headers['user-agent'], req.headers.referer);
+}
