@@ -61,7 +61,7 @@ try {
   const refused = r.b.reduce((n, s) => n + s.non2xx, 0) / Math.max(1, r.b.reduce((n, s) => n + s.requests, 0));
   // The same, every request with its own query string: the refusal lane answers, not the wire.
   const varied = HAS_WRK
-    ? pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, varyQuery: true, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace('429', '429 varied')) })
+    ? pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, vary: 'query', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace('429', '429 varied')) })
     : null;
   const variedRefused = varied === null ? 0 : varied.b.reduce((n, s) => n + s.non2xx, 0) / Math.max(1, varied.b.reduce((n, s) => n + s.requests, 0));
   for (const s of servers.splice(0)) await s.stop();

@@ -33,14 +33,20 @@ function toMs(text: string): number {
 
 export const HAS_WRK = existsSync('/usr/bin/wrk');
 
-let varyScript: string | null = null;
-/** A wrk script that sends `?n=<counter>` on the URL's path: every request differs (written once). */
-function varyQueryScript(): string {
-  if (varyScript === null) {
-    varyScript = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), 'vary.lua');
-    writeFileSync(varyScript, 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path .. "?n=" .. n)\nend\n');
+const VARY_SCRIPTS = {
+  query: 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path .. "?n=" .. n)\nend\n',
+  header: 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path, { ["X-Bench-N"] = tostring(n) })\nend\n',
+} as const;
+const varyScripts = new Map<string, string>();
+/** A wrk script that makes every request differ: `?n=<counter>` on the path, or an `X-Bench-N` header. */
+function varyScript(kind: keyof typeof VARY_SCRIPTS): string {
+  let file = varyScripts.get(kind);
+  if (file === undefined) {
+    file = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), `vary-${kind}.lua`);
+    writeFileSync(file, VARY_SCRIPTS[kind]);
+    varyScripts.set(kind, file);
   }
-  return varyScript;
+  return file;
 }
 
 export interface LoadOptions {
@@ -48,8 +54,11 @@ export interface LoadOptions {
   readonly connections: number;
   readonly core: number | null;
   readonly headers?: Record<string, string>;
-  /** Every request gets its own query string (`?n=1`, `?n=2`...): needs wrk (its Lua scripting). */
-  readonly varyQuery?: boolean;
+  /**
+   * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...) or its own
+   * `X-Bench-N` header value. Needs wrk (its Lua scripting).
+   */
+  readonly vary?: 'query' | 'header';
 }
 
 /** Runs `connections` keep-alive connections for `seconds` against `url`, pinned to `core`. */
@@ -57,9 +66,9 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
   assertLoopback(url);
   const pin = options.core !== null && HAS_TASKSET ? ['taskset', '-c', String(options.core)] : [];
   const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  if (options.varyQuery && !HAS_WRK) throw new Error('varying the query string per request needs wrk');
+  if (options.vary !== undefined && !HAS_WRK) throw new Error('varying requests needs wrk');
   if (HAS_WRK) {
-    const script = options.varyQuery ? ['-s', varyQueryScript()] : [];
+    const script = options.vary !== undefined ? ['-s', varyScript(options.vary)] : [];
     const argv = [...pin, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...script, ...headerArgs, url];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
     const out = r.stdout;

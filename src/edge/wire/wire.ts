@@ -109,13 +109,15 @@ const NODE_ON_DATA = 'bound socketOnData';
 
 /** What the wire keeps about one connection (`ConnectionMemo.wire`). */
 export class WireTap implements WireOut {
-  /** What the pipeline's last armed answer repeated, and its target. */
+  /** What the pipeline's last armed answer repeated: its source, method, target and header fields. */
   source: object | null = null;
   url = '';
-  /** The answerer for `head`, and the source and target it was made for. */
+  method = '';
+  rawHeaders: readonly string[] = [];
+  /** The answerer for `head`, and the source and header list (of the run's first request) it was made for. */
   answerer: WireAnswerer | null = null;
   answererSource: object | null = null;
-  answererUrl = '';
+  answererFor: readonly string[] | null = null;
   head: Buffer = Buffer.alloc(0);
   /** node:http's parser is between requests and `head` is the answerer's: reads may be answered. */
   armed = false;
@@ -185,6 +187,12 @@ export class WireTap implements WireOut {
       if (socket._paused !== true && !socket.destroyed) socket.resume();
     });
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The request head as a client writes it in canonical form: `Name: value` lines, CRLF, no extra space. */
@@ -346,18 +354,22 @@ export function createWire(deps: WireDeps): Wire {
       const tap = tapOf(memo, socket);
       if (tap === null || socket.parser !== tap.parser) return;
       const url = req.url ?? '';
-      if (tap.source !== source || tap.url !== url) {
-        // The wire takes a connection only once it repeats a request: a flood that varies its requests
-        // never does, and keeps node:http's native read path. A compare per armed answer, no more.
+      if (tap.source !== source || tap.url !== url || tap.method !== method || !sameStrings(tap.rawHeaders, req.rawHeaders)) {
+        // The wire takes a connection only once it repeats a request (same answer source, method,
+        // target and header fields as the one before): a flood that varies its requests never does,
+        // and keeps node:http's native read path. A few string compares per answer, no more.
         tap.source = source;
         tap.url = url;
+        tap.method = method;
+        tap.rawHeaders = req.rawHeaders;
         tap.armed = false;
         return;
       }
-      if (tap.answererSource !== source || tap.answererUrl !== url) {
+      if (tap.answererSource !== source || tap.answererFor !== tap.rawHeaders) {
+        // Made once per run of repeats (keyed by the first request's header list).
         tap.answerer = make(ctx, source);
         tap.answererSource = source;
-        tap.answererUrl = url;
+        tap.answererFor = tap.rawHeaders;
         if (tap.answerer !== null) tap.head = canonicalHead(method, url, req.httpVersion, req.rawHeaders);
       }
       if (tap.answerer === null) {
