@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import net from 'node:net';
 import { forceLevel, startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
@@ -154,6 +155,42 @@ test('pipelined copies of a hit are answered in order; a different request after
   assert.deepEqual(mine(address).slice(-4).map((r) => r.requestId), answers.map((a) => a.header('x-request-id')), 'in the order sent');
   c.close();
   assert.equal(mine(address).reduce((n, r) => n + r.bytesOut, 0), c.received);
+});
+
+test('property: any mix of copies, other requests and cuts is answered once each, in order, from the cache, every byte counted', async () => {
+  const kinds = { copy: get('/page'), other: get('/page', 'X-Other: 1\r\n'), head: get('/page', '', 'HEAD') };
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.constantFrom<keyof typeof kinds>('copy', 'copy', 'copy', 'other', 'head'), { minLength: 1, maxLength: 20 }),
+      fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 10 }),
+      async (sequence, cuts) => {
+        const address = `127.65.${n >> 8}.${(n++ & 255) + 1}`;
+        const c = await Client.open(b.port, address);
+        for (let i = 0; i < 3; i++) await c.send(kinds.copy);
+        const bytes = Buffer.from(sequence.map((k) => kinds[k]).join(''), 'latin1');
+        let at = 0;
+        for (const cut of cuts) {
+          if (at >= bytes.length) break;
+          c.socket.write(bytes.subarray(at, at + cut));
+          at += cut;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        if (at < bytes.length) c.socket.write(bytes.subarray(at));
+        for (let i = 0; i < sequence.length; i++) {
+          const a = await c.send('', sequence[i] === 'head');
+          assert.ok(a !== null && a.status === 200 && a.header('x-bulwark-cache') === 'HIT', `answer ${i} of ${sequence.join(',')}`);
+        }
+        c.close();
+        const rs = mine(address).slice(3);
+        assert.equal(rs.length, sequence.length, 'one record per request');
+        assert.deepEqual(rs.map((r) => r.method), sequence.map((k) => (k === 'head' ? 'HEAD' : 'GET')));
+        assert.equal(rs.reduce((x, r) => x + r.bytesIn, 0), bytes.length, 'bytes in: every byte once');
+        assert.equal(mine(address).reduce((x, r) => x + r.bytesOut, 0), c.received, 'bytes out: what the client received');
+      },
+    ),
+    { numRuns: 30 },
+  );
 });
 
 test('limits still count every copy exactly once: the burst is served, the next copy is refused', async () => {
