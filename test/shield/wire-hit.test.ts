@@ -237,6 +237,10 @@ test('the wire stands aside when the pipeline would answer differently: an expir
   } finally {
     await forceLevel(b, 'hit', 'normal');
   }
+  // Back to normal: the same connection's copies are answered on the wire again.
+  const resumed = wire().answered;
+  for (let i = 0; i < 4; i++) assert.equal((await d.send(get('/page')))!.header('x-bulwark-cache'), 'HIT');
+  assert.ok(wire().answered - resumed >= 2, 'the wire serves the connection again after the level went back');
 
   const e = await Client.open(b.port, '127.64.0.6');
   for (let i = 0; i < 4; i++) await e.send(get('/page'));

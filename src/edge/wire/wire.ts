@@ -260,6 +260,9 @@ export function createWire(deps: WireDeps): Wire {
         tap.misses = 0;
         return;
       }
+      // The answerer declined a copy (or there was more than copies): what it was made from may be
+      // out of date (a reload, a new threat level...), so the next arming makes a new one.
+      if (at < copies * tap.head.length) tap.answererSource = null;
     }
     // node:http parses the rest; the pipeline arms the wire again if it answers a lone request.
     tap.armed = false;
