@@ -44,7 +44,11 @@ class HitAnswer implements WireAnswerer {
     readonly level: RequestContext['level'],
     readonly facts: RequestDecideFacts,
     readonly key: string,
-    readonly entry: CacheEntry,
+    /**
+     * Weakly held: an entry the cache evicted must not stay in memory for as long as some idle
+     * connection's wire remembers it (the cache's byte budget bounds what it holds, not this).
+     */
+    readonly entry: WeakRef<CacheEntry>,
     readonly lookup: { readonly header: HeaderGetter; readonly anonymous: boolean },
     readonly prepared: PreparedFields,
     readonly statusLine: string,
@@ -68,16 +72,17 @@ class HitAnswer implements WireAnswerer {
     const notFound = services.policy.notFound;
     if (dry.list?.kind !== 'allow' && notFound !== null && notFound.penalty(site.name, this.facts.prefix, nowMs) !== null) return false;
     // The shield's: the same entry, still fresh.
+    const entry = this.entry.deref();
     const store = site.shield.store;
     const peek = store.peek(this.key, nowMs, this.lookup);
-    if (peek.state !== 'fresh' || peek.entry !== this.entry) return false;
+    if (entry === undefined || peek.state !== 'fresh' || peek.entry !== entry) return false;
     // From here on it is the wire's: decided for real (limits record it), looked up for real.
     const result = decide(this.facts, site.policy, state, nowMs, true);
     if (result.decision.action !== 'allow') return false; // same state, same moment: cannot differ
     store.lookup(this.key, nowMs, this.lookup);
     const id = out.deps.nextId();
-    const head = this.statusLine + this.prepared.block + 'age: ' + ageSeconds(this.entry, nowMs) + '\r\nx-request-id: ' + id + '\r\n' + out.tail(this.prepared.hasDate);
-    const bytesOut = out.write(head, this.headOnly ? undefined : this.entry.body);
+    const head = this.statusLine + this.prepared.block + 'age: ' + ageSeconds(entry, nowMs) + '\r\nx-request-id: ' + id + '\r\n' + out.tail(this.prepared.hasDate);
+    const bytesOut = out.write(head, this.headOnly ? undefined : entry.body);
     // Written: the bookkeeping below must not make the wire think otherwise.
     try {
       site.shield.counters.hits++;
@@ -93,7 +98,7 @@ class HitAnswer implements WireAnswerer {
         site: site.name,
         requestId: id,
         outcome: 'cached',
-        status: this.entry.status,
+        status: entry.status,
         method: this.record.method,
         host: this.record.host,
         path: this.record.path,
@@ -149,7 +154,7 @@ export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswer
     ctx.level,
     new RequestDecideFacts(ctx),
     ctx.hitKey,
-    entry,
+    new WeakRef(entry),
     { header, anonymous: ctx.hitAnonymous },
     prepared,
     `HTTP/1.1 ${entry.status} ${status}\r\n`,

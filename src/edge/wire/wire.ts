@@ -109,14 +109,17 @@ const NODE_ON_DATA = 'bound socketOnData';
 
 /** What the wire keeps about one connection (`ConnectionMemo.wire`). */
 export class WireTap implements WireOut {
-  /** What the pipeline's last armed answer repeated: its source, method, target and header fields. */
-  source: object | null = null;
+  /**
+   * What the pipeline's last armed answer repeated: its source, method, target and header fields. The
+   * sources are held weakly (a cache entry the cache evicted must not live on in idle connections).
+   */
+  source: WeakRef<object> | null = null;
   url = '';
   method = '';
   rawHeaders: readonly string[] = [];
   /** The answerer for `head`, and the source and header list (of the run's first request) it was made for. */
   answerer: WireAnswerer | null = null;
-  answererSource: object | null = null;
+  answererSource: WeakRef<object> | null = null;
   answererFor: readonly string[] | null = null;
   head: Buffer = Buffer.alloc(0);
   /** node:http's parser is between requests and `head` is the answerer's: reads may be answered. */
@@ -357,21 +360,21 @@ export function createWire(deps: WireDeps): Wire {
       const tap = tapOf(memo, socket);
       if (tap === null || socket.parser !== tap.parser) return;
       const url = req.url ?? '';
-      if (tap.source !== source || tap.url !== url || tap.method !== method || !sameStrings(tap.rawHeaders, req.rawHeaders)) {
+      if (tap.source?.deref() !== source || tap.url !== url || tap.method !== method || !sameStrings(tap.rawHeaders, req.rawHeaders)) {
         // The wire takes a connection only once it repeats a request (same answer source, method,
         // target and header fields as the one before): a flood that varies its requests never does,
         // and keeps node:http's native read path. A few string compares per answer, no more.
-        tap.source = source;
+        tap.source = new WeakRef(source);
         tap.url = url;
         tap.method = method;
         tap.rawHeaders = req.rawHeaders;
         tap.armed = false;
         return;
       }
-      if (tap.answererSource !== source || tap.answererFor !== tap.rawHeaders) {
+      if (tap.answererSource !== tap.source || tap.answererFor !== tap.rawHeaders) {
         // Made once per run of repeats (keyed by the first request's header list).
         tap.answerer = make(ctx, source);
-        tap.answererSource = source;
+        tap.answererSource = tap.source;
         tap.answererFor = tap.rawHeaders;
         if (tap.answerer !== null) tap.head = canonicalHead(method, url, req.httpVersion, req.rawHeaders);
       }
