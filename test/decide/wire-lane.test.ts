@@ -8,84 +8,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import net from 'node:net';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { startBulwark, testConfig, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
 import { canonicalHead, leadingCopies, onlyCopies } from '../../src/edge/wire/index.ts';
-
-interface Answer {
-  readonly status: number;
-  /** The whole response as received (head and body). */
-  readonly raw: string;
-  readonly headers: Record<string, string>;
-}
-
-/** A keep-alive connection that writes raw bytes and reads whole responses, in order. */
-class WireClient {
-  private buffer = Buffer.alloc(0);
-  private waiting: (() => void) | null = null;
-  closed = false;
-  received = 0;
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.received += d.length;
-      this.buffer = Buffer.concat([this.buffer, d]);
-      this.waiting?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiting?.();
-    });
-    socket.on('error', () => {});
-  }
-  static async open(port: number, localAddress: string): Promise<WireClient> {
-    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    return new WireClient(socket);
-  }
-  write(bytes: string | Buffer): void {
-    this.socket.write(bytes);
-  }
-  /** Reads the next response (`head`: answers a HEAD request, so no body); null if the server closed. */
-  async read(head = false): Promise<Answer | null> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const text = this.buffer.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end !== -1) {
-        const lines = text.slice(0, end).split('\r\n');
-        const headers: Record<string, string> = {};
-        for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-        const length = head ? 0 : Number(headers['content-length'] ?? 0);
-        if (this.buffer.length >= end + 4 + length) {
-          const raw = text.slice(0, end + 4 + length);
-          this.buffer = this.buffer.subarray(end + 4 + length);
-          return { status: Number(lines[0]!.split(' ')[1]), raw, headers };
-        }
-      }
-      if (this.closed || Date.now() > deadline) return null;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        this.waiting = () => {
-          clearTimeout(t);
-          this.waiting = null;
-          resolve();
-        };
-      });
-    }
-  }
-  /** Writes one request and reads its answer. */
-  async send(request: string, head = false): Promise<Answer | null> {
-    this.write(request);
-    return this.read(head);
-  }
-  close(): void {
-    this.socket.destroy();
-  }
-}
+import { KeepAliveClient as WireClient, type Answer } from '../helpers/keep-alive-client.ts';
 
 const request = (path = '/', extra = '', method = 'GET'): string => `${method} ${path} HTTP/1.1\r\nHost: wire.test\r\nUser-Agent: flood/2.0\r\nAccept: */*\r\n${extra}\r\n`;
 

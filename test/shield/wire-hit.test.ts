@@ -7,73 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import net from 'node:net';
 import { forceLevel, startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
-
-interface Answer {
-  readonly status: number;
-  readonly raw: string;
-  readonly fields: [string, string][];
-  header(name: string): string | undefined;
-}
-
-/** A keep-alive connection reading whole responses in order (`head`: no body expected). */
-class Client {
-  private buffer = Buffer.alloc(0);
-  private waiting: (() => void) | null = null;
-  closed = false;
-  received = 0;
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => {
-      this.received += d.length;
-      this.buffer = Buffer.concat([this.buffer, d]);
-      this.waiting?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiting?.();
-    });
-    socket.on('error', () => {});
-  }
-  static async open(port: number, localAddress: string): Promise<Client> {
-    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    return new Client(socket);
-  }
-  async send(request: string, head = false): Promise<Answer | null> {
-    this.socket.write(request);
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const text = this.buffer.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end !== -1) {
-        const lines = text.slice(0, end).split('\r\n');
-        const fields = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
-        const header = (name: string) => fields.find(([n]) => n === name)?.[1];
-        const length = head ? 0 : Number(header('content-length') ?? 0);
-        if (this.buffer.length >= end + 4 + length) {
-          const raw = text.slice(0, end + 4 + length);
-          this.buffer = this.buffer.subarray(end + 4 + length);
-          return { status: Number(lines[0]!.split(' ')[1]), raw, fields, header };
-        }
-      }
-      if (this.closed || Date.now() > deadline) return null;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        this.waiting = () => {
-          clearTimeout(t);
-          this.waiting = null;
-          resolve();
-        };
-      });
-    }
-  }
-  close(): void {
-    this.socket.destroy();
-  }
-}
+import { KeepAliveClient as Client } from '../helpers/keep-alive-client.ts';
 
 const get = (path: string, extra = '', method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: hit.test\r\nUser-Agent: flood/3.0\r\nAccept: */*\r\n${extra}\r\n`;
 

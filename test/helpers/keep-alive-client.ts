@@ -1,0 +1,87 @@
+/**
+ * One keep-alive HTTP/1.1 connection from a chosen loopback source address that writes raw bytes and
+ * reads whole responses in order — for tests that pipeline, split or repeat requests byte for byte.
+ */
+import net from 'node:net';
+
+export interface Answer {
+  readonly status: number;
+  /** The whole response as received (head and body), latin1. */
+  readonly raw: string;
+  /** Header fields in order, names lower-cased. */
+  readonly fields: readonly (readonly [string, string])[];
+  /** Header fields by lower-cased name (the last one of a repeated name). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The first field of that (lower-cased) name. */
+  header(name: string): string | undefined;
+}
+
+export class KeepAliveClient {
+  private buffer = Buffer.alloc(0);
+  private waiting: (() => void) | null = null;
+  closed = false;
+  /** Bytes received so far. */
+  received = 0;
+
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.received += d.length;
+      this.buffer = Buffer.concat([this.buffer, d]);
+      this.waiting?.();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiting?.();
+    });
+    socket.on('error', () => {});
+  }
+
+  static async open(port: number, localAddress: string): Promise<KeepAliveClient> {
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    return new KeepAliveClient(socket);
+  }
+
+  write(bytes: string | Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** Reads the next response (`head`: it answers a HEAD request, so no body); null if the server closed or 5 s passed. */
+  async read(head = false): Promise<Answer | null> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const text = this.buffer.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end !== -1) {
+        const lines = text.slice(0, end).split('\r\n');
+        const fields = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as const);
+        const headers = Object.fromEntries(fields);
+        const length = head ? 0 : Number(headers['content-length'] ?? 0);
+        if (this.buffer.length >= end + 4 + length) {
+          const raw = text.slice(0, end + 4 + length);
+          this.buffer = this.buffer.subarray(end + 4 + length);
+          return { status: Number(lines[0]!.split(' ')[1]), raw, fields, headers, header: (name) => fields.find(([n]) => n === name)?.[1] };
+        }
+      }
+      if (this.closed || Date.now() > deadline) return null;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.waiting = () => {
+          clearTimeout(t);
+          this.waiting = null;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Writes one request and reads its answer. */
+  async send(request: string, head = false): Promise<Answer | null> {
+    this.write(request);
+    return this.read(head);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
