@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { RememberingRegex } from './rules.ts';
 import { compilePolicy } from './compile.ts';
 import { decide } from './decide.ts';
 import type { RuleMatchSpec } from './spec.ts';
@@ -96,5 +97,14 @@ describe('remembered regex answers', () => {
         },
       ),
     );
+  });
+
+  it('stays exact past its bound: thousands of distinct values, long ones, then repeats', () => {
+    const regex = new RememberingRegex(/ab+c|^zz/i);
+    const fresh = /ab+c|^zz/i;
+    const values: string[] = [];
+    for (let i = 0; i < 3000; i++) values.push(i % 7 === 0 ? `x-ABBC-${i}` : i % 11 === 0 ? `zz${i}` : `agent/${i}`);
+    values.push('abbc'.repeat(200), 'q'.repeat(600));
+    for (let round = 0; round < 3; round++) for (const v of values) assert.equal(regex.test(v), fresh.test(v), v.slice(0, 40));
   });
 });
