@@ -326,6 +326,7 @@ test('over TLS: the wire answers copies on an HTTPS connection too', async () =>
   const tlsDir = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
   const s = await startBulwark({
     listen: { http: ['127.0.0.1:0'], https: ['127.0.0.1:0'] },
+    policy: { escalation: { address_threshold: 100_000, prefix_threshold: 100_000 } },
     sites: [
       {
         name: 'alpha', hosts: ['alpha.test'], origins: [origin.url], tls: { cert: `${tlsDir}alpha.test.crt`, key: `${tlsDir}alpha.test.key` },
@@ -345,6 +346,12 @@ test('over TLS: the wire answers copies on an HTTPS connection too', async () =>
     const snap = stats(s, 'alpha');
     assert.equal(snap.refusal_lane_answers, 4);
     assert.equal(snap.refusal_lane_wire_answers, 3, 'every lane answer after the first repeat');
+    // Varied requests give the TLS connection back to node:http; it keeps answering, and repeats again.
+    for (let i = 0; i < 6; i++) assert.equal((await c.send(`GET /?n=${i} HTTP/1.1\r\nHost: alpha.test\r\nUser-Agent: flood/2.0\r\n\r\n`))!.status, 429);
+    const wire = (s.bulwark.stats() as { wire: { connections_returned: number } }).wire;
+    assert.equal(wire.connections_returned, 1);
+    for (let i = 0; i < 4; i++) assert.equal((await c.send(req))!.status, 429);
+    assert.equal(stats(s, 'alpha').refusal_lane_wire_answers, 5, 'taken again after a repeat');
     c.close();
   } finally {
     await s.stop();
