@@ -28,6 +28,7 @@ import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { RequestDecideFacts } from '../../pipeline/phases/decide.ts';
 import type { Runtime, SiteRuntime } from '../../runtime/runtime.ts';
+import type { GeoData } from '../geo-data.ts';
 import type { PreparedFields } from '../prepared-head.ts';
 import { preparedOf } from '../shield/serve-entry.ts';
 import type { WireAnswerer, WireOut } from './wire.ts';
@@ -37,10 +38,14 @@ type HeaderGetter = (name: string) => string | undefined;
 /** Answers copies of one request with the cache entry it was served. */
 class HitAnswer implements WireAnswerer {
   constructor(
-    readonly runtime: Runtime,
-    readonly site: SiteRuntime,
-    /** The geo data the request's identity came from. */
-    readonly geo: unknown,
+    /**
+     * The config generation and site the request was decided under, held weakly: after a reload an
+     * idle connection's wire must not keep the old generation (its lists, tables) in memory.
+     */
+    readonly runtime: WeakRef<Runtime>,
+    readonly site: WeakRef<SiteRuntime>,
+    /** The geo data the request's identity came from (weakly, as above), null when there was none. */
+    readonly geo: WeakRef<GeoData> | null,
     readonly level: RequestContext['level'],
     readonly facts: RequestDecideFacts,
     readonly key: string,
@@ -58,12 +63,12 @@ class HitAnswer implements WireAnswerer {
 
   answer(memo: ConnectionMemo, out: WireOut): boolean {
     const runtime = out.deps.getRuntime();
-    if (runtime !== this.runtime || memo.lane !== null) return false;
+    const site = this.site.deref();
+    if (runtime !== this.runtime.deref() || site === undefined || memo.lane !== null) return false;
     const services = runtime.services;
-    const site = this.site;
     const startMono = performance.now();
     const nowMs = Date.now();
-    if (services.geo !== this.geo || services.levelOf(site.name) !== this.level) return false;
+    if ((this.geo === null ? null : this.geo.deref()) !== services.geo || services.levelOf(site.name) !== this.level) return false;
     if (services.signatures !== null && services.signatures.hasRules(site.name, nowMs)) return false;
     // The decide phase's verdict, as a dry run: only a plain allow is the wire's to serve.
     const state = services.decideState;
@@ -148,9 +153,9 @@ export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswer
     return Array.isArray(v) ? v.join(', ') : v;
   };
   return new HitAnswer(
-    ctx.runtime,
-    site,
-    ctx.runtime.services.geo,
+    new WeakRef(ctx.runtime),
+    new WeakRef(site),
+    ctx.runtime.services.geo === null ? null : new WeakRef(ctx.runtime.services.geo),
     ctx.level,
     new RequestDecideFacts(ctx),
     ctx.hitKey,
