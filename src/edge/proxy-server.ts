@@ -197,7 +197,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     if (runtime.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) {
       finish(ctx, true);
       // A refusal from the connection's lane or a fresh hit: its next copies may be answered on the wire.
-      if (ctx.outcome === 'limited' || ctx.outcome === 'cached') armAfterAnswer(wire, ctx);
+      armAfterAnswer(wire, ctx);
     } else res.on('close', onResponseClose);
   }
 

@@ -6,68 +6,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
+import { KeepAliveClient, type Answer } from '../helpers/keep-alive-client.ts';
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-}
-
-/** One keep-alive connection from `localAddress`; `send` writes a request and reads one response. */
-class Connection {
-  private buffer = Buffer.alloc(0);
-  private waiting: (() => void) | null = null;
-  closed = false;
-  private readonly socket: net.Socket;
-  constructor(port: number, localAddress: string) {
-    this.socket = net.connect({ port, host: '127.0.0.1', localAddress });
-    this.socket.on('data', (d: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, d]);
-      this.waiting?.();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.waiting?.();
-    });
-    this.socket.on('error', () => {});
-  }
-  async send(path: string, headers: Record<string, string> = {}): Promise<Answer | null> {
-    const lines = [`GET ${path} HTTP/1.1`, 'Host: lane.test', 'User-Agent: flood/1.0', 'Accept: */*', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-    this.socket.write(lines.join('\r\n') + '\r\n\r\n');
-    for (;;) {
-      const text = this.buffer.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end !== -1) {
-        const head = text.slice(0, end).split('\r\n');
-        const fields: Record<string, string> = {};
-        for (const l of head.slice(1)) {
-          const i = l.indexOf(':');
-          fields[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-        }
-        const length = Number(fields['content-length'] ?? 0);
-        if (this.buffer.length >= end + 4 + length) {
-          this.buffer = this.buffer.subarray(end + 4 + length);
-          return { status: Number(head[0]!.split(' ')[1]), headers: fields };
-        }
-      }
-      if (this.closed) return null;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 3000);
-        this.waiting = () => {
-          clearTimeout(t);
-          this.waiting = null;
-          resolve();
-        };
-      });
-      if (this.closed && this.buffer.length === 0) return null;
-    }
-  }
-  close(): void {
-    this.socket.destroy();
-  }
+/** A request as the flooding client sends it: fixed Host, User-Agent and Accept, plus `headers`. */
+function laneGet(path: string, headers: Record<string, string> = {}): string {
+  const lines = [`GET ${path} HTTP/1.1`, 'Host: lane.test', 'User-Agent: flood/1.0', 'Accept: */*', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  return lines.join('\r\n') + '\r\n\r\n';
 }
 
 let origin: OriginFixture;
@@ -96,13 +43,13 @@ after(async () => {
 const laneAnswers = () => b.bulwark.runtime().services.policyStatsOf('lane').snapshot().refusal_lane_answers;
 
 test('a refused keep-alive client is answered from the lane: 429 with fresh headers, every request recorded', async () => {
-  const c = new Connection(b.port, '127.61.0.1');
+  const c = await KeepAliveClient.open(b.port, '127.61.0.1');
   const originBefore = origin.stats().requests;
   const lanesBefore = laneAnswers();
   const statuses: number[] = [];
   const answers: Answer[] = [];
   for (let i = 0; i < 12; i++) {
-    const a = (await c.send('/'))!;
+    const a = (await c.send(laneGet('/')))!;
     statuses.push(a.status);
     answers.push(a);
   }
@@ -124,35 +71,35 @@ test('a refused keep-alive client is answered from the lane: 429 with fresh head
 });
 
 test('a changed header leaves the lane (the request is decided again), and a path-dependent limit never opens one', async () => {
-  const c = new Connection(b.port, '127.61.0.2');
-  for (let i = 0; i < 3; i++) await c.send('/');
+  const c = await KeepAliveClient.open(b.port, '127.61.0.2');
+  for (let i = 0; i < 3; i++) await c.send(laneGet('/'));
   const before = laneAnswers();
-  assert.equal((await c.send('/'))!.status, 429);
+  assert.equal((await c.send(laneGet('/')))!.status, 429);
   assert.equal(laneAnswers() - before, 1);
-  assert.equal((await c.send('/', { 'X-Other': '1' }))!.status, 429, 'still refused, by decide');
+  assert.equal((await c.send(laneGet('/', { 'X-Other': '1' })))!.status, 429, 'still refused, by decide');
   assert.equal(laneAnswers() - before, 1, 'not from the lane');
   c.close();
 
-  const s = new Connection(b.port, '127.61.0.3');
-  assert.equal((await s.send('/search'))!.status, 200);
-  assert.equal((await s.send('/search'))!.status, 429, 'the /search limit refuses');
+  const s = await KeepAliveClient.open(b.port, '127.61.0.3');
+  assert.equal((await s.send(laneGet('/search')))!.status, 200);
+  assert.equal((await s.send(laneGet('/search')))!.status, 429, 'the /search limit refuses');
   const lanes = laneAnswers();
-  assert.equal((await s.send('/'))!.status, 200, 'another path is not refused: the /search limit opened no lane');
+  assert.equal((await s.send(laneGet('/')))!.status, 200, 'another path is not refused: the /search limit opened no lane');
   assert.equal(laneAnswers(), lanes);
   s.close();
 });
 
 test('a ban ends the lane: the next request on the connection is dropped', async () => {
-  const c = new Connection(b.port, '127.61.0.4');
-  for (let i = 0; i < 4; i++) await c.send('/');
+  const c = await KeepAliveClient.open(b.port, '127.61.0.4');
+  for (let i = 0; i < 4; i++) await c.send(laneGet('/'));
   const before = laneAnswers();
-  assert.equal((await c.send('/'))!.status, 429);
+  assert.equal((await c.send(laneGet('/')))!.status, 429);
   assert.equal(laneAnswers() - before, 1);
   await b.bulwark.runtime().services.stores.bans.add(
     { key: '127.61.0.4', scope: 'address', reason: 'test', by: 'test', level: 1, createdAtMs: Date.now(), untilMs: Date.now() + 60_000, source: 'manual' },
     { actor: 'manual', nowMs: Date.now() },
   );
-  assert.equal(await c.send('/'), null, 'dropped, not answered from the lane');
+  assert.equal(await c.send(laneGet('/')), null, 'dropped, not answered from the lane');
   assert.equal(c.closed, true);
 });
 
@@ -170,10 +117,10 @@ test('no lane on a site with an allow rule; a lane ends when the limit admits ag
     ],
   });
   try {
-    const c = new Connection(site.port, '127.61.0.5');
-    assert.equal((await c.send('/'))!.status, 200);
-    assert.equal((await c.send('/'))!.status, 429);
-    assert.equal((await c.send('/health'))!.status, 200, 'the allow rule still lets the refused client through');
+    const c = await KeepAliveClient.open(site.port, '127.61.0.5');
+    assert.equal((await c.send(laneGet('/')))!.status, 200);
+    assert.equal((await c.send(laneGet('/')))!.status, 429);
+    assert.equal((await c.send(laneGet('/health')))!.status, 200, 'the allow rule still lets the refused client through');
     assert.equal(site.bulwark.runtime().services.policyStatsOf('allowing').snapshot().refusal_lane_answers, 0);
     c.close();
   } finally {
@@ -185,12 +132,12 @@ test('no lane on a site with an allow rule; a lane ends when the limit admits ag
     sites: [{ name: 'quick', hosts: ['lane.test'], origins: [origin.url], policy: { limits: [{ name: 'fast', average: 1, period: '1s', burst: 1, key: ['address'] }] } }],
   });
   try {
-    const c = new Connection(quick.port, '127.61.0.6');
-    assert.equal((await c.send('/'))!.status, 200);
-    assert.equal((await c.send('/'))!.status, 429);
-    assert.equal((await c.send('/'))!.status, 429);
+    const c = await KeepAliveClient.open(quick.port, '127.61.0.6');
+    assert.equal((await c.send(laneGet('/')))!.status, 200);
+    assert.equal((await c.send(laneGet('/')))!.status, 429);
+    assert.equal((await c.send(laneGet('/')))!.status, 429);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await c.send('/'))!.status, 200, 'the lane ends when the limit admits again');
+    assert.equal((await c.send(laneGet('/')))!.status, 200, 'the lane ends when the limit admits again');
     c.close();
   } finally {
     await quick.stop();

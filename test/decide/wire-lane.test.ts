@@ -156,14 +156,7 @@ test('property: any mix of copies, other requests and partial reads is answered 
         await c.send(kinds.copy);
         const bytes = Buffer.from(sequence.map((k) => kinds[k]).join(''), 'latin1');
         // Written in pieces cut at random points (TCP may still join some): copies, splits, mixes.
-        let at = 0;
-        for (const cut of cuts) {
-          if (at >= bytes.length) break;
-          c.write(bytes.subarray(at, at + cut));
-          at += cut;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        if (at < bytes.length) c.write(bytes.subarray(at));
+        await c.writeInPieces(bytes, cuts);
         for (let i = 0; i < sequence.length; i++) {
           const a = await c.read();
           assert.ok(a !== null && a.status === 429, `answer ${i} of ${sequence.join(',')}`);

@@ -46,6 +46,21 @@ export class KeepAliveClient {
     this.socket.write(bytes);
   }
 
+  /**
+   * Writes `bytes` in pieces of the given lengths (then the rest), yielding to the event loop between
+   * pieces so they tend to arrive as separate reads (TCP may still join some).
+   */
+  async writeInPieces(bytes: Buffer, lengths: readonly number[]): Promise<void> {
+    let at = 0;
+    for (const n of lengths) {
+      if (at >= bytes.length) break;
+      this.write(bytes.subarray(at, at + n));
+      at += n;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (at < bytes.length) this.write(bytes.subarray(at));
+  }
+
   /** Reads the next response (`head`: it answers a HEAD request, so no body); null if the server closed or 5 s passed. */
   async read(head = false): Promise<Answer | null> {
     const deadline = Date.now() + 5000;
