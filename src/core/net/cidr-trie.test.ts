@@ -92,6 +92,29 @@ test('root table: short prefixes, /0 and removal near the root stay exact', () =
   expect([['1.2.4.5', 7], ['1.2.3.5', -1]]);
 });
 
+test('IPv6 second table: a crowded /16 is looked up through its next 16 bits, exact under insert and removal', () => {
+  const t = createCidrTrie({ rootTableMin: 0, secondTableMin: 4 });
+  t.insert('2001::/16', 0);
+  for (let i = 1; i <= 6; i++) t.insert(`2001:${(i * 0x1111).toString(16)}::/32`, i);
+  t.insert('2001:8000::/17', 7);
+  t.insert('2001:3333:4444::/48', 8);
+  t.insert('2a00::/12', 9);
+  const expect = (pairs: Array<[string, number]>): void => {
+    for (const [a, v] of pairs) assert.equal(t.lookup(a), v, a);
+  };
+  expect([['2001:1111::1', 1], ['2001:3333:4444::9', 8], ['2001:3333:5555::9', 3], ['2001:9999::1', 7], ['2001:7000::1', 0], ['2a01::1', 9], ['2002::1', -1]]);
+  assert.ok(t.stats().bytes > 1_000_000, 'the IPv6 root table and one second table allocated (512 KB each)');
+  // Changes above depth 16 refresh the second table whole; changes at 16..31 the slots below them.
+  t.insert('2000::/3', 10);
+  t.insert('2001:2000::/19', 11);
+  t.remove('2001::/16');
+  t.remove('2001:1111::/32');
+  expect([['2001:1111::1', 10], ['2001:2222::1', 2], ['2001:2000::1', 11], ['2001:7000::1', 10], ['2001:9999::1', 7], ['2001:3333:4444::9', 8], ['2002::1', 10]]);
+  t.remove('2001:8000::/17');
+  t.remove('2000::/3');
+  expect([['2001:9999::1', -1], ['2001:2222::1', 2], ['2001:3333::1', 3], ['2002::1', -1]]);
+});
+
 test('removal recycles nodes', () => {
   const t = createCidrTrie({ initialNodes: 8 });
   for (let round = 0; round < 50; round++) {
@@ -168,8 +191,15 @@ function addressesFor(prefixes: string[], noise: number[]): string[] {
   return out;
 }
 
-// Every property runs with and without the first-16-bits root tables (built at 1024 prefixes by default).
-const tableOptions = fc.constantFrom({ initialNodes: 4 }, { initialNodes: 4, rootTableMin: 0 }, { initialNodes: 4, rootTableMin: 20 });
+// Every property runs with and without the first-16-bits root tables (built at 1024 prefixes by default),
+// and with IPv6 second tables for first-16-bits values holding 8 or more longer prefixes (the bases
+// 2001:db8:: and 2a00:1450:: usually do).
+const tableOptions = fc.constantFrom(
+  { initialNodes: 4 },
+  { initialNodes: 4, rootTableMin: 0 },
+  { initialNodes: 4, rootTableMin: 20 },
+  { initialNodes: 4, rootTableMin: 0, secondTableMin: 8 },
+);
 
 test('property: trie agrees with a naive linear matcher (v4 and v6)', () => {
   fc.assert(
@@ -222,5 +252,47 @@ test('property: trie agrees with the naive matcher after random removals', () =>
       for (const a of addressesFor(prefixes, noise)) assert.equal(trie.lookup(a), naiveLookup(ref, a), a);
     }),
     { numRuns: 300 },
+  );
+});
+
+test('property: IPv6 second tables agree with the naive matcher, before and after removals', () => {
+  // Crowded first-16-bits values (2001::, 2a00::) so second tables are built, plus short prefixes above them.
+  const crowded = fc
+    .tuple(fc.constantFrom(0x2001, 0x2a00), fc.nat(0xffff), fc.nat(0xffffffff), fc.integer({ min: 17, max: 64 }))
+    .map(([top, next, low, bits]) => `${formatV6(Uint32Array.of(((top << 16) | next) >>> 0, low, 0, 0))}/${bits}`);
+  const short = fc.tuple(fc.constantFrom(0x2001, 0x2a00, 0x2000), fc.integer({ min: 1, max: 31 })).map(([top, bits]) => `${formatV6(Uint32Array.of((top << 16) >>> 0, 0, 0, 0))}/${bits}`);
+  fc.assert(
+    fc.property(
+      fc.array(crowded, { minLength: 12, maxLength: 60 }),
+      fc.array(short, { maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 1 }),
+      fc.array(fc.nat(0xffffffff), { minLength: 1, maxLength: 8 }),
+      (many, few, drop, noise) => {
+        const trie = createCidrTrie({ rootTableMin: 0, secondTableMin: 4 });
+        const ref = new Map<string, { cidr: Cidr; value: number }>();
+        const put = (p: string, value: number): void => {
+          const cidr = parseCidr(p)!;
+          trie.insert(cidr, value);
+          ref.set(cidr.text, { cidr, value });
+        };
+        many.forEach(put);
+        const all = [...many, ...few];
+        const check = (): void => {
+          for (const a of addressesFor(all, noise)) assert.equal(trie.lookup(a), naiveLookup(ref, a), a);
+        };
+        check(); // builds the tables
+        assert.ok(trie.stats().bytes >= 2 * 2 * 65536 * 4, 'a second table was built');
+        few.forEach((p, i) => put(p, 1000 + i)); // changes above depth 16 and at 16..31, after the build
+        check();
+        [...ref.keys()].forEach((k, i) => {
+          if (drop[i % drop.length]) {
+            assert.equal(trie.remove(k), true);
+            ref.delete(k);
+          }
+        });
+        check();
+      },
+    ),
+    { numRuns: 40 },
   );
 });

@@ -2,7 +2,8 @@
  * Longest-prefix match over IPv4 and IPv6 in a path-compressed binary (PATRICIA) trie stored in typed
  * arrays — no object per node, so 100k prefixes cost a few MB. Once a family holds 1024 prefixes, a
  * table indexed by the first 16 address bits (./cidr-trie-layout.ts, built by the first lookup) skips
- * the dense top of the trie, so a lookup at 100k prefixes walks ~2–3 nodes instead of ~17.
+ * the dense top of the trie, so a lookup at 100k prefixes walks ~2–3 nodes instead of ~17 (IPv6 values
+ * crowded with prefixes get a second table over the next 16 bits).
  *
  * Layout: one Int32Array, 8 ints (32 bytes) per node so a step of the walk touches one cache line:
  * prefix length, value (-1 = no prefix ends here), two children (0 = none; node ids 0 and 1 are the
@@ -29,6 +30,12 @@ export interface CidrTrieOptions {
   readonly initialNodes?: number;
   /** Prefixes of one family before its 512 KB first-16-bits table is built (default 1024; Infinity = never). */
   readonly rootTableMin?: number;
+  /**
+   * IPv6 prefixes longer than /16 under one first-16-bits value before that value gets a 512 KB table of
+   * the next 16 bits (./cidr-trie-layout.ts; chosen when the root table is built; default 1024,
+   * at least 1; Infinity = never).
+   */
+  readonly secondTableMin?: number;
 }
 
 /** Fill level of a trie, for metrics: a full trie silently stops accepting prefixes. */
@@ -81,6 +88,7 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
   const maxPrefixes = options.maxPrefixes ?? 1_000_000;
   const maxNodes = 2 * maxPrefixes + 2;
   const rootTableMin = options.rootTableMin ?? ROOT_TABLE_MIN;
+  const secondTableMin = options.secondTableMin ?? ROOT_TABLE_MIN;
   let cap = Math.max(4, Math.min(options.initialNodes ?? 1024, maxNodes));
   let t = new Int32Array(cap * W); // keys are stored as int32 bit patterns and compared with `^`
   t[VAL] = t[W + VAL] = -1; // roots: node 0 (IPv4) and node 1 (IPv6), length 0, no value
@@ -132,7 +140,7 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
   function rootTable(root: number): RootTable | null {
     const rt = roots[root];
     if (rt !== null || familyCount[root] < rootTableMin) return rt;
-    return (roots[root] = createRootTable(t, root));
+    return (roots[root] = createRootTable(t, root, root === 1 ? secondTableMin : Infinity));
   }
 
   /** Node `n` under `root` changed (value or child link): keep the root table exact. */
@@ -292,7 +300,7 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
       nodes: used - free.length,
       capacityNodes: cap,
       maxNodes,
-      bytes: t.byteLength + free.length * 8 + roots.reduce((sum, r) => sum + (r ? r.slots.byteLength : 0), 0),
+      bytes: t.byteLength + free.length * 8 + roots.reduce((sum, r) => sum + (r ? r.slots.byteLength + r.seconds.length * r.slots.byteLength : 0), 0),
     };
   }
 

@@ -47,11 +47,17 @@ export function hashString64(key: string, seed: number, out: Uint32Array): void 
  * Fold one part into a running 64-bit hash state (`state[0..1]`, uint32 lanes), in place — for keys made
  * of several parts, hashed without first concatenating them into a string.
  *
- * Two differently built lanes run over the UTF-16 code units, two per step: a MurmurHash3-style lane and
- * an xxHash32-style lane that also takes the first lane's state in; both are finalised with the part's
+ * Two differently built lanes run over the part's characters: a MurmurHash3-style lane and an
+ * xxHash32-style lane that also takes the first lane's state in; both are finalised with the part's
  * length and crossed. Because every part's length goes in, part boundaries are unambiguous (`'a|b','c'`
  * and `'a','b|c'` differ), and `undefined` (an absent value) differs from every string, `''` included.
  * Only the first `maxChars` code units are read (default: all); the full length still goes in.
+ *
+ * The characters go in as 32-bit words: four per word while they are one-byte characters (addresses,
+ * prefixes, fingerprints, most header values — half the rounds of two UTF-16 units per word), and two
+ * UTF-16 units per word from the first group of four that holds a wider one to the end. Where that
+ * switch happened goes into the finalisation, so the words of two different strings of the same length
+ * can never line up into the same input.
  */
 export function hashChain64(part: string | undefined, state: Uint32Array, maxChars = Infinity): void {
   const len = part === undefined ? -1 : part.length;
@@ -59,6 +65,23 @@ export function hashChain64(part: string | undefined, state: Uint32Array, maxCha
   let h1 = state[0] | 0;
   let h2 = (state[1] ^ len) | 0;
   let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const c0 = (part as string).charCodeAt(i);
+    const c1 = (part as string).charCodeAt(i + 1);
+    const c2 = (part as string).charCodeAt(i + 2);
+    const c3 = (part as string).charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 0xff) break;
+    const k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    let k1 = Math.imul(k, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    h2 = (h2 + Math.imul(k ^ h1, P2)) | 0;
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = Math.imul(h2, P1);
+  }
+  const wideFrom = i;
   for (; i + 1 < n; i += 2) {
     const k = (part as string).charCodeAt(i) | ((part as string).charCodeAt(i + 1) << 16);
     let k1 = Math.imul(k, C1);
@@ -79,7 +102,7 @@ export function hashChain64(part: string | undefined, state: Uint32Array, maxCha
     h2 = Math.imul((h2 << 17) | (h2 >>> 15), P2);
   }
   h1 = fmix32(h1 ^ len);
-  h2 = fmix32(h2 ^ h1);
+  h2 = fmix32(h2 ^ h1 ^ Math.imul(wideFrom + 1, P3));
   state[0] = (h1 + Math.imul(h2, P1)) >>> 0;
   state[1] = h2;
 }
