@@ -15,6 +15,8 @@ import { lineColumn, PolicyError } from './problems.ts';
 import type { PolicyProblem } from './problems.ts';
 import { compileRule } from './rules.ts';
 import type { CompiledRule } from './rules.ts';
+import { compileRuleGate } from './rule-gate.ts';
+import type { RuleGate } from './rule-gate.ts';
 import { createMatchScratch } from './scratch.ts';
 import type { MatchScratch } from './scratch.ts';
 import { readRule } from './spec.ts';
@@ -63,6 +65,8 @@ export interface PolicyStats {
 export interface CompiledPolicy {
   readonly lists: IpLists | null;
   readonly rules: readonly CompiledRule[];
+  /** Which rules a request can match, before their matchers run (./rule-gate.ts). */
+  readonly gate: RuleGate;
   readonly limits: LimitEvaluator | null;
   readonly levelPolicy: LevelPolicy | null;
   /** Not fatal: rules that match every request, unreachable rules. */
@@ -126,13 +130,15 @@ export function compilePolicy(input: PolicyDocument | unknown, options: CompileP
   }
   if (problems.length > 0) throw new PolicyError(problems);
   const frozen = Object.freeze(rules);
+  const gate = compileRuleGate(frozen);
   return {
     lists: options.lists ?? null,
     rules: frozen,
+    gate,
     limits: options.limits ?? null,
     levelPolicy: options.levelPolicy ?? null,
     warnings: reachabilityWarnings(frozen),
-    scratch: createMatchScratch(),
+    scratch: createMatchScratch(gate.words),
     stats: () => ({
       rules: frozen.length,
       celRules: frozen.filter((r) => r.expr !== null).length,

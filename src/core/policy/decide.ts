@@ -9,7 +9,7 @@
  *    dropped at accept; this catches an address learnt later, e.g. from a trusted X-Forwarded-For).
  * 2. **Bans** (escalation; looked up through `state.ban`): the address, then its prefix → `drop` by
  *    `ban/<address or prefix>`.
- * 3. **Rules**, in order. The first matching rule that is neither `log` nor shadow decides:
+ * 3. **Rules**, in order (skipping those the rule gate rules out: ./rule-gate.ts). The first matching rule that is neither `log` nor shadow decides:
  *    `allow` (skips limits and the level defaults), `block`, `tarpit`, `challenge` (unless the client is
  *    already cleared: a clearance satisfies a challenge rule and evaluation goes on), `rate_limit`
  *    (refuses only when the rule's own limit refuses; otherwise evaluation goes on). `log` rules and
@@ -143,25 +143,36 @@ function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: Mat
   return decision;
 }
 
-/** Step 3: the rules. Returns the deciding rule's decision, or null to go on. */
-function evaluateRules(rules: readonly CompiledRule[], facts: DecideFacts, nowMs: number, s: MatchScratch, record: boolean): Decision | null {
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i];
-    if (!matchRule(rule, facts, s)) continue;
-    switch (rule.action) {
-      case 'log':
-        hit(s, { by: rule.by, action: 'log' });
-        continue;
-      case 'rate_limit': {
-        const refusal = ruleLimit(rule, facts, nowMs, s, record);
-        if (refusal !== null) return refusal;
-        continue;
+/**
+ * Step 3: the rules, in order — those the rule gate leaves as candidates (the others' matchers would
+ * refuse the request). Returns the deciding rule's decision, or null to go on.
+ */
+function evaluateRules(policy: CompiledPolicy, facts: DecideFacts, nowMs: number, s: MatchScratch, record: boolean): Decision | null {
+  const rules = policy.rules;
+  const candidates = s.candidates;
+  policy.gate.select(facts, candidates);
+  for (let w = 0; w < candidates.length; w++) {
+    let bits = candidates[w];
+    while (bits !== 0) {
+      const low = bits & -bits;
+      bits ^= low;
+      const rule = rules[(w << 5) + 31 - Math.clz32(low)];
+      if (!matchRule(rule, facts, s)) continue;
+      switch (rule.action) {
+        case 'log':
+          hit(s, { by: rule.by, action: 'log' });
+          continue;
+        case 'rate_limit': {
+          const refusal = ruleLimit(rule, facts, nowMs, s, record);
+          if (refusal !== null) return refusal;
+          continue;
+        }
+        case 'challenge':
+          if (facts.cleared) continue; // a clearance satisfies a challenge rule
       }
-      case 'challenge':
-        if (facts.cleared) continue; // a clearance satisfies a challenge rule
+      if (!rule.shadow) return rule.decision;
+      hit(s, { by: rule.by, action: rule.action, decision: rule.decision! });
     }
-    if (!rule.shadow) return rule.decision;
-    hit(s, { by: rule.by, action: rule.action, decision: rule.decision! });
   }
   return null;
 }
@@ -191,7 +202,7 @@ export function decide(facts: DecideFacts, policy: CompiledPolicy, state: Decide
   }
   const ban = banned(state, facts, nowMs);
   if (ban !== null) return done(s, ban, null, null);
-  const byRule = policy.rules.length > 0 ? evaluateRules(policy.rules, facts, nowMs, s, record) : null;
+  const byRule = policy.rules.length > 0 ? evaluateRules(policy, facts, nowMs, s, record) : null;
   if (byRule !== null) return done(s, byRule, null, null);
   let verdict: LimitsVerdict | null = null;
   if (policy.limits !== null) {

@@ -30,6 +30,7 @@ import type { MatchScratch } from './scratch.ts';
 import type { CelCompiler, CelProgram } from './cel.ts';
 import type { DecideFacts } from './facts.ts';
 import { compileGuardedRegex, regexHazard } from './regex-guard.ts';
+import { pathBucketsOf } from './rule-gate.ts';
 import type { NormalRule, Report, RuleAction } from './spec.ts';
 
 /** A rule ready to evaluate. Every rule object has the same shape (one hidden class on the hot path). */
@@ -51,6 +52,8 @@ export interface CompiledRule {
   readonly asns: ReadonlySet<number> | null;
   readonly cidrs: CidrTrie | null;
   readonly path: ((path: string) => boolean) | null;
+  /** Second path characters the path matcher can match, for the rule gate (./rule-gate.ts); null = any. */
+  readonly pathBuckets: ReadonlySet<number> | null;
   readonly userAgent: RememberingRegex | null;
   readonly headers: ReadonlyArray<readonly [string, RememberingRegex]> | null;
   readonly expr: CelProgram | null;
@@ -212,6 +215,7 @@ export function compileRule(rule: NormalRule, source: string, index: number, ctx
     asns: setOrNull(m.asn),
     cidrs,
     path,
+    pathBuckets: path === null ? null : pathBucketsOf(m.path),
     userAgent,
     headers: headers.length > 0 ? headers : null,
     expr,

@@ -17,13 +17,15 @@ export interface MatchScratch {
   /** Shadow hits and expression failures of the current request, allocated on the first one. */
   shadow: ShadowHit[] | null;
   errors: RuleEvalError[] | null;
+  /** The rule gate's candidates for the current request (./rule-gate.ts), one bit per rule. */
+  readonly candidates: Uint32Array;
   /** ParsedIp views over `words` for list lookups, reused (no allocation per request). */
   readonly v4: { readonly family: 4; v4: number };
   readonly v6: { readonly family: 6; readonly v6: Uint32Array };
 }
 
-/** A fresh scratch for one compiled policy. */
-export function createMatchScratch(): MatchScratch {
+/** A fresh scratch for one compiled policy whose rule gate uses `gateWords` words (default 1). */
+export function createMatchScratch(gateWords = 1): MatchScratch {
   const words = new Uint32Array(4);
-  return { family: 0, words, cel: null, shadow: null, errors: null, v4: { family: 4, v4: 0 }, v6: { family: 6, v6: words } };
+  return { family: 0, words, cel: null, shadow: null, errors: null, candidates: new Uint32Array(gateWords), v4: { family: 4, v4: 0 }, v6: { family: 6, v6: words } };
 }
