@@ -170,6 +170,19 @@ describe('decide: inputs and results', () => {
     assert.equal(decide(makeFacts({ address: '2001:db8::9' }), p, {}, T0).decision.by, 'rule/net');
   });
 
+  it('an address-keyed limit counts one client as one, whether the facts carry the parsed address or not', () => {
+    const p = policyOf({
+      rules: [{ name: 'api', match: { path: '/api' }, action: 'rate_limit', rate_limit: { average: 1, period: '1m', burst: 3, key: ['address'] } }],
+      limits: [{ name: 'per-ip', average: 1, period: 60_000, burst: 4, key: ['address'] }],
+    });
+    const plain = (path: string) => makeFacts({ address: '2001:db8::7', path });
+    const parsed = (path: string) => ({ ...makeFacts({ address: '2001:DB8:0::7', path }), ip: parseIp('2001:db8::7') });
+    // The rule's limit (3) and the site limit (4) each see every request of the client, parsed or not.
+    assert.deepEqual([plain('/api'), parsed('/api'), plain('/api'), parsed('/api')].map((f) => decide(f, p, {}, T0).decision.by), ['default/allow', 'default/allow', 'default/allow', 'rule/api']);
+    assert.equal(decide(parsed('/'), p, {}, T0).decision.by, 'default/allow');
+    assert.equal(decide(plain('/'), p, {}, T0).decision.by, 'limit/per-ip');
+  });
+
   it('returns fresh shadow and error lists: a later decision does not change an earlier result', () => {
     const p = policyOf({ rules: [{ name: 'log-api', match: { path: '/api' }, action: 'log' }, { name: 'broken', match: { path: '/api' }, expr: 'headers["x"] == ""', action: 'block' }] });
     const first = decide(makeFacts({ path: '/api' }), p, {}, T0);

@@ -132,7 +132,7 @@ function banned(state: DecideState, facts: DecideFacts, nowMs: number): Decision
 
 /** A matching rate_limit rule: its refusal (enforced), or null when the request is within its limit. */
 function ruleLimit(rule: CompiledRule, facts: DecideFacts, nowMs: number, s: MatchScratch, record: boolean): Decision | null {
-  const verdict = record ? rule.limit!.evaluate(facts, nowMs) : rule.limit!.peek(facts, nowMs);
+  const verdict = record ? rule.limit!.evaluate(facts, nowMs, s) : rule.limit!.peek(facts, nowMs, s);
   const check = verdict.checks[0];
   if (check === undefined || check.allowed) return null;
   const decision: Decision = { ...rateLimitDecision(check), by: rule.by };
@@ -206,7 +206,8 @@ export function decide(facts: DecideFacts, policy: CompiledPolicy, state: Decide
   if (byRule !== null) return done(s, byRule, null, null);
   let verdict: LimitsVerdict | null = null;
   if (policy.limits !== null) {
-    verdict = record ? policy.limits.evaluate(facts, nowMs) : policy.limits.peek(facts, nowMs);
+    // The scratch holds the address as parsed above: address-keyed limits hash it from there.
+    verdict = record ? policy.limits.evaluate(facts, nowMs, s) : policy.limits.peek(facts, nowMs, s);
     const byLimit = evaluateLimits(verdict, s);
     if (byLimit !== null) return done(s, byLimit, verdict, null);
   }

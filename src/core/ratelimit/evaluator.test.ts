@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { createLimitEvaluator } from './evaluator.ts';
 import type { LimitSpec } from './evaluator.ts';
 import { createLimiterTable } from './limiter-table.ts';
-import { compileKey, encodeFreeValue, MAX_KEY_PART_CHARS } from './key.ts';
+import { compileKey, createAddressWords, encodeFreeValue, MAX_KEY_PART_CHARS } from './key.ts';
+import { parseIp } from '../net/ip.ts';
 import { compileMatch, compilePathPatterns } from './match.ts';
 import type { RequestFacts } from './facts.ts';
 
@@ -61,6 +62,40 @@ describe('compileKey', () => {
     assert.equal(hashOf(facts({ headers: { a: 'q' } })), hashOf(facts({ headers: { a: 'q' } })));
     const long = 'v'.repeat(10_000);
     assert.equal(encodeFreeValue(long), `10000:${'v'.repeat(MAX_KEY_PART_CHARS)}`);
+  });
+});
+
+describe('address key part', () => {
+  const key = compileKey('l', ['address', 'site']);
+  const hashOf = (f: RequestFacts, address = createAddressWords()): string => {
+    const st = new Uint32Array([1, 2]);
+    key.hashInto(f, st, address);
+    return `${st[0]}:${st[1]}`;
+  };
+  it('hashes an address the same from facts.ip, from its text and from its text parsed once per evaluation', () => {
+    for (const a of ['203.0.113.7', '2001:db8::1', '::1']) {
+      const fromText = hashOf(facts({ address: a }));
+      assert.equal(hashOf(facts({ address: a, ip: parseIp(a) })), fromText, a);
+      assert.equal(hashOf(facts({ address: a }), undefined), fromText, a);
+      const shared = createAddressWords();
+      assert.equal(hashOf(facts({ address: a }), shared), fromText);
+      assert.equal(hashOf(facts({ address: a }), shared), fromText, 'second key of the same evaluation reuses the parse');
+    }
+  });
+  it('one client, one key: an IPv4-mapped IPv6 address and IPv6 case variants hash as the address they are', () => {
+    assert.equal(hashOf(facts({ address: '::ffff:203.0.113.7' })), hashOf(facts({ address: '203.0.113.7' })));
+    assert.equal(hashOf(facts({ address: '2001:DB8::A' })), hashOf(facts({ address: '2001:db8::a' })));
+  });
+  it('keeps addresses, other text and absent parts apart', () => {
+    const seen = new Set([
+      hashOf(facts({ address: '203.0.113.7' })),
+      hashOf(facts({ address: '203.0.113.8' })),
+      hashOf(facts({ address: '2001:db8::1' })),
+      hashOf(facts({ address: '::203.0.113.7' })),
+      hashOf(facts({ address: 'not-an-address' })),
+      hashOf(facts({ address: '' })),
+    ]);
+    assert.equal(seen.size, 6);
   });
 });
 

@@ -18,8 +18,8 @@
 import { BulwarkError } from '../../errors.ts';
 import { assertCost, compileGcra, gcraAllows, gcraDecide } from './gcra.ts';
 import type { GcraLimit, GcraSpec, RateLimitResult } from './gcra.ts';
-import { compileKey, keyPartName } from './key.ts';
-import type { CompiledKey, KeyPart } from './key.ts';
+import { compileKey, createAddressWords, keyPartName } from './key.ts';
+import type { AddressWords, CompiledKey, KeyPart } from './key.ts';
 import { compileMatch } from './match.ts';
 import type { LimitMatch, Matcher } from './match.ts';
 import type { LimiterTable } from './limiter-table.ts';
@@ -82,10 +82,14 @@ export interface LimitEvaluatorOptions {
 /** Evaluates a site's limits for a request. */
 export interface LimitEvaluator {
   readonly limits: readonly CompiledLimit[];
-  /** Decide and record one request at `nowMs`; see the file comment for the two phases. */
-  evaluate(facts: RequestFacts, nowMs: number): LimitsVerdict;
+  /**
+   * Decide and record one request at `nowMs`; see the file comment for the two phases. `address`: the
+   * request's address already parsed by the caller (`parseIpInto(facts.address)`, as decide has it), so
+   * address keys do not parse it again when `facts.ip` is absent.
+   */
+  evaluate(facts: RequestFacts, nowMs: number, address?: AddressWords): LimitsVerdict;
   /** Decide as `evaluate` would, recording nothing (for "what would this client get" in the admin API). */
-  peek(facts: RequestFacts, nowMs: number): LimitsVerdict;
+  peek(facts: RequestFacts, nowMs: number, address?: AddressWords): LimitsVerdict;
 }
 
 /**
@@ -165,6 +169,8 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
   const hashes = new Uint32Array(2 * limits.length);
   const found = new Int32Array(limits.length);
   const state = new Uint32Array(2);
+  /** The request's address as words, parsed once per evaluation when neither facts nor caller carry it. */
+  const ownAddress = createAddressWords();
 
   /**
    * Phase two. Keys already in the table are written first, through their slots from phase one: such
@@ -185,14 +191,19 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
    * Phase one, in three short loops: hash the keys of the applicable limits, then look all of them up
    * (independent table reads the CPU can overlap), then decide each from its TAT.
    */
-  function decide(facts: RequestFacts, nowMs: number, record: boolean): LimitsVerdict {
+  function decide(facts: RequestFacts, nowMs: number, record: boolean, given: AddressWords | undefined): LimitsVerdict {
     let n = 0;
+    let address = given;
+    if (address === undefined) {
+      address = ownAddress;
+      address.family = -1;
+    }
     for (let i = 0; i < limits.length; i++) {
       const limit = limits[i];
       if (limit.applies !== null && !limit.applies(facts)) continue;
       state[0] = seeds[2 * i];
       state[1] = seeds[2 * i + 1];
-      limit.key.hashInto(facts, state);
+      limit.key.hashInto(facts, state, address);
       which[n] = i;
       hashes[2 * n] = state[0];
       hashes[2 * n + 1] = state[1];
@@ -215,7 +226,7 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
 
   return {
     limits,
-    evaluate: (facts, nowMs) => decide(facts, nowMs, true),
-    peek: (facts, nowMs) => decide(facts, nowMs, false),
+    evaluate: (facts, nowMs, address) => decide(facts, nowMs, true, address),
+    peek: (facts, nowMs, address) => decide(facts, nowMs, false, address),
   };
 }

@@ -2,6 +2,8 @@
  * What the rate limits may key on and match against: the slice of the identify phase's output they need.
  * The pipeline adapts its request context to this shape; tests build it by hand.
  */
+import type { ParsedIp } from '../net/ip.ts';
+
 export interface RequestFacts {
   /** Client address, normalised (e.g. `'203.0.113.7'`, `'2001:db8::1'`). */
   readonly address: string;
@@ -19,6 +21,11 @@ export interface RequestFacts {
   readonly method: string;
   /** Request path without the query string (`'/login'`). */
   readonly path: string;
+  /**
+   * `address` parsed (src/core/net/ip.ts `parseIp`) when the caller has it; absent or null: limits keyed
+   * by address parse it themselves. Must be the parse of `address` when given.
+   */
+  readonly ip?: ParsedIp | null;
   /** Value of a request header (lower-case name), or undefined when absent. */
   header(name: string): string | undefined;
 }

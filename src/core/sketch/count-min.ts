@@ -107,6 +107,34 @@ export function hashChain64(part: string | undefined, state: Uint32Array, maxCha
   state[1] = h2;
 }
 
+/**
+ * Fold an IP address given as words into a running 64-bit hash state, like {@link hashChain64} folds a
+ * string: one round per word (one for IPv4, four for IPv6) instead of one per four characters of its
+ * text, and nothing to read but the words. Its own length tags (−4 for IPv4, −6 for IPv6; a string's
+ * length is ≥ 0 and an absent value's −1) keep these inputs apart from every string's.
+ */
+export function hashIpChain64(family: 4 | 6, v4: number, v6: Uint32Array | null, state: Uint32Array): void {
+  const tag = family === 4 ? -4 : -6;
+  let h1 = state[0] | 0;
+  let h2 = (state[1] ^ tag) | 0;
+  const n = family === 4 ? 1 : 4;
+  for (let i = 0; i < n; i++) {
+    const k = family === 4 ? v4 | 0 : (v6 as Uint32Array)[i] | 0;
+    let k1 = Math.imul(k, C1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    h1 ^= Math.imul(k1, C2);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    h2 = (h2 + Math.imul(k ^ h1, P2)) | 0;
+    h2 = (h2 << 13) | (h2 >>> 19);
+    h2 = Math.imul(h2, P1);
+  }
+  h1 = fmix32(h1 ^ tag);
+  h2 = fmix32(h2 ^ h1);
+  state[0] = (h1 + Math.imul(h2, P1)) >>> 0;
+  state[1] = h2;
+}
+
 /** Cell type of a sketch: compact saturating counters, or doubles (for times and fractional counts). */
 export type SketchCells = 'uint32' | 'float64';
 
