@@ -19,7 +19,7 @@ import { BulwarkError } from '../../errors.ts';
 import { assertCost, compileGcra, gcraAllows, gcraDecide } from './gcra.ts';
 import type { GcraLimit, GcraSpec, RateLimitResult } from './gcra.ts';
 import { compileKey, createAddressWords, keyPartName } from './key.ts';
-import type { AddressWords, CompiledKey, KeyPart } from './key.ts';
+import type { AddressWords, CompiledKey, KeyHashing, KeyPart } from './key.ts';
 import { compileMatch } from './match.ts';
 import type { LimitMatch, Matcher } from './match.ts';
 import type { LimiterTable } from './limiter-table.ts';
@@ -171,6 +171,7 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
   const state = new Uint32Array(2);
   /** The request's address as words, parsed once per evaluation when neither facts nor caller carry it. */
   const ownAddress = createAddressWords();
+  const hashing: KeyHashing = { parts: table.parts, address: ownAddress };
 
   /**
    * Phase two. Keys already in the table are written first, through their slots from phase one: such
@@ -193,17 +194,16 @@ export function createLimitEvaluator(options: LimitEvaluatorOptions): LimitEvalu
    */
   function decide(facts: RequestFacts, nowMs: number, record: boolean, given: AddressWords | undefined): LimitsVerdict {
     let n = 0;
-    let address = given;
-    if (address === undefined) {
-      address = ownAddress;
-      address.family = -1;
-    }
+    if (given === undefined) {
+      ownAddress.family = -1;
+      hashing.address = ownAddress;
+    } else hashing.address = given;
     for (let i = 0; i < limits.length; i++) {
       const limit = limits[i];
       if (limit.applies !== null && !limit.applies(facts)) continue;
       state[0] = seeds[2 * i];
       state[1] = seeds[2 * i + 1];
-      limit.key.hashInto(facts, state, address);
+      limit.key.hashInto(facts, state, hashing);
       which[n] = i;
       hashes[2 * n] = state[0];
       hashes[2 * n + 1] = state[1];

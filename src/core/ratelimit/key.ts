@@ -2,10 +2,11 @@
  * Composing a limit's key from request facts, compiled once per limit.
  *
  * A key is hashed part by part, never built as a string on the hot path: the state starts from the
- * hash of `limit:<name>` (so two limits never share state) and each part is folded in with its length
- * (so a `|` or any other character inside a value cannot make two different part lists collide). The
- * address goes in as its parsed words, which the decision usually has already (`facts.ip`).
- * Values are read up to {@link MAX_KEY_PART_CHARS} characters so an 8 kB header cannot make hashing
+ * hash of `limit:<name>` (so two limits never share state) and each part is folded in as a fixed-size
+ * value of its own kind: the address as its parsed words (which the decision usually has already,
+ * `facts.ip`), every other part as its seeded 64-bit hash (./part-hash.ts: remembered by value, and
+ * computed with the value's length, so a `|` or any other character inside a value cannot make two
+ * different part lists collide). Values are read up to {@link MAX_KEY_PART_CHARS} characters so an 8 kB header cannot make hashing
  * expensive (the full length still goes in, so truncation only merges values that agree on their first
  * 256 characters *and* their length — a merge makes the shared key stricter, never looser). An absent
  * value is distinct from every string. An empty part list gives one key for the whole limit (global).
@@ -14,8 +15,9 @@
  * freely chosen values (path, method, header values) as `<length>:<value>` and absent values as `-`.
  */
 import { parseIpInto } from '../net/ip-parse.ts';
-import { hashChain64, hashIpChain64 } from '../sketch/count-min.ts';
+import { hashWordsChain64 } from '../sketch/count-min.ts';
 import type { RequestFacts } from './facts.ts';
+import type { PartHashes } from './part-hash.ts';
 
 /** What a limit can be keyed by. `{ header: name }` keys by that request header's value. */
 export type KeyPart =
@@ -43,12 +45,8 @@ type PartReader = (facts: RequestFacts) => string | undefined;
 export interface CompiledKey {
   /** The readable key, e.g. `limit:per-ip|203.0.113.7`. */
   compose(facts: RequestFacts): string;
-  /**
-   * Fold the key's parts into `state` (see hashChain64 in sketch/count-min.ts). `address`: where the
-   * caller keeps the request's parsed address across the keys of one evaluation (reset `family` to −1
-   * for each request), so a request without `facts.ip` is parsed once, not once per address-keyed limit.
-   */
-  hashInto(facts: RequestFacts, state: Uint32Array, address?: AddressWords): void;
+  /** Fold the key's parts into `state` (see hashWordsChain64 in sketch/count-min.ts). */
+  hashInto(facts: RequestFacts, state: Uint32Array, hashing: KeyHashing): void;
 }
 
 /** A client-chosen value as `<length>:<value>` (cut to MAX_KEY_PART_CHARS), or `-` when absent. */
@@ -104,32 +102,59 @@ export function createAddressWords(): AddressWords {
   return { family: -1, words: new Uint32Array(4) };
 }
 
+/** What hashing a request's keys needs besides its facts. */
+export interface KeyHashing {
+  /** The limiter table's memo of part hashes (a table's keys must all hash through the same one). */
+  readonly parts: PartHashes;
+  /**
+   * The request's address as words: handed over by the caller that parsed it, or parsed by the first
+   * address-keyed limit of an evaluation (the caller resets `family` to −1 for each request).
+   */
+  address: AddressWords;
+}
+
 /** Folds one key part of a request into a hash state. */
-type PartHasher = (facts: RequestFacts, state: Uint32Array, address: AddressWords | undefined) => void;
+type PartHasher = (facts: RequestFacts, state: Uint32Array, hashing: KeyHashing) => void;
+
+/** Kinds of folded input, standing where a string's length would (see hashWordsChain64). */
+const IPV4 = -4;
+const IPV6 = -6;
+const PART_HASH = -7;
+const ipv4Word = new Uint32Array(1);
+const partLanes = new Uint32Array(2);
 
 /**
- * The address part, hashed from the address as words (hashIpChain64): from `facts.ip` when the caller
- * parsed it (nothing of the text is read), else parsed here (once per evaluation with `address`), so a
- * client hashes the same either way. A value that is not an IP address (tests, odd transports) is hashed
- * as text.
+ * The address part, hashed from the address as words: from `facts.ip` when the caller parsed it
+ * (nothing of the text is read), else from `hashing.address` (parsed there once per evaluation), so a
+ * client hashes the same either way. A value that is not an IP address (tests, odd transports) goes in
+ * as a part hash of its text.
  */
-const hashAddress: PartHasher = (f, state, address = createAddressWords()) => {
+const hashAddress: PartHasher = (f, state, hashing) => {
   const ip = f.ip;
   if (ip != null) {
-    if (ip.family === 4) hashIpChain64(4, ip.v4, null, state);
-    else hashIpChain64(6, 0, ip.v6, state);
+    if (ip.family === 4) {
+      ipv4Word[0] = ip.v4;
+      hashWordsChain64(ipv4Word, 0, 1, IPV4, state);
+    } else hashWordsChain64(ip.v6, 0, 4, IPV6, state);
     return;
   }
+  const address = hashing.address;
   if (address.family === -1) address.family = parseIpInto(f.address, address.words);
-  if (address.family === 4) hashIpChain64(4, address.words[0], null, state);
-  else if (address.family === 6) hashIpChain64(6, 0, address.words, state);
-  else hashChain64(f.address, state, MAX_KEY_PART_CHARS);
+  if (address.family === 4) hashWordsChain64(address.words, 0, 1, IPV4, state);
+  else if (address.family === 6) hashWordsChain64(address.words, 0, 4, IPV6, state);
+  else {
+    hashing.parts.hash(f.address, partLanes, 0);
+    hashWordsChain64(partLanes, 0, 2, PART_HASH, state);
+  }
 };
 
 function hasherOf(part: KeyPart): PartHasher {
   if (part === 'address') return hashAddress;
   const read = readerOf(part);
-  return (f, state) => hashChain64(read(f), state, MAX_KEY_PART_CHARS);
+  return (f, state, hashing) => {
+    hashing.parts.hash(read(f), partLanes, 0);
+    hashWordsChain64(partLanes, 0, 2, PART_HASH, state);
+  };
 }
 
 /** `hashInto` for the parts; one- and two-part keys (the usual ones) without the loop. */
@@ -137,13 +162,13 @@ function hashIntoOf(hashers: readonly PartHasher[]): CompiledKey['hashInto'] {
   if (hashers.length === 1) return hashers[0];
   if (hashers.length === 2) {
     const [h0, h1] = hashers;
-    return (f, state, address) => {
-      h0(f, state, address);
-      h1(f, state, address);
+    return (f, state, hashing) => {
+      h0(f, state, hashing);
+      h1(f, state, hashing);
     };
   }
-  return (f, state, address) => {
-    for (let i = 0; i < hashers.length; i++) hashers[i](f, state, address);
+  return (f, state, hashing) => {
+    for (let i = 0; i < hashers.length; i++) hashers[i](f, state, hashing);
   };
 }
 

@@ -21,6 +21,9 @@
 import { createCountMinSketch, hashString64 } from '../sketch/count-min.ts';
 import { BulwarkError } from '../../errors.ts';
 import { createSlotTable } from './slot-table.ts';
+import { MAX_KEY_PART_CHARS } from './key.ts';
+import { createPartHashes } from './part-hash.ts';
+import type { PartHashes } from './part-hash.ts';
 import { assertCost, gcraDecide, gcraNextTat } from './gcra.ts';
 import type { GcraLimit, RateLimitResult } from './gcra.ts';
 
@@ -60,6 +63,8 @@ export interface LimiterTable {
   readonly bytes: number;
   /** Hash a key with this table's seed into `out[0..1]` (for the `*Hashed` calls). */
   hash(key: string, out: Uint32Array): void;
+  /** Seeded hashes of key-part values, remembered (./part-hash.ts); every key of this table hashes through it. */
+  readonly parts: PartHashes;
   /** Decide a request of `cost` (default 1) for `key`; records it when admitted in `consume` mode (default). */
   check(key: string, limit: GcraLimit, nowMs: number, cost?: number, mode?: CheckMode): RateLimitResult;
   /** Table slot of a hashed key, or −1 when it is not in the table (valid until the next commit). */
@@ -102,6 +107,9 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
     cells: 'float64',
   });
   const scratch = new Uint32Array(2);
+  const partSeed = new Uint32Array(2);
+  hashString64('key parts', seed, partSeed);
+  const parts = createPartHashes({ seed: partSeed, maxHashChars: MAX_KEY_PART_CHARS });
   let sketchMax = -Infinity;
   let fallbacks = 0;
 
@@ -133,6 +141,7 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
     capacity: slots.capacity,
     bytes: slots.bytes + sketch.bytes,
     hash: (key, out) => hashString64(key, seed, out),
+    parts,
     check(key, limit, nowMs, cost = 1, mode = 'consume') {
       assertCost(limit, cost);
       hashString64(key, seed, scratch);

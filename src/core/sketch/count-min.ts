@@ -108,18 +108,17 @@ export function hashChain64(part: string | undefined, state: Uint32Array, maxCha
 }
 
 /**
- * Fold an IP address given as words into a running 64-bit hash state, like {@link hashChain64} folds a
- * string: one round per word (one for IPv4, four for IPv6) instead of one per four characters of its
- * text, and nothing to read but the words. Its own length tags (−4 for IPv4, −6 for IPv6; a string's
- * length is ≥ 0 and an absent value's −1) keep these inputs apart from every string's.
+ * Fold `n` 32-bit words (`words[from]` to `words[from + n − 1]`) into a running 64-bit hash state, like
+ * {@link hashChain64} folds a string: one round per word, nothing else to read. For values that are
+ * words already — an IP address (one word for IPv4, four for IPv6), another hash. `tag` stands where a
+ * string's length would: a negative number per kind of input (a string's length is ≥ 0 and an absent
+ * value's −1), so the kinds never line up with each other.
  */
-export function hashIpChain64(family: 4 | 6, v4: number, v6: Uint32Array | null, state: Uint32Array): void {
-  const tag = family === 4 ? -4 : -6;
+export function hashWordsChain64(words: Uint32Array, from: number, n: number, tag: number, state: Uint32Array): void {
   let h1 = state[0] | 0;
   let h2 = (state[1] ^ tag) | 0;
-  const n = family === 4 ? 1 : 4;
-  for (let i = 0; i < n; i++) {
-    const k = family === 4 ? v4 | 0 : (v6 as Uint32Array)[i] | 0;
+  for (let i = from; i < from + n; i++) {
+    const k = words[i] | 0;
     let k1 = Math.imul(k, C1);
     k1 = (k1 << 15) | (k1 >>> 17);
     h1 ^= Math.imul(k1, C2);
