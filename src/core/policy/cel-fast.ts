@@ -59,7 +59,15 @@ const VARIABLES: Readonly<Record<string, Fn>> = {
 };
 
 /** Root operators whose compiled closure always returns a boolean (see `binary` and `build`). */
-const BOOLEAN_OPS = new Set(['&&', '||', '!_', '==', '!=', '<', '<=', '>', '>=']);
+const BOOLEAN_OPS = new Set(['&&', '||', '!_', '==', '!=', '<', '<=', '>', '>=', 'in']);
+/** Functions and methods whose compiled closure always returns a boolean (see `call` and `receiverCall`). */
+const BOOLEAN_CALLS = new Set(['ipInCidr', 'startsWith', 'endsWith', 'contains', 'matches']);
+
+/** True when the closure compiled for `node` returns a boolean whatever the request. */
+function returnsBoolean(node: Node): boolean {
+  if (BOOLEAN_OPS.has(node.op)) return true;
+  return (node.op === 'call' || node.op === 'rcall') && BOOLEAN_CALLS.has((node.args as [string])[0]);
+}
 
 /** Length in code points (CEL's `size` of a string), not UTF-16 units. */
 function codePoints(s: string): number {
@@ -257,7 +265,7 @@ export function compileFast(ast: ASTNode): ((f: DecideFacts, s: MatchScratch) =>
   try {
     const fn = build(ast as unknown as Node);
     // These operators' closures return a boolean already: no wrapper call.
-    if (BOOLEAN_OPS.has((ast as unknown as Node).op)) return fn as (f: DecideFacts, s: MatchScratch) => boolean;
+    if (returnsBoolean(ast as unknown as Node)) return fn as (f: DecideFacts, s: MatchScratch) => boolean;
     return (f, s) => fn(f, s) === true;
   } catch (err) {
     if (err instanceof Unsupported) return null;

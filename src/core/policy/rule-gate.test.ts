@@ -6,7 +6,7 @@ import { compilePolicy } from './compile.ts';
 import type { CompiledPolicy } from './compile.ts';
 import { decide } from './decide.ts';
 import { matchRule } from './rules.ts';
-import { compileRuleGate, pathBucket, pathBucketsOf } from './rule-gate.ts';
+import { anchoredLiteral, compileRuleGate, pathBucket, pathBucketsOf } from './rule-gate.ts';
 import { createMatchScratch } from './scratch.ts';
 import type { RuleSpec } from './spec.ts';
 import { makeFacts } from './test-support.ts';
@@ -23,7 +23,12 @@ describe('pathBucketsOf', () => {
     { patterns: ['/'], buckets: null },
     { patterns: ['/*'], buckets: null },
     { patterns: ['/?x'], buckets: null },
-    { patterns: ['=/a', '~^/b'], buckets: null },
+    { patterns: ['=/a', '~/b'], buckets: null },
+    { patterns: ['=/a', '~^/b'], buckets: [code('a'), code('b')] },
+    { patterns: ['~^/\\.(env|git|svn|hg)'], buckets: [code('.')] },
+    { patterns: ['~^/a|/b'], buckets: null },
+    { patterns: ['~^/a?b'], buckets: null },
+    { patterns: ['~^/[ab]'], buckets: null },
     { patterns: ['=/\u00e9t\u00e9', '/\u007f'], buckets: [127] },
   ];
   for (const t of table) {
@@ -32,6 +37,34 @@ describe('pathBucketsOf', () => {
       assert.deepEqual(got === null ? null : [...got].sort((a, b) => a - b), t.buckets === null ? null : [...t.buckets].sort((a, b) => a - b));
     });
   }
+  it('anchoredLiteral: what every match of an anchored regex starts with', () => {
+    const table: Array<[string, string | null]> = [
+      ['^/\\.(env|git)', '/.'],
+      ['^/api/v\\d+', '/api/v'],
+      ['^/ab+c', '/ab'],
+      ['^/ab*c', '/a'],
+      ['^/ab{2}', '/a'],
+      ['^/ab?', '/a'],
+      ['^/a\\/b', '/a/b'],
+      ['^(/a|/b)', ''],
+      ['^/a|^/b', null],
+      ['/a', null],
+      ['^/[x]y', '/'],
+      ['^/a.b', '/a'],
+      ['^/a(?:b|c)|d', null],
+      ['^/a[|]', '/a'],
+    ];
+    for (const [source, literal] of table) {
+      assert.equal(anchoredLiteral(source), literal, source);
+      if (literal !== null) {
+        // Sanity: whatever the regex matches starts with the literal.
+        for (const path of ['/.env', '/api/v1', '/abbc', '/ac', '/a/b', '/a', '/b', '/xy', '/a-b', '/a|']) {
+          if (new RegExp(source).test(path)) assert.ok(path.startsWith(literal), `${source} matched ${path}`);
+        }
+      }
+    }
+  });
+
   it('buckets paths by their second character', () => {
     assert.equal(pathBucket('/'), 128);
     assert.equal(pathBucket(''), 128);
@@ -63,8 +96,8 @@ describe('compileRuleGate', () => {
 // visiting every rule in order does.
 const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE'];
 const CLASSES: ClientClass[] = ['browser', 'crawler', 'library', 'unknown'];
-const PATH_PATTERNS = ['=/', '=/login', '/login', '/log', '/api/', '/a', '/api/*/x', '/w?-admin', '/*', '/', '~^/st', '=/\u00e9', '/\u00e9t'];
-const PATHS = ['/', '/login', '/logout', '/api/v1/x', '/api/1/x', '/a', '/wp-admin', '/static/x', '/\u00e9', '/\u00e9t\u00e9', ''];
+const PATH_PATTERNS = ['=/', '=/login', '/login', '/log', '/api/', '/a', '/api/*/x', '/w?-admin', '/*', '/', '~^/st', '=/\u00e9', '/\u00e9t', '~^/\\.e', '~^/a|/log', '~^/l?og', '~/i', '~^/a+p'];
+const PATHS = ['/', '/login', '/logout', '/api/v1/x', '/api/1/x', '/a', '/wp-admin', '/static/x', '/\u00e9', '/\u00e9t\u00e9', '', '/.env', '/og', '/aap', '/xlog'];
 
 const ruleArb = fc.record({
   method: fc.option(fc.subarray(METHODS, { minLength: 1 }), { nil: undefined }),

@@ -8,8 +8,9 @@
  * - the method (rules with a `method` matcher are candidates only for their methods);
  * - the user-agent class (`ua_class` matchers likewise);
  * - the path's second character, the one after the leading `/` (a `path` matcher whose patterns are all
- *   exact paths, prefixes or globs with at least one literal character after the `/` can only match
- *   paths that have one of those characters there; `~regex` patterns and bare `/` prefixes say nothing).
+ *   exact paths, prefixes, globs or `^`-anchored regexes with at least one literal character after the
+ *   `/` can only match paths that have one of those characters there; other regexes and bare `/`
+ *   prefixes say nothing).
  * A request's candidates are the rules allowed by all three, as a bit set in rule order. The gate only
  * ever leaves out rules whose own matchers would refuse the request, so `matchRule` still decides, and
  * the order and outcome of evaluation are those of visiting every rule (property-tested in
@@ -37,7 +38,12 @@ export function pathBucketsOf(patterns: readonly string[]): ReadonlySet<number> 
   if (patterns.length === 0) return null;
   const buckets = new Set<number>();
   for (const p of patterns) {
-    if (p.startsWith('~')) return null;
+    if (p.startsWith('~')) {
+      const literal = anchoredLiteral(p.slice(1));
+      if (literal === null || literal.length < 2) return null;
+      buckets.add(pathBucket(literal));
+      continue;
+    }
     if (p.startsWith('=')) {
       buckets.add(pathBucket(p.slice(1))); // an exact path has exactly this bucket
       continue;
@@ -48,6 +54,50 @@ export function pathBucketsOf(patterns: readonly string[]): ReadonlySet<number> 
     buckets.add(pathBucket(literal));
   }
   return buckets;
+}
+
+/** True when `source` has a `|` outside groups and classes (then a leading `^` anchors one branch only). */
+function topLevelAlternation(source: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The characters every match of a regular expression (JavaScript syntax, no flags) starts with, when it
+ * is anchored with `^`: literal characters and escaped punctuation up to the first metacharacter, class
+ * escape or quantifier (a character followed by `?`, `*` or `{` may be absent and is left out; one
+ * followed by `+` is kept and ends the literal). Null when the expression is not anchored at the start.
+ */
+export function anchoredLiteral(source: string): string | null {
+  if (!source.startsWith('^') || topLevelAlternation(source)) return null;
+  let literal = '';
+  let i = 1;
+  while (i < source.length) {
+    let c = source[i];
+    let width = 1;
+    if (c === '\\') {
+      const next = source[i + 1];
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) break; // \d, \b, \1, \u…: not a literal
+      c = next;
+      width = 2;
+    } else if ('^$.|?*+()[]{}'.includes(c)) break;
+    const quantifier = source[i + width];
+    if (quantifier === '?' || quantifier === '*' || quantifier === '{') break;
+    literal += c;
+    i += width;
+    if (quantifier === '+') break;
+  }
+  return literal;
 }
 
 /** What the gate needs of a rule. */
