@@ -107,8 +107,15 @@ function parseAddress(facts: DecideFacts, s: MatchScratch): ParsedIp | null {
   const ip = facts.ip;
   if (ip != null) {
     s.family = ip.family;
-    if (ip.family === 4) s.words[0] = ip.v4;
-    else s.words.set(ip.v6);
+    const w = s.words;
+    if (ip.family === 4) w[0] = ip.v4;
+    else {
+      const v6 = ip.v6;
+      w[0] = v6[0];
+      w[1] = v6[1];
+      w[2] = v6[2];
+      w[3] = v6[3];
+    }
     return ip;
   }
   const fam = parseIpInto(facts.address, s.words);
