@@ -282,8 +282,9 @@ export function createCidrTrie(options: CidrTrieOptions = {}): CidrTrie {
     return true;
   }
 
-  const lookupV4 = (v4: number): number => walkV4(t, roots[0] ?? rootTable(0), v4);
-  const lookupV6 = (w: Uint32Array): number => walkV6(t, roots[1] ?? rootTable(1), w);
+  // A family without prefixes answers at once (a rule's IPv4-only CIDR list, asked about IPv6 clients).
+  const lookupV4 = (v4: number): number => (familyCount[0] === 0 ? -1 : walkV4(t, roots[0] ?? rootTable(0), v4));
+  const lookupV6 = (w: Uint32Array): number => (familyCount[1] === 0 ? -1 : walkV6(t, roots[1] ?? rootTable(1), w));
 
   function lookup(address: string | ParsedIp): number {
     if (typeof address === 'string') {
