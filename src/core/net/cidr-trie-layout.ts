@@ -85,8 +85,9 @@ function countBelow16(t: Int32Array, root: number): Uint32Array {
 }
 
 /**
- * Build the table for the trie rooted at `root` (0 for IPv4, 1 for IPv6) from the current nodes; first-16-bits
- * values with at least `secondMin` (≥ 1) prefixes longer than /16 below them get a second table.
+ * Build the table for the trie rooted at `root` (0 for IPv4, 1 for IPv6) from the current nodes;
+ * first-16-bits values with at least `secondMin` (≥ 1) prefixes longer than /16 below them get a second
+ * table.
  */
 export function createRootTable(t: Int32Array, root: number, secondMin = Infinity): RootTable {
   const slots = new Int32Array(2 * 65536);

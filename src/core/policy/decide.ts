@@ -9,12 +9,13 @@
  *    dropped at accept; this catches an address learnt later, e.g. from a trusted X-Forwarded-For).
  * 2. **Bans** (escalation; looked up through `state.ban`): the address, then its prefix → `drop` by
  *    `ban/<address or prefix>`.
- * 3. **Rules**, in order (skipping those the rule gate rules out: ./rule-gate.ts). The first matching rule that is neither `log` nor shadow decides:
- *    `allow` (skips limits and the level defaults), `block`, `tarpit`, `challenge` (unless the client is
- *    already cleared: a clearance satisfies a challenge rule and evaluation goes on), `rate_limit`
- *    (refuses only when the rule's own limit refuses; otherwise evaluation goes on). `log` rules and
- *    shadow rules never decide: they are reported in `shadow` with what they would have done, and
- *    evaluation goes on. Rules after the deciding one are not evaluated.
+ * 3. **Rules**, in order (skipping those the rule gate rules out: ./rule-gate.ts). The first matching
+ *    rule that is neither `log` nor shadow decides: `allow` (skips limits and the level defaults),
+ *    `block`, `tarpit`, `challenge` (unless the client is already cleared: a clearance satisfies a
+ *    challenge rule and evaluation goes on), `rate_limit` (refuses only when the rule's own limit
+ *    refuses; otherwise evaluation goes on). `log` rules and shadow rules never decide: they are
+ *    reported in `shadow` with what they would have done, and evaluation goes on. Rules after the
+ *    deciding one are not evaluated.
  * 4. **Limits** (ratelimit evaluator, atomic over all applicable limits): the first enforced refusal →
  *    `rate_limit` by `limit/<name>`; shadow limits that would have refused are reported in `shadow`.
  * 5. **Threat level** defaults: `policy.levelPolicy(level, facts)`, a decision by `level/<level>`, or nothing.

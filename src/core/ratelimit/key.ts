@@ -6,9 +6,10 @@
  * value of its own kind: the address as its parsed words (which the decision usually has already,
  * `facts.ip`), every other part as its seeded 64-bit hash (./part-hash.ts: remembered by value, and
  * computed with the value's length, so a `|` or any other character inside a value cannot make two
- * different part lists collide). Values are read up to {@link MAX_KEY_PART_CHARS} characters so an 8 kB header cannot make hashing
- * expensive (the full length still goes in, so truncation only merges values that agree on their first
- * 256 characters *and* their length — a merge makes the shared key stricter, never looser). An absent
+ * different part lists collide). Values are read up to {@link MAX_KEY_PART_CHARS} characters so an 8 kB
+ * header cannot make hashing expensive (the full length still goes in, so truncation only merges values
+ * that agree on their first 256 characters *and* their length — a merge makes the shared key stricter,
+ * never looser). An absent
  * value is distinct from every string. An empty part list gives one key for the whole limit (global).
  *
  * The readable key, for logs, is `limit:<name>|<part>|<part>…` (e.g. `limit:per-ip|203.0.113.7`), with
