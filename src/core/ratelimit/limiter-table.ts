@@ -29,7 +29,10 @@ import type { GcraLimit, RateLimitResult } from './gcra.ts';
 
 /** Options of {@link createLimiterTable}. */
 export interface LimiterTableOptions {
-  /** Hard cap on exactly tracked keys (rounded up to a multiple of 8). Memory ≈ 16 B × maxKeys + sketch. */
+  /**
+   * Hard cap on exactly tracked keys (rounded up to a multiple of 8). Memory ≈ 16 B × maxKeys + sketch,
+   * plus the key-part memo (./part-hash.ts: up to min(maxKeys, 16,384) values of ≤ 64 characters).
+   */
   readonly maxKeys: number;
   /** Per-process secret hash seed, integer in [0, 2^53): makes bucket and cell choices unpredictable. */
   readonly seed: number;
@@ -109,7 +112,8 @@ export function createLimiterTable(options: LimiterTableOptions): LimiterTable {
   const scratch = new Uint32Array(2);
   const partSeed = new Uint32Array(2);
   hashString64('key parts', seed, partSeed);
-  const parts = createPartHashes({ seed: partSeed, maxHashChars: MAX_KEY_PART_CHARS });
+  // As many remembered values as the table has keys (a value per key at most), 1,024 to 16,384.
+  const parts = createPartHashes({ seed: partSeed, maxHashChars: MAX_KEY_PART_CHARS, maxEntries: Math.min(16_384, Math.max(1024, slots.capacity)) });
   let sketchMax = -Infinity;
   let fallbacks = 0;
 
