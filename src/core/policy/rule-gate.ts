@@ -14,7 +14,8 @@
  * A request's candidates are the rules allowed by all three, as a bit set in rule order. The gate only
  * ever leaves out rules whose own matchers would refuse the request, so `matchRule` still decides, and
  * the order and outcome of evaluation are those of visiting every rule (property-tested in
- * rule-gate.test.ts).
+ * rule-gate.test.ts). A new matcher kind is simply not gated; a change to how methods, user-agent classes
+ * or paths match (case folding, normalisation, pattern syntax) must change the gate with it.
  */
 import type { ClientClass } from '../vocabulary.ts';
 import type { DecideFacts } from './facts.ts';
