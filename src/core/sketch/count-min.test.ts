@@ -28,6 +28,38 @@ describe('hashString64', () => {
     for (const [k1, s1, k2, s2] of cases) assert.notDeepEqual(hash(k1, s1), hash(k2, s2), `${k1}/${s1} vs ${k2}/${s2}`);
   });
 
+  it('packs one-byte and wider characters so that they never line up: crafted pairs and long keys differ', () => {
+    // The same words would come out of four one-byte characters and of two UTF-16 units if the packing
+    // position did not go in: e.g. (1, 0, 2, 0) as one word and (1, 2) as one word are both 0x00020001.
+    const pairs: Array<[string, string]> = [
+      ['\u0001\u0000\u0002\u0000\u0100\u0000', '\u0001\u0002\u0100\u0000\u0000\u0000'],
+      ['abcd\u0100x', 'abc\u0100dx'],
+      ['\u00ff\u00ff\u00ff\u00ff', '\uffff\uffff\u0000\u0000'],
+    ];
+    for (const [a, b] of pairs) {
+      assert.equal(a.length, b.length);
+      assert.notDeepEqual(hash(a, 7), hash(b, 7), JSON.stringify([a, b]));
+    }
+    // Keys far longer than the packing buffer's first size, equal and one character apart.
+    const long = 'x'.repeat(5000);
+    assert.deepEqual(hash(long + 'a', 7), hash('x'.repeat(5000) + 'a', 7));
+    assert.notDeepEqual(hash(long + 'a', 7), hash(long + 'b', 7));
+    assert.notDeepEqual(hash(long + '\u0100', 7), hash(long + '\u0101', 7));
+  });
+
+  it('different strings of one length hash differently, whatever mix of one-byte and wide characters (property)', () => {
+    const char = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0xfe, max: 0x102 }), fc.integer({ min: 0, max: 0xffff })).map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(fc.array(char, { minLength: 1, maxLength: 12 }), fc.array(char, { minLength: 1, maxLength: 12 }), (xs, ys) => {
+        const a = xs.join('');
+        const b = ys.slice(0, xs.length).join('').padEnd(a.length, '\u0100');
+        if (a === b) return;
+        assert.notDeepEqual(hash(a, 3), hash(b, 3), JSON.stringify([a, b]));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('spreads sequential keys evenly over 1024 buckets (both lanes)', () => {
     const n = 102_400;
     for (const lane of [0, 1]) {

@@ -43,27 +43,29 @@ export function hashString64(key: string, seed: number, out: Uint32Array): void 
   hashChain64(key, out);
 }
 
+/** hashChain64's characters packed into words (grown for long inputs; single-threaded, so one is enough). */
+let packed = new Uint32Array(160);
+
 /**
  * Fold one part into a running 64-bit hash state (`state[0..1]`, uint32 lanes), in place — for keys made
  * of several parts, hashed without first concatenating them into a string.
  *
- * Two differently built lanes run over the part's characters: a MurmurHash3-style lane and an
- * xxHash32-style lane that also takes the first lane's state in; both are finalised with the part's
- * length and crossed. Because every part's length goes in, part boundaries are unambiguous (`'a|b','c'`
- * and `'a','b|c'` differ), and `undefined` (an absent value) differs from every string, `''` included.
- * Only the first `maxChars` code units are read (default: all); the full length still goes in.
- *
- * The characters go in as 32-bit words: four per word while they are one-byte characters (addresses,
- * prefixes, fingerprints, most header values — half the rounds of two UTF-16 units per word), and two
- * UTF-16 units per word from the first group of four that holds a wider one to the end. Where that
- * switch happened goes into the finalisation, so the words of two different strings of the same length
- * can never line up into the same input.
+ * The characters are packed into 32-bit words and folded by {@link hashWordsChain64} with the part's
+ * length as the tag: four per word while they are one-byte characters (addresses, prefixes,
+ * fingerprints, most header values — half the words of two UTF-16 units per word), two UTF-16 units per
+ * word from the first group of four that holds a wider one, a last odd character alone, and finally the
+ * position where the packing switched. Given the length and that position the words decode to exactly
+ * one string, so two different strings never feed the same input; because every part's length goes in,
+ * part boundaries are unambiguous (`'a|b','c'` and `'a','b|c'` differ), and `undefined` (an absent value,
+ * length −1) differs from every string, `''` included. Only the first `maxChars` code units are read
+ * (default: all); the full length still goes in.
  */
 export function hashChain64(part: string | undefined, state: Uint32Array, maxChars = Infinity): void {
   const len = part === undefined ? -1 : part.length;
   const n = len > maxChars ? maxChars : len;
-  let h1 = state[0] | 0;
-  let h2 = (state[1] ^ len) | 0;
+  if (n + 2 > packed.length * 2) packed = new Uint32Array(n + 2);
+  const words = packed;
+  let w = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
     const c0 = (part as string).charCodeAt(i);
@@ -71,48 +73,22 @@ export function hashChain64(part: string | undefined, state: Uint32Array, maxCha
     const c2 = (part as string).charCodeAt(i + 2);
     const c3 = (part as string).charCodeAt(i + 3);
     if ((c0 | c1 | c2 | c3) > 0xff) break;
-    const k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-    let k1 = Math.imul(k, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    h1 ^= Math.imul(k1, C2);
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    h2 = (h2 + Math.imul(k ^ h1, P2)) | 0;
-    h2 = (h2 << 13) | (h2 >>> 19);
-    h2 = Math.imul(h2, P1);
+    words[w++] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
   }
   const wideFrom = i;
-  for (; i + 1 < n; i += 2) {
-    const k = (part as string).charCodeAt(i) | ((part as string).charCodeAt(i + 1) << 16);
-    let k1 = Math.imul(k, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    h1 ^= Math.imul(k1, C2);
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    h2 = (h2 + Math.imul(k ^ h1, P2)) | 0;
-    h2 = (h2 << 13) | (h2 >>> 19);
-    h2 = Math.imul(h2, P1);
-  }
-  if (i < n) {
-    const k = (part as string).charCodeAt(i);
-    let k1 = Math.imul(k, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    h1 ^= Math.imul(k1, C2);
-    h2 = (h2 + Math.imul(k, P3)) | 0;
-    h2 = Math.imul((h2 << 17) | (h2 >>> 15), P2);
-  }
-  h1 = fmix32(h1 ^ len);
-  h2 = fmix32(h2 ^ h1 ^ Math.imul(wideFrom + 1, P3));
-  state[0] = (h1 + Math.imul(h2, P1)) >>> 0;
-  state[1] = h2;
+  for (; i + 1 < n; i += 2) words[w++] = (part as string).charCodeAt(i) | ((part as string).charCodeAt(i + 1) << 16);
+  if (i < n) words[w++] = (part as string).charCodeAt(i);
+  words[w++] = wideFrom;
+  hashWordsChain64(words, 0, w, len, state);
 }
 
 /**
- * Fold `n` 32-bit words (`words[from]` to `words[from + n − 1]`) into a running 64-bit hash state, like
- * {@link hashChain64} folds a string: one round per word, nothing else to read. For values that are
- * words already — an IP address (one word for IPv4, four for IPv6), another hash. `tag` stands where a
- * string's length would: a negative number per kind of input (a string's length is ≥ 0 and an absent
- * value's −1), so the kinds never line up with each other.
+ * Fold `n` 32-bit words (`words[from]` to `words[from + n − 1]`) into a running 64-bit hash state, tagged
+ * with `tag`: two differently built lanes, a MurmurHash3-style one and an xxHash32-style one that also
+ * takes the first lane's state in, both finalised with the tag and crossed. Strings come here through
+ * {@link hashChain64} (tag: their length, ≥ 0; an absent value −1); values that are words already — an
+ * IP address (one word for IPv4, four for IPv6), another hash — come directly, each kind with a negative
+ * tag of its own, so the kinds never line up with each other.
  */
 export function hashWordsChain64(words: Uint32Array, from: number, n: number, tag: number, state: Uint32Array): void {
   let h1 = state[0] | 0;
