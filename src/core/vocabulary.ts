@@ -16,6 +16,7 @@ export const THREAT_LEVELS: readonly ThreatLevel[] = ['normal', 'elevated', 'und
 
 /** What a request's user agent looks like it is. */
 export type ClientClass = 'browser' | 'crawler' | 'library' | 'unknown';
+export const CLIENT_CLASSES: readonly ClientClass[] = ['browser', 'crawler', 'library', 'unknown'];
 
 /**
  * How one request ended, as recorded in the per-site aggregates (exactly one per request).

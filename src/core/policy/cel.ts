@@ -39,6 +39,8 @@ import { checkCidr, cidrHasAddress, parseIpInto } from '../net/ip.ts';
 import type { Cidr } from '../net/ip.ts';
 import { CelContext, CelRate } from './cel-context.ts';
 import { compileFast } from './cel-fast.ts';
+import { exprRequirements } from './cel-requires.ts';
+import type { ExprRequirements } from './cel-requires.ts';
 import type { DecideFacts } from './facts.ts';
 import { regexHazard } from './regex-guard.ts';
 import type { MatchScratch } from './scratch.ts';
@@ -48,6 +50,8 @@ export interface CelProgram {
   readonly source: string;
   /** True when it runs as plain closures (./cel-fast.ts) rather than on cel-js. */
   readonly fast: boolean;
+  /** What it requires of the rule gate's facts (./cel-requires.ts). */
+  readonly requires: ExprRequirements;
   test(facts: DecideFacts, scratch: MatchScratch): boolean;
 }
 
@@ -222,11 +226,13 @@ export function createCelCompiler(options: CelCompilerOptions = {}): CelCompiler
       if (checked.type !== 'bool') return { message: `expression must be a bool, it is a ${checked.type}`, offset: 0 };
       const problem = checkCalls(parsed.ast);
       if (problem !== null) return problem;
+      const requires = exprRequirements(parsed.ast);
       const fast = useFast ? compileFast(parsed.ast) : null;
-      if (fast !== null) return { source, fast: true, test: fast };
+      if (fast !== null) return { source, fast: true, requires, test: fast };
       return {
         source,
         fast: false,
+        requires,
         test(facts: DecideFacts, scratch: MatchScratch): boolean {
           const ctx = (scratch.cel ??= new CelContext(facts));
           current = facts;

@@ -130,7 +130,7 @@ export function compilePolicy(input: PolicyDocument | unknown, options: CompileP
   }
   if (problems.length > 0) throw new PolicyError(problems);
   const frozen = Object.freeze(rules);
-  const gate = compileRuleGate(frozen);
+  const gate = compileRuleGate(frozen.map((r) => r.gate));
   return {
     lists: options.lists ?? null,
     rules: frozen,

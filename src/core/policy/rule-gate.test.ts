@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { ClientClass } from '../vocabulary.ts';
+import type { ClientClass, ThreatLevel } from '../vocabulary.ts';
 import { compilePolicy } from './compile.ts';
 import type { CompiledPolicy } from './compile.ts';
 import { decide } from './decide.ts';
 import { matchRule } from './rules.ts';
-import { anchoredLiteral, compileRuleGate, pathBucket, pathBucketsOf } from './rule-gate.ts';
+import { anchoredLiteral, compileRuleGate, OPEN_GATE, pathBucket, pathBucketsOf } from './rule-gate.ts';
 import { createMatchScratch } from './scratch.ts';
 import type { RuleSpec } from './spec.ts';
 import { makeFacts } from './test-support.ts';
@@ -74,21 +74,39 @@ describe('pathBucketsOf', () => {
 });
 
 describe('compileRuleGate', () => {
-  it('selects by method, user-agent class and path, in rule order, past 32 rules', () => {
+  it('selects by method, user-agent class, level, clearance and path, in rule order, past 32 rules', () => {
     const rules = [];
-    for (let i = 0; i < 40; i++) rules.push({ methods: null, uaClasses: null, pathBuckets: null });
-    rules[3] = { methods: new Set(['POST']), uaClasses: null, pathBuckets: null };
-    rules[33] = { methods: null, uaClasses: new Set<ClientClass>(['library']), pathBuckets: new Set([code('a')]) };
+    for (let i = 0; i < 40; i++) rules.push(OPEN_GATE);
+    rules[3] = { ...OPEN_GATE, methods: new Set(['POST']) };
+    rules[33] = { ...OPEN_GATE, uaClasses: new Set<ClientClass>(['library']), pathBuckets: new Set([code('a')]) };
+    rules[34] = { ...OPEN_GATE, levels: new Set<ThreatLevel>(['under_attack']), cleared: false };
     const gate = compileRuleGate(rules);
     assert.equal(gate.words, 2);
     const out = new Uint32Array(2);
     const bits = (): number[] => [...Array(40).keys()].filter((i) => (out[i >>> 5] & (1 << (i & 31))) !== 0);
+    const all = [...Array(40).keys()];
     gate.select(makeFacts({ method: 'GET' }), out);
-    assert.deepEqual(bits(), [...Array(40).keys()].filter((i) => i !== 3 && i !== 33));
-    gate.select(makeFacts({ method: 'POST', uaClass: 'library', path: '/api/x' }), out);
-    assert.deepEqual(bits(), [...Array(40).keys()]);
-    gate.select(makeFacts({ method: 'PUT', uaClass: 'library', path: '/x' }), out);
-    assert.deepEqual(bits(), [...Array(40).keys()].filter((i) => i !== 3 && i !== 33));
+    assert.deepEqual(bits(), all.filter((i) => i !== 3 && i !== 33 && i !== 34));
+    gate.select(makeFacts({ method: 'POST', uaClass: 'library', path: '/api/x', threatLevel: 'under_attack' }), out);
+    assert.deepEqual(bits(), all);
+    gate.select(makeFacts({ method: 'PUT', uaClass: 'library', path: '/x', threatLevel: 'under_attack', cleared: true }), out);
+    assert.deepEqual(bits(), all.filter((i) => i !== 3 && i !== 33 && i !== 34));
+  });
+
+  it('reads level, class, method and clearance requirements from an expression\'s && chain', () => {
+    const gateOf = (expr: string) => compilePolicy({ rules: [{ name: 'r', expr, action: 'block' }] }).rules[0].gate;
+    const g = gateOf('threat_level == "under_attack" && ua_class != "browser" && method in ["POST", "PUT"] && !cleared');
+    assert.deepEqual([...g.levels!], ['under_attack']);
+    assert.deepEqual([...g.uaClasses!].sort(), ['crawler', 'library', 'unknown']);
+    assert.deepEqual([...g.methods!].sort(), ['POST', 'PUT']);
+    assert.equal(g.cleared, false);
+    assert.deepEqual(gateOf('threat_level == "normal" || ua_class == "library"'), OPEN_GATE, '|| is not looked into');
+    assert.deepEqual(gateOf('!(threat_level == "normal") && rate.address > 5.0'), OPEN_GATE);
+    assert.deepEqual([...gateOf('"elevated" == threat_level && threat_level != "normal"').levels!], ['elevated']);
+    assert.deepEqual([...gateOf('threat_level == "normal" && threat_level == "elevated"').levels!], [], 'never true');
+    // A matcher and the expression narrow each other.
+    const both = compilePolicy({ rules: [{ name: 'r', match: { method: ['GET', 'POST'] }, expr: 'method == "POST"', action: 'block' }] }).rules[0].gate;
+    assert.deepEqual([...both.methods!], ['POST']);
   });
 });
 
@@ -99,17 +117,51 @@ const CLASSES: ClientClass[] = ['browser', 'crawler', 'library', 'unknown'];
 const PATH_PATTERNS = ['=/', '=/login', '/login', '/log', '/api/', '/a', '/api/*/x', '/w?-admin', '/*', '/', '~^/st', '=/\u00e9', '/\u00e9t', '~^/\\.e', '~^/a|/log', '~^/l?og', '~/i', '~^/a+p'];
 const PATHS = ['/', '/login', '/logout', '/api/v1/x', '/api/1/x', '/a', '/wp-admin', '/static/x', '/\u00e9', '/\u00e9t\u00e9', '', '/.env', '/og', '/aap', '/xlog'];
 
+const LEVELS: ThreatLevel[] = ['normal', 'elevated', 'under_attack'];
+// Conjuncts the gate reads, conjuncts it must ignore (negated, `||`, other facts) and one that fails at
+// run time on cel-js when the header is absent (so errors must come out the same with and without the gate).
+const CONJUNCTS = [
+  'threat_level == "under_attack"',
+  'threat_level != "normal"',
+  'threat_level in ["elevated", "under_attack"]',
+  '"normal" == threat_level',
+  'ua_class == "browser"',
+  'ua_class != "browser"',
+  'ua_class in ["library", "crawler"]',
+  'method == "POST"',
+  'method in ["GET", "HEAD"]',
+  'method != "GET"',
+  'cleared',
+  '!cleared',
+  'path.startsWith("/a")',
+  'rate.address > 5.0',
+  '!(threat_level == "normal")',
+  '(threat_level == "normal" || ua_class == "library")',
+  'headers["x-a"] == "1"',
+];
+
 const ruleArb = fc.record({
   method: fc.option(fc.subarray(METHODS, { minLength: 1 }), { nil: undefined }),
   ua_class: fc.option(fc.subarray(CLASSES, { minLength: 1 }), { nil: undefined }),
   path: fc.option(fc.subarray(PATH_PATTERNS, { minLength: 1 }), { nil: undefined }),
+  expr: fc.option(fc.array(fc.constantFrom(...CONJUNCTS), { minLength: 1, maxLength: 3 }), { nil: undefined }),
   action: fc.constantFrom('block', 'challenge', 'log', 'allow', 'tarpit'),
   shadow: fc.boolean(),
 });
 
+const requestArb = fc.record({
+  method: fc.constantFrom(...METHODS),
+  uaClass: fc.constantFrom(...CLASSES),
+  path: fc.constantFrom(...PATHS),
+  threatLevel: fc.constantFrom(...LEVELS),
+  cleared: fc.boolean(),
+  rateAddress: fc.constantFrom(0, 10),
+  headers: fc.constantFrom<Record<string, string>>({}, { 'x-a': '1' }, { 'x-a': '2' }),
+});
+
 /** The same policy deciding without the gate: every rule a candidate. */
 function ungated(policy: CompiledPolicy): CompiledPolicy {
-  const all = compileRuleGate(policy.rules.map(() => ({ methods: null, uaClasses: null, pathBuckets: null })));
+  const all = compileRuleGate(policy.rules.map(() => OPEN_GATE));
   return { ...policy, gate: all, scratch: createMatchScratch(all.words) };
 }
 
@@ -118,14 +170,14 @@ describe('rule gate property', () => {
     fc.assert(
       fc.property(
         fc.array(ruleArb, { minLength: 1, maxLength: 45 }),
-        fc.array(fc.record({ method: fc.constantFrom(...METHODS), uaClass: fc.constantFrom(...CLASSES), path: fc.constantFrom(...PATHS) }), { minLength: 1, maxLength: 20 }),
+        fc.array(requestArb, { minLength: 1, maxLength: 20 }),
         (specs, requests) => {
           const rules: RuleSpec[] = specs.map((r, i) => {
             const match: Record<string, unknown> = {};
             if (r.method) match.method = r.method;
             if (r.ua_class) match.ua_class = r.ua_class;
             if (r.path) match.path = r.path;
-            return { name: `r${i}`, match, action: r.action, shadow: r.shadow } as RuleSpec;
+            return { name: `r${i}`, match, ...(r.expr ? { expr: r.expr.join(' && ') } : {}), action: r.action, shadow: r.shadow } as RuleSpec;
           });
           const gated = compilePolicy({ rules });
           const reference = ungated(gated);
@@ -135,6 +187,7 @@ describe('rule gate property', () => {
             const b = decide(facts, reference, {}, 0);
             assert.deepEqual(a.decision, b.decision);
             assert.deepEqual(a.shadow, b.shadow);
+            assert.deepEqual(a.errors.map((e) => e.by), b.errors.map((e) => e.by));
             // And per rule: a matching rule is always a candidate.
             gated.gate.select(facts, gated.scratch.candidates);
             gated.rules.forEach((rule, i) => {

@@ -1,12 +1,15 @@
 /**
  * The rules a request can match, narrowed before any matcher runs.
  *
- * Most rules are for a few methods, a user-agent class or a part of the site (`/login`, `/wp-admin`,
- * `/api/`), and most requests are none of those; yet evaluating rules in order used to visit every one
- * of them, each costing a few tens of nanoseconds even when its first matcher fails. The gate indexes
- * three facts every request has, once per policy:
+ * Most rules are for a few methods, a user-agent class, a threat level or a part of the site (`/login`,
+ * `/wp-admin`, `/api/`), and most requests are none of those; yet evaluating rules in order used to visit
+ * every one of them, each costing a few tens of nanoseconds even when its first matcher fails. The gate
+ * indexes facts every request has, once per policy:
  * - the method (rules with a `method` matcher are candidates only for their methods);
  * - the user-agent class (`ua_class` matchers likewise);
+ * - the threat level and whether the client is cleared — and the method and user-agent class again —
+ *   as far as the rule's expression requires them in its top-level `&&` chain
+ *   (`threat_level == "under_attack" && …`, `!cleared && …`; ./cel-requires.ts);
  * - the path's second character, the one after the leading `/` (a `path` matcher whose patterns are all
  *   exact paths, prefixes, globs or `^`-anchored regexes with at least one literal character after the
  *   `/` can only match paths that have one of those characters there; other regexes and bare `/`
@@ -17,7 +20,7 @@
  * rule-gate.test.ts). A new matcher kind is simply not gated; a change to how methods, user-agent classes
  * or paths match (case folding, normalisation, pattern syntax) must change the gate with it.
  */
-import type { ClientClass } from '../vocabulary.ts';
+import type { ClientClass, ThreatLevel } from '../vocabulary.ts';
 import type { DecideFacts } from './facts.ts';
 
 /** The path's second character as a gate bucket: 0–126 as is, 127 for 127 and above, 128 for paths shorter than 2. */
@@ -101,13 +104,19 @@ export function anchoredLiteral(source: string): string | null {
   return literal;
 }
 
-/** What the gate needs of a rule. */
-export interface GatedRule {
+/** What a rule requires of the gate's facts: the values it can match (null = any). */
+export interface GateSpec {
   readonly methods: ReadonlySet<string> | null;
   readonly uaClasses: ReadonlySet<ClientClass> | null;
+  readonly levels: ReadonlySet<ThreatLevel> | null;
+  /** The value `cleared` must have, or null. */
+  readonly cleared: boolean | null;
   /** Path buckets the rule's path matcher can match ({@link pathBucketsOf}), or null for any. */
   readonly pathBuckets: ReadonlySet<number> | null;
 }
+
+/** A rule the gate admits for every request. */
+export const OPEN_GATE: GateSpec = Object.freeze({ methods: null, uaClasses: null, levels: null, cleared: null, pathBuckets: null });
 
 /** The compiled gate of one policy's rules. */
 export interface RuleGate {
@@ -117,13 +126,15 @@ export interface RuleGate {
   select(facts: DecideFacts, out: Uint32Array): void;
 }
 
+/** The order of the per-class and per-level masks (classMask and levelMask below map a value to its index). */
 const CLASSES: readonly ClientClass[] = ['browser', 'crawler', 'library', 'unknown'];
+const LEVELS: readonly ThreatLevel[] = ['normal', 'elevated', 'under_attack'];
 
-/** Compile the gate for `rules` (in evaluation order). */
-export function compileRuleGate(rules: readonly GatedRule[]): RuleGate {
+/** Compile the gate for the rules' specs (in evaluation order). */
+export function compileRuleGate(rules: readonly GateSpec[]): RuleGate {
   const words = Math.max(1, Math.ceil(rules.length / 32));
   const set = (mask: Uint32Array, i: number): void => void (mask[i >>> 5] |= 1 << (i & 31));
-  const maskOf = (admits: (rule: GatedRule) => boolean): Uint32Array => {
+  const maskOf = (admits: (rule: GateSpec) => boolean): Uint32Array => {
     const mask = new Uint32Array(words);
     rules.forEach((r, i) => admits(r) && set(mask, i));
     return mask;
@@ -134,10 +145,13 @@ export function compileRuleGate(rules: readonly GatedRule[]): RuleGate {
   const byMethod = new Map<string, Uint32Array>([...methodNames].map((m) => [m, maskOf((r) => r.methods === null || r.methods.has(m))]));
   const otherMethods = maskOf((r) => r.methods === null);
   const byClass = CLASSES.map((c) => maskOf((r) => r.uaClasses === null || r.uaClasses.has(c)));
-  const otherClass = maskOf((r) => r.uaClasses === null);
+  const byLevel = LEVELS.map((l) => maskOf((r) => r.levels === null || r.levels.has(l)));
+  const byCleared = [false, true].map((c) => maskOf((r) => r.cleared === null || r.cleared === c));
   const byBucket: Uint32Array[] = [];
   for (let b = 0; b < BUCKETS; b++) byBucket.push(maskOf((r) => r.pathBuckets === null || r.pathBuckets.has(b)));
 
+  // Switches, not Map lookups (a few nanoseconds per request); a value added to the vocabulary fails to
+  // compile here until it has its mask.
   function classMask(c: ClientClass): Uint32Array {
     switch (c) {
       case 'browser':
@@ -149,7 +163,19 @@ export function compileRuleGate(rules: readonly GatedRule[]): RuleGate {
       case 'unknown':
         return byClass[3];
       default:
-        return otherClass;
+        return c satisfies never;
+    }
+  }
+  function levelMask(l: ThreatLevel): Uint32Array {
+    switch (l) {
+      case 'normal':
+        return byLevel[0];
+      case 'elevated':
+        return byLevel[1];
+      case 'under_attack':
+        return byLevel[2];
+      default:
+        return l satisfies never;
     }
   }
 
@@ -158,8 +184,10 @@ export function compileRuleGate(rules: readonly GatedRule[]): RuleGate {
     select(facts, out) {
       const m = byMethod.get(facts.method) ?? otherMethods;
       const c = classMask(facts.uaClass);
+      const l = levelMask(facts.threatLevel);
+      const k = byCleared[facts.cleared ? 1 : 0];
       const p = byBucket[pathBucket(facts.path)];
-      for (let w = 0; w < words; w++) out[w] = m[w] & c[w] & p[w];
+      for (let w = 0; w < words; w++) out[w] = m[w] & c[w] & l[w] & k[w] & p[w];
     },
   };
 }

@@ -31,6 +31,9 @@ import type { CelCompiler, CelProgram } from './cel.ts';
 import type { DecideFacts } from './facts.ts';
 import { compileGuardedRegex, regexHazard } from './regex-guard.ts';
 import { pathBucketsOf } from './rule-gate.ts';
+import type { GateSpec } from './rule-gate.ts';
+import { intersect, NO_REQUIREMENTS } from './cel-requires.ts';
+import type { ExprRequirements } from './cel-requires.ts';
 import type { NormalRule, Report, RuleAction } from './spec.ts';
 
 /** A rule ready to evaluate. Every rule object has the same shape (one hidden class on the hot path). */
@@ -52,8 +55,6 @@ export interface CompiledRule {
   readonly asns: ReadonlySet<number> | null;
   readonly cidrs: CidrTrie | null;
   readonly path: ((path: string) => boolean) | null;
-  /** Second path characters the path matcher can match, for the rule gate (./rule-gate.ts); null = any. */
-  readonly pathBuckets: ReadonlySet<number> | null;
   readonly userAgent: RememberingRegex | null;
   readonly headers: ReadonlyArray<readonly [string, RememberingRegex]> | null;
   readonly expr: CelProgram | null;
@@ -61,6 +62,8 @@ export interface CompiledRule {
   readonly limit: LimitEvaluator | null;
   /** True when the rule has no matcher and no expression. */
   readonly matchesAll: boolean;
+  /** What the rule requires of the facts the rule gate indexes (./rule-gate.ts), from matchers and expression. */
+  readonly gate: GateSpec;
 }
 
 /** What compiling a rule needs besides the rule. */
@@ -175,6 +178,17 @@ function decisionOf(rule: NormalRule, by: string): Decision | null {
   }
 }
 
+/** A rule's gate spec: its method, user-agent class and path matchers, narrowed by its expression's needs. */
+function gateOf(m: NormalRule['match'], hasPath: boolean, requires: ExprRequirements): GateSpec {
+  return {
+    methods: intersect(setOrNull(m.method), requires.methods),
+    uaClasses: intersect(setOrNull(m.uaClass), requires.uaClasses),
+    levels: requires.levels,
+    cleared: requires.cleared,
+    pathBuckets: hasPath ? pathBucketsOf(m.path) : null,
+  };
+}
+
 /**
  * Compile one validated rule. Problems go to `report` (field and message) and, for the expression, to
  * `reportExpr` (offset in the expression and message). Returns the rule even when some matcher failed, so
@@ -215,12 +229,12 @@ export function compileRule(rule: NormalRule, source: string, index: number, ctx
     asns: setOrNull(m.asn),
     cidrs,
     path,
-    pathBuckets: path === null ? null : pathBucketsOf(m.path),
     userAgent,
     headers: headers.length > 0 ? headers : null,
     expr,
     limit: compileLimitOf(rule, ctx, report),
     matchesAll,
+    gate: gateOf(m, path !== null, expr?.requires ?? NO_REQUIREMENTS),
   };
 }
 
