@@ -25,6 +25,7 @@
  * ```
  */
 import type { KeyPart } from '../ratelimit/key.ts';
+import { CLIENT_CLASSES } from '../vocabulary.ts';
 import type { ClientClass } from '../vocabulary.ts';
 import { MAX_DIFFICULTY, MIN_DIFFICULTY } from '../challenge/policy.ts';
 
@@ -94,7 +95,6 @@ export interface NormalRule {
 /** Rule names: short enough that `rule.<name>` is a valid limit name and metric labels stay readable. */
 export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/;
 
-const CLIENT_CLASSES: readonly string[] = ['browser', 'crawler', 'library', 'unknown'];
 const KEY_PARTS: readonly string[] = ['address', 'prefix', 'asn', 'country', 'fingerprint', 'site', 'path', 'method'];
 const RULE_KEYS = new Set(['name', 'match', 'expr', 'action', 'shadow', 'difficulty', 'rate_limit']);
 const MATCH_KEYS = new Set(['path', 'user_agent', 'header', 'cidr', 'method', 'country', 'asn', 'fingerprint', 'ua_class']);
@@ -156,7 +156,7 @@ function readMatch(v: unknown, report: Report): NormalRule['match'] {
   }
   const uaClass = stringList(m.ua_class, 'match.ua_class', report);
   uaClass.forEach((c, i) => {
-    if (!CLIENT_CLASSES.includes(c)) report(`match.ua_class[${i}]`, `must be one of ${CLIENT_CLASSES.join(', ')}`);
+    if (!(CLIENT_CLASSES as readonly string[]).includes(c)) report(`match.ua_class[${i}]`, `must be one of ${CLIENT_CLASSES.join(', ')}`);
   });
   return {
     path: stringList(m.path, 'match.path', report),
