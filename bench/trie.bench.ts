@@ -26,23 +26,13 @@ import { normalizeAddress, parseIp, prefixKey, prefixKeys } from '../src/core/ne
 import { parseIpInto } from '../src/core/net/ip-parse.ts';
 import { buildAsnTable } from '../src/core/identify/geo/asn-table.ts';
 import { loadGeoData } from '../src/edge/geo-data.ts';
+import { rng } from './lib/rng.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 const require = createRequire(import.meta.url);
 const pkgDir = (name: string): string => path.dirname(require.resolve(`${name}/package.json`));
 
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(42);
 const u32 = (): number => (rand() * 4294967296) >>> 0;
 const v6Global = (): Uint32Array => Uint32Array.of((0x20000000 | (u32() & 0x1fffffff)) >>> 0, u32(), u32(), u32());

@@ -1,7 +1,7 @@
 // Runs a benchmark the way production runs code: bundled by esbuild WITHOUT keepNames (tsx keeps function
 // names by wrapping every closure, ~600 ns each, which would inflate every micro benchmark). Extra
 // arguments go to the benchmark. Usage: node scripts/run-bench.mjs bench/decide.bench.ts [args...]
-import { build } from 'esbuild';
+import { bundleLikeProduction } from './bundle.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -16,17 +16,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Inside the project (node_modules/.cache) so the bundle's bare imports resolve to our node_modules.
 mkdirSync(join(root, 'node_modules/.cache/bench'), { recursive: true });
 const out = join(root, 'node_modules/.cache/bench', basename(entry).replace(/\.ts$/, '.mjs'));
-await build({
-  entryPoints: [resolve(entry)],
-  outfile: out,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  keepNames: false,
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
+await bundleLikeProduction(resolve(entry), out);
 const r = spawnSync(process.execPath, [...process.execArgv, out, ...args], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);
