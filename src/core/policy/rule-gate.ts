@@ -14,11 +14,12 @@
  *   exact paths, prefixes, globs or `^`-anchored regexes with at least one literal character after the
  *   `/` can only match paths that have one of those characters there; other regexes and bare `/`
  *   prefixes say nothing).
- * A request's candidates are the rules allowed by all three, as a bit set in rule order. The gate only
- * ever leaves out rules whose own matchers would refuse the request, so `matchRule` still decides, and
- * the order and outcome of evaluation are those of visiting every rule (property-tested in
+ * A request's candidates are the rules allowed by all of these, as a bit set in rule order. The gate only
+ * ever leaves out rules whose own matchers (or expression) would refuse the request, so `matchRule` still
+ * decides, and the order and outcome of evaluation are those of visiting every rule (property-tested in
  * rule-gate.test.ts). A new matcher kind is simply not gated; a change to how methods, user-agent classes
- * or paths match (case folding, normalisation, pattern syntax) must change the gate with it.
+ * or paths match (case folding, normalisation, pattern syntax), or to what the expression variables
+ * `method`, `ua_class`, `threat_level` and `cleared` hold, must change the gate with it.
  */
 import type { ClientClass, ThreatLevel } from '../vocabulary.ts';
 import type { DecideFacts } from './facts.ts';
