@@ -18,7 +18,8 @@ import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
-import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';
+import { UNROUTED_SITE } from '../telemetry/request-record.ts';
+import { requestRecordOf } from './request-record-of.ts';
 import { answerClientError, classifyClientError } from './client-errors.ts';
 import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
@@ -139,36 +140,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     // visitors, verified crawlers and allow-listed clients have PRIORITY_CLEARED and are exempt).
     if (status === 404 && site !== null && ctx.priority !== PRIORITY_CLEARED) ctx.runtime.services.policy.notFound?.note(site.name, ctx.clientAddress, ctx.prefix, timeMs);
     if (site !== null) site.stats.requestEnded();
-    const record: RequestRecord = {
-      timeMs,
-      site: site === null ? UNROUTED_SITE : site.name,
-      requestId: ctx.id,
-      outcome,
-      status,
-      method: req.method ?? '',
-      host: ctx.host,
-      path: ctx.path,
-      httpVersion: req.httpVersion,
-      clientAddress: ctx.clientAddress,
-      prefix: ctx.prefix,
-      userAgent: req.headers['user-agent'],
-      referer: req.headers.referer,
-      bytesIn: bytes.bytesIn,
-      bytesOut: bytes.bytesOut,
-      durationMs,
-      originLatencyMs: ctx.originLatencyMs,
-      decisionBy: ctx.decision.by,
-      cacheStatus: ctx.cacheStatus,
-      errorCode: ctx.errorCode,
-      cleared: ctx.cleared,
-      asn: ctx.asn,
-      country: ctx.country,
-      fingerprint: ctx.fingerprint,
-      uaClass: ctx.uaClass,
-      challenge: ctx.challengeEvent,
-      level: ctx.level,
-    };
-    recorder.record(record);
+    recorder.record(requestRecordOf(ctx, { outcome, status, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut, durationMs, timeMs }));
   }
 
   /** One shared listener (no closure per request): the context hangs on the response. */

@@ -28,8 +28,10 @@ import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { RequestDecideFacts } from '../../pipeline/phases/decide.ts';
 import type { Runtime, SiteRuntime } from '../../runtime/runtime.ts';
+import type { RequestRecord } from '../../telemetry/request-record.ts';
 import type { GeoData } from '../geo-data.ts';
 import type { PreparedFields } from '../prepared-head.ts';
+import { requestRecordOf } from '../request-record-of.ts';
 import { preparedOf } from '../shield/serve-entry.ts';
 import type { WireAnswerer, WireOut } from './wire.ts';
 
@@ -46,7 +48,6 @@ class HitAnswer implements WireAnswerer {
     readonly site: WeakRef<SiteRuntime>,
     /** The geo data the request's identity came from (weakly, as above), null when there was none. */
     readonly geo: WeakRef<GeoData> | null,
-    readonly level: RequestContext['level'],
     readonly facts: RequestDecideFacts,
     readonly key: string,
     /**
@@ -58,7 +59,8 @@ class HitAnswer implements WireAnswerer {
     readonly prepared: PreparedFields,
     readonly statusLine: string,
     readonly headOnly: boolean,
-    readonly record: { readonly method: string; readonly host: string; readonly path: string; readonly userAgent: string | undefined; readonly referer: string | undefined },
+    /** The armed request's record (its threat level included): each copy's record is this one with its own ID, time and bytes. */
+    readonly record: RequestRecord,
   ) {}
 
   answer(memo: ConnectionMemo, out: WireOut): boolean {
@@ -68,7 +70,7 @@ class HitAnswer implements WireAnswerer {
     const services = runtime.services;
     const startMono = performance.now();
     const nowMs = Date.now();
-    if ((this.geo === null ? null : this.geo.deref()) !== services.geo || services.levelOf(site.name) !== this.level) return false;
+    if ((this.geo === null ? null : this.geo.deref()) !== services.geo || services.levelOf(site.name) !== this.record.level) return false;
     if (services.signatures !== null && services.signatures.hasRules(site.name, nowMs)) return false;
     // The decide phase's verdict, as a dry run: only a plain allow is the wire's to serve.
     const state = services.decideState;
@@ -96,37 +98,9 @@ class HitAnswer implements WireAnswerer {
         for (const hit of result.shadow) stats.shadow(hit.by, hit.action);
         for (const e of result.errors) stats.ruleError(e.by);
       }
-      const f = this.facts;
       const durationMs = performance.now() - startMono;
-      out.deps.recorder.record({
-        timeMs: Math.floor(nowMs + durationMs),
-        site: site.name,
-        requestId: id,
-        outcome: 'cached',
-        status: entry.status,
-        method: this.record.method,
-        host: this.record.host,
-        path: this.record.path,
-        httpVersion: '1.1',
-        clientAddress: f.address,
-        prefix: f.prefix,
-        userAgent: this.record.userAgent,
-        referer: this.record.referer,
-        bytesIn: out.headBytes,
-        bytesOut,
-        durationMs,
-        originLatencyMs: -1,
-        decisionBy: result.decision.by,
-        cacheStatus: 'HIT',
-        errorCode: null,
-        cleared: false,
-        asn: f.asn,
-        country: f.country,
-        fingerprint: f.fingerprint,
-        uaClass: f.uaClass,
-        challenge: null,
-        level: this.level,
-      });
+      const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, decisionBy: result.decision.by };
+      out.deps.recorder.record(record);
     } catch (err) {
       out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a cache hit answered on the wire failed');
     }
@@ -156,7 +130,6 @@ export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswer
     new WeakRef(ctx.runtime),
     new WeakRef(site),
     ctx.runtime.services.geo === null ? null : new WeakRef(ctx.runtime.services.geo),
-    ctx.level,
     new RequestDecideFacts(ctx),
     ctx.hitKey,
     new WeakRef(entry),
@@ -164,6 +137,6 @@ export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswer
     prepared,
     `HTTP/1.1 ${entry.status} ${status}\r\n`,
     req.method === 'HEAD',
-    { method: req.method ?? 'GET', host: ctx.host, path: ctx.path, userAgent: headers['user-agent'], referer: headers.referer },
+    requestRecordOf(ctx, { outcome: 'cached', status: entry.status, bytesIn: 0, bytesOut: 0, durationMs: 0, timeMs: 0 }),
   );
 }

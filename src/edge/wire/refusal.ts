@@ -11,8 +11,10 @@ import { performance } from 'node:perf_hooks';
 import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { recordRefusalOf } from '../../runtime/escalate.ts';
+import type { RequestRecord } from '../../telemetry/request-record.ts';
 import { PAGES, pageFormat, renderedOf, type RenderedPage } from '../pages.ts';
 import { laneRefusalFields, type Lane } from '../refusal-lane.ts';
+import { requestRecordOf } from '../request-record-of.ts';
 import type { WireAnswerer, WireOut } from './wire.ts';
 
 const STATUS_LINE = 'HTTP/1.1 429 Too Many Requests\r\n';
@@ -24,9 +26,8 @@ class RefusalAnswer implements WireAnswerer {
     readonly lane: Lane,
     readonly page: RenderedPage,
     readonly headOnly: boolean,
-    readonly path: string,
-    readonly userAgent: string | undefined,
-    readonly referer: string | undefined,
+    /** The armed request's record: each copy's record is this one with its own ID, time, bytes and level. */
+    readonly record: RequestRecord,
   ) {}
 
   answer(memo: ConnectionMemo, out: WireOut): boolean {
@@ -71,35 +72,8 @@ class RefusalAnswer implements WireAnswerer {
     stats.laneAnswered();
     stats.wireAnswered();
     const durationMs = performance.now() - startMono;
-    out.deps.recorder.record({
-      timeMs: Math.floor(nowMs + durationMs),
-      site: site.name,
-      requestId: id,
-      outcome: 'limited',
-      status: 429,
-      method: lane.method,
-      host: f.host,
-      path: this.path,
-      httpVersion: lane.version,
-      clientAddress: f.clientAddress,
-      prefix: f.prefix,
-      userAgent: this.userAgent,
-      referer: this.referer,
-      bytesIn: out.headBytes,
-      bytesOut,
-      durationMs,
-      originLatencyMs: -1,
-      decisionBy: by,
-      cacheStatus: null,
-      errorCode: null,
-      cleared: f.cleared,
-      asn: f.asn,
-      country: f.country,
-      fingerprint: f.fingerprint,
-      uaClass: f.uaClass,
-      challenge: null,
-      level: services.levelOf(site.name),
-    });
+    const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name) };
+    out.deps.recorder.record(record);
   }
 }
 
@@ -112,6 +86,7 @@ export function refusalAnswerFor(ctx: RequestContext, lane: Lane): WireAnswerer 
   const page = renderedOf(PAGES.tooManyRequests, pageFormat(ctx.req.headers.accept));
   // Written as latin1 and counted in characters: the page must be ASCII (it is; checked anyway).
   if (!ASCII.test(page.head.block) || !ASCII.test(page.before) || !ASCII.test(page.after)) return null;
-  const req = ctx.req;
-  return new RefusalAnswer(lane, page, req.method === 'HEAD', ctx.path, req.headers['user-agent'], req.headers.referer);
+  // As the lane records its answers: no challenge phase runs for them (refusal-lane.ts answerFromLane).
+  const record = { ...requestRecordOf(ctx, { outcome: 'limited', status: 429, bytesIn: 0, bytesOut: 0, durationMs: 0, timeMs: 0 }), challenge: null };
+  return new RefusalAnswer(lane, page, ctx.req.method === 'HEAD', record);
 }
