@@ -26,7 +26,7 @@ import { normalizeAddress, parseIp, prefixKey, prefixKeys } from '../src/core/ne
 import { parseIpInto } from '../src/core/net/ip-parse.ts';
 import { buildAsnTable } from '../src/core/identify/geo/asn-table.ts';
 import { loadGeoData } from '../src/edge/geo-data.ts';
-import { rng } from './lib/rng.ts';
+import { createRandom as rng } from '../src/drill/attackers/traffic-shapes.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

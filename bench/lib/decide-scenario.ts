@@ -16,7 +16,7 @@ import type { createLimitEvaluator, LimitSpec } from '../../src/core/ratelimit/e
 import type { createLimiterTable } from '../../src/core/ratelimit/limiter-table.ts';
 import type { compilePolicy, decide, DecideFacts, DecideState, RuleSpec } from '../../src/core/policy/index.ts';
 import type { ClientClass, ThreatLevel } from '../../src/core/vocabulary.ts';
-import { rng } from './rng.ts';
+import { createRandom as rng } from '../../src/drill/attackers/traffic-shapes.ts';
 
 const rand = rng(7);
 const u32 = (): number => (rand() * 4294967296) >>> 0;
