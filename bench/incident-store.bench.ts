@@ -19,9 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createBanMirror } from '../src/edge/stores/ban-mirror.ts';
-import { openStateStores } from '../src/edge/stores/index.ts';
-import type { IncidentSecond, StoredBan } from '../src/edge/stores/types.ts';
+import { createBanMirror } from '../src/stores/ban-mirror.ts';
+import { openStateStores } from '../src/stores/index.ts';
+import type { IncidentSecond, StoredBan } from '../src/stores/types.ts';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;

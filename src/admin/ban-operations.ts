@@ -3,7 +3,7 @@
  * `/bans` endpoints. Both write to the same durable store; a running Bulwark picks CLI changes up within
  * a second (the ban store's sync).
  */
-import { parseBanKey, type BanStore, type StoredBan } from '../edge/stores/index.ts';
+import { parseBanKey, type BanStore, type StoredBan } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseDuration } from '../config/units.ts';
 

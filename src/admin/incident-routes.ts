@@ -9,7 +9,7 @@
  *   sets an override (`level: "auto"` removes it), applied at once.
  * Operator mistakes are `BULWARK_ERR_*` errors with source `operator` (answered 400).
  */
-import type { IncidentStore, KvStore } from '../edge/stores/index.ts';
+import type { IncidentStore, KvStore } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import type { DetectionService } from '../detection/detection-service.ts';
 import { parseModeRequest, readOverride, writeMode } from '../detection/override.ts';

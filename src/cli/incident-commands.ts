@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
-import { openStateStores, type StateStores } from '../edge/stores/index.ts';
+import { openStateStores, type StateStores } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from '../incidents/report.ts';

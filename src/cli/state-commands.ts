@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
 import { parseDuration } from '../config/units.ts';
 import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
-import { openStateStores, type StateStores } from '../edge/stores/index.ts';
+import { openStateStores, type StateStores } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
 

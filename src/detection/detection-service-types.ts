@@ -3,7 +3,7 @@
  */
 import type { SignatureRule } from '../core/detect/index.ts';
 import type { ThreatLevel } from '../core/vocabulary.ts';
-import type { StateStores } from '../edge/stores/index.ts';
+import type { StateStores } from '../stores/index.ts';
 import type { IncidentTracker } from '../incidents/incident-tracker.ts';
 import type { DetectionRecord } from './detection-record.ts';
 import type { DetectionConfig } from './detection-schema.ts';

@@ -12,7 +12,7 @@
  */
 import { THREAT_LEVELS } from '../core/vocabulary.ts';
 import type { DetectorState, SignatureRule } from '../core/detect/index.ts';
-import type { StateStores } from '../edge/stores/index.ts';
+import type { StateStores } from '../stores/index.ts';
 
 /** Settings key prefix of the saved detector state: `detector/<site>`. */
 export const DETECTOR_KEY_PREFIX = 'detector/';

@@ -7,7 +7,7 @@
  * One place validates what the CLI, the admin API and the service read and write.
  */
 import { THREAT_LEVELS, type ThreatLevel } from '../core/vocabulary.ts';
-import type { KvStore } from '../edge/stores/index.ts';
+import type { KvStore } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseDuration } from '../config/units.ts';
 

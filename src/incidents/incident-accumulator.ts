@@ -14,7 +14,7 @@ import {
 } from '../core/detect/index.ts';
 import { LOG_BUCKETS, logPercentile } from '../core/detect/log-histogram.ts';
 import { OUTCOMES, type ThreatLevel } from '../core/vocabulary.ts';
-import type { IncidentRecord, IncidentSecond } from '../edge/stores/index.ts';
+import type { IncidentRecord, IncidentSecond } from '../stores/index.ts';
 import {
   coreSummaryOf, DIMENSION_FIELD, MITIGATED_OUTCOMES, parseActions, parseSummaryCarry, parseVisitors, sourceSignatureOf,
   type ActionsJson, type LevelChangeJson, type RuleJson, type SignalJson, type SummaryJson, type TopEntryJson, type VisitorsJson,

@@ -4,7 +4,7 @@ import { createKmv } from '../core/detect/kmv.ts';
 import { hash32 } from '../core/detect/hash.ts';
 import { DIMENSIONS } from '../core/detect/index.ts';
 import type { IncidentSummary } from '../core/detect/index.ts';
-import type { IncidentRecord } from '../edge/stores/index.ts';
+import type { IncidentRecord } from '../stores/index.ts';
 import { linkIncident } from './incident-link.ts';
 
 /** A many-source flood: 2,000 /24s with 0.05% of the requests each (top lists say little), one path. */

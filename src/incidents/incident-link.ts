@@ -8,7 +8,7 @@
  * compared.
  */
 import { compareIncidents, type IncidentSimilarity, type IncidentSummary } from '../core/detect/index.ts';
-import type { IncidentRecord, LinkVerdict } from '../edge/stores/index.ts';
+import type { IncidentRecord, LinkVerdict } from '../stores/index.ts';
 import { coreSummaryOf, DIMENSION_FIELD, sourceSignatureOf } from './incident-json.ts';
 import { kmvJaccard } from '../core/detect/kmv.ts';
 

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import type { Snapshot } from '../core/detect/index.ts';
 import { createSyntheticSite } from '../core/detect/synthetic-site.ts';
 import type { ThreatLevel } from '../core/vocabulary.ts';
-import { openStateStores, type IncidentStore, type StateStores } from '../edge/stores/index.ts';
-import { tempStateDir } from '../edge/stores/test-support.ts';
+import { openStateStores, type IncidentStore, type StateStores } from '../stores/index.ts';
+import { tempStateDir } from '../stores/test-support.ts';
 import type { IncidentSecondInput } from './incident-accumulator.ts';
 import { createIncidentTracker } from './incident-tracker.ts';
 

@@ -20,8 +20,8 @@
  * truncated to /24 or /48 here (whether or not the store was opened with the same option); the
  * retention `sweep` removes address-level source data of incidents closed longer ago than `retentionMs`.
  */
-import type { IncidentRecord, IncidentSecond, IncidentStore, CloseReason, IncidentUpdate } from '../edge/stores/index.ts';
-import { truncateAddressesInJson } from '../edge/stores/index.ts';
+import type { IncidentRecord, IncidentSecond, IncidentStore, CloseReason, IncidentUpdate } from '../stores/index.ts';
+import { truncateAddressesInJson } from '../stores/index.ts';
 import { createIncidentAccumulator, type IncidentAccumulator, type IncidentSecondInput } from './incident-accumulator.ts';
 import { parseSummaryCarry } from './incident-json.ts';
 import { linkIncident } from './incident-link.ts';

@@ -3,7 +3,7 @@
  * no colour, nothing wider than it needs. Reads the stored JSON defensively (incident-json.ts), so an
  * incident written by an older or newer version still prints what it can.
  */
-import type { IncidentRecord, IncidentSecond, IncidentWithTimeline } from '../edge/stores/index.ts';
+import type { IncidentRecord, IncidentSecond, IncidentWithTimeline } from '../stores/index.ts';
 import { OUTCOMES, type ThreatLevel } from '../core/vocabulary.ts';
 import { DIMENSION_FIELD, MITIGATED_OUTCOMES, parseActions, parseVisitors } from './incident-json.ts';
 

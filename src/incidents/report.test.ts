@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncidentWithTimeline } from '../edge/stores/index.ts';
+import type { IncidentWithTimeline } from '../stores/index.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from './report.ts';
 import { condenseTimeline, formatSeconds } from './report-text.ts';
 

@@ -8,7 +8,7 @@
  * Text: a headline, top sources, actions, what visitors experienced, and the timeline condensed to at
  * most `maxTimelineRows` rows (report-text.ts).
  */
-import type { IncidentRecord, IncidentSecond, IncidentWithTimeline } from '../edge/stores/index.ts';
+import type { IncidentRecord, IncidentSecond, IncidentWithTimeline } from '../stores/index.ts';
 
 import { durationS } from './report-text.ts';
 

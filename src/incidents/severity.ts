@@ -14,7 +14,7 @@
  * not served (< 80%) is at least `high` whatever the attack's size: that is the failure that matters.
  */
 import type { ThreatLevel } from '../core/vocabulary.ts';
-import type { IncidentSeverity } from '../edge/stores/index.ts';
+import type { IncidentSeverity } from '../stores/index.ts';
 
 /** What the severity is computed from. */
 export interface SeverityInput {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Agent, request } from 'undici';
-import { openStateStores } from '../../src/edge/stores/index.ts';
+import { openStateStores } from '../../src/stores/index.ts';
 import { banByHand } from '../../src/admin/ban-operations.ts';
 import { startBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture } from '../helpers/origin.ts';

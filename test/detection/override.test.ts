@@ -5,7 +5,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStateStores } from '../../src/edge/stores/index.ts';
+import { openStateStores } from '../../src/stores/index.ts';
 import { parseModeRequest, readOverride, writeMode } from '../../src/detection/override.ts';
 import { createHarness, visitors, type Harness } from './harness.ts';
 

@@ -2,7 +2,7 @@
  * Incident rows: validation of what the detector writes, JSON encoding (with the address truncation of
  * address-redaction.ts when enabled, and a size cap), ids, and mapping SQLite rows back to records.
  */
-import { OUTCOMES, THREAT_LEVELS, type ThreatLevel } from '../../core/vocabulary.ts';
+import { OUTCOMES, THREAT_LEVELS, type ThreatLevel } from '../core/vocabulary.ts';
 import { truncateAddressesInJson } from './address-redaction.ts';
 import { checkMs, invalidState, StateError } from './state-error.ts';
 import type { IncidentRecord, IncidentSecond, IncidentSeverity, IncidentUpdate, LinkVerdict } from './types.ts';

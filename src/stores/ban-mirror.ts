@@ -10,7 +10,7 @@
  * It also counts bans per prefix length and family, so `matchAddress` can find a ban at any length in use
  * (an operator may ban a /20) while looking up only the lengths that exist.
  */
-import { prefixKeys } from '../../core/net/ip.ts';
+import { prefixKeys } from '../core/net/ip.ts';
 import { keyShape } from './ban-key.ts';
 
 /** Default mirror cap. */

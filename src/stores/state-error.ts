@@ -2,9 +2,9 @@
  * Errors of the durable state (SQLite under `<stateDir>`), with stable codes. They are operator-facing:
  * the message names the file and says what to do; nothing here is shown to visitors.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 
-/** Stable codes raised by `src/edge/stores/`. */
+/** Stable codes raised by `src/stores/`. */
 export type StateErrorCode =
   /** The database file is not SQLite, or fails `PRAGMA quick_check`. Never overwritten. */
   | 'BULWARK_ERR_STATE_CORRUPT'

@@ -3,7 +3,7 @@
  * it can, until it is killed. After each committed batch it prints the number of seconds committed so far
  * (synchronously, so a printed number is always committed).
  *
- *   node --import tsx src/edge/stores/test-crash-writer.ts <stateDir> <secondsPerBatch>
+ *   node --import tsx src/stores/test-crash-writer.ts <stateDir> <secondsPerBatch>
  *
  * Bounded: stops by itself after 20 s or 200,000 batches.
  */

@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { openStateStores } from './index.ts';
 import { tempStateDir } from './test-support.ts';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./test-crash-writer.ts', import.meta.url));
 
 /** Runs the writer until it has reported `killAfter` batches (or 15 s), SIGKILLs it, returns its output. */

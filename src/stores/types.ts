@@ -7,7 +7,7 @@
  * The one synchronous part is the ban mirror (`isBanned`, `bannedKey`, `matchAddress`): the accept phase asks
  * it for every new connection, so it must answer from memory in O(1).
  */
-import type { Outcome, ThreatLevel } from '../../core/vocabulary.ts';
+import type { Outcome, ThreatLevel } from '../core/vocabulary.ts';
 
 // ---------------------------------------------------------------------------------------------- bans
 

@@ -13,7 +13,7 @@
  * `203.0.113.0/24`), they are merged and their numeric fields (count, share, error) summed, so shares still
  * add up.
  */
-import { parseCidr, prefixKey } from '../../core/net/ip.ts';
+import { parseCidr, prefixKey } from '../core/net/ip.ts';
 
 /** Prefix lengths addresses are truncated to: IPv4 /24, IPv6 /48 (issue #6). */
 export const TRUNCATE_BITS = Object.freeze({ v4: 24, v6: 48 });

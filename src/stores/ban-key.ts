@@ -4,7 +4,7 @@
  * address, RFC 5952 for IPv6). Host prefixes (/32, /128) become plain addresses; host bits of a prefix are
  * cleared (`203.0.113.7/24` → `203.0.113.0/24`), as iptables does.
  */
-import { normalizeAddress, parseCidr } from '../../core/net/ip.ts';
+import { normalizeAddress, parseCidr } from '../core/net/ip.ts';
 import type { BanScope } from './types.ts';
 import { invalidState } from './state-error.ts';
 
