@@ -74,7 +74,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
   const slowReads = createSlowReadGuard(() => ({ minRate: current.config.connections.min_send_rate, graceMs: current.config.connections.body_rate_grace }));
 
-  const shields = createShieldRegistry();
+  const shields = createShieldRegistry((err, site, what) => logger.error({ err, site, code: 'BULWARK_ERR_CACHE_STORE' }, what));
   const services = createServices({
     stateDir: options.config.state_dir,
     onCorrupt: options.config.state_on_corrupt,

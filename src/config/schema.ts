@@ -75,6 +75,10 @@ export const siteSchema = z.strictObject({
     .optional()
     .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
   max_body_bytes: size('largest request body accepted (413 beyond)').default(10 * 1024 * 1024),
+  refused_methods: z
+    .array(z.string().regex(/^[A-Za-z]{1,32}$/, { message: 'expected a method name such as TRACE' }).transform((m) => m.toUpperCase()))
+    .default(['TRACE', 'TRACK'])
+    .describe('methods answered 405 and never forwarded (TRACE and TRACK echo the request back: cross-site tracing)'),
   origin: originOptionsSchema.prefault({}),
   shield: shieldSchema.prefault({}),
   challenge: challengeSchema.prefault({}),

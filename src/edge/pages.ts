@@ -21,6 +21,7 @@ export const PAGES = {
   badRequest: { status: 400, reason: 'bad_request', title: 'Bad request', message: 'The request could not be understood.' },
   forbidden: { status: 403, reason: 'blocked', title: 'Access denied', message: 'This request was blocked by the site’s protection. If you think this is a mistake, contact the site’s owner and quote the request ID below.' },
   requestTimeout: { status: 408, reason: 'request_timeout', title: 'Request timeout', message: 'The request took too long to arrive.' },
+  methodNotAllowed: { status: 405, reason: 'method_not_allowed', title: 'Method not allowed', message: 'This site does not accept that request method.' },
   payloadTooLarge: { status: 413, reason: 'body_too_large', title: 'Request too large', message: 'The request body is larger than this site accepts.' },
   unknownHost: { status: 421, reason: 'unknown_host', title: 'Unknown site', message: 'This server does not serve the site you asked for.' },
   tooManyRequests: { status: 429, reason: 'rate_limited', title: 'Too many requests', message: 'You are sending requests faster than this site allows. Please wait a moment and try again.' },

@@ -19,13 +19,26 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
-/** Request fields Bulwark sets itself (a client must not inject them), and `Expect`, which Node answers
- * itself (100-continue) and undici refuses to send. */
-const SET_BY_BULWARK = new Set(['expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded', 'x-real-ip']);
+/**
+ * Request fields the origin never gets from the client:
+ * - those Bulwark sets itself (`Host`, `X-Forwarded-For/-Proto/-Host`, `X-Request-Id`), and the other
+ *   spellings of the same facts (`Forwarded`, `X-Real-IP`);
+ * - fields some origin frameworks read *instead of* Host, scheme, port, path or method — a client
+ *   could otherwise make the origin build a page for another host, scheme or path than the one Bulwark
+ *   routed, decided on and keyed in the cache (web cache poisoning; rule evasion through
+ *   `X-Original-URL` / `X-Rewrite-URL`; CPDoS through method override, https://cpdos.org/);
+ * - `Expect`, which Node answers itself (100-continue) and undici refuses to send.
+ */
+const NEVER_FROM_CLIENT = new Set([
+  'host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded', 'x-real-ip',
+  'x-forwarded-port', 'x-forwarded-server', 'x-forwarded-scheme', 'x-forwarded-ssl', 'x-forwarded-protocol', 'x-forwarded-prefix',
+  'front-end-https', 'x-url-scheme', 'x-host', 'x-original-host', 'x-http-host-override',
+  'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override',
+]);
 
 export const VIA_VALUE = '1.1 bulwark';
 
-/** Names listed in a `Connection` header (lower-case), which are hop-by-hop too. Empty set when none. */
+/** Names listed in a `Connection` header (lower-case), which are hop-by-hop too. Null when none. */
 function connectionTokens(raw: readonly string[]): Set<string> | null {
   let tokens: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
@@ -45,45 +58,46 @@ export interface ForwardedFacts {
   /** The X-Forwarded-For chain to send: the incoming one when the peer is a trusted proxy, else ''. */
   readonly trustedForwardedFor: string;
   readonly proto: 'http' | 'https';
-  readonly host: string;
+  /** The request's normalised authority (core/http/authority.ts): `X-Forwarded-Host`; '' sends none. */
+  readonly authority: string;
   readonly requestId: string;
-  /** Override of the Host header toward the origin (when preserve_host is off), else null. */
-  readonly originHost: string | null;
+  /** The `Host` the origin gets: the authority (preserve_host) or the origin URL's host. */
+  readonly originHost: string;
 }
 
 /**
- * Builds the header list sent to the origin: the client's headers minus hop-by-hop fields (including
- * those named in `Connection`) and minus the fields Bulwark owns, then `X-Forwarded-For`
+ * Builds the header list sent to the origin: `Host` (Bulwark's, see {@link ForwardedFacts.originHost}),
+ * then the client's fields minus hop-by-hop ones and {@link NEVER_FROM_CLIENT}, then `X-Forwarded-For`
  * (chain + client), `X-Forwarded-Proto`, `X-Forwarded-Host`, `X-Request-Id` and `Via` appended.
+ *
+ * A client's `Connection` header does not remove the fields it names here (a deliberate departure
+ * from RFC 9110 §7.6.1 for requests, as nginx does): everything Bulwark decided on — rules, the cache
+ * key and its `Vary` variant — was read from the client's fields, so the origin must get those same
+ * fields; a client naming `Accept-Language` or `Host` in `Connection` could otherwise have the origin
+ * build a page for a request other than the one the cache files it under. The standard hop-by-hop
+ * fields are always removed, and the fields Bulwark sets cannot be touched by it.
  */
 export function originRequestHeaders(raw: readonly string[], facts: ForwardedFacts): string[] {
-  const named = connectionTokens(raw);
-  const out: string[] = [];
+  const out: string[] = ['host', facts.originHost];
   let via = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || SET_BY_BULWARK.has(lower) || (named !== null && named.has(lower))) continue;
+    if (HOP_BY_HOP.has(lower) || NEVER_FROM_CLIENT.has(lower)) continue;
     if (lower === 'via') {
       via = via === '' ? raw[i + 1]! : `${via}, ${raw[i + 1]!}`;
       continue;
     }
-    if (lower === 'host' && facts.originHost !== null) continue;
     out.push(name, raw[i + 1]!);
   }
-  if (facts.originHost !== null) out.push('host', facts.originHost);
   out.push(
     'x-forwarded-for',
     facts.trustedForwardedFor === '' ? facts.clientAddress : `${facts.trustedForwardedFor}, ${facts.clientAddress}`,
     'x-forwarded-proto',
     facts.proto,
-    'x-forwarded-host',
-    facts.host,
-    'x-request-id',
-    facts.requestId,
-    'via',
-    via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`,
   );
+  if (facts.authority !== '') out.push('x-forwarded-host', facts.authority);
+  out.push('x-request-id', facts.requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
   return out;
 }
 

@@ -44,6 +44,8 @@ export interface SiteRuntime {
   readonly shield: SiteShield;
   /** Refusals (`limit/<name>`) that may open a refusal lane on a connection (refusal-lane-policy.ts). */
   readonly laneRefusals: ReadonlySet<string>;
+  /** Methods answered 405 by parse, never forwarded (`refused_methods`, upper-case). */
+  readonly refusedMethods: ReadonlySet<string>;
   /** The origin to use for the next request (round robin). */
   pickUpstream(): Upstream;
 }
@@ -146,6 +148,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       challengeStats: options.services.challengeStatsOf(site.name),
       shield: options.shields.forSite(site),
       laneRefusals: laneRefusals([...limitSpecs(config.policy.limits), ...limitSpecs(site.policy.limits)], policies[i]!.rules),
+      refusedMethods: new Set(site.refused_methods),
       pickUpstream() {
         const u = upstreams[next]!;
         next = next + 1 === upstreams.length ? 0 : next + 1;
