@@ -3,54 +3,12 @@
  * X-Forwarded-* conventions, RFC 9110 §7.6.3 Via).
  *
  * Works on flat `[name, value, name, value, ...]` arrays (Node's `rawHeaders`, undici's raw response
- * headers) so no intermediate objects are built on the hot path.
+ * headers) so no intermediate objects are built on the hot path. Which fields never cross, and which a
+ * client's `Connection` may remove, is core/http/forwarded-fields.ts.
  */
-
-/** Hop-by-hop fields that never cross a proxy, plus `proxy-connection` (obsolete, still sent by some). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
-
-/**
- * Request fields the origin never gets from the client:
- * - those Bulwark sets itself (`Host`, `X-Forwarded-For/-Proto/-Host`, `X-Request-Id`), and the other
- *   spellings of the same facts (`Forwarded`, `X-Real-IP`);
- * - fields some origin frameworks read *instead of* Host, scheme, port, path or method — a client
- *   could otherwise make the origin build a page for another host, scheme or path than the one Bulwark
- *   routed, decided on and keyed in the cache (web cache poisoning; rule evasion through
- *   `X-Original-URL` / `X-Rewrite-URL`; CPDoS through method override, https://cpdos.org/);
- * - `Expect`, which Node answers itself (100-continue) and undici refuses to send.
- */
-const NEVER_FROM_CLIENT = new Set([
-  'host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded', 'x-real-ip',
-  'x-forwarded-port', 'x-forwarded-server', 'x-forwarded-scheme', 'x-forwarded-ssl', 'x-forwarded-protocol', 'x-forwarded-prefix',
-  'front-end-https', 'x-url-scheme', 'x-host', 'x-original-host', 'x-http-host-override',
-  'x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override',
-]);
+import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../core/http/forwarded-fields.ts';
 
 export const VIA_VALUE = '1.1 bulwark';
-
-/** Names listed in a `Connection` header (lower-case), which are hop-by-hop too. Null when none. */
-function connectionTokens(raw: readonly string[]): Set<string> | null {
-  let tokens: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) {
-        const name = t.trim().toLowerCase();
-        if (name !== '' && name !== 'close' && name !== 'keep-alive') (tokens ??= new Set()).add(name);
-      }
-    }
-  }
-  return tokens;
-}
 
 export interface ForwardedFacts {
   /** The client address as decided by identify (socket peer or trusted X-Forwarded-For). */
@@ -70,20 +28,19 @@ export interface ForwardedFacts {
  * then the client's fields minus hop-by-hop ones and {@link NEVER_FROM_CLIENT}, then `X-Forwarded-For`
  * (chain + client), `X-Forwarded-Proto`, `X-Forwarded-Host`, `X-Request-Id` and `Via` appended.
  *
- * A client's `Connection` header does not remove the fields it names here (a deliberate departure
- * from RFC 9110 §7.6.1 for requests, as nginx does): everything Bulwark decided on — rules, the cache
- * key and its `Vary` variant — was read from the client's fields, so the origin must get those same
- * fields; a client naming `Accept-Language` or `Host` in `Connection` could otherwise have the origin
- * build a page for a request other than the one the cache files it under. The standard hop-by-hop
- * fields are always removed, and the fields Bulwark sets cannot be touched by it.
+ * Fields a client names in `Connection` are removed too (RFC 9110 §7.6.1) — except Host, the framing
+ * and the fields Bulwark sets, which `Connection` cannot touch; parse removed the same fields from what
+ * Bulwark itself reads (forwarded-fields.ts), so the origin gets exactly the fields rules and the cache
+ * key were decided on.
  */
 export function originRequestHeaders(raw: readonly string[], facts: ForwardedFacts): string[] {
+  const named = clientConnectionFields(raw);
   const out: string[] = ['host', facts.originHost];
   let via = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || NEVER_FROM_CLIENT.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || NEVER_FROM_CLIENT.has(lower) || (named !== null && named.has(lower))) continue;
     if (lower === 'via') {
       via = via === '' ? raw[i + 1]! : `${via}, ${raw[i + 1]!}`;
       continue;

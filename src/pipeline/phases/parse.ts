@@ -10,14 +10,16 @@
  * - methods the site refuses (`refused_methods`, by default TRACE and TRACK, which echo the request
  *   back: cross-site tracing) → 405 with `Allow` (RFC 9110 §15.5.6).
  *
- * It also fixes the two values every later phase and the origin share: the normalised target
- * (`ctx.path`, `ctx.originPath`; core/http/request-target.ts) and the normalised authority
- * (`ctx.host` for routing, `ctx.authority` for the origin and the cache key; core/http/authority.ts).
+ * It also fixes what every later phase and the origin share: the normalised target (`ctx.path`,
+ * `ctx.originPath`; core/http/request-target.ts), the normalised authority (`ctx.host` for routing,
+ * `ctx.authority` for the origin and the cache key; core/http/authority.ts), and the header fields
+ * (those a client's `Connection` names are removed here, as forwarding removes them).
  * Every refusal here is recorded once and counts toward escalation (edge/proxy-server.ts, finish).
  */
 import { PAGES, sendPage, type PageSpec } from '../../edge/pages.ts';
 import { normalizeAuthority } from '../../core/http/authority.ts';
 import { checkRequestHead } from '../../core/http/request-head.ts';
+import { dropConnectionFields } from '../../core/http/forwarded-fields.ts';
 import type { Socket } from 'node:net';
 import type { SiteStats } from '../../telemetry/site-stats.ts';
 import { connectionMemo } from '../connection-memo.ts';
@@ -72,6 +74,8 @@ export const parsePhase: Phase = {
     });
     if ('status' in head) return refuse(ctx, head.status === 505 ? PAGES.versionNotSupported : PAGES.badRequest, head.code, true);
     ctx.path = ctx.originPath = head.path;
+    // Fields the client's Connection names go for Bulwark as they go for the origin (forwarded-fields.ts).
+    dropConnectionFields(req.headers, req.rawHeaders);
     let site: RequestContext['site'];
     if (head.authority === null && known !== undefined) {
       ctx.host = known.host;
