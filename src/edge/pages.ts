@@ -23,6 +23,7 @@ export const PAGES = {
   requestTimeout: { status: 408, reason: 'request_timeout', title: 'Request timeout', message: 'The request took too long to arrive.' },
   methodNotAllowed: { status: 405, reason: 'method_not_allowed', title: 'Method not allowed', message: 'This site does not accept that request method.' },
   payloadTooLarge: { status: 413, reason: 'body_too_large', title: 'Request too large', message: 'The request body is larger than this site accepts.' },
+  expectationFailed: { status: 417, reason: 'expectation_failed', title: 'Expectation failed', message: 'This server only supports the Expect value 100-continue.' },
   unknownHost: { status: 421, reason: 'unknown_host', title: 'Unknown site', message: 'This server does not serve the site you asked for.' },
   tooManyRequests: { status: 429, reason: 'rate_limited', title: 'Too many requests', message: 'You are sending requests faster than this site allows. Please wait a moment and try again.' },
   headersTooLarge: { status: 431, reason: 'headers_too_large', title: 'Request headers too large', message: 'The request headers are larger than this server accepts.' },

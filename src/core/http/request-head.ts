@@ -7,6 +7,7 @@
  * - HTTP/0.9 and major versions other than 1 (505), since the connection speaks HTTP/1.x;
  * - `Transfer-Encoding` in an HTTP/1.0 request (RFC 9112 §6.1: the framing is faulty), or any coding
  *   but plain `chunked` (no other coding is worth the smuggling risk);
+ * - an `Expect` other than `100-continue` in HTTP/1.1 (417, RFC 9110 §10.1.1);
  * - more than one `Host`, or none in HTTP/1.1 (RFC 9112 §3.2: "MUST respond with a 400"), or a Host
  *   that is not a valid authority;
  * - request targets that are not origin-form (`/path`), except `OPTIONS *` and absolute-form whose
@@ -30,7 +31,7 @@ export interface RequestHead {
 }
 
 export interface HeadVerdict {
-  readonly status: 400 | 505;
+  readonly status: 400 | 417 | 505;
   readonly code: string;
 }
 
@@ -44,7 +45,7 @@ export interface AcceptedHead {
 
 const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-function refuse(code: string, status: 400 | 505 = 400): HeadVerdict {
+function refuse(code: string, status: 400 | 417 | 505 = 400): HeadVerdict {
   return { status, code };
 }
 
@@ -66,6 +67,7 @@ export function checkRequestHead(head: RequestHead): HeadVerdict | AcceptedHead 
   let hosts = 0;
   let host: string | undefined;
   let te: string | undefined;
+  let expect: string | undefined;
   const raw = head.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -74,11 +76,15 @@ export function checkRequestHead(head: RequestHead): HeadVerdict | AcceptedHead 
       host = raw[i + 1];
     } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
       te = te === undefined ? raw[i + 1] : `${te}, ${raw[i + 1]}`;
+    } else if (name.length === 6 && name.toLowerCase() === 'expect') {
+      expect = expect === undefined ? raw[i + 1] : `${expect}, ${raw[i + 1]}`;
     }
   }
   if (te !== undefined && (head.httpVersionMinor === 0 || te.trim().toLowerCase() !== 'chunked')) return refuse('BULWARK_ERR_AMBIGUOUS_FRAMING');
   if (hosts > 1) return refuse('BULWARK_ERR_DUPLICATE_HOST');
   if (hosts === 0 && head.httpVersionMinor >= 1) return refuse('BULWARK_ERR_MISSING_HOST');
+  // RFC 9110 §10.1.1: only 100-continue is defined; HTTP/1.0 expectations are ignored.
+  if (expect !== undefined && head.httpVersionMinor >= 1 && expect.trim().toLowerCase() !== '100-continue') return refuse('BULWARK_ERR_EXPECTATION', 417);
   if (host !== undefined && host !== head.knownHost && !AUTHORITY.test(host)) return refuse('BULWARK_ERR_INVALID_HOST');
   const url = head.url;
   if (url.charCodeAt(0) === 47 /* / */) return acceptTarget(url, null);

@@ -72,7 +72,7 @@ export const parsePhase: Phase = {
       method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders,
       knownHost: known?.hostHeader,
     });
-    if ('status' in head) return refuse(ctx, head.status === 505 ? PAGES.versionNotSupported : PAGES.badRequest, head.code, true);
+    if ('status' in head) return refuse(ctx, head.status === 505 ? PAGES.versionNotSupported : head.status === 417 ? PAGES.expectationFailed : PAGES.badRequest, head.code, true);
     ctx.path = ctx.originPath = head.path;
     // Fields the client's Connection names go for Bulwark as they go for the origin (forwarded-fields.ts).
     dropConnectionFields(req.headers, req.rawHeaders);
