@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfigFile, validateConfig } from './config/load.ts';
+import { ConfigError, loadConfigFile, loadConfigFileAsync, validateConfig } from './config/load.ts';
 import { configSchema, type Config } from './config/schema.ts';
 import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
@@ -62,16 +62,21 @@ async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Pr
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Reloads run one after the other, in signal order; files are read off the event loop, so a list file
+  // that cannot be read (or is not a regular file) refuses the reload while the old config keeps serving.
+  let reloads: Promise<void> = Promise.resolve();
   process.on('SIGHUP', () => {
     if (!file) {
       log.warn('SIGHUP ignored: started without a config file');
       return;
     }
-    try {
-      bulwark.reload(loadConfigFile(file));
-    } catch (err) {
-      log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
-    }
+    reloads = reloads.then(() =>
+      loadConfigFileAsync(file)
+        .then((config) => bulwark.reloadAsync(config))
+        .catch((err: unknown) => {
+          log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
+        }),
+    );
   });
 }
 

@@ -24,6 +24,7 @@ import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
 import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts';
+import { readListFiles, type ListFileTexts } from './runtime/lists.ts';
 import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createRecorder, type Recorder } from './telemetry/recorder.ts';
@@ -46,6 +47,11 @@ export interface Bulwark {
   start(): Promise<void>;
   /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. */
   reload(config: Config): void;
+  /**
+   * {@link reload}, with the config's list files read off the event loop first, so the process keeps
+   * serving while they are read (SIGHUP). Rejects with ConfigError and keeps the old config.
+   */
+  reloadAsync(config: Config): Promise<void>;
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
@@ -222,8 +228,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   }
 
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
-  function reloadWith(config: Config): void {
-    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
+  function reloadWith(config: Config, listTexts?: ListFileTexts): void {
+    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file, listTexts });
     logListWarnings(next);
     generation++;
     const old = current;
@@ -301,6 +307,9 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     reload(config) {
       reloadWith(config);
+    },
+    async reloadAsync(config) {
+      reloadWith(config, await readListFiles(config.lists.files));
     },
     async stop() {
       if (draining) return;
