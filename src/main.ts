@@ -19,6 +19,7 @@ import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
 import { banRoutes } from './admin/ban-operations.ts';
+import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
@@ -165,6 +166,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
 
+  /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
+  let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
+  function banGuard(): BanScopeGuard {
+    if (guardOf === null || guardOf.config !== current.config) guardOf = { config: current.config, guard: banScopeGuardFromConfig(current.config) };
+    return guardOf.guard;
+  }
+
   function setAccessLog(config: Config): void {
     const want = config.log.access_log;
     if (accessLog) {
@@ -275,11 +283,15 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.admin.listen !== null) {
-          admin = await startAdminServer(config.admin.listen, {
-            ready: () => !draining && listeners.length > 0,
-            stats,
-            routes: { ...banRoutes(bans), ...(detection?.routes() ?? {}) },
-          });
+          admin = await startAdminServer(
+            config.admin.listen,
+            {
+              ready: () => !draining && listeners.length > 0,
+              stats,
+              routes: { ...banRoutes({ bans, guard: banGuard }), ...(detection?.routes() ?? {}) },
+            },
+            { hosts: config.admin.hosts },
+          );
         }
       } catch (err) {
         shields.stop();

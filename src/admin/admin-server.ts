@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BulwarkError } from '../errors.ts';
 import { formatListenAddress, isLoopbackHost, parseListenAddress } from '../config/listen-address.ts';
+import { checkAdminRequest, type ListenerIdentity } from './request-guard.ts';
 
 export interface AdminState {
   ready(): boolean;
@@ -19,6 +20,8 @@ export interface AdminRequest {
   readonly url: URL;
   /** Parsed JSON body (POST/PUT), or undefined. */
   readonly body: unknown;
+  /** The client's address (IPv4-mapped addresses unmapped). */
+  readonly client?: string;
 }
 
 export type AdminRoute = (req: AdminRequest) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
@@ -60,17 +63,35 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-export function startAdminServer(listen: string, state: AdminState): Promise<AdminServer> {
+/** Options of the listener beyond its address. */
+export interface AdminListenOptions {
+  /** Extra host names the listener answers to (Host and Origin), besides its own address. */
+  readonly hosts?: readonly string[];
+}
+
+function clientOf(req: IncomingMessage): string | undefined {
+  const a = req.socket.remoteAddress;
+  return a?.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+export function startAdminServer(listen: string, state: AdminState, options: AdminListenOptions = {}): Promise<AdminServer> {
   const parsed = parseListenAddress(listen);
   if (!parsed || !isLoopbackHost(parsed.host)) {
     return Promise.reject(new BulwarkError('BULWARK_ERR_ADMIN_NOT_LOOPBACK', `admin listener must be loopback, got ${listen}`, { source: 'config' }));
   }
+  let identity: ListenerIdentity = { scheme: 'http', host: parsed.host, port: parsed.port, names: (options.hosts ?? []).map((h) => h.toLowerCase()) };
   const server = http.createServer({ headersTimeout: 5000, requestTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => {
+    const refused = checkAdminRequest({ method: req.method ?? 'GET', headers: req.headers, localAddress: req.socket.localAddress }, identity);
+    if (refused !== null) {
+      res.shouldKeepAlive = false;
+      return json(res, refused.status, { error: refused.code, message: refused.message });
+    }
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = state.routes?.[`${req.method} ${url.pathname}`];
     if (route !== undefined) {
+      const client = clientOf(req);
       readJson(req)
-        .then((body) => route({ url, body }))
+        .then((body) => route({ url, body, ...(client !== undefined ? { client } : {}) }))
         .then(
           (r) => json(res, r.status, r.body),
           (err: unknown) => {
@@ -101,6 +122,7 @@ export function startAdminServer(listen: string, state: AdminState): Promise<Adm
     server.once('error', (err) => reject(new BulwarkError('BULWARK_ERR_LISTEN_FAILED', `cannot listen on ${listen} (admin): ${err.message}`, { source: 'config', cause: err })));
     server.listen(parsed.port, parsed.host, () => {
       const port = (server.address() as AddressInfo).port;
+      identity = { ...identity, port };
       resolve({
         address: formatListenAddress({ host: parsed.host, port }),
         port,

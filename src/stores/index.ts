@@ -20,6 +20,7 @@ export { createSqliteIncidentStore } from './incident-store.ts';
 export { createSqliteBaselineStore } from './baseline-store.ts';
 export { createSqliteKvStore } from './kv-store.ts';
 export { parseBanKey } from './ban-key.ts';
+export type { BanKey } from './ban-key.ts';
 export { truncateAddress, truncateAddressesInJson, TRUNCATE_BITS } from './address-redaction.ts';
 
 /** Options of {@link openStateStores}: the database's, plus each store's. */

@@ -17,6 +17,8 @@ export interface TestBulwark {
   readonly url: string;
   readonly port: number;
   readonly adminUrl: string;
+  /** Headers that authenticate the test as an operator with every role on the admin listener. */
+  readonly adminHeaders: Record<string, string>;
   readonly stateDir: string;
   stop(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startBulwark(input: Record<string, unknown> & { origin?: s
     url: first ? bulwark.url() : '',
     port: first?.port ?? 0,
     adminUrl: bulwark.admin ? `http://${bulwark.admin.address}` : '',
+    adminHeaders: {},
     stateDir: config.state_dir,
     stop: () => bulwark.stop(),
   };
