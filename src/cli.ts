@@ -15,6 +15,7 @@ import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
 import { addDrillCommand } from './cli/drill-command.ts';
+import { addTokenCommands } from './cli/token-commands.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -149,6 +150,7 @@ export function buildProgram(): Command {
   addStateCommands(program, fail);
   addIncidentCommands(program, fail);
   addDrillCommand(program, fail);
+  addTokenCommands(program, fail);
   return program;
 }
 

@@ -17,8 +17,9 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
+import { startAdminServer, statusRoutes, type AdminServer } from './admin/admin-server.ts';
 import { banRoutes } from './admin/ban-operations.ts';
+import { auditRoutes } from './admin/audit-routes.ts';
 import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
@@ -126,6 +127,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
     });
     every(60_000, () => bans.purgeExpired(Date.now()));
+    // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
+    every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -283,15 +286,23 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.admin.listen !== null) {
-          admin = await startAdminServer(
-            config.admin.listen,
-            {
-              ready: () => !draining && listeners.length > 0,
-              stats,
-              routes: { ...banRoutes({ bans, guard: banGuard }), ...(detection?.routes() ?? {}) },
+          const a = config.admin;
+          admin = await startAdminServer({
+            listen: a.listen!,
+            hosts: a.hosts,
+            stores: services.stores,
+            logger,
+            session: { idleMs: a.session.idle, maxMs: a.session.max },
+            login: { maxFailures: a.login.max_failures, windowMs: a.login.window },
+            routes: {
+              ...statusRoutes(() => !draining && listeners.length > 0),
+              'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },
+              ...banRoutes({ bans, guard: banGuard, adminClients: () => admin?.recentClients.list(Date.now()) ?? [] }),
+              ...auditRoutes(services.stores.audit),
+              ...(detection?.routes() ?? {}),
             },
-            { hosts: config.admin.hosts },
-          );
+          });
+
         }
       } catch (err) {
         shields.stop();

@@ -10,7 +10,7 @@ import { parseBanKey } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseDuration } from '../config/units.ts';
 import { checkBanScope, type BanScopeGuard } from './ban-guard.ts';
-import type { AdminRoute } from './admin-server.ts';
+import type { RouteTable } from './route-types.ts';
 
 export interface ManualBanInput {
   /** An address (`203.0.113.7`) or a prefix (`203.0.113.0/24`, `2001:db8::/64`). */
@@ -85,11 +85,11 @@ export interface BanRouteDeps {
  * The asking client's own address is protected: an operator cannot lock their own address out by
  * accident.
  */
-export function banRoutes(deps: BanRouteDeps): Record<string, AdminRoute> {
+export function banRoutes(deps: BanRouteDeps): RouteTable {
   const now = deps.now ?? Date.now;
   return {
-    'GET /bans': async () => ({ status: 200, body: { bans: await deps.bans.active(now()) } }),
-    'POST /bans': async (req) => {
+    'GET /bans': { access: 'viewer', handler: async () => ({ status: 200, body: { bans: await deps.bans.active(now()) } }) },
+    'POST /bans': { access: 'operator', action: 'ban.add', handler: async (req) => {
       const b = (req.body ?? {}) as { key?: unknown; duration?: unknown; reason?: unknown; force?: unknown };
       const durationMs = parseDuration(b.duration ?? '');
       if (typeof b.key !== 'string') throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'key (an address or prefix) is required', { source: 'operator' });
@@ -99,12 +99,12 @@ export function banRoutes(deps: BanRouteDeps): Record<string, AdminRoute> {
       const clients = [...(req.client !== undefined ? [req.client] : []), ...(deps.adminClients?.() ?? [])];
       const ban = await banByHand(deps.bans, { key: b.key, durationMs, reason: b.reason, actor: 'admin', guard: deps.guard(), clients, force: b.force === true }, now());
       return { status: 201, body: { ban } };
-    },
-    'DELETE /bans': async (req) => {
+    } },
+    'DELETE /bans': { access: 'operator', action: 'ban.remove', handler: async (req) => {
       const key = req.url.searchParams.get('key');
       if (key === null) throw new BulwarkError('BULWARK_ERR_BAN_INVALID', 'give the ban to lift as ?key=', { source: 'operator' });
       const removed = await unbanByHand(deps.bans, key, 'admin', now());
       return removed ? { status: 200, body: { removed } } : { status: 404, body: { error: 'not_banned', key } };
-    },
+    } },
   };
 }

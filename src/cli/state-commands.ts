@@ -10,6 +10,7 @@ import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
 import { openStateStores, type StateStores } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
+import { auditCli } from './cli-audit.ts';
 import { banScopeGuardFromConfig, createBanScopeGuard, type BanScopeGuard } from '../admin/ban-guard.ts';
 
 export type Fail = (err: unknown) => never;
@@ -84,7 +85,15 @@ export function addStateCommands(program: Command, fail: Fail): void {
         const guard = banGuardFor(opts);
         const state = openStateFor(opts);
         try {
-          const ban = await banByHand(state.bans, { key, durationMs, reason: opts.reason, actor: 'cli', guard, clients: sshClient(), force: opts.force === true }, Date.now());
+          const detail = { duration: opts.for, reason: opts.reason ?? null, force: opts.force === true };
+          let ban;
+          try {
+            ban = await banByHand(state.bans, { key, durationMs, reason: opts.reason, actor: 'cli', guard, clients: sshClient(), force: opts.force === true }, Date.now());
+          } catch (err) {
+            await auditCli(state.audit, 'ban.add', key, 'refused', { ...detail, error: (err as BulwarkError).code });
+            throw err;
+          }
+          await auditCli(state.audit, 'ban.add', ban.key, 'ok', detail);
           process.stdout.write(`banned ${ban.key} until ${new Date(ban.untilMs).toISOString()}\n`);
         } finally {
           state.close();
@@ -101,6 +110,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
         const state = openStateFor(opts);
         try {
           const removed = await unbanByHand(state.bans, key, 'cli', Date.now());
+          await auditCli(state.audit, 'ban.remove', removed?.key ?? key, removed ? 'ok' : 'refused', removed ? undefined : { error: 'not_banned' });
           if (removed) process.stdout.write(`unbanned ${removed.key}\n`);
           else {
             process.stderr.write(`no ban on ${key}\n`);

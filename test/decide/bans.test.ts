@@ -29,10 +29,10 @@ test('ban via the admin listener, dropped at accept, survives a restart, unban l
   const stateDir = b.stateDir;
   try {
     // Loopback is protected: the test's clients are all loopback, so the ban is forced.
-    const add = await request(`${b.adminUrl}/bans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.44.0.0/24', duration: '10m', reason: 'test', force: true }) });
+    const add = await request(`${b.adminUrl}/bans`, { method: 'POST', headers: { ...b.adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.44.0.0/24', duration: '10m', reason: 'test', force: true }) });
     assert.equal(add.statusCode, 201);
     await add.body.dump();
-    const bad = await request(`${b.adminUrl}/bans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: 'nope', duration: '10m' }) });
+    const bad = await request(`${b.adminUrl}/bans`, { method: 'POST', headers: { ...b.adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ key: 'nope', duration: '10m' }) });
     assert.equal(bad.statusCode, 400);
     assert.match(await bad.body.text(), /not an IP address or prefix/);
     assert.equal(await dropped(b.port, '127.44.0.9'), true);
@@ -40,7 +40,7 @@ test('ban via the admin listener, dropped at accept, survives a restart, unban l
     await b.stop();
     b = await startBulwark({ origin: origin.url, state_dir: stateDir });
     assert.equal(await dropped(b.port, '127.44.0.10'), true, 'the ban survived the restart');
-    const del = await request(`${b.adminUrl}/bans?key=${encodeURIComponent('127.44.0.0/24')}`, { method: 'DELETE' });
+    const del = await request(`${b.adminUrl}/bans?key=${encodeURIComponent('127.44.0.0/24')}`, { method: 'DELETE', headers: b.adminHeaders });
     assert.equal(del.statusCode, 200);
     await del.body.dump();
     const agent = new Agent({ localAddress: '127.44.0.10' });
