@@ -17,7 +17,8 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { startAdminServer, statusRoutes, type AdminServer } from './admin/admin-server.ts';
+import { statusRoutes } from './admin/admin-server.ts';
+import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { banRoutes } from './admin/ban-operations.ts';
 import { auditRoutes } from './admin/audit-routes.ts';
 import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
@@ -51,7 +52,7 @@ export interface Bulwark {
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
-  readonly admin: AdminServer | null;
+  readonly admin: AdminPlane | null;
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
@@ -70,7 +71,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   let started = false;
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
-  let admin: AdminServer | null = null;
+  let admin: AdminPlane | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
@@ -286,14 +287,11 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.admin.listen !== null) {
-          const a = config.admin;
-          admin = await startAdminServer({
-            listen: a.listen!,
-            hosts: a.hosts,
+          admin = await startAdminPlane({
+            config: { ...config.admin, listen: config.admin.listen },
+            stateDir: config.state_dir,
             stores: services.stores,
             logger,
-            session: { idleMs: a.session.idle, maxMs: a.session.max },
-            login: { maxFailures: a.login.max_failures, windowMs: a.login.window },
             routes: {
               ...statusRoutes(() => !draining && listeners.length > 0),
               'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },

@@ -65,7 +65,7 @@ export async function startBulwark(input: Record<string, unknown> & { origin?: s
     config,
     url: first ? bulwark.url() : '',
     port: first?.port ?? 0,
-    adminUrl: bulwark.admin ? `http://${bulwark.admin.address}` : '',
+    adminUrl: bulwark.admin ? `${bulwark.admin.secure ? 'https' : 'http'}://${bulwark.admin.address}` : '',
     adminHeaders: token.headers,
     stateDir: config.state_dir,
     stop: () => bulwark.stop(),
