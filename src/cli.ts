@@ -15,6 +15,7 @@ import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
 import { addDrillCommand } from './cli/drill-command.ts';
+import { addTokenCommands } from './cli/token-commands.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -93,7 +94,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'bulwark.yaml to load')
     .option('--listen <host:port>', 'zero-config: address to listen on', '127.0.0.1:8080')
     .option('--origin <url>', 'zero-config: origin URL to protect (one site answering every host)')
-    .option('--admin <host:port>', 'zero-config: admin listener (loopback only)', '127.0.0.1:9901')
+    .option('--admin <host:port>', 'zero-config: admin listener (loopback; elsewhere it needs TLS, see admin.tls)', '127.0.0.1:9901')
     .addHelpText('after', '\nExamples:\n  bulwark start -c bulwark.yaml\n  bulwark start --listen 127.0.0.1:8080 --origin http://127.0.0.1:3000\n\nSignals: SIGHUP reloads the config file; SIGTERM/SIGINT stop gracefully.')
     .action(async (opts: { config?: string; listen: string; origin?: string; admin: string }) => {
       try {
@@ -154,6 +155,7 @@ export function buildProgram(): Command {
   addStateCommands(program, fail);
   addIncidentCommands(program, fail);
   addDrillCommand(program, fail);
+  addTokenCommands(program, fail);
   return program;
 }
 

@@ -17,8 +17,11 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
+import { statusRoutes } from './admin/admin-server.ts';
+import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { banRoutes } from './admin/ban-operations.ts';
+import { auditRoutes } from './admin/audit-routes.ts';
+import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
@@ -55,7 +58,7 @@ export interface Bulwark {
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
-  readonly admin: AdminServer | null;
+  readonly admin: AdminPlane | null;
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
@@ -74,7 +77,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   let started = false;
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
-  let admin: AdminServer | null = null;
+  let admin: AdminPlane | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
@@ -131,6 +134,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
     });
     every(60_000, () => bans.purgeExpired(Date.now()));
+    // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
+    every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -170,6 +175,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+
+  /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
+  let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
+  function banGuard(): BanScopeGuard {
+    if (guardOf === null || guardOf.config !== current.config) guardOf = { config: current.config, guard: banScopeGuardFromConfig(current.config) };
+    return guardOf.guard;
+  }
 
   function setAccessLog(config: Config): void {
     const want = config.log.access_log;
@@ -281,11 +293,20 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.admin.listen !== null) {
-          admin = await startAdminServer(config.admin.listen, {
-            ready: () => !draining && listeners.length > 0,
-            stats,
-            routes: { ...banRoutes(bans), ...(detection?.routes() ?? {}) },
+          admin = await startAdminPlane({
+            config: { ...config.admin, listen: config.admin.listen },
+            stateDir: config.state_dir,
+            stores: services.stores,
+            logger,
+            routes: {
+              ...statusRoutes(() => !draining && listeners.length > 0),
+              'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },
+              ...banRoutes({ bans, guard: banGuard, adminClients: () => admin?.recentClients.list(Date.now()) ?? [] }),
+              ...auditRoutes(services.stores.audit),
+              ...(detection?.routes() ?? {}),
+            },
           });
+
         }
       } catch (err) {
         shields.stop();

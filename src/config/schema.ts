@@ -14,7 +14,10 @@ import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { detectionSchema } from '../detection/detection-schema.ts';
-import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
+import { parseListenAddress } from './listen-address.ts';
+import { adminSchema } from './admin-schema.ts';
+
+export { adminSchema } from './admin-schema.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
   message: 'expected host:port with an IP literal, e.g. 127.0.0.1:8080 or [::]:8443',
@@ -89,15 +92,6 @@ export const siteSchema = z.strictObject({
   policy: sitePolicySchema.prefault({}),
 });
 
-export const adminSchema = z.strictObject({
-  listen: listenAddress
-    .refine((s) => isLoopbackHost(parseListenAddress(s)!.host), {
-      message: 'the admin listener has no authentication yet, so it may only bind a loopback address (127.0.0.0/8 or ::1)',
-    })
-    .nullable()
-    .default('127.0.0.1:9901')
-    .describe('admin listener (health, readiness, stats); null disables it'),
-});
 
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
