@@ -16,6 +16,7 @@ import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
 import { addDrillCommand } from './cli/drill-command.ts';
 import { addTokenCommands } from './cli/token-commands.ts';
+import { addAuditCommand } from './cli/audit-command.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -68,8 +69,16 @@ async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Pr
       log.warn('SIGHUP ignored: started without a config file');
       return;
     }
+    let config: Config;
     try {
-      bulwark.reload(loadConfigFile(file));
+      config = loadConfigFile(file);
+    } catch (err) {
+      bulwark.reloads.refused('signal:SIGHUP', (err as ConfigError).problems, (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD');
+      log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
+      return;
+    }
+    try {
+      bulwark.reload(config, 'signal:SIGHUP');
     } catch (err) {
       log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
     }
@@ -151,6 +160,7 @@ export function buildProgram(): Command {
   addIncidentCommands(program, fail);
   addDrillCommand(program, fail);
   addTokenCommands(program, fail);
+  addAuditCommand(program, fail);
   return program;
 }
 

@@ -21,6 +21,9 @@ import { statusRoutes } from './admin/admin-server.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { banRoutes } from './admin/ban-operations.ts';
 import { auditRoutes } from './admin/audit-routes.ts';
+import { createAuditor, type Auditor } from './admin/audit.ts';
+import { createReloadLog, type ReloadAttempt, type ReloadLog } from './admin/reload-log.ts';
+import type { BulwarkError } from './errors.ts';
 import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
@@ -47,8 +50,12 @@ export interface Bulwark {
   readonly gate: AcceptGate;
   /** Binds every listener and the admin listener. Rejects (and releases what it bound) on failure. */
   start(): Promise<void>;
-  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. */
-  reload(config: Config): void;
+  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. `by` names who asked (audit log). */
+  reload(config: Config, by?: string): void;
+  /** Reload attempts: applied and refused ones are audited; the last of each is shown on the config page. */
+  readonly reloads: ReloadLog;
+  /** The audit writer (admin API, reloads). */
+  readonly auditor: Auditor;
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
@@ -87,6 +94,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
   services.slowReads = slowReads;
+  const auditor = createAuditor(services.stores.audit, logger);
+  const reloads = createReloadLog(auditor);
   const bans = services.stores.bans;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
@@ -130,6 +139,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     every(60_000, () => bans.purgeExpired(Date.now()));
     // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
     every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
+    // Audit retention: rows older than admin.audit_retention go (and the row cap is kept), daily.
+    every(86_400_000, () => services.stores.audit.purge(Date.now() - current.config.admin.audit_retention));
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -292,6 +303,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
             stateDir: config.state_dir,
             stores: services.stores,
             logger,
+            auditor,
             routes: {
               ...statusRoutes(() => !draining && listeners.length > 0),
               'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },
@@ -320,9 +332,17 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         'bulwark started',
       );
     },
-    reload(config) {
-      reloadWith(config);
+    reload(config, by = 'local') {
+      try {
+        reloadWith(config);
+      } catch (err) {
+        reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
+        throw err;
+      }
+      reloads.applied(by, current.generation);
     },
+    reloads,
+    auditor,
     async stop() {
       if (draining) return;
       draining = true;
