@@ -17,10 +17,10 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { statusRoutes } from './admin/admin-server.ts';
+import { planeRoutes } from './admin/plane-routes.ts';
+import { createMetricsSource } from './admin/metrics-source.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
-import { banRoutes } from './admin/ban-operations.ts';
-import { auditRoutes } from './admin/audit-routes.ts';
 import { createAuditor, type Auditor } from './admin/audit.ts';
 import { createReloadLog, type ReloadAttempt, type ReloadLog } from './admin/reload-log.ts';
 import type { BulwarkError } from './errors.ts';
@@ -63,6 +63,8 @@ export interface Bulwark {
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
+  readonly metrics: Metrics;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
   url(secure?: boolean): string;
   stats(): unknown;
@@ -96,6 +98,23 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   services.slowReads = slowReads;
   const auditor = createAuditor(services.stores.audit, logger);
   const reloads = createReloadLog(auditor);
+  const metrics = createMetrics(
+    createMetricsSource({
+      recorder,
+      sites: () => current.config.sites.map((s) => s.name),
+      levelOf: (site) => services.levelOf(site),
+      shield: (site) => shields.get(site),
+      challenge: (site) => services.challengeStatsOf(site),
+      detection: () => detection?.service.stats() ?? null,
+      bans: () => bans.stats(),
+      limiter: () => services.policy.table.stats(),
+      connections: () => gate.stats(),
+      admin: async () =>
+        admin === null
+          ? null
+          : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
+    }),
+  );
   const bans = services.stores.bans;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
@@ -304,14 +323,18 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
             stores: services.stores,
             logger,
             auditor,
-            routes: {
-              ...statusRoutes(() => !draining && listeners.length > 0),
-              'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },
-              ...banRoutes({ bans, guard: banGuard, adminClients: () => admin?.recentClients.list(Date.now()) ?? [] }),
-              ...auditRoutes(services.stores.audit),
-              ...(detection?.routes() ?? {}),
-            },
+            routes: planeRoutes({
+              ready: () => !draining && listeners.length > 0,
+              stats,
+              bans,
+              banGuard,
+              adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
+              audit: services.stores.audit,
+              metrics,
+              detection: detection?.routes() ?? {},
+            }),
           });
+;
 
         }
       } catch (err) {
@@ -343,6 +366,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     reloads,
     auditor,
+    metrics,
     async stop() {
       if (draining) return;
       draining = true;
