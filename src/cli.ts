@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfigFile, validateConfig } from './config/load.ts';
+import { ConfigError, loadConfigFile, loadConfigFileAsync, validateConfig } from './config/load.ts';
 import { configSchema, type Config } from './config/schema.ts';
 import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
@@ -64,24 +64,26 @@ async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Pr
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Reloads run one after the other, in signal order; files are read off the event loop, so a list file
+  // that cannot be read (or is not a regular file) refuses the reload while the old config keeps serving.
+  let reloads: Promise<void> = Promise.resolve();
   process.on('SIGHUP', () => {
     if (!file) {
       log.warn('SIGHUP ignored: started without a config file');
       return;
     }
-    let config: Config;
-    try {
-      config = loadConfigFile(file);
-    } catch (err) {
-      bulwark.reloads.refused('signal:SIGHUP', (err as ConfigError).problems, (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD');
-      log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
-      return;
-    }
-    try {
-      bulwark.reload(config, 'signal:SIGHUP');
-    } catch (err) {
-      log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
-    }
+    reloads = reloads.then(() =>
+      loadConfigFileAsync(file)
+        .catch((err: unknown) => {
+          // The file itself is refused (unreadable, invalid): recorded here; a refusal while compiling is recorded by reloadAsync.
+          bulwark.reloads.refused('signal:SIGHUP', (err as ConfigError).problems, (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD');
+          throw err;
+        })
+        .then((config) => bulwark.reloadAsync(config, 'signal:SIGHUP'))
+        .catch((err: unknown) => {
+          log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
+        }),
+    );
   });
 }
 

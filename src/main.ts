@@ -30,6 +30,7 @@ import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
 import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts';
+import { readListFiles, type ListFileTexts } from './runtime/lists.ts';
 import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createRecorder, type Recorder } from './telemetry/recorder.ts';
@@ -52,6 +53,11 @@ export interface Bulwark {
   start(): Promise<void>;
   /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. `by` names who asked (audit log). */
   reload(config: Config, by?: string): void;
+  /**
+   * {@link reload}, with the config's list files read off the event loop first, so the process keeps
+   * serving while they are read (SIGHUP). Rejects with ConfigError and keeps the old config.
+   */
+  reloadAsync(config: Config, by?: string): Promise<void>;
   /** Reload attempts: applied and refused ones are audited; the last of each is shown on the config page. */
   readonly reloads: ReloadLog;
   /** The audit writer (admin API, reloads). */
@@ -86,7 +92,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
   const slowReads = createSlowReadGuard(() => ({ minRate: current.config.connections.min_send_rate, graceMs: current.config.connections.body_rate_grace }));
 
-  const shields = createShieldRegistry();
+  const shields = createShieldRegistry((err, site, what) => logger.error({ err, site, code: 'BULWARK_ERR_CACHE_STORE' }, what));
   const services = createServices({
     stateDir: options.config.state_dir,
     onCorrupt: options.config.state_on_corrupt,
@@ -263,9 +269,20 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     };
   }
 
+  /** Runs a reload and records it (applied, or refused with its problems) in the audit log. */
+  function audited(by: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
+      throw err;
+    }
+    reloads.applied(by, current.generation);
+  }
+
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
-  function reloadWith(config: Config): void {
-    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
+  function reloadWith(config: Config, listTexts?: ListFileTexts): void {
+    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file, listTexts });
     logListWarnings(next);
     generation++;
     const old = current;
@@ -356,13 +373,17 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       );
     },
     reload(config, by = 'local') {
+      audited(by, () => reloadWith(config));
+    },
+    async reloadAsync(config, by = 'local') {
+      let lists: Awaited<ReturnType<typeof readListFiles>>;
       try {
-        reloadWith(config);
+        lists = await readListFiles(config.lists.files);
       } catch (err) {
         reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
         throw err;
       }
-      reloads.applied(by, current.generation);
+      audited(by, () => reloadWith(config, lists));
     },
     reloads,
     auditor,

@@ -48,18 +48,18 @@ export const adminSchema = z
       ),
     session: z
       .strictObject({
-        idle: duration('a browser session ends after this long without a request').default(30 * 60_000),
-        max: duration('a browser session ends this long after login, whatever the activity').default(12 * 3_600_000),
+        idle: duration('a browser session ends after this long without a request', { min: '1m', max: '7d' }).default(30 * 60_000),
+        max: duration('a browser session ends this long after login, whatever the activity', { min: '5m', max: '30d' }).default(12 * 3_600_000),
       })
       .prefault({})
       .describe('dashboard logins: an HttpOnly, SameSite=Strict session cookie (Secure over TLS) bound to the address that logged in'),
     login: z
       .strictObject({
         max_failures: z.number().int().min(1).max(1000).default(5).describe('failed logins (or bad Bearer tokens) allowed per address (IPv6: per /64) in the window'),
-        window: duration('the window failed logins are counted in; beyond the limit the address gets 429 until it passes').default(15 * 60_000),
+        window: duration('the window failed logins are counted in; beyond the limit the address gets 429 until it passes', { min: '10s', max: '1d' }).default(15 * 60_000),
       })
       .prefault({}),
-    audit_retention: duration('audit log rows (who changed what, when, from where) older than this are deleted daily; at most 1,000,000 rows are kept').default(400 * 86_400_000),
+    audit_retention: duration('audit log rows (who changed what, when, from where) older than this are deleted daily; at most 1,000,000 rows are kept', { min: '1d', max: '3650d' }).default(400 * 86_400_000),
   })
   .superRefine((a, ctx) => {
     const parsed = a.listen === null ? null : parseListenAddress(a.listen);
