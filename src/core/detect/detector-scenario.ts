@@ -1,11 +1,12 @@
 /**
  * A driver for detector scenarios (tests, drills): feeds synthetic seconds through detect → baseline
- * update, exactly as site-detector.ts orders a tick, and records each tick's result. Pure.
+ * update, exactly as site-detector.ts orders a tick (a rise, an indicated rise or an automatic level
+ * above the one enforced stops learning), and records each tick's result. Pure.
  */
 import type { ThreatLevel } from '../vocabulary.ts';
 import { createBaseline, type Baseline, type BaselineOptions } from './baseline.ts';
 import { resolveDetectorConfig, type DetectorConfig, type DetectorConfigInput } from './detector-config.ts';
-import { detect, initialDetectorState, type DetectResult, type DetectorState } from './detector.ts';
+import { detect, initialDetectorState, learnContext, type DetectResult, type DetectorState } from './detector.ts';
 import { createSyntheticSite, type SyntheticSecond, type SyntheticSite } from './synthetic-site.ts';
 
 /** One simulated tick and the detector's result for it. */
@@ -48,9 +49,10 @@ export function createScenario(options: { baseline?: BaselineOptions; config?: D
         scenario.t++;
         const nowMs = scenario.nowMs();
         const snapshot = scenario.site.next(spec(scenario.t), nowMs);
+        const previous = scenario.state.level;
         const result = detect(snapshot, scenario.baseline, scenario.state, scenario.config, nowMs);
         scenario.state = result.state;
-        scenario.baseline.update(snapshot, result.level, nowMs);
+        scenario.baseline.update(snapshot, learnContext(previous, result), nowMs);
         ticks.push({ t: scenario.t, nowMs, level: result.level, result });
       }
       return ticks;
