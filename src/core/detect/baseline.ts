@@ -77,9 +77,9 @@ export interface BaselineView {
   /** The last update learned nothing new because the site was not normal (or a rise, or an incident). */
   readonly frozen: boolean;
   stat(metric: BaselineMetric): EwStat;
-  /** The long-run normal: the slow mean (0 before any sample). */
+  /** The long-run normal: the slow mean, at most the growth ceiling once warm (0 before any sample). */
   expected(metric: BaselineMetric): number;
-  /** The recent normal: the fast mean (0 before any sample). */
+  /** The recent normal: the fast mean, at most the growth ceiling once warm (0 before any sample). */
   recentLevel(metric: BaselineMetric): number;
   /** Standard deviation with floors (√expected for counts, 0.02 for error rates, 10% or 5 ms for latency). */
   spread(metric: BaselineMetric): number;
@@ -210,15 +210,22 @@ function buildBaseline(o: ResolvedOptions, saved: BaselineJson | null): Baseline
 
   const warm = (): boolean => samples >= o.warmupSeconds;
 
+  // Once warm, the normal the detector reads is held under the growth ceiling: the means may run ahead
+  // of it by one noise band (the winsorising band), the reported normal may not.
   function expected(m: BaselineMetric): number {
     const s = stats[m];
-    return s.n === 0 ? 0 : s.slow;
+    return s.n === 0 ? 0 : warm() ? Math.min(s.slow, s.ceiling) : s.slow;
+  }
+
+  function recentLevel(m: BaselineMetric): number {
+    const s = stats[m];
+    return warm() ? Math.min(s.fast, s.ceiling) : s.fast;
   }
 
   function spread(m: BaselineMetric): number {
     const sd = Math.sqrt(stats[m].variance);
     const e = expected(m);
-    if (COUNT_METRICS.has(m)) return Math.max(sd, Math.sqrt(Math.max(e, stats[m].fast, 1)));
+    if (COUNT_METRICS.has(m)) return Math.max(sd, Math.sqrt(Math.max(e, recentLevel(m), 1)));
     if (m === 'originErrorRate') return Math.max(sd, 0.02);
     return Math.max(sd, 0.1 * e, 5);
   }
@@ -254,7 +261,7 @@ function buildBaseline(o: ResolvedOptions, saved: BaselineJson | null): Baseline
     },
     stat: (m) => ({ ...stats[m] }),
     expected,
-    recentLevel: (m) => stats[m].fast,
+    recentLevel,
     spread,
     share: (dimension, key) => shares.share(dimension, key),
     seasonal,

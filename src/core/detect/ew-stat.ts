@@ -9,7 +9,8 @@
  * learning) and never below `floor`; it follows a fall at once. With steady traffic the ceiling sits at
  * the normal and only outliers beyond clampZ·σ are clipped, so the means stay unbiased; when traffic
  * rises faster than the cap allows — a slow ramp, teaching bursts — every sample is clipped to the
- * ceiling plus one noise band, so the learned normal grows at most ×2 an hour (plus that band) however
+ * ceiling plus one noise band, so the means run ahead of the ceiling by at most that band, and the
+ * normal the baseline reports (the means held under the ceiling) grows at most ×2 an hour however
  * patiently an attacker pushes it. Pure.
  */
 

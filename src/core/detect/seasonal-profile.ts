@@ -4,21 +4,24 @@
  *
  * Two profiles per metric, in UTC hours: 24 hour-of-day slots (useful after a few days) and 168
  * hour-of-week slots (after a few weeks, they win: a Sunday evening is not a Monday evening). Each slot
- * keeps a log-bucket histogram of the per-second values learned in it (four buckets per doubling, from
- * 1/16 per second up), so its median and high quantile (default p95) are read within +19%. When a slot
- * is entered in a new period (the next day, the next week) its old weights are multiplied by `decay`
- * (default 0.5): the last few periods dominate and a site that changes is followed.
+ * keeps log-bucket histograms of the per-second values learned in it (four buckets per doubling, from
+ * 1/16 per second up), so a median and a high quantile (default p95) are read within +19%: one for the
+ * current period (today, this week) and one for the periods before. The reference is read from the
+ * periods before only — what this hour usually looks like — so traffic now, however patient, cannot
+ * move the normal it is compared with. When a slot is entered in a new period, the current histogram is
+ * folded into the past one, whose weights are first multiplied by `decay` (default 0.5): the last few
+ * periods dominate and a site that changes is followed.
  *
- * A slot is trusted ("ready") once it has values from `minPeriods` periods (default 3: the current one
- * and two before) and `minSamples` seconds (default 300). Its reference at a time t is the highest
- * quantile among the ready slots at t − 30 min, t and t + 30 min, so a peak that starts a little
- * earlier or later than usual is still the usual peak.
+ * A slot is trusted ("ready") once its past holds `minPeriods` periods (default 2: two days, or two
+ * weeks) and `minSamples` seconds (default 300). Its reference at a time t is the highest quantile among
+ * the ready slots at t − 30 min, t and t + 30 min, so a peak a little earlier or later than usual is
+ * still the usual peak.
  *
- * Poisoning resistance: values enter a slot clamped to `growth` × the larger of the slot's high
- * quantile and the recent normal, both taken when the slot's period began — a slot gets one hour of
- * learning per period, so it grows at most as fast as the baseline's hourly growth cap allows.
+ * Poisoning resistance: values enter a slot clamped to `growth` × its past high quantile (or, for a slot
+ * without a past, × the recent normal), taken when its period began: a slot gets one hour of learning
+ * per period, so it grows at most as fast as the baseline's hourly growth cap allows.
  *
- * Memory: at most 192 slots × 3 metrics × 124 buckets (sparse; a slot usually has a dozen). Pure.
+ * Memory: at most 192 slots × 3 metrics × 2 × 124 buckets (sparse; a slot usually has a dozen). Pure.
  */
 import { BulwarkError } from '../../errors.ts';
 
@@ -33,7 +36,7 @@ export type SeasonalBasis = 'hour_of_day' | 'hour_of_week';
 export interface SeasonalOptions {
   /** Default true; false keeps no profile (the detector then uses the recent normal only). */
   readonly enabled?: boolean;
-  /** Periods (days, weeks) a slot needs values from before it is trusted, the current one included. Default 3. */
+  /** Past periods (days, weeks) a slot needs before it is trusted. Default 2. */
   readonly minPeriods?: number;
   /** Seconds learned a slot needs before it is trusted. Default 300. */
   readonly minSamples?: number;
@@ -57,11 +60,12 @@ export interface SeasonalReference {
   readonly samples: number;
 }
 
-/** One slot as the detection view shows it. */
+/** One slot as the detection view shows it: its past periods (what the reference reads) and the current one. */
 export interface SlotView {
   readonly slot: string;
   readonly periods: number;
   readonly samples: number;
+  readonly currentSamples: number;
   readonly ready: boolean;
   readonly median: number | null;
   readonly high: number | null;
@@ -74,8 +78,8 @@ export interface SeasonalJson {
   readonly week: Readonly<Record<string, ReadonlyArray<SlotJson | null>>>;
 }
 
-/** [periods, lastPeriod, cap (null: none), samples, [[bucket, weight], ...]]. */
-export type SlotJson = readonly [number, number, number | null, number, ReadonlyArray<readonly [number, number]>];
+/** [past periods, current period, cap (null: none), past samples, past [[bucket, weight], ...], current samples, current [[bucket, weight], ...]]. */
+export type SlotJson = readonly [number, number, number | null, number, ReadonlyArray<readonly [number, number]>, number, ReadonlyArray<readonly [number, number]>];
 
 /** A learning seasonal profile. */
 export interface SeasonalProfile {
@@ -113,11 +117,16 @@ export function seasonalBucketValue(b: number): number {
 }
 
 interface Slot {
+  /** Past periods folded into `weights`. */
   periods: number;
+  /** The period `current` belongs to. */
   lastPeriod: number;
   cap: number;
+  /** Past samples (decayed). */
   samples: number;
   readonly weights: Map<number, number>;
+  currentSamples: number;
+  readonly current: Map<number, number>;
   cache: { median: number; high: number } | null;
 }
 
@@ -175,7 +184,7 @@ function quantiles(slot: Slot, q: number): { median: number; high: number } {
 /** Creates an empty profile, or one restored from `toJSON` output (`BULWARK_ERR_DETECT_BASELINE_INVALID` if malformed). */
 export function createSeasonalProfile(options: SeasonalOptions = {}, saved?: unknown): SeasonalProfile {
   const enabled = options.enabled ?? true;
-  const minPeriods = Math.max(1, options.minPeriods ?? 3);
+  const minPeriods = Math.max(1, options.minPeriods ?? 2);
   const minSamples = Math.max(1, options.minSamples ?? 300);
   const q = Math.min(1, Math.max(0.5, options.quantile ?? 0.95));
   const decay = Math.min(1, Math.max(0, options.decay ?? 0.5));
@@ -190,21 +199,12 @@ export function createSeasonalProfile(options: SeasonalOptions = {}, saved?: unk
     const i = p.slotOf(secondMs);
     const period = p.periodOf(secondMs);
     let s = p.slots[metric][i];
-    if (s === null) p.slots[metric][i] = s = { periods: 0, lastPeriod: -1, cap: Infinity, samples: 0, weights: new Map(), cache: null };
-    if (s.lastPeriod !== period) {
-      if (s.periods > 0) {
-        for (const [k, w] of s.weights) {
-          if (w * decay < TINY) s.weights.delete(k);
-          else s.weights.set(k, w * decay);
-        }
-        s.samples *= decay;
-        s.cache = null;
-      }
-      const high = s.samples > 0 ? quantiles(s, q).high : 0;
-      s.cap = recentNormal === null ? Infinity : growth * Math.max(high, recentNormal, 1);
-      s.periods++;
+    if (s === null) p.slots[metric][i] = s = { periods: 0, lastPeriod: period, cap: Infinity, samples: 0, weights: new Map(), currentSamples: 0, current: new Map(), cache: null };
+    if (s.lastPeriod !== period || s.currentSamples === 0) {
+      if (s.lastPeriod !== period) fold(s);
       s.lastPeriod = period;
-      s.cache = null;
+      const high = s.samples > 0 ? quantiles(s, q).high : null;
+      s.cap = high !== null ? growth * Math.max(high, MIN_VALUE) : recentNormal === null ? Infinity : growth * Math.max(recentNormal, 1);
     }
     let x = value;
     if (x > s.cap) {
@@ -212,15 +212,29 @@ export function createSeasonalProfile(options: SeasonalOptions = {}, saved?: unk
       capped++;
     }
     const b = seasonalBucket(x);
-    s.weights.set(b, (s.weights.get(b) ?? 0) + 1);
-    s.samples++;
+    s.current.set(b, (s.current.get(b) ?? 0) + 1);
+    s.currentSamples++;
+  }
+
+  /** Folds the current period into the past (decaying the past first). */
+  function fold(s: Slot): void {
+    if (s.currentSamples === 0) return;
+    for (const [k, w] of s.weights) {
+      if (w * decay < TINY) s.weights.delete(k);
+      else s.weights.set(k, w * decay);
+    }
+    for (const [k, w] of s.current) s.weights.set(k, (s.weights.get(k) ?? 0) + w);
+    s.samples = s.samples * decay + s.currentSamples;
+    s.periods++;
+    s.current.clear();
+    s.currentSamples = 0;
     s.cache = null;
   }
 
   function slotView(p: Profile, s: Slot | null, i: number): SlotView {
-    if (s === null) return { slot: p.label(i), periods: 0, samples: 0, ready: false, median: null, high: null };
-    const { median, high } = quantiles(s, q);
-    return { slot: p.label(i), periods: s.periods, samples: Math.round(s.samples), ready: ready(s), median, high };
+    if (s === null) return { slot: p.label(i), periods: 0, samples: 0, currentSamples: 0, ready: false, median: null, high: null };
+    const { median, high } = s.samples > 0 ? quantiles(s, q) : { median: null, high: null };
+    return { slot: p.label(i), periods: s.periods, samples: Math.round(s.samples), currentSamples: s.currentSamples, ready: ready(s), median, high };
   }
 
   return {
@@ -254,7 +268,7 @@ export function createSeasonalProfile(options: SeasonalOptions = {}, saved?: unk
       const dump = (p: Profile) => {
         const out: Record<string, Array<SlotJson | null>> = {};
         for (const m of SEASONAL_METRICS) {
-          out[m] = p.slots[m].map((s) => (s === null ? null : [s.periods, s.lastPeriod, Number.isFinite(s.cap) ? s.cap : null, round(s.samples), [...s.weights].sort((a, b) => a[0] - b[0]).map(([k, w]) => [k, round(w)] as const)] as const));
+          out[m] = p.slots[m].map((s) => (s === null ? null : [s.periods, s.lastPeriod, Number.isFinite(s.cap) ? s.cap : null, round(s.samples), pairs(s.weights), s.currentSamples, pairs(s.current)] as const));
         }
         return out;
       };
@@ -263,13 +277,14 @@ export function createSeasonalProfile(options: SeasonalOptions = {}, saved?: unk
     stats() {
       let slots = 0;
       let entries = 0;
-      for (const p of profiles) for (const m of SEASONAL_METRICS) for (const s of p.slots[m]) if (s !== null) { slots++; entries += s.weights.size; }
+      for (const p of profiles) for (const m of SEASONAL_METRICS) for (const s of p.slots[m]) if (s !== null) { slots++; entries += s.weights.size + s.current.size; }
       return { slots, entries, capped };
     },
   };
 }
 
 const round = (w: number): number => Math.round(w * 1000) / 1000;
+const pairs = (m: ReadonlyMap<number, number>): Array<readonly [number, number]> => [...m].sort((a, b) => a[0] - b[0]).map(([k, w]) => [k, round(w)] as const);
 
 function invalid(what: string): never {
   throw new BulwarkError('BULWARK_ERR_DETECT_BASELINE_INVALID', `persisted seasonal profile is invalid: ${what}`, { source: 'internal' });
@@ -278,6 +293,17 @@ function invalid(what: string): never {
 function finite(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) invalid(`${what} is not a finite non-negative number`);
   return v;
+}
+
+function histogram(list: readonly unknown[], what: string): Map<number, number> {
+  const weights = new Map<number, number>();
+  for (const pair of list) {
+    if (!Array.isArray(pair) || pair.length !== 2) invalid(`${what} has a bad bucket`);
+    const b = finite(pair[0], `${what} bucket`);
+    if (!Number.isInteger(b) || b >= SEASONAL_BUCKETS) invalid(`${what} bucket ${b} out of range`);
+    weights.set(b, finite(pair[1], `${what} weight`));
+  }
+  return weights;
 }
 
 function restoreInto(profiles: readonly Profile[], json: unknown): void {
@@ -292,17 +318,11 @@ function restoreInto(profiles: readonly Profile[], json: unknown): void {
       list.forEach((e: unknown, i: number) => {
         if (e === null) return;
         const what = `${p.basis}.${m}[${i}]`;
-        if (!Array.isArray(e) || e.length !== 5 || !Array.isArray(e[4])) invalid(`${what} is not a slot`);
-        const weights = new Map<number, number>();
-        for (const pair of e[4] as unknown[]) {
-          if (!Array.isArray(pair) || pair.length !== 2) invalid(`${what} has a bad bucket`);
-          const b = finite(pair[0], `${what} bucket`);
-          if (!Number.isInteger(b) || b >= SEASONAL_BUCKETS) invalid(`${what} bucket ${b} out of range`);
-          weights.set(b, finite(pair[1], `${what} weight`));
-        }
+        if (!Array.isArray(e) || e.length !== 7 || !Array.isArray(e[4]) || !Array.isArray(e[6])) invalid(`${what} is not a slot`);
         p.slots[m][i] = {
           periods: finite(e[0], `${what} periods`), lastPeriod: e[1] as number, cap: e[2] === null ? Infinity : finite(e[2], `${what} cap`),
-          samples: finite(e[3], `${what} samples`), weights, cache: null,
+          samples: finite(e[3], `${what} samples`), weights: histogram(e[4] as unknown[], what),
+          currentSamples: finite(e[5], `${what} current samples`), current: histogram(e[6] as unknown[], what), cache: null,
         };
         if (typeof e[1] !== 'number' || !Number.isFinite(e[1])) invalid(`${what} period`);
       });

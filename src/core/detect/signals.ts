@@ -73,8 +73,10 @@ export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: Det
   const t = mode === 'raise' ? snapshot.last : snapshot.recent;
   const sec = t.seconds;
   const at = snapshot.nowMs;
-  const rate = push(signals, surge('rate_surge', 'unclearedRps', 'uncleared_rps', t.uncleared / sec, at, baseline, config.rate, mode, config));
-  const sources = push(signals, surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, at, baseline, config.sources, mode, config));
+  const rateSignal = surge('rate_surge', 'unclearedRps', 'uncleared_rps', t.uncleared / sec, at, baseline, config.rate, mode, config);
+  const sourceSignal = surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, at, baseline, config.sources, mode, config);
+  const rate = push(signals, rateSignal);
+  const sources = push(signals, sourceSignal);
   const answers = snapshot.recent.challengesSolved + snapshot.recent.challengesFailed;
   const failShare = answers > 0 ? snapshot.recent.challengesFailed / answers : 0;
   const failures = failShare >= config.challengeFailures.minFailureShare
@@ -84,7 +86,10 @@ export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: Det
   for (const s of concentrationSignals(snapshot, baseline, config, mode)) concentration = Math.max(concentration, push(signals, s)) as Rank;
   let distress: Rank = 0;
   for (const s of distressSignals(snapshot, baseline, config, mode)) distress = Math.max(distress, push(signals, s)) as Rank;
-  const kinds = (rate > 0 ? 1 : 0) + (sources > 0 ? 1 : 0) + (failures > 0 ? 1 : 0) + (concentration > 0 ? 1 : 0);
+  // A rise of rate and sources seen only against the seasonal normal is one observation (a busier hour
+  // than usual), not two independent ones.
+  const oneSeasonal = seasonalDrift(rateSignal) && seasonalDrift(sourceSignal);
+  const kinds = (rate > 0 ? 1 : 0) + (sources > 0 && !oneSeasonal ? 1 : 0) + (failures > 0 ? 1 : 0) + (concentration > 0 ? 1 : 0);
   const attack = Math.max(rate, sources, failures, concentration) as Rank;
   let flashCrowd = false;
   if (attack === 0) {
@@ -95,6 +100,11 @@ export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: Det
     }
   }
   return { signals, attack, distress, flashCrowd, target: combine(attack, kinds, distress, flashCrowd) };
+}
+
+/** A drift signal measured against a seasonal slot (argues for `elevated` at most). */
+function seasonalDrift(s: Signal | null): boolean {
+  return s !== null && s.metric.endsWith('_drift') && s.basis !== undefined && s.basis !== 'recent';
 }
 
 function push(signals: Signal[], s: Signal | null): Rank {
@@ -123,7 +133,10 @@ function basisNote(basis: NormalBasis, slot: string | null): string {
  * means and, when a seasonal slot is trusted, its high quantile (a regular peak is normal); then, once
  * warm, the drift test: the recent level against the long-run normal — the seasonal high quantile when
  * trusted (so a patient ramp the EWMAs followed still stands out against the usual for this hour), else
- * the slow mean.
+ * the slow mean; raising on a drift also needs this second's value above the drift's hold thresholds.
+ * Against a seasonal slot the drift argues for `elevated` at most: a busier hour than
+ * usual may be a site that grew, and elevated costs visitors nothing (signature rules with little
+ * collateral); a real flood still raises `under_attack` through the surge test.
  */
 function surge(
   kind: SignalKind, metric: BaselineMetric, name: string, x: number, nowMs: number,
@@ -153,9 +166,12 @@ function surge(
   const dsd = Math.max(sd, Math.sqrt(Math.max(longRun, 1)));
   const dRatio = longRun > 0 ? v / longRun : v > 0 ? Infinity : 1;
   const dz = (v - longRun) / dsd;
-  const drift = levelOf(v, dRatio, dz, true, cfg.drift[mode], null);
-  if (drift === 0) return null;
   const basis: NormalBasis = season !== null ? season.basis : 'recent';
+  // A sustained rise must still be there: the recent level is frozen while the level is up, so after
+  // the rise ends it would otherwise raise the level again at every step down.
+  if (mode === 'raise' && levelOf(x, longRun > 0 ? x / longRun : Infinity, (x - longRun) / dsd, true, cfg.drift.hold, null) === 0) return null;
+  const drift = Math.min(levelOf(v, dRatio, dz, true, cfg.drift[mode], null), basis === 'recent' ? 2 : 1);
+  if (drift === 0) return null;
   const what = mode === 'raise' ? 'recent level' : 'now';
   const detail = `${name} ${what} ${fmt(v)}/s is ${fmt(dRatio)}× the long-run baseline ${fmt(longRun)}/s${basisNote(basis, season?.slot ?? null)} (z ${fmt(dz)}): a sustained rise`;
   return { kind, suggests: drift === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: `${name}_drift`, value: v, expected: longRun, ratio: dRatio, z: dz, basis, detail };
