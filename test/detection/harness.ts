@@ -16,9 +16,9 @@ import { openStateStores, type StateStores } from '../../src/stores/index.ts';
 
 export const T0 = 1_700_000_000_000;
 
-/** Detection settings that make a test cycle short: 60 s warm-up, quick step-down, 20 s incident calm. */
+/** Detection settings that make a test cycle short: 50 s warm-up (with the default 30 s learning delay: warm after 80 s), quick step-down, 20 s incident calm. */
 export const FAST = {
-  baseline: { warmup: '60s' },
+  baseline: { warmup: '50s' },
   detector: { calm: '10s', min_dwell: { elevated: '10s', under_attack: '20s' } },
   incidents: { calm: '20s', update_every: '5s' },
 };
