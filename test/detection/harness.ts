@@ -35,6 +35,11 @@ export interface Harness {
   run(n: number, traffic: (s: number) => Array<Omit<DetectionRecord, 'timeMs'>>): Promise<void>;
   /** Stops the service and closes the database (a restart is `restart()`). */
   restart(gapSeconds?: number): Promise<void>;
+  /**
+   * A crash (SIGKILL): the service is abandoned without `stop()` — nothing more is saved, nothing
+   * flushed — the database connection is dropped, and a new service starts on the same directory.
+   */
+  crash(gapSeconds?: number): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -79,6 +84,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async restart(gapSeconds = 3) {
       await h.service.stop();
+      h.stores.close();
+      h.second += gapSeconds;
+      nowMs = T0 + h.second * 1000 + 5;
+      Object.assign(h, build());
+      await h.service.start();
+    },
+    async crash(gapSeconds = 2) {
       h.stores.close();
       h.second += gapSeconds;
       nowMs = T0 + h.second * 1000 + 5;

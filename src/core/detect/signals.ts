@@ -142,7 +142,7 @@ function surge(
   kind: SignalKind, metric: BaselineMetric, name: string, x: number, nowMs: number,
   baseline: BaselineView, cfg: SurgeConfig, mode: Mode, config: DetectorConfig,
 ): Signal | null {
-  if (baseline.samples < config.minBaselineSamples) return null;
+  if (baseline.samples < config.minBaselineSamples) return mode === 'hold' ? floorHold(kind, name, x, cfg) : null;
   const slow = baseline.expected(metric);
   const fast = baseline.recentLevel(metric);
   const season = baseline.seasonal(metric, nowMs);
@@ -175,6 +175,21 @@ function surge(
   const what = mode === 'raise' ? 'recent level' : 'now';
   const detail = `${name} ${what} ${fmt(v)}/s is ${fmt(dRatio)}× the long-run baseline ${fmt(longRun)}/s${basisNote(basis, season?.slot ?? null)} (z ${fmt(dz)}): a sustained rise`;
   return { kind, suggests: drift === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: `${name}_drift`, value: v, expected: longRun, ratio: dRatio, z: dz, basis, detail };
+}
+
+/**
+ * Too little learned to judge a surge (a fresh start, or a restart that lost its baseline): nothing is
+ * raised, but a level already up (restored after a restart during an attack) is held while the value
+ * stays above half the warm-up floors — silence of the baseline is not calm.
+ */
+function floorHold(kind: SignalKind, name: string, x: number, cfg: SurgeConfig): Signal | null {
+  const rank = x >= cfg.warmupMin.underAttack / 2 ? 2 : x >= cfg.warmupMin.elevated / 2 ? 1 : 0;
+  if (rank === 0) return null;
+  const floor = rank === 2 ? cfg.warmupMin.underAttack / 2 : cfg.warmupMin.elevated / 2;
+  return {
+    kind, suggests: rank === 2 ? 'under_attack' : 'elevated', threshold: 'hold', metric: name, value: x, expected: floor, ratio: x / floor, z: null, basis: 'recent',
+    detail: `${name} ${fmt(x)}/s is above the absolute hold floor ${fmt(floor)}/s (no baseline learned yet)`,
+  };
 }
 
 function levelOf(x: number, ratio: number, z: number, warm: boolean, th: SurgeLevels, floors: { elevated: number; underAttack: number } | null): Rank {
