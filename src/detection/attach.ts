@@ -8,7 +8,7 @@
  * attaching restores each site's level, override and signature rules, which the first request must
  * already meet after a restart during an attack. Call `stop()` before the stores close.
  */
-import type { AdminRoute } from '../admin/admin-server.ts';
+import type { RouteTable } from '../admin/admin-server.ts';
 import { incidentRoutes } from '../admin/incident-routes.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -29,7 +29,7 @@ export interface AttachedDetection {
   /** Enforces applied signature rules in decide (signature-decider.ts). */
   readonly decider: SignatureDecider;
   /** `/incidents`, `/incident`, `/detection`, `POST /mode` for `AdminState.routes`. */
-  routes(): Record<string, AdminRoute>;
+  routes(): RouteTable;
   /** Removes the sink and stops the service (saves its state). Call before the stores close. */
   stop(): Promise<void>;
 }
