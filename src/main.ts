@@ -322,10 +322,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       startStateTimers();
       loadGeo(config);
       try {
-        if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
-        if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
-        for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+        // Detection first: it restores each site's threat level, override and signature rules (a restart
+        // during an attack), so the first request a listener accepts is already decided under them.
         if (config.detection.enabled) {
           detection = await attachDetection(
             { logger, recorder, runtime: () => current },
@@ -333,6 +331,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           );
           services.signatures = detection.decider;
         }
+        if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
+        if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
+        for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
+        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
         if (config.admin.listen !== null) {
           admin = await startAdminPlane({
             config: { ...config.admin, listen: config.admin.listen },

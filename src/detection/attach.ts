@@ -1,11 +1,12 @@
 /**
  * Wires detection into a built Bulwark without touching the composition root: the service on the
  * Bulwark's open state stores, its sites and `services.setLevel`, the recorder sink, and the admin
- * routes and signature decider ready to plug in. This is the wiring main.ts needs (see the report of
- * issue #6), usable as is from main.ts or from a test.
+ * routes and signature decider ready to plug in. This is the wiring main.ts uses, usable as is from a
+ * test.
  *
- * Order: call after `createBulwark` (stores open) and before or after `start()`; call `stop()` before
- * the Bulwark's `stop()` closes the stores.
+ * Order: call after the stores are open and before the listeners accept (main.ts does so in `start()`):
+ * attaching restores each site's level, override and signature rules, which the first request must
+ * already meet after a restart during an attack. Call `stop()` before the stores close.
  */
 import type { RouteTable } from '../admin/admin-server.ts';
 import { incidentRoutes } from '../admin/incident-routes.ts';
