@@ -86,7 +86,7 @@ function shed(ctx: RequestContext, shield: SiteShield, fallback: CacheEntry | nu
   shield.counters.shed++;
   ctx.errorCode = `BULWARK_ERR_SHED_${reason.toUpperCase()}`;
   ctx.end('shed');
-  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, { 'retry-after': String(Math.max(1, Math.ceil(shield.config.retry_after / 1000))) });
+  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, undefined, { retryAfterS: shield.config.retry_after / 1000 });
   return DONE;
 }
 

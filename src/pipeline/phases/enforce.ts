@@ -38,15 +38,12 @@ export const enforcePhase: Phase = {
         return DONE;
       case 'rate_limit': {
         ctx.end('limited');
-        // RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers) plus Retry-After.
-        // Values built from digits and config-validated limit names only: written as trusted fields.
-        const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterS)));
+        // RateLimit / RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers) plus Retry-After (the page
+        // retries by itself after it). Values built from digits and config-validated limit names only:
+        // written as trusted fields.
         const limit = ctx.limits !== null ? rateLimitFields(ctx.limits) : null;
-        const trusted =
-          limit === null || limit.ratelimit === undefined
-            ? ['retry-after', retryAfter]
-            : ['ratelimit-policy', limit['ratelimit-policy']!, 'ratelimit', limit.ratelimit, 'retry-after', retryAfter];
-        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted });
+        const trusted = limit === null || limit.ratelimit === undefined ? undefined : ['ratelimit-policy', limit['ratelimit-policy']!, 'ratelimit', limit.ratelimit];
+        sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted, retryAfterS: d.retryAfterS });
         openRefusalLane(ctx);
         return DONE;
       }
