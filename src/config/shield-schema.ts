@@ -40,7 +40,12 @@ export const admissionSchema = z
     latency_threshold: duration('AIMD: a response slower than this counts as overload').default(1000),
     max_queue: z.number().int().min(0).default(2000).describe('requests waiting for a slot at most (all priorities)'),
     max_wait: duration('a request that waits longer gets the 503 "high demand" page').default(5_000),
-    max_per_client: z.number().int().min(1).default(8).describe('origin slots one uncleared client address may hold at once (slow readers, slow uploads, floods from few sources)'),
+    max_per_client: z
+      .number()
+      .int()
+      .min(1)
+      .default(8)
+      .describe('fair share under contention: an address holding this many origin slots (its prefix four times as many) lets other waiting clients go first; never a reason to refuse while the origin has room'),
   })
   .superRefine((a, ctx) => {
     if (a.min_limit > a.max_limit) ctx.addIssue({ code: 'custom', path: ['min_limit'], message: 'min_limit must not exceed max_limit' });
@@ -69,6 +74,13 @@ export const shieldSchema = z.strictObject({
   admission: admissionSchema.prefault({}),
   breaker: breakerSchema.prefault({}),
   balance: z.enum(['round_robin', 'least_pending']).default('round_robin'),
+  max_ejected_percent: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(50)
+    .describe('share of the origins passive health may eject at once, rounded down (one origin is never ejected; never the last usable one); overload answers (503, 429) never eject'),
   health_check: healthCheckSchema.optional(),
   retry_after: duration('Retry-After sent with the 503 "high demand" page').default(5_000),
   request_buffer: size('request bodies up to this size are received whole before the origin is asked (slow POST never holds an origin slot); 0 streams everything').default(1024 * 1024),

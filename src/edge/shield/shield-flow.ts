@@ -15,8 +15,8 @@ import type { Socket } from 'node:net';
 import type { HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
-import type { Ticket } from '../../core/shield/admission.ts';
-import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
+import { PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
 import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
@@ -36,6 +36,8 @@ function headerGetter(ctx: RequestContext): HeaderGetter {
 }
 
 interface CacheState {
+  /** Who takes the admission slot (released with the same key). */
+  client: ClientKey;
   key: string | null;
   leader: boolean;
   flight: import('../../core/cache/coalescer.ts').Flight | null;
@@ -71,8 +73,8 @@ function cacheKeyOf(ctx: RequestContext, shield: SiteShield, method: string): Ca
   return next;
 }
 
-function newCacheState(header: HeaderGetter): CacheState {
-  return { key: null, leader: false, flight: null, fallback: null, header };
+function newCacheState(ctx: RequestContext, header: HeaderGetter): CacheState {
+  return { client: { address: ctx.clientAddress, prefix: ctx.prefix }, key: null, leader: false, flight: null, fallback: null, header };
 }
 
 /** Answers with stale content or the 503 "high demand" page, for a request the origin cannot take. */
@@ -95,16 +97,14 @@ function planForward(ctx: RequestContext, shield: SiteShield, c: CacheState): Ph
   const now = Date.now();
   const pick = shield.balancer.pick(now);
   if (pick === undefined) {
-    shield.admission.release('ignored', 0, now);
+    shield.admission.release(c.client, 'ignored', 0, now);
     shield.counters.noOrigin++;
     if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
     return shed(ctx, shield, c.fallback, 'no_origin');
   }
   ctx.upstream = ctx.site!.upstreams[pick.index] ?? ctx.site!.pickUpstream();
   const pin = c.key !== null && shield.keyPages.has(ctx.originPath);
-  const client = ctx.priority === PRIORITY_CLEARED ? null : ctx.clientAddress;
-  if (client !== null) shield.slotsByClient.set(client, (shield.slotsByClient.get(client) ?? 0) + 1);
-  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client });
+  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client: c.client });
   return CONTINUE;
 }
 
@@ -125,7 +125,7 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
       return shed(ctx, shield, c.fallback, r.reason);
     }
     if (ctx.res.destroyed) {
-      shield.admission.release('ignored', 0, Date.now());
+      shield.admission.release(c.client, 'ignored', 0, Date.now());
       if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
       return DONE;
     }
@@ -133,15 +133,12 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
   });
 }
 
+/**
+ * Takes an admission slot, or waits for one. Nobody is refused for sharing an address while the origin
+ * has room; under contention the fair queue shares the turns (core/shield/admission.ts).
+ */
 function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
-  // One uncleared client holds at most max_per_client origin slots (slow readers, slow uploads, a
-  // flood from few sources cannot take the origin's whole capacity).
-  if (ctx.priority !== PRIORITY_CLEARED && (shield.slotsByClient.get(ctx.clientAddress) ?? 0) >= shield.config.admission.max_per_client) {
-    if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
-    shield.counters.shedPerClient++;
-    return shed(ctx, shield, c.fallback, 'per_client');
-  }
-  const a = shield.admission.tryAcquire(ctx.priority, Date.now());
+  const a = shield.admission.tryAcquire(ctx.priority, c.client, Date.now());
   if (a.status === 'admitted') return planForward(ctx, shield, c);
   if (a.status === 'queued') {
     // Under attack the queue tightens: suspicious clients do not wait for a slot at all.
@@ -173,9 +170,9 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   const header = headerGetter(ctx);
   const method = ctx.req.method ?? 'GET';
   const reserved = shouldBuffer(ctx, shield.config.request_buffer);
-  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(header), reserved);
+  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(ctx, header), reserved);
   if (shield.config.request_buffer > 0 && Number(ctx.req.headers['content-length']) > 0 && ctx.req.headers['transfer-encoding'] === undefined) {
-    const c = newCacheState(header);
+    const c = newCacheState(ctx, header);
     return awaitFirstBytes(ctx).then((ok) => {
       if (!ok) {
         if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
@@ -184,12 +181,12 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
       return admit(ctx, shield, c);
     });
   }
-  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(header));
+  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(ctx, header));
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {
     ctx.cacheStatus = 'BYPASS';
     shield.counters.bypassed++;
-    return admit(ctx, shield, newCacheState(header));
+    return admit(ctx, shield, newCacheState(ctx, header));
   }
   // The request's start: the lookup runs at once, and one clock read per request is enough.
   const now = ctx.startMs;
@@ -207,7 +204,7 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   }
   // Everything below may go to the origin and needs the cache state (a fresh hit, the common case
   // under a flood, does not allocate it).
-  const c = newCacheState(header);
+  const c = newCacheState(ctx, header);
   c.key = key;
   if (hit.state === 'stale_revalidate') {
     shield.counters.staleServed++;

@@ -25,7 +25,6 @@ export interface ShieldCounters {
   bypassed: number;
   queued: number;
   shed: number;
-  shedPerClient: number;
   noOrigin: number;
   refreshes: number;
   refreshFailures: number;
@@ -43,8 +42,6 @@ export interface SiteShield {
   readonly admission: Admission;
   readonly balancer: Balancer;
   readonly counters: ShieldCounters;
-  /** Origin slots held per uncleared client address (bounded by the admission limit). */
-  readonly slotsByClient: Map<string, number>;
   /** Key pages (exact paths) kept fresh in the background. */
   readonly keyPages: ReadonlySet<string>;
   /** Housekeeping: waiter deadlines, queue deadlines, expired cache records. */
@@ -85,10 +82,12 @@ export function createSiteShield(site: SiteConfig): SiteShield {
   const q = c.admission.max_queue;
   const admission = createAdmission({
     limiter: limiterFor(c.admission),
-    // Reserve room for cleared visitors: unknown clients may fill half the queue, suspicious a quarter.
-    caps: [Math.max(q, 0), Math.ceil(q / 2), Math.ceil(q / 4)],
-    maxTotal: Math.max(q, 0),
+    // Reserve room for cleared and returning visitors: unknown clients may fill half the queue,
+    // suspicious ones a quarter (beyond, lower priorities' longest lines make room for higher ones).
+    caps: [q, q, Math.ceil(q / 2), Math.ceil(q / 4)],
+    maxTotal: q,
     maxWaitMs: c.admission.max_wait,
+    perClientShare: c.admission.max_per_client,
   });
   const store = createResponseStore({
     maxBytes: Math.max(cache.max_bytes, cache.max_object_bytes),
@@ -100,11 +99,12 @@ export function createSiteShield(site: SiteConfig): SiteShield {
   const balancer = createBalancer({
     origins: site.origins,
     strategy: c.balance,
+    maxEjectedShare: c.max_ejected_percent / 100,
     breaker: { failureThreshold: c.breaker.failure_threshold, coolDownMs: c.breaker.cool_down, maxCoolDownMs: c.breaker.max_cool_down },
     health: c.health_check ? { rise: c.health_check.rise, fall: c.health_check.fall, initial: 'up' } : undefined,
   });
   const coalescer = createCoalescer<CacheEntry>({ maxFlightMs: Math.max(60_000, site.origin.headers_timeout + site.origin.body_timeout) });
-  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, shedPerClient: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
+  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
   return {
     site: site.name,
     fingerprint: shieldFingerprint(site),
@@ -117,7 +117,6 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     balancer,
     counters,
     keyPages: new Set(cache.key_pages),
-    slotsByClient: new Map(),
     sweep(nowMs) {
       coalescer.expire(nowMs);
       admission.expire(nowMs);
