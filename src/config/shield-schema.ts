@@ -28,6 +28,10 @@ export const cacheSchema = z
     key_pages: z.array(pathPattern.refine((p) => !p.includes('*'), { message: 'key pages are exact paths' })).max(16).default([]).describe('pages refreshed in the background so there is always something to show'),
     key_page_refresh: duration('how often key pages are refreshed').default(5_000),
     coalesce_wait: duration('longest wait for a coalesced request to get the leader response').default(10_000),
+    serve_everyone: z
+      .boolean()
+      .default(true)
+      .describe('a cached copy costs the origin nothing: serve it (fresh, or under attack stale) to every client that is not blocked, banned or rate-limited, challenged or not, browser or not; challenges guard what would reach the origin'),
   })
   .describe('micro-cache, coalescing and serve-stale');
 
@@ -55,6 +59,15 @@ export const admissionSchema = z
   })
   .describe('adaptive concurrency limit with a priority queue');
 
+export const returningClientsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    remember: duration('how long a client (by prefix) served normally while the site was calm is remembered').default(600_000),
+    min_age: duration('a client counts as returning once first served at least this long ago (a surge\'s own sources are younger while it is being decided)').default(20_000),
+    max_clients: z.number().int().min(100).max(10_000_000).default(50_000).describe('clients remembered at most (a quarter for new ones; a burst of new sources cannot push known ones out)'),
+  })
+  .describe('onset protection: at the start of a flood, before the detector has decided, clients served normally in the last minutes queue for the origin ahead of unknown ones (behind cleared visitors)');
+
 export const breakerSchema = z.strictObject({
   failure_threshold: z.number().int().positive().default(5).describe('consecutive failures that open the circuit'),
   cool_down: duration('time before the first half-open probe').default(5_000),
@@ -72,6 +85,7 @@ export const healthCheckSchema = z.strictObject({
 export const shieldSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   admission: admissionSchema.prefault({}),
+  returning_clients: returningClientsSchema.prefault({}),
   breaker: breakerSchema.prefault({}),
   balance: z.enum(['round_robin', 'least_pending']).default('round_robin'),
   max_ejected_percent: z

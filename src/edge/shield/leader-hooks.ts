@@ -13,6 +13,7 @@ import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { ForwardHooks, ForwardResult } from '../forward.ts';
 import { originResponseHeaders } from '../proxy-headers.ts';
+import { noteServed } from './onset.ts';
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
@@ -143,6 +144,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
       release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
       shield.balancer.done(s.pick, originResult(result), now);
+      if (result.kind === 'response' && result.status < 400) noteServed(ctx, shield, now);
     },
   };
 }

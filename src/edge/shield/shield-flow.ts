@@ -16,7 +16,8 @@ import type { HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
 import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
-import { PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import { PRIORITY_RETURNING, PRIORITY_SUSPICIOUS, PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
+import { isReturning, noteServed } from './onset.ts';
 import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
@@ -138,7 +139,11 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
  * has room; under contention the fair queue shares the turns (core/shield/admission.ts).
  */
 function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
-  const a = shield.admission.tryAcquire(ctx.priority, c.client, Date.now());
+  const now = Date.now();
+  // Onset protection: a client the site served normally in the last minutes keeps its place ahead of
+  // unknown ones (core/shield/returning-clients.ts).
+  if (ctx.priority === PRIORITY_UNKNOWN && isReturning(ctx, shield, now)) ctx.priority = PRIORITY_RETURNING;
+  const a = shield.admission.tryAcquire(ctx.priority, c.client, now);
   if (a.status === 'admitted') return planForward(ctx, shield, c);
   if (a.status === 'queued') {
     // Under attack the queue tightens: suspicious clients do not wait for a slot at all.
@@ -163,6 +168,44 @@ function bufferThenAdmit(ctx: RequestContext, shield: SiteShield, c: CacheState,
     ctx.requestBody = body;
     return admit(ctx, shield, c);
   });
+}
+
+/**
+ * The cache serves everyone: a request the policy would challenge is answered from the cache when a
+ * copy costs the origin nothing — a fresh copy, a stale-while-revalidate one (its one background refresh
+ * is coalesced), or under attack any stale copy still inside its stale-if-error window — and the site's
+ * `cache.serve_everyone` is on (the default). Challenges guard the work that would reach the origin;
+ * blocked, banned and rate-limited clients never get here. Returns false (nothing sent, nothing counted)
+ * when there is no such copy: the caller challenges as before.
+ */
+export function serveCachedCopy(ctx: RequestContext): boolean {
+  const shield = ctx.site!.shield;
+  const cache = shield.config.cache;
+  const method = ctx.req.method ?? 'GET';
+  if (!cache.enabled || !cache.serve_everyone || ctx.upgrade || (method !== 'GET' && method !== 'HEAD')) return false;
+  const header = headerGetter(ctx);
+  const cls = classifyCacheRequest({ method, header }, shield.policy);
+  if (!cls.lookup) return false;
+  const now = ctx.startMs;
+  const k = cacheKeyOf(ctx, shield, method);
+  const request = { header, anonymous: cls.anonymous };
+  // A read-only look first: a miss must not count as a use of the URL (the cache's admission).
+  const peek = shield.store.peek(k.key, now, request);
+  const usable = peek.state === 'fresh' || peek.state === 'stale_revalidate' || (peek.state === 'stale_if_error_only' && ctx.level === 'under_attack');
+  if (!usable) return false;
+  const hit = shield.store.lookup(k.key, now, request);
+  if (hit.state === 'miss' || hit.entry !== peek.entry) return false;
+  ctx.originPath = k.target;
+  if (hit.state === 'fresh') {
+    shield.counters.hits++;
+    serveEntry(ctx, hit.entry, 'HIT', now);
+  } else {
+    shield.counters.staleServed++;
+    serveEntry(ctx, hit.entry, 'STALE', now);
+    if (hit.state === 'stale_revalidate') refreshInBackground(ctx, shield, k.key, header, shield.keyPages.has(ctx.originPath));
+  }
+  shield.counters.servedChallenged++;
+  return true;
 }
 
 /** Runs the shield for one request; see the module comment. */
@@ -200,6 +243,7 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
     ctx.hitKey = key;
     ctx.hitAnonymous = cls.anonymous;
     serveEntry(ctx, hit.entry, 'HIT', now);
+    noteServed(ctx, shield, now);
     return DONE;
   }
   // Everything below may go to the origin and needs the cache state (a fresh hit, the common case

@@ -15,6 +15,7 @@ import { createResponseStore, type ResponseStore } from '../../core/cache/store.
 import { createAdmission, type Admission } from '../../core/shield/admission.ts';
 import { createBalancer, type Balancer } from '../../core/shield/balancer.ts';
 import { createConcurrencyLimiter } from '../../core/shield/concurrency-limit.ts';
+import { createReturningClients, type ReturningClients } from '../../core/shield/returning-clients.ts';
 
 /** Counters of decisions made at the edge (the core parts count their own). */
 export interface ShieldCounters {
@@ -25,6 +26,8 @@ export interface ShieldCounters {
   bypassed: number;
   queued: number;
   shed: number;
+  /** Requests the policy would have challenged, answered from the cache instead (`serve_everyone`). */
+  servedChallenged: number;
   noOrigin: number;
   refreshes: number;
   refreshFailures: number;
@@ -41,6 +44,8 @@ export interface SiteShield {
   readonly coalescer: Coalescer<CacheEntry>;
   readonly admission: Admission;
   readonly balancer: Balancer;
+  /** Clients served normally in the last minutes (onset protection), null when turned off. */
+  readonly returning: ReturningClients | null;
   readonly counters: ShieldCounters;
   /** Key pages (exact paths) kept fresh in the background. */
   readonly keyPages: ReadonlySet<string>;
@@ -80,8 +85,9 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     honourRequestNoCache: false,
   });
   const q = c.admission.max_queue;
+  const limiter = limiterFor(c.admission);
   const admission = createAdmission({
-    limiter: limiterFor(c.admission),
+    limiter,
     // Reserve room for cleared and returning visitors: unknown clients may fill half the queue,
     // suspicious ones a quarter (beyond, lower priorities' longest lines make room for higher ones).
     caps: [q, q, Math.ceil(q / 2), Math.ceil(q / 4)],
@@ -104,7 +110,9 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     health: c.health_check ? { rise: c.health_check.rise, fall: c.health_check.fall, initial: 'up' } : undefined,
   });
   const coalescer = createCoalescer<CacheEntry>({ maxFlightMs: Math.max(60_000, site.origin.headers_timeout + site.origin.body_timeout) });
-  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
+  const rc = c.returning_clients;
+  const returning = rc.enabled ? createReturningClients({ rememberMs: rc.remember, minAgeMs: rc.min_age, maxClients: rc.max_clients }) : null;
+  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, servedChallenged: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
   return {
     site: site.name,
     fingerprint: shieldFingerprint(site),
@@ -115,6 +123,7 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     coalescer,
     admission,
     balancer,
+    returning,
     counters,
     keyPages: new Set(cache.key_pages),
     sweep(nowMs) {
@@ -126,7 +135,8 @@ export function createSiteShield(site: SiteConfig): SiteShield {
       const a = admission.stats();
       return {
         cache: { enabled: cache.enabled, ...counters, store: store.stats(), coalescer: coalescer.stats() },
-        admission: { ...a, in_flight: a.inflight, current_limit: a.limit },
+        admission: { ...a, in_flight: a.inflight, current_limit: a.limit, limiter: limiter.stats() },
+        returning_clients: returning?.stats() ?? null,
         origins: balancer.stats(nowMs),
       };
     },
