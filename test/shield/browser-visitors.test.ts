@@ -74,7 +74,7 @@ test('a visitor stuck on a 503 page during a flood ends up on the origin\'s page
     assert.ok(count >= 1 && count <= 2, `countdown starts at ${count}`);
     setTimeout(() => (flooding = false), 2_500);
     // Nothing is clicked: the page retries by itself (more than once while the flood lasts), same URL.
-    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Origin fixture', undefined, { timeout: 20_000, polling: 100 });
+    await page.waitForFunction("document.querySelector('h1')?.textContent === 'Origin fixture'", undefined, { timeout: 20_000, polling: 100 });
     assert.equal(page.url(), `${b.url}/news/1?from=home`);
     assert.ok((origin.stats().byPath['/news/1'] ?? 0) >= 1, 'the origin served the page');
   } finally {
@@ -94,7 +94,7 @@ test('the countdown counts down while the visitor waits', { skip: skip ?? false 
     await page.route('**/wait', (route) => route.fulfill({ status: 503, contentType: 'text/html', body: prepared.before + 'abcdefgh-000001' + prepared.after }));
     await page.goto('http://countdown.invalid/wait');
     const start = Number(await page.locator('#bw-count').textContent());
-    await page.waitForFunction((n) => Number(document.getElementById('bw-count')?.textContent) < n, start, { timeout: 3_000 });
+    await page.waitForFunction(`Number(document.getElementById('bw-count')?.textContent) < ${start}`, undefined, { timeout: 3_000 });
     assert.ok(Number(await page.locator('#bw-count').textContent()) < start);
     assert.ok(await page.locator('.bw-bar').isVisible(), 'the bar (CSS only) is shown');
   } finally {
