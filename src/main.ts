@@ -17,13 +17,17 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
+import { statusRoutes } from './admin/admin-server.ts';
+import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { banRoutes } from './admin/ban-operations.ts';
+import { auditRoutes } from './admin/audit-routes.ts';
+import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
 import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts';
+import { readListFiles, type ListFileTexts } from './runtime/lists.ts';
 import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createRecorder, type Recorder } from './telemetry/recorder.ts';
@@ -46,10 +50,15 @@ export interface Bulwark {
   start(): Promise<void>;
   /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. */
   reload(config: Config): void;
+  /**
+   * {@link reload}, with the config's list files read off the event loop first, so the process keeps
+   * serving while they are read (SIGHUP). Rejects with ConfigError and keeps the old config.
+   */
+  reloadAsync(config: Config): Promise<void>;
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
-  readonly admin: AdminServer | null;
+  readonly admin: AdminPlane | null;
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
@@ -68,13 +77,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   let started = false;
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
-  let admin: AdminServer | null = null;
+  let admin: AdminPlane | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
   const slowReads = createSlowReadGuard(() => ({ minRate: current.config.connections.min_send_rate, graceMs: current.config.connections.body_rate_grace }));
 
-  const shields = createShieldRegistry();
+  const shields = createShieldRegistry((err, site, what) => logger.error({ err, site, code: 'BULWARK_ERR_CACHE_STORE' }, what));
   const services = createServices({
     stateDir: options.config.state_dir,
     onCorrupt: options.config.state_on_corrupt,
@@ -125,6 +134,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
     });
     every(60_000, () => bans.purgeExpired(Date.now()));
+    // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
+    every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -164,6 +175,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+
+  /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
+  let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
+  function banGuard(): BanScopeGuard {
+    if (guardOf === null || guardOf.config !== current.config) guardOf = { config: current.config, guard: banScopeGuardFromConfig(current.config) };
+    return guardOf.guard;
+  }
 
   function setAccessLog(config: Config): void {
     const want = config.log.access_log;
@@ -222,8 +240,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   }
 
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
-  function reloadWith(config: Config): void {
-    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
+  function reloadWith(config: Config, listTexts?: ListFileTexts): void {
+    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file, listTexts });
     logListWarnings(next);
     generation++;
     const old = current;
@@ -275,11 +293,20 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.admin.listen !== null) {
-          admin = await startAdminServer(config.admin.listen, {
-            ready: () => !draining && listeners.length > 0,
-            stats,
-            routes: { ...banRoutes(bans), ...(detection?.routes() ?? {}) },
+          admin = await startAdminPlane({
+            config: { ...config.admin, listen: config.admin.listen },
+            stateDir: config.state_dir,
+            stores: services.stores,
+            logger,
+            routes: {
+              ...statusRoutes(() => !draining && listeners.length > 0),
+              'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },
+              ...banRoutes({ bans, guard: banGuard, adminClients: () => admin?.recentClients.list(Date.now()) ?? [] }),
+              ...auditRoutes(services.stores.audit),
+              ...(detection?.routes() ?? {}),
+            },
           });
+
         }
       } catch (err) {
         shields.stop();
@@ -301,6 +328,9 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     reload(config) {
       reloadWith(config);
+    },
+    async reloadAsync(config) {
+      reloadWith(config, await readListFiles(config.lists.files));
     },
     async stop() {
       if (draining) return;

@@ -18,13 +18,11 @@ export const challengeSchema = z.strictObject({
   difficulty: perLevel(z.number().int().min(1).max(30))
     .prefault({})
     .describe('proof-of-work leading zero bits per threat level (defaults 14 / 16 / 18: about 0.2-0.5 s in a browser)'),
-  nojs_wait: perLevel(duration('wait before a client without JavaScript is cleared; 0 closes the no-JS path at that level'))
+  nojs_wait: perLevel(duration('wait before a client without JavaScript is cleared; 0 closes the no-JS path at that level', { min: '1s', max: '10m', off: true }))
     .prefault({})
     .describe('no-JavaScript path: defaults 5s at normal, 10s elevated, 20s under attack; 0 closes it at that level'),
-  token_lifetime: duration('how long a challenge may be answered (30s..10m)')
-    .default(300_000)
-    .refine((ms) => ms >= 30_000 && ms <= MAX_TOKEN_LIFETIME_MS, { message: 'token_lifetime must be between 30s and 10m' }),
-  clearance_lifetime: duration('how long a clearance cookie is valid').default(3_600_000),
+  token_lifetime: duration('how long a challenge may be answered', { min: '30s', max: MAX_TOKEN_LIFETIME_MS }).default(300_000),
+  clearance_lifetime: duration('how long a clearance cookie is valid', { min: '1m', max: '30d' }).default(3_600_000),
   binding: z.enum(['prefix', 'address']).default('prefix').describe('what a clearance is bound to (prefix survives mobile address changes)'),
   api_paths: z.array(pathPattern).default([]).describe('API paths: answered 429/503 with Retry-After, never a page'),
   feed_paths: z.array(pathPattern).optional().describe('feed paths answered with a status (default: common feed locations)'),

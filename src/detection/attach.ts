@@ -7,7 +7,7 @@
  * Order: call after `createBulwark` (stores open) and before or after `start()`; call `stop()` before
  * the Bulwark's `stop()` closes the stores.
  */
-import type { AdminRoute } from '../admin/admin-server.ts';
+import type { RouteTable } from '../admin/admin-server.ts';
 import { incidentRoutes } from '../admin/incident-routes.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -28,7 +28,7 @@ export interface AttachedDetection {
   /** Enforces applied signature rules in decide (signature-decider.ts). */
   readonly decider: SignatureDecider;
   /** `/incidents`, `/incident`, `/detection`, `POST /mode` for `AdminState.routes`. */
-  routes(): Record<string, AdminRoute>;
+  routes(): RouteTable;
   /** Removes the sink and stops the service (saves its state). Call before the stores close. */
   stop(): Promise<void>;
 }

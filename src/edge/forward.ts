@@ -201,8 +201,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
 /**
  * Sends the request to `upstream` and streams the answer to the client. Returns immediately; the
- * response is written as it arrives. `originHostOverride` is the Host to send when the site does not
- * preserve the client's Host.
+ * response is written as it arrives.
  */
 export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, maxBodyBytes: number, hooks: ForwardHooks = NO_HOOKS): void {
   const req = ctx.req;
@@ -241,16 +240,19 @@ export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTim
 /** undici accepts async iterables as bodies (documented), though its types only list streams and buffers. */
 type RequestBody = Dispatcher.DispatchOptions['body'] | AsyncIterable<Buffer>;
 
-/** The header list sent to the origin for this request (plain forwarding and WebSocket upgrades alike). */
+/**
+ * The header list sent to the origin for this request (plain forwarding and WebSocket upgrades alike).
+ * `Host` is the request's normalised authority when the site preserves the Host (the value the cache
+ * key holds), else the origin URL's host; a request that named no host gets the origin URL's host.
+ */
 export function originHeadersFor(ctx: RequestContext, upstream: Upstream): string[] {
-  const req = ctx.req;
-  return originRequestHeaders(req.rawHeaders, {
+  return originRequestHeaders(ctx.req.rawHeaders, {
     clientAddress: ctx.clientAddress,
     trustedForwardedFor: ctx.forwardedFor,
     proto: ctx.secure ? 'https' : 'http',
-    host: req.headers.host ?? ctx.host,
+    authority: ctx.authority,
     requestId: ctx.id,
-    originHost: upstream.options.preserve_host ? null : upstream.hostHeader,
+    originHost: upstream.options.preserve_host && ctx.authority !== '' ? ctx.authority : upstream.hostHeader,
   });
 }
 

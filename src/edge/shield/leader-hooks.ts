@@ -31,9 +31,12 @@ export interface LeaderState {
   readonly client: ClientKey;
 }
 
-/** Lower-cased header bag from a flat `[name, value, ...]` list (what storable() reads). */
+/**
+ * Lower-cased header bag from a flat `[name, value, ...]` list (what storable() reads). No prototype:
+ * the names are the origin's, and `constructor` or `__proto__` must be fields like any other.
+ */
 function bagOf(flat: readonly string[]): Record<string, string | string[]> {
-  const bag: Record<string, string | string[]> = {};
+  const bag: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase();
     const prev = bag[name];
@@ -86,6 +89,17 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
     flightOpen = false;
   }
 
+  /**
+   * A response the cache could not take (a bug: the hooks must never throw into the origin exchange).
+   * The answer still reaches the client; the waiters go to the origin; the failure is counted and
+   * reported (logged once per site, site-shield.ts).
+   */
+  function cannotStore(err: unknown): void {
+    chunks = null;
+    failFlight('not_shareable');
+    shield.storeFailed(err);
+  }
+
   return {
     onHead(ctx, st, flat) {
       const now = Date.now();
@@ -97,13 +111,17 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       }
       if (s.key !== null) {
         status = st;
-        // The origin's fields only: every answer from the cache adds its own request ID and Via.
-        headers = bagOf(originResponseHeaders(flat));
-        decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
-        if (decision.storable && ctx.req.method === 'GET') chunks = [];
-        else failFlight('not_shareable');
         ctx.cacheStatus = 'MISS';
         shield.counters.misses++;
+        try {
+          // The origin's fields only: every answer from the cache adds its own request ID and Via.
+          headers = bagOf(originResponseHeaders(flat));
+          decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
+          if (decision.storable && ctx.req.method === 'GET') chunks = [];
+          else failFlight('not_shareable');
+        } catch (err) {
+          cannotStore(err);
+        }
       }
       return true;
     },
@@ -117,11 +135,15 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
     },
     onEnd() {
       if (chunks === null || decision === null || headers === null || s.key === null) return;
-      const entry = createEntry(s.key, { status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) }, decision, Date.now(), s.header);
-      chunks = null;
-      shield.store.put(entry, { pin: s.pin });
-      if (flightOpen && s.flight !== null) shield.coalescer.resolve(s.flight, entry);
-      flightOpen = false;
+      try {
+        const entry = createEntry(s.key, { status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) }, decision, Date.now(), s.header);
+        chunks = null;
+        shield.store.put(entry, { pin: s.pin });
+        if (flightOpen && s.flight !== null) shield.coalescer.resolve(s.flight, entry);
+        flightOpen = false;
+      } catch (err) {
+        cannotStore(err);
+      }
     },
     onFailure(ctx) {
       failFlight('leader_failed');

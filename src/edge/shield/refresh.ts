@@ -4,19 +4,22 @@
  * a recent copy to show. A refresh takes an admission slot only if one is free at once — when the origin
  * is struggling, the stale copy is the point — and never answers a client.
  */
-import type { HeaderGetter } from '../../core/cache/cache-control.ts';
+import { headerValue, type HeaderGetter } from '../../core/cache/cache-control.ts';
 import { createEntry } from '../../core/cache/entry.ts';
 import { storable } from '../../core/cache/storable.ts';
 import { PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { SiteRuntime } from '../../runtime/runtime.ts';
 import type { SiteShield } from './site-shield.ts';
+import { VIA_VALUE } from '../proxy-headers.ts';
+import { keyAuthority } from '../../core/http/authority.ts';
 
 interface RefreshTarget {
   readonly shield: SiteShield;
   readonly site: SiteRuntime;
   readonly key: string;
-  readonly host: string;
+  /** Scheme and normalised authority the key holds (`https://example.org`): the origin is told the same. */
+  readonly keyAuthority: string;
   readonly path: string;
   /** Request headers that matter for the stored variant (Vary) and for the origin. */
   readonly headers: Record<string, string>;
@@ -47,6 +50,8 @@ export async function refresh(t: RefreshTarget): Promise<boolean> {
   }
   const upstream = t.site.upstreams[pick.index] ?? t.site.pickUpstream();
   const started = performance.now();
+  const secure = t.keyAuthority.startsWith('https://');
+  const authority = t.keyAuthority.slice(secure ? 8 : 7);
   let ok = false;
   let dropped = false;
   try {
@@ -54,7 +59,15 @@ export async function refresh(t: RefreshTarget): Promise<boolean> {
     const res = await upstream.pool.request({
       path: t.path,
       method: 'GET',
-      headers: { ...t.headers, host: upstream.options.preserve_host ? t.host : upstream.hostHeader, 'x-bulwark-refresh': '1', via: '1.1 bulwark' },
+      // What the key says, as forward.ts tells the origin for a visitor's request.
+      headers: {
+        ...t.headers,
+        host: upstream.options.preserve_host && authority !== '' ? authority : upstream.hostHeader,
+        'x-forwarded-proto': secure ? 'https' : 'http',
+        ...(authority === '' ? {} : { 'x-forwarded-host': authority }),
+        'x-bulwark-refresh': '1',
+        via: VIA_VALUE,
+      },
     });
     dropped = res.statusCode === 503 || res.statusCode === 429;
     const chunks: Buffer[] = [];
@@ -92,21 +105,26 @@ export async function refresh(t: RefreshTarget): Promise<boolean> {
 
 /** Starts a refresh for a stale-while-revalidate hit; the response to the client is already sent. */
 export function refreshInBackground(ctx: RequestContext, shield: SiteShield, key: string, header: HeaderGetter, pin: boolean): void {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of VARY_CANDIDATES) {
     const v = header(name);
     if (v !== undefined) headers[name] = v;
   }
-  void refresh({ shield, site: ctx.site!, key, host: ctx.host, path: ctx.originPath, headers, header, pin }).catch(() => {});
+  void refresh({ shield, site: ctx.site!, key, keyAuthority: keyAuthority(ctx.secure, ctx.authority), path: ctx.originPath, headers, header, pin }).catch(() => {});
 }
 
-/** Refreshes a site's key pages (called on a timer); requests look like an anonymous browser's. */
+/**
+ * Refreshes a site's key pages (called on a timer) under each authority visitors asked for them
+ * (key-page-authorities.ts); requests look like an anonymous browser's.
+ */
 export function refreshKeyPages(shield: SiteShield, site: SiteRuntime): void {
-  const host = site.config.hosts.find((h) => !h.includes('*')) ?? site.name;
-  const headers: Record<string, string> = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'Bulwark key-page refresh' };
-  const header: HeaderGetter = (name) => headers[name];
-  for (const path of shield.keyPages) {
-    const key = shield.keyer({ method: 'GET', host: site.name, path });
-    void refresh({ shield, site, key, host, path: shield.keyer.normalizeTarget(path), headers, header, pin: true }).catch(() => {});
+  const headers: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { accept: 'text/html,application/xhtml+xml', 'user-agent': 'Bulwark key-page refresh' });
+  const header: HeaderGetter = (name) => headerValue(headers, name);
+  for (const authority of shield.keyPageAuthorities.list()) {
+    for (const path of shield.keyPages) {
+      const target = shield.keyer.normalizeTarget(path);
+      const key = shield.keyer.keyOfTarget('GET', authority, target);
+      void refresh({ shield, site, key, keyAuthority: authority, path: target, headers, header, pin: true }).catch(() => {});
+    }
   }
 }

@@ -12,9 +12,10 @@
  * release the slot (leader-hooks.ts).
  */
 import type { Socket } from 'node:net';
-import type { HeaderGetter } from '../../core/cache/cache-control.ts';
+import { headerValue, type HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
+import { keyAuthority } from '../../core/http/authority.ts';
 import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
 import { PRIORITY_RETURNING, PRIORITY_SUSPICIOUS, PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
 import { isReturning, noteServed } from './onset.ts';
@@ -28,12 +29,10 @@ import { awaitFirstBytes, receiveBody, shouldBuffer } from './request-buffer.ts'
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
+/** The request's fields by name, never a value inherited from Object.prototype (headerValue). */
 function headerGetter(ctx: RequestContext): HeaderGetter {
   const h = ctx.req.headers;
-  return (name) => {
-    const v = h[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  };
+  return (name) => headerValue(h, name);
 }
 
 interface CacheState {
@@ -50,6 +49,7 @@ interface CacheState {
 export interface CacheKeyMemo {
   readonly keyer: SiteShield['keyer'];
   readonly site: string;
+  readonly authority: string;
   readonly method: string;
   readonly path: string;
   readonly target: string;
@@ -60,16 +60,18 @@ export interface CacheKeyMemo {
  * The normalised target and cache key of the request. Clients on a keep-alive connection (and floods)
  * repeat the same URL: the last one is remembered on the socket, so a repeat skips normalising the
  * target and building the key, and the store's Map finds the key string's hash already computed. Valid
- * only for the same keyer (a reload brings a new one), site, method and path.
+ * only for the same keyer (a reload brings a new one), site, authority, method and path (a connection's
+ * scheme never changes).
  */
 function cacheKeyOf(ctx: RequestContext, shield: SiteShield, method: string): CacheKeyMemo {
   const socket = ctx.req.socket as Socket | null;
   const memo = socket === null ? null : connectionMemo(socket);
   const site = ctx.site!.name;
   const last = memo === null ? null : memo.cacheKey;
-  if (last !== null && last.path === ctx.path && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
+  if (last !== null && last.path === ctx.path && last.authority === ctx.authority && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
   const target = shield.keyer.normalizeTarget(ctx.path);
-  const next: CacheKeyMemo = { keyer: shield.keyer, site, method, path: ctx.path, target, key: shield.keyer.keyOfTarget(method, site, target) };
+  const key = shield.keyer.keyOfTarget(method, keyAuthority(ctx.secure, ctx.authority), target);
+  const next: CacheKeyMemo = { keyer: shield.keyer, site, authority: ctx.authority, method, path: ctx.path, target, key };
   if (memo !== null) memo.cacheKey = next;
   return next;
 }
@@ -236,6 +238,7 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   const k = cacheKeyOf(ctx, shield, method);
   ctx.originPath = k.target;
   const key = k.key;
+  if (shield.keyPages.size > 0 && shield.keyPages.has(k.target)) shield.keyPageAuthorities.note(keyAuthority(ctx.secure, ctx.authority));
   const hit = shield.store.lookup(key, now, { header, anonymous: cls.anonymous });
   if (hit.state === 'fresh') {
     shield.counters.hits++;

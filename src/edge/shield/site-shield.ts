@@ -16,6 +16,7 @@ import { createAdmission, type Admission } from '../../core/shield/admission.ts'
 import { createBalancer, type Balancer } from '../../core/shield/balancer.ts';
 import { createConcurrencyLimiter } from '../../core/shield/concurrency-limit.ts';
 import { createReturningClients, type ReturningClients } from '../../core/shield/returning-clients.ts';
+import { createKeyPageAuthorities, type KeyPageAuthorities } from './key-page-authorities.ts';
 
 /** Counters of decisions made at the edge (the core parts count their own). */
 export interface ShieldCounters {
@@ -31,7 +32,12 @@ export interface ShieldCounters {
   noOrigin: number;
   refreshes: number;
   refreshFailures: number;
+  /** Responses the cache failed to take because of an error (a bug; the first one is logged). */
+  storeFailures: number;
 }
+
+/** Where a shield reports an unexpected failure (the composition root logs it). */
+export type ShieldFailureReport = (err: unknown, site: string, what: string) => void;
 
 export interface SiteShield {
   readonly site: string;
@@ -49,6 +55,10 @@ export interface SiteShield {
   readonly counters: ShieldCounters;
   /** Key pages (exact paths) kept fresh in the background. */
   readonly keyPages: ReadonlySet<string>;
+  /** The scheme-qualified authorities key pages are refreshed under (key-page-authorities.ts). */
+  readonly keyPageAuthorities: KeyPageAuthorities;
+  /** Counts a response the cache failed to take; the first failure per shield is reported. */
+  storeFailed(err: unknown): void;
   /** Housekeeping: waiter deadlines, queue deadlines, expired cache records. */
   sweep(nowMs: number): void;
   stats(nowMs: number): unknown;
@@ -73,7 +83,13 @@ function limiterFor(a: ShieldConfig['admission']) {
   }
 }
 
-export function createSiteShield(site: SiteConfig): SiteShield {
+/** `http(s)://<first exact host name>` of a site, or null when it has only wildcard names. */
+function firstExactAuthority(site: SiteConfig): string | null {
+  const host = site.hosts.find((h) => !h.includes('*'));
+  return host === undefined ? null : `${site.tls ? 'https' : 'http'}://${host}`;
+}
+
+export function createSiteShield(site: SiteConfig, report: ShieldFailureReport = () => {}): SiteShield {
   const c = site.shield;
   const cache = c.cache;
   const policy = validateSiteCachePolicy({
@@ -112,7 +128,7 @@ export function createSiteShield(site: SiteConfig): SiteShield {
   const coalescer = createCoalescer<CacheEntry>({ maxFlightMs: Math.max(60_000, site.origin.headers_timeout + site.origin.body_timeout) });
   const rc = c.returning_clients;
   const returning = rc.enabled ? createReturningClients({ rememberMs: rc.remember, minAgeMs: rc.min_age, maxClients: rc.max_clients }) : null;
-  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, servedChallenged: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0 };
+  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, servedChallenged: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0, storeFailures: 0 };
   return {
     site: site.name,
     fingerprint: shieldFingerprint(site),
@@ -126,6 +142,10 @@ export function createSiteShield(site: SiteConfig): SiteShield {
     returning,
     counters,
     keyPages: new Set(cache.key_pages),
+    keyPageAuthorities: createKeyPageAuthorities(firstExactAuthority(site)),
+    storeFailed(err) {
+      if (counters.storeFailures++ === 0) report(err, site.name, 'a response could not be stored in the cache; it was still answered (reported once per site; counted in shield.cache.storeFailures)');
+    },
     sweep(nowMs) {
       coalescer.expire(nowMs);
       admission.expire(nowMs);

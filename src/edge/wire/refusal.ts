@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { recordRefusalOf } from '../../runtime/escalate.ts';
+import { accountAnswer } from '../../runtime/answer-accounting.ts';
 import type { RequestRecord } from '../../telemetry/request-record.ts';
 import { PAGES, pageFormat, renderedOf, retryRenderedOf, type PageFormat } from '../pages.ts';
 import { laneRefusalFields, laneRetryAfterS, type Lane } from '../refusal-lane.ts';
@@ -75,6 +76,7 @@ class RefusalAnswer implements WireAnswerer {
     stats.wireAnswered();
     const durationMs = performance.now() - startMono;
     const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name) };
+    accountAnswer(services, record, lane.facts.priority);
     out.deps.recorder.record(record);
   }
 }
