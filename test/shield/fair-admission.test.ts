@@ -68,14 +68,18 @@ test('few-source flood: under contention a visitor from another address is serve
     // 600 requests from two addresses: a minute of backlog at 10 at a time and 100 ms each... 6 s.
     const flood = Array.from({ length: 600 }, (_, i) => timed(`${b.url}/search?q=${i}`, flooders[i % 2]!, started));
     await new Promise((r) => setTimeout(r, 500));
-    const v = await timed(`${b.url}/search?q=visitor`, visitor);
+    const visitorStart = Date.now() - started;
+    const v = await timed(`${b.url}/search?q=visitor`, visitor, started); // ms since the flood started
     const results = await Promise.all(flood);
     assert.equal(v.status, 200);
     const served = results.filter((r) => r.status === 200).map((r) => r.ms).sort((x, y) => x - y);
     const median = served[Math.floor(served.length / 2)]!;
-    // Round robin over three clients: the visitor waits about one turn, not the flood's 5 s backlog.
-    assert.ok(v.ms < 1_000, `the visitor waited ${v.ms} ms (flood median ${median} ms)`);
-    assert.ok(v.ms < median / 2, `visitor ${v.ms} ms vs flood median ${median} ms`);
+    // Round robin over three clients: the visitor waits about one turn, not the flood's 6 s backlog. (In
+    // relative terms: on a loaded machine every time stretches alike.)
+    const waited = v.ms - visitorStart;
+    const aheadOfVisitor = served.filter((ms) => ms < v.ms).length;
+    assert.ok(aheadOfVisitor <= 150, `${aheadOfVisitor} of the flood's 600 were served before the visitor (waited ${waited} ms; flood median ${median} ms)`);
+    assert.ok(waited < median / 2, `visitor waited ${waited} ms vs flood median ${median} ms`);
     assert.ok(origin.stats().peakConcurrency <= 10);
   } finally {
     for (const a of [...flooders, visitor]) await a.close();
