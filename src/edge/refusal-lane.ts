@@ -148,18 +148,23 @@ export function answerFromLane(ctx: RequestContext): boolean {
   const stats = ctx.runtime.services.policyStatsOf(site.name);
   stats.decided(lane.decision.by);
   stats.laneAnswered();
-  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted: laneRefusalFields(lane, ctx.startMs) });
+  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted: laneRefusalFields(lane, ctx.startMs), retryAfterS: laneRetryAfterS(lane, ctx.startMs) });
   return true;
 }
 
 /**
- * The fields a lane answer at `nowMs` adds to the 429 page: `RateLimit-Policy`, a fresh `RateLimit`
- * and `Retry-After`. Digits and the config-validated limit name only: trusted fields (pages.ts).
+ * The fields a lane answer at `nowMs` adds to the 429 page: `RateLimit-Policy` and a fresh `RateLimit`
+ * (`Retry-After` follows them, from {@link laneRetryAfterS}). Digits and the config-validated limit name
+ * only: trusted fields (pages.ts).
  */
 export function laneRefusalFields(lane: Lane, nowMs: number): string[] {
   return [
     'ratelimit-policy', lane.policyField,
     'ratelimit', formatRateLimitItem(lane.limitName, 0, Math.max(0, lane.resetAtMs - nowMs)),
-    'retry-after', String(Math.max(1, Math.ceil((lane.untilMs - nowMs) / 1000))),
   ];
+}
+
+/** Seconds until the lane's limit admits again (at least 1): the answer's `Retry-After`. */
+export function laneRetryAfterS(lane: Lane, nowMs: number): number {
+  return Math.max(1, Math.ceil((lane.untilMs - nowMs) / 1000));
 }
