@@ -1,12 +1,16 @@
 /**
- * The challenge at the edge (issue #4): answering a `challenge` decision (page, status-only answer, or
- * pass for what must never be challenged) and serving Bulwark's own routes under `/.bulwark/` —
- * `challenge/verify` (the submitted answer) and `challenge/return` (did the cookie come back?). These
- * routes are answered by Bulwark and never forwarded; they run after `decide`, so rate limits and bans
- * apply to them like to any request.
+ * The challenge at the edge: answering a `challenge` decision (page, status-only answer, or pass for what
+ * must never be challenged) and serving Bulwark's own routes under `/.bulwark/` — `challenge/verify` (the
+ * submitted answer), `challenge/return` (did the cookie come back?) and the solver script (static,
+ * cacheable). These routes are answered by Bulwark and never forwarded; they run after `decide`, so rate
+ * limits and bans apply to them like to any request.
  */
 import type { ServerResponse } from 'node:http';
-import { CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, parseSubmission, type GateResponse } from '../core/challenge/index.ts';
+import {
+  CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, parseSubmission, SOLVER_SCRIPT, SOLVER_SCRIPT_HEADERS, SOLVER_SCRIPT_PATH,
+  type GateResponse,
+} from '../core/challenge/index.ts';
+import { challengeClientOf } from '../pipeline/challenge-client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../pipeline/phase.ts';
 import { PAGES, sendPage } from './pages.ts';
@@ -27,8 +31,17 @@ function send(ctx: RequestContext, r: GateResponse, marker?: 'page' | 'status'):
   res.end(ctx.req.method === 'HEAD' ? undefined : body);
 }
 
-function client(ctx: RequestContext) {
-  return { address: ctx.clientAddress, prefix: ctx.prefix, userAgent: ctx.req.headers['user-agent'] ?? '' };
+/** The solver script's bytes, encoded once. */
+const SOLVER_BODY = Buffer.from(SOLVER_SCRIPT, 'latin1');
+
+/** Serves the solver script (same bytes for every site; see core/challenge/page/solver-script.ts). */
+function sendSolver(ctx: RequestContext): void {
+  const res = ctx.res;
+  res.statusCode = 200;
+  for (const name in SOLVER_SCRIPT_HEADERS) res.setHeader(name, SOLVER_SCRIPT_HEADERS[name]!);
+  res.setHeader('content-length', SOLVER_BODY.length);
+  res.setHeader('x-request-id', ctx.id);
+  res.end(ctx.req.method === 'HEAD' ? undefined : SOLVER_BODY);
 }
 
 /** Answers a `challenge` decision. CONTINUE when this request must not be challenged (robots.txt, ACME...). */
@@ -55,7 +68,7 @@ export function answerChallenge(ctx: RequestContext, difficulty: number | undefi
   }
   const issued = gate.issue(
     {
-      client: client(ctx),
+      client: challengeClientOf(ctx),
       level: ctx.level,
       difficulty,
       method: req.method ?? 'GET',
@@ -107,7 +120,7 @@ function verify(ctx: RequestContext, encoded: string | null): PhaseResult {
     sendPage(ctx.res, PAGES.badRequest, ctx.id, ctx.req.headers.accept);
     return DONE;
   }
-  const out = site.challenge.verify(sub, { ...client(ctx), secure: ctx.secure }, ctx.id, Date.now());
+  const out = site.challenge.verify(sub, { ...challengeClientOf(ctx), secure: ctx.secure }, ctx.id, Date.now());
   if (out.ok) {
     ctx.challengeEvent = 'solved';
     site.challengeStats.solved(out.result.challenge.nonce, out.result.solveMs);
@@ -135,6 +148,10 @@ export function serveBulwarkRoute(ctx: RequestContext): PhaseResult | Promise<Ph
   if (path === CHALLENGE_VERIFY_PATH) {
     if (method === 'POST') return readForm(ctx).then((text) => verify(ctx, text));
     if (method === 'GET' || method === 'HEAD') return verify(ctx, query);
+  } else if (path === SOLVER_SCRIPT_PATH && (method === 'GET' || method === 'HEAD')) {
+    ctx.end('challenged');
+    sendSolver(ctx);
+    return DONE;
   } else if (path === CHALLENGE_RETURN_PATH && (method === 'GET' || method === 'HEAD')) {
     ctx.end('challenged');
     send(ctx, ctx.site!.challenge.afterVerify(query, ctx.req.headers.cookie, ctx.id));

@@ -27,7 +27,9 @@ export const enforcePhase: Phase = {
       case 'allow':
         return CONTINUE;
       case 'challenge':
-        return ctx.cleared ? CONTINUE : answerChallenge(ctx, d.difficulty);
+        // Decide already let a sufficient clearance pass its rules and the level; this also covers the
+        // detector's signature rules: a clearance passes only a challenge asking no more than it proves.
+        return ctx.site!.challenge.satisfies(ctx.clearanceClaims, ctx.level, d.difficulty) ? CONTINUE : answerChallenge(ctx, d.difficulty);
       case 'block':
         ctx.end('blocked');
         sendPage(ctx.res, PAGES.forbidden, ctx.id, ctx.req.headers.accept);

@@ -7,6 +7,9 @@
  * rate limit triggered. `Cache-Control: no-store` keeps it out of every cache (RFC 9111 §5.2.2.5).
  */
 
+import { createHash } from 'node:crypto';
+import { PAGE_STYLES } from './styles.ts';
+
 /** Status of a challenge page. */
 export const CHALLENGE_STATUS = 403;
 /** Status of a challenge page shown because a rate limit was reached. */
@@ -22,22 +25,38 @@ export const STATUS_ONLY_UNDER_ATTACK = 503;
 /** Retry-After (seconds) sent with status_only answers by default. */
 export const STATUS_ONLY_RETRY_AFTER_S = 30;
 
+/** CSP hash source of the pages' one stylesheet (the same bytes on every page). */
+const STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLES).digest('base64')}'`;
+
 /**
- * Headers for a challenge or cookies-off page with CSP nonce `cspNonce`: HTML, never cached, never
- * indexed, never framed, no referrer leaves the site, and a Content-Security-Policy that allows only the
- * page's own inline style and script (by nonce), workers from `blob:` (the solver), and forms posting to
- * the site itself. Nothing else can load.
+ * The Content-Security-Policy of every challenge page: the page's own stylesheet (by hash), scripts and
+ * workers only from the site itself (the solver, served by Bulwark at one path), forms posting to the site
+ * itself. Nothing else can load, and nothing in it changes per request.
  */
-export function challengePageHeaders(cspNonce: string): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy':
-      `default-src 'none'; script-src 'nonce-${cspNonce}'; style-src 'nonce-${cspNonce}'; ` +
-      "worker-src blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    'x-robots-tag': 'noindex, nofollow',
-    'referrer-policy': 'same-origin',
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-  };
-}
+export const CHALLENGE_PAGE_CSP =
+  `default-src 'none'; script-src 'self'; style-src ${STYLE_HASH}; worker-src 'self'; ` +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * Headers for a challenge, retry or cookies-off page: HTML, never cached, never indexed, never framed, no
+ * referrer leaves the site, and {@link CHALLENGE_PAGE_CSP}. The same frozen object for every page.
+ */
+export const CHALLENGE_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': CHALLENGE_PAGE_CSP,
+  'x-robots-tag': 'noindex, nofollow',
+  'referrer-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+});
+
+/**
+ * Headers of the solver script: JavaScript, cacheable by anyone for a year and never revalidated (its
+ * path changes with its content, RFC 8246 `immutable`), not sniffed.
+ */
+export const SOLVER_SCRIPT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/javascript; charset=utf-8',
+  'cache-control': 'public, max-age=31536000, immutable',
+  'x-content-type-options': 'nosniff',
+});
