@@ -64,15 +64,19 @@ export const SEARCH_FUNCTION_SOURCE = `function search(seed, letter, bits, start
   return -1;
 }`;
 
-/** The worker's part: solves the sub-challenge it is given in slices, reporting attempts, then its counter. */
+/**
+ * The worker's part: solves the sub-challenge it is given in slices, reporting attempts at most every
+ * 100 ms (the page's thread may be slow: a flood of progress messages would delay the next hand-out),
+ * then its counter.
+ */
 const WORKER_PART = `function worker() {
   self.onmessage = function (ev) {
-    var p = ev.data, c = 0, slice = 8192;
+    var p = ev.data, c = 0, slice = 4096, told = 0, last = Date.now();
     for (;;) {
       var r = search(p.seed, p.letter, p.bits, c, slice);
-      if (r >= 0) { self.postMessage({ index: p.index, found: r, tried: r - c + 1 }); return; }
+      if (r >= 0) { self.postMessage({ index: p.index, found: r, tried: r + 1 - told }); return; }
       c += slice;
-      self.postMessage({ tried: slice });
+      if (Date.now() - last >= 100) { self.postMessage({ tried: c - told }); told = c; last = Date.now(); }
     }
   };
 }`;
@@ -114,18 +118,30 @@ const PAGE_PART = `function page(script) {
   function ask(wk) {
     if (next < count) { wk.postMessage({ seed: seed, letter: LETTERS.charAt(next), bits: bits, index: next }); next++; }
   }
+  // Yields to the browser between slices without setTimeout's 4 ms clamp (a MessageChannel message).
+  var yieldNow = (function () {
+    if (typeof MessageChannel === 'undefined') return function (fn) { setTimeout(fn, 0); };
+    var ch = new MessageChannel(), queued = null;
+    ch.port1.onmessage = function () { var fn = queued; queued = null; fn(); };
+    return function (fn) { queued = fn; ch.port2.postMessage(0); };
+  })();
   function onMainThread() {
     if (done) return;
     for (var i = 0; i < workers.length; i++) workers[i].terminate();
     workers = [];
-    var index = 0, c = 0, slice = 4096;
+    var index = 0, c = 0, slice = 2048;
     (function step() {
       if (done) return;
-      while (index < count && found[index] !== undefined) { index++; c = 0; }
-      if (index >= count) return;
-      var r = search(seed, LETTERS.charAt(index), bits, c, slice);
-      if (r >= 0) { progress(r - c + 1); solve(index, r); c = 0; } else { c += slice; progress(slice); }
-      setTimeout(step, 0);
+      // Work for ~30 ms, then let the page breathe (paint the progress, answer input).
+      var until = Date.now() + 30, n = 0;
+      while (Date.now() < until) {
+        while (index < count && found[index] !== undefined) { index++; c = 0; }
+        if (index >= count) break;
+        var r = search(seed, LETTERS.charAt(index), bits, c, slice);
+        if (r >= 0) { n += r - c + 1; solve(index, r); c = 0; if (done) return; } else { c += slice; n += slice; }
+      }
+      progress(n);
+      if (index < count) yieldNow(step);
     })();
   }
   try {
@@ -134,8 +150,8 @@ const PAGE_PART = `function page(script) {
       var wk = new Worker(script);
       wk.onmessage = function (ev) {
         var d = ev.data;
-        progress(d.tried);
         if (d.found !== undefined) { solve(d.index, d.found); ask(this); }
+        progress(d.tried);
       };
       wk.onerror = function (ev) { if (ev && ev.preventDefault) ev.preventDefault(); onMainThread(); };
       workers.push(wk);
