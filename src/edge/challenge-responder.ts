@@ -14,34 +14,62 @@ import { challengeClientOf } from '../pipeline/challenge-client.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../pipeline/phase.ts';
 import { PAGES, sendPage } from './pages.ts';
+import { prepareFields, writePreparedHead, type PreparedFields } from './prepared-head.ts';
 import { recordEscalation } from '../runtime/escalate.ts';
 
 /** The header that tells clients and monitors this answer is a challenge: `page` or `status`. */
 export const CHALLENGE_HEADER = 'x-bulwark-challenge';
 
+/**
+ * Heads of the gate's constant header sets (the challenge page's, the status-only answers'), validated
+ * once per set and marker: a page or status answer then writes one prepared block plus its length and
+ * request ID (edge/prepared-head.ts) instead of ten validated fields.
+ */
+const prepared = new WeakMap<object, Map<string, PreparedFields>>();
+
+function preparedOf(headers: Readonly<Record<string, string>>, marker: string): PreparedFields | undefined {
+  if (!Object.isFrozen(headers)) return undefined;
+  let byMarker = prepared.get(headers);
+  if (byMarker === undefined) prepared.set(headers, (byMarker = new Map()));
+  let fields = byMarker.get(marker);
+  if (fields === undefined) {
+    const pairs: string[] = [];
+    for (const name in headers) pairs.push(name, headers[name]!);
+    if (marker !== '') pairs.push(CHALLENGE_HEADER, marker);
+    byMarker.set(marker, (fields = prepareFields(pairs)));
+  }
+  return fields;
+}
+
+/**
+ * Sends a gate response. The body is written as latin1 text in the same write as the head (one string,
+ * no Buffer copy, no writev); Bulwark's pages are ASCII, and latin1 makes the length exactly the
+ * string's length in any case.
+ */
 function send(ctx: RequestContext, r: GateResponse, marker?: 'page' | 'status'): void {
   const res: ServerResponse = ctx.res;
   if (res.headersSent) return;
-  const body = Buffer.from(r.body, 'latin1');
-  res.statusCode = r.status;
-  for (const name in r.headers) res.setHeader(name, r.headers[name]!);
-  if (marker !== undefined) res.setHeader(CHALLENGE_HEADER, marker);
-  res.setHeader('content-length', body.length);
-  res.setHeader('x-request-id', ctx.id);
-  res.end(ctx.req.method === 'HEAD' ? undefined : body);
+  const body = ctx.req.method === 'HEAD' ? undefined : r.body;
+  const fields = preparedOf(r.headers, marker ?? '');
+  if (fields !== undefined) {
+    writePreparedHead(res, r.status, fields, ['content-length', String(r.body.length), 'x-request-id', ctx.id]);
+  } else {
+    const pairs: string[] = [];
+    for (const name in r.headers) pairs.push(name, r.headers[name]!);
+    if (marker !== undefined) pairs.push(CHALLENGE_HEADER, marker);
+    pairs.push('content-length', String(r.body.length), 'x-request-id', ctx.id);
+    res.writeHead(r.status, pairs);
+  }
+  res.end(body, 'latin1');
 }
 
-/** The solver script's bytes, encoded once. */
-const SOLVER_BODY = Buffer.from(SOLVER_SCRIPT, 'latin1');
+/** The solver script's head, validated once. */
+const SOLVER_FIELDS = prepareFields([...Object.entries(SOLVER_SCRIPT_HEADERS).flat(), 'content-length', String(SOLVER_SCRIPT.length)]);
 
 /** Serves the solver script (same bytes for every site; see core/challenge/page/solver-script.ts). */
 function sendSolver(ctx: RequestContext): void {
-  const res = ctx.res;
-  res.statusCode = 200;
-  for (const name in SOLVER_SCRIPT_HEADERS) res.setHeader(name, SOLVER_SCRIPT_HEADERS[name]!);
-  res.setHeader('content-length', SOLVER_BODY.length);
-  res.setHeader('x-request-id', ctx.id);
-  res.end(ctx.req.method === 'HEAD' ? undefined : SOLVER_BODY);
+  writePreparedHead(ctx.res, 200, SOLVER_FIELDS, ['x-request-id', ctx.id]);
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : SOLVER_SCRIPT, 'latin1');
 }
 
 /** Answers a `challenge` decision. CONTINUE when this request must not be challenged (robots.txt, ACME...). */

@@ -128,6 +128,14 @@ export interface ChallengeGate {
   cookiesOffPage(returnPath: string, requestId: string): GateResponse;
 }
 
+const STATUS_ONLY_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(STATUS_ONLY_RETRY_AFTER_S) });
+const STATUS_ONLY_BODY = 'This site is busy protecting itself from automated traffic. Please retry later.\n';
+/** The status-only answers: the same frozen values every time (the edge prepares their heads once). */
+const STATUS_ONLY_ANSWERS = {
+  under_attack: Object.freeze({ status: STATUS_ONLY_UNDER_ATTACK, headers: STATUS_ONLY_HEADERS, body: STATUS_ONLY_BODY }),
+  other: Object.freeze({ status: STATUS_ONLY_STATUS, headers: STATUS_ONLY_HEADERS, body: STATUS_ONLY_BODY }),
+} as const;
+
 const FAILURE_PAGE_REASON: Readonly<Record<string, PageReason>> = { expired: 'expired', too_early: 'too_early', busy: 'busy' };
 
 /**
@@ -172,11 +180,7 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
   }
 
   function statusOnly(level: ThreatLevel): GateResponse {
-    return {
-      status: level === 'under_attack' ? STATUS_ONLY_UNDER_ATTACK : STATUS_ONLY_STATUS,
-      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(STATUS_ONLY_RETRY_AFTER_S) },
-      body: 'This site is busy protecting itself from automated traffic. Please retry later.\n',
-    };
+    return level === 'under_attack' ? STATUS_ONLY_ANSWERS.under_attack : STATUS_ONLY_ANSWERS.other;
   }
 
   function failurePage(sub: Submission, result: Extract<SubmissionResult, { ok: false }>, requestId: string): GateResponse {
