@@ -1,13 +1,14 @@
 /**
  * The challenge at the edge: answering a `challenge` decision (page, status-only answer, or pass for what
  * must never be challenged) and serving Bulwark's own routes under `/.bulwark/` — `challenge/verify` (the
- * submitted answer), `challenge/return` (did the cookie come back?) and the solver script (static,
- * cacheable). These routes are answered by Bulwark and never forwarded; they run after `decide`, so rate
+ * submitted answer), `challenge/return` (did the cookie come back?), and the solver script and the
+ * pages' stylesheet (static, cacheable). These routes are answered by Bulwark and never forwarded; they run after `decide`, so rate
  * limits and bans apply to them like to any request.
  */
 import type { ServerResponse } from 'node:http';
 import {
-  CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, parseSubmission, SOLVER_SCRIPT, SOLVER_SCRIPT_HEADERS, SOLVER_SCRIPT_PATH,
+  CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, PAGE_STYLES, PAGE_STYLES_HEADERS, PAGE_STYLES_PATH, parseSubmission,
+  SOLVER_SCRIPT, SOLVER_SCRIPT_HEADERS, SOLVER_SCRIPT_PATH,
   type GateResponse,
 } from '../core/challenge/index.ts';
 import { challengeClientOf } from '../pipeline/challenge-client.ts';
@@ -63,13 +64,21 @@ function send(ctx: RequestContext, r: GateResponse, marker?: 'page' | 'status'):
   res.end(body, 'latin1');
 }
 
-/** The solver script's head, validated once. */
-const SOLVER_FIELDS = prepareFields([...Object.entries(SOLVER_SCRIPT_HEADERS).flat(), 'content-length', String(SOLVER_SCRIPT.length)]);
+/** The static files the pages load (same bytes for every site), with their heads validated once. */
+const ASSETS = new Map(
+  [
+    [SOLVER_SCRIPT_PATH, SOLVER_SCRIPT, SOLVER_SCRIPT_HEADERS],
+    [PAGE_STYLES_PATH, PAGE_STYLES, PAGE_STYLES_HEADERS],
+  ].map(([path, body, headers]) => [
+    path as string,
+    { body: body as string, fields: prepareFields([...Object.entries(headers as Record<string, string>).flat(), 'content-length', String((body as string).length)]) },
+  ]),
+);
 
-/** Serves the solver script (same bytes for every site; see core/challenge/page/solver-script.ts). */
-function sendSolver(ctx: RequestContext): void {
-  writePreparedHead(ctx.res, 200, SOLVER_FIELDS, ['x-request-id', ctx.id]);
-  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : SOLVER_SCRIPT, 'latin1');
+/** Serves the solver script or the stylesheet (core/challenge/page/solver-script.ts, styles.ts). */
+function sendAsset(ctx: RequestContext, asset: { body: string; fields: PreparedFields }): void {
+  writePreparedHead(ctx.res, 200, asset.fields, ['x-request-id', ctx.id]);
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : asset.body, 'latin1');
 }
 
 /** Answers a `challenge` decision. CONTINUE when this request must not be challenged (robots.txt, ACME...). */
@@ -94,6 +103,7 @@ export function answerChallenge(ctx: RequestContext, difficulty: number | undefi
     send(ctx, gate.statusOnly(ctx.level), 'status');
     return DONE;
   }
+  const tag = site.challengeStats.issued(ctx.decision.by);
   const issued = gate.issue(
     {
       client: challengeClientOf(ctx),
@@ -103,11 +113,11 @@ export function answerChallenge(ctx: RequestContext, difficulty: number | undefi
       returnPath: challengeReturnPath(req.method ?? 'GET', ctx.path, req.headers.referer, ctx.host),
       requestId: ctx.id,
       status,
+      tag,
     },
     ctx.startMs,
   );
   ctx.challengeEvent = 'issued';
-  site.challengeStats.issued(ctx.decision.by, issued.claims.nonce);
   send(ctx, issued, 'page');
   return DONE;
 }
@@ -151,11 +161,11 @@ function verify(ctx: RequestContext, encoded: string | null): PhaseResult {
   const out = site.challenge.verify(sub, { ...challengeClientOf(ctx), secure: ctx.secure }, ctx.id, Date.now());
   if (out.ok) {
     ctx.challengeEvent = 'solved';
-    site.challengeStats.solved(out.result.challenge.nonce, out.result.solveMs);
+    site.challengeStats.solved(out.result.challenge.tag, out.result.solveMs);
   } else {
     ctx.challengeEvent = 'failed';
     ctx.errorCode = `BULWARK_ERR_CHALLENGE_${out.result.reason.toUpperCase()}`;
-    site.challengeStats.failed(out.result.reason, undefined);
+    site.challengeStats.failed(out.result.reason, out.result.challenge?.tag);
     // Repeated failed, forged or replayed answers escalate like refusals (an early no-JS answer or a
     // full replay set is not the client's fault).
     const reason = out.result.reason;
@@ -176,9 +186,9 @@ export function serveBulwarkRoute(ctx: RequestContext): PhaseResult | Promise<Ph
   if (path === CHALLENGE_VERIFY_PATH) {
     if (method === 'POST') return readForm(ctx).then((text) => verify(ctx, text));
     if (method === 'GET' || method === 'HEAD') return verify(ctx, query);
-  } else if (path === SOLVER_SCRIPT_PATH && (method === 'GET' || method === 'HEAD')) {
+  } else if (ASSETS.has(path) && (method === 'GET' || method === 'HEAD')) {
     ctx.end('challenged');
-    sendSolver(ctx);
+    sendAsset(ctx, ASSETS.get(path)!);
     return DONE;
   } else if (path === CHALLENGE_RETURN_PATH && (method === 'GET' || method === 'HEAD')) {
     ctx.end('challenged');

@@ -83,6 +83,8 @@ export interface ChallengeRequest {
   readonly reason?: PageReason;
   /** Status to use (default 403; 429 when a rate limit triggered the challenge). */
   readonly status?: number;
+  /** Carried in the token and back with the answer (the solve-rate stats' rule tag), 0..2^24-1. */
+  readonly tag?: number;
 }
 
 /** A challenge page plus what was issued (for the solve-rate metrics). */
@@ -171,7 +173,7 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
   function issue(r: ChallengeRequest, nowMs: number): IssuedChallenge {
     const a = ask(r.level, r.difficulty);
     const { token, claims } = mintChallengeToken(
-      { site, client: r.client, level: r.level, work: a.work, lifetimeS: policy.tokenLifetimeS, noJsWaitS: a.noJsWaitS, binding: tokenBinding },
+      { site, client: r.client, level: r.level, work: a.work, lifetimeS: policy.tokenLifetimeS, noJsWaitS: a.noJsWaitS, binding: tokenBinding, tag: r.tag },
       keys, nowMs, random,
     );
     const reason = r.reason ?? (r.level === 'under_attack' ? 'under_attack' : 'protection');

@@ -31,6 +31,7 @@ export { KNOWN_CRAWLERS, createCrawlerMatcher, hostMatchesSuffix } from './crawl
 export type { CrawlerMatcher, CrawlerSpec } from './crawlers.ts';
 export { renderChallengePage } from './page/challenge-page.ts';
 export { SOLVER_SCRIPT, SOLVER_SCRIPT_PATH, SOLVER_SCRIPT_INTEGRITY } from './page/solver-script.ts';
+export { PAGE_STYLES, PAGE_STYLES_PATH } from './page/styles.ts';
 export type { ChallengePageInput } from './page/challenge-page.ts';
 export { renderCookiesOffPage } from './page/cookies-off-page.ts';
 export { renderRetryPage } from './page/retry-page.ts';

@@ -38,6 +38,17 @@ test('a challenge token round-trips its claims', () => {
   assert.equal(claims.keyId, ring.current.id);
 });
 
+test('a challenge token carries its issuer\'s tag under the signature, and its nonce is the token\'s own characters', () => {
+  const { token, claims } = mintChallengeToken({ ...challengeInput, tag: 0xabcdef }, ring, T0, random);
+  assert.equal(token.length, CHALLENGE_TOKEN_LENGTH);
+  const r = verifyChallengeToken(token, ring, site, ALICE, T0);
+  assert.ok(r.ok);
+  assert.equal(r.claims.tag, 0xabcdef);
+  assert.equal(r.claims.nonce, claims.nonce, 'the nonce read back equals the one handed out at issue');
+  assert.equal(mintChallengeToken(challengeInput, ring, T0, random).claims.tag, 0);
+  assert.throws(() => mintChallengeToken({ ...challengeInput, tag: 1 << 24 }, ring, T0, random), RangeError);
+});
+
 test('each challenge token gets a fresh nonce', () => {
   const a = mintChallengeToken(challengeInput, ring, T0, random);
   const b = mintChallengeToken(challengeInput, ring, T0, random);

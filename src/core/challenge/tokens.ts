@@ -39,15 +39,20 @@ export const MAX_CLOCK_SKEW_MS = 30_000;
 /** Bytes of the truncated HMAC tag (128 bits). */
 const TAG_BYTES = 16;
 
-// ---- challenge token layout (69 bytes = 92 characters) ----
+// ---- challenge token layout (72 bytes = 96 characters) ----
+// 0 version · 1-4 key id · 5-10 issued at · 11-12 lifetime s · 13 bits · 14 level · 15-26 nonce ·
+// 27 no-JS wait s · 28 sub-challenges · 29-36 site · 37-44 client (prefix or network) · 45-52 user agent ·
+// 53-55 tag (which rule issued it, for the solve-rate stats).
 const C_VERSION = 0xc2;
-const C_PAYLOAD = 53;
+const C_PAYLOAD = 56;
 const C_BYTES = C_PAYLOAD + TAG_BYTES;
 /** Length of a challenge token string. */
 export const CHALLENGE_TOKEN_LENGTH = (C_BYTES / 3) * 4;
 /** Bytes 15..26 hold the nonce. */
 const C_NONCE_OFFSET = 15;
 const NONCE_BYTES = 12;
+/** Where the nonce starts in the token's text. */
+const NONCE_CHARS = (C_NONCE_OFFSET / 3) * 4;
 
 // ---- clearance cookie layout (63 bytes = 84 characters) ----
 // 0 version · 1-4 key id · 5-10 issued at · 11-14 lifetime s · 15 level · 16 binding kind · 17 via ·
@@ -109,6 +114,8 @@ export interface ChallengeClaims {
   readonly noJsWaitS: number;
   /** 16 base64url characters: the proof-of-work seed and the once-only id of an answer. */
   readonly nonce: string;
+  /** What the issuer tagged it with (24 bits; the solve-rate stats' rule), signed with the rest. */
+  readonly tag: number;
 }
 
 /** The client a token is issued to or checked against, as identify sees it. */
@@ -162,6 +169,8 @@ export interface ChallengeTokenInput {
   readonly noJsWaitS: number;
   /** What the token's client slot holds (default `prefix`). */
   readonly binding?: TokenBinding;
+  /** 0..2^24-1, carried back with the answer (default 0). */
+  readonly tag?: number;
 }
 
 function writeTokenClient(binding: TokenBinding | undefined, client: ChallengeClient, out: Uint8Array, offset: number): void {
@@ -175,8 +184,9 @@ function writeTokenClient(binding: TokenBinding | undefined, client: ChallengeCl
  */
 export function mintChallengeToken(input: ChallengeTokenInput, keys: KeyRing, nowMs: number, random: RandomFill): { token: string; claims: ChallengeClaims } {
   const { work, lifetimeS, noJsWaitS } = input;
-  if (!(isValidWork(work) && lifetimeS >= 1 && lifetimeS <= 65535 && noJsWaitS >= 0 && noJsWaitS <= 255)) {
-    throw new RangeError('challenge token: work, lifetimeS or noJsWaitS out of range');
+  const tag = input.tag ?? 0;
+  if (!(isValidWork(work) && lifetimeS >= 1 && lifetimeS <= 65535 && noJsWaitS >= 0 && noJsWaitS <= 255 && tag >= 0 && tag <= 0xffffff)) {
+    throw new RangeError('challenge token: work, lifetimeS, noJsWaitS or tag out of range');
   }
   const key = keys.current;
   const b = BUF;
@@ -193,6 +203,7 @@ export function mintChallengeToken(input: ChallengeTokenInput, keys: KeyRing, no
   b.set(input.site.digest, 29);
   writeTokenClient(input.binding, input.client, b, 37);
   writeBindingDigest(BINDING_USER_AGENT, input.client.userAgent, b, 45);
+  b[53] = tag >>> 16; b[54] = tag >>> 8; b[55] = tag;
   hmacSha256(key.challenge, b, C_PAYLOAD, TAG);
   b.set(TAG_VIEW, C_PAYLOAD);
   const token = encodeBase64Url(b, C_BYTES);
@@ -200,10 +211,12 @@ export function mintChallengeToken(input: ChallengeTokenInput, keys: KeyRing, no
     keyId: key.id,
     issuedAtMs,
     expiresAtMs: issuedAtMs + lifetimeS * 1000,
-    work: { count: work.count, bits: work.bits },
+    work,
     level: input.level,
     noJsWaitS,
-    nonce: readNonce(),
+    // The token's characters 20..35 spell bytes 15..26 (three bytes are four characters): no second encoding.
+    nonce: token.slice(NONCE_CHARS, NONCE_CHARS + 16),
+    tag,
   };
   return { token, claims };
 }
@@ -255,6 +268,7 @@ export function verifyChallengeToken(token: string, keys: KeyRing, site: SiteTag
       level: THREAT_LEVELS[b[14]],
       noJsWaitS: b[27],
       nonce: readNonce(),
+      tag: (b[53] << 16) | (b[54] << 8) | b[55],
     },
   };
 }

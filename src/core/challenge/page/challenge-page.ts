@@ -1,19 +1,19 @@
 /**
  * The challenge interstitial, rendered by a pure function: plain and ordered HTML that works without CSS,
- * a stylesheet allowed by its hash, one script — the solver, served by Bulwark itself from the site's own
- * origin (./solver-script.ts) — and a path for browsers without JavaScript.
+ * one stylesheet and one script — the solver (./solver-script.ts) — both static, served by Bulwark itself
+ * from the site's own origin and cached by the browser, and a path for browsers without JavaScript.
  *
  * - JS path: the hidden `#bw-js` block (shown by the script) says how long the puzzle takes on a slow
  *   phone and holds a labelled `<progress>` and a polite live status line; the solver fills `solution`
  *   in `#bw-form` and submits it.
  * - No-JS path (when `noJsWaitS > 0`): a `<noscript>` meta refresh to the verify endpoint after the wait,
- *   plus a form with a button for browsers that ignore refreshes. The server enforces the wait from the
+ *   plus, inside the same form, a `nojs` field and a button for browsers that ignore refreshes. The server enforces the wait from the
  *   token's signed issue time, so leaving early gains nothing. When closed, `<noscript>` says why.
  * - For a method other than GET/HEAD the page explains that the form was not sent and links back.
  */
 
 import { escapeHtml } from './html.ts';
-import { PAGE_STYLES } from './styles.ts';
+import { PAGE_STYLES_LINK } from './styles.ts';
 import { SOLVER_SCRIPT_INTEGRITY, SOLVER_SCRIPT_PATH } from './solver-script.ts';
 import { REASON_TEXT, TEXT, type PageReason } from './texts.ts';
 import { CHALLENGE_VERIFY_PATH } from '../return-path.ts';
@@ -48,7 +48,7 @@ function head(title: string, extra: string): string {
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width,initial-scale=1">\n' +
     '<meta name="robots" content="noindex,nofollow">\n' +
-    `<title>${title}</title>\n<style>${PAGE_STYLES}</style>\n${extra}</head>\n`
+    `<title>${title}</title>\n${PAGE_STYLES_LINK}\n${extra}</head>\n`
   );
 }
 
@@ -56,12 +56,12 @@ function hiddenFields(token: string, returnPath: string): string {
   return `<input type="hidden" name="token" value="${token}">\n<input type="hidden" name="return" value="${returnPath}">\n`;
 }
 
-function noJsBlock(p: ChallengePageInput, token: string, returnPath: string): string {
+/** Inside the form: without JavaScript, its button sends the same token with `nojs=1` (no second form). */
+function noJsBlock(p: ChallengePageInput): string {
   if (p.noJsWaitS <= 0) return `<noscript>\n<h2>${TEXT.noJsClosedHeading}</h2>\n<p>${TEXT.noJsClosed}</p>\n</noscript>\n`;
   return (
     `<noscript>\n<h2>${TEXT.noJsHeading}</h2>\n<p>${TEXT.noJsOpen(p.noJsWaitS)}</p>\n` +
-    `<form method="post" action="${VERIFY}">\n${hiddenFields(token, returnPath)}` +
-    `<input type="hidden" name="nojs" value="1">\n<button type="submit">${TEXT.noJsButton}</button>\n</form>\n</noscript>\n`
+    `<input type="hidden" name="nojs" value="1">\n<button type="submit">${TEXT.noJsButton}</button>\n</noscript>\n`
   );
 }
 
@@ -89,8 +89,9 @@ export function renderChallengePage(p: ChallengePageInput): string {
     `<label for="bw-progress">${TEXT.progressLabel}</label>\n<progress id="bw-progress" max="100" value="0">0%</progress>\n` +
     `<p id="bw-status" role="status" aria-live="polite">${TEXT.statusStart}</p>\n</div>\n` +
     `<form id="bw-form" method="post" action="${VERIFY}" data-seed="${escapeHtml(p.seed)}" data-count="${p.work.count | 0}" data-bits="${p.work.bits | 0}">\n` +
-    `${hiddenFields(token, returnPath)}<input type="hidden" name="solution" value="">\n</form>\n` +
-    noJsBlock(p, token, returnPath) +
+    `${hiddenFields(token, returnPath)}<input type="hidden" name="solution" value="">\n` +
+    noJsBlock(p) +
+    '</form>\n' +
     otherMethod +
     `<p>${TEXT.privacy}</p>\n` +
     footer(escapeHtml(p.requestId)) +

@@ -7,8 +7,6 @@
  * rate limit triggered. `Cache-Control: no-store` keeps it out of every cache (RFC 9111 §5.2.2.5).
  */
 
-import { createHash } from 'node:crypto';
-import { PAGE_STYLES } from './styles.ts';
 
 /** Status of a challenge page. */
 export const CHALLENGE_STATUS = 403;
@@ -25,16 +23,13 @@ export const STATUS_ONLY_UNDER_ATTACK = 503;
 /** Retry-After (seconds) sent with status_only answers by default. */
 export const STATUS_ONLY_RETRY_AFTER_S = 30;
 
-/** CSP hash source of the pages' one stylesheet (the same bytes on every page). */
-const STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_STYLES).digest('base64')}'`;
-
 /**
- * The Content-Security-Policy of every challenge page: the page's own stylesheet (by hash), scripts and
- * workers only from the site itself (the solver, served by Bulwark at one path), forms posting to the site
- * itself. Nothing else can load, and nothing in it changes per request.
+ * The Content-Security-Policy of every challenge page: a stylesheet, scripts and workers only from the
+ * site itself (served by Bulwark at one path each), forms posting to the site itself, no inline code of
+ * any kind. Nothing else can load, and nothing in it changes per request.
  */
 export const CHALLENGE_PAGE_CSP =
-  `default-src 'none'; script-src 'self'; style-src ${STYLE_HASH}; worker-src 'self'; ` +
+  "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'; " +
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /**
@@ -52,11 +47,16 @@ export const CHALLENGE_PAGE_HEADERS: Readonly<Record<string, string>> = Object.f
 });
 
 /**
- * Headers of the solver script: JavaScript, cacheable by anyone for a year and never revalidated (its
- * path changes with its content, RFC 8246 `immutable`), not sniffed.
+ * Headers of the solver script and the stylesheet: cacheable by anyone for a year and never revalidated
+ * (their paths change with their content, RFC 8246 `immutable`), not sniffed.
  */
 export const SOLVER_SCRIPT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'text/javascript; charset=utf-8',
+  'cache-control': 'public, max-age=31536000, immutable',
+  'x-content-type-options': 'nosniff',
+});
+export const PAGE_STYLES_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/css; charset=utf-8',
   'cache-control': 'public, max-age=31536000, immutable',
   'x-content-type-options': 'nosniff',
 });
