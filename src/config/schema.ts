@@ -69,7 +69,7 @@ export const originOptionsSchema = z.strictObject({
   body_timeout: duration('longest silence inside a response body from the origin', { min: '100ms', max: '1h' }).default(30_000),
   max_connections: z.number().int().positive().default(256).describe('connections per origin in the keep-alive pool'),
   keep_alive_timeout: duration('idle time before a pooled origin connection is closed', { min: '100ms', max: '10m' }).default(4_000),
-  preserve_host: z.boolean().default(true).describe("send the client's Host header to the origin (else the origin URL's host)"),
+  preserve_host: z.boolean().default(true).describe("send the request's Host to the origin, normalised (lower case, default port dropped): the value the cache key holds; else the origin URL's host"),
   tls_verify: z.boolean().default(true).describe('verify the certificate of an https origin'),
 });
 
