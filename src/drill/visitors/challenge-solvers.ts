@@ -72,7 +72,7 @@ export function createJsChallengeSolver(maxIterations = 1 << 24): ChallengeSolve
     if (found === undefined) return { solved: false };
     const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
     const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded'], ...userAgentOf(ctx.request)], body });
-    return { solved: cleared(answer) };
+    return { solved: cleared(answer), answerStatus: answer.status };
   };
 }
 
@@ -90,6 +90,6 @@ export function createNoJsChallengeSolver(maxWaitS = 15, signal?: AbortSignal): 
       });
     });
     const answer = await ctx.send({ url: form.noJs.url, method: 'GET', headers: userAgentOf(ctx.request) });
-    return { solved: cleared(answer) };
+    return { solved: cleared(answer), answerStatus: answer.status };
   };
 }
