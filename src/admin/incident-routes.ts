@@ -54,7 +54,7 @@ export function incidentRoutes(deps: IncidentRouteDeps): Record<string, AdminRou
       return incident === undefined ? { status: 404, body: { error: 'not_found', id } } : { status: 200, body: incidentJson(incident) };
     },
 
-    'GET /detection': () => ({ status: 200, body: deps.detection?.stats() ?? { enabled: false, sites: {} } }),
+    'GET /detection': () => ({ status: 200, body: deps.detection?.stats({ seasonal: true }) ?? { enabled: false, sites: {} } }),
 
     'POST /mode': { access: 'operator', action: 'level.override', handler: async ({ body, principal }) => {
       const b = (body ?? {}) as { site?: unknown; level?: unknown; duration?: unknown; reason?: unknown };

@@ -4,7 +4,7 @@
  * follows the page's meta refresh after the wait it announces. Both post their answer as the visitor
  * (same source address, same cookie jar) and then retry the original request.
  */
-import { solvePow } from '../../core/challenge/pow.ts';
+import { solvePow, type PowWork } from '../../core/challenge/pow.ts';
 import type { ChallengeSolver, VisitorRequest, VisitorResponse } from './visitor-http.ts';
 
 function attr(html: string, re: RegExp): string | undefined {
@@ -20,23 +20,25 @@ export interface ChallengeForm {
   readonly token: string;
   readonly returnPath: string;
   readonly seed: string;
-  readonly difficulty: number;
+  /** The proof of work asked: sub-challenges and their leading zero bits. */
+  readonly work: PowWork;
   /** The no-JS refresh target and its delay in seconds, when the page offers the no-JS path. */
   readonly noJs?: { readonly url: string; readonly delayS: number };
 }
 
 export function readChallengeForm(html: string): ChallengeForm | undefined {
   const seed = attr(html, /data-seed="([^"]+)"/);
-  const difficulty = attr(html, /data-difficulty="(\d+)"/);
+  const count = attr(html, /data-count="(\d+)"/);
+  const bits = attr(html, /data-bits="(\d+)"/);
   const token = attr(html, /name="token" value="([^"]+)"/);
-  if (seed === undefined || difficulty === undefined || token === undefined) return undefined;
+  if (seed === undefined || count === undefined || bits === undefined || token === undefined) return undefined;
   const returnPath = unescapeHtml(attr(html, /name="return" value="([^"]*)"/) ?? '/');
   const refresh = /<meta http-equiv="refresh" content="(\d+);url=([^"]+)"/.exec(html);
   return {
     token: unescapeHtml(token),
     returnPath,
     seed: unescapeHtml(seed),
-    difficulty: Number(difficulty),
+    work: { count: Number(count), bits: Number(bits) },
     noJs: refresh ? { url: unescapeHtml(refresh[2]!), delayS: Number(refresh[1]) } : undefined,
   };
 }
@@ -68,7 +70,7 @@ export function createJsChallengeSolver(maxIterations = 1 << 24): ChallengeSolve
     if (!isChallengePage(challenge)) return { solved: false };
     const form = readChallengeForm(challenge.body);
     if (form === undefined) return { solved: false };
-    const found = solvePow(form.seed, form.difficulty, { maxIterations });
+    const found = solvePow(form.seed, form.work, { maxIterations });
     if (found === undefined) return { solved: false };
     const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
     const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded'], ...userAgentOf(ctx.request)], body });

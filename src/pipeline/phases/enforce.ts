@@ -29,8 +29,10 @@ export const enforcePhase: Phase = {
       case 'allow':
         return CONTINUE;
       case 'challenge':
+        // Decide already let a sufficient clearance pass its rules and the level; this also covers the
+        // detector's signature rules: a clearance passes only a challenge asking no more than it proves.
+        if (ctx.site!.challenge.satisfies(ctx.clearanceClaims, ctx.level, d.difficulty)) return CONTINUE;
         // The cache serves everyone: a copy that costs the origin nothing is served, challenged or not.
-        if (ctx.cleared) return CONTINUE;
         return serveCachedCopy(ctx) ? DONE : answerChallenge(ctx, d.difficulty);
       case 'block':
         ctx.end('blocked');
