@@ -17,9 +17,7 @@ const pathPattern = z.string().regex(/^\//, { message: 'path patterns start with
 export const challengeSchema = z.strictObject({
   site_name: z.string().min(1).max(80).optional().describe('name shown to visitors on the challenge page (default: the site name)'),
   time_budget: perLevel(
-    duration('time a visitor on a slow phone may spend on the puzzle (100ms..30s)').refine((ms) => ms >= 100 && ms <= 30_000, {
-      message: 'time_budget must be between 100ms and 30s',
-    }),
+    duration('time a visitor on a slow phone may spend on the puzzle', { min: '100ms', max: '30s' }),
   )
     .prefault({})
     .describe('puzzle size per threat level as time on a slow phone (defaults 500ms / 1s / 1500ms); a desktop needs a fraction of it'),
@@ -33,16 +31,12 @@ export const challengeSchema = z.strictObject({
   difficulty: perLevel(z.number().int().min(1).max(30))
     .prefault({})
     .describe('fixed proof-of-work size per threat level, as leading zero bits of one search (2^bits attempts); wins over time_budget'),
-  nojs_wait: perLevel(duration('wait before a client without JavaScript is cleared; 0 closes the no-JS path at that level'))
+  nojs_wait: perLevel(duration('wait before a client without JavaScript is cleared; 0 closes the no-JS path at that level', { min: '1s', max: '10m', off: true }))
     .prefault({})
     .describe('no-JavaScript path: defaults 5s at normal, 10s elevated, 20s under attack; 0 closes it at that level'),
-  token_lifetime: duration('how long a challenge may be answered (30s..10m)')
-    .default(300_000)
-    .refine((ms) => ms >= 30_000 && ms <= MAX_TOKEN_LIFETIME_MS, { message: 'token_lifetime must be between 30s and 10m' }),
-  clearance_lifetime: duration('how long a clearance earned by solving the puzzle is valid').default(3_600_000),
-  nojs_clearance_lifetime: duration('how long a clearance earned by the no-JavaScript wait is valid (at most clearance_lifetime)')
-    .default(600_000)
-    .refine((ms) => ms >= 60_000, { message: 'nojs_clearance_lifetime must be at least 1m' }),
+  token_lifetime: duration('how long a challenge may be answered', { min: '30s', max: MAX_TOKEN_LIFETIME_MS }).default(300_000),
+  clearance_lifetime: duration('how long a clearance earned by solving the puzzle is valid', { min: '1m', max: '30d' }).default(3_600_000),
+  nojs_clearance_lifetime: duration('how long a clearance earned by the no-JavaScript wait is valid (at most clearance_lifetime)', { min: '1m', max: '1d' }).default(600_000),
   binding: z
     .enum(['prefix', 'address', 'network'])
     .default('prefix')

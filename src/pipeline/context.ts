@@ -59,9 +59,14 @@ export class RequestContext {
 
   /** Routed site (parse phase); null until routed or when no site matches. */
   site: SiteRuntime | null = null;
-  /** Host without port, lower-case. */
+  /** Host without port or trailing dot, lower-case: what routing matched (core/http/authority.ts). */
   host = '';
-  /** Path with query, as received. */
+  /**
+   * The normalised authority (host, and the port unless it is the scheme's default): the one value the
+   * origin gets as Host / X-Forwarded-Host and the cache key holds. '' when the request named no host.
+   */
+  authority = '';
+  /** Path with query, normalised by parse (core/http/request-target.ts); as received until then. */
   path: string;
   /** Path with query sent to the origin (the shield may normalise it to match its cache key). */
   originPath: string;

@@ -49,9 +49,15 @@ function userAgentOf(req: VisitorRequest): [string, string][] {
   return ua === undefined ? [] : [['user-agent', ua[1]]];
 }
 
-/** The verify answer cleared the visitor: its 303, or (when the send followed redirects) a page that is no challenge. */
+/**
+ * The verify answer cleared the visitor: its 303, or (when the send followed redirects) wherever the
+ * redirects led that is neither a challenge nor Bulwark's own route — a failed check is answered at the
+ * verify URL itself. The page at the end may be a try-again page (the site is busy): the visitor passed
+ * the check all the same, and its retry of the request follows that page.
+ */
 function cleared(answer: VisitorResponse): boolean {
-  return answer.status === 303 || (answer.status >= 200 && answer.status < 400 && answer.headers['x-bulwark-challenge'] === undefined);
+  if (answer.status === 303) return true;
+  return answer.headers['x-bulwark-challenge'] === undefined && !new URL(answer.url).pathname.startsWith('/.bulwark/') && (answer.status < 400 || answer.status >= 429);
 }
 
 function isChallengePage(r: VisitorResponse): boolean {

@@ -14,6 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { decide, type DecideFacts, type DecideState } from '../../core/policy/index.ts';
 import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS, type DecisionAction } from '../../core/vocabulary.ts';
 import { recordEscalation } from '../../runtime/escalate.ts';
+import { headerValue } from '../../core/cache/cache-control.ts';
 import type { ChallengeGate, ClearanceClaims } from '../../core/challenge/index.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
@@ -73,10 +74,9 @@ export class RequestDecideFacts implements DecideFacts {
     return this.clearanceClaims !== null && this.gate.satisfies(this.clearanceClaims, this.threatLevel, difficulty);
   }
 
-  /** A header's value by lower-case name; repeated fields joined as node:http would print them. */
+  /** A header's value by lower-case name; repeated fields joined as node:http would print them (never Object.prototype's). */
   header(name: string): string | undefined {
-    const v = this.headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
+    return headerValue(this.headers, name);
   }
 }
 

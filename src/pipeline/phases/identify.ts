@@ -95,29 +95,40 @@ function fingerprintOf(memo: ConnectionMemo, raw: readonly string[], method: str
   return fingerprint;
 }
 
+/**
+ * The client's address, prefix and geo facts (the part of identify that needs nothing but the
+ * connection and the forwarding headers): set on `ctx`. Also used for requests refused before
+ * identify runs (parse refusals), so their record and escalation name the client.
+ */
+export function identifyClient(ctx: RequestContext): void {
+  const req = ctx.req;
+  const raw = req.headers['x-forwarded-for'];
+  const xff = Array.isArray(raw) ? raw.join(',') : raw;
+  const socket = req.socket;
+  const memo = connectionMemo(socket);
+  const geo = ctx.runtime.services.geo;
+  let who = memo.peer;
+  // A connection's peer never changes: the memo lives on the socket, so only config, geo data and a
+  // forwarded client can make it stale.
+  if (who === null || who.runtime !== ctx.runtime || who.geo !== geo || (who.trusted && xff !== undefined && xff !== '')) {
+    who = resolveIdentity(ctx, socket.remoteAddress ?? '', xff, geo);
+    // Only the peer's own identity is kept: a forwarded client changes with every request.
+    if (ctx.forwardedFor === '') memo.peer = who;
+  }
+  ctx.clientAddress = who.address;
+  ctx.ip = who.ip;
+  ctx.prefix = who.prefix;
+  ctx.asn = who.asn;
+  ctx.country = who.country;
+  ctx.addressLabel = who.label;
+}
+
 export const identifyPhase: Phase = {
   name: 'identify',
   run(ctx: RequestContext) {
     const req = ctx.req;
-    const raw = req.headers['x-forwarded-for'];
-    const xff = Array.isArray(raw) ? raw.join(',') : raw;
-    const socket = req.socket;
-    const memo = connectionMemo(socket);
-    const geo = ctx.runtime.services.geo;
-    let who = memo.peer;
-    // A connection's peer never changes: the memo lives on the socket, so only config, geo data and a
-    // forwarded client can make it stale.
-    if (who === null || who.runtime !== ctx.runtime || who.geo !== geo || (who.trusted && xff !== undefined && xff !== '')) {
-      who = resolveIdentity(ctx, socket.remoteAddress ?? '', xff, geo);
-      // Only the peer's own identity is kept: a forwarded client changes with every request.
-      if (ctx.forwardedFor === '') memo.peer = who;
-    }
-    ctx.clientAddress = who.address;
-    ctx.ip = who.ip;
-    ctx.prefix = who.prefix;
-    ctx.asn = who.asn;
-    ctx.country = who.country;
-    ctx.addressLabel = who.label;
+    identifyClient(ctx);
+    const memo = connectionMemo(req.socket);
     const site = ctx.site!;
     ctx.level = ctx.runtime.services.levelOf(site.name);
     const ua = req.headers['user-agent'];
