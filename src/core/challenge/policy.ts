@@ -23,7 +23,7 @@
  * - clearance lifetime: 3600 s, bound to the client's prefix (a visitor whose address changes inside a
  *   /24 or /64 — mobile, privacy addresses — keeps the clearance); `network` binding for dual-stack and
  *   carrier-pool visitors, each clearance then usable from at most 8 prefixes (see
- *   docs/security-clearances.md for what each binding costs).
+ *   docs/security.md, "Clearances and challenges", for what each binding costs).
  */
 
 import type { ThreatLevel } from '../vocabulary.ts';
