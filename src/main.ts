@@ -252,6 +252,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       rate_limit_table: services.policy.table.stats(),
       escalation: services.policy.escalation?.stats() ?? null,
       bans: bans.stats(),
+      challenge: { replay: services.challenge.replay.stats(), spread: services.challenge.spread.stats() },
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
