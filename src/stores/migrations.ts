@@ -102,9 +102,16 @@ CREATE TABLE kv (
 CREATE INDEX kv_expires ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 `;
 
+// The attack fingerprint of each incident (per-attack distributions of paths, methods, user agents and
+// source networks), JSON like summary; NULL for incidents recorded before it existed.
+const V2_INCIDENT_FINGERPRINT = `
+ALTER TABLE incidents ADD COLUMN fingerprint TEXT;
+`;
+
 /** Every schema step, in order. The schema version of a database is the number of steps applied. */
 export const STATE_MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, description: 'bans and audit log, incidents and per-second timelines, baselines, settings', sql: V1_BANS + V1_INCIDENTS + V1_SMALL },
+  { version: 2, description: 'incident attack fingerprints', sql: V2_INCIDENT_FINGERPRINT },
 ]);
 
 /** The schema version this code writes (the last step's number). */
