@@ -56,6 +56,8 @@ export interface IncidentSecondInput {
   /** Bottom-k sketch of the uncleared source prefixes so far (core/detect/kmv.ts). */
   readonly sourceSignature?: readonly number[];
   readonly baseline: BaselineFacts;
+  /** Uncleared requests by HTTP method since the previous second (site-extras.ts); absent when not counted. */
+  readonly methods?: Readonly<Record<string, number>>;
 }
 
 /** What the accumulator starts from. */
