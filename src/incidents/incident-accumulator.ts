@@ -4,7 +4,7 @@
  * effect, what cleared visitors experienced, and the severity. No I/O and no clock (time comes in the
  * input): the tracker writes what this produces.
  *
- * Caps: 256 keys per dimension in the recorder (top 10 reported), 200 level changes, 100 rules, 200
+ * Caps: 256 keys per dimension in the recorder (top 50 reported), 200 level changes, 100 rules, 200
  * decision keys per incident; beyond them entries are counted as dropped (`*_dropped`, `other`).
  * A continued incident (after a restart) starts from what its stored record says (`prior`).
  */
