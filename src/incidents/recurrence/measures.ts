@@ -86,7 +86,7 @@ function timingMeasures(x: AttackFingerprint, y: AttackFingerprint): MeasureJson
   const ys = ms(y.time_start);
   const out: MeasureJson[] = [];
   if (xs !== null && ys !== null) {
-    const [first, second] = xs <= ys ? [y, x] : [x, y];
+    const [first, second] = xs <= ys ? [x, y] : [y, x];
     const end = ms(first.time_end) ?? (ms(first.time_start) ?? 0) + first.duration_seconds * 1000;
     const gapS = Math.max(0, Math.round(((ms(second.time_start) ?? 0) - end) / 1000));
     out.push({ id: 'gap', group: 'timing', label: 'Time between them', available: true, estimate: null, low: null, high: null, detail: `${formatGap(gapS)} from the end of the earlier to the start of the later` });

@@ -1,8 +1,8 @@
 /**
- * Reads what a report needs from the incident store: the incident with its timeline, the site's earlier
- * incidents (at most `reports.compare_with`, newest first, plus the linked one if it is older than those)
- * and the later incidents whose stored link points at this one (at most as many). The CLI and the admin
- * API both call this, so a report is the same wherever it is asked for.
+ * Reads what a report needs from the incident store: the incident with its timeline, the site's closed
+ * incidents before it (at most `reports.compare_with`, newest first, plus the linked one if it is older
+ * than those) and after it (at most as many, oldest first: did it come back?). The CLI and the admin API
+ * both call this, so a report is the same wherever it is asked for.
  */
 import type { ReportsConfig } from '../../config/reports-schema.ts';
 import type { IncidentRecord, IncidentStore } from '../../stores/index.ts';
@@ -27,7 +27,7 @@ export async function loadReportInput(store: IncidentStore, id: string, options:
     }
     related.push(...earlier.map((record) => ({ record, when: 'earlier' as const })));
     const later = (await store.list({ site: incident.site, limit: LATER_SCAN }))
-      .filter((r) => r.linkedTo === id && r.openedAtMs >= incident.openedAtMs && r.id !== id)
+      .filter((r) => r.openedAtMs >= incident.openedAtMs && r.id !== id && r.status === 'closed' && !earlier.some((e) => e.id === r.id))
       .reverse()
       .slice(0, n);
     related.push(...later.map((record) => ({ record, when: 'later' as const })));

@@ -1,6 +1,6 @@
 /**
  * Builds the report model (report-types.ts) from an incident record with its timeline and the records of
- * related incidents (earlier ones of the same site, and later ones linked to it). Pure and
+ * related incidents (earlier and later ones of the same site). Pure and
  * deterministic; every export format renders this model and nothing else.
  *
  * Privacy comes first (report-privacy.ts): the record is used as stored — truncated at write time when
@@ -24,7 +24,7 @@ import { summaryOf } from './report-words.ts';
 /** What a report is built from. */
 export interface ReportInput {
   readonly incident: IncidentWithTimeline;
-  /** Related incidents: `earlier` ones of the same site, and `later` ones linked to this one. */
+  /** Related incidents of the same site: `earlier` and `later` ones. */
   readonly related: ReadonlyArray<{ readonly record: IncidentRecord; readonly when: 'earlier' | 'later' }>;
   readonly config: ReportsConfig;
   /** The site's hostnames from the config (MISP `domain-dst`); none when unknown. */
@@ -57,7 +57,7 @@ function incidentPart(r: IncidentWithTimeline, hostnames: readonly string[]): Re
     severity_reasons: Array.isArray(s.severity_reasons) ? s.severity_reasons.filter((x): x is string => typeof x === 'string') : [],
     peak_rps: Math.round(r.peakRps * 100) / 100, total_requests: r.totalRequests,
     uncleared_requests: typeof s.uncleared_requests === 'number' ? Math.round(s.uncleared_requests) : 0,
-    distinct_sources: r.distinctSources, normal_rps: carry.baseline?.rps ?? null, trigger: carry.trigger, unobserved_s: carry.gapSeconds,
+    distinct_sources: r.distinctSources, normal_rps: carry.baseline === null ? null : Math.round(carry.baseline.rps * 100) / 100, trigger: carry.trigger, unobserved_s: carry.gapSeconds,
   };
 }
 
@@ -100,7 +100,10 @@ function sourcesPart(r: IncidentRecord, fp: ReportModel['fingerprint'], addresse
     .map((row) => ({ ...row, asn: Number(row.key), name: v.as_names[row.key] ?? null }));
   const top = obj(obj(r.summary).top);
   const addresses = addressesShown && Array.isArray(top.address)
-    ? top.address.map(obj).filter((e) => typeof e.key === 'string').slice(0, MAX_ROWS).map((e) => ({ key: String(e.key), share: r4(Number(e.share) || 0), requests: Math.round(Number(e.count) || 0) }))
+    ? top.address.map(obj).filter((e) => typeof e.key === 'string')
+      .map((e) => ({ key: String(e.key), share: r4(Number(e.share) || 0), requests: Math.round(Number(e.count) || 0) }))
+      .sort((x, y) => y.share - x.share || (x.key < y.key ? -1 : 1))
+      .slice(0, MAX_ROWS)
     : null;
   return { networks, asns, countries: ranked(v.source_countries, n), addresses: addresses !== null && addresses.length > 0 ? addresses : null };
 }

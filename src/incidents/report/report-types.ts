@@ -74,7 +74,7 @@ export interface RelatedJson {
   readonly id: string;
   readonly opened_at: string;
   readonly closed_at: string | null;
-  /** `earlier`: opened before this incident; `later`: opened after it (and linked to it). */
+  /** `earlier`: opened before this incident; `later`: opened after it. */
   readonly when: 'earlier' | 'later';
   /** True when this incident's stored link points at it. */
   readonly linked: boolean;

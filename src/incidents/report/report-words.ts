@@ -19,7 +19,7 @@ function when(m: Body): string {
 
 function size(m: Body): string {
   const i = m.incident;
-  const times = i.normal_rps !== null && i.normal_rps > 0 && i.peak_rps / i.normal_rps >= 2 ? `, ${Math.round(i.peak_rps / i.normal_rps)} times its normal rate of ${i.normal_rps.toFixed(i.normal_rps < 10 ? 1 : 0)}` : '';
+  const times = i.normal_rps !== null && i.normal_rps > 0 && i.peak_rps / i.normal_rps >= 2 ? `, ${Math.round(i.peak_rps / i.normal_rps)} times its normal rate of ${i.normal_rps.toFixed(i.normal_rps < 10 ? 1 : 0)} req/s` : '';
   const kind = m.fingerprint.tags.filter((t) => t !== 'HTTP flood' && t !== 'many sources' && t !== 'few sources');
   return `${when(m)}, ${i.site} received an HTTP flood${kind.length > 0 ? ` (${list(kind)})` : ''}: ${plural(i.total_requests, 'request')}, peaking at ${int(i.peak_rps)} requests per second${times}.`;
 }

@@ -129,7 +129,7 @@ export async function recordFixture(): Promise<unknown[]> {
   });
   let second = 0;
   const clock = () => FIXTURE_T0 + second * 1000 + 5;
-  const stores = openStateStores({ stateDir: dir, onCorrupt: 'refuse', logger: { warn() {}, error() {} } });
+  const stores = openStateStores({ stateDir: dir, onCorrupt: 'refuse', logger: { warn() {}, error() {} }, incidents: { clock, checkpointEveryMs: 0 } });
   const service = createDetectionService({
     stores, sites: () => [SITE], config, now: clock, timers: false, hashSeed: 7, setLevel: () => {}, lookupNetwork: fixtureLookup,
     logger: { info() {}, warn() {}, error(obj, msg) { console.error(msg, obj); } },
