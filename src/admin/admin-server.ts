@@ -21,7 +21,17 @@ export interface AdminRequest {
   readonly body: unknown;
 }
 
-export type AdminRoute = (req: AdminRequest) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+/**
+ * A route's answer: `body` as JSON, or — with `raw` — a document of another type (an HTML report, a STIX
+ * bundle) sent as is, as a download named `fileName` when given.
+ */
+export interface AdminAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly raw?: { readonly text: string; readonly contentType: string; readonly fileName?: string };
+}
+
+export type AdminRoute = (req: AdminRequest) => Promise<AdminAnswer> | AdminAnswer;
 
 const MAX_ADMIN_BODY = 64 * 1024;
 
@@ -54,6 +64,17 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/** A non-JSON document: no caching, no sniffing, nothing loaded by an HTML document, a download when named. */
+function raw(res: ServerResponse, status: number, doc: NonNullable<AdminAnswer['raw']>): void {
+  const headers: Record<string, string | number> = {
+    'content-type': doc.contentType, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(doc.text),
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+  };
+  if (doc.fileName !== undefined) headers['content-disposition'] = `attachment; filename="${doc.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
+  res.writeHead(status, headers);
+  res.end(doc.text);
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + '\n';
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
@@ -72,7 +93,7 @@ export function startAdminServer(listen: string, state: AdminState): Promise<Adm
       readJson(req)
         .then((body) => route({ url, body }))
         .then(
-          (r) => json(res, r.status, r.body),
+          (r) => (r.raw !== undefined ? raw(res, r.status, r.raw) : json(res, r.status, r.body)),
           (err: unknown) => {
             const operator = err instanceof BulwarkError && err.source === 'operator';
             json(res, operator ? 400 : 500, { error: operator ? (err as BulwarkError).code : 'internal_error', message: (err as Error).message });

@@ -71,7 +71,11 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
   return {
     service,
     decider,
-    routes: () => incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+    routes: () => incidentRoutes({
+      incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites,
+      reports: () => host.runtime().config.reports,
+      hostnames: (site) => host.runtime().config.sites.find((s) => s.name === site)?.hosts ?? [],
+    }),
     async stop() {
       host.recorder.removeSink('detection');
       await service.stop();

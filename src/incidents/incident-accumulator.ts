@@ -58,6 +58,11 @@ export interface IncidentSecondInput {
   readonly baseline: BaselineFacts;
   /** Uncleared requests by HTTP method since the previous second (site-extras.ts); absent when not counted. */
   readonly methods?: Readonly<Record<string, number>>;
+  /**
+   * The baseline's share of normal uncleared traffic for a key, plus its bound (the most it could be);
+   * null when the baseline is not warm. Absent when no baseline is at hand.
+   */
+  readonly baselineShare?: (dimension: Dimension, key: string | number) => number | null;
 }
 
 /** What the accumulator starts from. */

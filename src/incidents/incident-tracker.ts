@@ -99,6 +99,8 @@ interface OpenIncident {
   readonly prior: AttackFingerprint | null;
   /** End of the last second observed (ms), or null before the first. */
   endedAtMs: number | null;
+  /** The baseline's normal share of a key, as the last second gave it (see IncidentSecondInput). */
+  baselineShare?: IncidentSecondInput['baselineShare'];
   pending: IncidentSecond[];
   lastUpdateMs: number;
 }
@@ -148,6 +150,7 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
       site: inc.site, openedAtMs: inc.openedAtMs, endedAtMs: inc.endedAtMs, totalRequests: total, distinctSources: Math.round(inc.acc.distinctSources),
       peakRps: summary.rate.peak_rps, summary, methods: inc.fp.methods(), rateProfile: inc.fp.rateProfile(), previous: inc.prior,
       ...(options.lookupNetwork ? { lookup: options.lookupNetwork } : {}),
+      ...(inc.baselineShare ? { normalShare: inc.baselineShare } : {}),
     });
   }
 
@@ -267,6 +270,7 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
       const row = inc.acc.observe(input, nowMs);
       inc.fp.observe(input.snapshot.last.requests / Math.max(1, input.snapshot.last.seconds), input.methods);
       inc.endedAtMs = input.snapshot.second * 1000 + 1000;
+      if (input.baselineShare !== undefined) inc.baselineShare = input.baselineShare;
       if (event.kind === 'close') {
         inc.pending.push(row);
         await close(site, s, event.atMs, 'calm', nowMs);

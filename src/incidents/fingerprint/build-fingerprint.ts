@@ -36,6 +36,11 @@ export interface FingerprintInput {
   /** The rate profile, or null (then one flat bucket of the mean rate). */
   readonly rateProfile: RateProfile | null;
   readonly lookup?: NetworkLookup;
+  /**
+   * Upper bound of the share of the site's normal uncleared traffic a network carried (the baseline's
+   * share + bound), or null when unknown; absent when no baseline is at hand.
+   */
+  readonly normalShare?: (dimension: 'prefix' | 'asn', key: string | number) => number | null;
   /** A fingerprint built earlier for the same incident: its network names are kept when no lookup knows them. */
   readonly previous?: AttackFingerprint | null;
   readonly fidelity?: AttackFingerprint['fidelity'];
@@ -105,6 +110,21 @@ function asNamesOf(asns: Distribution, networks: Record<string, NetworkInfo>, ad
   return Object.fromEntries(Object.keys(asns).filter((k) => names.has(k)).map((k) => [k, names.get(k)!]));
 }
 
+function normalSharesOf(d: Record<DistributionField, Distribution>, input: FingerprintInput): HttpAttackVector['normal_share_max'] | null {
+  const previous = input.previous?.attack_vectors[0]?.normal_share_max;
+  const ask = input.normalShare;
+  if (ask === undefined) return previous ?? null;
+  const of = (dist: Distribution, dimension: 'prefix' | 'asn', prior: Distribution | undefined): Distribution => {
+    const out: Record<string, number> = {};
+    for (const k of Object.keys(dist)) {
+      const v = ask(dimension, dimension === 'asn' && /^\d+$/.test(k) ? Number(k) : k) ?? prior?.[k];
+      if (v !== undefined && v !== null && Number.isFinite(v)) out[k] = round(Math.min(1, Math.max(0, v)));
+    }
+    return out;
+  };
+  return { source_prefixes: of(d.source_prefixes, 'prefix', previous?.source_prefixes), source_asns: of(d.source_asns, 'asn', previous?.source_asns) };
+}
+
 function tagsOf(v: Omit<HttpAttackVector, 'coverage' | 'networks' | 'as_names' | 'source_prefix_sketch'>, totalIps: number): string[] {
   const tags = ['HTTP flood'];
   const [method, share] = Object.entries(v.http_method)[0] ?? [];
@@ -148,12 +168,14 @@ export function buildFingerprint(input: FingerprintInput): AttackFingerprint {
     ...dists,
     ...(addresses.length > 0 ? { source_ips: addresses } : {}),
   };
+  const normal = normalSharesOf(dists, input);
   const vector: HttpAttackVector = {
     ...base,
     coverage,
     source_prefix_sketch: { k: DEFAULT_KMV_K, hashes: sketch },
     networks,
     as_names: asNamesOf(dists.source_asns, networks, addresses, input.lookup, input.previous),
+    ...(normal !== null ? { normal_share_max: normal } : {}),
   };
   const meanRps = num(rate.mean_rps) || (duration > 0 ? input.totalRequests / duration : 0);
   const body: Omit<AttackFingerprint, 'key'> = {

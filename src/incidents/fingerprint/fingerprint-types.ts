@@ -60,6 +60,13 @@ export interface HttpAttackVector {
   readonly networks: Readonly<Record<string, NetworkInfo>>;
   /** Names of the listed ASNs (decimal string → name). */
   readonly as_names: Readonly<Record<string, string>>;
+  /**
+   * For the listed source prefixes and ASNs: the most of the site's *normal* uncleared traffic they
+   * carried, from the learned baseline when the fingerprint was built (share + its bound). A network
+   * that sends a large share of an attack but a similar share of normal traffic is where the site's own
+   * visitors come from, not an attacker: abuse reports leave it out. Absent when no baseline was known.
+   */
+  readonly normal_share_max?: { readonly source_prefixes: Distribution; readonly source_asns: Distribution };
 }
 
 /** The distribution fields of an attack vector, in the order reports show them. */

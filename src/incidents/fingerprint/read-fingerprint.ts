@@ -12,8 +12,8 @@ const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-function distribution(v: unknown): Distribution {
-  return Object.fromEntries(Object.entries(obj(v)).filter(([, x]) => typeof x === 'number' && Number.isFinite(x) && x > 0 && x <= 1)) as Distribution;
+function distribution(v: unknown, zeros = false): Distribution {
+  return Object.fromEntries(Object.entries(obj(v)).filter(([, x]) => typeof x === 'number' && Number.isFinite(x) && (zeros ? x >= 0 : x > 0) && x <= 1)) as Distribution;
 }
 
 function profile(v: unknown): RateProfile {
@@ -54,6 +54,7 @@ function vector(v: unknown): HttpAttackVector {
     },
     networks: networks(x.networks),
     as_names: Object.fromEntries(Object.entries(obj(x.as_names)).filter(([, n]) => typeof n === 'string')) as Record<string, string>,
+    ...(x.normal_share_max !== undefined ? { normal_share_max: { source_prefixes: distribution(obj(x.normal_share_max).source_prefixes, true), source_asns: distribution(obj(x.normal_share_max).source_asns, true) } } : {}),
   };
 }
 
