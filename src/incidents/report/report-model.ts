@@ -116,7 +116,7 @@ function recurrencePart(r: IncidentRecord, fp: ReportModel['fingerprint'], relat
   const best = [...rows].sort((a, b) => mostTelling(a.comparison, b.comparison))[0];
   const words = best === undefined
     ? `No other incident of ${r.site} was recorded to compare this one with.`
-    : rows.length === 1 ? best.comparison.words : `${best.comparison.words} (Compared with ${rows.length} incidents of ${r.site}; the table below has every measure.)`;
+    : rows.length === 1 ? best.comparison.words : `${best.comparison.words} (Compared with ${rows.length} incidents of ${r.site}.)`;
   return { linked_to: r.linkedTo, related: rows, verdict_words: words };
 }
 

@@ -49,7 +49,7 @@ function indicators(m: ReportModel, common: Record<string, unknown>): StixObject
 }
 
 /** The same-actor cluster: the earliest incident judged the same actor (or this one), and the strongest comparison. */
-function sameActor(m: ReportModel): { root: string; firstSeen: string; lastSeen: string; confidence: number; members: string[] } | null {
+function sameActor(m: ReportModel): { root: string; firstSeen: string; lastSeen: string; confidence: number; members: string[]; words: string } | null {
   const same = m.recurrence.related.filter((r) => r.comparison.verdict === 'same_actor');
   if (same.length === 0) return null;
   const members = [{ id: m.incident.id, opened: m.incident.opened_at, end: m.incident.closed_at ?? m.incident.record_updated_at }, ...same.map((r) => ({ id: r.id, opened: r.opened_at, end: r.closed_at ?? r.opened_at }))]
@@ -57,6 +57,7 @@ function sameActor(m: ReportModel): { root: string; firstSeen: string; lastSeen:
   return {
     root: members[0]!.id, firstSeen: members[0]!.opened, lastSeen: members.map((x) => x.end).sort().at(-1)!,
     confidence: Math.max(...same.map((r) => r.comparison.confidence_score)), members: members.map((x) => x.id),
+    words: same.map((r) => r.comparison).sort((a, b) => b.confidence_score - a.confidence_score || (b.network?.estimate ?? 0) - (a.network?.estimate ?? 0))[0]!.words,
   };
 }
 
@@ -97,7 +98,7 @@ export function buildStixBundle(m: ReportModel): StixBundle {
       first_seen: actor.firstSeen, last_seen: actor.lastSeen,
     };
     objects.push(set);
-    rels.push(relationship(m, common, 'attributed-to', inc.id, set.id, { confidence: actor.confidence, description: m.recurrence.verdict_words }));
+    rels.push(relationship(m, common, 'attributed-to', inc.id, set.id, { confidence: actor.confidence, description: actor.words }));
     rels.push(relationship(m, common, 'uses', set.id, ap.id));
   }
   return { type: 'bundle', id: sdoId('bundle', m.organisation.name, m.incident.id, m.incident.record_updated_at), objects: [...objects, ...rels] };
