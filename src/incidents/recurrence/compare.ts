@@ -93,7 +93,8 @@ function levelOf(v: RecurrenceVerdict, n: Interval | null, p: Interval | null): 
   const pHigh = p?.high ?? 1;
   if (v === 'same_actor') return n!.low >= 0.5 ? 'high' : n!.low >= SAME_ACTOR ? 'medium' : 'low';
   if (v === 'copycat') return nHigh < 0.1 && pLow >= 0.7 ? 'high' : nHigh < SAME_ACTOR && pLow >= COPYCAT ? 'medium' : 'low';
-  return nHigh < 0.1 && pHigh < 0.2 ? 'high' : nHigh < SAME_ACTOR && pHigh < COPYCAT ? 'medium' : 'low';
+  // Methods (mostly GET) and rate shapes resemble each other in most floods: up to 0.25 is no common tooling.
+  return nHigh < 0.1 && pHigh < 0.25 ? 'high' : nHigh < SAME_ACTOR && pHigh < COPYCAT ? 'medium' : 'low';
 }
 
 const RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };

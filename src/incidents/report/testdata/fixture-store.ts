@@ -35,6 +35,9 @@ export async function withFixtureStore<T>(fn: (store: IncidentStore) => Promise<
       const link = r.linkedTo === null ? {} : { linkedTo: r.linkedTo, linkVerdict: r.linkVerdict, linkEvidence: r.linkEvidence };
       if (r.closedAtMs !== null) await store.close(r.id, r.closedAtMs, { reason: r.closeReason ?? 'calm', ...link });
       else await store.update(r.id, { ...link, nowMs: r.updatedAtMs });
+      // A record whose source data retention removed: the store removes it (and that of every incident
+      // closed before it, as retention would).
+      if (r.sourceDataPurgedAtMs !== null && r.closedAtMs !== null) await store.purgeSourceData(r.closedAtMs + 1, r.sourceDataPurgedAtMs);
     }
     return await fn(store);
   } finally {
