@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAdminServer, type AdminServer } from '../../src/admin/admin-server.ts';
-import { incidentRoutes } from '../../src/admin/incident-routes.ts';
-import { openStateStores, type StateStores } from '../../src/stores/index.ts';
+import { openStateStores } from '../../src/stores/index.ts';
+import { adminCall } from '../helpers/admin.ts';
+import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { loadFixtureInto } from '../../src/incidents/report/testdata/fixture-store.ts';
 import { GOLDEN_CONFIG, GOLDEN_HOSTNAMES } from '../../src/incidents/report/testdata/report-config.ts';
 
@@ -27,15 +27,14 @@ function bulwark(...args: string[]) {
 describe('incident reports from the CLI and the admin API', () => {
   let dir: string;
   let config: string;
-  let stores: StateStores;
-  let admin: AdminServer;
-  let base: string;
+  let b: TestBulwark;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-report-cli-'));
     let now = 0;
-    stores = openStateStores({ stateDir: path.join(dir, 'state'), onCorrupt: 'refuse', incidents: { clock: () => now, checkpointEveryMs: 0 } });
+    const stores = openStateStores({ stateDir: path.join(dir, 'state'), onCorrupt: 'refuse', incidents: { clock: () => now, checkpointEveryMs: 0 } });
     await loadFixtureInto(stores.incidents, (ms) => (now = ms));
+    stores.close();
     config = path.join(dir, 'bulwark.yaml');
     const o = GOLDEN_CONFIG.organisation;
     fs.writeFileSync(config, [
@@ -47,14 +46,17 @@ describe('incident reports from the CLI and the admin API', () => {
       `  - { name: news, hosts: [${GOLDEN_HOSTNAMES.join(', ')}], origins: ["http://127.0.0.1:9"] }`,
       '',
     ].join('\n'));
-    const routes = incidentRoutes({ incidents: stores.incidents, kv: stores.kv, detection: null, sites: () => ['news'], reports: () => GOLDEN_CONFIG, hostnames: () => GOLDEN_HOSTNAMES });
-    admin = await startAdminServer('127.0.0.1:0', { ready: () => true, stats: () => ({}), routes });
-    base = `http://127.0.0.1:${admin.port}`;
+    // A running Bulwark on the same state: the report route as the admin listener serves it (authenticated).
+    b = await startBulwark({
+      // Retention 0: the recorded incidents are years old, and a sweep would (rightly) remove their addresses.
+      state_dir: path.join(dir, 'state'), detection: { enabled: true, retention: 0 },
+      reports: { organisation: { ...o }, tlp: 'amber' },
+      sites: [{ name: 'news', hosts: GOLDEN_HOSTNAMES, origins: ['http://127.0.0.1:9'] }],
+    });
   });
 
   after(async () => {
-    await admin.close();
-    stores.close();
+    await b?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -94,20 +96,21 @@ describe('incident reports from the CLI and the admin API', () => {
   });
 
   it('GET /incident/report answers each format with its media type, the HTML under a CSP, as a download when asked', async () => {
-    const html = await fetch(`${base}/incident/report?id=${ID}&format=html`);
-    assert.equal(html.status, 200);
-    assert.equal(html.headers.get('content-type'), 'text/html; charset=utf-8');
-    assert.match(html.headers.get('content-security-policy')!, /^default-src 'none'/);
-    assert.equal(html.headers.get('content-disposition'), null);
-    assert.equal(await html.text(), fs.readFileSync(GOLDEN + ID + '.html', 'utf8'));
-    const stix = await fetch(`${base}/incident/report?id=${ID}&format=stix&download=1`);
-    assert.equal(stix.headers.get('content-type'), 'application/stix+json;version=2.1');
-    assert.equal(stix.headers.get('content-disposition'), `attachment; filename="${ID}.stix.json"`);
-    assert.equal(await stix.text(), fs.readFileSync(GOLDEN + ID + '.stix.json', 'utf8'));
-    const bad = await fetch(`${base}/incident/report?id=${ID}&format=pdf`);
+    const get = (query: string, headers = b.adminHeaders) => adminCall(b.adminUrl, { path: `/incident/report?${query}`, headers });
+    assert.equal((await get(`id=${ID}`, {})).status, 401, 'not without credentials');
+    const html = await get(`id=${ID}&format=html`);
+    assert.equal(html.status, 200, html.text);
+    assert.equal(html.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(String(html.headers['content-security-policy']), /^default-src 'none'/);
+    assert.equal(html.headers['content-disposition'], undefined);
+    assert.equal(html.text, fs.readFileSync(GOLDEN + ID + '.html', 'utf8'));
+    const stix = await get(`id=${ID}&format=stix&download=1`);
+    assert.equal(stix.headers['content-type'], 'application/stix+json;version=2.1');
+    assert.equal(stix.headers['content-disposition'], `attachment; filename="${ID}.stix.json"`);
+    assert.equal(stix.text, fs.readFileSync(GOLDEN + ID + '.stix.json', 'utf8'));
+    const bad = await get(`id=${ID}&format=pdf`);
     assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { error: string }).error, 'BULWARK_ERR_ADMIN_INVALID');
-    const missing = await fetch(`${base}/incident/report?id=inc-19990101-0001`);
-    assert.equal(missing.status, 404);
+    assert.equal(bad.json.error, 'BULWARK_ERR_ADMIN_INVALID');
+    assert.equal((await get('id=inc-19990101-0001')).status, 404);
   });
 });
