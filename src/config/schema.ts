@@ -14,6 +14,7 @@ import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { detectionSchema } from '../detection/detection-schema.ts';
+import { reportsSchema } from './reports-schema.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { adminSchema } from './admin-schema.ts';
 
@@ -127,6 +128,7 @@ export const configSchema = z
     lists: listsSchema.prefault({}),
     policy: globalPolicySchema.prefault({}),
     detection: detectionSchema.prefault({}),
+    reports: reportsSchema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {
