@@ -15,6 +15,8 @@ import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { detectionSchema } from '../detection/detection-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
+import { http2Schema } from './http2-schema.ts';
+import { tlsSchema } from './tls-schema.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
   message: 'expected host:port with an IP literal, e.g. 127.0.0.1:8080 or [::]:8443',
@@ -71,9 +73,17 @@ export const siteSchema = z.strictObject({
   hosts: z.array(hostname).min(1).describe('hostnames routed to this site; *.example.org and * (any host) allowed'),
   origins: z.array(originUrl).min(1).describe('origin URLs (http or https)'),
   tls: z
-    .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
+    .strictObject({
+      cert: z.string().min(1).describe('PEM certificate file (the chain after it)'),
+      key: z.string().min(1).describe('PEM private key file of that certificate'),
+      additional: z
+        .array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }))
+        .max(3)
+        .default([])
+        .describe('more certificate/key pairs for the same names, of another key type (an ECDSA pair beside an RSA one): clients that accept ECDSA get it'),
+    })
     .optional()
-    .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
+    .describe('PEM certificate and key files, chosen by SNI on the https listeners; re-read on SIGHUP and when the files change'),
   max_body_bytes: size('largest request body accepted (413 beyond)').default(10 * 1024 * 1024),
   origin: originOptionsSchema.prefault({}),
   shield: shieldSchema.prefault({}),
@@ -125,6 +135,8 @@ export const configSchema = z
     lists: listsSchema.prefault({}),
     policy: globalPolicySchema.prefault({}),
     detection: detectionSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
+    http2: http2Schema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {
