@@ -11,6 +11,7 @@ import { BulwarkError } from '../errors.ts';
 import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
 import type { AcceptGate } from './accept-gate.ts';
 import type { ProxyServer } from './proxy-server.ts';
+import type { HandshakeGate } from './tls/handshake-gate.ts';
 
 export interface BoundListener {
   readonly address: string;
@@ -20,13 +21,17 @@ export interface BoundListener {
   readonly server: net.Server;
 }
 
-/** Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. */
-export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048): Promise<BoundListener> {
+/**
+ * Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. On an https
+ * listener, `handshakes` (the TLS handshake cap) decides after the accept gate, before any TLS work.
+ */
+export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048, handshakes?: HandshakeGate): Promise<BoundListener> {
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
   // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
   const server = net.createServer((socket) => {
     if (gate.admit(socket) !== 'accepted') return;
+    if (handshakes !== undefined && proxy.secure && !handshakes.admit(socket)) return;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     proxy.handleConnection(socket);

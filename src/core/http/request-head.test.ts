@@ -38,3 +38,14 @@ test('knownHost: a Host already found valid on the connection is not re-checked;
   // Framing and duplicate checks still run for a known Host.
   assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org', 'host', 'example.org'], knownHost: 'example.org' })), { status: 400, code: 'BULWARK_ERR_DUPLICATE_HOST' });
 });
+
+test('HTTP/2: version 2.0 is accepted only from an HTTP/2 connection; its other checks still apply', () => {
+  const h2 = (over: Partial<RequestHead>) => head({ httpVersionMajor: 2, httpVersionMinor: 0, http2: true, ...over });
+  assert.deepEqual(checkRequestHead(h2({})), { path: '/', authority: null });
+  assert.deepEqual(checkRequestHead(head({ httpVersionMajor: 2, httpVersionMinor: 0 })), { status: 505, code: 'BULWARK_ERR_HTTP_VERSION' });
+  assert.deepEqual(checkRequestHead(h2({ httpVersionMinor: 1 })), { status: 505, code: 'BULWARK_ERR_HTTP_VERSION' });
+  // :authority and a different host field arrive as two Hosts (RFC 9113 §8.3.1: malformed).
+  assert.deepEqual(checkRequestHead(h2({ rawHeaders: ['host', 'a.example', 'host', 'b.example'] })), { status: 400, code: 'BULWARK_ERR_DUPLICATE_HOST' });
+  assert.deepEqual(checkRequestHead(h2({ rawHeaders: ['host', 'a.example', 'transfer-encoding', 'chunked'] })), { status: 400, code: 'BULWARK_ERR_AMBIGUOUS_FRAMING' });
+  assert.deepEqual(checkRequestHead(h2({ url: '' })), { status: 400, code: 'BULWARK_ERR_INVALID_TARGET' });
+});

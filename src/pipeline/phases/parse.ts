@@ -14,7 +14,7 @@ import { normalizeHost } from '../../runtime/site-router.ts';
 import type { Socket } from 'node:net';
 import type { SiteStats } from '../../telemetry/site-stats.ts';
 import { connectionMemo } from '../connection-memo.ts';
-import type { RequestContext } from '../context.ts';
+import { isHttp2Request, type RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
 const kSite = Symbol('bulwark.site');
@@ -50,6 +50,7 @@ export const parsePhase: Phase = {
     const head = checkRequestHead({
       method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders,
       knownHost: known?.hostHeader,
+      http2: isHttp2Request(req),
     });
     if ('status' in head) {
       ctx.errorCode = head.code;
