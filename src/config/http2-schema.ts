@@ -50,6 +50,9 @@ export const http2Schema = z
     max_continuation_frames: z
       .number().int().min(0).max(8).default(4)
       .describe('CONTINUATION frames after one HEADERS frame (CVE-2024-27316); at most 8, the limit of the HTTP/2 library underneath'),
+    max_streams_in_progress: z
+      .number().int().min(1).max(1000).default(8)
+      .describe('streams of one connection that run the pipeline at once (a cache hit for microseconds, a forwarded request until answered); the others wait on the connection in arrival order, as a browser\'s requests wait for its HTTP/1.1 connections, so one page load does not outrun the per-client origin slots (shield.admission.max_per_client)'),
     max_requests_per_connection: z
       .number().int().min(1).max(10_000_000).default(1000)
       .describe('streams one connection may open; then a graceful GOAWAY (NO_ERROR) and the client opens a new one'),

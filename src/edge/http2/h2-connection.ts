@@ -29,6 +29,8 @@ export interface H2ConnectionHost {
   readonly server: Http2Server;
   limits(): ConnectionLimits;
   maxRequests(): number;
+  /** Streams of one connection in the pipeline at once (`http2.max_streams_in_progress`). */
+  maxInProgress(): number;
   /** Runs the pipeline for one stream (the proxy server's request handler). */
   handleRequest(req: H2Request, res: H2Response): void;
   /** A connection ended for a limit or a protocol error: record it and count it toward escalation. */
@@ -44,6 +46,7 @@ export interface OpenUpload {
   readonly req: H2Request;
   readonly res: H2Response;
   readonly counts: StreamCounts;
+  /** When it entered the pipeline (ms). */
   readonly startMs: number;
 }
 
@@ -62,8 +65,12 @@ export class H2Connection {
   readonly tap: FrameTap;
   readonly session: ServerHttp2Session;
   readonly uploads = new Set<OpenUpload>();
-  /** Streams handed to the pipeline and not closed yet. */
+  /** Streams opened and not closed yet (in the pipeline or waiting for their turn). */
   active = 0;
+  /** Streams in the pipeline now; at most `maxInProgress`, the others wait in `waiting`. */
+  inProgress = 0;
+  /** Streams waiting for their turn, in arrival order (bounded by max_concurrent_streams). */
+  private readonly waiting: (() => boolean)[] = [];
   /** When the last stream closed (ms), for the idle check. */
   lastStreamEndMs: number;
   requests = 0;
@@ -108,20 +115,39 @@ export class H2Connection {
     }
     this.requests++;
     this.active++;
-    const now = Date.now();
     const counts = new StreamCounts();
-    const req = new H2Request(stream, raw, (flags & FLAG.END_STREAM) !== 0, this.socket, counts, now);
+    const req = new H2Request(stream, raw, (flags & FLAG.END_STREAM) !== 0, this.socket, counts, Date.now());
     const res = new H2Response(stream, req, counts, (id) => this.guard.markOwnReset(id));
     if (this.firstAuthority === '') this.firstAuthority = typeof req.headers.host === 'string' ? req.headers.host : '';
-    const upload: OpenUpload | null = req.hasBody ? { req, res, counts, startMs: now } : null;
-    if (upload !== null) this.uploads.add(upload);
+    let started = false;
+    let upload: OpenUpload | null = null;
+    const start = () => {
+      if (stream.destroyed || stream.closed) return false;
+      started = true;
+      this.inProgress++;
+      if (req.hasBody) this.uploads.add((upload = { req, res, counts, startMs: Date.now() }));
+      this.host.handleRequest(req, res);
+      return true;
+    };
     stream.once('close', () => {
       this.active--;
       this.lastStreamEndMs = Date.now();
       if (upload !== null) this.uploads.delete(upload);
+      if (started) {
+        this.inProgress--;
+        this.next();
+      }
     });
     if (this.requests >= this.host.maxRequests()) this.close('max_requests');
-    this.host.handleRequest(req, res);
+    if (this.inProgress < this.host.maxInProgress()) start();
+    else this.waiting.push(start);
+  }
+
+  /** Starts the next waiting stream that is still open. */
+  private next(): void {
+    while (this.inProgress < this.host.maxInProgress() && this.waiting.length > 0) {
+      if (this.waiting.shift()!()) return;
+    }
   }
 
   /** Ends the connection for a broken limit: GOAWAY with its code and name, record, close after a grace. */
@@ -158,7 +184,7 @@ export class H2Connection {
 
   private onGoawaySent(code: number): void {
     if (this.ownGoaway || code === H2_ERROR.NO_ERROR) return;
-    this.libraryEnded(code, 'the HTTP/2 library ended the connection for a protocol error');
+    this.libraryEnded(code, `the HTTP/2 library sent GOAWAY ${h2ErrorName(code)} for a frame the client sent`);
   }
 
   private onSessionError(err: Error & { code?: string }): void {
@@ -167,9 +193,10 @@ export class H2Connection {
     this.libraryEnded(H2_ERROR.PROTOCOL_ERROR, `the HTTP/2 session failed: ${err.code}`);
   }
 
+  /** The library ended the connection for a protocol error the client made (record `h2/protocol_error`). */
   private libraryEnded(code: number, detail: string): void {
     if (this.ending !== null && this.ending !== 'graceful') return;
-    this.ending = h2ErrorName(code);
+    this.ending = 'protocol_error';
     this.ownGoaway = true;
     this.host.refused(this, this.ending, code, detail);
   }

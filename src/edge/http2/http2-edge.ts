@@ -123,6 +123,7 @@ export function createHttp2Edge(deps: Http2EdgeDeps): Http2Edge {
     },
     limits: () => limits,
     maxRequests: () => deps.config().http2.max_requests_per_connection,
+    maxInProgress: () => deps.config().http2.max_streams_in_progress,
     handleRequest(req, res) {
       counters.streams++;
       deps.handleRequest(req, res);
@@ -151,14 +152,16 @@ export function createHttp2Edge(deps: Http2EdgeDeps): Http2Edge {
       }
       for (const u of conn.uploads) {
         if (u.req.complete) continue;
+        // A body held back by Bulwark itself (the pipeline not reading yet) is never the client's fault.
+        const ours = u.req.isPaused() || u.req.readableLength >= u.req.readableHighWaterMark;
+        if (ours) continue;
         if (now - u.counts.lastBodyMs > c.stream_idle_timeout) {
           counters.cancelledIdle++;
           u.res.cancel();
           continue;
         }
         const elapsed = now - u.startMs;
-        const ours = u.req.isPaused() || u.req.readableLength >= u.req.readableHighWaterMark;
-        if (!ours && cc.min_body_rate > 0 && elapsed > cc.body_rate_grace && (u.counts.bodyBytes * 1000) / elapsed < cc.min_body_rate) {
+        if (cc.min_body_rate > 0 && elapsed > cc.body_rate_grace && (u.counts.bodyBytes * 1000) / elapsed < cc.min_body_rate) {
           counters.cancelledSlow++;
           u.res.cancel();
         }
