@@ -58,8 +58,13 @@ export class H2Response extends EventEmitter {
   get writableEnded(): boolean {
     return this.ended;
   }
+  /**
+   * The whole response left Bulwark: the stream's writable side finished, or the stream closed without
+   * an error after `end` (with a request body, node:http2 may close the stream before it reports its
+   * own finish).
+   */
   get writableFinished(): boolean {
-    return this.stream.writableFinished;
+    return this.stream.writableFinished || (this.ended && !this.reset && this.stream.closed && this.stream.rstCode === 0);
   }
   get writableLength(): number {
     return this.stream.writableLength;
