@@ -58,6 +58,8 @@ export interface Bulwark {
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** The HTTPS edge (after start; null without https listeners). */
+  httpsEdge(): HttpsEdge | null;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
   url(secure?: boolean): string;
   stats(): unknown;
@@ -99,7 +101,15 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } else if (change === 'refused_full') logger.error({ code: 'BULWARK_ERR_BANS_FULL' }, 'ban table full: automatic ban refused');
   };
   const timers: NodeJS.Timeout[] = [];
-  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  let current: Runtime;
+  try {
+    current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  } catch (err) {
+    // A config that does not compile (a certificate whose key does not match...) leaves nothing running.
+    slowReads.stop();
+    services.stores.close();
+    throw err;
+  }
   logListWarnings(current);
 
   const gate = createAcceptGate({
@@ -267,6 +277,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     runtime: () => current,
     detection: () => detection,
+    httpsEdge: () => httpsEdge,
     async start() {
       if (started) throw new Error('already started');
       started = true;
@@ -283,7 +294,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           httpsEdge.attach(servers.https);
         }
         for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.handshakes));
+        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
         if (config.detection.enabled) {
           detection = await attachDetection(
             { logger, recorder, runtime: () => current },

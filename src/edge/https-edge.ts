@@ -10,7 +10,8 @@
  * - one record and one escalation refusal for each HTTP/2 connection ended for a limit.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
+import type { Socket } from 'node:net';
+import type { SecureContext, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { h2ErrorName } from '../core/http2/frame-scanner.ts';
@@ -20,7 +21,7 @@ import { createRandomTicketKeys, type TicketKeySource } from '../core/tls/ticket
 import { recordRefusalOf } from '../runtime/escalate.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { certificateOptionsOf } from '../runtime/runtime.ts';
-import { contextOptions, loadSiteCertificate } from '../runtime/site-certificates.ts';
+import { contextOptions, loadSiteCertificate, type SiteCertificate } from '../runtime/site-certificates.ts';
 import { normalizeHost } from '../runtime/site-router.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import { UNROUTED_SITE } from '../telemetry/request-record.ts';
@@ -28,7 +29,8 @@ import { connectionRefusalRecord } from './connection-record.ts';
 import type { H2Connection } from './http2/h2-connection.ts';
 import { ALPN_WITH_H2, createHttp2Edge, type Http2Edge, type Http2EdgeStats } from './http2/http2-edge.ts';
 import type { ProxyServer } from './proxy-server.ts';
-import { createCertStore, type CertificateView, type CertStore } from './tls/cert-store.ts';
+import { createCertStore, pickContext, type CertificateView, type CertStore } from './tls/cert-store.ts';
+import { peekClientHello } from './tls/hello-peek.ts';
 import { createHandshakeGate, type HandshakeGate, type HandshakeGateStats } from './tls/handshake-gate.ts';
 import { createTicketRotation, type TicketRotation } from './tls/ticket-rotation.ts';
 
@@ -59,8 +61,15 @@ export interface HttpsEdge {
   serverOptions(): TlsOptions;
   /** Takes over the https proxy server (ALPN dispatch, default certificate, ticket keys, timers). */
   attach(proxy: ProxyServer): void;
-  /** The handshake cap, for the https listeners' accept. */
+  /**
+   * An https listener's accept, before TLS: the handshake cap, then the ClientHello read to choose the
+   * certificate (site by SNI, ECDSA or RSA by what the client accepts); `proceed` hands the socket to
+   * the https server with that certificate.
+   */
+  secureAccept(socket: Socket, proceed: () => void): void;
   readonly handshakes: HandshakeGate;
+  /** The https server once attached (tests and diagnostics: its TLS sockets, its ticket keys). */
+  tlsServer(): TlsServer | null;
   /** A new config generation (SIGHUP): its certificates, HTTP/2 settings, timers. */
   reload(runtime: Runtime): void;
   stats(): HttpsStats;
@@ -86,7 +95,20 @@ export function createHttpsEdge(deps: HttpsEdgeDeps): HttpsEdge {
   const timers: NodeJS.Timeout[] = [];
   const handshakeKinds = { resumed: 0, full: 0 };
 
-  const rotation: TicketRotation = createTicketRotation(keys, (key) => server?.setTicketKeys(key), now);
+  const rotation: TicketRotation = createTicketRotation(
+    keys,
+    (key) => {
+      // Tickets are sealed by the context a connection started with: the server's and every site's.
+      server?.setTicketKeys(key);
+      for (const c of certs.contexts()) c.context.setTicketKeys(key);
+    },
+    now,
+  );
+
+  function applyKey(cert: SiteCertificate): void {
+    const key = rotation.current();
+    if (key !== null) for (const c of cert.contexts) c.context.context.setTicketKeys(key);
+  }
 
   const certs: CertStore = createCertStore({
     logger,
@@ -95,12 +117,13 @@ export function createHttpsEdge(deps: HttpsEdgeDeps): HttpsEdge {
     now,
     onDefault(cert) {
       if (server === null || cert === null) return;
-      // Clients without SNI get the first TLS site's certificate; replacing the server's own context
-      // replaces its ticket keys too, so the current one goes back in.
-      server.setSecureContext(contextOptions(cert.pairs, certificateOptionsOf(config())) as TlsOptions);
+      // The server's own context serves connections whose ClientHello could not be read: the first TLS
+      // site's certificate (RSA when it has one). Replacing it replaces its ticket key: put it back.
+      server.setSecureContext(contextOptions(cert.site, pickContext(cert.contexts, null).pair, certificateOptionsOf(config())) as TlsOptions);
       const key = rotation.current();
       if (key !== null) server.setTicketKeys(key);
     },
+    onContexts: applyKey,
   });
 
   const handshakes = createHandshakeGate({
@@ -177,13 +200,8 @@ export function createHttpsEdge(deps: HttpsEdgeDeps): HttpsEdge {
       const c = config();
       return {
         ALPNProtocols: c.http2.enabled ? [...ALPN_WITH_H2] : ['http/1.1'],
-        SNICallback: (name: string, cb: (err: Error | null, ctx?: import('node:tls').SecureContext) => void) => {
-          try {
-            cb(null, certs.contextFor(name));
-          } catch (err) {
-            cb(err as Error);
-          }
-        },
+        // The certificate was chosen at accept from the ClientHello (secureAccept): SNI changes nothing.
+        SNICallback: (_name: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, undefined),
         minVersion: c.tls.min_version,
         honorCipherOrder: true,
         sessionTimeout: sessionTimeoutS(c),
@@ -217,11 +235,32 @@ export function createHttpsEdge(deps: HttpsEdgeDeps): HttpsEdge {
           socket.destroy();
         }
       });
+      if ((tlsServer as TlsServer & { _sharedCreds?: unknown })._sharedCreds === undefined) {
+        logger.warn({ code: 'BULWARK_WARN_TLS_CERT_CHOICE' }, 'this Node version does not expose the TLS server context: every connection gets the default certificate');
+      }
       rotation.tick();
       certs.adopt(deps.getRuntime());
       startTimers();
     },
+    secureAccept(socket, proceed) {
+      if (!handshakes.admit(socket)) return;
+      peekClientHello(socket, config().connections.header_timeout, (hello) => {
+        if (socket.destroyed) return;
+        const context = certs.contextFor(hello);
+        // node:tls builds the connection's TLS socket from the server's context, synchronously inside
+        // the 'connection' event that `proceed` emits: that context is this connection's for the call.
+        const s = server as (TlsServer & { _sharedCreds?: SecureContext }) | null;
+        const saved = s?._sharedCreds;
+        if (s !== null && saved !== undefined && context !== undefined) s._sharedCreds = context;
+        try {
+          proceed();
+        } finally {
+          if (s !== null && saved !== undefined) s._sharedCreds = saved;
+        }
+      });
+    },
     handshakes,
+    tlsServer: () => server,
     reload(runtime) {
       certs.adopt(runtime);
       http2?.reconfigure();

@@ -11,7 +11,6 @@ import { BulwarkError } from '../errors.ts';
 import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
 import type { AcceptGate } from './accept-gate.ts';
 import type { ProxyServer } from './proxy-server.ts';
-import type { HandshakeGate } from './tls/handshake-gate.ts';
 
 export interface BoundListener {
   readonly address: string;
@@ -23,18 +22,25 @@ export interface BoundListener {
 
 /**
  * Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. On an https
- * listener, `handshakes` (the TLS handshake cap) decides after the accept gate, before any TLS work.
+ * listener, `secureAccept` (the HTTPS edge: handshake cap, certificate choice) runs after the accept
+ * gate and before any TLS work; it calls `proceed` for the sockets it keeps.
  */
-export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048, handshakes?: HandshakeGate): Promise<BoundListener> {
+export function bindListener(
+  text: string,
+  proxy: ProxyServer,
+  gate: AcceptGate,
+  backlog = 2048,
+  secureAccept?: (socket: net.Socket, proceed: () => void) => void,
+): Promise<BoundListener> {
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
   // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
   const server = net.createServer((socket) => {
     if (gate.admit(socket) !== 'accepted') return;
-    if (handshakes !== undefined && proxy.secure && !handshakes.admit(socket)) return;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    proxy.handleConnection(socket);
+    if (secureAccept !== undefined && proxy.secure) secureAccept(socket, () => proxy.handleConnection(socket));
+    else proxy.handleConnection(socket);
   });
   server.maxConnections = 1_000_000; // the gate enforces the real cap, with accounting
   return new Promise((resolve, reject) => {

@@ -1,16 +1,17 @@
 /**
- * A site's certificates, loaded from its PEM files into one TLS context: the certificate and key of
- * `tls.cert` / `tls.key`, plus `tls.additional` pairs of other key types (an ECDSA pair beside an RSA
- * one). OpenSSL picks the pair a client can verify; with the server's preference order (ECDSA
- * signature algorithms first in OpenSSL's default list) a client that accepts both gets ECDSA, whose
- * handshake signature costs a fraction of RSA's.
+ * A site's certificates, loaded from its PEM files: the certificate and key of `tls.cert` / `tls.key`,
+ * plus `tls.additional` pairs of other key types (an ECDSA pair beside an RSA one). Each pair gets its
+ * own TLS context, and the https edge picks one per connection from the client's ClientHello — ECDSA
+ * when the client accepts it (its handshake signature costs a fraction of RSA's), RSA otherwise — since
+ * node:tls cannot switch between two pairs of one context by SNI (its SNI callback replaces a single
+ * certificate slot, leaving the others as they were).
  *
  * Loading checks what would otherwise fail later or silently: each key must belong to its certificate
  * (the error names the site and both files), and two pairs of one key type would replace each other
  * in the context. What was loaded — key types, names, expiry, and the files' identity for change
  * detection — is kept beside the context for the stats, the expiry log and the renewal watch.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SiteConfig } from '../config/schema.ts';
@@ -31,6 +32,8 @@ export interface CertificatePair {
   readonly keyFile: string;
   /** `rsa`, `ec`, `ed25519`… (node:crypto's asymmetricKeyType). */
   readonly keyType: string;
+  /** The named curve of an EC key (`prime256v1`…), undefined otherwise. */
+  readonly curve: string | undefined;
   readonly subject: string;
   /** DNS names of the certificate (subjectAltName), e.g. `*.example.org`. */
   readonly names: readonly string[];
@@ -40,24 +43,35 @@ export interface CertificatePair {
   readonly keyPem: Buffer;
 }
 
-/** A site's loaded certificates and the context built from them. */
+/** One pair's TLS context. */
+export interface PairContext {
+  readonly pair: CertificatePair;
+  readonly context: SecureContext;
+}
+
+/** A site's loaded certificates and a context for each pair, ECDSA pairs first. */
 export interface SiteCertificate {
   readonly site: string;
+  /** The context of the first pair (ECDSA when there is one): for clients that say nothing of what they accept. */
   readonly context: SecureContext;
   readonly pairs: readonly CertificatePair[];
+  readonly contexts: readonly PairContext[];
   /** Identity of the files it was read from (see {@link certificateStamp}): a different stamp means renewed files. */
   readonly stamp: string;
 }
 
-/** The secure-context options every Bulwark TLS context shares (site contexts and the server's default one). */
-export function contextOptions(pairs: readonly CertificatePair[], options: CertificateOptions): Parameters<typeof createSecureContext>[0] {
+/**
+ * The secure-context options of one pair (site contexts and the server's default one). The session ID
+ * context is the site's, so a session resumes only on the site that issued it.
+ */
+export function contextOptions(site: string, pair: CertificatePair, options: CertificateOptions): Parameters<typeof createSecureContext>[0] {
   return {
-    cert: pairs.map((p) => p.certPem),
-    key: pairs.map((p) => p.keyPem),
+    cert: pair.certPem,
+    key: pair.keyPem,
     minVersion: options.minVersion,
-    // The server's order: ECDSA signature algorithms before RSA ones (OpenSSL's default list).
     honorCipherOrder: true,
     sessionTimeout: options.sessionTimeoutS,
+    sessionIdContext: createHash('sha256').update(`bulwark site ${site}`).digest('hex').slice(0, 32),
     secureOptions: options.tickets ? 0 : SSL_OP_NO_TICKET,
   };
 }
@@ -124,6 +138,7 @@ function loadPair(site: string, certFile: string, keyFile: string): CertificateP
   return {
     certFile, keyFile, certPem, keyPem, names,
     keyType: key.asymmetricKeyType ?? 'unknown',
+    curve: key.asymmetricKeyDetails?.namedCurve,
     subject: cert.subject.replace(/\n/g, ', '),
     notAfterMs: Date.parse(cert.validTo),
     fingerprint256: cert.fingerprint256,
@@ -137,20 +152,22 @@ function loadPair(site: string, certFile: string, keyFile: string): CertificateP
  */
 export function loadSiteCertificate(site: SiteConfig, options: CertificateOptions): SiteCertificate {
   const stamp = certificateStamp(site);
-  const pairs = files(site).map((f) => loadPair(site.name, f.cert, f.key));
+  const loaded = files(site).map((f) => loadPair(site.name, f.cert, f.key));
+  const pairs = [...loaded.filter((p) => p.keyType === 'ec'), ...loaded.filter((p) => p.keyType !== 'ec')];
   const seen = new Map<string, string>();
   for (const p of pairs) {
     const other = seen.get(p.keyType);
     if (other !== undefined) fail('BULWARK_ERR_TLS_DUPLICATE_KEY_TYPE', site.name, `${other} and ${p.certFile} both have ${p.keyType} keys: pairs must be of different key types`);
     seen.set(p.keyType, p.certFile);
   }
-  let context: SecureContext;
-  try {
-    context = createSecureContext(contextOptions(pairs, options));
-  } catch (err) {
-    fail('BULWARK_ERR_TLS_CONTEXT', site.name, `cannot use the certificate: ${(err as Error).message}`, err);
-  }
-  return { site: site.name, context, pairs, stamp };
+  const contexts = pairs.map((pair) => {
+    try {
+      return { pair, context: createSecureContext(contextOptions(site.name, pair, options)) };
+    } catch (err) {
+      fail('BULWARK_ERR_TLS_CONTEXT', site.name, `cannot use the certificate in ${pair.certFile}: ${(err as Error).message}`, err);
+    }
+  });
+  return { site: site.name, context: contexts[0]!.context, pairs, contexts, stamp };
 }
 
 /** Days left until a pair expires at `nowMs` (negative once expired). */

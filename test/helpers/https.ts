@@ -7,8 +7,11 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { TicketKeySource } from '../../src/core/tls/ticket-keys.ts';
+import { createBulwark } from '../../src/main.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
-import { startBulwark, type TestBulwark } from './bulwark.ts';
+import { testConfig, type TestBulwark } from './bulwark.ts';
 
 export const TLS_DIR = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 
@@ -28,14 +31,28 @@ export interface HttpsBulwark extends TestBulwark {
   httpsStats(): { http2: { goaway_by_reason: Record<string, number>; connections_open: number; streams_total: number; [k: string]: unknown }; handshakes: Record<string, number>; [k: string]: unknown };
 }
 
-/** Starts Bulwark with one https listener (and the usual http one); `sites` default to `alpha` in front of `origin`. */
-export async function startHttpsBulwark(input: Record<string, unknown> & { origin: string }): Promise<HttpsBulwark> {
-  const { origin, ...rest } = input;
-  const b = await startBulwark({
+/**
+ * Starts Bulwark with one https listener (and the usual http one); `sites` default to `alpha` in front of
+ * `origin`. `ticketKeys` replaces the session ticket key source (tests that rotate keys).
+ */
+export async function startHttpsBulwark(input: Record<string, unknown> & { origin: string; ticketKeys?: TicketKeySource }): Promise<HttpsBulwark> {
+  const { origin, ticketKeys, ...rest } = input;
+  const config = testConfig({
     listen: { http: ['127.0.0.1:0'], https: ['127.0.0.1:0'] },
     sites: [{ name: 'alpha', hosts: ['alpha.test'], origins: [origin], tls: fixtureTls('alpha.test', { additional: [{ cert: `${TLS_DIR}alpha.test-ecdsa.crt`, key: `${TLS_DIR}alpha.test-ecdsa.key` }] }) }],
     ...rest,
   });
+  const bulwark = createBulwark({ config, logger: createLogger(config.log.level), ticketKeys });
+  await bulwark.start();
+  const b: TestBulwark = {
+    bulwark,
+    config,
+    url: bulwark.url(),
+    port: bulwark.listeners.find((x) => !x.secure)!.port,
+    adminUrl: bulwark.admin ? `http://${bulwark.admin.address}` : '',
+    stateDir: config.state_dir,
+    stop: () => bulwark.stop(),
+  };
   const records: RequestRecord[] = [];
   b.bulwark.recorder.addSink('test-records', (r) => records.push(r));
   const l = b.bulwark.listeners.find((x) => x.secure)!;

@@ -14,7 +14,8 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../../config/schema.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
-import { certificateStamp, daysLeft, type SiteCertificate } from '../../runtime/site-certificates.ts';
+import { ecdsaScheme, type ClientHelloInfo } from '../../core/tls/client-hello.ts';
+import { certificateStamp, daysLeft, type PairContext, type SiteCertificate } from '../../runtime/site-certificates.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -36,6 +37,8 @@ export interface CertStoreDeps {
   load(site: SiteConfig): SiteCertificate;
   /** The certificate for clients without SNI changed (the server's default context must follow). */
   onDefault(cert: SiteCertificate | null): void;
+  /** New contexts are in use (they need the current session ticket key). */
+  onContexts(cert: SiteCertificate): void;
   now(): number;
 }
 
@@ -55,8 +58,14 @@ export interface CertificateView {
 export interface CertStore {
   /** Takes a new config generation's certificates (start, SIGHUP): they were just read from disk. */
   adopt(runtime: Runtime): void;
-  /** The context for an SNI name: its site's current certificate, else the default site's. */
-  contextFor(servername: string): SecureContext | undefined;
+  /**
+   * The context for a connection: its site by SNI (else the default site), and of that site's pairs the
+   * first the client accepts by its signature algorithms (ECDSA first); RSA when the ClientHello could
+   * not be read.
+   */
+  contextFor(hello: ClientHelloInfo | null): SecureContext | undefined;
+  /** Every context in use (for the session ticket key). */
+  contexts(): SecureContext[];
   /** Reloads the certificates whose files changed since they were loaded. */
   checkFiles(): void;
   /** Logs each certificate expiring within `expiry_warning` (at most once a day per certificate). */
@@ -71,6 +80,23 @@ interface Live {
   readonly loadedAtMs: number;
   /** Stamp of files that failed to load (not retried until they change again), '' when none. */
   failedStamp: string;
+}
+
+/** Signature scheme a pair signs with, when it must be in the client's list (null: RSA, accepted by any TLS 1.2+ client). */
+function schemeOf(p: PairContext): number | null {
+  if (p.pair.keyType === 'ec') return ecdsaScheme(p.pair.curve) ?? -1;
+  if (p.pair.keyType === 'ed25519') return 0x0807;
+  return null;
+}
+
+/** The first pair (ECDSA first) the client accepts; RSA when nothing is known of the client. */
+export function pickContext(contexts: readonly PairContext[], hello: ClientHelloInfo | null): PairContext {
+  for (const c of contexts) {
+    const scheme = schemeOf(c);
+    if (scheme === null) return c;
+    if (hello !== null && hello.signatureAlgorithms.includes(scheme)) return c;
+  }
+  return contexts[0]!;
 }
 
 export function createCertStore(deps: CertStoreDeps): CertStore {
@@ -98,6 +124,7 @@ export function createCertStore(deps: CertStoreDeps): CertStore {
     try {
       const cert = deps.load(site);
       live.set(site.name, { cert, loadedAtMs: deps.now(), failedStamp: '' });
+      deps.onContexts(cert);
       reloads.done++;
       const p = cert.pairs[0]!;
       deps.logger.info({ code: 'BULWARK_TLS_RELOADED', site: site.name, subject: p.subject, not_after: new Date(p.notAfterMs).toISOString() }, 'certificate files changed: new handshakes use the new certificate');
@@ -119,6 +146,7 @@ export function createCertStore(deps: CertStoreDeps): CertStore {
         keep.add(site.name);
         if (live.get(site.name)?.cert !== site.certificate) {
           live.set(site.name, { cert: site.certificate, loadedAtMs: now, failedStamp: '' });
+          deps.onContexts(site.certificate);
           warnNames(site.config, site.certificate);
         }
       }
@@ -126,12 +154,12 @@ export function createCertStore(deps: CertStoreDeps): CertStore {
       setDefault(runtime);
       this.checkExpiry();
     },
-    contextFor(servername) {
-      const runtime = deps.getRuntime();
-      const site = runtime.route(servername.toLowerCase());
+    contextFor(hello) {
+      const site = hello?.serverName != null ? deps.getRuntime().route(hello.serverName) : null;
       const entry = (site !== null ? live.get(site.name) : undefined) ?? (defaultSite !== null ? live.get(defaultSite) : undefined);
-      return entry?.cert.context;
+      return entry === undefined ? undefined : pickContext(entry.cert.contexts, hello).context;
     },
+    contexts: () => [...live.values()].flatMap((e) => e.cert.contexts.map((c) => c.context)),
     checkFiles() {
       for (const site of deps.getRuntime().config.sites) {
         const entry = live.get(site.name);
