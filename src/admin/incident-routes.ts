@@ -14,7 +14,7 @@ import { BulwarkError } from '../errors.ts';
 import type { DetectionService } from '../detection/detection-service.ts';
 import { parseModeRequest, readOverride, writeMode } from '../detection/override.ts';
 import { incidentJson, incidentListJson } from '../incidents/report.ts';
-import type { AdminRoute } from './admin-server.ts';
+import type { AdminRoute, RouteSpec } from './admin-server.ts';
 
 /** What the routes need. */
 export interface IncidentRouteDeps {
@@ -33,7 +33,7 @@ function bad(message: string): never {
 }
 
 /** The routes, keyed `METHOD /path`. */
-export function incidentRoutes(deps: IncidentRouteDeps): Record<string, AdminRoute> {
+export function incidentRoutes(deps: IncidentRouteDeps): Record<string, AdminRoute | RouteSpec> {
   const now = deps.now ?? Date.now;
   return {
     'GET /incidents': async ({ url }) => {
@@ -54,23 +54,24 @@ export function incidentRoutes(deps: IncidentRouteDeps): Record<string, AdminRou
       return incident === undefined ? { status: 404, body: { error: 'not_found', id } } : { status: 200, body: incidentJson(incident) };
     },
 
-    'GET /detection': () => ({ status: 200, body: deps.detection?.stats() ?? { enabled: false, sites: {} } }),
+    'GET /detection': () => ({ status: 200, body: deps.detection?.stats({ seasonal: true }) ?? { enabled: false, sites: {} } }),
 
-    'POST /mode': async ({ body }) => {
+    'POST /mode': { access: 'operator', action: 'level.override', handler: async ({ body, principal }) => {
       const b = (body ?? {}) as { site?: unknown; level?: unknown; duration?: unknown; reason?: unknown };
       if (typeof b.site !== 'string' || !deps.sites().includes(b.site)) bad(`site must be one of: ${deps.sites().join(', ')}`);
       if (b.reason !== undefined && typeof b.reason !== 'string') bad('reason must be a string');
       const request = parseModeRequest(b.level, b.duration);
       const nowMs = now();
       const reason = b.reason as string | undefined;
+      const by = principal ? `token:${principal.name}` : 'admin';
       if (deps.detection !== null) {
         if (request.level === 'auto') await deps.detection.clearOverride(b.site);
-        else await deps.detection.setOverride(b.site, request.level, nowMs + request.durationMs, 'admin', reason);
+        else await deps.detection.setOverride(b.site, request.level, nowMs + request.durationMs, by, reason);
       } else {
-        await writeMode(deps.kv, b.site, request, { by: 'admin', ...(reason !== undefined ? { reason } : {}) }, nowMs);
+        await writeMode(deps.kv, b.site, request, { by, ...(reason !== undefined ? { reason } : {}) }, nowMs);
       }
       const o = await readOverride(deps.kv, b.site, nowMs);
       return { status: 200, body: { site: b.site, override: o === null ? null : { level: o.level, until_ms: o.untilMs, until: new Date(o.untilMs).toISOString(), by: o.by, reason: o.reason ?? null } } };
-    },
+    } },
   };
 }

@@ -13,6 +13,7 @@ import { loadConfigFile } from '../config/load.ts';
 import { openStateStores, type StateStores } from '../stores/index.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
+import { auditCli, cliActor } from './cli-audit.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from '../incidents/report.ts';
 
 /** Prints an error and exits (the CLI's `fail`). */
@@ -114,7 +115,8 @@ function addMode(program: Command, fail: Fail): void {
         } catch (err) {
           usage((err as Error).message);
         }
-        const stored = await writeMode(state.kv, site, request, { by: 'cli', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }, now);
+        const stored = await writeMode(state.kv, site, request, { by: cliActor(), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }, now);
+        await auditCli(state.audit, request.level === 'auto' ? 'level.auto' : 'level.override', site, 'ok', { level: request.level, ...(request.level !== 'auto' ? { for: opts.for } : {}), reason: opts.reason ?? null });
         process.stdout.write(stored === null ? `${site}: override removed; the detector sets the level\n` : `${site}: ${stored.level} until ${new Date(stored.untilMs).toISOString()}\n`);
       }),
     );

@@ -40,13 +40,15 @@ export const http2Schema = z
     max_concurrent_streams: z
       .number().int().min(1).max(1000).default(100)
       .describe('SETTINGS_MAX_CONCURRENT_STREAMS: requests open at once on one connection; a client that opens more after acknowledging it gets GOAWAY PROTOCOL_ERROR'),
-    max_header_list_size: size('SETTINGS_MAX_HEADER_LIST_SIZE: largest decoded header list of a request (names + values + 32 bytes a field, RFC 9113 §6.5.2); a header block larger than twice this closes the connection')
-      .default(32 * 1024)
-      .refine((n) => n >= 1024 && n <= 1024 * 1024, { message: 'max_header_list_size must be between 1kb and 1mb' }),
+    max_header_list_size: size(
+      'SETTINGS_MAX_HEADER_LIST_SIZE: largest decoded header list of a request (names + values + 32 bytes a field, RFC 9113 §6.5.2); a header block larger than twice this closes the connection',
+      { min: '1kb', max: '1mb' },
+    ).default(32 * 1024),
     max_header_fields: z.number().int().min(8).max(1000).default(128).describe('header fields in one request, pseudo-header fields included'),
-    hpack_table_size: size('SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table a client may fill in Bulwark (RFC 7541 §4.2), and the one Bulwark uses toward it')
-      .default(4096)
-      .refine((n) => n <= 65_536, { message: 'hpack_table_size must be at most 64kb' }),
+    hpack_table_size: size('SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table a client may fill in Bulwark (RFC 7541 §4.2), and the one Bulwark uses toward it', {
+      min: 0,
+      max: '64kb',
+    }).default(4096),
     max_continuation_frames: z
       .number().int().min(0).max(8).default(4)
       .describe('CONTINUATION frames after one HEADERS frame (CVE-2024-27316); at most 8, the limit of the HTTP/2 library underneath'),
@@ -64,8 +66,8 @@ export const http2Schema = z
     priority_frames: frameBudget('PRIORITY frames (CVE-2019-9513)', 100, 300),
     window_update_frames: frameBudget('WINDOW_UPDATE frames, plus one for every KiB Bulwark sent', 100, 500),
     empty_frames: frameBudget('DATA, HEADERS and CONTINUATION frames with an empty payload and no end flag (CVE-2019-9518)', 5, 20),
-    idle_timeout: duration('a connection with no open stream for this long gets a graceful GOAWAY').default(30_000),
-    stream_idle_timeout: duration('a stream whose request body sends nothing for this long is reset (slow POST over HTTP/2)').default(10_000),
+    idle_timeout: duration('a connection with no open stream for this long gets a graceful GOAWAY', { min: '1s', max: '1h' }).default(30_000),
+    stream_idle_timeout: duration('a stream whose request body sends nothing for this long is reset (slow POST over HTTP/2)', { min: '1s', max: '10m' }).default(10_000),
   })
   .describe('HTTP/2 on the https listeners and its per-connection flood limits (RFC 9113).');
 

@@ -28,11 +28,9 @@ export const tlsSchema = z
       .prefault({}),
     min_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('oldest TLS version accepted'),
     session_resumption: z.boolean().default(true).describe('session tickets, so returning visitors skip the certificate and its signature'),
-    ticket_key_rotation: duration('a new session ticket key this often (tickets under the old key then need one full handshake)')
-      .default(3_600_000)
-      .refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'ticket_key_rotation must be between 1m and 7d' }),
-    cert_check_interval: duration('how often certificate and key files are checked for a renewal (0: only on SIGHUP)').default(30_000),
-    expiry_warning: duration('certificates expiring within this are logged once a day and flagged in /stats').default(14 * 86_400_000),
+    ticket_key_rotation: duration('a new session ticket key this often (tickets under the old key then need one full handshake)', { min: '1m', max: '7d' }).default(3_600_000),
+    cert_check_interval: duration('how often certificate and key files are checked for a renewal (0: only on SIGHUP)', { min: '100ms', max: '1d', off: true }).default(30_000),
+    expiry_warning: duration('certificates expiring within this are logged once a day and flagged in /stats', { min: '1d', max: '365d' }).default(14 * 86_400_000),
   })
   .describe('TLS on the https listeners: handshake caps, resumption, certificate renewal.');
 

@@ -7,7 +7,8 @@ import type { StateStores } from '../stores/index.ts';
 import type { IncidentTracker } from '../incidents/incident-tracker.ts';
 import type { DetectionRecord } from './detection-record.ts';
 import type { DetectionConfig } from './detection-schema.ts';
-import type { SiteDetectionView } from './detection-stats.ts';
+import type { DetectionStateStore } from './detection-state.ts';
+import type { DetectionViewOptions, SiteDetectionView } from './detection-stats.ts';
 
 /** What the service logs through (pino's Logger fits). */
 export interface DetectionLogger {
@@ -28,6 +29,11 @@ export interface DetectionServiceOptions {
   readonly now?: () => number;
   /** Publishes a site's level (services.setLevel): called every tick and on every change. */
   readonly setLevel: (site: string, level: ThreatLevel) => void;
+  /**
+   * Where levels, rules and baselines are saved and restored from. Default: the SQLite stores above
+   * (`createDetectionStateStore`); a shared implementation lets several workers or nodes resume alike.
+   */
+  readonly state?: DetectionStateStore;
   /** Seed of the address hashes. Default: random per process (so nobody can aim at one sketch cell). */
   readonly hashSeed?: number;
   /** Run the 1 Hz timer and the daily retention sweep from `start()`. Default true (tests drive `tick`). */
@@ -49,6 +55,8 @@ export interface DetectionStats {
   readonly records: number;
   readonly records_without_detector: number;
   readonly persist_errors: number;
+  /** Detector states saved on a change of level, rules or override (besides the periodic saves). */
+  readonly state_saves: number;
   readonly incidents: ReturnType<IncidentTracker['stats']>;
   readonly sites: Record<string, SiteDetectionView>;
 }
@@ -75,5 +83,6 @@ export interface DetectionService {
   clearOverride(site: string): Promise<void>;
   /** Runs the retention sweep now; returns incidents rewritten. */
   sweep(): Promise<number>;
-  stats(): DetectionStats;
+  /** Every site's view; `{ seasonal: true }` adds each site's per-hour table (for `GET /detection`). */
+  stats(view?: DetectionViewOptions): DetectionStats;
 }

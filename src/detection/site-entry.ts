@@ -83,6 +83,6 @@ export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: T
     clearedLatency: entry.extras.clearedLatency(tick.snapshot.second),
     distinctSources,
     sourceSignature,
-    baseline: baselineFacts(entry.detector.baseline),
+    baseline: baselineFacts(entry.detector.baseline, tick.snapshot.nowMs),
   };
 }

@@ -18,7 +18,7 @@ import { createLevelPolicy } from './level-policy.ts';
 import { buildSitePolicy, limitSpecs } from './policy-build.ts';
 import { laneRefusals } from './refusal-lane-policy.ts';
 import type { Services } from '../services.ts';
-import { buildLists } from './lists.ts';
+import { buildLists, type ListFileTexts } from './lists.ts';
 import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
 import type { SiteShield } from '../edge/shield/site-shield.ts';
 import type { ChallengeStats } from '../telemetry/challenge-stats.ts';
@@ -47,6 +47,8 @@ export interface SiteRuntime {
   readonly shield: SiteShield;
   /** Refusals (`limit/<name>`) that may open a refusal lane on a connection (refusal-lane-policy.ts). */
   readonly laneRefusals: ReadonlySet<string>;
+  /** Methods answered 405 by parse, never forwarded (`refused_methods`, upper-case). */
+  readonly refusedMethods: ReadonlySet<string>;
   /** The origin to use for the next request (round robin). */
   pickUpstream(): Upstream;
 }
@@ -78,6 +80,8 @@ export interface BuildRuntimeOptions {
   readonly services: Services;
   /** Where the config came from, for error messages. */
   readonly file?: string;
+  /** The list files already read (reloads read them off the event loop); read here when absent. */
+  readonly listTexts?: ListFileTexts;
 }
 
 /** How a config's `tls:` block builds certificate contexts. */
@@ -99,11 +103,16 @@ function buildGate(site: SiteConfig, index: number, services: Services, problems
   const c = site.challenge;
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
   try {
+    const defined = <T>(levels: Partial<Record<string, T | undefined>>, map: (v: T) => unknown) =>
+      Object.fromEntries(Object.entries(levels).flatMap(([level, v]) => (v === undefined ? [] : [[level, map(v)]])));
     const policy = resolveChallengePolicy({
-      difficulty: c.difficulty,
-      noJsWaitS: Object.fromEntries(Object.entries(c.nojs_wait).flatMap(([level, ms]) => (ms === undefined ? [] : [[level, seconds(ms)]]))),
+      difficulty: defined(c.difficulty, (bits) => bits),
+      timeBudgetMs: defined(c.time_budget, (ms) => ms),
+      referenceHashRate: c.reference_hash_rate,
+      noJsWaitS: defined(c.nojs_wait, seconds),
       tokenLifetimeS: seconds(c.token_lifetime),
       clearanceLifetimeS: seconds(c.clearance_lifetime),
+      noJsClearanceLifetimeS: Math.min(seconds(c.nojs_clearance_lifetime)!, seconds(c.clearance_lifetime)!),
       clearanceBinding: c.binding,
     });
     return createChallengeGate({
@@ -127,7 +136,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
   const problems: ConfigProblem[] = [];
   const certificateOptions = certificateOptionsOf(config);
   const certificates = config.sites.map((site, i) => loadCertificate(site, i, certificateOptions, problems));
-  const lists = buildLists(config.lists, config.trusted_proxies, problems);
+  const lists = buildLists(config.lists, config.trusted_proxies, problems, options.listTexts);
   const gates = config.sites.map((site, i) => buildGate(site, i, options.services, problems));
   const policies = config.sites.map((site, i) => {
     try {
@@ -156,6 +165,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       challengeStats: options.services.challengeStatsOf(site.name),
       shield: options.shields.forSite(site),
       laneRefusals: laneRefusals([...limitSpecs(config.policy.limits), ...limitSpecs(site.policy.limits)], policies[i]!.rules),
+      refusedMethods: new Set(site.refused_methods),
       pickUpstream() {
         const u = upstreams[next]!;
         next = next + 1 === upstreams.length ? 0 : next + 1;

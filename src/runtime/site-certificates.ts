@@ -12,10 +12,14 @@
  * detection — is kept beside the context for the stats, the expiry log and the renewal watch.
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SiteConfig } from '../config/schema.ts';
+import { readRegularFileSync } from '../config/read-file.ts';
 import { BulwarkError } from '../errors.ts';
+
+/** A certificate chain or key file larger than this is not one. */
+const MAX_PEM_BYTES = 1024 * 1024;
 
 /** How the contexts are built (from the `tls:` config block). */
 export interface CertificateOptions {
@@ -107,14 +111,16 @@ function fail(code: string, site: string, message: string, cause?: unknown): nev
 }
 
 function loadPair(site: string, certFile: string, keyFile: string): CertificatePair {
-  let certPem: Buffer;
-  let keyPem: Buffer;
-  try {
-    certPem = readFileSync(certFile);
-    keyPem = readFileSync(keyFile);
-  } catch (err) {
-    fail('BULWARK_ERR_TLS_UNREADABLE', site, `cannot read certificate or key: ${(err as Error).message}`, err);
-  }
+  // A FIFO, a device or an oversized file is refused without blocking (config/read-file.ts).
+  const read = (path: string): Buffer => {
+    try {
+      return Buffer.from(readRegularFileSync(path, MAX_PEM_BYTES), 'utf8');
+    } catch (err) {
+      fail('BULWARK_ERR_TLS_UNREADABLE', site, `cannot read ${path}: ${(err as Error).message}`, err);
+    }
+  };
+  const certPem = read(certFile);
+  const keyPem = read(keyFile);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);

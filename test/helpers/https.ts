@@ -11,7 +11,7 @@ import type { TicketKeySource } from '../../src/core/tls/ticket-keys.ts';
 import { createBulwark } from '../../src/main.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
-import { testConfig, type TestBulwark } from './bulwark.ts';
+import { createTestToken, testConfig, type TestBulwark } from './bulwark.ts';
 
 export const TLS_DIR = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 
@@ -42,6 +42,7 @@ export async function startHttpsBulwark(input: Record<string, unknown> & { origi
     sites: [{ name: 'alpha', hosts: ['alpha.test'], origins: [origin], tls: fixtureTls('alpha.test', { additional: [{ cert: `${TLS_DIR}alpha.test-ecdsa.crt`, key: `${TLS_DIR}alpha.test-ecdsa.key` }] }) }],
     ...rest,
   });
+  const token = await createTestToken(config.state_dir, 'admin');
   const bulwark = createBulwark({ config, logger: createLogger(config.log.level), ticketKeys });
   await bulwark.start();
   const b: TestBulwark = {
@@ -49,7 +50,8 @@ export async function startHttpsBulwark(input: Record<string, unknown> & { origi
     config,
     url: bulwark.url(),
     port: bulwark.listeners.find((x) => !x.secure)!.port,
-    adminUrl: bulwark.admin ? `http://${bulwark.admin.address}` : '',
+    adminUrl: bulwark.admin ? `${bulwark.admin.secure ? 'https' : 'http'}://${bulwark.admin.address}` : '',
+    adminHeaders: token.headers,
     stateDir: config.state_dir,
     stop: () => bulwark.stop(),
   };
