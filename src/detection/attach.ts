@@ -62,6 +62,13 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     ...(options.hashSeed !== undefined ? { hashSeed: options.hashSeed } : {}),
     ...(options.timers !== undefined ? { timers: options.timers } : {}),
     ...(options.queueLength ? { queueLength: options.queueLength } : {}),
+    // Geo data loads in the background: asked at each lookup, so incidents name networks once it is there.
+    lookupNetwork: (text) => {
+      const geo = services().geo;
+      if (geo === null) return null;
+      const g = geo.lookup(text);
+      return g.asn === null && g.country === null ? null : { asn: g.asn, as_name: g.asnOrg, country: g.country };
+    },
   });
   await service.start();
   if (options.config.enabled) host.recorder.addSink('detection', service.observe);
@@ -74,7 +81,11 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     decider,
     ruleDecisions,
     routes: () => ({
-      ...incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+      ...incidentRoutes({
+        incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites,
+        reports: () => host.runtime().config.reports,
+        hostnames: (site) => host.runtime().config.sites.find((s) => s.name === site)?.hosts ?? [],
+      }),
       ...ruleRoutes({ sites, activeRules: service.activeRules, decisions: ruleDecisions, now }),
     }),
     async stop() {

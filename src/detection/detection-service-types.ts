@@ -5,6 +5,7 @@ import type { SignatureRule } from '../core/detect/index.ts';
 import type { ThreatLevel } from '../core/vocabulary.ts';
 import type { StateStores } from '../stores/index.ts';
 import type { IncidentTracker } from '../incidents/incident-tracker.ts';
+import type { NetworkLookup } from '../incidents/fingerprint/build-fingerprint.ts';
 import type { DetectionRecord } from './detection-record.ts';
 import type { DetectionConfig } from './detection-schema.ts';
 import type { DetectionStateStore } from './detection-state.ts';
@@ -43,6 +44,11 @@ export interface DetectionServiceOptions {
    * counted for the second that just ended; null when unknown. `observeQueue` pushes finer samples.
    */
   readonly queueLength?: (site: string) => number | null;
+  /**
+   * ASN, AS name and country of a source prefix or address (the offline geo data), for the incident
+   * fingerprint's source networks; absent or returning null when the data is not loaded.
+   */
+  readonly lookupNetwork?: NetworkLookup;
 }
 
 /** Service-wide counters and every site's view. */

@@ -57,6 +57,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       calmMs: config.incidents.calm, updateEveryMs: config.incidents.update_every, resumeGapMs: config.incidents.resume_gap,
       compareWith: config.incidents.compare_with, retentionMs: config.retention, truncateAddresses: config.truncate_addresses,
     },
+    ...(options.lookupNetwork ? { lookupNetwork: options.lookupNetwork } : {}),
   });
   const entries = new Map<string, SiteEntry>();
   let saved = new Map<string, SavedSite>();
@@ -158,10 +159,11 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
     for (const r of t.rules.added) logger.info({ site: e.name, rule: r.id, action: r.action, mode: r.mode, reason: r.reason, code: 'BULWARK_EVENT_RULE_ADDED' }, `signature rule ${r.id} (${r.mode})`);
     for (const { rule, reason } of t.rules.retired) logger.info({ site: e.name, rule: rule.id, reason, code: 'BULWARK_EVENT_RULE_RETIRED' }, `signature rule ${rule.id} retired`);
     const decisions = e.extras.takeDecisions();
+    const methods = e.extras.takeMethods();
     // Seconds before this detector existed were not observed: they are no timeline rows (a restart gap).
     if (t.snapshot.second < e.firstSecond) return;
     const incidentOpen = tracker.current(e.name) !== null || d.level !== 'normal';
-    const input = incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0, incidentOpen ? e.extras.sourceSignature() : []);
+    const input = { ...incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0, incidentOpen ? e.extras.sourceSignature() : []), methods };
     try {
       await tracker.onSecond(e.name, input, nowMs);
     } catch (err) {
@@ -251,7 +253,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
         const h = lastAddressHash;
         fillRequestEvent(event, record).addressHash = h;
         e.detector.observe(event, record.timeMs);
-        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix, h);
+        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix, h, record.method);
       } catch (err) {
         reportOnce('observe', err, 'recording a request into the detector failed');
       }

@@ -84,5 +84,11 @@ export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: T
     distinctSources,
     sourceSignature,
     baseline: baselineFacts(entry.detector.baseline, tick.snapshot.nowMs),
+    baselineShare: (dimension, key) => {
+      const b = entry.detector.baseline;
+      if (!b.warm) return null;
+      const s = b.share(dimension, key);
+      return s.share + s.bound;
+    },
   };
 }
