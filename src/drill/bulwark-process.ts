@@ -208,6 +208,8 @@ export interface BulwarkChild extends ManagedProcess {
   readonly configFile: string;
   /** Usage when it became ready (start-up cost, e.g. geo data). */
   readonly readyUsage: ProcUsage | undefined;
+  /** When `GET /readyz` first answered 200 (ms since the epoch). */
+  readonly readyAtMs: number;
 }
 
 /**
@@ -238,8 +240,9 @@ export async function startBulwarkChild(options: BulwarkChildOptions): Promise<B
     const started = startLine(startedLine);
     if (started === undefined) throw startError('its start line names no http listener or admin listener', proc);
     await waitReady(`${started.admin}/readyz`, deadline, proc);
+    const readyAtMs = Date.now();
     if (geoEnabled(options.config)) await log.waitFor(GEO_SETTLED, Math.min(deadline, Date.now() + GEO_WAIT_MS), proc).catch(() => undefined);
-    return { ...proc, url: started.url, adminUrl: started.admin, configFile, readyUsage: proc.usage(), stop: cleanup };
+    return { ...proc, url: started.url, adminUrl: started.admin, configFile, readyUsage: proc.usage(), readyAtMs, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -342,6 +345,20 @@ export interface Protector {
   alive(): boolean;
   /** Stops it (idempotent) and says how it ended. */
   stop(): Promise<StopResult>;
+  /**
+   * Kills it with SIGKILL and starts it again on the same config, state and addresses (`--restart`);
+   * resolves once the new process is ready. Absent when the protector cannot be restarted.
+   */
+  restart?(): Promise<RestartEvent>;
+}
+
+/** One SIGKILL and restart of the protector. */
+export interface RestartEvent {
+  /** When SIGKILL was sent, and when the new process answered `/readyz` (ms since the epoch). */
+  readonly killedAtMs: number;
+  readonly readyAtMs: number;
+  readonly pidBefore: number;
+  readonly pidAfter: number;
 }
 
 /** Starts a protector in front of an origin URL, for one scenario. */
@@ -350,9 +367,18 @@ export interface ProtectorFactory {
   start(args: { readonly originUrl: string; readonly scenario: Scenario; readonly warmupS?: number }): Promise<Protector>;
 }
 
+/** `127.0.0.1:8080` of `http://127.0.0.1:8080`. */
+function hostPort(url: string): string {
+  return new URL(url).host;
+}
+
 /**
  * The default protector: Bulwark as a child process, on the drill's rewrite of `config` (see
  * scenarios/drill-config.ts), with its own temp directory (YAML and state) removed when it stops.
+ * `restart()` kills it with SIGKILL — no shutdown, nothing flushed, as a crash or `kill -9` leaves it —
+ * and starts a new process on the same state directory and the same listener and admin addresses, so
+ * the attackers and visitors carry on against the same URL. CPU is summed over the processes, memory is
+ * the highest peak.
  */
 export function bulwarkProtector(options: { readonly config?: string | Readonly<Record<string, unknown>>; readonly site?: string; readonly command?: readonly string[] } = {}): ProtectorFactory {
   return {
@@ -362,22 +388,49 @@ export function bulwarkProtector(options: { readonly config?: string | Readonly<
       try {
         const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario, baselineWarmupS: warmupS });
         const token = await createDrillToken(join(dir, 'state'));
-        const child = await startBulwarkChild({ config, dir, command: options.command });
+        let child = await startBulwarkChild({ config, dir, command: options.command });
         rememberAdminToken(child.adminUrl, token);
+        const { url, adminUrl } = child;
+        let earlier: ProcUsage | undefined;
         let stopped: Promise<StopResult> | undefined;
+        const usage = (): ProcUsage | undefined => {
+          const now = child.usage();
+          if (earlier === undefined || now === undefined) return now ?? earlier;
+          return { cpuS: earlier.cpuS + now.cpuS, rssMb: now.rssMb, peakRssMb: Math.max(earlier.peakRssMb, now.peakRssMb) };
+        };
         return {
           name: 'bulwark',
-          url: child.url,
-          adminUrl: child.adminUrl,
+          url,
+          adminUrl,
           site,
-          pid: child.pid,
+          get pid() {
+            return child.pid;
+          },
           readyUsage: child.readyUsage,
-          usage: () => child.usage(),
+          usage,
           alive: () => child.alive(),
-          stop: () => (stopped ??= child.stop().finally(() => {
-            rememberAdminToken(child.adminUrl, undefined);
-            rmSync(dir, { recursive: true, force: true });
-          })),
+          async restart() {
+            const before = child;
+            earlier = usage();
+            const killedAtMs = Date.now();
+            if (before.alive()) {
+              const exited = new Promise((r) => before.child.once('exit', r));
+              before.child.kill('SIGKILL');
+              await exited;
+            }
+            await before.stop();
+            const again = { ...config, listen: { http: [hostPort(url)], https: [] }, admin: { ...(config.admin as object), listen: hostPort(adminUrl) } };
+            child = await startBulwarkChild({ config: again, dir, command: options.command });
+            return { killedAtMs, readyAtMs: child.readyAtMs, pidBefore: before.pid, pidAfter: child.pid };
+          },
+          stop: () => (stopped ??= (async () => {
+            try {
+              return { ...(await child.stop()), usage: usage() };
+            } finally {
+              rememberAdminToken(adminUrl, undefined);
+              rmSync(dir, { recursive: true, force: true });
+            }
+          })()),
         };
       } catch (err) {
         rmSync(dir, { recursive: true, force: true });

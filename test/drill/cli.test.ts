@@ -48,7 +48,7 @@ test('--list names every scenario, one line each', async () => {
   assert.equal(failed, undefined);
   const lines = out.trimEnd().split('\n');
   assert.equal(lines.length, SCENARIOS.length);
-  const names = ['get-flood-few', 'get-flood-many', 'cache-busting', 'post-flood', 'ua-rotation', 'ipv6-rotation', 'slowloris', 'slow-post', 'slow-read', 'malformed', 'origin-collapse', 'recurrence'];
+  const names = ['get-flood-few', 'get-flood-many', 'cache-busting', 'post-flood', 'ua-rotation', 'ipv6-rotation', 'slowloris', 'slow-post', 'slow-read', 'malformed', 'origin-collapse', 'recurrence', 'slow-ramp', 'burst-teach'];
   assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), names);
   assert.ok(lines.every((l) => l.length > 30), 'each has a description');
   assert.equal(out, listScenarios());
