@@ -16,6 +16,7 @@ import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
 import { addDrillCommand } from './cli/drill-command.ts';
 import { addTokenCommands } from './cli/token-commands.ts';
+import { addAuditCommand } from './cli/audit-command.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -73,7 +74,12 @@ async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Pr
     }
     reloads = reloads.then(() =>
       loadConfigFileAsync(file)
-        .then((config) => bulwark.reloadAsync(config))
+        .catch((err: unknown) => {
+          // The file itself is refused (unreadable, invalid): recorded here; a refusal while compiling is recorded by reloadAsync.
+          bulwark.reloads.refused('signal:SIGHUP', (err as ConfigError).problems, (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD');
+          throw err;
+        })
+        .then((config) => bulwark.reloadAsync(config, 'signal:SIGHUP'))
         .catch((err: unknown) => {
           log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
         }),
@@ -156,6 +162,7 @@ export function buildProgram(): Command {
   addIncidentCommands(program, fail);
   addDrillCommand(program, fail);
   addTokenCommands(program, fail);
+  addAuditCommand(program, fail);
   return program;
 }
 

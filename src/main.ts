@@ -17,10 +17,13 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { statusRoutes } from './admin/admin-server.ts';
+import { planeRoutes } from './admin/plane-routes.ts';
+import { createMetricsSource } from './admin/metrics-source.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
-import { banRoutes } from './admin/ban-operations.ts';
-import { auditRoutes } from './admin/audit-routes.ts';
+import { createAuditor, type Auditor } from './admin/audit.ts';
+import { createReloadLog, type ReloadAttempt, type ReloadLog } from './admin/reload-log.ts';
+import type { BulwarkError } from './errors.ts';
 import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
@@ -48,13 +51,17 @@ export interface Bulwark {
   readonly gate: AcceptGate;
   /** Binds every listener and the admin listener. Rejects (and releases what it bound) on failure. */
   start(): Promise<void>;
-  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. */
-  reload(config: Config): void;
+  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. `by` names who asked (audit log). */
+  reload(config: Config, by?: string): void;
   /**
    * {@link reload}, with the config's list files read off the event loop first, so the process keeps
    * serving while they are read (SIGHUP). Rejects with ConfigError and keeps the old config.
    */
-  reloadAsync(config: Config): Promise<void>;
+  reloadAsync(config: Config, by?: string): Promise<void>;
+  /** Reload attempts: applied and refused ones are audited; the last of each is shown on the config page. */
+  readonly reloads: ReloadLog;
+  /** The audit writer (admin API, reloads). */
+  readonly auditor: Auditor;
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
@@ -62,6 +69,8 @@ export interface Bulwark {
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
+  readonly metrics: Metrics;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
   url(secure?: boolean): string;
   stats(): unknown;
@@ -93,6 +102,25 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
   services.slowReads = slowReads;
+  const auditor = createAuditor(services.stores.audit, logger);
+  const reloads = createReloadLog(auditor);
+  const metrics = createMetrics(
+    createMetricsSource({
+      recorder,
+      sites: () => current.config.sites.map((s) => s.name),
+      levelOf: (site) => services.levelOf(site),
+      shield: (site) => shields.get(site),
+      challenge: (site) => services.challengeStatsOf(site),
+      detection: () => detection?.service.stats() ?? null,
+      bans: () => bans.stats(),
+      limiter: () => services.policy.table.stats(),
+      connections: () => gate.stats(),
+      admin: async () =>
+        admin === null
+          ? null
+          : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
+    }),
+  );
   const bans = services.stores.bans;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
@@ -136,6 +164,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     every(60_000, () => bans.purgeExpired(Date.now()));
     // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
     every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
+    // Audit retention: rows older than admin.audit_retention go (and the row cap is kept), daily.
+    every(86_400_000, () => services.stores.audit.purge(Date.now() - current.config.admin.audit_retention));
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -239,6 +269,17 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     };
   }
 
+  /** Runs a reload and records it (applied, or refused with its problems) in the audit log. */
+  function audited(by: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
+      throw err;
+    }
+    reloads.applied(by, current.generation);
+  }
+
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
   function reloadWith(config: Config, listTexts?: ListFileTexts): void {
     const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file, listTexts });
@@ -300,14 +341,19 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
             stateDir: config.state_dir,
             stores: services.stores,
             logger,
-            routes: {
-              ...statusRoutes(() => !draining && listeners.length > 0),
-              'GET /stats': { access: 'viewer', handler: () => ({ status: 200, body: stats() }) },
-              ...banRoutes({ bans, guard: banGuard, adminClients: () => admin?.recentClients.list(Date.now()) ?? [] }),
-              ...auditRoutes(services.stores.audit),
-              ...(detection?.routes() ?? {}),
-            },
+            auditor,
+            routes: planeRoutes({
+              ready: () => !draining && listeners.length > 0,
+              stats,
+              bans,
+              banGuard,
+              adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
+              audit: services.stores.audit,
+              metrics,
+              detection: detection?.routes() ?? {},
+            }),
           });
+;
 
         }
       } catch (err) {
@@ -328,12 +374,22 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         'bulwark started',
       );
     },
-    reload(config) {
-      reloadWith(config);
+    reload(config, by = 'local') {
+      audited(by, () => reloadWith(config));
     },
-    async reloadAsync(config) {
-      reloadWith(config, await readListFiles(config.lists.files));
+    async reloadAsync(config, by = 'local') {
+      let lists: Awaited<ReturnType<typeof readListFiles>>;
+      try {
+        lists = await readListFiles(config.lists.files);
+      } catch (err) {
+        reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
+        throw err;
+      }
+      audited(by, () => reloadWith(config, lists));
     },
+    reloads,
+    auditor,
+    metrics,
     async stop() {
       if (draining) return;
       draining = true;

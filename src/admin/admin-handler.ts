@@ -186,7 +186,7 @@ export function createAdminHandler(deps: AdminHandlerDeps): (req: IncomingMessag
     const audit = (answer: AdminAnswer, body: unknown) =>
       audited
         ? deps.auditor.record({
-            actor: principal?.name ?? 'anonymous', role: principal?.role ?? null, action: actionOf(route), target: targetOf(url, body), source: client,
+            actor: principal?.name ?? 'anonymous', role: principal?.role ?? null, action: actionOf(route), target: route.target ? route.target({ url, body, client }) : targetOf(url, body), source: client,
             outcome: answer.status < 400 ? 'ok' : answer.status >= 500 ? 'failed' : 'refused',
             detail: { status: answer.status, ...(principal ? { via: principal.via } : {}), ...(body !== undefined ? { request: redactBody(body) } : {}), ...(answer.status >= 400 ? { error: (answer.body as { error?: unknown })?.error } : {}) },
           })

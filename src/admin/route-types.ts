@@ -52,6 +52,8 @@ export interface RouteSpec {
   readonly stream?: StreamRoute;
   /** Audit action name of a state change (default: derived from the route, e.g. `POST /bans` → `bans.post`). */
   readonly action?: string;
+  /** What the audit row names as acted on (default: the body's or query's key, site, name, rule or id). */
+  readonly target?: (req: AdminRequest) => string | null;
   /** `auto` (default for state changes) records every call; `self` means the handler records it; `none` for reads. */
   readonly audit?: 'auto' | 'self' | 'none';
 }

@@ -18,6 +18,7 @@ import type { StateStores } from '../stores/index.ts';
 import type { AdminLogger } from './admin-handler.ts';
 import { startAdminServer, type AdminServer } from './admin-server.ts';
 import type { RouteTable } from './route-types.ts';
+import type { Auditor } from './audit.ts';
 import { loadOrCreateSelfSigned, type SelfSignedSubject } from './tls/self-signed.ts';
 
 /** What {@link startAdminPlane} needs. */
@@ -27,6 +28,7 @@ export interface AdminPlaneOptions {
   readonly stores: Pick<StateStores, 'tokens' | 'sessions' | 'audit'>;
   readonly logger: AdminLogger;
   readonly routes: RouteTable;
+  readonly auditor?: Auditor;
   readonly now?: () => number;
 }
 
@@ -98,6 +100,7 @@ export async function startAdminPlane(o: AdminPlaneOptions): Promise<AdminPlane>
     session: { idleMs: o.config.session.idle, maxMs: o.config.session.max },
     login: { maxFailures: o.config.login.max_failures, windowMs: o.config.login.window },
     routes: o.routes,
+    ...(o.auditor ? { auditor: o.auditor } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
   return Object.assign(server, { fingerprint256: tls?.fingerprint256 ?? null });

@@ -59,6 +59,7 @@ export const adminSchema = z
         window: duration('the window failed logins are counted in; beyond the limit the address gets 429 until it passes', { min: '10s', max: '1d' }).default(15 * 60_000),
       })
       .prefault({}),
+    audit_retention: duration('audit log rows (who changed what, when, from where) older than this are deleted daily; at most 1,000,000 rows are kept', { min: '1d', max: '3650d' }).default(400 * 86_400_000),
   })
   .superRefine((a, ctx) => {
     const parsed = a.listen === null ? null : parseListenAddress(a.listen);

@@ -15,6 +15,8 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { createDetectionService, type DetectionLogger, type DetectionService } from './detection-service.ts';
 import type { DetectionConfig } from './detection-schema.ts';
 import { createSignatureDecider, type SignatureDecider } from './signature-decider.ts';
+import { createRuleDecisions, type RuleDecisions } from './rule-decisions.ts';
+import { ruleRoutes } from '../admin/rule-routes.ts';
 
 /** The parts of a Bulwark detection attaches to (`Bulwark` from main.ts fits). */
 export interface DetectionHost {
@@ -26,8 +28,10 @@ export interface DetectionHost {
 /** Detection attached to a Bulwark. */
 export interface AttachedDetection {
   readonly service: DetectionService;
-  /** Enforces applied signature rules in decide (signature-decider.ts). */
+  /** Enforces applied signature rules in decide (signature-decider.ts), with the operator's accept / reject. */
   readonly decider: SignatureDecider;
+  /** The operator's accept / reject of signature rules (rule-decisions.ts). */
+  readonly ruleDecisions: RuleDecisions;
   /** `/incidents`, `/incident`, `/detection`, `POST /mode` for `AdminState.routes`. */
   routes(): RouteTable;
   /** Removes the sink and stops the service (saves its state). Call before the stores close. */
@@ -61,11 +65,18 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
   });
   await service.start();
   if (options.config.enabled) host.recorder.addSink('detection', service.observe);
-  const decider = createSignatureDecider(service.activeRules);
+  const now = options.now ?? Date.now;
+  const ruleDecisions = createRuleDecisions(services().stores.kv);
+  await ruleDecisions.load(now());
+  const decider = createSignatureDecider((site) => ruleDecisions.apply(site, service.activeRules(site), now()));
   return {
     service,
     decider,
-    routes: () => incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+    ruleDecisions,
+    routes: () => ({
+      ...incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+      ...ruleRoutes({ sites, activeRules: service.activeRules, decisions: ruleDecisions, now }),
+    }),
     async stop() {
       host.recorder.removeSink('detection');
       await service.stop();

@@ -16,6 +16,7 @@ import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import { hasRequestBody, RequestContext, takeSocketBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
+import { ORIGIN_RETRY_AFTER_S } from './forward.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import { UNROUTED_SITE } from '../telemetry/request-record.ts';
@@ -39,7 +40,7 @@ export function createPhaseFailureHandler(logger: Logger): PhaseFailureHandler {
     ctx.errorCode = 'BULWARK_ERR_INTERNAL';
     logger.error({ err, requestId: ctx.id, phase: phase.name, code: 'BULWARK_ERR_INTERNAL' }, 'a pipeline phase failed');
     ctx.end('error');
-    if (!ctx.res.headersSent) sendPage(ctx.res, PAGES.internalError, ctx.id, ctx.req.headers.accept);
+    if (!ctx.res.headersSent) sendPage(ctx.res, PAGES.internalError, ctx.id, ctx.req.headers.accept, undefined, { retryAfterS: ORIGIN_RETRY_AFTER_S });
     else ctx.res.destroy();
   };
 }

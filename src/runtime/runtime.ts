@@ -98,11 +98,16 @@ function buildGate(site: SiteConfig, index: number, services: Services, problems
   const c = site.challenge;
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
   try {
+    const defined = <T>(levels: Partial<Record<string, T | undefined>>, map: (v: T) => unknown) =>
+      Object.fromEntries(Object.entries(levels).flatMap(([level, v]) => (v === undefined ? [] : [[level, map(v)]])));
     const policy = resolveChallengePolicy({
-      difficulty: c.difficulty,
-      noJsWaitS: Object.fromEntries(Object.entries(c.nojs_wait).flatMap(([level, ms]) => (ms === undefined ? [] : [[level, seconds(ms)]]))),
+      difficulty: defined(c.difficulty, (bits) => bits),
+      timeBudgetMs: defined(c.time_budget, (ms) => ms),
+      referenceHashRate: c.reference_hash_rate,
+      noJsWaitS: defined(c.nojs_wait, seconds),
       tokenLifetimeS: seconds(c.token_lifetime),
       clearanceLifetimeS: seconds(c.clearance_lifetime),
+      noJsClearanceLifetimeS: Math.min(seconds(c.nojs_clearance_lifetime)!, seconds(c.clearance_lifetime)!),
       clearanceBinding: c.binding,
     });
     return createChallengeGate({
