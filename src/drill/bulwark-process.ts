@@ -16,9 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { drillConfig } from './scenarios/drill-config.ts';
 import type { Scenario } from './scenarios/context.ts';
-import { createDrillToken, rememberAdminToken } from './admin-credentials.ts';
 
 /** Stable codes of {@link BulwarkProcessError}. */
 export type BulwarkProcessErrorCode = 'BULWARK_ERR_DRILL_PROCESS_START' | 'BULWARK_ERR_DRILL_PROCESS_NOT_FOUND';
@@ -365,77 +363,4 @@ export interface RestartEvent {
 export interface ProtectorFactory {
   readonly name: string;
   start(args: { readonly originUrl: string; readonly scenario: Scenario; readonly warmupS?: number }): Promise<Protector>;
-}
-
-/** `127.0.0.1:8080` of `http://127.0.0.1:8080`. */
-function hostPort(url: string): string {
-  return new URL(url).host;
-}
-
-/**
- * The default protector: Bulwark as a child process, on the drill's rewrite of `config` (see
- * scenarios/drill-config.ts), with its own temp directory (YAML and state) removed when it stops.
- * `restart()` kills it with SIGKILL — no shutdown, nothing flushed, as a crash or `kill -9` leaves it —
- * and starts a new process on the same state directory and the same listener and admin addresses, so
- * the attackers and visitors carry on against the same URL. CPU is summed over the processes, memory is
- * the highest peak.
- */
-export function bulwarkProtector(options: { readonly config?: string | Readonly<Record<string, unknown>>; readonly site?: string; readonly command?: readonly string[] } = {}): ProtectorFactory {
-  return {
-    name: 'bulwark',
-    async start({ originUrl, scenario, warmupS }) {
-      const dir = mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
-      try {
-        const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario, baselineWarmupS: warmupS });
-        const token = await createDrillToken(join(dir, 'state'));
-        let child = await startBulwarkChild({ config, dir, command: options.command });
-        rememberAdminToken(child.adminUrl, token);
-        const { url, adminUrl } = child;
-        let earlier: ProcUsage | undefined;
-        let stopped: Promise<StopResult> | undefined;
-        const usage = (): ProcUsage | undefined => {
-          const now = child.usage();
-          if (earlier === undefined || now === undefined) return now ?? earlier;
-          return { cpuS: earlier.cpuS + now.cpuS, rssMb: now.rssMb, peakRssMb: Math.max(earlier.peakRssMb, now.peakRssMb) };
-        };
-        return {
-          name: 'bulwark',
-          url,
-          adminUrl,
-          site,
-          get pid() {
-            return child.pid;
-          },
-          readyUsage: child.readyUsage,
-          usage,
-          alive: () => child.alive(),
-          async restart() {
-            const before = child;
-            earlier = usage();
-            const killedAtMs = Date.now();
-            if (before.alive()) {
-              const exited = new Promise((r) => before.child.once('exit', r));
-              before.child.kill('SIGKILL');
-              await exited;
-            }
-            await before.stop();
-            const again = { ...config, listen: { http: [hostPort(url)], https: [] }, admin: { ...(config.admin as object), listen: hostPort(adminUrl) } };
-            child = await startBulwarkChild({ config: again, dir, command: options.command });
-            return { killedAtMs, readyAtMs: child.readyAtMs, pidBefore: before.pid, pidAfter: child.pid };
-          },
-          stop: () => (stopped ??= (async () => {
-            try {
-              return { ...(await child.stop()), usage: usage() };
-            } finally {
-              rememberAdminToken(adminUrl, undefined);
-              rmSync(dir, { recursive: true, force: true });
-            }
-          })()),
-        };
-      } catch (err) {
-        rmSync(dir, { recursive: true, force: true });
-        throw err;
-      }
-    },
-  };
 }
