@@ -15,6 +15,9 @@ import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
+import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
+import type { TicketKeySource } from './core/tls/ticket-keys.ts';
+import { createProtocolStats } from './telemetry/protocol-stats.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { planeRoutes } from './admin/plane-routes.ts';
@@ -43,6 +46,8 @@ export interface BulwarkOptions {
   readonly logger?: Logger;
   /** DNS used to verify search-engine crawlers (tests inject a fake resolver). */
   readonly crawlerResolver?: CrawlerResolver;
+  /** TLS session ticket keys (default: random, rotated every `tls.ticket_key_rotation`); processes that share one source resume each other's sessions. */
+  readonly ticketKeys?: TicketKeySource;
 }
 
 export interface Bulwark {
@@ -69,6 +74,8 @@ export interface Bulwark {
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** The HTTPS edge (after start; null without https listeners). */
+  httpsEdge(): HttpsEdge | null;
   /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
   readonly metrics: Metrics;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
@@ -79,6 +86,8 @@ export interface Bulwark {
 export function createBulwark(options: BulwarkOptions): Bulwark {
   const logger = options.logger ?? createLogger(options.config.log.level);
   const recorder = createRecorder(logger);
+  const protocols = createProtocolStats();
+  recorder.addSink('protocols', protocols.sink);
   const pools = createOriginPools();
   const nextId = createRequestIds();
   let generation = 0;
@@ -129,7 +138,15 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } else if (change === 'refused_full') logger.error({ code: 'BULWARK_ERR_BANS_FULL' }, 'ban table full: automatic ban refused');
   };
   const timers: NodeJS.Timeout[] = [];
-  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  let current: Runtime;
+  try {
+    current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  } catch (err) {
+    // A config that does not compile (a certificate whose key does not match...) leaves nothing running.
+    slowReads.stop();
+    services.stores.close();
+    throw err;
+  }
   logListWarnings(current);
 
   const gate = createAcceptGate({
@@ -205,6 +222,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+  /** The HTTPS edge (handshake cap, certificates, resumption, HTTP/2): built with the https server. */
+  let httpsEdge: HttpsEdge | null = null;
 
   /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
   let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
@@ -252,10 +271,12 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       rate_limit_table: services.policy.table.stats(),
       escalation: services.policy.escalation?.stats() ?? null,
       bans: bans.stats(),
+      challenge: { replay: services.challenge.replay.stats(), spread: services.challenge.spread.stats() },
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
       wire: wireStats(),
+      https: httpsEdge?.stats() ?? null,
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
@@ -265,6 +286,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         shield: shields.get(s.site)?.stats(now) ?? null,
         challenge: s.site === UNROUTED_SITE ? null : services.challengeStatsOf(s.site).snapshot(),
         policy: s.site === UNROUTED_SITE ? null : services.policyStatsOf(s.site).snapshot(),
+        protocols: protocols.of(s.site),
       })),
     };
   }
@@ -290,6 +312,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     if (old.inFlight === 0) releaseRuntime(old, pools);
     else retired.add(old);
     recorder.retainSites(config.sites.map((s) => s.name));
+    protocols.retain(config.sites.map((s) => s.name));
+    httpsEdge?.reload(next);
     shields.retain(config.sites);
     servers.http?.applySettings(config.connections);
     servers.https?.applySettings(config.connections);
@@ -313,6 +337,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     runtime: () => current,
     detection: () => detection,
+    httpsEdge: () => httpsEdge,
     async start() {
       if (started) throw new Error('already started');
       started = true;
@@ -332,9 +357,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
-        if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
+        if (config.listen.https.length > 0) {
+          httpsEdge = createHttpsEdge({ logger, recorder, nextId, getRuntime: () => current, ticketKeys: options.ticketKeys });
+          servers.https = createProxyServer(deps, true, config.connections, httpsEdge.serverOptions());
+          httpsEdge.attach(servers.https);
+        }
         for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
         if (config.admin.listen !== null) {
           admin = await startAdminPlane({
             config: { ...config.admin, listen: config.admin.listen },
@@ -365,6 +394,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         listeners.length = 0;
         servers.http?.stop();
         servers.https?.stop();
+        httpsEdge?.stop();
         await admin?.close();
         await pools.destroyAll();
         throw err;
@@ -399,6 +429,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       const listenersClosed = closeListeners(listeners);
       servers.http?.closeIdle();
       servers.https?.closeIdle();
+      httpsEdge?.closeIdle();
       const inFlight = () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0);
       const until = Date.now() + deadline;
       while (inFlight() > 0 && Date.now() < until) {
@@ -408,10 +439,12 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       }
       const unfinished = inFlight();
       if (unfinished > 0) logger.warn({ unfinished, code: 'BULWARK_WARN_DRAIN_DEADLINE' }, 'drain deadline passed; closing remaining connections');
+      httpsEdge?.destroyAll();
       servers.http?.destroyAll();
       servers.https?.destroyAll();
       servers.http?.stop();
       servers.https?.stop();
+      httpsEdge?.stop();
       // Every connection was destroyed above; a socket still closing gets a second, not a hang.
       await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
       shields.stop();

@@ -17,6 +17,8 @@ import { detectionSchema } from '../detection/detection-schema.ts';
 import { reportsSchema } from './reports-schema.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { adminSchema } from './admin-schema.ts';
+import { http2Schema } from './http2-schema.ts';
+import { tlsSchema } from './tls-schema.ts';
 
 export { adminSchema } from './admin-schema.ts';
 
@@ -79,9 +81,17 @@ export const siteSchema = z.strictObject({
   hosts: z.array(hostname).min(1).describe('hostnames routed to this site; *.example.org and * (any host) allowed'),
   origins: z.array(originUrl).min(1).describe('origin URLs (http or https)'),
   tls: z
-    .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
+    .strictObject({
+      cert: z.string().min(1).describe('PEM certificate file (the chain after it)'),
+      key: z.string().min(1).describe('PEM private key file of that certificate'),
+      additional: z
+        .array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }))
+        .max(3)
+        .default([])
+        .describe('more certificate/key pairs for the same names, of another key type (an ECDSA pair beside an RSA one): clients that accept ECDSA get it'),
+    })
     .optional()
-    .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
+    .describe('PEM certificate and key files, chosen by SNI on the https listeners; re-read on SIGHUP and when the files change'),
   max_body_bytes: size('largest request body accepted (413 beyond); 0 accepts none', { min: 0, max: '1024gb' }).default(10 * 1024 * 1024),
   refused_methods: z
     .array(z.string().regex(/^[A-Za-z]{1,32}$/, { message: 'expected a method name such as TRACE' }).transform((m) => m.toUpperCase()))
@@ -129,6 +139,8 @@ export const configSchema = z
     policy: globalPolicySchema.prefault({}),
     detection: detectionSchema.prefault({}),
     reports: reportsSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
+    http2: http2Schema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {

@@ -20,8 +20,18 @@ export interface BoundListener {
   readonly server: net.Server;
 }
 
-/** Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. */
-export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048): Promise<BoundListener> {
+/**
+ * Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. On an https
+ * listener, `secureAccept` (the HTTPS edge: handshake cap, certificate choice) runs after the accept
+ * gate and before any TLS work; it calls `proceed` for the sockets it keeps.
+ */
+export function bindListener(
+  text: string,
+  proxy: ProxyServer,
+  gate: AcceptGate,
+  backlog = 2048,
+  secureAccept?: (socket: net.Socket, proceed: () => void) => void,
+): Promise<BoundListener> {
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
   // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
@@ -29,7 +39,8 @@ export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate,
     if (gate.admit(socket) !== 'accepted') return;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    proxy.handleConnection(socket);
+    if (secureAccept !== undefined && proxy.secure) secureAccept(socket, () => proxy.handleConnection(socket));
+    else proxy.handleConnection(socket);
   });
   server.maxConnections = 1_000_000; // the gate enforces the real cap, with accounting
   return new Promise((resolve, reject) => {

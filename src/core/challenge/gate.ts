@@ -20,6 +20,7 @@ import type { ThreatLevel } from '../vocabulary.ts';
 import { createSiteTag, type SiteTag } from './binding.ts';
 import type { KeyRing } from './key-ring.ts';
 import type { ReplaySet } from './replay-set.ts';
+import type { ClearanceSpread } from './clearance-spread.ts';
 import { resolveChallengePolicy, expectedSolveSeconds, type ChallengePolicy } from './policy.ts';
 import { challengeAsk, proofClears, proofSatisfies, type ChallengeAsk } from './proof.ts';
 import { mintChallengeToken, verifyClearance, type ChallengeClaims, type ChallengeClient, type ClearanceClaims, type RandomFill, type TokenFailure } from './tokens.ts';
@@ -52,6 +53,8 @@ export interface ChallengeGateOptions {
   readonly siteName?: string;
   readonly keys: KeyRing;
   readonly replay: ReplaySet;
+  /** The `network` binding's spread guard (shared like the replay set); without it, no spread limit. */
+  readonly spread?: ClearanceSpread;
   /** Default: {@link resolveChallengePolicy}() (the documented defaults). */
   readonly policy?: ChallengePolicy;
   readonly exemptions?: ExemptionOptions;
@@ -103,12 +106,13 @@ export type VerifyOutcome =
  * - `valid`: a proof of work satisfying the site's own challenge at this level — a cleared visitor;
  * - `limited`: satisfies the level's challenge only through the no-JS path (passes it, no privileges);
  * - `insufficient`: genuine but weaker than the level's challenge (it may still satisfy a cheaper rule's);
- * - `invalid`: forged, expired, transplanted or of another site; `none`: no cookie.
+ * - `invalid`: forged, expired, transplanted, of another site, or (`shared`) a network-bound clearance
+ *   presented from more prefixes than one visitor uses; `none`: no cookie.
  */
 export type ClearanceStatus =
   | { readonly status: 'none' }
   | { readonly status: 'valid' | 'limited' | 'insufficient'; readonly claims: ClearanceClaims }
-  | { readonly status: 'invalid'; readonly reason: TokenFailure };
+  | { readonly status: 'invalid'; readonly reason: TokenFailure | 'shared' };
 
 /** The gate of one site. */
 export interface ChallengeGate {
@@ -149,7 +153,7 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
   const siteName = options.siteName ?? options.site;
   const policy = options.policy ?? resolveChallengePolicy();
   const exemptions = createExemptions(options.exemptions);
-  const { keys, replay, random } = options;
+  const { keys, replay, random, spread } = options;
   if (policy.tokenLifetimeS * 1000 > replay.horizonMs) {
     throw Object.assign(
       new Error(`challenge tokenLifetimeS (${policy.tokenLifetimeS}) exceeds the replay set horizon (${replay.horizonMs / 1000} s): create the replay set with horizonMs ≥ the token lifetime`),
@@ -236,6 +240,10 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
       if (value === undefined) return { status: 'none' };
       const r = verifyClearance(value, keys, site, policy.clearanceBinding, client, nowMs);
       if (!r.ok) return { status: 'invalid', reason: r.reason };
+      // A network-bound clearance seen from more prefixes than one visitor uses is being shared.
+      if (r.claims.binding === 'network' && spread !== undefined && !spread.note(value, client.prefix, r.claims.expiresAtMs, policy.networkMaxPrefixes, nowMs)) {
+        return { status: 'invalid', reason: 'shared' };
+      }
       const proof = r.claims.proof;
       if (proofClears(proof, policy, level)) return { status: 'valid', claims: r.claims };
       return { status: proofSatisfies(proof, levelAsk[level]) ? 'limited' : 'insufficient', claims: r.claims };
