@@ -21,7 +21,7 @@ export const tlsHandshakeFlood: Scenario = {
   repelledMeans: 'handshakes beyond each source\'s and prefix\'s budget refused at accept; visitors served',
   kind: 'connections',
   https: true,
-  defaults: { durationS: 10, rate: 800, sources: 20, maxSockets: 128 },
+  defaults: { durationS: 10, rate: 800, sources: 5, maxSockets: 128 },
   async run(ctx) {
     const s = ctx.settings;
     const r = await runHandshakeFlood({
