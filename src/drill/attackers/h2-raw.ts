@@ -37,11 +37,16 @@ export interface RawH2Options {
   readonly session?: Buffer;
 }
 
+/** Frames a client keeps (a flood's connection must not grow without bound); later ones are counted only. */
+export const MAX_KEPT_FRAMES = 20_000;
+
 /** A connected raw HTTP/2 client. */
 export interface RawH2 {
   readonly socket: tls.TLSSocket;
-  /** Frames received so far, in order. */
+  /** Frames received so far, in order (the first {@link MAX_KEPT_FRAMES}). */
   readonly frames: ServerFrame[];
+  /** Frames received beyond {@link MAX_KEPT_FRAMES}, not kept. */
+  readonly framesDropped: number;
   /** Writes bytes (frames) as they are; false when the socket is gone. */
   send(bytes: Buffer): boolean;
   /** Resolves with the first frame matching `pick`, or null after `timeoutMs` or when the connection closes first. */
@@ -77,6 +82,7 @@ export function connectRawH2(o: RawH2Options): Promise<RawH2> {
     const waiters = new Set<() => void>();
     let buffer: Buffer = Buffer.alloc(0);
     let closed = false;
+    let framesDropped = 0;
     const wake = () => {
       for (const w of [...waiters]) w();
     };
@@ -87,7 +93,8 @@ export function connectRawH2(o: RawH2Options): Promise<RawH2> {
         if (buffer.length < 9 + length) break;
         const f = { type: buffer[3]!, flags: buffer[4]!, streamId: buffer.readUInt32BE(5) & 0x7fffffff, payload: Buffer.from(buffer.subarray(9, 9 + length)) };
         buffer = buffer.subarray(9 + length);
-        frames.push(f);
+        if (frames.length < MAX_KEPT_FRAMES) frames.push(f);
+        else framesDropped++;
         if (o.ackSettings !== false && f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) === 0) socket.write(encodeFrame(FRAME.SETTINGS, FLAG.ACK, 0));
       }
       wake();
@@ -107,6 +114,9 @@ export function connectRawH2(o: RawH2Options): Promise<RawH2> {
       resolve({
         socket,
         frames,
+        get framesDropped() {
+          return framesDropped;
+        },
         send: (bytes) => !closed && socket.write(bytes),
         next(pick, timeoutMs = 5000) {
           return new Promise((done) => {

@@ -119,23 +119,26 @@ export class FrameTap extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.now = Date.now();
     this.scanOut(chunk);
     if (this.socket.write(chunk)) done();
     else this.once('tap-drain', () => done());
   }
 
   override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
-    let ok = true;
+    // One TLS write for the session's batch (its frames of one turn), not a record and a system call each.
+    let bytes = 0;
+    this.now = Date.now();
     for (const c of chunks) {
       this.scanOut(c.chunk);
-      ok = this.socket.write(c.chunk);
+      bytes += c.chunk.length;
     }
+    const ok = this.socket.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk), bytes));
     if (ok) done();
     else this.once('tap-drain', () => done());
   }
 
   private scanOut(chunk: Buffer): void {
-    this.now = Date.now();
     this.bytesOut += chunk.length;
     this.outScanner.feed(chunk, this.outVisitor);
   }
