@@ -13,6 +13,7 @@ import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-ke
 import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
+import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
@@ -84,7 +85,9 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
   services.slowReads = slowReads;
-  const bans = services.stores.bans;
+  /** The ban store in use (SQLite's, or the shared one once `shared_state` is attached at start). */
+  const bans = () => services.stores.bans;
+  let shared: SharedStores | null = null;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -102,7 +105,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     isDropped: (address) => {
       const listed = current.lists.match(address);
       if (listed !== null) return listed.kind === 'deny';
-      return bans.matchAddress(address, Date.now()) !== undefined;
+      return bans().matchAddress(address, Date.now()) !== undefined;
     },
   });
 
@@ -113,7 +116,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       t.unref();
       timers.push(t);
     };
-    every(1000, () => bans.sync());
+    every(1000, () => bans().sync());
     // A key rotated by `bulwark keys rotate` (another process) is picked up here: new gates, same config.
     let keyStamp = keyFileStamp(current.config.state_dir);
     every(10_000, async () => {
@@ -124,7 +127,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       reloadWith(current.config);
       logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
     });
-    every(60_000, () => bans.purgeExpired(Date.now()));
+    every(60_000, () => bans().purgeExpired(Date.now()));
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -203,7 +206,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       connections: gate.stats(),
       rate_limit_table: services.policy.table.stats(),
       escalation: services.policy.escalation?.stats() ?? null,
-      bans: bans.stats(),
+      bans: bans().stats(),
+      shared_state: shared?.stats() ?? null,
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
@@ -259,6 +263,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       started = true;
       const config = current.config;
       setAccessLog(config);
+      if (config.shared_state !== undefined) {
+        shared = await attachSharedStores(services.stores, config.shared_state, { truncateAddresses: config.detection.truncate_addresses, logger });
+        services.stores = shared.stores;
+      }
       shields.start(() => current.sites);
       startStateTimers();
       loadGeo(config);
@@ -278,7 +286,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           admin = await startAdminServer(config.admin.listen, {
             ready: () => !draining && listeners.length > 0,
             stats,
-            routes: { ...banRoutes(bans), ...(detection?.routes() ?? {}) },
+            routes: { ...banRoutes(bans()), ...(detection?.routes() ?? {}) },
           });
         }
       } catch (err) {
@@ -286,6 +294,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         for (const t of timers) clearInterval(t);
         await detection?.stop().catch(() => {});
         services.stores.close();
+        await shared?.close();
         await closeListeners(listeners);
         listeners.length = 0;
         servers.http?.stop();
@@ -334,6 +343,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
       services.stores.close();
+      await shared?.close();
       logger.info({ unfinished }, 'bulwark stopped');
     },
     url(secure = false) {

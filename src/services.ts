@@ -46,8 +46,12 @@ export interface PolicyServices {
 export interface Services {
   /** ASN and country data; null until loaded (start-up does not wait for it) or when disabled. */
   geo: GeoData | null;
-  /** Durable state (SQLite under state_dir): bans, incidents, baselines, settings. */
-  readonly stores: StateStores;
+  /**
+   * Durable state (SQLite under state_dir): bans, incidents, baselines, settings. With `shared_state`, the
+   * composition root replaces the shared four with their Redis/Valkey versions at start (before any
+   * listener opens), so read it through `services.stores` rather than keeping a reference.
+   */
+  stores: StateStores;
   readonly challenge: ChallengeServices;
   readonly policy: PolicyServices;
   /** Each site's current threat level (issue #6 moves it; `normal` until then). */
@@ -114,16 +118,15 @@ export function createServices(options: ServicesOptions): Services {
   const levels = new Map<string, ThreatLevel>();
   const challengeStats = new Map<string, ChallengeStats>();
   const policyStats = new Map<string, PolicyStats>();
-  const bans = stores.bans;
   const decideState: DecideState = {
     // decide asks by address first: the mirror finds a ban on the address or on any prefix length in
     // use (an operator may ban a /20); the later prefix question is then already answered.
     ban: (key, nowMs) => {
       if (key.includes('/')) return null;
-      return bans.matchAddress(key, nowMs) !== undefined ? { untilMs: nowMs + 1 } : null;
+      return services.stores.bans.matchAddress(key, nowMs) !== undefined ? { untilMs: nowMs + 1 } : null;
     },
   };
-  return {
+  const services: Services = {
     geo: null,
     stores,
     policy: { table: createLimiterTable({ maxKeys: options.maxTrackedClients, seed: randomInt(0, 2 ** 47) }), escalation: null, escalationConfig: '', notFound: null, notFoundConfig: '' },
@@ -151,4 +154,5 @@ export function createServices(options: ServicesOptions): Services {
       return s;
     },
   };
+  return services;
 }

@@ -15,6 +15,7 @@ import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { detectionSchema } from '../detection/detection-schema.ts';
 import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
+import { kernelDropSchema, sharedStateSchema, workerAcceptSchema, workersSchema } from './scale-schema.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
   message: 'expected host:port with an IP literal, e.g. 127.0.0.1:8080 or [::]:8443',
@@ -125,6 +126,10 @@ export const configSchema = z
     lists: listsSchema.prefault({}),
     policy: globalPolicySchema.prefault({}),
     detection: detectionSchema.prefault({}),
+    workers: workersSchema,
+    worker_accept: workerAcceptSchema,
+    shared_state: sharedStateSchema.optional(),
+    kernel_drop: kernelDropSchema,
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {
