@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
 import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
+import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
@@ -88,6 +89,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   /** The ban store in use (SQLite's, or the shared one once `shared_state` is attached at start). */
   const bans = () => services.stores.bans;
   let shared: SharedStores | null = null;
+  let kernelDrop: KernelDrop | null = null;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -143,6 +145,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } catch {
       return 0;
     }
+  }
+
+  /** Mirrors bans and deny lists into nftables (config `kernel_drop`); null when unavailable in `auto` mode. */
+  async function startKernelDrop(config: Config): Promise<KernelDrop | null> {
+    const kd = createKernelDrop({ mode: config.kernel_drop.mode as 'auto' | 'on', table: config.kernel_drop.table, logger });
+    kd.setPorts(listeners.map((l) => l.port));
+    kd.setLists(current.lists, config.trusted_proxies);
+    kd.followBans(bans());
+    if (!(await kd.start())) await kd.stop();
+    return kd;
   }
 
   /** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
@@ -208,6 +220,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       escalation: services.policy.escalation?.stats() ?? null,
       bans: bans().stats(),
       shared_state: shared?.stats() ?? null,
+      kernel_drop: kernelDrop?.stats() ?? null,
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
@@ -239,6 +252,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     servers.http?.applySettings(config.connections);
     servers.https?.applySettings(config.connections);
     setAccessLog(config);
+    kernelDrop?.setLists(next.lists, config.trusted_proxies);
     const listenChanged =
       JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
     if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
@@ -275,6 +289,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
         for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
         for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+        if (config.kernel_drop.mode !== 'off') kernelDrop = await startKernelDrop(config);
         if (config.detection.enabled) {
           detection = await attachDetection(
             { logger, recorder, runtime: () => current },
@@ -291,6 +306,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         }
       } catch (err) {
         shields.stop();
+        await kernelDrop?.stop();
         for (const t of timers) clearInterval(t);
         await detection?.stop().catch(() => {});
         services.stores.close();
@@ -337,6 +353,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
       shields.stop();
       slowReads.stop();
+      await kernelDrop?.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
       await admin?.close();

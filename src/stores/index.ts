@@ -11,6 +11,7 @@ import { createSqliteKvStore, type SqliteKvStoreOptions } from './kv-store.ts';
 import type { BanStore, BaselineStore, IncidentStore, KvStore } from './types.ts';
 
 export type * from './types.ts';
+export type { BanMirrorEvent, BanMirrorWatcher } from './ban-mirror.ts';
 export { openStateDatabase, stateDatabaseFile, STATE_FILE_NAME } from './database.ts';
 export type { OpenStateDatabaseOptions, StateDatabase, StateLogger, OnCorrupt, CheckpointResult } from './database.ts';
 export { StateError } from './state-error.ts';

@@ -410,6 +410,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     bannedKey: (address, prefixKeys, nowMs) => mirror.bannedKey(address, prefixKeys, nowMs),
     matchAddress: (address, nowMs) => mirror.matchAddress(address, nowMs),
     stats,
+    watch: (watcher) => mirror.watch(watcher),
     sharedStats: () => ({ pending: pending.length, pendingDropped, resyncs, pushedBack }),
   };
 }
