@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
-import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
+import { acceptSocket, bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
 import { loadGeoData } from './edge/geo-data.ts';
 import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
 import { statSync } from 'node:fs';
@@ -15,6 +15,8 @@ import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
 import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
 import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
+import { startScale, type Scale } from './cluster/scale.ts';
+import type { WorkerLink } from './cluster/worker-link.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
@@ -38,6 +40,12 @@ export interface BulwarkOptions {
   readonly logger?: Logger;
   /** DNS used to verify search-engine crawlers (tests inject a fake resolver). */
   readonly crawlerResolver?: CrawlerResolver;
+  /**
+   * Set when this process is one of several workers (src/worker.ts): no admin listener, no detection
+   * (its primary detects from every worker's share), connections handed over or accepted on the shared
+   * socket, and state exchanged with the other workers through the primary (src/cluster/).
+   */
+  readonly worker?: WorkerLink;
 }
 
 export interface Bulwark {
@@ -90,6 +98,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const bans = () => services.stores.bans;
   let shared: SharedStores | null = null;
   let kernelDrop: KernelDrop | null = null;
+  let scale: Scale | null = null;
+  const worker = options.worker;
+  /** Handed-over connections are spread evenly over the workers: each one enforces its share of the caps. */
+  const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -101,8 +113,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   logListWarnings(current);
 
   const gate = createAcceptGate({
-    maxConnections: () => current.config.connections.max_connections,
-    maxPerClient: () => current.config.connections.max_connections_per_client,
+    maxConnections: () => Math.ceil(current.config.connections.max_connections / capShare),
+    maxPerClient: () => Math.ceil(current.config.connections.max_connections_per_client / capShare),
     // Deny-listed and banned sources never meet the HTTP parser; allow-listed ones are never dropped.
     isDropped: (address) => {
       const listed = current.lists.match(address);
@@ -125,11 +137,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       const stamp = keyFileStamp(current.config.state_dir);
       if (stamp === keyStamp) return;
       keyStamp = stamp;
-      services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
-      reloadWith(current.config);
-      logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
+      reloadKeys();
     });
     every(60_000, () => bans().purgeExpired(Date.now()));
+  }
+
+  /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
+  function reloadKeys(): void {
+    services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
+    reloadWith(current.config);
+    logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -221,6 +238,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       bans: bans().stats(),
       shared_state: shared?.stats() ?? null,
       kernel_drop: kernelDrop?.stats() ?? null,
+      cluster: scale?.stats() ?? null,
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
@@ -281,23 +299,50 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         shared = await attachSharedStores(services.stores, config.shared_state, { truncateAddresses: config.detection.truncate_addresses, logger });
         services.stores = shared.stores;
       }
+      scale = await startScale({
+        role: worker !== undefined ? 'worker' : 'single',
+        config,
+        services,
+        recorder,
+        logger,
+        shared,
+        ...(worker !== undefined ? { worker: { bus: worker.bus, seeds: worker.seeds } } : {}),
+        rebuildRuntime: () => reloadWith(current.config),
+        reloadKeys,
+      });
+      if (scale !== null) {
+        const onBan = services.onBan;
+        services.onBan = (ban, change, err) => {
+          onBan?.(ban, change, err);
+          if (change === 'added' || change === 'extended') scale?.banChanged();
+        };
+      }
       shields.start(() => current.sites);
       startStateTimers();
       loadGeo(config);
       try {
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
         if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
-        for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
-        if (config.kernel_drop.mode !== 'off') kernelDrop = await startKernelDrop(config);
-        if (config.detection.enabled) {
+        if (worker?.accept === 'primary') {
+          worker.onSocket((socket, secure) => {
+            const proxy = secure ? servers.https : servers.http;
+            if (proxy === null || draining) socket.destroy();
+            else acceptSocket(socket, proxy, gate);
+          });
+        } else {
+          for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
+          for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+        }
+        if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
+        if (config.detection.enabled && worker === undefined) {
           detection = await attachDetection(
             { logger, recorder, runtime: () => current },
-            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null },
+            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null, ...(scale?.detection ?? {}) },
           );
+          scale?.attachDetection(detection.service);
           services.signatures = detection.decider;
-        }
-        if (config.admin.listen !== null) {
+        } else if (scale !== null && config.detection.enabled) services.signatures = scale.signatures;
+        if (config.admin.listen !== null && worker === undefined) {
           admin = await startAdminServer(config.admin.listen, {
             ready: () => !draining && listeners.length > 0,
             stats,
@@ -309,6 +354,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         await kernelDrop?.stop();
         for (const t of timers) clearInterval(t);
         await detection?.stop().catch(() => {});
+        await scale?.stop();
         services.stores.close();
         await shared?.close();
         await closeListeners(listeners);
@@ -320,9 +366,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         throw err;
       }
       logger.info(
-        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name) },
+        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name), ...(worker ? { worker: worker.index } : {}) },
         'bulwark started',
       );
+      worker?.ready(listeners.map((l) => l.port));
     },
     reload(config) {
       reloadWith(config);
@@ -359,6 +406,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await admin?.close();
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
+      await scale?.stop();
       services.stores.close();
       await shared?.close();
       logger.info({ unfinished }, 'bulwark stopped');

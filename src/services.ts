@@ -7,7 +7,7 @@ import { randomFillSync, randomInt } from 'node:crypto';
 import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from './core/ratelimit/index.ts';
 import type { GlobalPolicyConfig } from './config/policy-schema.ts';
 import { createNotFoundBudget, type NotFoundBudget } from './runtime/not-found-budget.ts';
-import { createRandomPool, createReplaySet, type KeyRing, type ReplaySet } from './core/challenge/index.ts';
+import { createRandomPool, createReplaySet, type KeyRing } from './core/challenge/index.ts';
 import type { RandomFill } from './core/challenge/tokens.ts';
 import type { ThreatLevel } from './core/vocabulary.ts';
 import { loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
@@ -21,12 +21,13 @@ import type { StoredBan } from './stores/index.ts';
 import type { SignatureDecider } from './detection/signature-decider.ts';
 import type { SlowReadGuard } from './edge/slow-read-guard.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
+import { createSharedReplaySet, type SharedReplaySet } from './runtime/shared-replay.ts';
 
 export interface ChallengeServices {
   /** Signing keys (current + previous during the rotation grace), from `<state_dir>/keys/`. */
   keys: KeyRing;
-  /** Solutions accepted once: shared by all sites and generations of this process. */
-  readonly replay: ReplaySet;
+  /** Solutions accepted once: shared by all sites and generations of this process, and with the other processes of a deployment. */
+  readonly replay: SharedReplaySet;
   readonly random: RandomFill;
   /** Verified search-engine crawlers (reverse DNS + forward confirmation, cached). */
   readonly crawlers: CrawlerVerifier;
@@ -34,7 +35,8 @@ export interface ChallengeServices {
 
 /** Rate-limit state shared by every site and generation (fixed memory, see core/ratelimit). */
 export interface PolicyServices {
-  readonly table: LimiterTable;
+  /** Replaced once at start when several processes share limits (see {@link replaceLimiterTable}). */
+  table: LimiterTable;
   /** The 404 budget per client prefix (runtime/not-found-budget.ts); rebuilt when its config changes. */
   notFound: NotFoundBudget | null;
   notFoundConfig: string;
@@ -91,6 +93,16 @@ export function configureNotFound(policy: PolicyServices, c: GlobalPolicyConfig[
   policy.notFound = c.enabled ? createNotFoundBudget(policy.table, c) : null;
 }
 
+/**
+ * Swaps the rate-limit table (before the first request: several processes of a deployment must hash
+ * keys with one shared seed, known only once the shared state answered). The 404 budget is rebuilt on
+ * the new table at the next runtime build; the caller rebuilds the runtime.
+ */
+export function replaceLimiterTable(policy: PolicyServices, table: LimiterTable): void {
+  policy.table = table;
+  policy.notFoundConfig = '';
+}
+
 /** Builds (or keeps, when unchanged) the escalation ladder for a config's `policy.escalation`. */
 export function configureEscalation(policy: PolicyServices, e: GlobalPolicyConfig['escalation']): void {
   const key = JSON.stringify(e);
@@ -134,7 +146,7 @@ export function createServices(options: ServicesOptions): Services {
       keys: keys.ring,
       // The horizon covers the longest token lifetime the schema allows (10 min); 500k accepted answers in
       // that window (~830/s) at most, ~50 MB when full. Beyond it answers are refused as `busy`, never replayed.
-      replay: createReplaySet({ capacity: 500_000, horizonMs: MAX_TOKEN_LIFETIME_MS }),
+      replay: createSharedReplaySet(createReplaySet({ capacity: 500_000, horizonMs: MAX_TOKEN_LIFETIME_MS })),
       random: createRandomPool((b) => randomFillSync(b)),
       crawlers: createCrawlerVerifier(options.crawlerResolver ? { resolver: options.crawlerResolver } : {}),
     },

@@ -7,6 +7,8 @@ import type { StateStores } from '../stores/index.ts';
 import type { IncidentTracker } from '../incidents/incident-tracker.ts';
 import type { DetectionRecord } from './detection-record.ts';
 import type { DetectionConfig } from './detection-schema.ts';
+import type { DetectionCoordination } from './coordination.ts';
+import type { SiteContribution } from './contribution.ts';
 import type { SiteDetectionView } from './detection-stats.ts';
 
 /** What the service logs through (pino's Logger fits). */
@@ -37,6 +39,14 @@ export interface DetectionServiceOptions {
    * counted for the second that just ended; null when unknown. `observeQueue` pushes finer samples.
    */
   readonly queueLength?: (site: string) => number | null;
+  /**
+   * Shares sites with other processes (coordination.ts): with it, the service only writes incidents and
+   * persists state for the sites it leads, follows the others, and is fed by `mergeContribution`.
+   * Absent: this process is the only one (it leads every site).
+   */
+  readonly coordination?: DetectionCoordination;
+  /** Delay after each second boundary before the tick, ms (default 5; with coordination, time for every share to arrive). */
+  readonly tickOffsetMs?: number;
 }
 
 /** Service-wide counters and every site's view. */
@@ -48,6 +58,9 @@ export interface DetectionStats {
   readonly max_tick_ms: number;
   readonly records: number;
   readonly records_without_detector: number;
+  /** Shares of other processes merged, and those that arrived too late or for an unknown site. */
+  readonly contributions_merged: number;
+  readonly contributions_refused: number;
   readonly persist_errors: number;
   readonly incidents: ReturnType<IncidentTracker['stats']>;
   readonly sites: Record<string, SiteDetectionView>;
@@ -76,4 +89,6 @@ export interface DetectionService {
   /** Runs the retention sweep now; returns incidents rewritten. */
   sweep(): Promise<number>;
   stats(): DetectionStats;
+  /** Adds another process's (or this process's collector's) share of a second of a site's traffic. */
+  mergeContribution(part: SiteContribution): boolean;
 }

@@ -20,17 +20,24 @@ export interface BoundListener {
   readonly server: net.Server;
 }
 
+/**
+ * Admits one client socket and gives it to the proxy: the accept gate first (a refused socket costs one
+ * `destroy()`), then the socket options. Used by every listener, and by a worker for the sockets its
+ * primary hands over.
+ */
+export function acceptSocket(socket: net.Socket, proxy: ProxyServer, gate: AcceptGate): void {
+  if (gate.admit(socket) !== 'accepted') return;
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 60_000);
+  proxy.handleConnection(socket);
+}
+
 /** Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. */
 export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048): Promise<BoundListener> {
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
   // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
-  const server = net.createServer((socket) => {
-    if (gate.admit(socket) !== 'accepted') return;
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 60_000);
-    proxy.handleConnection(socket);
-  });
+  const server = net.createServer((socket) => acceptSocket(socket, proxy, gate));
   server.maxConnections = 1_000_000; // the gate enforces the real cap, with accounting
   return new Promise((resolve, reject) => {
     server.once('error', (err) =>
