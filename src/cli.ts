@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfigFile, validateConfig } from './config/load.ts';
+import { ConfigError, loadConfigFile, loadConfigFileAsync, validateConfig } from './config/load.ts';
 import { configSchema, type Config } from './config/schema.ts';
 import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
@@ -15,6 +15,8 @@ import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
 import { addDrillCommand } from './cli/drill-command.ts';
+import { addTokenCommands } from './cli/token-commands.ts';
+import { addAuditCommand } from './cli/audit-command.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -62,16 +64,26 @@ async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Pr
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Reloads run one after the other, in signal order; files are read off the event loop, so a list file
+  // that cannot be read (or is not a regular file) refuses the reload while the old config keeps serving.
+  let reloads: Promise<void> = Promise.resolve();
   process.on('SIGHUP', () => {
     if (!file) {
       log.warn('SIGHUP ignored: started without a config file');
       return;
     }
-    try {
-      bulwark.reload(loadConfigFile(file));
-    } catch (err) {
-      log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
-    }
+    reloads = reloads.then(() =>
+      loadConfigFileAsync(file)
+        .catch((err: unknown) => {
+          // The file itself is refused (unreadable, invalid): recorded here; a refusal while compiling is recorded by reloadAsync.
+          bulwark.reloads.refused('signal:SIGHUP', (err as ConfigError).problems, (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD');
+          throw err;
+        })
+        .then((config) => bulwark.reloadAsync(config, 'signal:SIGHUP'))
+        .catch((err: unknown) => {
+          log.error({ code: (err as BulwarkError).code ?? 'BULWARK_ERR_RELOAD', problems: (err as ConfigError).problems, err: err instanceof ConfigError ? undefined : err }, 'reload refused: the new config is invalid; the old config keeps running');
+        }),
+    );
   });
 }
 
@@ -88,7 +100,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'bulwark.yaml to load')
     .option('--listen <host:port>', 'zero-config: address to listen on', '127.0.0.1:8080')
     .option('--origin <url>', 'zero-config: origin URL to protect (one site answering every host)')
-    .option('--admin <host:port>', 'zero-config: admin listener (loopback only)', '127.0.0.1:9901')
+    .option('--admin <host:port>', 'zero-config: admin listener (loopback; elsewhere it needs TLS, see admin.tls)', '127.0.0.1:9901')
     .addHelpText('after', '\nExamples:\n  bulwark start -c bulwark.yaml\n  bulwark start --listen 127.0.0.1:8080 --origin http://127.0.0.1:3000\n\nSignals: SIGHUP reloads the config file; SIGTERM/SIGINT stop gracefully.')
     .action(async (opts: { config?: string; listen: string; origin?: string; admin: string }) => {
       try {
@@ -149,6 +161,8 @@ export function buildProgram(): Command {
   addStateCommands(program, fail);
   addIncidentCommands(program, fail);
   addDrillCommand(program, fail);
+  addTokenCommands(program, fail);
+  addAuditCommand(program, fail);
   return program;
 }
 

@@ -21,13 +21,20 @@ import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { startAdminServer, type AdminServer } from './admin/admin-server.ts';
-import { banRoutes } from './admin/ban-operations.ts';
+import { planeRoutes } from './admin/plane-routes.ts';
+import { createMetricsSource } from './admin/metrics-source.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
+import { createAuditor, type Auditor } from './admin/audit.ts';
+import { createReloadLog, type ReloadAttempt, type ReloadLog } from './admin/reload-log.ts';
+import type { BulwarkError } from './errors.ts';
+import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
 import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
 import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts';
+import { readListFiles, type ListFileTexts } from './runtime/lists.ts';
 import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createRecorder, type Recorder } from './telemetry/recorder.ts';
@@ -54,15 +61,26 @@ export interface Bulwark {
   readonly gate: AcceptGate;
   /** Binds every listener and the admin listener. Rejects (and releases what it bound) on failure. */
   start(): Promise<void>;
-  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. */
-  reload(config: Config): void;
+  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. `by` names who asked (audit log). */
+  reload(config: Config, by?: string): void;
+  /**
+   * {@link reload}, with the config's list files read off the event loop first, so the process keeps
+   * serving while they are read (SIGHUP). Rejects with ConfigError and keeps the old config.
+   */
+  reloadAsync(config: Config, by?: string): Promise<void>;
+  /** Reload attempts: applied and refused ones are audited; the last of each is shown on the config page. */
+  readonly reloads: ReloadLog;
+  /** The audit writer (admin API, reloads). */
+  readonly auditor: Auditor;
   /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
   stop(): Promise<void>;
   readonly listeners: readonly BoundListener[];
-  readonly admin: AdminServer | null;
+  readonly admin: AdminPlane | null;
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
+  readonly metrics: Metrics;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
   url(secure?: boolean): string;
   stats(): unknown;
@@ -78,13 +96,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   let started = false;
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
-  let admin: AdminServer | null = null;
+  let admin: AdminPlane | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
   const slowReads = createSlowReadGuard(() => ({ minRate: current.config.connections.min_send_rate, graceMs: current.config.connections.body_rate_grace }));
 
-  const shields = createShieldRegistry();
+  const shields = createShieldRegistry((err, site, what) => logger.error({ err, site, code: 'BULWARK_ERR_CACHE_STORE' }, what));
   const services = createServices({
     stateDir: options.config.state_dir,
     onCorrupt: options.config.state_on_corrupt,
@@ -102,6 +120,25 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const worker = options.worker;
   /** Handed-over connections are spread evenly over the workers: each one enforces its share of the caps. */
   const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
+  const auditor = createAuditor(services.stores.audit, logger);
+  const reloads = createReloadLog(auditor);
+  const metrics = createMetrics(
+    createMetricsSource({
+      recorder,
+      sites: () => current.config.sites.map((s) => s.name),
+      levelOf: (site) => services.levelOf(site),
+      shield: (site) => shields.get(site),
+      challenge: (site) => services.challengeStatsOf(site),
+      detection: () => detection?.service.stats() ?? null,
+      bans: () => bans().stats(),
+      limiter: () => services.policy.table.stats(),
+      connections: () => gate.stats(),
+      admin: async () =>
+        admin === null
+          ? null
+          : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
+    }),
+  );
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -140,6 +177,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       reloadKeys();
     });
     every(60_000, () => bans().purgeExpired(Date.now()));
+    // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
+    every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
+    // Audit retention: rows older than admin.audit_retention go (and the row cap is kept), daily.
+    every(86_400_000, () => services.stores.audit.purge(Date.now() - current.config.admin.audit_retention));
   }
 
   /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
@@ -197,6 +238,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
 
+  /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
+  let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
+  function banGuard(): BanScopeGuard {
+    if (guardOf === null || guardOf.config !== current.config) guardOf = { config: current.config, guard: banScopeGuardFromConfig(current.config) };
+    return guardOf.guard;
+  }
+
   function setAccessLog(config: Config): void {
     const want = config.log.access_log;
     if (accessLog) {
@@ -239,6 +287,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       shared_state: shared?.stats() ?? null,
       kernel_drop: kernelDrop?.stats() ?? null,
       cluster: scale?.stats() ?? null,
+      challenge: { replay: services.challenge.replay.stats(), spread: services.challenge.spread.stats() },
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
@@ -256,9 +305,20 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     };
   }
 
+  /** Runs a reload and records it (applied, or refused with its problems) in the audit log. */
+  function audited(by: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
+      throw err;
+    }
+    reloads.applied(by, current.generation);
+  }
+
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
-  function reloadWith(config: Config): void {
-    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file });
+  function reloadWith(config: Config, listTexts?: ListFileTexts): void {
+    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file, listTexts });
     logListWarnings(next);
     generation++;
     const old = current;
@@ -321,6 +381,17 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       startStateTimers();
       loadGeo(config);
       try {
+        // Detection first: it restores each site's threat level, override and signature rules (a restart
+        // during an attack), so the first request a listener accepts is already decided under them. A
+        // worker detects nothing itself: it enforces what its primary publishes.
+        if (config.detection.enabled && worker === undefined) {
+          detection = await attachDetection(
+            { logger, recorder, runtime: () => current },
+            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null, ...(scale?.detection ?? {}) },
+          );
+          scale?.attachDetection(detection.service);
+          services.signatures = detection.decider;
+        } else if (scale !== null && config.detection.enabled) services.signatures = scale.signatures;
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
         if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
         if (worker?.accept === 'primary') {
@@ -334,19 +405,23 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
         }
         if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
-        if (config.detection.enabled && worker === undefined) {
-          detection = await attachDetection(
-            { logger, recorder, runtime: () => current },
-            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null, ...(scale?.detection ?? {}) },
-          );
-          scale?.attachDetection(detection.service);
-          services.signatures = detection.decider;
-        } else if (scale !== null && config.detection.enabled) services.signatures = scale.signatures;
         if (config.admin.listen !== null && worker === undefined) {
-          admin = await startAdminServer(config.admin.listen, {
-            ready: () => !draining && listeners.length > 0,
-            stats,
-            routes: { ...banRoutes(bans()), ...(detection?.routes() ?? {}) },
+          admin = await startAdminPlane({
+            config: { ...config.admin, listen: config.admin.listen },
+            stateDir: config.state_dir,
+            stores: services.stores,
+            logger,
+            auditor,
+            routes: planeRoutes({
+              ready: () => !draining && listeners.length > 0,
+              stats,
+              bans: bans(),
+              banGuard,
+              adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
+              audit: services.stores.audit,
+              metrics,
+              detection: detection?.routes() ?? {},
+            }),
           });
         }
       } catch (err) {
@@ -371,9 +446,22 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       );
       worker?.ready(listeners.map((l) => l.port));
     },
-    reload(config) {
-      reloadWith(config);
+    reload(config, by = 'local') {
+      audited(by, () => reloadWith(config));
     },
+    async reloadAsync(config, by = 'local') {
+      let lists: Awaited<ReturnType<typeof readListFiles>>;
+      try {
+        lists = await readListFiles(config.lists.files);
+      } catch (err) {
+        reloads.refused(by, (err as { problems?: ReloadAttempt['problems'] }).problems, (err as BulwarkError).code);
+        throw err;
+      }
+      audited(by, () => reloadWith(config, lists));
+    },
+    reloads,
+    auditor,
+    metrics,
     async stop() {
       if (draining) return;
       draining = true;

@@ -7,7 +7,7 @@ import { randomFillSync, randomInt } from 'node:crypto';
 import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from './core/ratelimit/index.ts';
 import type { GlobalPolicyConfig } from './config/policy-schema.ts';
 import { createNotFoundBudget, type NotFoundBudget } from './runtime/not-found-budget.ts';
-import { createRandomPool, createReplaySet, type KeyRing } from './core/challenge/index.ts';
+import { createClearanceSpread, createRandomPool, createReplaySet, type ClearanceSpread, type KeyRing } from './core/challenge/index.ts';
 import type { RandomFill } from './core/challenge/tokens.ts';
 import type { ThreatLevel } from './core/vocabulary.ts';
 import { loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
@@ -28,6 +28,8 @@ export interface ChallengeServices {
   keys: KeyRing;
   /** Solutions accepted once: shared by all sites and generations of this process, and with the other processes of a deployment. */
   readonly replay: SharedReplaySet;
+  /** Prefixes each network-bound clearance was presented from (bounded; shared like the replay set). */
+  readonly spread: ClearanceSpread;
   readonly random: RandomFill;
   /** Verified search-engine crawlers (reverse DNS + forward confirmation, cached). */
   readonly crawlers: CrawlerVerifier;
@@ -147,6 +149,7 @@ export function createServices(options: ServicesOptions): Services {
       // The horizon covers the longest token lifetime the schema allows (10 min); 500k accepted answers in
       // that window (~830/s) at most, ~50 MB when full. Beyond it answers are refused as `busy`, never replayed.
       replay: createSharedReplaySet(createReplaySet({ capacity: 500_000, horizonMs: MAX_TOKEN_LIFETIME_MS })),
+      spread: createClearanceSpread(),
       random: createRandomPool((b) => randomFillSync(b)),
       crawlers: createCrawlerVerifier(options.crawlerResolver ? { resolver: options.crawlerResolver } : {}),
     },

@@ -23,6 +23,10 @@ interface DrillCliOptions {
   sources?: number;
   capacity?: number;
   visitors?: number;
+  onsetVisitors?: number;
+  sharedVisitors?: number;
+  uncacheable?: boolean;
+  pageLatency?: number;
   maxRequests?: number;
   seed?: number;
   target?: string;
@@ -43,10 +47,13 @@ then stops everything and prints the figures. With --target it attacks a running
 --admin so the origin's figures can be read from its /stats.
 
 Time to mitigate: first second after which >= 90% of attack requests per second no longer reach the origin.
+Onset: of the visitors' requests first sent in the attack's first 5 s, the share served within 10 s (browsers
+stay on a page that retries itself, as a person would; challenges are solved on the way).
 
 Examples:
   bulwark drill --list
   bulwark drill get-flood-few --duration 20 --rate 2000 --sources 10
+  bulwark drill get-flood-many --uncacheable --page-latency 100
   bulwark drill slowloris -c bulwark.yaml --json
   bulwark drill cache-busting --target http://127.0.0.1:8080 --admin http://127.0.0.1:9901`;
 
@@ -59,6 +66,13 @@ function positive(integer: boolean): (value: string) => number {
     }
     return n;
   };
+}
+
+/** A commander argument parser accepting integers ≥ 0; usage error otherwise. */
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** Splits a visitor count: 60% browsers, 20% clients without JavaScript, the rest API clients. */
@@ -83,7 +97,9 @@ export function drillOptionsFrom(scenario: string, o: DrillCliOptions, signal?: 
     target: o.target,
     admin: o.admin,
     json: o.json,
-    visitors: o.visitors === undefined ? undefined : splitVisitors(o.visitors),
+    visitors: o.visitors === undefined && o.onsetVisitors === undefined && o.sharedVisitors === undefined ? undefined : { ...(o.visitors === undefined ? {} : splitVisitors(o.visitors)), onset: o.onsetVisitors, shared: o.sharedVisitors },
+    originPages: o.uncacheable ? 'no-store' : undefined,
+    pageLatencyMs: o.pageLatency,
     signal,
     log,
   };
@@ -109,6 +125,10 @@ export function addDrillCommand(program: Command, fail: Fail): void {
     .option('--sources <n>', 'attacking source addresses', positive(true))
     .option('--capacity <n>', "origin fixture's capacity in concurrent requests (default 64)", positive(true))
     .option('--visitors <n>', 'simulated real visitors: 60% browsers, 20% no-JS, 20% API (default 10)', positive(true))
+    .option('--onset-visitors <n>', 'browsers arriving in the attack\'s first 5 s on pages that cannot be cached (default 4)', count)
+    .option('--shared-visitors <n>', 'browsers behind one shared address, as through a NAT (default 10)', count)
+    .option('--uncacheable', "make every page of the origin fixture 'private, no-store' (nothing can come from a cache)")
+    .option('--page-latency <ms>', "latency of the origin fixture's pages (default 10)", positive(false))
     .option('--max-requests <n>', 'attack requests at most (default rate × duration × 1.1)', positive(true))
     .option('--seed <n>', 'seed of the attack traffic (same seed, same requests)', positive(true))
     .option('--target <url>', 'attack an already running deployment instead (loopback only)')

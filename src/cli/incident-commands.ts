@@ -3,6 +3,7 @@
  * SQLite file under the config's `state_dir`), so they work whether or not Bulwark runs:
  * - `bulwark incidents list [--site S] [--status open|closed] [--limit N] [--json]`
  * - `bulwark incidents show ID [--json] [--no-timeline]`
+ * - `bulwark incidents report ID --format html|json|stix|xarf|misp [-o FILE]` (incident-report-command.ts)
  * - `bulwark mode SITE [LEVEL] [--for 30m] [--reason TEXT]`: LEVEL normal | elevated | under_attack sets
  *   an override until it expires; `auto` removes it; no LEVEL prints the override in force. A running
  *   Bulwark applies it within `detection.override_poll` (default 1 s).
@@ -14,7 +15,9 @@ import type { StateStores } from '../stores/index.ts';
 import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
+import { auditCli, cliActor } from './cli-audit.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from '../incidents/report.ts';
+import { addIncidentReport } from './incident-report-command.ts';
 
 /** Prints an error and exits (the CLI's `fail`). */
 export type Fail = (err: unknown) => never;
@@ -115,16 +118,18 @@ function addMode(program: Command, fail: Fail): void {
         } catch (err) {
           usage((err as Error).message);
         }
-        const stored = await writeMode(state.kv, site, request, { by: 'cli', ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }, now);
+        const stored = await writeMode(state.kv, site, request, { by: cliActor(), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }, now);
+        await auditCli(state.audit, request.level === 'auto' ? 'level.auto' : 'level.override', site, 'ok', { level: request.level, ...(request.level !== 'auto' ? { for: opts.for } : {}), reason: opts.reason ?? null });
         process.stdout.write(stored === null ? `${site}: override removed; the detector sets the level\n` : `${site}: ${stored.level} until ${new Date(stored.untilMs).toISOString()}\n`);
       }),
     );
 }
 
-/** Adds `incidents list`, `incidents show` and `mode` to the program. */
+/** Adds `incidents list`, `incidents show`, `incidents report` and `mode` to the program. */
 export function addIncidentCommands(program: Command, fail: Fail): void {
   const incidents = program.command('incidents').description('attack incidents recorded by the detector');
   addList(incidents, fail);
   addShow(incidents, fail);
+  addIncidentReport(incidents, fail);
   addMode(program, fail);
 }

@@ -11,6 +11,8 @@ import type { StateStores } from '../stores/index.ts';
 import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { BulwarkError } from '../errors.ts';
 import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
+import { auditCli } from './cli-audit.ts';
+import { banScopeGuardFromConfig, createBanScopeGuard, type BanScopeGuard } from '../admin/ban-guard.ts';
 
 export type Fail = (err: unknown) => never;
 
@@ -24,6 +26,21 @@ export async function openStateFor(opts: StateOptions): Promise<StateStores> {
   if (opts.stateDir !== undefined) return openStateForConfig({ state_dir: opts.stateDir });
   if (opts.config === undefined) throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c bulwark.yaml or --state-dir DIR', { source: 'config' });
   return openStateForConfig(loadConfigFile(opts.config));
+}
+
+/**
+ * The ban guard for the CLI: from the config's allow lists and trusted proxies when `-c` is given; with
+ * only `--state-dir` the config is unknown, so only loopback (and the SSH client, below) is protected.
+ */
+function banGuardFor(opts: StateOptions): BanScopeGuard {
+  return opts.config ? banScopeGuardFromConfig(loadConfigFile(opts.config)) : createBanScopeGuard();
+}
+
+/** The address this CLI session is used from, when it runs over SSH: protected like an admin client. */
+function sshClient(): string[] {
+  const c = process.env.SSH_CONNECTION ?? process.env.SSH_CLIENT;
+  const first = c?.trim().split(/\s+/)[0];
+  return first ? [first] : [];
 }
 
 function withState(cmd: Command): Command {
@@ -57,14 +74,27 @@ export function addStateCommands(program: Command, fail: Fail): void {
     .description('ban an address or prefix (dropped at accept) for a while')
     .option('--for <duration>', 'how long, e.g. 10m, 1h, 7d', '1h')
     .option('--reason <text>', 'why (kept in the audit log)')
-    .addHelpText('after', '\nExamples:\n  bulwark ban 203.0.113.7 --for 1h -c bulwark.yaml\n  bulwark ban 2001:db8:1:2::/64 --for 1d --reason "login flood" -c bulwark.yaml')
-    .action(async (key: string, opts: StateOptions & { for: string; reason?: string }) => {
+    .option('--force', 'ban even a prefix wider than /8 (IPv4) or /16 (IPv6), or one covering loopback, an allow list or a trusted proxy')
+    .addHelpText(
+      'after',
+      '\nA ban wider than /8 (IPv4) or /16 (IPv6), or covering loopback, your SSH client, an allow-list entry or a\ntrusted proxy is refused unless --force is given.\n\nExamples:\n  bulwark ban 203.0.113.7 --for 1h -c bulwark.yaml\n  bulwark ban 2001:db8:1:2::/64 --for 1d --reason "login flood" -c bulwark.yaml',
+    )
+    .action(async (key: string, opts: StateOptions & { for: string; reason?: string; force?: boolean }) => {
       try {
         const durationMs = parseDuration(opts.for);
         if (durationMs === null) throw new BulwarkError('BULWARK_ERR_USAGE', `--for: invalid duration ${opts.for}`, { source: 'config' });
+        const guard = banGuardFor(opts);
         const state = await openStateFor(opts);
         try {
-          const ban = await banByHand(state.bans, { key, durationMs, reason: opts.reason, actor: 'cli' }, Date.now());
+          const detail = { duration: opts.for, reason: opts.reason ?? null, force: opts.force === true };
+          let ban;
+          try {
+            ban = await banByHand(state.bans, { key, durationMs, reason: opts.reason, actor: 'cli', guard, clients: sshClient(), force: opts.force === true }, Date.now());
+          } catch (err) {
+            await auditCli(state.audit, 'ban.add', key, 'refused', { ...detail, error: (err as BulwarkError).code });
+            throw err;
+          }
+          await auditCli(state.audit, 'ban.add', ban.key, 'ok', detail);
           process.stdout.write(`banned ${ban.key} until ${new Date(ban.untilMs).toISOString()}\n`);
         } finally {
           state.close();
@@ -81,6 +111,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
         const state = await openStateFor(opts);
         try {
           const removed = await unbanByHand(state.bans, key, 'cli', Date.now());
+          await auditCli(state.audit, 'ban.remove', removed?.key ?? key, removed ? 'ok' : 'refused', removed ? undefined : { error: 'not_banned' });
           if (removed) process.stdout.write(`unbanned ${removed.key}\n`);
           else {
             process.stderr.write(`no ban on ${key}\n`);

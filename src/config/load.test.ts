@@ -92,3 +92,27 @@ test('origin URLs with credentials or a query are refused', () => {
     assert.equal(p[0]!.path, 'sites[0].origins[0]', url);
   }
 });
+
+test('zero or absurd timeouts and sizes are config errors naming the key', () => {
+  const cases: [string, RegExp][] = [
+    ['connections:\n  header_timeout: 0\n', /connections\.header_timeout: duration 0 out of range: expected 1s\.\.5m/],
+    ['connections:\n  keep_alive_timeout: 0\n', /connections\.keep_alive_timeout: duration 0 out of range/],
+    ['connections:\n  send_timeout: 400d\n', /connections\.send_timeout: duration "400d" out of range: expected 1s\.\.1h/],
+    ['connections:\n  max_header_bytes: 0\n', /connections\.max_header_bytes: size 0 out of range: expected 1kb\.\.1mb/],
+    ['connections:\n  header_timeout: 20s\n  request_timeout: 10s\n', /connections\.header_timeout: header_timeout must not exceed request_timeout/],
+  ];
+  for (const [head, re] of cases) {
+    const text = `${head}sites:\n  - name: a\n    hosts: ["*"]\n    origins: ["http://127.0.0.1:3000"]\n`;
+    assert.throws(() => parseConfigText(text), (err: unknown) => err instanceof ConfigError && re.test(err.message), head);
+  }
+  const site = (origin: string) => `sites:\n  - name: a\n    hosts: ["*"]\n    origins: ["http://127.0.0.1:3000"]\n    origin:\n${origin}`;
+  assert.throws(() => parseConfigText(site('      headers_timeout: 0\n')), /sites\[0\]\.origin\.headers_timeout: duration 0 out of range/);
+  // 0 where it documents "off" is fine.
+  assert.equal(parseConfigText(`connections:\n  min_send_rate: 0\n${site('      connect_timeout: 1s\n')}`).connections.min_send_rate, 0);
+});
+
+test('a YAML alias bomb is a config problem, not a crash', () => {
+  const rows = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+  for (const [n, p] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e']]) rows.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(', ')}]`);
+  assert.throws(() => parseConfigText(rows.join('\n') + '\n'), (err: unknown) => err instanceof ConfigError && /alias bomb/.test(err.message));
+});

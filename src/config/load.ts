@@ -3,7 +3,7 @@
  * listing every problem at once, each with the key's path and its line in the file. Bulwark refuses to
  * start (and a reload keeps the old config) on any problem.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_YAML_ALIASES, readRegularFile, readRegularFileSync } from './read-file.ts';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { BulwarkError } from '../errors.ts';
@@ -35,11 +35,28 @@ export function formatProblems(file: string, problems: readonly ConfigProblem[])
   return `invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${lines.join('\n  ')}`;
 }
 
-/** Reads and validates a config file. Throws ConfigError (never returns a partial config). */
+/** A config file larger than this is refused (a real one is a few kilobytes). */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads and validates a config file. Throws ConfigError (never returns a partial config); a path that
+ * is not a regular file (a FIFO, a device) is refused at once instead of blocking (read-file.ts).
+ */
 export function loadConfigFile(file: string): Config {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, MAX_CONFIG_BYTES);
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', line: null, message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  return parseConfigText(text, file);
+}
+
+/** {@link loadConfigFile}, reading the file off the event loop (reloads while serving). Rejects with ConfigError. */
+export async function loadConfigFileAsync(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readRegularFile(file, MAX_CONFIG_BYTES);
   } catch (err) {
     throw new ConfigError(file, [{ path: '', line: null, message: `cannot read file: ${(err as Error).message}` }]);
   }
@@ -56,7 +73,19 @@ export function parseConfigText(text: string, file = 'bulwark.yaml'): Config {
       doc.errors.map((e) => ({ path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })),
     );
   }
-  return validateConfig(doc.toJS() ?? {}, file, (path, key) => lineOf(doc, lineCounter, path, key));
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    // The yaml library refuses an alias bomb ("billion laughs") while resolving aliases: that is a
+    // problem with the file, reported like any other, not a crash with a stack trace.
+    const bomb = err instanceof ReferenceError && /alias/i.test(err.message);
+    const message = bomb
+      ? `YAML: aliases expand too far (more than ${MAX_YAML_ALIASES} per node): an alias bomb ("billion laughs")? Write the values out instead`
+      : `YAML: ${(err as Error).message}`;
+    throw new ConfigError(file, [{ path: '', line: null, message }]);
+  }
+  return validateConfig(value ?? {}, file, (path, key) => lineOf(doc, lineCounter, path, key));
 }
 
 /** Validates an already-parsed object (zero-config start, tests). Throws ConfigError. */

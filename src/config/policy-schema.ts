@@ -39,7 +39,7 @@ export const ruleSchema = z.strictObject({
   rate_limit: z
     .strictObject({
       average: z.number().positive(),
-      period: duration('period of `average`').default(1000),
+      period: duration('period of `average`', { min: '100ms', max: '7d' }).default(1000),
       burst: z.number().int().min(1).default(1),
       key: z.array(keyPartSchema).default(['address']),
     })
@@ -49,7 +49,7 @@ export const ruleSchema = z.strictObject({
 export const limitSchema = z.strictObject({
   name,
   average: z.number().positive().describe('requests per period'),
-  period: duration('period of `average`').default(1000),
+  period: duration('period of `average`', { min: '100ms', max: '7d' }).default(1000),
   burst: z.number().int().min(1).default(1).describe('requests allowed at once above the average'),
   key: z.array(keyPartSchema).min(1).describe('what is counted separately, e.g. [address] or [prefix, path]'),
   match: z
@@ -69,12 +69,12 @@ export const sitePolicySchema = z.strictObject({
 
 export const escalationSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  ladder: z.array(duration('a ban duration')).min(1).default([60_000, 600_000, 3_600_000, 86_400_000]).describe('ban durations for repeat offenders'),
+  ladder: z.array(duration('a ban duration', { min: '1s', max: '365d' })).min(1).default([60_000, 600_000, 3_600_000, 86_400_000]).describe('ban durations for repeat offenders'),
   address_threshold: z.number().int().positive().default(10).describe('refusals within address_window that ban an address'),
-  address_window: duration('window of address_threshold').default(60_000),
+  address_window: duration('window of address_threshold', { min: '1s', max: '1d' }).default(60_000),
   prefix_threshold: z.number().int().positive().nullable().default(null).describe('refusals that ban a whole prefix (off by default: carrier NAT)'),
-  prefix_window: duration('window of prefix_threshold').default(60_000),
-  forgive_after: duration('good behaviour that steps a client down one rung').default(6 * 3_600_000),
+  prefix_window: duration('window of prefix_threshold', { min: '1s', max: '1d' }).default(60_000),
+  forgive_after: duration('good behaviour that steps a client down one rung', { min: '1m', max: '365d' }).default(6 * 3_600_000),
   challenge_failures: z.boolean().default(true).describe('failed challenge answers count as refusals'),
 });
 
@@ -82,7 +82,7 @@ export const notFoundSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     average: z.number().positive().default(20).describe('404 answers per period a client prefix may receive'),
-    period: duration('period of `average`').default(60_000),
+    period: duration('period of `average`', { min: '1s', max: '7d' }).default(60_000),
     burst: z.number().int().min(1).default(40),
   })
   .describe('the 404 budget: a prefix that keeps hitting missing pages (scanners, random-path floods) is answered 429');

@@ -14,8 +14,12 @@ import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { detectionSchema } from '../detection/detection-schema.ts';
-import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
+import { reportsSchema } from './reports-schema.ts';
+import { parseListenAddress } from './listen-address.ts';
+import { adminSchema } from './admin-schema.ts';
 import { kernelDropSchema, sharedStateSchema, workerAcceptSchema, workersSchema } from './scale-schema.ts';
+
+export { adminSchema } from './admin-schema.ts';
 
 const listenAddress = z.string().refine((s) => parseListenAddress(s) !== null, {
   message: 'expected host:port with an IP literal, e.g. 127.0.0.1:8080 or [::]:8443',
@@ -42,27 +46,31 @@ const cidr = cidrSchema;
 
 export const connectionsSchema = z
   .strictObject({
-    header_timeout: duration('time allowed to receive a complete request head').default(10_000),
-    request_timeout: duration('time allowed to receive a complete request, body included').default(30_000),
-    keep_alive_timeout: duration('idle time before a keep-alive connection is closed').default(5_000),
-    idle_timeout: duration('a connection with no traffic in either direction for this long is closed').default(60_000),
-    send_timeout: duration('a response the client does not read for this long is aborted (slow read)').default(30_000),
-    min_body_rate: size('minimum upload rate in bytes per second once body_rate_grace has passed (slow POST)').default(1024),
-    min_send_rate: size('minimum rate a client must read a response at, in bytes per second, once body_rate_grace has passed (slow read); 0 disables').default(256),
-    body_rate_grace: duration('time before min_body_rate is enforced').default(5_000),
-    max_header_bytes: size('largest request head accepted (431 beyond)').default(16 * 1024),
+    header_timeout: duration('time allowed to receive a complete request head', { min: '1s', max: '5m' }).default(10_000),
+    request_timeout: duration('time allowed to receive a complete request, body included; at least header_timeout', { min: '1s', max: '1d' }).default(30_000),
+    keep_alive_timeout: duration('idle time before a keep-alive connection is closed', { min: '100ms', max: '10m' }).default(5_000),
+    idle_timeout: duration('a connection with no traffic in either direction for this long is closed', { min: '100ms', max: '1h' }).default(60_000),
+    send_timeout: duration('a response the client does not read for this long is aborted (slow read)', { min: '1s', max: '1h' }).default(30_000),
+    min_body_rate: size('minimum upload rate in bytes per second once body_rate_grace has passed (slow POST); 0 disables', { min: 1, max: '1gb', off: true }).default(1024),
+    min_send_rate: size('minimum rate a client must read a response at, in bytes per second, once body_rate_grace has passed (slow read); 0 disables', { min: 1, max: '1gb', off: true }).default(256),
+    body_rate_grace: duration('time before min_body_rate is enforced', { min: '1s', max: '10m' }).default(5_000),
+    max_header_bytes: size('largest request head accepted (431 beyond)', { min: '1kb', max: '1mb' }).default(16 * 1024),
     max_connections: z.number().int().positive().default(20_000).describe('open client connections in total'),
     max_connections_per_client: z.number().int().positive().default(128).describe('open connections per client address'),
-    drain_timeout: duration('on shutdown or reload, in-flight requests get this long to finish').default(10_000),
+    drain_timeout: duration('on shutdown or reload, in-flight requests get this long to finish', { min: '100ms', max: '1h' }).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    // node:http refuses to start with a head timeout longer than the whole request's.
+    if (c.header_timeout > c.request_timeout) ctx.addIssue({ code: 'custom', path: ['header_timeout'], message: 'header_timeout must not exceed request_timeout' });
   })
   .describe('Connection hygiene toward clients: defaults hold against slowloris, slow POST and slow read.');
 
 export const originOptionsSchema = z.strictObject({
-  connect_timeout: duration('time to open a connection to the origin (504 beyond)').default(5_000),
-  headers_timeout: duration("time to receive the origin's response head (504 beyond)").default(30_000),
-  body_timeout: duration('longest silence inside a response body from the origin').default(30_000),
+  connect_timeout: duration('time to open a connection to the origin (504 beyond)', { min: '100ms', max: '5m' }).default(5_000),
+  headers_timeout: duration("time to receive the origin's response head (504 beyond)", { min: '100ms', max: '1h' }).default(30_000),
+  body_timeout: duration('longest silence inside a response body from the origin', { min: '100ms', max: '1h' }).default(30_000),
   max_connections: z.number().int().positive().default(256).describe('connections per origin in the keep-alive pool'),
-  keep_alive_timeout: duration('idle time before a pooled origin connection is closed').default(4_000),
+  keep_alive_timeout: duration('idle time before a pooled origin connection is closed', { min: '100ms', max: '10m' }).default(4_000),
   preserve_host: z.boolean().default(true).describe("send the client's Host header to the origin (else the origin URL's host)"),
   tls_verify: z.boolean().default(true).describe('verify the certificate of an https origin'),
 });
@@ -75,22 +83,17 @@ export const siteSchema = z.strictObject({
     .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
     .optional()
     .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
-  max_body_bytes: size('largest request body accepted (413 beyond)').default(10 * 1024 * 1024),
+  max_body_bytes: size('largest request body accepted (413 beyond); 0 accepts none', { min: 0, max: '1024gb' }).default(10 * 1024 * 1024),
+  refused_methods: z
+    .array(z.string().regex(/^[A-Za-z]{1,32}$/, { message: 'expected a method name such as TRACE' }).transform((m) => m.toUpperCase()))
+    .default(['TRACE', 'TRACK'])
+    .describe('methods answered 405 and never forwarded (TRACE and TRACK echo the request back: cross-site tracing)'),
   origin: originOptionsSchema.prefault({}),
   shield: shieldSchema.prefault({}),
   challenge: challengeSchema.prefault({}),
   policy: sitePolicySchema.prefault({}),
 });
 
-export const adminSchema = z.strictObject({
-  listen: listenAddress
-    .refine((s) => isLoopbackHost(parseListenAddress(s)!.host), {
-      message: 'the admin listener has no authentication yet, so it may only bind a loopback address (127.0.0.0/8 or ::1)',
-    })
-    .nullable()
-    .default('127.0.0.1:9901')
-    .describe('admin listener (health, readiness, stats); null disables it'),
-});
 
 export const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -130,6 +133,7 @@ export const configSchema = z
     worker_accept: workerAcceptSchema,
     shared_state: sharedStateSchema.optional(),
     kernel_drop: kernelDropSchema,
+    reports: reportsSchema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {

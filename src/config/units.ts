@@ -34,3 +34,11 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/** Formats bytes back into the shortest exact unit (`16kb`, `1gb`), for messages. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}`;
+}

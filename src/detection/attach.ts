@@ -1,13 +1,14 @@
 /**
  * Wires detection into a built Bulwark without touching the composition root: the service on the
  * Bulwark's open state stores, its sites and `services.setLevel`, the recorder sink, and the admin
- * routes and signature decider ready to plug in. This is the wiring main.ts needs (see the report of
- * issue #6), usable as is from main.ts or from a test.
+ * routes and signature decider ready to plug in. This is the wiring main.ts uses, usable as is from a
+ * test.
  *
- * Order: call after `createBulwark` (stores open) and before or after `start()`; call `stop()` before
- * the Bulwark's `stop()` closes the stores.
+ * Order: call after the stores are open and before the listeners accept (main.ts does so in `start()`):
+ * attaching restores each site's level, override and signature rules, which the first request must
+ * already meet after a restart during an attack. Call `stop()` before the stores close.
  */
-import type { AdminRoute } from '../admin/admin-server.ts';
+import type { RouteTable } from '../admin/admin-server.ts';
 import { incidentRoutes } from '../admin/incident-routes.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -15,6 +16,8 @@ import { createDetectionService, type DetectionLogger, type DetectionService } f
 import type { DetectionConfig } from './detection-schema.ts';
 import { createSignatureDecider, type SignatureDecider } from './signature-decider.ts';
 import type { DetectionCoordination } from './coordination.ts';
+import { createRuleDecisions, type RuleDecisions } from './rule-decisions.ts';
+import { ruleRoutes } from '../admin/rule-routes.ts';
 
 /** The parts of a Bulwark detection attaches to (`Bulwark` from main.ts fits). */
 export interface DetectionHost {
@@ -26,10 +29,12 @@ export interface DetectionHost {
 /** Detection attached to a Bulwark. */
 export interface AttachedDetection {
   readonly service: DetectionService;
-  /** Enforces applied signature rules in decide (signature-decider.ts). */
+  /** Enforces applied signature rules in decide (signature-decider.ts), with the operator's accept / reject. */
   readonly decider: SignatureDecider;
+  /** The operator's accept / reject of signature rules (rule-decisions.ts). */
+  readonly ruleDecisions: RuleDecisions;
   /** `/incidents`, `/incident`, `/detection`, `POST /mode` for `AdminState.routes`. */
-  routes(): Record<string, AdminRoute>;
+  routes(): RouteTable;
   /** Removes the sink and stops the service (saves its state). Call before the stores close. */
   stop(): Promise<void>;
 }
@@ -69,14 +74,32 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     ...(options.queueLength ? { queueLength: options.queueLength } : {}),
     ...(options.coordination ? { coordination: options.coordination } : {}),
     ...(options.tickOffsetMs !== undefined ? { tickOffsetMs: options.tickOffsetMs } : {}),
+    // Geo data loads in the background: asked at each lookup, so incidents name networks once it is there.
+    lookupNetwork: (text) => {
+      const geo = services().geo;
+      if (geo === null) return null;
+      const g = geo.lookup(text);
+      return g.asn === null && g.country === null ? null : { asn: g.asn, as_name: g.asnOrg, country: g.country };
+    },
   });
   await service.start();
   if (options.config.enabled && options.observeRecords !== false) host.recorder.addSink('detection', service.observe);
-  const decider = createSignatureDecider(service.activeRules);
+  const now = options.now ?? Date.now;
+  const ruleDecisions = createRuleDecisions(services().stores.kv);
+  await ruleDecisions.load(now());
+  const decider = createSignatureDecider((site) => ruleDecisions.apply(site, service.activeRules(site), now()));
   return {
     service,
     decider,
-    routes: () => incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+    ruleDecisions,
+    routes: () => ({
+      ...incidentRoutes({
+        incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites,
+        reports: () => host.runtime().config.reports,
+        hostnames: (site) => host.runtime().config.sites.find((s) => s.name === site)?.hosts ?? [],
+      }),
+      ...ruleRoutes({ sites, activeRules: service.activeRules, decisions: ruleDecisions, now }),
+    }),
     async stop() {
       host.recorder.removeSink('detection');
       await service.stop();

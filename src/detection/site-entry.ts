@@ -85,6 +85,12 @@ export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: T
     clearedLatency: entry.extras.clearedLatency(tick.snapshot.second),
     distinctSources,
     sourceSignature,
-    baseline: baselineFacts(entry.detector.baseline),
+    baseline: baselineFacts(entry.detector.baseline, tick.snapshot.nowMs),
+    baselineShare: (dimension, key) => {
+      const b = entry.detector.baseline;
+      if (!b.warm) return null;
+      const s = b.share(dimension, key);
+      return s.share + s.bound;
+    },
   };
 }

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { drillConfig } from './scenarios/drill-config.ts';
 import type { Scenario } from './scenarios/context.ts';
+import { createDrillToken, rememberAdminToken } from './admin-credentials.ts';
 
 /** Stable codes of {@link BulwarkProcessError}. */
 export type BulwarkProcessErrorCode = 'BULWARK_ERR_DRILL_PROCESS_START' | 'BULWARK_ERR_DRILL_PROCESS_NOT_FOUND';
@@ -360,7 +361,9 @@ export function bulwarkProtector(options: { readonly config?: string | Readonly<
       const dir = mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
       try {
         const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario, baselineWarmupS: warmupS });
+        const token = await createDrillToken(join(dir, 'state'));
         const child = await startBulwarkChild({ config, dir, command: options.command });
+        rememberAdminToken(child.adminUrl, token);
         let stopped: Promise<StopResult> | undefined;
         return {
           name: 'bulwark',
@@ -371,7 +374,10 @@ export function bulwarkProtector(options: { readonly config?: string | Readonly<
           readyUsage: child.readyUsage,
           usage: () => child.usage(),
           alive: () => child.alive(),
-          stop: () => (stopped ??= child.stop().finally(() => rmSync(dir, { recursive: true, force: true }))),
+          stop: () => (stopped ??= child.stop().finally(() => {
+            rememberAdminToken(child.adminUrl, undefined);
+            rmSync(dir, { recursive: true, force: true });
+          })),
         };
       } catch (err) {
         rmSync(dir, { recursive: true, force: true });

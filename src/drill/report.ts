@@ -15,6 +15,7 @@ import type { AttackFigures, AttackRun, Criterion, JudgedFigures, Scenario } fro
 import type { RatePoint } from './stats.ts';
 import type { AnswerOutcome } from './answer-outcome.ts';
 import type { VisitorKind, VisitorStats } from './visitors/visitor-stats.ts';
+import { ONSET_SERVED_WITHIN_MS, ONSET_WINDOW_MS, onsetFigures, phaseFigures, type OnsetFigures, type PhaseFigures } from './visitors/visitor-timeline.ts';
 import { forwardedSeries, type AdminObservation } from './scenarios/admin-observer.ts';
 import type { ProcUsage, StopResult } from './bulwark-process.ts';
 import { commonCriteria } from './scenarios/criteria.ts';
@@ -56,6 +57,8 @@ export interface VisitorKindFigures {
   readonly challenged: number;
   readonly challengesPassed: number;
   readonly notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>;
+  /** Client-side errors by code (resets, timeouts), when there were any. */
+  readonly errors?: Readonly<Record<string, number>>;
 }
 
 /** The protecting process's figures (Bulwark, or a reference like nginx); null fields when not measured. */
@@ -112,7 +115,11 @@ export interface DrillReport {
     readonly seed: number;
     readonly capacity: number | null;
     readonly visitors: Readonly<Record<VisitorKind, number>>;
+    readonly visitorGroups: Readonly<{ onset: number; shared: number }>;
     readonly visitorMaxRequests: number;
+    /** The fixture's pages: the newsroom's caching (`site`) or all `private, no-store`. */
+    readonly originPages: string;
+    readonly pageLatencyMs: number;
   };
   readonly attack: AttackFigures & {
     /** Attack requests the origin received; null when unknown. */
@@ -122,7 +129,15 @@ export interface DrillReport {
     readonly reachedOriginEstimated: boolean;
     readonly stoppedBy: string;
   };
-  readonly visitors: VisitorKindFigures & { readonly byKind: Readonly<Record<VisitorKind, VisitorKindFigures>> };
+  readonly visitors: VisitorKindFigures & {
+    readonly byKind: Readonly<Record<VisitorKind, VisitorKindFigures>>;
+    /** Browsers that arrived during the onset (uncacheable pages), and browsers behind one shared address. */
+    readonly byGroup: Readonly<{ onset: VisitorKindFigures; shared: VisitorKindFigures & { readonly address: string | null } }>;
+    /** Visitors' requests by when they were first sent: warm-up, the attack's first 5 s, the rest. */
+    readonly phases: Readonly<{ warmup: PhaseFigures; firstFiveS: PhaseFigures; rest: PhaseFigures }>;
+  };
+  /** Visitors' requests first sent in the attack's first 5 s and served within 10 s of that (see visitor-timeline.ts). */
+  readonly onset: OnsetFigures;
   readonly origin: {
     readonly capacity: number | null;
     readonly peakConcurrency: number | null;
@@ -178,7 +193,8 @@ export function formatReport(r: DrillReport): string {
     `  protection ${r.protection}${r.bulwark?.pid ? ` (pid ${r.bulwark.pid})` : ''}, target ${r.target}, ${r.mode}`,
     `  attack ${r.durations.attackS.toFixed(1)} s (configured ${b.durationS} s, visitors' warm-up ${r.durations.warmupS} s), total ${r.durations.totalS.toFixed(1)} s, stopped by ${a.stoppedBy}`,
     `  bounds: rate ${b.rate}/s, ${b.sources} sources, ≤ ${b.maxRequests} requests, ≤ ${b.maxSockets} sockets, seed ${b.seed}; origin capacity ${num(b.capacity)}; ` +
-      `visitors ${b.visitors.browser} browsers, ${b.visitors.nojs} no-JS, ${b.visitors.api} API`,
+      `visitors ${b.visitors.browser} browsers, ${b.visitors.nojs} no-JS, ${b.visitors.api} API, ${b.visitorGroups.onset} arriving at the onset, ${b.visitorGroups.shared} behind one address; ` +
+      `origin pages ${b.originPages === 'no-store' ? 'all private, no-store' : "the site's caching"}, ${b.pageLatencyMs} ms`,
     '',
     'ATTACK',
     columns([
@@ -191,7 +207,18 @@ export function formatReport(r: DrillReport): string {
       ['kind', 'visitors', 'sent', 'served', 'ratio', 'p50 ms', 'p99 ms', 'challenged', 'passed', 'not served by'],
       ...(['browser', 'nojs', 'api'] as const).map((k) => visitorRow(k, r.visitors.byKind[k])),
       visitorRow('all', r.visitors),
+      visitorRow('· onset browsers', r.visitors.byGroup.onset),
+      visitorRow('· one address', r.visitors.byGroup.shared),
     ]),
+    '',
+    'VISITORS BY PHASE (requests by when first sent; latency from first send, retries of pages that retry themselves included)',
+    columns([
+      ['phase', 'sent', 'served', 'ratio', 'p50 ms', 'p90 ms', 'max ms', 'retried', 'not served by'],
+      phaseRow('warm-up', r.visitors.phases.warmup),
+      phaseRow('first 5 s', r.visitors.phases.firstFiveS),
+      phaseRow('rest', r.visitors.phases.rest),
+    ]),
+    `ONSET  ${onsetLine(r.onset)}`,
     '',
     'ORIGIN',
     `  capacity ${num(r.origin.capacity)}, peak concurrency ${num(r.origin.peakConcurrency)}, peak ${num(r.origin.peakRps)} req/s, over capacity ${num(r.origin.overCapacity)} (from ${r.origin.source})`,
@@ -211,6 +238,17 @@ export function formatReport(r: DrillReport): string {
 function visitorRow(kind: string, v: VisitorKindFigures): string[] {
   const why = Object.entries(v.notServedBy).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   return [kind, String(v.visitors), String(v.sent), String(v.served), pct(v.servedRatio), num(v.p50Ms, 1), num(v.p99Ms, 1), String(v.challenged), String(v.challengesPassed), why || '-'];
+}
+
+function phaseRow(name: string, p: PhaseFigures): string[] {
+  const why = Object.entries(p.notServedBy).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [name, String(p.sent), String(p.served), pct(p.servedRatio), num(p.p50Ms, 1), num(p.p90Ms, 1), num(p.maxMs, 1), String(p.retried), why || '-'];
+}
+
+function onsetLine(o: OnsetFigures): string {
+  if (o.requests === 0) return `no visitor request first sent in the attack's first ${o.windowS} s`;
+  const part = (x: { requests: number; servedWithin: number }) => `${x.servedWithin}/${x.requests}`;
+  return `${pct(o.ratio)} of ${o.requests} visitor requests first sent in the attack's first ${o.windowS} s were served within ${o.withinS} s (arriving then: ${part(o.arrivals)}, one shared address: ${part(o.shared)})`;
 }
 
 function protectorLines(p: ProtectorFigures): string[] {
@@ -245,13 +283,26 @@ export function buildReport(i: ReportInputs): DrillReport {
   const { scenario, plan, arena, run, observation } = i;
   const reached = reachedOrigin(i);
   const ttm = mitigation(i);
-  const visitors = { ...kindFigures(run.visitors.overall), byKind: { browser: kindFigures(run.visitors.byKind.browser), nojs: kindFigures(run.visitors.byKind.nojs), api: kindFigures(run.visitors.byKind.api) } };
+  const v = run.visitors;
+  const onsetEnd = run.attackStartMs + ONSET_WINDOW_MS;
+  const visitors = {
+    ...kindFigures(v.overall),
+    byKind: { browser: kindFigures(v.byKind.browser), nojs: kindFigures(v.byKind.nojs), api: kindFigures(v.byKind.api) },
+    byGroup: { onset: kindFigures(v.byGroup.onset), shared: { ...kindFigures(v.byGroup.shared), address: v.sharedAddress } },
+    phases: {
+      warmup: phaseFigures(v.timeline, Number.NEGATIVE_INFINITY, run.attackStartMs),
+      firstFiveS: phaseFigures(v.timeline, run.attackStartMs, onsetEnd),
+      rest: phaseFigures(v.timeline, onsetEnd, Number.POSITIVE_INFINITY),
+    },
+  };
+  const onset = onsetFigures(v.timeline, run.attackStartMs, ONSET_WINDOW_MS, ONSET_SERVED_WITHIN_MS);
   const origin = originFigures(i);
   const bulwark = protectorFigures(i);
   const attack = { ...run.outcome.attack, reachedOrigin: reached.count, reachedOriginRatio: reached.count === null ? null : reached.count / Math.max(1, run.outcome.attack.sent), reachedOriginEstimated: reached.estimated, stoppedBy: run.outcome.stoppedBy };
   const judged: JudgedFigures = {
     attack,
     visitors,
+    onset,
     origin,
     timeToMitigateS: ttm.seconds,
     bulwarkOutcomes: observation?.outcomes ?? null,
@@ -269,9 +320,18 @@ export function buildReport(i: ReportInputs): DrillReport {
     target: arena.target,
     startedAt: new Date(i.startedMs).toISOString(),
     durations: { configuredS: plan.settings.durationS, warmupS: plan.warmupS, attackS: round1((run.attackEndMs - run.attackStartMs) / 1000), totalS: round1((Date.now() - i.startedMs) / 1000) },
-    bounds: { ...plan.settings, capacity: plan.capacity, visitors: plan.visitors, visitorMaxRequests: plan.visitorMaxRequests },
+    bounds: {
+      ...plan.settings,
+      capacity: plan.capacity,
+      visitors: plan.visitors,
+      visitorGroups: plan.visitorGroups,
+      visitorMaxRequests: plan.visitorMaxRequests,
+      originPages: plan.originPages,
+      pageLatencyMs: plan.pageLatencyMs,
+    },
     attack,
     visitors,
+    onset,
     origin,
     timeToMitigateS: ttm.seconds,
     timeToMitigateNote: ttm.note,
@@ -299,7 +359,8 @@ function mitigation(i: ReportInputs): { seconds: number | null; note: string } {
 }
 
 function kindFigures(v: VisitorStats): VisitorKindFigures {
-  return { visitors: v.visitors, sent: v.sent, served: v.served, servedRatio: v.servedRatio, p50Ms: v.p50Ms, p99Ms: v.p99Ms, challenged: v.challenged, challengesPassed: v.challengesPassed, notServedBy: v.notServedBy };
+  const base = { visitors: v.visitors, sent: v.sent, served: v.served, servedRatio: v.servedRatio, p50Ms: v.p50Ms, p99Ms: v.p99Ms, challenged: v.challenged, challengesPassed: v.challengesPassed, notServedBy: v.notServedBy };
+  return Object.keys(v.errors).length === 0 ? base : { ...base, errors: v.errors };
 }
 
 function originFigures(i: ReportInputs): DrillReport['origin'] {

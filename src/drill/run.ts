@@ -21,10 +21,11 @@ import { checkBounds, HARD_CEILINGS, sleep } from './attackers/bounds.ts';
 import { runVisitors, type VisitorsResult } from './visitors/run-visitors.ts';
 import { createJsChallengeSolver, createNoJsChallengeSolver } from './visitors/challenge-solvers.ts';
 import type { VisitorKind } from './visitors/visitor-stats.ts';
+import { ONSET_WINDOW_MS } from './visitors/visitor-timeline.ts';
 import { bulwarkProtector, type Protector, type ProtectorFactory, type StopResult } from './bulwark-process.ts';
 import { findScenario } from './scenarios/index.ts';
 import { forwardedSeries, observeAdmin, type AdminObserver } from './scenarios/admin-observer.ts';
-import { newsroomFixture, visitorPaths } from './scenarios/site.ts';
+import { ARTICLE_PAGES, newsroomFixture, PAGE_LATENCY_MS, visitorPaths, type OriginPages } from './scenarios/site.ts';
 import type { DrillSettings, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/context.ts';
 import { buildReport, type DrillReport } from './report.ts';
 
@@ -50,8 +51,16 @@ export interface DrillOptions {
   readonly maxRequests?: number;
   /** Attack sockets at most. Default the scenario's, else 512. */
   readonly maxSockets?: number;
-  /** Simulated visitors by kind. Default 6 browsers, 2 no-JS, 2 API. */
-  readonly visitors?: { readonly browsers?: number; readonly nojs?: number; readonly api?: number };
+  /**
+   * Simulated visitors by kind. Default 6 browsers, 2 no-JS, 2 API, plus 4 browsers arriving during the
+   * attack's first seconds on pages that cannot be cached (`onset`) and 10 browsers behind one shared
+   * address (`shared`).
+   */
+  readonly visitors?: { readonly browsers?: number; readonly nojs?: number; readonly api?: number; readonly onset?: number; readonly shared?: number };
+  /** The origin fixture's pages: the newsroom's own caching (default), or every page `private, no-store`. */
+  readonly originPages?: OriginPages;
+  /** Latency of the fixture's ordinary pages in ms (default {@link PAGE_LATENCY_MS}). */
+  readonly pageLatencyMs?: number;
   /** Mean pause between one visitor's visits. Default 500 ms. */
   readonly visitorThinkMs?: number;
   /** Visitors alone before the attack. Default 1 s. */
@@ -72,15 +81,25 @@ export interface DrillOptions {
 export const DEFAULT_CAPACITY = 64;
 /** Default visitors by kind. */
 export const DEFAULT_VISITORS: Readonly<Record<VisitorKind, number>> = { browser: 6, nojs: 2, api: 2 };
+/** Default browsers arriving during the onset, and behind one shared address. */
+export const DEFAULT_VISITOR_GROUPS: Readonly<{ onset: number; shared: number }> = { onset: 4, shared: 10 };
+/** How long a shared-address browser reads a page before the next (people behind a NAT, not a bench). */
+export const SHARED_THINK_MS = 2_000;
+/** How long a browser stays on a page that retries itself before the drill gives up on it. */
+export const FOLLOW_REFRESH_MAX_MS = 60_000;
 
 /** The resolved plan of a run. */
 export interface DrillPlan {
   readonly settings: DrillSettings;
   readonly capacity: number | null;
   readonly visitors: Readonly<Record<VisitorKind, number>>;
+  /** Onset and shared-address browsers (on top of `visitors.browser`). */
+  readonly visitorGroups: Readonly<{ onset: number; shared: number }>;
   readonly visitorMaxRequests: number;
   readonly visitorThinkMs: number;
   readonly warmupS: number;
+  readonly originPages: OriginPages;
+  readonly pageLatencyMs: number;
 }
 
 /**
@@ -96,22 +115,35 @@ export function resolvePlan(scenario: Scenario, o: Omit<DrillOptions, 'scenario'
   checkBounds({ maxRequests, maxDurationMs: Math.round(durationS * 1000), maxSockets });
   const sources = o.sources ?? d.sources;
   const visitors = { browser: o.visitors?.browsers ?? DEFAULT_VISITORS.browser, nojs: o.visitors?.nojs ?? DEFAULT_VISITORS.nojs, api: o.visitors?.api ?? DEFAULT_VISITORS.api };
+  const visitorGroups = { onset: o.visitors?.onset ?? DEFAULT_VISITOR_GROUPS.onset, shared: o.visitors?.shared ?? DEFAULT_VISITOR_GROUPS.shared };
   const warmupS = o.warmupS ?? d.warmupS ?? 1;
-  const total = visitors.browser + visitors.nojs + visitors.api;
+  const total = visitors.browser + visitors.nojs + visitors.api + visitorGroups.onset + visitorGroups.shared;
+  const pageLatencyMs = o.pageLatencyMs ?? PAGE_LATENCY_MS;
   const visitorThinkMs = o.visitorThinkMs ?? 500;
   const problems = [
     !Number.isInteger(sources) || sources < 1 ? `sources=${sources} (a positive integer)` : '',
     !(rate > 0 && Number.isFinite(rate)) ? `rate=${rate} (a positive number)` : '',
     !(warmupS >= 0 && warmupS <= 60) ? `warmupS=${warmupS} (0..60)` : '',
     !(visitorThinkMs > 0) ? `visitorThinkMs=${visitorThinkMs} (positive)` : '',
-    Object.values(visitors).some((n) => !Number.isInteger(n) || n < 0) || total > 1000 ? `visitors=${JSON.stringify(visitors)} (0..1000 in all)` : '',
+    [...Object.values(visitors), ...Object.values(visitorGroups)].some((n) => !Number.isInteger(n) || n < 0) || total > 1000 ? `visitors=${JSON.stringify({ ...visitors, ...visitorGroups })} (0..1000 in all)` : '',
+    !(Number.isFinite(pageLatencyMs) && pageLatencyMs >= 0 && pageLatencyMs <= 10_000) ? `pageLatencyMs=${pageLatencyMs} (0..10000)` : '',
   ].filter(Boolean);
   if (problems.length > 0) throw new DrillError('BULWARK_ERR_DRILL_BOUNDS', `invalid drill options: ${problems.join(', ')}`);
   const perVisitorPerS = (2 * 1000) / visitorThinkMs; // a browser visit is a page and its asset
   const visitorMaxRequests = Math.min(HARD_CEILINGS.maxRequests, Math.max(1, Math.ceil(total * perVisitorPerS * (warmupS + durationS + 2) * 2)));
   const capacity = o.capacity ?? (o.target === undefined ? DEFAULT_CAPACITY : null);
   const seed = o.seed ?? randomInt(2 ** 31);
-  return { settings: { durationS, rate, sources, maxRequests, maxSockets, seed }, capacity, visitors, visitorMaxRequests, visitorThinkMs, warmupS };
+  return {
+    settings: { durationS, rate, sources, maxRequests, maxSockets, seed },
+    capacity,
+    visitors,
+    visitorGroups,
+    visitorMaxRequests,
+    visitorThinkMs,
+    warmupS,
+    originPages: o.originPages ?? 'site',
+    pageLatencyMs,
+  };
 }
 
 /** Counts what reaches the fixture per class (attack / visitor / other), per second. */
@@ -186,7 +218,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 async function prepareArena(options: DrillOptions, scenario: Scenario, plan: DrillPlan, log: (line: string) => void): Promise<Arena> {
   if (options.target !== undefined) return { target: options.target, protectionName: 'target', adminUrl: options.admin };
   const tracker = createClassTracker();
-  const fixture = await startOriginFixture({ ...newsroomFixture(), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
+  const fixture = await startOriginFixture({ ...newsroomFixture({ pages: plan.originPages, latencyMs: plan.pageLatencyMs }), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
   try {
     const protection = options.protection ?? 'bulwark';
     if (protection === 'none') return { target: fixture.url, protectionName: 'none', fixture, tracker };
@@ -233,7 +265,10 @@ async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
     browsers: plan.visitors.browser,
     nojs: plan.visitors.nojs,
     api: plan.visitors.api,
-    browser: { pages: paths.browser, solveChallenge: createJsChallengeSolver() },
+    browser: { pages: paths.browser, solveChallenge: createJsChallengeSolver(), follow: { maxWaitMs: FOLLOW_REFRESH_MAX_MS } },
+    // Arriving during the attack's first seconds, on pages no cache can answer (the origin must).
+    onset: { browsers: plan.visitorGroups.onset, arriveAfterMs: plan.warmupS * 1000, spreadMs: ONSET_WINDOW_MS - 1000, browser: { pages: a.targetMode ? paths.browser : ARTICLE_PAGES } },
+    shared: { browsers: plan.visitorGroups.shared, thinkTimeMs: SHARED_THINK_MS },
     nojsOptions: { paths: paths.nojs, solveChallenge: createNoJsChallengeSolver(15, visitorsCtl.signal) },
     apiOptions: { paths: paths.api },
     thinkTimeMs: plan.visitorThinkMs,

@@ -14,8 +14,10 @@
  *   cached), so a flood of fake "Googlebot"s from many addresses cannot queue unbounded DNS work;
  * - each lookup (PTR plus forward confirmations) has an overall `timeoutMs` (default 2 s).
  *
- * The resolver is injectable so tests need no network; the default uses node:dns/promises with its own
- * per-query timeout and a single try.
+ * Only public unicast addresses are looked up: loopback, private, link-local, carrier-grade NAT and every
+ * other special-purpose range are `not_public` at once, with no DNS query at all (so tests and drills on
+ * loopback never ask a resolver anything). The resolver is injectable so tests need no network; the
+ * default uses node:dns/promises with its own per-query timeout and a single try.
  */
 
 import { Resolver } from 'node:dns/promises';
@@ -35,6 +37,7 @@ export interface CrawlerResolver {
 export type CrawlerFailure =
   | 'no_method' // the crawler publishes no host names (e.g. DuckDuckBot): allow-list its addresses instead
   | 'bad_address'
+  | 'not_public' // loopback, private, link-local, CGNAT, documentation, ...: no crawler comes from there, and no lookup is made
   | 'no_ptr'
   | 'ptr_mismatch'
   | 'forward_mismatch'
@@ -105,11 +108,16 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
-/** Normalised form of an address (IPv4-mapped IPv6 unwrapped), or undefined when it is not an address. */
-function normalizeIp(ip: string): { text: string; family: 4 | 6 } | undefined {
+/**
+ * Normalised form of an address (IPv4-mapped IPv6 unwrapped), whether it is a public unicast address
+ * (ipaddr.js range `unicast`: not loopback, private, link-local, carrier-grade NAT, unique-local,
+ * documentation, benchmarking, multicast, reserved, 6to4/Teredo/NAT64 ...), or undefined when it is
+ * not an address.
+ */
+function normalizeIp(ip: string): { text: string; family: 4 | 6; isPublic: boolean } | undefined {
   try {
     const addr = ipaddr.process(ip);
-    return { text: addr.toNormalizedString(), family: addr.kind() === 'ipv4' ? 4 : 6 };
+    return { text: addr.toNormalizedString(), family: addr.kind() === 'ipv4' ? 4 : 6, isPublic: addr.range() === 'unicast' };
   } catch {
     return undefined;
   }
@@ -196,6 +204,10 @@ export function createCrawlerVerifier(options: CrawlerVerifierOptions = {}): Cra
     if (spec.hostSuffixes.length === 0) return { verdict: { status: 'unverified', crawler: spec.name, reason: 'no_method' } };
     const addr = normalizeIp(ip);
     if (addr === undefined) return { verdict: { status: 'unverified', crawler: spec.name, reason: 'bad_address' } };
+    // Only a public address can be a search engine's crawler; anything else is answered here, so no
+    // lookup ever leaves the machine for it (the system resolver would ask the network about 127.0.0.1,
+    // 10.x or a drill's sources, and a PTR record there is whatever the local network says).
+    if (!addr.isPublic) return { verdict: { status: 'unverified', crawler: spec.name, reason: 'not_public' } };
     const key = `${spec.name}|${addr.text}`;
     const cached = cache.get(key);
     if (cached !== undefined) {

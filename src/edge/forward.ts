@@ -52,6 +52,9 @@ export interface ForwardHooks {
 
 const NO_HOOKS: ForwardHooks = {};
 
+/** `Retry-After` (seconds) of the 502/504 pages: the origin may be back in a moment. */
+export const ORIGIN_RETRY_AFTER_S = 5;
+
 /** How far ahead of a slow client the origin's response is read (per response). */
 export const RESPONSE_BUFFER_BYTES = 256 * 1024;
 
@@ -178,8 +181,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
         // answered by the hook (stale content)
       } else {
         ctx.end(failure.source === 'client' ? 'rejected' : 'failed');
-        const retry = failure.page.status >= 500 ? { 'retry-after': '5' } : undefined;
-        sendPage(ctx.res, failure.page, ctx.id, ctx.req.headers.accept, retry, { close: failure.source === 'client' });
+        // An origin failure is worth another try in a few seconds: the page retries by itself.
+        const retryAfterS = failure.page.status >= 500 ? ORIGIN_RETRY_AFTER_S : undefined;
+        sendPage(ctx.res, failure.page, ctx.id, ctx.req.headers.accept, undefined, { close: failure.source === 'client', retryAfterS });
       }
     } else {
       ctx.end('failed');
@@ -197,8 +201,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
 /**
  * Sends the request to `upstream` and streams the answer to the client. Returns immediately; the
- * response is written as it arrives. `originHostOverride` is the Host to send when the site does not
- * preserve the client's Host.
+ * response is written as it arrives.
  */
 export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTimeoutMs: number, maxBodyBytes: number, hooks: ForwardHooks = NO_HOOKS): void {
   const req = ctx.req;
@@ -237,16 +240,19 @@ export function forwardToOrigin(ctx: RequestContext, upstream: Upstream, sendTim
 /** undici accepts async iterables as bodies (documented), though its types only list streams and buffers. */
 type RequestBody = Dispatcher.DispatchOptions['body'] | AsyncIterable<Buffer>;
 
-/** The header list sent to the origin for this request (plain forwarding and WebSocket upgrades alike). */
+/**
+ * The header list sent to the origin for this request (plain forwarding and WebSocket upgrades alike).
+ * `Host` is the request's normalised authority when the site preserves the Host (the value the cache
+ * key holds), else the origin URL's host; a request that named no host gets the origin URL's host.
+ */
 export function originHeadersFor(ctx: RequestContext, upstream: Upstream): string[] {
-  const req = ctx.req;
-  return originRequestHeaders(req.rawHeaders, {
+  return originRequestHeaders(ctx.req.rawHeaders, {
     clientAddress: ctx.clientAddress,
     trustedForwardedFor: ctx.forwardedFor,
     proto: ctx.secure ? 'https' : 'http',
-    host: req.headers.host ?? ctx.host,
+    authority: ctx.authority,
     requestId: ctx.id,
-    originHost: upstream.options.preserve_host ? null : upstream.hostHeader,
+    originHost: upstream.options.preserve_host && ctx.authority !== '' ? ctx.authority : upstream.hostHeader,
   });
 }
 

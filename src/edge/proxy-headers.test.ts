@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clientResponseHeaders, originRequestHeaders, originResponseHeaders } from './proxy-headers.ts';
 
-const facts = { clientAddress: '203.0.113.7', trustedForwardedFor: '', proto: 'https' as const, host: 'example.org', requestId: 'rid-1', originHost: null };
+const facts = { clientAddress: '203.0.113.7', trustedForwardedFor: '', proto: 'https' as const, authority: 'example.org', requestId: 'rid-1', originHost: 'example.org' };
 
 function toMap(flat: string[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
@@ -25,6 +25,26 @@ test('hop-by-hop request headers are removed, including those named in Connectio
   assert.deepEqual(out.get('host'), ['example.org']);
 });
 
+test('Connection cannot strip Host nor any field Bulwark sets', () => {
+  const out = toMap(
+    originRequestHeaders(['Host', 'example.org', 'Connection', 'host, x-forwarded-for, x-forwarded-host, x-forwarded-proto, via, x-request-id, accept-language', 'Accept-Language', 'fr'], facts),
+  );
+  assert.deepEqual(out.get('host'), ['example.org']);
+  assert.deepEqual(out.get('x-forwarded-for'), ['203.0.113.7']);
+  assert.deepEqual(out.get('x-forwarded-host'), ['example.org']);
+  assert.deepEqual(out.get('x-forwarded-proto'), ['https']);
+  assert.deepEqual(out.get('x-request-id'), ['rid-1']);
+  assert.deepEqual(out.get('via'), ['1.1 bulwark']);
+  // Any other named field goes (and parse removed it from what Bulwark reads: forwarded-fields.ts).
+  assert.equal(out.has('accept-language'), false);
+});
+
+test('fields origins read instead of Host, scheme, port, path or method never come from the client', () => {
+  const names = ['X-Forwarded-Port', 'X-Forwarded-Server', 'X-Forwarded-Scheme', 'X-Forwarded-Ssl', 'X-Forwarded-Prefix', 'Front-End-Https', 'X-Host', 'X-Original-Host', 'X-Original-URL', 'X-Rewrite-URL', 'X-HTTP-Method-Override', 'Forwarded', 'X-Real-IP'];
+  const out = toMap(originRequestHeaders(names.flatMap((n) => [n, 'evil']), facts));
+  for (const n of names) assert.equal(out.has(n.toLowerCase()), false, n);
+});
+
 test('X-Forwarded-* and Via are set by Bulwark, never taken from the client', () => {
   const out = toMap(originRequestHeaders(['X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'gopher', 'X-Request-Id', 'evil', 'Via', '1.0 other'], facts));
   assert.deepEqual(out.get('x-forwarded-for'), ['203.0.113.7']);
@@ -39,9 +59,13 @@ test('a trusted chain is extended with the client address', () => {
   assert.deepEqual(out.get('x-forwarded-for'), ['198.51.100.1, 10.0.0.2, 203.0.113.7']);
 });
 
-test('Host is replaced when the site does not preserve it', () => {
-  const out = toMap(originRequestHeaders(['Host', 'example.org'], { ...facts, originHost: 'backend:8080' }));
+test('Host is always Bulwark\'s: the origin URL\'s host when the site does not preserve it', () => {
+  const out = toMap(originRequestHeaders(['Host', 'Example.ORG.:80'], { ...facts, originHost: 'backend:8080' }));
   assert.deepEqual(out.get('host'), ['backend:8080']);
+  assert.deepEqual(out.get('x-forwarded-host'), ['example.org']);
+  const kept = originRequestHeaders(['Host', 'Example.ORG.:80'], facts);
+  assert.deepEqual(kept.slice(0, 2), ['host', 'example.org']);
+  assert.equal(kept.filter((v, i) => i % 2 === 0 && v.toLowerCase() === 'host').length, 1);
 });
 
 test('response: hop-by-hop removed, Set-Cookie kept as separate fields, request ID and Via added', () => {

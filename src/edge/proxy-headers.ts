@@ -3,41 +3,12 @@
  * X-Forwarded-* conventions, RFC 9110 §7.6.3 Via).
  *
  * Works on flat `[name, value, name, value, ...]` arrays (Node's `rawHeaders`, undici's raw response
- * headers) so no intermediate objects are built on the hot path.
+ * headers) so no intermediate objects are built on the hot path. Which fields never cross, and which a
+ * client's `Connection` may remove, is core/http/forwarded-fields.ts.
  */
-
-/** Hop-by-hop fields that never cross a proxy, plus `proxy-connection` (obsolete, still sent by some). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
-
-/** Request fields Bulwark sets itself (a client must not inject them), and `Expect`, which Node answers
- * itself (100-continue) and undici refuses to send. */
-const SET_BY_BULWARK = new Set(['expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded', 'x-real-ip']);
+import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../core/http/forwarded-fields.ts';
 
 export const VIA_VALUE = '1.1 bulwark';
-
-/** Names listed in a `Connection` header (lower-case), which are hop-by-hop too. Empty set when none. */
-function connectionTokens(raw: readonly string[]): Set<string> | null {
-  let tokens: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.split(',')) {
-        const name = t.trim().toLowerCase();
-        if (name !== '' && name !== 'close' && name !== 'keep-alive') (tokens ??= new Set()).add(name);
-      }
-    }
-  }
-  return tokens;
-}
 
 export interface ForwardedFacts {
   /** The client address as decided by identify (socket peer or trusted X-Forwarded-For). */
@@ -45,45 +16,45 @@ export interface ForwardedFacts {
   /** The X-Forwarded-For chain to send: the incoming one when the peer is a trusted proxy, else ''. */
   readonly trustedForwardedFor: string;
   readonly proto: 'http' | 'https';
-  readonly host: string;
+  /** The request's normalised authority (core/http/authority.ts): `X-Forwarded-Host`; '' sends none. */
+  readonly authority: string;
   readonly requestId: string;
-  /** Override of the Host header toward the origin (when preserve_host is off), else null. */
-  readonly originHost: string | null;
+  /** The `Host` the origin gets: the authority (preserve_host) or the origin URL's host. */
+  readonly originHost: string;
 }
 
 /**
- * Builds the header list sent to the origin: the client's headers minus hop-by-hop fields (including
- * those named in `Connection`) and minus the fields Bulwark owns, then `X-Forwarded-For`
+ * Builds the header list sent to the origin: `Host` (Bulwark's, see {@link ForwardedFacts.originHost}),
+ * then the client's fields minus hop-by-hop ones and {@link NEVER_FROM_CLIENT}, then `X-Forwarded-For`
  * (chain + client), `X-Forwarded-Proto`, `X-Forwarded-Host`, `X-Request-Id` and `Via` appended.
+ *
+ * Fields a client names in `Connection` are removed too (RFC 9110 §7.6.1) — except Host, the framing
+ * and the fields Bulwark sets, which `Connection` cannot touch; parse removed the same fields from what
+ * Bulwark itself reads (forwarded-fields.ts), so the origin gets exactly the fields rules and the cache
+ * key were decided on.
  */
 export function originRequestHeaders(raw: readonly string[], facts: ForwardedFacts): string[] {
-  const named = connectionTokens(raw);
-  const out: string[] = [];
+  const named = clientConnectionFields(raw);
+  const out: string[] = ['host', facts.originHost];
   let via = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || SET_BY_BULWARK.has(lower) || (named !== null && named.has(lower))) continue;
+    if (HOP_BY_HOP.has(lower) || NEVER_FROM_CLIENT.has(lower) || (named !== null && named.has(lower))) continue;
     if (lower === 'via') {
       via = via === '' ? raw[i + 1]! : `${via}, ${raw[i + 1]!}`;
       continue;
     }
-    if (lower === 'host' && facts.originHost !== null) continue;
     out.push(name, raw[i + 1]!);
   }
-  if (facts.originHost !== null) out.push('host', facts.originHost);
   out.push(
     'x-forwarded-for',
     facts.trustedForwardedFor === '' ? facts.clientAddress : `${facts.trustedForwardedFor}, ${facts.clientAddress}`,
     'x-forwarded-proto',
     facts.proto,
-    'x-forwarded-host',
-    facts.host,
-    'x-request-id',
-    facts.requestId,
-    'via',
-    via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`,
   );
+  if (facts.authority !== '') out.push('x-forwarded-host', facts.authority);
+  out.push('x-request-id', facts.requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
   return out;
 }
 

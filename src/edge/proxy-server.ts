@@ -12,14 +12,18 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { resolveClientAddress } from '../core/identify/client-address.ts';
-import { PRIORITY_CLEARED } from '../core/vocabulary.ts';
+import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import { hasRequestBody, RequestContext, takeSocketBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
+import { ORIGIN_RETRY_AFTER_S } from './forward.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import { UNROUTED_SITE } from '../telemetry/request-record.ts';
 import { requestRecordOf } from './request-record-of.ts';
+import { accountAnswer } from '../runtime/answer-accounting.ts';
+import { identifyClient } from '../pipeline/phases/identify.ts';
+import { prefixKeyOf, parseIp } from '../core/net/ip.ts';
 import { answerClientError, classifyClientError } from './client-errors.ts';
 import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
@@ -36,7 +40,7 @@ export function createPhaseFailureHandler(logger: Logger): PhaseFailureHandler {
     ctx.errorCode = 'BULWARK_ERR_INTERNAL';
     logger.error({ err, requestId: ctx.id, phase: phase.name, code: 'BULWARK_ERR_INTERNAL' }, 'a pipeline phase failed');
     ctx.end('error');
-    if (!ctx.res.headersSent) sendPage(ctx.res, PAGES.internalError, ctx.id, ctx.req.headers.accept);
+    if (!ctx.res.headersSent) sendPage(ctx.res, PAGES.internalError, ctx.id, ctx.req.headers.accept, undefined, { retryAfterS: ORIGIN_RETRY_AFTER_S });
     else ctx.res.destroy();
   };
 }
@@ -78,7 +82,9 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     headersTimeout: initial.header_timeout,
     keepAliveTimeout: initial.keep_alive_timeout,
     connectionsCheckingInterval: 500,
-    requireHostHeader: true,
+    // A missing Host is refused by parse (core/http/request-head.ts) with a page, a record and
+    // escalation, not by node:http's bare 400.
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     insecureHTTPParser: false,
     // Accepts prepared heads (prepared-head.ts) for pages and cache hits.
@@ -136,11 +142,13 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     const durationMs = performance.now() - ctx.startMono;
     const timeMs = Math.floor(ctx.startMs + durationMs);
     const site = ctx.site;
-    // The 404 budget: missing pages answered to an unknown client count against its prefix (cleared
-    // visitors, verified crawlers and allow-listed clients have PRIORITY_CLEARED and are exempt).
-    if (status === 404 && site !== null && ctx.priority !== PRIORITY_CLEARED) ctx.runtime.services.policy.notFound?.note(site.name, ctx.clientAddress, ctx.prefix, timeMs);
+    // A request refused before identify ran (parse) is still recorded and escalated under its client.
+    if (outcome === 'rejected' && ctx.clientAddress === '') identifyClient(ctx);
     if (site !== null) site.stats.requestEnded();
-    recorder.record(requestRecordOf(ctx, { outcome, status, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut, durationMs, timeMs }));
+    const record = requestRecordOf(ctx, { outcome, status, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut, durationMs, timeMs });
+    // The 404 budget and escalation, as every answer path feeds them (runtime/answer-accounting.ts).
+    accountAnswer(runtime.services, record, ctx.priority);
+    recorder.record(record);
   }
 
   /** One shared listener (no closure per request): the context hangs on the response. */
@@ -173,23 +181,27 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     } else res.on('close', onResponseClose);
   }
 
-  /** One record for a request refused before it became a request (parse errors, CONNECT). */
+  /** One record for a request refused before it became a request (parse errors, CONNECT); it counts toward escalation. */
   function recordRefusal(socket: Socket, id: string, status: number, code: string, method: string): void {
-    const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, deps.getRuntime().isTrustedProxy);
+    const runtime = deps.getRuntime();
+    const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, runtime.isTrustedProxy);
+    const ip = parseIp(client.address);
+    const idc = runtime.config.identify;
+    const prefix = ip === null ? '' : prefixKeyOf(ip, ip.family === 6 ? idc.prefix_v6 : idc.prefix_v4);
     // What earlier requests on a keep-alive connection already recorded is not counted again.
     const bytes = takeSocketBytes(socket);
-    recorder.record({
+    const record = {
       timeMs: Date.now(),
       site: UNROUTED_SITE,
       requestId: id,
-      outcome: 'rejected',
+      outcome: 'rejected' as const,
       status,
       method,
       host: '',
       path: '',
       httpVersion: '1.1',
       clientAddress: client.address,
-      prefix: '',
+      prefix,
       userAgent: undefined,
       referer: undefined,
       bytesIn: bytes.bytesIn,
@@ -203,13 +215,18 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       asn: null,
       country: null,
       fingerprint: '',
-      uaClass: 'unknown',
+      uaClass: 'unknown' as const,
       challenge: null,
-      level: 'normal',
-    });
+      level: 'normal' as const,
+    };
+    accountAnswer(runtime.services, record, PRIORITY_UNKNOWN);
+    recorder.record(record);
   }
 
   server.on('request', onRequest);
+  // An Expect node:http does not know (anything but 100-continue) would get its bare 417; parse refuses
+  // it with a page, a record and escalation like any other invalid head.
+  server.on('checkExpectation', onRequest);
   // CONNECT (tunnelling) is not something a reverse proxy offers: 501, then close.
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
     const id = deps.nextId();

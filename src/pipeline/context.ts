@@ -12,6 +12,7 @@ import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import type { ForwardHooks } from '../edge/forward.ts';
 import type { LimitsVerdict } from '../core/ratelimit/index.ts';
 import type { ParsedIp } from '../core/net/ip.ts';
+import type { ClearanceClaims } from '../core/challenge/index.ts';
 import type { CacheEntry } from '../core/cache/entry.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
@@ -58,9 +59,14 @@ export class RequestContext {
 
   /** Routed site (parse phase); null until routed or when no site matches. */
   site: SiteRuntime | null = null;
-  /** Host without port, lower-case. */
+  /** Host without port or trailing dot, lower-case: what routing matched (core/http/authority.ts). */
   host = '';
-  /** Path with query, as received. */
+  /**
+   * The normalised authority (host, and the port unless it is the scheme's default): the one value the
+   * origin gets as Host / X-Forwarded-Host and the cache key holds. '' when the request named no host.
+   */
+  authority = '';
+  /** Path with query, normalised by parse (core/http/request-target.ts); as received until then. */
   path: string;
   /** Path with query sent to the origin (the shield may normalise it to match its cache key). */
   originPath: string;
@@ -82,10 +88,19 @@ export class RequestContext {
   fingerprint = '';
   /** What the user agent looks like (browser, crawler, library, unknown). */
   uaClass: ClientClass = 'unknown';
-  /** The client holds a valid clearance (issue #4). */
+  /**
+   * The client is a cleared visitor: its proof-of-work clearance satisfies the site's own challenge at
+   * this level (queue priority, the 404 budget's exemption, the detector's signature rules' exemption).
+   */
   cleared = false;
-  /** Clearance cookie status: none, valid, insufficient (no-JS clearance under attack), invalid. */
-  clearance: 'none' | 'valid' | 'insufficient' | 'invalid' = 'none';
+  /**
+   * Clearance cookie status (core/challenge/gate.ts `ClearanceStatus`): none; valid (cleared); limited (a
+   * no-JS clearance passing this level's challenge, without privileges); insufficient (weaker than this
+   * level's challenge); invalid.
+   */
+  clearance: 'none' | 'valid' | 'limited' | 'insufficient' | 'invalid' = 'none';
+  /** The verified clearance (what it proves: decide and enforce ask whether it satisfies a challenge), else null. */
+  clearanceClaims: ClearanceClaims | null = null;
   /** A search-engine crawler verified by reverse and forward DNS. */
   verifiedCrawler = false;
   /** The site's threat level when the request arrived. */

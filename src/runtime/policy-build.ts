@@ -7,7 +7,7 @@
  * The same compiler validates policies at config load (config/policy-check.ts), where its problems get
  * the key path and line of the rule they are about.
  */
-import { readFileSync } from 'node:fs';
+import { MAX_YAML_ALIASES, readRegularFileSync } from '../config/read-file.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { Config, SiteConfig } from '../config/schema.ts';
@@ -18,12 +18,16 @@ import type { RuleSpec } from '../core/policy/spec.ts';
 import { createLimitEvaluator, type LimitSpec, type LimiterTable } from '../core/ratelimit/index.ts';
 import type { KeyPart } from '../core/ratelimit/key.ts';
 
+/** An imported policy file larger than this is refused. */
+const MAX_POLICY_FILE_BYTES = 16 * 1024 * 1024;
+
 /** Reads imported policy files (YAML or JSON), relative to the importing file or the config's directory. */
 export function createImportLoader(configFile: string | undefined): ImportLoader {
   const base = configFile === undefined ? process.cwd() : dirname(resolve(configFile));
   return (path, from) => {
     const abs = isAbsolute(path) ? path : resolve(from === null ? base : dirname(from), path);
-    return { id: abs, document: parse(readFileSync(abs, 'utf8')) };
+    // A regular file only (never a FIFO that would hang a reload), and no alias bombs (config/load.ts).
+    return { id: abs, document: parse(readRegularFileSync(abs, MAX_POLICY_FILE_BYTES), { maxAliasCount: MAX_YAML_ALIASES }) };
   };
 }
 

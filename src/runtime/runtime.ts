@@ -4,7 +4,7 @@
  * runtime the request started under, so a reload (SIGHUP) never changes a request mid-flight: new
  * requests take the new runtime, and the old one is retired once its in-flight requests are done.
  */
-import { readFileSync } from 'node:fs';
+import { readRegularFileSync } from '../config/read-file.ts';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Config, SiteConfig } from '../config/schema.ts';
 import { ConfigError, type ConfigProblem } from '../config/load.ts';
@@ -18,7 +18,7 @@ import { createLevelPolicy } from './level-policy.ts';
 import { buildSitePolicy, limitSpecs } from './policy-build.ts';
 import { laneRefusals } from './refusal-lane-policy.ts';
 import type { Services } from '../services.ts';
-import { buildLists } from './lists.ts';
+import { buildLists, type ListFileTexts } from './lists.ts';
 import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
 import type { SiteShield } from '../edge/shield/site-shield.ts';
 import type { ChallengeStats } from '../telemetry/challenge-stats.ts';
@@ -44,6 +44,8 @@ export interface SiteRuntime {
   readonly shield: SiteShield;
   /** Refusals (`limit/<name>`) that may open a refusal lane on a connection (refusal-lane-policy.ts). */
   readonly laneRefusals: ReadonlySet<string>;
+  /** Methods answered 405 by parse, never forwarded (`refused_methods`, upper-case). */
+  readonly refusedMethods: ReadonlySet<string>;
   /** The origin to use for the next request (round robin). */
   pickUpstream(): Upstream;
 }
@@ -75,12 +77,17 @@ export interface BuildRuntimeOptions {
   readonly services: Services;
   /** Where the config came from, for error messages. */
   readonly file?: string;
+  /** The list files already read (reloads read them off the event loop); read here when absent. */
+  readonly listTexts?: ListFileTexts;
 }
+
+/** A certificate chain or key file larger than this is not one. */
+const MAX_PEM_BYTES = 1024 * 1024;
 
 function loadSecureContext(site: SiteConfig, index: number, problems: ConfigProblem[]): SecureContext | null {
   if (!site.tls) return null;
   try {
-    return createSecureContext({ cert: readFileSync(site.tls.cert), key: readFileSync(site.tls.key) });
+    return createSecureContext({ cert: readRegularFileSync(site.tls.cert, MAX_PEM_BYTES), key: readRegularFileSync(site.tls.key, MAX_PEM_BYTES) });
   } catch (err) {
     problems.push({ path: `sites[${index}].tls`, line: null, message: `cannot load certificate or key: ${(err as Error).message}` });
     return null;
@@ -91,18 +98,25 @@ function buildGate(site: SiteConfig, index: number, services: Services, problems
   const c = site.challenge;
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
   try {
+    const defined = <T>(levels: Partial<Record<string, T | undefined>>, map: (v: T) => unknown) =>
+      Object.fromEntries(Object.entries(levels).flatMap(([level, v]) => (v === undefined ? [] : [[level, map(v)]])));
     const policy = resolveChallengePolicy({
-      difficulty: c.difficulty,
-      noJsWaitS: Object.fromEntries(Object.entries(c.nojs_wait).flatMap(([level, ms]) => (ms === undefined ? [] : [[level, seconds(ms)]]))),
+      difficulty: defined(c.difficulty, (bits) => bits),
+      timeBudgetMs: defined(c.time_budget, (ms) => ms),
+      referenceHashRate: c.reference_hash_rate,
+      noJsWaitS: defined(c.nojs_wait, seconds),
       tokenLifetimeS: seconds(c.token_lifetime),
       clearanceLifetimeS: seconds(c.clearance_lifetime),
+      noJsClearanceLifetimeS: Math.min(seconds(c.nojs_clearance_lifetime)!, seconds(c.clearance_lifetime)!),
       clearanceBinding: c.binding,
+      networkMaxPrefixes: c.network_max_prefixes,
     });
     return createChallengeGate({
       site: site.name,
       siteName: c.site_name ?? site.name,
       keys: services.challenge.keys,
       replay: services.challenge.replay,
+      spread: services.challenge.spread,
       random: services.challenge.random,
       policy,
       exemptions: { apiPaths: c.api_paths, feedPaths: c.feed_paths, passPaths: c.pass_paths, statusOnlyPaths: c.status_only_paths },
@@ -118,7 +132,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
   const { config, pools } = options;
   const problems: ConfigProblem[] = [];
   const contexts = config.sites.map((site, i) => loadSecureContext(site, i, problems));
-  const lists = buildLists(config.lists, config.trusted_proxies, problems);
+  const lists = buildLists(config.lists, config.trusted_proxies, problems, options.listTexts);
   const gates = config.sites.map((site, i) => buildGate(site, i, options.services, problems));
   const policies = config.sites.map((site, i) => {
     try {
@@ -146,6 +160,7 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       challengeStats: options.services.challengeStatsOf(site.name),
       shield: options.shields.forSite(site),
       laneRefusals: laneRefusals([...limitSpecs(config.policy.limits), ...limitSpecs(site.policy.limits)], policies[i]!.rules),
+      refusedMethods: new Set(site.refused_methods),
       pickUpstream() {
         const u = upstreams[next]!;
         next = next + 1 === upstreams.length ? 0 : next + 1;

@@ -3,24 +3,18 @@
  * wildcard, then a catch-all `*` site. Compiled once per config generation; a lookup is one Map get in
  * the common case.
  */
+import { normalizeAuthority } from '../core/http/authority.ts';
 
 export interface SiteRouter<S> {
   route(host: string): S | null;
 }
 
-/** Strips the port and a trailing dot, lower-cases, and unwraps IPv6 brackets: `Example.org.:8080` → `example.org`. */
+/**
+ * The routing host of a Host value: `Example.org.:8080` → `example.org` (lower-case, no port, no
+ * trailing dot, IPv6 brackets kept). The same normalisation parse uses (core/http/authority.ts).
+ */
 export function normalizeHost(hostHeader: string | undefined): string {
-  if (hostHeader === undefined || hostHeader === '') return '';
-  let h = hostHeader;
-  if (h.charCodeAt(0) === 91 /* [ */) {
-    const end = h.indexOf(']');
-    h = end === -1 ? h : h.slice(0, end + 1);
-  } else {
-    const colon = h.indexOf(':');
-    if (colon !== -1) h = h.slice(0, colon);
-  }
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  return h.toLowerCase();
+  return normalizeAuthority(hostHeader, false)?.host ?? '';
 }
 
 export function createSiteRouter<S>(entries: readonly { hosts: readonly string[]; site: S }[]): SiteRouter<S> {

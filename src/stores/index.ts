@@ -9,9 +9,16 @@ import { openStateDatabase, type OpenStateDatabaseOptions, type StateDatabase } 
 import { createSqliteIncidentStore, type SqliteIncidentStoreOptions } from './incident-store.ts';
 import { createSqliteKvStore, type SqliteKvStoreOptions } from './kv-store.ts';
 import type { BanStore, BaselineStore, IncidentStore, KvStore } from './types.ts';
+import { createSqliteTokenStore, type SqliteTokenStoreOptions } from './token-store.ts';
+import { createSqliteSessionStore, type SqliteSessionStoreOptions } from './session-store.ts';
+import { createSqliteAuditStore, type SqliteAuditStoreOptions } from './audit-store.ts';
+import type { AuditStore, SessionStore, TokenStore } from './admin-types.ts';
 
 export type * from './types.ts';
 export type { BanMirrorEvent, BanMirrorWatcher } from './ban-mirror.ts';
+export type * from './admin-types.ts';
+export { ADMIN_ROLES } from './admin-types.ts';
+export { TOKEN_NAME } from './token-store.ts';
 export { openStateDatabase, stateDatabaseFile, STATE_FILE_NAME } from './database.ts';
 export type { OpenStateDatabaseOptions, StateDatabase, StateLogger, OnCorrupt, CheckpointResult } from './database.ts';
 export { StateError } from './state-error.ts';
@@ -21,6 +28,7 @@ export { createSqliteIncidentStore } from './incident-store.ts';
 export { createSqliteBaselineStore } from './baseline-store.ts';
 export { createSqliteKvStore } from './kv-store.ts';
 export { parseBanKey } from './ban-key.ts';
+export type { BanKey } from './ban-key.ts';
 export { truncateAddress, truncateAddressesInJson, TRUNCATE_BITS } from './address-redaction.ts';
 
 /** Options of {@link openStateStores}: the database's, plus each store's. */
@@ -29,15 +37,22 @@ export interface StateStoresOptions extends OpenStateDatabaseOptions {
   readonly incidents?: SqliteIncidentStoreOptions;
   readonly baselines?: SqliteBaselineStoreOptions;
   readonly kv?: SqliteKvStoreOptions;
+  readonly tokens?: SqliteTokenStoreOptions;
+  readonly sessions?: SqliteSessionStoreOptions;
+  readonly audit?: SqliteAuditStoreOptions;
 }
 
-/** The open state: the database and its four stores. */
+/** The open state: the database and its stores. */
 export interface StateStores {
   readonly database: StateDatabase;
   readonly bans: BanStore;
   readonly incidents: IncidentStore;
   readonly baselines: BaselineStore;
   readonly kv: KvStore;
+  /** The admin plane: API tokens, browser sessions, audit log. */
+  readonly tokens: TokenStore;
+  readonly sessions: SessionStore;
+  readonly audit: AuditStore;
   /** Checkpoints and closes the database (idempotent). */
   close(): void;
 }
@@ -52,6 +67,9 @@ export function openStateStores(options: StateStoresOptions): StateStores {
       incidents: createSqliteIncidentStore(database, options.incidents),
       baselines: createSqliteBaselineStore(database, options.baselines),
       kv: createSqliteKvStore(database, options.kv),
+      tokens: createSqliteTokenStore(database, options.tokens),
+      sessions: createSqliteSessionStore(database, options.sessions),
+      audit: createSqliteAuditStore(database, options.audit),
       close: () => database.close(),
     };
   } catch (err) {

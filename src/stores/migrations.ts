@@ -102,9 +102,62 @@ CREATE TABLE kv (
 CREATE INDEX kv_expires ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
 `;
 
+// The admin plane: API tokens (only their SHA-256 is stored), browser sessions (bound to a token, so
+// revoking the token ends them at once) and the audit log of every state change. Self-contained: it
+// touches no table of another step.
+const ADMIN_PLANE = `
+CREATE TABLE admin_tokens (
+  id              TEXT PRIMARY KEY,
+  name            TEXT NOT NULL,
+  role            TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin', 'metrics')),
+  hash            TEXT NOT NULL UNIQUE,
+  created_at_ms   INTEGER NOT NULL,
+  created_by      TEXT NOT NULL,
+  expires_at_ms   INTEGER,
+  revoked_at_ms   INTEGER,
+  revoked_by      TEXT,
+  last_used_at_ms INTEGER
+) WITHOUT ROWID;
+-- A name names one live token; revoked ones stay listed for the audit trail.
+CREATE UNIQUE INDEX admin_tokens_live_name ON admin_tokens (name) WHERE revoked_at_ms IS NULL;
+
+CREATE TABLE admin_sessions (
+  id_hash         TEXT PRIMARY KEY,
+  token_id        TEXT NOT NULL REFERENCES admin_tokens (id) ON DELETE CASCADE,
+  csrf            TEXT NOT NULL,
+  client          TEXT NOT NULL,
+  created_at_ms   INTEGER NOT NULL,
+  last_seen_at_ms INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX admin_sessions_seen ON admin_sessions (last_seen_at_ms);
+CREATE INDEX admin_sessions_token ON admin_sessions (token_id);
+
+CREATE TABLE admin_audit (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms   INTEGER NOT NULL,
+  actor   TEXT NOT NULL,
+  role    TEXT,
+  action  TEXT NOT NULL,
+  target  TEXT,
+  source  TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+  detail  TEXT
+);
+CREATE INDEX admin_audit_at ON admin_audit (at_ms);
+`;
+
+// The attack fingerprint of each incident (per-attack distributions of paths, methods, user agents and
+// source networks), JSON like summary; NULL for incidents recorded before it existed.
+const INCIDENT_FINGERPRINT = `
+ALTER TABLE incidents ADD COLUMN fingerprint TEXT;
+`;
+
 /** Every schema step, in order. The schema version of a database is the number of steps applied. */
 export const STATE_MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, description: 'bans and audit log, incidents and per-second timelines, baselines, settings', sql: V1_BANS + V1_INCIDENTS + V1_SMALL },
+  { version: 2, description: 'admin plane: API tokens (hashed), browser sessions, audit log', sql: ADMIN_PLANE },
+  { version: 3, description: 'incident attack fingerprints', sql: INCIDENT_FINGERPRINT },
 ]);
 
 /** The schema version this code writes (the last step's number). */

@@ -39,7 +39,7 @@ export function createRecorder(logger: Logger): Recorder {
   return {
     record(record) {
       try {
-        statsOf(record.site).observe(record.timeMs, record.outcome, record.status, record.bytesIn, record.bytesOut, record.originLatencyMs);
+        statsOf(record.site).observe(record.timeMs, record.outcome, record.status, record.bytesIn, record.bytesOut, record.originLatencyMs, record.cleared);
       } catch (err) {
         sinkErrors++;
         if (!reported.has('stats')) {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { Agent, request } from 'undici';
 import { openStateStores } from '../../src/stores/index.ts';
 import { banByHand } from '../../src/admin/ban-operations.ts';
+import { createBanScopeGuard } from '../../src/admin/ban-guard.ts';
 import { startBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
@@ -27,10 +28,11 @@ test('ban via the admin listener, dropped at accept, survives a restart, unban l
   let b = await startBulwark({ origin: origin.url });
   const stateDir = b.stateDir;
   try {
-    const add = await request(`${b.adminUrl}/bans`, { method: 'POST', body: JSON.stringify({ key: '127.44.0.0/24', duration: '10m', reason: 'test' }) });
+    // Loopback is protected: the test's clients are all loopback, so the ban is forced.
+    const add = await request(`${b.adminUrl}/bans`, { method: 'POST', headers: { ...b.adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.44.0.0/24', duration: '10m', reason: 'test', force: true }) });
     assert.equal(add.statusCode, 201);
     await add.body.dump();
-    const bad = await request(`${b.adminUrl}/bans`, { method: 'POST', body: JSON.stringify({ key: 'nope', duration: '10m' }) });
+    const bad = await request(`${b.adminUrl}/bans`, { method: 'POST', headers: { ...b.adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ key: 'nope', duration: '10m' }) });
     assert.equal(bad.statusCode, 400);
     assert.match(await bad.body.text(), /not an IP address or prefix/);
     assert.equal(await dropped(b.port, '127.44.0.9'), true);
@@ -38,7 +40,7 @@ test('ban via the admin listener, dropped at accept, survives a restart, unban l
     await b.stop();
     b = await startBulwark({ origin: origin.url, state_dir: stateDir });
     assert.equal(await dropped(b.port, '127.44.0.10'), true, 'the ban survived the restart');
-    const del = await request(`${b.adminUrl}/bans?key=${encodeURIComponent('127.44.0.0/24')}`, { method: 'DELETE' });
+    const del = await request(`${b.adminUrl}/bans?key=${encodeURIComponent('127.44.0.0/24')}`, { method: 'DELETE', headers: b.adminHeaders });
     assert.equal(del.statusCode, 200);
     await del.body.dump();
     const agent = new Agent({ localAddress: '127.44.0.10' });
@@ -57,7 +59,7 @@ test('a ban written by another process (the CLI) takes effect within seconds', a
   const b = await startBulwark({ origin: origin.url });
   try {
     const other = openStateStores({ stateDir: b.stateDir, onCorrupt: 'refuse' });
-    await banByHand(other.bans, { key: '127.46.0.1', durationMs: 60_000, actor: 'cli' }, Date.now());
+    await banByHand(other.bans, { key: '127.46.0.1', durationMs: 60_000, actor: 'cli', guard: createBanScopeGuard(), force: true }, Date.now());
     other.close();
     let isDropped = false;
     for (let i = 0; i < 30 && !isDropped; i++) {

@@ -88,7 +88,7 @@ test('one address flooding is limited (429 + RateLimit headers), then banned, th
   }
   assert.ok(dropped, 'banned address dropped at accept');
   assert.equal(await connectDropped('127.31.0.8'), false, 'its neighbour is not');
-  const bans = (await (await request(`${b.adminUrl}/bans`)).body.json()) as { bans: { key: string; by: string }[] };
+  const bans = (await (await request(`${b.adminUrl}/bans`, { headers: b.adminHeaders })).body.json()) as { bans: { key: string; by: string }[] };
   assert.ok(bans.bans.some((x) => x.key === '127.31.0.7' && x.by === 'limit/per-address'));
 });
 
@@ -122,7 +122,7 @@ test('rules: block by path, challenge by user agent, CEL expression; first match
 test('shadow and log rules change nothing but are counted', async () => {
   assert.equal((await get('/export', '127.32.1.1')).status, 200);
   assert.equal((await get('/search?q=x', '127.32.1.2')).status, 200);
-  const stats = (await (await request(`${b.adminUrl}/stats`)).body.json()) as { sites: { site: string; policy: { shadow: Record<string, number> } | null }[] };
+  const stats = (await (await request(`${b.adminUrl}/stats`, { headers: b.adminHeaders })).body.json()) as { sites: { site: string; policy: { shadow: Record<string, number> } | null }[] };
   const shadow = stats.sites.find((s) => s.site === 'test')!.policy!.shadow;
   assert.equal(shadow['rule/shadow-export → block'], 1);
   assert.equal(shadow['rule/log-search → log'], 1);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { addIncidentCommands } from '../../src/cli/incident-commands.ts';
 import { incidentRoutes } from '../../src/admin/incident-routes.ts';
+import { routeHandler } from '../../src/admin/route-types.ts';
 import { readOverride } from '../../src/detection/override.ts';
 import { BulwarkError } from '../../src/errors.ts';
 import { createHarness, flood, visitors, type Harness } from './harness.ts';
@@ -104,7 +105,7 @@ describe('incident commands and admin routes', () => {
     assert.equal(stored?.level, 'under_attack');
     assert.equal(stored?.reason, 'debate tonight');
     assert.ok(Math.abs(stored!.untilMs - Date.now() - 30 * 60_000) < 5000);
-    assert.match((await bulwark(['mode', SITE, '--state-dir', h.dir])).out, /under_attack until .* \(by cli: debate tonight\)/);
+    assert.match((await bulwark(['mode', SITE, '--state-dir', h.dir])).out, /under_attack until .* \(by cli:[^:]+: debate tonight\)/);
     assert.match((await bulwark(['mode', SITE, 'auto', '--state-dir', h.dir])).out, /override removed/);
     assert.equal(await readOverride(h.stores.kv, SITE, Date.now()), null);
 
@@ -132,7 +133,7 @@ describe('incident commands and admin routes', () => {
 
   it('answers the admin routes', async () => {
     const routes = incidentRoutes({ incidents: h.stores.incidents, kv: h.stores.kv, detection: h.service, sites: () => [SITE], now: h.clock });
-    const call = async (key: string, query = '', body?: unknown) => routes[key]!({ url: new URL(`http://admin${key.split(' ')[1]}${query}`), body });
+    const call = async (key: string, query = '', body?: unknown) => routeHandler(routes[key]!)({ url: new URL(`http://admin${key.split(' ')[1]}${query}`), body });
     const list = await call('GET /incidents', '?site=news&status=closed');
     assert.equal((list.body as { incidents: unknown[] }).incidents.length, 1);
     const one = await call('GET /incident', `?id=${id}&timeline=0`);
@@ -154,8 +155,8 @@ describe('incident commands and admin routes', () => {
     await assert.rejects(call('POST /mode', '', { site: SITE, level: 'elevated', duration: '9d' }), (e: BulwarkError) => e.code === 'BULWARK_ERR_DETECT_MODE_INVALID');
 
     const withoutService = incidentRoutes({ incidents: h.stores.incidents, kv: h.stores.kv, detection: null, sites: () => [SITE], now: h.clock });
-    assert.deepEqual((await withoutService['GET /detection']!({ url: new URL('http://admin/detection'), body: undefined })).body, { enabled: false, sites: {} });
-    await withoutService['POST /mode']!({ url: new URL('http://admin/mode'), body: { site: SITE, level: 'under_attack', duration: '1m' } });
+    assert.deepEqual((await routeHandler(withoutService['GET /detection']!)({ url: new URL('http://admin/detection'), body: undefined })).body, { enabled: false, sites: {} });
+    await routeHandler(withoutService['POST /mode']!)({ url: new URL('http://admin/mode'), body: { site: SITE, level: 'under_attack', duration: '1m' } });
     assert.equal((await readOverride(h.stores.kv, SITE, h.clock()))?.level, 'under_attack', 'written for the next start');
   });
 });

@@ -9,6 +9,22 @@ import { validateConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createBulwark, type Bulwark } from '../../src/main.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
+import { openStateStores, type AdminRole } from '../../src/stores/index.ts';
+import { issueToken } from '../../src/admin/auth/tokens.ts';
+
+/**
+ * Creates a token in a state directory (before or while Bulwark runs on it) and returns its secret and
+ * the headers that present it.
+ */
+export async function createTestToken(stateDir: string, role: AdminRole = 'admin', name = `test-${role}-${Math.random().toString(36).slice(2, 8)}`): Promise<{ secret: string; name: string; headers: Record<string, string> }> {
+  const state = openStateStores({ stateDir, onCorrupt: 'refuse' });
+  try {
+    const { secret } = await issueToken(state.tokens, { name, role, expiresInMs: null, by: 'test' }, Date.now());
+    return { secret, name, headers: { authorization: `Bearer ${secret}` } };
+  } finally {
+    state.close();
+  }
+}
 
 export interface TestBulwark {
   readonly bulwark: Bulwark;
@@ -17,6 +33,8 @@ export interface TestBulwark {
   readonly url: string;
   readonly port: number;
   readonly adminUrl: string;
+  /** Headers that authenticate the test as an operator with every role on the admin listener. */
+  readonly adminHeaders: Record<string, string>;
   readonly stateDir: string;
   stop(): Promise<void>;
 }
@@ -38,6 +56,7 @@ export function testConfig(input: Record<string, unknown> & { origin?: string })
 
 export async function startBulwark(input: Record<string, unknown> & { origin?: string }): Promise<TestBulwark> {
   const config = testConfig(input);
+  const token = await createTestToken(config.state_dir, 'admin');
   const bulwark = createBulwark({ config, logger: createLogger(config.log.level) });
   await bulwark.start();
   const first = bulwark.listeners.find((l) => !l.secure);
@@ -46,7 +65,8 @@ export async function startBulwark(input: Record<string, unknown> & { origin?: s
     config,
     url: first ? bulwark.url() : '',
     port: first?.port ?? 0,
-    adminUrl: bulwark.admin ? `http://${bulwark.admin.address}` : '',
+    adminUrl: bulwark.admin ? `${bulwark.admin.secure ? 'https' : 'http'}://${bulwark.admin.address}` : '',
+    adminHeaders: token.headers,
     stateDir: config.state_dir,
     stop: () => bulwark.stop(),
   };

@@ -10,11 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startBulwarkChild, type BulwarkChild } from '../../src/drill/bulwark-process.ts';
+import { createTestToken } from './bulwark.ts';
+
+/** A node: the child process, and the headers that authenticate an operator on its admin listener. */
+export interface TestNode extends BulwarkChild {
+  readonly headers: Record<string, string>;
+}
 
 /** Starts one node on `host` (a loopback address) with `config` merged over a quiet test base. */
-export async function startNode(host: string, config: Record<string, unknown>): Promise<BulwarkChild> {
+export async function startNode(host: string, config: Record<string, unknown>): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-node-'));
-  return startBulwarkChild({
+  const token = await createTestToken(join(dir, 'state'));
+  const child = await startBulwarkChild({
     config: {
       listen: { http: [`${host}:0`] },
       admin: { listen: `${host}:0` },
@@ -26,11 +33,16 @@ export async function startNode(host: string, config: Record<string, unknown>): 
     dir,
     stopTimeoutMs: 10_000,
   });
+  return Object.assign(child, { headers: token.headers });
 }
 
-/** GET a JSON document (admin API). */
-export async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {
-  const res = await request(url);
+/** GET a JSON document (admin API), with the operator's headers. */
+export async function getJson<T = Record<string, unknown>>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await request(url, { headers });
+  if (res.statusCode !== 200) {
+    const text = await res.body.text();
+    throw new Error(`GET ${url}: ${res.statusCode} ${text.slice(0, 200)}`);
+  }
   return (await res.body.json()) as T;
 }
 
@@ -103,14 +115,15 @@ export interface LoadResult {
 
 /**
  * Sends `rps` requests a second for `seconds` from `sources` (loopback addresses), each request to the
- * next of `targets` in turn (round robin), keep-alive per source and target. Bounded: at most 64
+ * next of `targets` in turn (round robin), keep-alive per source and target. The user agent is an API
+ * client's by default (a threat level never challenges those; a test about challenges passes a browser's). Bounded: at most 256
  * requests in flight (beyond that a send is counted as failed rather than queued).
  */
-export async function load(targets: readonly string[], sources: readonly string[], rps: number, seconds: number, path = '/'): Promise<LoadResult> {
+export async function load(targets: readonly string[], sources: readonly string[], rps: number, seconds: number, path = '/', userAgent = 'curl/8.5.0'): Promise<LoadResult> {
   const agents = new Map<string, Agent>();
   const agentFor = (source: string): Agent => {
     let a = agents.get(source);
-    if (a === undefined) agents.set(source, (a = new Agent({ localAddress: source, connections: 4, keepAliveTimeout: 2000, connect: { timeout: 1000 } })));
+    if (a === undefined) agents.set(source, (a = new Agent({ localAddress: source, connections: 16, keepAliveTimeout: 2000, connect: { timeout: 1000 } })));
     return a;
   };
   const byStatus: Record<string, number> = {};
@@ -125,7 +138,7 @@ export async function load(targets: readonly string[], sources: readonly string[
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     sent++;
-    if (inFlight >= 64) {
+    if (inFlight >= 256) {
       failed++;
       byStatus['error:too_many_in_flight'] = (byStatus['error:too_many_in_flight'] ?? 0) + 1;
       continue;
@@ -134,7 +147,7 @@ export async function load(targets: readonly string[], sources: readonly string[
     const target = targets[i % targets.length]!;
     const source = sources[i % sources.length]!;
     pending.push(
-      request(`${target}${path}`, { dispatcher: agentFor(source), headersTimeout: 3000, bodyTimeout: 3000 })
+      request(`${target}${path}`, { dispatcher: agentFor(source), headersTimeout: 3000, bodyTimeout: 3000, headers: { 'user-agent': userAgent } })
         .then(async (res) => {
           await res.body.dump();
           byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;

@@ -116,6 +116,10 @@ test('start -c, SIGHUP reloads (and refuses a bad file), SIGTERM finishes in-fli
     const access = readFileSync(join(dir, 'access.log'), 'utf8').trim().split('\n');
     assert.ok(access.length >= 4);
     assert.match(access[0]!, /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/x HTTP\/1\.1" 200 \d+ "-" "-?[^"]*" "[a-z2-7]{8}-[0-9a-z]{6}"$/);
+    // Each reload, applied or refused, is in the audit log.
+    const audit = JSON.parse(cli(['audit', '--json', '--action', 'config.', '--state-dir', `${dir}/state`]).stdout) as { entries: Array<{ actor: string; outcome: string; detail: { problems?: unknown[] } }> };
+    assert.deepEqual(audit.entries.map((e) => [e.actor, e.outcome]), [['signal:SIGHUP', 'ok'], ['signal:SIGHUP', 'refused'], ['signal:SIGHUP', 'ok']]);
+    assert.ok((audit.entries[1]!.detail.problems ?? []).length > 0, 'why it was refused');
   } finally {
     child.kill('SIGKILL');
     await slow.close();

@@ -142,7 +142,7 @@ test('every request produces exactly one record, refused and failed ones include
 });
 
 test('GET /stats on the admin listener reports per-site aggregates; healthz and readyz answer', async () => {
-  const stats = (await (await request(`${b.adminUrl}/stats`)).body.json()) as { sites: { site: string; totals: { requests: number; outcomes: Record<string, number> } }[] };
+  const stats = (await (await request(`${b.adminUrl}/stats`, { headers: b.adminHeaders })).body.json()) as { sites: { site: string; totals: { requests: number; outcomes: Record<string, number> } }[] };
   const main = stats.sites.find((s) => s.site === 'main')!;
   assert.ok(main.totals.requests >= 3);
   assert.ok(main.totals.outcomes.forwarded >= 2);

@@ -14,12 +14,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import type { BulwarkChild } from '../../src/drill/bulwark-process.ts';
 import { createBaseline } from '../../src/core/detect/index.ts';
 import { createSyntheticSite } from '../../src/core/detect/synthetic-site.ts';
 import { createRedisBaselineStore, createRedisHub } from '../../src/stores/redis/index.ts';
 import { redisUnavailable, startTestRedis, type TestRedis } from '../../src/stores/redis/test-redis.ts';
-import { addresses, getJson, load, startNode, startRelay, waitFor, type Relay } from '../helpers/cluster.ts';
+import { addresses, getJson, load, startNode, startRelay, waitFor, type Relay, type TestNode } from '../helpers/cluster.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
 const NAMESPACE = `mn${process.pid}`;
@@ -31,7 +30,7 @@ function nodeConfig(name: string, redisPort: number, origin: string): Record<str
     policy: {
       max_tracked_clients: 16384,
       limits: [{ name: 'per-address', average: 10, burst: 10, key: ['address'] }],
-      escalation: { address_threshold: 200, ladder: ['10m'] },
+      escalation: { address_threshold: 60, ladder: ['10m'] },
       not_found: { enabled: false },
     },
     detection: {
@@ -94,13 +93,13 @@ describe('three nodes sharing one Redis', { skip: redisUnavailable() ?? undefine
   let redis: TestRedis;
   let relay: Relay;
   let origin: Awaited<ReturnType<typeof startOriginFixture>>;
-  const nodes: BulwarkChild[] = [];
+  const nodes: TestNode[] = [];
   const names = ['node1', 'node2', 'node3'];
   const hosts = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 
-  const statsOf = (n: BulwarkChild) => getJson<ClusterStats>(`${n.adminUrl}/stats`);
-  const incidents = async (n: BulwarkChild) => (await getJson<{ incidents: IncidentRow[] }>(`${n.adminUrl}/incidents?site=test`)).incidents;
-  const leaderOf = async (n: BulwarkChild) => (await statsOf(n)).cluster.leaders.test ?? null;
+  const statsOf = (n: TestNode) => getJson<ClusterStats>(`${n.adminUrl}/stats`, n.headers);
+  const incidents = async (n: TestNode) => (await getJson<{ incidents: IncidentRow[] }>(`${n.adminUrl}/incidents?site=test`, n.headers)).incidents;
+  const leaderOf = async (n: TestNode) => (await statsOf(n)).cluster.leaders.test ?? null;
   const live = () => nodes.filter((n) => n.alive());
 
   before(async () => {
@@ -120,15 +119,16 @@ describe('three nodes sharing one Redis', { skip: redisUnavailable() ?? undefine
 
   it('limits a flood spread over the nodes as one client', async () => {
     const urls = nodes.map((n) => n.url);
-    const r = await load(urls, ['127.50.0.1'], 150, 2);
+    const r = await load(urls, ['127.50.0.1'], 40, 2);
     const admitted = r.byStatus['200'] ?? 0;
-    // One process would admit 10/s × 2 s + 10 = 30; three unaware ones 90. The overshoot bound with an
-    // exchange every 100 ms: each other node admits at most min(burst + 1, 50/s × 0.15 s) unseen ≈ 8.
-    assert.ok(admitted >= 20 && admitted <= 50, `admitted ${admitted} of ${r.sent} (${JSON.stringify(r.byStatus)}, failed ${r.failed})`);
+    // One process would admit 10/s × 2 s + 10 = 30; three unaware ones all 80 (each sees 13/s, under its
+    // own bucket). The overshoot bound with an exchange every 100 ms: each other node admits at most
+    // min(burst + 1, 13/s × 0.15 s) ≈ 2 unseen.
+    assert.ok(admitted >= 20 && admitted <= 45, `admitted ${admitted} of ${r.sent} (${JSON.stringify(r.byStatus)}, failed ${r.failed})`);
   });
 
   it('a ban on one node drops the source on all within a second', async () => {
-    const add = await request(`${nodes[0]!.adminUrl}/bans`, { method: 'POST', body: JSON.stringify({ key: '127.51.0.0/24', duration: '10m' }) });
+    const add = await request(`${nodes[0]!.adminUrl}/bans`, { method: 'POST', headers: { ...nodes[0]!.headers, 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.51.0.0/24', duration: '10m', force: true }) });
     assert.equal(add.statusCode, 201);
     await add.body.dump();
     const t0 = Date.now();
@@ -168,7 +168,7 @@ describe('three nodes sharing one Redis', { skip: redisUnavailable() ?? undefine
     assert.ok(Number.isFinite(await waitFor(10_000, async () => (await incidents(others[0]!)).every((i) => i.status === 'closed'))));
     const after = await incidents(others[0]!);
     assert.equal(after.filter((i) => i.id !== open.id && i.opened_at_ms >= open.opened_at_ms).length, 0, `no second incident for the same attack: ${JSON.stringify(after)}`);
-    const same = await getJson<{ timeline: Array<{ t: number }> }>(`${others[0]!.adminUrl}/incident?id=${open.id}`);
+    const same = await getJson<{ timeline: Array<{ t: number }> }>(`${others[0]!.adminUrl}/incident?id=${open.id}`, others[0]!.headers);
     assert.ok(same.timeline.at(-1)!.t > killedAt, 'the incident kept its timeline after the takeover');
     // The killed machine comes back and follows.
     const i = nodes.indexOf(leader);
@@ -180,7 +180,7 @@ describe('three nodes sharing one Redis', { skip: redisUnavailable() ?? undefine
     relay.cut(); // node3 reaches Redis through the relay
     assert.ok(Number.isFinite(await waitFor(3000, async () => !(await statsOf(nodes[2]!)).shared_state.link.up)), 'node3 noticed');
     // node3 bans an abusive client on its own (escalation), while the other nodes see an attack.
-    const abuse = load([nodes[2]!.url], ['127.67.0.1'], 200, 1.5);
+    const abuse = load([nodes[2]!.url], ['127.67.0.1'], 100, 1.5);
     const attack = load(nodes.map((n) => n.url), addresses('127.68', 40), 120, 5);
     await abuse;
     assert.equal(await dropped(nodes[2]!.url, '127.67.0.1'), true, 'node3 enforces its ban alone');
@@ -209,11 +209,11 @@ describe('three nodes sharing one Redis', { skip: redisUnavailable() ?? undefine
     const [v, a] = await Promise.all([visitors, abuse]);
     assert.ok((v.byStatus['200'] ?? 0) >= v.sent * 0.95, `visitors were served throughout: ${JSON.stringify(v)}`);
     // While the server is away each node limits on its own: at most three times the limit, never unlimited.
-    assert.ok((a.byStatus['200'] ?? 0) <= 3 * (10 * 7 + 10) && (a.byStatus['429'] ?? 0) > a.sent / 2, `the abusive client stayed limited: ${JSON.stringify(a)}`);
+    assert.ok((a.byStatus['200'] ?? 0) <= 3 * (10 * 7 + 10) && (a.byStatus['429'] ?? 0) + a.failed > a.sent / 2, `the abusive client stayed limited (then banned): ${JSON.stringify(a)}`);
     const back = await waitFor(10_000, async () => (await Promise.all(nodes.map(statsOf))).every((s) => s.shared_state.link.up && s.shared_state.bans.pending === 0));
     assert.ok(Number.isFinite(back), 'every node reconnected and wrote what it kept');
     // The server came back empty: the bans the nodes knew were written back to it, and a leader was elected again.
-    const bans = await getJson<{ bans: Array<{ key: string }> }>(`${nodes[1]!.adminUrl}/bans`);
+    const bans = await getJson<{ bans: Array<{ key: string }> }>(`${nodes[1]!.adminUrl}/bans`, nodes[1]!.headers);
     for (const key of ['127.51.0.0/24', '127.67.0.1']) assert.ok(bans.bans.some((b) => b.key === key), `${key} is in the shared store again: ${JSON.stringify(bans)}`);
     assert.ok(Number.isFinite(await waitFor(5000, async () => {
       const leaders = await Promise.all(nodes.map(leaderOf));

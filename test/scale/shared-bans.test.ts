@@ -8,6 +8,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { banByHand } from '../../src/admin/ban-operations.ts';
+import { createBanScopeGuard } from '../../src/admin/ban-guard.ts';
 import { openStateForConfig } from '../../src/cluster/shared-stores.ts';
 import { redisUnavailable, startTestRedis, type TestRedis } from '../../src/stores/redis/test-redis.ts';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
@@ -56,20 +57,20 @@ describe('bans shared through Redis', { skip: redisUnavailable() ?? undefined },
   });
 
   it('a ban on one node drops the source on the other within a second', async () => {
-    const add = await request(`${a.adminUrl}/bans`, { method: 'POST', body: JSON.stringify({ key: '127.61.0.0/24', duration: '10m', reason: 'test' }) });
+    const add = await request(`${a.adminUrl}/bans`, { method: 'POST', headers: { ...a.adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.61.0.0/24', duration: '10m', reason: 'test', force: true }) });
     assert.equal(add.statusCode, 201);
     await add.body.dump();
     const ms = await within(1000, () => dropped(b.port, '127.61.0.9'));
     assert.ok(ms <= 1000, `dropped on the other node after ${ms} ms`);
     assert.equal(await dropped(b.port, '127.62.0.9'), false);
-    const stats = (await (await request(`${b.adminUrl}/stats`)).body.json()) as { shared_state: { link: { up: boolean } } };
+    const stats = (await (await request(`${b.adminUrl}/stats`, { headers: b.adminHeaders })).body.json()) as { shared_state: { link: { up: boolean } } };
     assert.equal(stats.shared_state.link.up, true);
   });
 
   it('the CLI, given the shared config, bans on every node', async () => {
     const state = await openStateForConfig(a.config);
     try {
-      await banByHand(state.bans, { key: '127.63.0.1', durationMs: 60_000, actor: 'cli' }, Date.now());
+      await banByHand(state.bans, { key: '127.63.0.1', durationMs: 60_000, actor: 'cli', guard: createBanScopeGuard(), force: true }, Date.now());
     } finally {
       state.close();
     }

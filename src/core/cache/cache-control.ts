@@ -21,11 +21,16 @@ export type HeaderGetter = (name: string) => string | undefined;
 /**
  * The value of field `name` in `bag` (lower-case name), several lines joined with ", " as RFC 9110 §5.3
  * allows for list-based fields; `undefined` when absent. Do not use it to rebuild `Set-Cookie`.
+ *
+ * Names come from the other side (a response's `Vary`, a rule): only a string or an array of strings
+ * is a field value. node:http's header objects inherit from Object.prototype, so `constructor` or
+ * `__proto__` would otherwise find a function or an object there — never a field the request sent.
  */
 export function headerValue(bag: HeaderBag, name: string): string | undefined {
   const v = bag[name];
-  if (v === undefined || typeof v === 'string') return v;
-  return v.length === 0 ? undefined : v.join(', ');
+  if (typeof v === 'string') return v;
+  if (!Array.isArray(v)) return undefined;
+  return v.length === 0 ? undefined : (v as readonly string[]).join(', ');
 }
 
 /** A {@link HeaderGetter} over a {@link HeaderBag}, for adapting node:http requests. */
@@ -106,15 +111,16 @@ export function parseDeltaSeconds(raw: string | undefined): number | undefined {
   return n > DELTA_SECONDS_MAX ? DELTA_SECONDS_MAX : n;
 }
 
-const DURATION_FIELDS: Readonly<Record<string, keyof MutableCacheControl>> = {
+// Looked up by directive names from the origin: Maps, so `constructor` or `__proto__` finds nothing.
+const DURATION_FIELDS: ReadonlyMap<string, keyof MutableCacheControl> = new Map(Object.entries({
   'max-age': 'maxAge',
   's-maxage': 'sMaxAge',
   'stale-while-revalidate': 'staleWhileRevalidate',
   'stale-if-error': 'staleIfError',
   'min-fresh': 'minFresh',
-};
+} as const));
 
-const FLAG_FIELDS: Readonly<Record<string, keyof MutableCacheControl>> = {
+const FLAG_FIELDS: ReadonlyMap<string, keyof MutableCacheControl> = new Map(Object.entries({
   'no-store': 'noStore',
   'no-cache': 'noCache',
   private: 'private',
@@ -124,7 +130,7 @@ const FLAG_FIELDS: Readonly<Record<string, keyof MutableCacheControl>> = {
   immutable: 'immutable',
   'no-transform': 'noTransform',
   'only-if-cached': 'onlyIfCached',
-};
+} as const));
 
 /**
  * Parses a request or response `Cache-Control` field value (RFC 9111 §5.2). Directive names are
@@ -140,7 +146,7 @@ export function parseCacheControl(value: string | undefined): CacheControl {
 }
 
 function applyDirective(cc: MutableCacheControl, name: string, arg: string | undefined): void {
-  const flag = FLAG_FIELDS[name];
+  const flag = FLAG_FIELDS.get(name);
   if (flag !== undefined) {
     (cc as Record<string, unknown>)[flag] = true;
     return;
@@ -150,7 +156,7 @@ function applyDirective(cc: MutableCacheControl, name: string, arg: string | und
     cc.maxStale = v ?? 0;
     return;
   }
-  const field = DURATION_FIELDS[name];
+  const field = DURATION_FIELDS.get(name);
   if (field === undefined) return;
   const parsed = parseDeltaSeconds(arg);
   const previous = cc[field] as number | undefined;

@@ -3,7 +3,7 @@
  * {@link StorableDecision}. Pure helpers for the states an entry goes through and for matching an entry
  * against a request (Vary, anonymous-only).
  */
-import type { HeaderBag, HeaderGetter } from './cache-control.ts';
+import { headerValue, type HeaderBag, type HeaderGetter } from './cache-control.ts';
 import { variantKey } from './cache-key.ts';
 import type { StorableDecision } from './storable.ts';
 
@@ -104,10 +104,11 @@ export function createEntry(
 
 /** Copies the storable header fields; also drops those named in `Connection` (RFC 9110 §7.6.1). */
 export function filterHeaders(h: HeaderBag, status: number, bodyLength: number): Record<string, string | readonly string[]> {
-  const out: Record<string, string | readonly string[]> = {};
-  const conn = h.connection;
+  // No prototype: field names come from the origin (`__proto__` is a name like any other here).
+  const out: Record<string, string | readonly string[]> = Object.create(null) as Record<string, string | readonly string[]>;
+  const conn = headerValue(h, 'connection');
   const listed = conn === undefined ? undefined : new Set(String(conn).toLowerCase().split(',').map((s) => s.trim()));
-  for (const name in h) {
+  for (const name of Object.keys(h)) {
     const v = h[name];
     if (v === undefined || UNSTORED_HEADERS.has(name) || listed?.has(name)) continue;
     out[name] = typeof v === 'string' ? v : v.slice();

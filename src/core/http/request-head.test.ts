@@ -38,3 +38,27 @@ test('knownHost: a Host already found valid on the connection is not re-checked;
   // Framing and duplicate checks still run for a known Host.
   assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org', 'host', 'example.org'], knownHost: 'example.org' })), { status: 400, code: 'BULWARK_ERR_DUPLICATE_HOST' });
 });
+
+test('HTTP/1.1 without Host is refused (RFC 9112 §3.2); HTTP/1.0 without Host is not', () => {
+  assert.deepEqual(checkRequestHead(head({ rawHeaders: [] })), { status: 400, code: 'BULWARK_ERR_MISSING_HOST' });
+  assert.deepEqual(checkRequestHead(head({ httpVersionMinor: 0, rawHeaders: [] })), { path: '/', authority: null });
+});
+
+test('accepted targets come back normalised; unnormalisable ones are refused', () => {
+  const cases: [string, string | { status: number; code: string }][] = [
+    ['/%61dmin', '/admin'],
+    ['/wp-login%2ephp', '/wp-login.php'],
+    ['/a/./b/../admin', '/a/admin'],
+    ['//admin', '/admin'],
+    ['/x/%2e%2e/admin?q=%7e%2f', '/admin?q=~%2F'],
+    ['/admin%2Fsecret', { status: 400, code: 'BULWARK_ERR_ENCODED_SEPARATOR' }],
+    ['/admin%5csecret', { status: 400, code: 'BULWARK_ERR_ENCODED_SEPARATOR' }],
+    ['/a%00b', { status: 400, code: 'BULWARK_ERR_INVALID_TARGET' }],
+    ['/a%zz', { status: 400, code: 'BULWARK_ERR_INVALID_TARGET' }],
+  ];
+  for (const [url, want] of cases) {
+    const got = checkRequestHead(head({ url }));
+    assert.deepEqual(got, typeof want === 'string' ? { path: want, authority: null } : want, url);
+  }
+  assert.deepEqual(checkRequestHead(head({ url: 'http://example.org/%61/../b' })), { path: '/b', authority: 'example.org' });
+});

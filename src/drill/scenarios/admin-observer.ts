@@ -7,6 +7,7 @@
  */
 
 import type { RatePoint } from '../stats.ts';
+import { adminHeaders } from '../admin-credentials.ts';
 
 /** Seconds of per-second series kept (oldest dropped beyond). */
 export const MAX_SECONDS = 3600;
@@ -62,7 +63,7 @@ export interface FetchedStats {
 /** Fetches `<adminUrl>/stats` and returns the entry of `site` (or the first routed site when undefined). */
 export async function fetchSiteStats(adminUrl: string, site?: string): Promise<FetchedStats | undefined> {
   try {
-    const res = await fetch(`${adminUrl}/stats`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${adminUrl}/stats`, { headers: adminHeaders(adminUrl), signal: AbortSignal.timeout(2000) });
     if (res.status !== 200) return void (await res.arrayBuffer());
     const body = (await res.json()) as { sites?: SiteStats[]; process?: { rss_bytes?: number }; connections?: { open?: number; droppedTotal?: number } };
     const sites = Array.isArray(body.sites) ? body.sites : [];

@@ -137,7 +137,9 @@ export interface JudgedFigures {
     readonly p99Ms: number;
     readonly notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>;
   };
-  readonly origin: { readonly capacity: number | null; readonly peakConcurrency: number | null };
+  /** Visitors' requests first sent in the attack's first seconds, and how many were served in time (optional for older callers). */
+  readonly onset?: { readonly windowS: number; readonly withinS: number; readonly requests: number; readonly ratio: number | null };
+  readonly origin: { readonly capacity: number | null; readonly peakConcurrency: number | null; readonly overCapacity?: number | null };
   readonly timeToMitigateS: number | null;
   readonly bulwarkOutcomes: Readonly<Record<string, number>> | null;
   /** Bulwark's open client connections (admin /stats): peak, and at the last poll before the attack ended. */

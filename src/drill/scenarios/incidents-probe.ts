@@ -4,6 +4,7 @@
  * incident to another (`linked*`, `related*`, `similar*`, `recur*`, `previous*`). Until the admin exposes
  * incidents it says "not available"; it never fails the drill.
  */
+import { adminHeaders } from '../admin-credentials.ts';
 
 /** What the probe found. */
 export interface IncidentsProbe {
@@ -31,7 +32,7 @@ export async function probeIncidents(adminUrl: string | undefined, options: { re
   const until = Date.now() + (options.waitForClosedMs ?? 0);
   while (Date.now() < until) {
     try {
-      const r = await fetch(`${adminUrl}/incidents`, { signal: AbortSignal.timeout(3000) });
+      const r = await fetch(`${adminUrl}/incidents`, { headers: adminHeaders(adminUrl), signal: AbortSignal.timeout(3000) });
       const j = (await r.json()) as { incidents?: Array<{ status?: string }> };
       if (!(j.incidents ?? []).some((i) => i.status === 'open')) break;
     } catch {
@@ -41,7 +42,7 @@ export async function probeIncidents(adminUrl: string | undefined, options: { re
   }
   let res: Response;
   try {
-    res = await fetch(`${adminUrl}/incidents`, { signal: AbortSignal.timeout(3000) });
+    res = await fetch(`${adminUrl}/incidents`, { headers: adminHeaders(adminUrl), signal: AbortSignal.timeout(3000) });
   } catch (err) {
     return { step, available: false, note: `not available (${(err as Error).message})` };
   }
@@ -60,7 +61,7 @@ export async function probeIncidents(adminUrl: string | undefined, options: { re
   const evidence: Array<{ incident: unknown; verdict: unknown; reason: unknown }> = [];
   for (const e of entries.filter((x) => x.linked_to !== null && x.linked_to !== undefined).slice(0, 5)) {
     try {
-      const r = await fetch(`${adminUrl}/incident?id=${encodeURIComponent(String(e.id))}`, { signal: AbortSignal.timeout(3000) });
+      const r = await fetch(`${adminUrl}/incident?id=${encodeURIComponent(String(e.id))}`, { headers: adminHeaders(adminUrl), signal: AbortSignal.timeout(3000) });
       const j = (await r.json()) as { link_verdict?: unknown; link_evidence?: { reason?: unknown } };
       evidence.push({ incident: e.id, verdict: j.link_verdict ?? e.link_verdict, reason: j.link_evidence?.reason ?? null });
     } catch {

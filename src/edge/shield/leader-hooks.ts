@@ -8,10 +8,12 @@ import type { HeaderBag, HeaderGetter } from '../../core/cache/cache-control.ts'
 import type { Flight } from '../../core/cache/coalescer.ts';
 import { createEntry, entryState, type CacheEntry } from '../../core/cache/entry.ts';
 import { storable, type StorableDecision } from '../../core/cache/storable.ts';
+import type { ClientKey } from '../../core/shield/admission.ts';
 import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { ForwardHooks, ForwardResult } from '../forward.ts';
 import { originResponseHeaders } from '../proxy-headers.ts';
+import { noteServed } from './onset.ts';
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
@@ -25,13 +27,16 @@ export interface LeaderState {
   readonly fallback: CacheEntry | null;
   readonly header: HeaderGetter;
   readonly pin: boolean;
-  /** The uncleared client address counted in `slotsByClient`, or null. */
-  readonly client: string | null;
+  /** Who holds the admission slot. */
+  readonly client: ClientKey;
 }
 
-/** Lower-cased header bag from a flat `[name, value, ...]` list (what storable() reads). */
+/**
+ * Lower-cased header bag from a flat `[name, value, ...]` list (what storable() reads). No prototype:
+ * the names are the origin's, and `constructor` or `__proto__` must be fields like any other.
+ */
 function bagOf(flat: readonly string[]): Record<string, string | string[]> {
-  const bag: Record<string, string | string[]> = {};
+  const bag: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase();
     const prev = bag[name];
@@ -45,6 +50,7 @@ function bagOf(flat: readonly string[]): Record<string, string | string[]> {
 function originResult(result: ForwardResult): OriginResult {
   if (result.kind === 'client_gone') return 'ignored';
   if (result.kind === 'failed') return result.source === 'client' ? 'ignored' : result.timeout ? 'timeout' : result.connect ? 'connect_error' : 'http_5xx';
+  if (result.status === 503 || result.status === 429) return 'overloaded';
   return result.status >= 500 ? 'http_5xx' : 'success';
 }
 
@@ -75,17 +81,23 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   function release(outcome: 'success' | 'dropped' | 'ignored', latencyMs: number, nowMs: number): void {
     if (released) return;
     released = true;
-    shield.admission.release(outcome, latencyMs, nowMs);
-    if (s.client !== null) {
-      const n = (shield.slotsByClient.get(s.client) ?? 1) - 1;
-      if (n <= 0) shield.slotsByClient.delete(s.client);
-      else shield.slotsByClient.set(s.client, n);
-    }
+    shield.admission.release(s.client, outcome, latencyMs, nowMs);
   }
 
   function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
     if (flightOpen && s.flight !== null) shield.coalescer.fail(s.flight, reason);
     flightOpen = false;
+  }
+
+  /**
+   * A response the cache could not take (a bug: the hooks must never throw into the origin exchange).
+   * The answer still reaches the client; the waiters go to the origin; the failure is counted and
+   * reported (logged once per site, site-shield.ts).
+   */
+  function cannotStore(err: unknown): void {
+    chunks = null;
+    failFlight('not_shareable');
+    shield.storeFailed(err);
   }
 
   return {
@@ -99,13 +111,17 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       }
       if (s.key !== null) {
         status = st;
-        // The origin's fields only: every answer from the cache adds its own request ID and Via.
-        headers = bagOf(originResponseHeaders(flat));
-        decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
-        if (decision.storable && ctx.req.method === 'GET') chunks = [];
-        else failFlight('not_shareable');
         ctx.cacheStatus = 'MISS';
         shield.counters.misses++;
+        try {
+          // The origin's fields only: every answer from the cache adds its own request ID and Via.
+          headers = bagOf(originResponseHeaders(flat));
+          decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
+          if (decision.storable && ctx.req.method === 'GET') chunks = [];
+          else failFlight('not_shareable');
+        } catch (err) {
+          cannotStore(err);
+        }
       }
       return true;
     },
@@ -119,11 +135,15 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
     },
     onEnd() {
       if (chunks === null || decision === null || headers === null || s.key === null) return;
-      const entry = createEntry(s.key, { status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) }, decision, Date.now(), s.header);
-      chunks = null;
-      shield.store.put(entry, { pin: s.pin });
-      if (flightOpen && s.flight !== null) shield.coalescer.resolve(s.flight, entry);
-      flightOpen = false;
+      try {
+        const entry = createEntry(s.key, { status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) }, decision, Date.now(), s.header);
+        chunks = null;
+        shield.store.put(entry, { pin: s.pin });
+        if (flightOpen && s.flight !== null) shield.coalescer.resolve(s.flight, entry);
+        flightOpen = false;
+      } catch (err) {
+        cannotStore(err);
+      }
     },
     onFailure(ctx) {
       failFlight('leader_failed');
@@ -146,6 +166,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
       release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
       shield.balancer.done(s.pick, originResult(result), now);
+      if (result.kind === 'response' && result.status < 400) noteServed(ctx, shield, now);
     },
   };
 }

@@ -12,11 +12,13 @@
  * release the slot (leader-hooks.ts).
  */
 import type { Socket } from 'node:net';
-import type { HeaderGetter } from '../../core/cache/cache-control.ts';
+import { headerValue, type HeaderGetter } from '../../core/cache/cache-control.ts';
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
-import type { Ticket } from '../../core/shield/admission.ts';
-import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import { keyAuthority } from '../../core/http/authority.ts';
+import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
+import { PRIORITY_RETURNING, PRIORITY_SUSPICIOUS, PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
+import { isReturning, noteServed } from './onset.ts';
 import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
@@ -27,15 +29,15 @@ import { awaitFirstBytes, receiveBody, shouldBuffer } from './request-buffer.ts'
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
+/** The request's fields by name, never a value inherited from Object.prototype (headerValue). */
 function headerGetter(ctx: RequestContext): HeaderGetter {
   const h = ctx.req.headers;
-  return (name) => {
-    const v = h[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  };
+  return (name) => headerValue(h, name);
 }
 
 interface CacheState {
+  /** Who takes the admission slot (released with the same key). */
+  client: ClientKey;
   key: string | null;
   leader: boolean;
   flight: import('../../core/cache/coalescer.ts').Flight | null;
@@ -47,6 +49,7 @@ interface CacheState {
 export interface CacheKeyMemo {
   readonly keyer: SiteShield['keyer'];
   readonly site: string;
+  readonly authority: string;
   readonly method: string;
   readonly path: string;
   readonly target: string;
@@ -57,22 +60,24 @@ export interface CacheKeyMemo {
  * The normalised target and cache key of the request. Clients on a keep-alive connection (and floods)
  * repeat the same URL: the last one is remembered on the socket, so a repeat skips normalising the
  * target and building the key, and the store's Map finds the key string's hash already computed. Valid
- * only for the same keyer (a reload brings a new one), site, method and path.
+ * only for the same keyer (a reload brings a new one), site, authority, method and path (a connection's
+ * scheme never changes).
  */
 function cacheKeyOf(ctx: RequestContext, shield: SiteShield, method: string): CacheKeyMemo {
   const socket = ctx.req.socket as Socket | null;
   const memo = socket === null ? null : connectionMemo(socket);
   const site = ctx.site!.name;
   const last = memo === null ? null : memo.cacheKey;
-  if (last !== null && last.path === ctx.path && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
+  if (last !== null && last.path === ctx.path && last.authority === ctx.authority && last.keyer === shield.keyer && last.method === method && last.site === site) return last;
   const target = shield.keyer.normalizeTarget(ctx.path);
-  const next: CacheKeyMemo = { keyer: shield.keyer, site, method, path: ctx.path, target, key: shield.keyer.keyOfTarget(method, site, target) };
+  const key = shield.keyer.keyOfTarget(method, keyAuthority(ctx.secure, ctx.authority), target);
+  const next: CacheKeyMemo = { keyer: shield.keyer, site, authority: ctx.authority, method, path: ctx.path, target, key };
   if (memo !== null) memo.cacheKey = next;
   return next;
 }
 
-function newCacheState(header: HeaderGetter): CacheState {
-  return { key: null, leader: false, flight: null, fallback: null, header };
+function newCacheState(ctx: RequestContext, header: HeaderGetter): CacheState {
+  return { client: { address: ctx.clientAddress, prefix: ctx.prefix }, key: null, leader: false, flight: null, fallback: null, header };
 }
 
 /** Answers with stale content or the 503 "high demand" page, for a request the origin cannot take. */
@@ -86,7 +91,7 @@ function shed(ctx: RequestContext, shield: SiteShield, fallback: CacheEntry | nu
   shield.counters.shed++;
   ctx.errorCode = `BULWARK_ERR_SHED_${reason.toUpperCase()}`;
   ctx.end('shed');
-  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, { 'retry-after': String(Math.max(1, Math.ceil(shield.config.retry_after / 1000))) });
+  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, undefined, { retryAfterS: shield.config.retry_after / 1000 });
   return DONE;
 }
 
@@ -95,16 +100,14 @@ function planForward(ctx: RequestContext, shield: SiteShield, c: CacheState): Ph
   const now = Date.now();
   const pick = shield.balancer.pick(now);
   if (pick === undefined) {
-    shield.admission.release('ignored', 0, now);
+    shield.admission.release(c.client, 'ignored', 0, now);
     shield.counters.noOrigin++;
     if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
     return shed(ctx, shield, c.fallback, 'no_origin');
   }
   ctx.upstream = ctx.site!.upstreams[pick.index] ?? ctx.site!.pickUpstream();
   const pin = c.key !== null && shield.keyPages.has(ctx.originPath);
-  const client = ctx.priority === PRIORITY_CLEARED ? null : ctx.clientAddress;
-  if (client !== null) shield.slotsByClient.set(client, (shield.slotsByClient.get(client) ?? 0) + 1);
-  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client });
+  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client: c.client });
   return CONTINUE;
 }
 
@@ -125,7 +128,7 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
       return shed(ctx, shield, c.fallback, r.reason);
     }
     if (ctx.res.destroyed) {
-      shield.admission.release('ignored', 0, Date.now());
+      shield.admission.release(c.client, 'ignored', 0, Date.now());
       if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
       return DONE;
     }
@@ -133,15 +136,16 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
   });
 }
 
+/**
+ * Takes an admission slot, or waits for one. Nobody is refused for sharing an address while the origin
+ * has room; under contention the fair queue shares the turns (core/shield/admission.ts).
+ */
 function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
-  // One uncleared client holds at most max_per_client origin slots (slow readers, slow uploads, a
-  // flood from few sources cannot take the origin's whole capacity).
-  if (ctx.priority !== PRIORITY_CLEARED && (shield.slotsByClient.get(ctx.clientAddress) ?? 0) >= shield.config.admission.max_per_client) {
-    if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
-    shield.counters.shedPerClient++;
-    return shed(ctx, shield, c.fallback, 'per_client');
-  }
-  const a = shield.admission.tryAcquire(ctx.priority, Date.now());
+  const now = Date.now();
+  // Onset protection: a client the site served normally in the last minutes keeps its place ahead of
+  // unknown ones (core/shield/returning-clients.ts).
+  if (ctx.priority === PRIORITY_UNKNOWN && isReturning(ctx, shield, now)) ctx.priority = PRIORITY_RETURNING;
+  const a = shield.admission.tryAcquire(ctx.priority, c.client, now);
   if (a.status === 'admitted') return planForward(ctx, shield, c);
   if (a.status === 'queued') {
     // Under attack the queue tightens: suspicious clients do not wait for a slot at all.
@@ -168,14 +172,52 @@ function bufferThenAdmit(ctx: RequestContext, shield: SiteShield, c: CacheState,
   });
 }
 
+/**
+ * The cache serves everyone: a request the policy would challenge is answered from the cache when a
+ * copy costs the origin nothing — a fresh copy, a stale-while-revalidate one (its one background refresh
+ * is coalesced), or under attack any stale copy still inside its stale-if-error window — and the site's
+ * `cache.serve_everyone` is on (the default). Challenges guard the work that would reach the origin;
+ * blocked, banned and rate-limited clients never get here. Returns false (nothing sent, nothing counted)
+ * when there is no such copy: the caller challenges as before.
+ */
+export function serveCachedCopy(ctx: RequestContext): boolean {
+  const shield = ctx.site!.shield;
+  const cache = shield.config.cache;
+  const method = ctx.req.method ?? 'GET';
+  if (!cache.enabled || !cache.serve_everyone || ctx.upgrade || (method !== 'GET' && method !== 'HEAD')) return false;
+  const header = headerGetter(ctx);
+  const cls = classifyCacheRequest({ method, header }, shield.policy);
+  if (!cls.lookup) return false;
+  const now = ctx.startMs;
+  const k = cacheKeyOf(ctx, shield, method);
+  const request = { header, anonymous: cls.anonymous };
+  // A read-only look first: a miss must not count as a use of the URL (the cache's admission).
+  const peek = shield.store.peek(k.key, now, request);
+  const usable = peek.state === 'fresh' || peek.state === 'stale_revalidate' || (peek.state === 'stale_if_error_only' && ctx.level === 'under_attack');
+  if (!usable) return false;
+  const hit = shield.store.lookup(k.key, now, request);
+  if (hit.state === 'miss' || hit.entry !== peek.entry) return false;
+  ctx.originPath = k.target;
+  if (hit.state === 'fresh') {
+    shield.counters.hits++;
+    serveEntry(ctx, hit.entry, 'HIT', now);
+  } else {
+    shield.counters.staleServed++;
+    serveEntry(ctx, hit.entry, 'STALE', now);
+    if (hit.state === 'stale_revalidate') refreshInBackground(ctx, shield, k.key, header, shield.keyPages.has(ctx.originPath));
+  }
+  shield.counters.servedChallenged++;
+  return true;
+}
+
 /** Runs the shield for one request; see the module comment. */
 export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
   const header = headerGetter(ctx);
   const method = ctx.req.method ?? 'GET';
   const reserved = shouldBuffer(ctx, shield.config.request_buffer);
-  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(header), reserved);
+  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(ctx, header), reserved);
   if (shield.config.request_buffer > 0 && Number(ctx.req.headers['content-length']) > 0 && ctx.req.headers['transfer-encoding'] === undefined) {
-    const c = newCacheState(header);
+    const c = newCacheState(ctx, header);
     return awaitFirstBytes(ctx).then((ok) => {
       if (!ok) {
         if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
@@ -184,18 +226,19 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
       return admit(ctx, shield, c);
     });
   }
-  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(header));
+  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(ctx, header));
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {
     ctx.cacheStatus = 'BYPASS';
     shield.counters.bypassed++;
-    return admit(ctx, shield, newCacheState(header));
+    return admit(ctx, shield, newCacheState(ctx, header));
   }
   // The request's start: the lookup runs at once, and one clock read per request is enough.
   const now = ctx.startMs;
   const k = cacheKeyOf(ctx, shield, method);
   ctx.originPath = k.target;
   const key = k.key;
+  if (shield.keyPages.size > 0 && shield.keyPages.has(k.target)) shield.keyPageAuthorities.note(keyAuthority(ctx.secure, ctx.authority));
   const hit = shield.store.lookup(key, now, { header, anonymous: cls.anonymous });
   if (hit.state === 'fresh') {
     shield.counters.hits++;
@@ -203,11 +246,12 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
     ctx.hitKey = key;
     ctx.hitAnonymous = cls.anonymous;
     serveEntry(ctx, hit.entry, 'HIT', now);
+    noteServed(ctx, shield, now);
     return DONE;
   }
   // Everything below may go to the origin and needs the cache state (a fresh hit, the common case
   // under a flood, does not allocate it).
-  const c = newCacheState(header);
+  const c = newCacheState(ctx, header);
   c.key = key;
   if (hit.state === 'stale_revalidate') {
     shield.counters.staleServed++;

@@ -9,7 +9,7 @@
 import type { SiteConfig } from '../../config/schema.ts';
 import type { SiteRuntime } from '../../runtime/runtime.ts';
 import { refreshKeyPages } from './refresh.ts';
-import { createSiteShield, shieldFingerprint, type SiteShield } from './site-shield.ts';
+import { createSiteShield, shieldFingerprint, type ShieldFailureReport, type SiteShield } from './site-shield.ts';
 
 export interface ShieldRegistry {
   /** The shield for a site config (reused when unchanged). */
@@ -41,7 +41,8 @@ async function checkOrigin(site: SiteRuntime, index: number, path: string, timeo
   }
 }
 
-export function createShieldRegistry(): ShieldRegistry {
+/** `report` receives a shield's unexpected failures (the composition root logs them). */
+export function createShieldRegistry(report?: ShieldFailureReport): ShieldRegistry {
   const shields = new Map<string, SiteShield>();
   const due = new Map<string, { keyPages: number; health: number }>();
   let sweepTimer: NodeJS.Timeout | null = null;
@@ -72,7 +73,7 @@ export function createShieldRegistry(): ShieldRegistry {
     forSite(site) {
       const existing = shields.get(site.name);
       if (existing !== undefined && existing.fingerprint === shieldFingerprint(site)) return existing;
-      const shield = createSiteShield(site);
+      const shield = createSiteShield(site, report);
       shields.set(site.name, shield);
       due.delete(site.name);
       return shield;

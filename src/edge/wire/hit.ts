@@ -18,12 +18,17 @@
  *   hit counter, as the pipeline's lookup does).
  * - the answer: the entry's prepared head, `Age` and a fresh request ID, node:http's Date and
  *   keep-alive lines, the body — byte for byte what serve-entry.ts writes through node:http.
- * - the record: outcome `cached`, cache status HIT, the decision's source, one per copy.
+ * - the record: outcome `cached`, cache status HIT, the decision's source, one per copy; and what every
+ *   answer feeds besides (runtime/answer-accounting.ts: a cached 404 counts against the 404 budget, so
+ *   its next copy, now under a penalty, goes to node:http and gets the 429).
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ageSeconds, type CacheEntry } from '../../core/cache/entry.ts';
 import { decide } from '../../core/policy/index.ts';
+import { headerValue } from '../../core/cache/cache-control.ts';
+import type { Priority } from '../../core/vocabulary.ts';
+import { accountAnswer } from '../../runtime/answer-accounting.ts';
 import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { RequestDecideFacts } from '../../pipeline/phases/decide.ts';
@@ -61,6 +66,8 @@ class HitAnswer implements WireAnswerer {
     readonly headOnly: boolean,
     /** The armed request's record (its threat level included): each copy's record is this one with its own ID, time and bytes. */
     readonly record: RequestRecord,
+    /** The armed request's queue priority (a cleared or allow-listed client's 404s are not counted). */
+    readonly priority: Priority,
   ) {}
 
   answer(memo: ConnectionMemo, out: WireOut): boolean {
@@ -100,6 +107,8 @@ class HitAnswer implements WireAnswerer {
       }
       const durationMs = performance.now() - startMono;
       const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, decisionBy: result.decision.by };
+      // The 404 budget (a cached 404 repeated on one connection) as node:http's path feeds it.
+      accountAnswer(services, record, this.priority);
       out.deps.recorder.record(record);
     } catch (err) {
       out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a cache hit answered on the wire failed');
@@ -122,10 +131,7 @@ export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswer
   if (status === undefined || prepared === null) return null;
   const req = ctx.req;
   const headers = req.headers;
-  const header: HeaderGetter = (name) => {
-    const v = headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  };
+  const header: HeaderGetter = (name) => headerValue(headers, name);
   return new HitAnswer(
     new WeakRef(ctx.runtime),
     new WeakRef(site),
@@ -138,5 +144,6 @@ export function hitAnswerFor(ctx: RequestContext, entry: CacheEntry): WireAnswer
     `HTTP/1.1 ${entry.status} ${status}\r\n`,
     req.method === 'HEAD',
     requestRecordOf(ctx, { outcome: 'cached', status: entry.status, bytesIn: 0, bytesOut: 0, durationMs: 0, timeMs: 0 }),
+    ctx.priority,
   );
 }

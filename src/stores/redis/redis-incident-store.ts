@@ -12,7 +12,7 @@
  * `maxTimelineSeconds` per incident, `maxJsonChars` per field. Incidents do not expire by time: they are
  * the record an operator comes back to; the retention sweep removes their address-level data.
  */
-import { removeAddressSourceData, truncateAddressesInJson } from '../address-redaction.ts';
+import { removeAddressSourceData, removeFingerprintSourceData, truncateAddressesInJson } from '../address-redaction.ts';
 import { checkId, checkSecond, checkUpdate, DEFAULT_MAX_JSON_CHARS, encodeJson, idDayPrefix, levelRank, rowToIncident, rowToSecond, type IncidentRow, type SecondRow } from '../incident-rows.ts';
 import { DEFAULT_MAX_TIMELINE_SECONDS } from '../incident-timeline.ts';
 import { checkMs, invalidState, StateError } from '../state-error.ts';
@@ -42,6 +42,7 @@ const FIELDS: ReadonlyArray<[keyof IncidentUpdate, string, 'json' | 'value']> = 
   ['linkedTo', 'linked_to', 'value'],
   ['linkVerdict', 'link_verdict', 'value'],
   ['linkEvidence', 'link_evidence', 'json'],
+  ['fingerprint', 'fingerprint', 'json'],
 ];
 
 /** Marks a field to delete (SQL NULL) in the scripts' field/value pairs. */
@@ -72,6 +73,7 @@ function hashToRow(h: Record<string, string>): IncidentRow {
     linked_to: h.linked_to ?? null,
     link_verdict: (h.link_verdict ?? null) as IncidentRow['link_verdict'],
     link_evidence: h.link_evidence ?? null,
+    fingerprint: h.fingerprint ?? null,
     last_second_ms: num(h.last_second),
     timeline_seconds: Number(h.tl_seconds ?? 0),
     timeline_dropped: Number(h.tl_dropped ?? 0),
@@ -254,6 +256,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
         if (r.sourceDataPurgedAtMs !== null) continue;
         const m = cmd.multi().hset(inc(r.id), 'summary', JSON.stringify(removeAddressSourceData(r.summary)), 'actions', JSON.stringify(truncateAddressesInJson(r.actions)), 'visitors', JSON.stringify(truncateAddressesInJson(r.visitors)), 'purged', nowMs);
         if (r.linkEvidence !== null) m.hset(inc(r.id), 'link_evidence', JSON.stringify(truncateAddressesInJson(r.linkEvidence)));
+        if (r.fingerprint !== null && r.fingerprint !== undefined) m.hset(inc(r.id), 'fingerprint', JSON.stringify(removeFingerprintSourceData(r.fingerprint)));
         await m.exec();
         total++;
       }
