@@ -442,7 +442,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       }
       logger.info(
         { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name), ...(worker ? { worker: worker.index } : {}) },
-        'bulwark started',
+        worker ? 'worker started' : 'bulwark started',
       );
       worker?.ready(listeners.map((l) => l.port));
     },

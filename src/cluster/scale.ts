@@ -105,7 +105,12 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
     leases = createRedisLeases(redis.hub, { leaseMs, sites });
     link = createDetectionLink({ bus, leases, tag: seeds.tag, leaseMs, apply: sync.applyView });
   }
-  const health: HealthBoard = startHealthBoard({ bus, role: host.role, leads: () => (leases === null ? [] : sites().filter((s) => leases!.holds(s, Date.now()))) });
+  const health: HealthBoard = startHealthBoard({
+    bus,
+    role: host.role,
+    leads: () => (leases === null ? [] : sites().filter((s) => leases!.holds(s, Date.now()))),
+    extra: () => ({ bans: services.stores.bans.stats().mirrored, levels: Object.fromEntries(sites().map((s) => [s, services.levelOf(s)])) }),
+  });
   host.recorder.addSink('health', health.count);
 
   return {
