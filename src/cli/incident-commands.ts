@@ -11,7 +11,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
-import { openStateStores, type StateStores } from '../stores/index.ts';
+import type { StateStores } from '../stores/index.ts';
+import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
 import { auditCli, cliActor } from './cli-audit.ts';
@@ -31,19 +32,19 @@ function usage(message: string): never {
 }
 
 /** Opens the state of `-c FILE`'s state_dir or of `--state-dir`; returns the config's site names when known. */
-function openState(opts: StateOptions): { state: StateStores; sites: string[] | null } {
+async function openState(opts: StateOptions): Promise<{ state: StateStores; sites: string[] | null }> {
   if (opts.config !== undefined && opts.stateDir !== undefined) usage('give either -c bulwark.yaml or --state-dir DIR, not both');
   if (opts.config !== undefined) {
     const config = loadConfigFile(opts.config);
-    return { state: openStateStores({ stateDir: config.state_dir, onCorrupt: 'refuse' }), sites: config.sites.map((s) => s.name) };
+    return { state: await openStateForConfig(config), sites: config.sites.map((s) => s.name) };
   }
-  if (opts.stateDir !== undefined) return { state: openStateStores({ stateDir: opts.stateDir, onCorrupt: 'refuse' }), sites: null };
+  if (opts.stateDir !== undefined) return { state: await openStateForConfig({ state_dir: opts.stateDir }), sites: null };
   return usage('give -c bulwark.yaml or --state-dir DIR');
 }
 
 async function withState(opts: StateOptions, fail: Fail, run: (state: StateStores, sites: string[] | null) => Promise<void>): Promise<void> {
   try {
-    const { state, sites } = openState(opts);
+    const { state, sites } = await openState(opts);
     try {
       await run(state, sites);
     } finally {

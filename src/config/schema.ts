@@ -19,6 +19,7 @@ import { parseListenAddress } from './listen-address.ts';
 import { adminSchema } from './admin-schema.ts';
 import { http2Schema } from './http2-schema.ts';
 import { tlsSchema } from './tls-schema.ts';
+import { kernelDropSchema, sharedStateSchema, workerAcceptSchema, workersSchema } from './scale-schema.ts';
 
 export { adminSchema } from './admin-schema.ts';
 
@@ -138,6 +139,10 @@ export const configSchema = z
     lists: listsSchema.prefault({}),
     policy: globalPolicySchema.prefault({}),
     detection: detectionSchema.prefault({}),
+    workers: workersSchema,
+    worker_accept: workerAcceptSchema,
+    shared_state: sharedStateSchema.optional(),
+    kernel_drop: kernelDropSchema,
     reports: reportsSchema.prefault({}),
     tls: tlsSchema.prefault({}),
     http2: http2Schema.prefault({}),

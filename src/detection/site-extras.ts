@@ -19,6 +19,19 @@ const RING = 4;
 /** Decision keys counted per second; beyond it they count under `other`. */
 export const MAX_DECISION_KEYS = 64;
 
+/** One second of another process's extras, as the site's leader merges it (see contribution.ts). */
+export interface ExtrasPart {
+  readonly second: number;
+  /** Requests per decision key in that second. */
+  readonly decisions: ReadonlyArray<readonly [string, number]>;
+  /** Cleared visitors' origin latency histogram of that second, or null. */
+  readonly cleared: Uint32Array | null;
+  /** HyperLogLog registers of that second's client addresses (same seed), merged into the incident's distinct sources. */
+  readonly sources: Uint8Array | null;
+  /** Bottom-k prefix hashes of that second (see `sourceSignature`). */
+  readonly prefixes: readonly number[];
+}
+
 /** The per-site extras. */
 export interface SiteExtras {
   observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string, prefix?: string, addressHash?: number, method?: string): void;
@@ -36,6 +49,8 @@ export interface SiteExtras {
    */
   sourceSignature(): number[];
   resetSources(): void;
+  /** Adds another process's second (decisions, cleared latency, sources, prefixes). */
+  merge(part: ExtrasPart): void;
   /** Fill levels. */
   stats(): { decisionKeys: number; decisionOverflow: number };
 }
@@ -117,6 +132,23 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
     resetSources: () => {
       sources.reset();
       prefixes.reset();
+    },
+    merge(part) {
+      for (const [key, n] of part.decisions) {
+        const cur = decisions.get(key);
+        if (cur !== undefined) decisions.set(key, cur + n);
+        else if (decisions.size < MAX_DECISION_KEYS) decisions.set(key, n);
+        else {
+          overflow += n;
+          decisions.set('other', (decisions.get('other') ?? 0) + n);
+        }
+      }
+      if (part.cleared !== null && part.cleared.length === LOG_BUCKETS) {
+        const s = slot(part.second);
+        if (s >= 0) for (let i = 0; i < LOG_BUCKETS; i++) latency[s * LOG_BUCKETS + i] += part.cleared[i]!;
+      }
+      if (part.sources !== null && part.sources.length === sources.registers.length) sources.merge(part.sources);
+      for (const h of part.prefixes) prefixes.add(h);
     },
     stats: () => ({ decisionKeys: decisions.size, decisionOverflow: overflow }),
   };

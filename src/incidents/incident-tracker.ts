@@ -86,11 +86,23 @@ export interface IncidentTracker {
   flush(nowMs: number): Promise<void>;
   /** Retention: removes address-level source data of incidents closed before nowMs − retentionMs. */
   sweep(nowMs: number): Promise<number>;
+  /**
+   * This process starts leading `site` (several Bulwark processes share the store and one leads each
+   * site): the site's open incident in the store is continued (closed as `interrupted` when silent for
+   * longer than `resumeGapMs`); when the store has none but this process released one of the site's
+   * incidents less than `resumeGapMs` ago (the shared store restarted empty), that one is opened again
+   * under its id, with what was accumulated.
+   */
+  adopt(site: string, nowMs: number): Promise<void>;
+  /** This process stops leading `site`: forgets its state without writing or closing (the next leader adopts it). */
+  release(site: string, nowMs: number): void;
   stats(): { open: OpenIncidentInfo[]; opened: number; closed: number; writeErrors: number; pendingRows: number; droppedRows: number };
 }
 
 interface OpenIncident {
   id: string | null;
+  /** The id to open it under (an incident re-opened after the store lost it). */
+  wantedId?: string;
   readonly site: string;
   readonly openedAtMs: number;
   readonly acc: IncidentAccumulator;
@@ -120,6 +132,8 @@ function resumedFingerprint(rec: IncidentRecord): Pick<OpenIncident, 'fp' | 'pri
 export function createIncidentTracker(options: IncidentTrackerOptions): IncidentTracker {
   const { store, config, logger } = options;
   const sites = new Map<string, SiteState>();
+  /** Incidents of sites this process stopped leading, kept for `resumeGapMs` (bounded by the sites). */
+  const released = new Map<string, SiteState & { atMs: number }>();
   const reported = new Set<string>();
   let opened = 0;
   let closed = 0;
@@ -171,7 +185,7 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     if (inc.id !== null) return true;
     try {
       const { nowMs: _n, ...rest } = fields(inc, nowMs);
-      const rec = await store.open({ site, openedAtMs: inc.openedAtMs, ...rest, peakLevel: inc.acc.peakLevel === 'normal' ? 'elevated' : inc.acc.peakLevel });
+      const rec = await store.open({ site, openedAtMs: inc.openedAtMs, ...rest, peakLevel: inc.acc.peakLevel === 'normal' ? 'elevated' : inc.acc.peakLevel, ...(inc.wantedId !== undefined ? { id: inc.wantedId } : {}) });
       inc.id = rec.id;
       inc.lastUpdateMs = nowMs;
       opened++;
@@ -238,16 +252,21 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     }
   }
 
+  /** Carries on a stored open incident (a restart, or a takeover by this process). */
+  function continueIncident(rec: IncidentRecord, nowMs: number): void {
+    const carry = parseSummaryCarry(rec.summary);
+    const acc = createIncidentAccumulator({ openedAtMs: rec.openedAtMs, trigger: carry.trigger, baseline: null, prior: rec });
+    sites.set(rec.site, {
+      lifecycle: resumedLifecycle(rec.openedAtMs, rec.lastSecondMs, carry.abnormalSeconds),
+      open: { id: rec.id, site: rec.site, openedAtMs: rec.openedAtMs, acc, pending: [], lastUpdateMs: nowMs, ...resumedFingerprint(rec) },
+    });
+  }
+
   return {
     async recover(nowMs) {
       const result = await store.recoverOpen({ policy: 'continue', nowMs, maxGapMs: config.resumeGapMs });
       for (const rec of result.continued) {
-        const carry = parseSummaryCarry(rec.summary);
-        const acc = createIncidentAccumulator({ openedAtMs: rec.openedAtMs, trigger: carry.trigger, baseline: null, prior: rec });
-        sites.set(rec.site, {
-          lifecycle: resumedLifecycle(rec.openedAtMs, rec.lastSecondMs, carry.abnormalSeconds),
-          open: { id: rec.id, site: rec.site, openedAtMs: rec.openedAtMs, acc, pending: [], lastUpdateMs: nowMs, ...resumedFingerprint(rec) },
-        });
+        continueIncident(rec, nowMs);
         logger.warn({ site: rec.site, incident: rec.id, code: 'BULWARK_EVENT_INCIDENT_RESUMED' }, `incident ${rec.id} on ${rec.site} continues after the restart`);
       }
       for (const rec of result.closed) {
@@ -301,6 +320,33 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
         await writeRows(site, s.open, null, nowMs);
         await writeRecord(site, s.open, nowMs);
       }
+    },
+
+    async adopt(site, nowMs) {
+      if (sites.get(site)?.open) return;
+      const kept = released.get(site);
+      released.delete(site);
+      const stored = (await store.openIncidents()).find((r) => r.site === site);
+      if (stored !== undefined) {
+        if (nowMs - (stored.lastSecondMs ?? stored.openedAtMs) > config.resumeGapMs) {
+          await store.close(stored.id, stored.lastSecondMs === null ? stored.openedAtMs : stored.lastSecondMs + 1000, { reason: 'interrupted' });
+          return;
+        }
+        continueIncident(stored, nowMs);
+        logger.warn({ site, incident: stored.id, code: 'BULWARK_EVENT_INCIDENT_TAKEN_OVER' }, `incident ${stored.id} on ${site}: this process leads the site now and continues it`);
+        return;
+      }
+      if (kept?.open && nowMs - kept.atMs <= config.resumeGapMs) {
+        const inc = kept.open;
+        sites.set(site, { lifecycle: kept.lifecycle, open: { ...inc, id: null, ...(inc.id !== null ? { wantedId: inc.id } : {}) } });
+        logger.warn({ site, incident: inc.id, code: 'BULWARK_EVENT_INCIDENT_REOPENED' }, `incident ${inc.id ?? '(unsaved)'} on ${site} was not in the shared store any more: written again`);
+      }
+    },
+
+    release(site, nowMs) {
+      const s = sites.get(site);
+      sites.delete(site);
+      if (s?.open) released.set(site, { ...s, atMs: nowMs });
     },
 
     async sweep(nowMs) {

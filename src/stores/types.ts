@@ -8,6 +8,7 @@
  * it for every new connection, so it must answer from memory in O(1).
  */
 import type { Outcome, ThreatLevel } from '../core/vocabulary.ts';
+import type { BanMirrorWatcher } from './ban-mirror.ts';
 
 // ---------------------------------------------------------------------------------------------- bans
 
@@ -123,6 +124,11 @@ export interface BanStore {
   matchAddress(address: string, nowMs: number): string | undefined;
   /** Fill levels. */
   stats(): BanStoreStats;
+  /**
+   * Follows the in-memory mirror: every active key now, then every change (see ban-mirror.ts). For
+   * consumers off the request path that keep a copy, such as the kernel-drop set. Returns an unsubscribe.
+   */
+  watch?(watcher: BanMirrorWatcher): () => void;
 }
 
 // ----------------------------------------------------------------------------------------- incidents
