@@ -248,7 +248,10 @@ function phaseRow(name: string, p: PhaseFigures): string[] {
 function onsetLine(o: OnsetFigures): string {
   if (o.requests === 0) return `no visitor request first sent in the attack's first ${o.windowS} s`;
   const part = (x: { requests: number; servedWithin: number }) => `${x.servedWithin}/${x.requests}`;
-  return `${pct(o.ratio)} of ${o.requests} visitor requests first sent in the attack's first ${o.windowS} s were served within ${o.withinS} s (arriving then: ${part(o.arrivals)}, one shared address: ${part(o.shared)})`;
+  return (
+    `${pct(o.ratio)} of ${o.requests} visits first sent in the attack's first ${o.windowS} s were served within ${o.withinS} s ` +
+    `(arriving then: ${part(o.arrivals)}, one shared address: ${part(o.shared)}; their pages' subresources: ${part(o.assets)})`
+  );
 }
 
 function protectorLines(p: ProtectorFigures): string[] {
