@@ -201,6 +201,8 @@ export interface BulwarkChildOptions {
 export interface BulwarkChild extends ManagedProcess {
   /** `http://127.0.0.1:PORT` of its first http listener. */
   readonly url: string;
+  /** `https://127.0.0.1:PORT` of its first https listener, when it has one. */
+  readonly httpsUrl?: string;
   /** `http://127.0.0.1:PORT` of its admin listener. */
   readonly adminUrl: string;
   readonly configFile: string;
@@ -240,7 +242,7 @@ export async function startBulwarkChild(options: BulwarkChildOptions): Promise<B
     await waitReady(`${started.admin}/readyz`, deadline, proc);
     const readyAtMs = Date.now();
     if (geoEnabled(options.config)) await log.waitFor(GEO_SETTLED, Math.min(deadline, Date.now() + GEO_WAIT_MS), proc).catch(() => undefined);
-    return { ...proc, url: started.url, adminUrl: started.admin, configFile, readyUsage: proc.usage(), readyAtMs, stop: cleanup };
+    return { ...proc, url: started.url, httpsUrl: started.https, adminUrl: started.admin, configFile, readyUsage: proc.usage(), readyAtMs, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -292,14 +294,15 @@ function createLogWatch(): { feed(text: string): void; waitFor(re: RegExp, deadl
   };
 }
 
-/** Finds the `bulwark started` JSON log line and returns its first http listener and its admin URL. */
-export function startLine(text: string): { url: string; admin: string } | undefined {
+/** Finds the `bulwark started` JSON log line and returns its first http (and https) listener and its admin URL. */
+export function startLine(text: string): { url: string; https?: string; admin: string } | undefined {
   for (const line of text.split('\n')) {
     if (!line.includes('"bulwark started"')) continue;
     try {
       const entry = JSON.parse(line) as { listeners?: string[]; admin?: string | null };
       const url = entry.listeners?.find((l) => l.startsWith('http://'));
-      if (url !== undefined && typeof entry.admin === 'string') return { url, admin: `http://${entry.admin}` };
+      const https = entry.listeners?.find((l) => l.startsWith('https://'));
+      if (url !== undefined && typeof entry.admin === 'string') return { url, ...(https === undefined ? {} : { https }), admin: `http://${entry.admin}` };
     } catch {
       // a partial line: wait for more output
     }
@@ -332,6 +335,8 @@ export interface Protector {
   readonly name: string;
   /** Base URL the attack and the visitors go to. */
   readonly url: string;
+  /** Base URL of its https listener, when the scenario asked for one. */
+  readonly httpsUrl?: string;
   /** Bulwark's admin base URL (absent for references without one). */
   readonly adminUrl?: string;
   /** The site name to read in /stats. */

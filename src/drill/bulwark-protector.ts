@@ -43,6 +43,7 @@ export function bulwarkProtector(options: { readonly config?: string | Readonly<
         return {
           name: 'bulwark',
           url,
+          httpsUrl: child.httpsUrl,
           adminUrl,
           site,
           get pid() {

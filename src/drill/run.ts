@@ -187,6 +187,8 @@ function createClassTracker(): ClassTracker {
 /** Where the run happens: what is attacked and what can be measured there. */
 interface Arena {
   readonly target: string;
+  /** The https listener attacked by `https` scenarios (see ScenarioContext.httpsTarget). */
+  readonly httpsTarget?: string;
   readonly protectionName: string;
   readonly fixture?: OriginFixture;
   readonly tracker?: ClassTracker;
@@ -230,7 +232,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 }
 
 async function prepareArena(options: DrillOptions, scenario: Scenario, plan: DrillPlan, log: (line: string) => void): Promise<Arena> {
-  if (options.target !== undefined) return { target: options.target, protectionName: 'target', adminUrl: options.admin };
+  if (options.target !== undefined) {
+    return { target: options.target, httpsTarget: options.target.startsWith('https:') ? options.target : undefined, protectionName: 'target', adminUrl: options.admin };
+  }
   const tracker = createClassTracker();
   const fixture = await startOriginFixture({ ...newsroomFixture({ pages: plan.originPages, latencyMs: plan.pageLatencyMs }), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
   try {
@@ -240,7 +244,7 @@ async function prepareArena(options: DrillOptions, scenario: Scenario, plan: Dri
     log(`starting ${factory.name} in front of the origin fixture ${fixture.url}`);
     const protector = await factory.start({ originUrl: fixture.url, scenario, warmupS: plan.warmupS });
     log(`${factory.name} ready at ${protector.url}${protector.pid ? ` (pid ${protector.pid})` : ''}`);
-    return { target: protector.url, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
+    return { target: protector.url, httpsTarget: protector.httpsUrl, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
   } catch (err) {
     await fixture.stop();
     throw err;
@@ -339,6 +343,7 @@ function scenarioContext(a: PhaseArgs, attackStartMs: number, before: number, ma
   const { arena, observer } = a;
   return {
     target: arena.target,
+    httpsTarget: arena.httpsTarget,
     settings: a.plan.settings,
     signal: a.signal,
     fixture: arena.fixture,

@@ -4,7 +4,7 @@
  * effect, what cleared visitors experienced, and the severity. No I/O and no clock (time comes in the
  * input): the tracker writes what this produces.
  *
- * Caps: 256 keys per dimension in the recorder (top 10 reported), 200 level changes, 100 rules, 200
+ * Caps: 256 keys per dimension in the recorder (top 50 reported), 200 level changes, 100 rules, 200
  * decision keys per incident; beyond them entries are counted as dropped (`*_dropped`, `other`).
  * A continued incident (after a restart) starts from what its stored record says (`prior`).
  */
@@ -45,6 +45,13 @@ export interface IncidentSecondInput {
   /** Bottom-k sketch of the uncleared source prefixes so far (core/detect/kmv.ts). */
   readonly sourceSignature?: readonly number[];
   readonly baseline: BaselineFacts;
+  /** Uncleared requests by HTTP method since the previous second (site-extras.ts); absent when not counted. */
+  readonly methods?: Readonly<Record<string, number>>;
+  /**
+   * The baseline's share of normal uncleared traffic for a key, plus its bound (the most it could be);
+   * null when the baseline is not warm. Absent when no baseline is at hand.
+   */
+  readonly baselineShare?: (dimension: Dimension, key: string | number) => number | null;
 }
 
 /** What the accumulator starts from. */

@@ -48,7 +48,7 @@ test('--list names every scenario, one line each', async () => {
   assert.equal(failed, undefined);
   const lines = out.trimEnd().split('\n');
   assert.equal(lines.length, SCENARIOS.length);
-  const names = ['get-flood-few', 'get-flood-many', 'cache-busting', 'post-flood', 'ua-rotation', 'ipv6-rotation', 'slowloris', 'slow-post', 'slow-read', 'malformed', 'origin-collapse', 'recurrence', 'slow-ramp', 'burst-teach'];
+  const names = ['get-flood-few', 'get-flood-many', 'cache-busting', 'post-flood', 'ua-rotation', 'ipv6-rotation', 'slowloris', 'slow-post', 'slow-read', 'malformed', 'origin-collapse', 'recurrence', 'slow-ramp', 'burst-teach', 'h2-rapid-reset', 'h2-continuation', 'h2-stream-flood', 'tls-handshake-flood'];
   assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), names);
   assert.ok(lines.every((l) => l.length > 30), 'each has a description');
   assert.equal(out, listScenarios());
@@ -131,7 +131,7 @@ test('drillConfig: one site answering every host in front of the fixture, fresh 
 
 test('startLine: reads the listener and admin of the "bulwark started" log line', () => {
   const log = '{"level":"info","msg":"x"}\n{"level":"info","listeners":["https://127.0.0.1:1","http://127.0.0.1:41000"],"admin":"127.0.0.1:41001","msg":"bulwark started"}\n';
-  assert.deepEqual(startLine(log), { url: 'http://127.0.0.1:41000', admin: 'http://127.0.0.1:41001' });
+  assert.deepEqual(startLine(log), { url: 'http://127.0.0.1:41000', https: 'https://127.0.0.1:1', admin: 'http://127.0.0.1:41001' });
   assert.equal(startLine('{"msg":"bulwark started","listeners":["http://127.0.0.1:1"],"admin":null}\n'), undefined);
   assert.equal(startLine('{"msg":"bulwark sta'), undefined);
 });

@@ -16,7 +16,9 @@
  * The result is validated like any config file, so a bad config is refused with its line-numbered
  * problems before anything starts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateSelfSigned } from '../../admin/tls/self-signed.ts';
 import { parse } from 'yaml';
 import { ConfigError, loadConfigFile, validateConfig } from '../../config/load.ts';
 import { demoConfigInput } from '../../demo/demo-config.ts';
@@ -30,7 +32,7 @@ export interface DrillConfigOptions {
   readonly stateDir: string;
   /** Site to exercise; default the first. */
   readonly site?: string;
-  readonly scenario?: Pick<Scenario, 'bulwarkConfig'>;
+  readonly scenario?: Pick<Scenario, 'bulwarkConfig' | 'https'>;
   /**
    * The visitors' warm-up before the attack: a drill's Bulwark starts with an empty state, so it learns
    * its traffic baseline during that time (unless the base config sets `detection.baseline.warmup`).
@@ -77,7 +79,23 @@ export function drillConfig(options: DrillConfigOptions): { config: Record<strin
     const warmupS = Math.max(5, Math.floor(options.baselineWarmupS - 3 - (delayS ?? 0)));
     config.detection = { ...detection, baseline: { ...baseline, warmup: `${warmupS}s`, ...(delayS !== null ? { learn_delay: `${delayS}s` } : {}) } };
   }
+  if (options.scenario?.https === true) config = withHttpsListener(config, options.stateDir);
   if (options.scenario?.bulwarkConfig) config = options.scenario.bulwarkConfig(config);
   validateConfig(config, typeof options.base === 'string' ? options.base : 'drill config');
   return { config, site: String(site.name) };
+}
+
+/**
+ * An https listener on loopback port 0 for scenarios that attack over TLS, with a self-signed ECDSA
+ * certificate for `localhost` and 127.0.0.1 made for this run and kept in its state directory.
+ */
+function withHttpsListener(config: Record<string, unknown>, stateDir: string): Record<string, unknown> {
+  const dir = join(stateDir, 'drill-tls');
+  mkdirSync(dir, { recursive: true });
+  const { cert, key } = generateSelfSigned({ addresses: ['127.0.0.1'], names: ['localhost'] }, Date.now());
+  writeFileSync(join(dir, 'site.crt'), cert);
+  writeFileSync(join(dir, 'site.key'), key, { mode: 0o600 });
+  const sites = (config.sites as Array<Record<string, unknown>>).map((s) => ({ ...s, tls: { cert: join(dir, 'site.crt'), key: join(dir, 'site.key') } }));
+  const listen = config.listen as { http: string[] };
+  return { ...config, listen: { ...listen, https: ['127.0.0.1:0'] }, sites };
 }

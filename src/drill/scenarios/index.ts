@@ -7,6 +7,10 @@ import { burstTeach } from './burst-teach.ts';
 import { cacheBusting } from './cache-busting.ts';
 import { getFloodFew } from './get-flood-few.ts';
 import { getFloodMany } from './get-flood-many.ts';
+import { h2Continuation } from './h2-continuation.ts';
+import { h2RapidReset } from './h2-rapid-reset.ts';
+import { h2StreamFlood } from './h2-stream-flood.ts';
+import { tlsHandshakeFlood } from './tls-handshake-flood.ts';
 import { ipv6Rotation } from './ipv6-rotation.ts';
 import { malformed } from './malformed.ts';
 import { originCollapse } from './origin-collapse.ts';
@@ -38,6 +42,10 @@ export const SCENARIOS: readonly Scenario[] = [
   recurrence,
   slowRamp,
   burstTeach,
+  h2RapidReset,
+  h2Continuation,
+  h2StreamFlood,
+  tlsHandshakeFlood,
 ];
 
 /** The scenario called `name`; throws `BULWARK_ERR_DRILL_UNKNOWN_CASE` (listing the names) otherwise. */
