@@ -19,6 +19,8 @@ import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { planeRoutes } from './admin/plane-routes.ts';
 import { createMetricsSource } from './admin/metrics-source.ts';
+import { attachDashboard } from './admin/dashboard/attach.ts';
+import type { Dashboard } from './admin/dashboard/dashboard.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { createAuditor, type Auditor } from './admin/audit.ts';
@@ -87,6 +89,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
   let admin: AdminPlane | null = null;
+  let dashboard: Dashboard | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
@@ -118,7 +121,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       admin: async () =>
         admin === null
           ? null
-          : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
+          : { streams: dashboard?.streams.stats().open ?? 0, streamCapacity: dashboard?.streams.stats().capacity ?? 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
     }),
   );
   const bans = services.stores.bans;
@@ -334,6 +337,24 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         }
         if (config.admin.listen !== null) {
+          let reported = false;
+          dashboard = attachDashboard({
+            recorder,
+            config: () => current.config,
+            generation: () => current.generation,
+            file: options.file ?? null,
+            levelOf: (site) => services.levelOf(site),
+            shield: (site) => shields.get(site),
+            challenge: (site) => services.challengeStatsOf(site),
+            detection: () => detection,
+            geo: () => services.geo,
+            reloads: () => reloads.view(),
+            audit: services.stores.audit,
+            onError: (err) => {
+              if (!reported) logger.error({ err, code: 'BULWARK_ERR_DASHBOARD_TICK' }, 'dashboard sampling failed (reported once)');
+              reported = true;
+            },
+          });
           admin = await startAdminPlane({
             config: { ...config.admin, listen: config.admin.listen },
             stateDir: config.state_dir,
@@ -349,8 +370,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
               audit: services.stores.audit,
               metrics,
               detection: detection?.routes() ?? {},
+              extra: dashboard.routes,
             }),
           });
+          dashboard.start();
 ;
 
         }
@@ -363,6 +386,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         listeners.length = 0;
         servers.http?.stop();
         servers.https?.stop();
+        dashboard?.stop();
         await admin?.close();
         await pools.destroyAll();
         throw err;
@@ -416,6 +440,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       slowReads.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
+      dashboard?.stop();
       await admin?.close();
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
