@@ -4,12 +4,15 @@
  * the UI, open the incident the flood left, override the level and give it back to the detector. Every
  * page passes an axe-core check with no serious or critical violation, works at 360 px wide without a
  * page-wide horizontal scroll, and raises no Content-Security-Policy violation. Screenshots of the
- * overview, site and incident pages are written to docs/ (committed, shown in the README).
+ * overview, site and incident pages are written to docs/ with UPDATE_SCREENSHOTS=1 (committed, shown in
+ * the README).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createBulwark, type Bulwark } from '../../src/main.ts';
@@ -24,7 +27,8 @@ import { adminCall } from '../helpers/admin.ts';
 
 const skip = browserUnavailable() ?? (existsSync(fileURLToPath(new URL('../../dist/dashboard/index.html', import.meta.url))) ? null : 'dashboard not built (node scripts/build.mjs)');
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+/** Screenshots go to docs/ (committed, in the README) with UPDATE_SCREENSHOTS=1, else to a temporary directory. */
+const DOCS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'bulwark-shots-'))}/`;
 const SITE = 'test';
 const detection = { baseline: { warmup: '60s' }, detector: { calm: '2s', min_dwell: { elevated: '2s', under_attack: '3s' } }, incidents: { calm: '3s', update_every: '1s' } };
 
