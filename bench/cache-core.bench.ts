@@ -107,6 +107,7 @@ const linked = createLinkedLru();
 for (const k of keys) linked.set(k, 1);
 
 const admission = createAdmission({ limiter: createConcurrencyLimiter({ initialLimit: 100, maxLimit: 100, minRttIntervalMs: 0 }) });
+const BENCH_CLIENT = { address: '203.0.113.7', prefix: '203.0.113.0/24' };
 let semaphore = 0;
 const semaphoreLimit = 100;
 
@@ -144,8 +145,8 @@ const pairs: Pair[] = [
     name: 'admission tryAcquire + release',
     reference: 'counter semaphore inc/dec',
     subject: (i) => {
-      const r = admission.tryAcquire(PRIORITY_CLEARED, i);
-      admission.release('success', 10, i);
+      const r = admission.tryAcquire(PRIORITY_CLEARED, BENCH_CLIENT, i);
+      admission.release(BENCH_CLIENT, 'success', 10, i);
       return r.status === 'admitted';
     },
     baseline: () => {

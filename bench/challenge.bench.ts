@@ -10,25 +10,22 @@
  *    node:http's own cost per request (a sink server in a child process), against the sender's CPU to
  *    send one such request — with undici, and with the cheapest sender there is (pre-built requests
  *    pipelined on a raw socket). Loopback only, bounded in count and time.
- * 3. The honest solver in Node per difficulty (hashes/s measured, then time per level).
- * 4. Solve time in headless Chromium per difficulty (median of 10), through a real loopback server using
- *    the gate — which also checks the JS path end to end — and one run of the no-JS path.
+ * 3. The honest solver in Node per level (hashes/s measured, then time per level's work).
+ *
+ * Solve times in Chromium, with CPU throttling, per threat level: bench/challenge-solve.bench.ts.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { existsSync } from 'node:fs';
 import { Pool } from 'undici';
 import {
-  createChallengeGate, createKeyRing, createRandomPool, createReplaySet, createSiteTag, mintChallengeToken,
-  parseSubmission, resolveChallengePolicy, solvePow, verifySubmission, type ChallengeClient,
+  checkPowSolution, createChallengeGate, createKeyRing, createRandomPool, createReplaySet, createSiteTag, DEFAULT_CHALLENGE_POLICY, mintChallengeToken,
+  parseSubmission, resolveChallengePolicy, solvePow, verifySubmission, workHashes, type ChallengeClient,
 } from '../src/core/challenge/index.ts';
-import { sha256LeadingZeroBits } from '../src/core/challenge/sha256.ts';
 
 const QUICK = process.argv.includes('--quick');
-const BROWSER = !process.argv.includes('--no-browser') && existsSync('/usr/bin/chromium');
 const T_START = Date.now();
 
 const client: ChallengeClient = {
@@ -97,15 +94,15 @@ function micro(): { rejectNs: number; rejectPageNs: number; hmacNs: number } {
   const site = createSiteTag('news');
   const gate = createChallengeGate({ site: 'news', siteName: 'Daily News', keys, replay: createReplaySet(), random });
   const issueInput = { client, level: 'normal' as const, method: 'GET', returnPath: '/articles/2026/01/some-story?ref=home', requestId: 'req-0123456789' };
-  row('mint challenge token', measure(() => mintChallengeToken({ site, client, level: 'normal', difficulty: 14, lifetimeS: 300, noJsWaitS: 5 }, keys, T_START, random), N));
+  row('mint challenge token', measure(() => mintChallengeToken({ site, client, level: 'normal', work: DEFAULT_CHALLENGE_POLICY.work.normal, lifetimeS: 300, noJsWaitS: 5 }, keys, T_START, random), N));
   const issue = measure(() => gate.issue(issueInput, T_START), N);
-  row('issue challenge (token + page + CSP nonce + headers)', issue, target(issue));
+  row('issue challenge (token + page + headers)', issue, target(issue));
   const pageBytes = Buffer.byteLength(gate.issue(issueInput, T_START).body);
   row(`issue + encode the ${pageBytes}-byte page (latin1: exact, it is ASCII)`, measure(() => Buffer.from(gate.issue(issueInput, T_START).body, 'latin1'), N));
 
   // A cleared visitor: solve one challenge, keep its cookie.
   const issued = gate.issue(issueInput, T_START);
-  const solution = solvePow(issued.claims.nonce, issued.claims.difficulty, { maxIterations: 1 << 26 })!.solution;
+  const solution = solvePow(issued.claims.nonce, issued.claims.work, { maxIterations: 1 << 26 })!.solution;
   const ok = gate.verify({ method: 'POST', token: issued.token, solution }, { ...client, secure: true }, 'r', T_START + 1000);
   if (!ok.ok) throw new Error('bench setup: verify failed');
   const cookieHeader = `_ga=GA1.2.123; theme=dark; ${ok.response.headers['set-cookie'].split(';')[0]}; lang=en`;
@@ -113,12 +110,14 @@ function micro(): { rejectNs: number; rejectPageNs: number; hmacNs: number } {
   row('check clearance cookie (find in Cookie header + verify)', clearance, target(clearance));
   row('check clearance, no cookie', measure(() => gate.checkClearance('_ga=GA1.2.123; theme=dark', client, 'normal', T_START), N));
 
-  // Bogus submissions: a genuine token with a wrong counter (the costliest rejection), and a forged token.
+  // Bogus submissions: a genuine token with a wrong first counter (what a bot that solves nothing sends),
+  // and a forged token.
   const ctx = { site, keys, replay: createReplaySet(), policy: resolveChallengePolicy() };
   const t2 = gate.issue(issueInput, T_START);
   let bogus = 0;
-  while (sha256LeadingZeroBitsOf(t2.claims.nonce, String(bogus)) >= t2.claims.difficulty) bogus++;
-  const body = `token=${t2.token}&solution=${bogus}&return=%2F`;
+  const rest = '.0'.repeat(t2.claims.work.count - 1);
+  while (checkPowSolution(t2.claims.nonce, `${bogus}${rest}`, { count: 1, bits: t2.claims.work.bits }) !== 'insufficient') bogus++;
+  const body = `token=${t2.token}&solution=${bogus}${rest}&return=%2F`;
   row('parse a submission', measure(() => parseSubmission('POST', body), N));
   const reject = measure(() => verifySubmission(parseSubmission('POST', body)!, ctx, { ...client, secure: true }, T_START + 500), N);
   row('reject bogus answer (parse + verify: bad_solution)', reject);
@@ -127,10 +126,6 @@ function micro(): { rejectNs: number; rejectPageNs: number; hmacNs: number } {
   const rejectPage = measure(() => gate.verify(parseSubmission('POST', body)!, { ...client, secure: true }, 'r', T_START + 500), N);
   row('reject bogus answer + render the retry page', rejectPage);
   return { rejectNs: reject.ns, rejectPageNs: rejectPage.ns, hmacNs: hmac.ns };
-}
-
-function sha256LeadingZeroBitsOf(seed: string, counter: string): number {
-  return sha256LeadingZeroBits(Buffer.from(seed + counter));
 }
 
 // ---------- 2. asymmetry ----------
@@ -273,96 +268,19 @@ function nodeSolver(hmacNs: number, verifyNs: number): number {
   const seed = 'AbCdEfGhIjKlMnOp';
   const n = QUICK ? 100_000 : 400_000;
   const t = process.hrtime.bigint();
-  solvePow(seed, 64, { maxIterations: n }); // never succeeds: pure hashing rate
+  solvePow(seed, { count: 1, bits: 32 }, { maxIterations: n }); // (almost) never succeeds: pure hashing rate
   const nsPerHash = Number(process.hrtime.bigint() - t) / n;
   console.log(`  ${(1e9 / nsPerHash / 1e6).toFixed(2)} M hashes/s (${nsPerHash.toFixed(0)} ns/hash = ${(nsPerHash / hmacNs).toFixed(2)}× hmac)`);
-  console.log('  difficulty   mean hashes   mean time   median time   solver CPU / server verify CPU');
-  for (const d of [12, 14, 16, 18, 20, 22]) {
-    const mean = 2 ** d;
+  console.log('  level          work (sub-challenges × bits)   mean hashes   mean time   solver CPU / server reject CPU');
+  for (const [level, work] of Object.entries(DEFAULT_CHALLENGE_POLICY.work)) {
+    const mean = workHashes(work);
     const meanMs = (mean * nsPerHash) / 1e6;
     console.log(
-      `  ${String(d).padStart(10)}   ${String(mean).padStart(11)}   ${meanMs.toFixed(1).padStart(7)} ms   ${(meanMs * Math.LN2).toFixed(1).padStart(9)} ms   ` +
+      `  ${level.padEnd(13)}  ${`${work.count} × ${work.bits}`.padStart(28)}   ${String(mean).padStart(11)}   ${meanMs.toFixed(1).padStart(7)} ms   ` +
         `${Math.round((mean * nsPerHash) / verifyNs)}×`,
     );
   }
   return nsPerHash;
-}
-
-// ---------- 4. headless Chromium ----------
-
-async function browser(): Promise<void> {
-  console.log('\n4. Solve time in headless Chromium (server-side: challenge issued → answer received)');
-  const { chromium } = await import('playwright-core');
-  const replay = createReplaySet();
-  let gate = createChallengeGate({ site: 'news', siteName: 'Bench', keys, replay, random });
-  const solves: number[] = [];
-  const server = http.createServer((req, res) => {
-    const now = Date.now();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const vclient: ChallengeClient = { address: '127.0.0.1', prefix: '127.0.0.0/24', userAgent: req.headers['user-agent'] ?? '' };
-    const send = (r: { status: number; headers: Readonly<Record<string, string>>; body: string }) => {
-      res.writeHead(r.status, r.headers);
-      res.end(r.body);
-    };
-    if (url.pathname === '/.bulwark/challenge/verify') {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        const sub = parseSubmission(req.method ?? 'GET', req.method === 'POST' ? body : url.search.slice(1));
-        if (!sub) return send({ status: 400, headers: {}, body: 'bad' });
-        const out = gate.verify(sub, { ...vclient, secure: false }, 'r', now);
-        if (out.ok) solves.push(out.result.solveMs);
-        send(out.response);
-      });
-      return;
-    }
-    if (url.pathname === '/.bulwark/challenge/return') return send(gate.afterVerify(url.search.slice(1), req.headers.cookie, 'r'));
-    const clearance = gate.checkClearance(req.headers.cookie, vclient, 'normal', now);
-    if (clearance.status === 'valid') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><title>origin</title><p id="origin">origin page</p>');
-      return;
-    }
-    send(gate.issue({ client: vclient, level: 'normal', method: req.method ?? 'GET', returnPath: url.pathname + url.search, requestId: 'r' }, now));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  const b = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  try {
-    const cores = Number(await (await b.newPage()).evaluate('navigator.hardwareConcurrency'));
-    console.log(`  navigator.hardwareConcurrency = ${cores} (workers used: ${Math.min(4, cores)})`);
-    console.log('  difficulty   runs   median      p90       max');
-    const runs = QUICK ? 3 : 10;
-    for (const d of [14, 16, 18, 20]) {
-      gate = createChallengeGate({ site: 'news', siteName: 'Bench', keys, replay, random, policy: resolveChallengePolicy({ difficulty: { normal: d } }) });
-      solves.length = 0;
-      for (let i = 0; i < runs; i++) {
-        const ctx = await b.newContext();
-        const page = await ctx.newPage();
-        await page.goto(`http://127.0.0.1:${port}/story?i=${i}`);
-        await page.waitForSelector('#origin', { timeout: 60_000 });
-        await ctx.close();
-      }
-      const s = [...solves].sort((x, y) => x - y);
-      const pick = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-      console.log(`  ${String(d).padStart(10)}   ${String(s.length).padStart(4)}   ${String(pick(0.5)).padStart(6)} ms  ${String(pick(0.9)).padStart(6)} ms  ${String(s[s.length - 1]).padStart(6)} ms`);
-    }
-    // The no-JS path, once: meta refresh after the wait, then the cookie, then the page.
-    gate = createChallengeGate({ site: 'news', siteName: 'Bench', keys, replay, random });
-    const ctx = await b.newContext({ javaScriptEnabled: false });
-    const page = await ctx.newPage();
-    const t0 = Date.now();
-    await page.goto(`http://127.0.0.1:${port}/nojs`);
-    await page.waitForSelector('#origin', { timeout: 30_000 });
-    console.log(`  no-JS path: reached the origin page after ${Date.now() - t0} ms (wait ${gate.policy.noJsWaitS.normal} s + 1 s refresh margin)`);
-    await ctx.close();
-  } finally {
-    await b.close();
-    server.close();
-  }
 }
 
 // ---------- main ----------
@@ -372,8 +290,6 @@ async function main(): Promise<void> {
   const m = micro();
   await asymmetry(m);
   nodeSolver(m.hmacNs, m.rejectNs);
-  if (BROWSER) await browser();
-  else console.log('\n4. Chromium part skipped (--no-browser or /usr/bin/chromium missing)');
   console.log(`\ndone in ${((Date.now() - T_START) / 1000).toFixed(1)} s`);
 }
 

@@ -35,7 +35,7 @@ const ring = loadOrCreateChallengeKeys(bulwark.stateDir).ring;
 const visitors = Array.from({ length: 10 }, (_, i) => {
   const address = `127.201.${i}.2`;
   const { value } = mintClearance(
-    { site: createSiteTag('bench'), client: { address, prefix: `127.201.${i}.0/24`, userAgent: VISITOR_UA }, binding: 'prefix', lifetimeS: 3600, level: 'normal', via: 'pow' },
+    { site: createSiteTag('bench'), client: { address, prefix: `127.201.${i}.0/24`, userAgent: VISITOR_UA }, binding: 'prefix', lifetimeS: 3600, level: 'normal', proof: { via: 'pow', work: { count: 32, bits: 19 } } },
     ring,
     Date.now(),
   );

@@ -7,14 +7,21 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
-import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
+import { acceptSocket, bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
 import { loadGeoData } from './edge/geo-data.ts';
 import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
 import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
+import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
+import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
+import { startScale, type Scale } from './cluster/scale.ts';
+import type { WorkerLink } from './cluster/worker-link.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
+import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
+import type { TicketKeySource } from './core/tls/ticket-keys.ts';
+import { createProtocolStats } from './telemetry/protocol-stats.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { planeRoutes } from './admin/plane-routes.ts';
@@ -45,6 +52,14 @@ export interface BulwarkOptions {
   readonly logger?: Logger;
   /** DNS used to verify search-engine crawlers (tests inject a fake resolver). */
   readonly crawlerResolver?: CrawlerResolver;
+  /** TLS session ticket keys (default: random, rotated every `tls.ticket_key_rotation`); processes that share one source resume each other's sessions. */
+  readonly ticketKeys?: TicketKeySource;
+  /**
+   * Set when this process is one of several workers (src/worker.ts): no admin listener, no detection
+   * (its primary detects from every worker's share), connections handed over or accepted on the shared
+   * socket, and state exchanged with the other workers through the primary (src/cluster/).
+   */
+  readonly worker?: WorkerLink;
 }
 
 export interface Bulwark {
@@ -71,6 +86,8 @@ export interface Bulwark {
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** The HTTPS edge (after start; null without https listeners). */
+  httpsEdge(): HttpsEdge | null;
   /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
   readonly metrics: Metrics;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
@@ -81,6 +98,8 @@ export interface Bulwark {
 export function createBulwark(options: BulwarkOptions): Bulwark {
   const logger = options.logger ?? createLogger(options.config.log.level);
   const recorder = createRecorder(logger);
+  const protocols = createProtocolStats();
+  recorder.addSink('protocols', protocols.sink);
   const pools = createOriginPools();
   const nextId = createRequestIds();
   let generation = 0;
@@ -105,6 +124,14 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
   services.slowReads = slowReads;
+  /** The ban store in use (SQLite's, or the shared one once `shared_state` is attached at start). */
+  const bans = () => services.stores.bans;
+  let shared: SharedStores | null = null;
+  let kernelDrop: KernelDrop | null = null;
+  let scale: Scale | null = null;
+  const worker = options.worker;
+  /** Handed-over connections are spread evenly over the workers: each one enforces its share of the caps. */
+  const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
   const auditor = createAuditor(services.stores.audit, logger);
   const reloads = createReloadLog(auditor);
   const metrics = createMetrics(
@@ -115,7 +142,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       shield: (site) => shields.get(site),
       challenge: (site) => services.challengeStatsOf(site),
       detection: () => detection?.service.stats() ?? null,
-      bans: () => bans.stats(),
+      bans: () => bans().stats(),
       limiter: () => services.policy.table.stats(),
       connections: () => gate.stats(),
       admin: async () =>
@@ -124,7 +151,6 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           : { streams: dashboard?.streams.stats().open ?? 0, streamCapacity: dashboard?.streams.stats().capacity ?? 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
     }),
   );
-  const bans = services.stores.bans;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -132,17 +158,25 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } else if (change === 'refused_full') logger.error({ code: 'BULWARK_ERR_BANS_FULL' }, 'ban table full: automatic ban refused');
   };
   const timers: NodeJS.Timeout[] = [];
-  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  let current: Runtime;
+  try {
+    current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  } catch (err) {
+    // A config that does not compile (a certificate whose key does not match...) leaves nothing running.
+    slowReads.stop();
+    services.stores.close();
+    throw err;
+  }
   logListWarnings(current);
 
   const gate = createAcceptGate({
-    maxConnections: () => current.config.connections.max_connections,
-    maxPerClient: () => current.config.connections.max_connections_per_client,
+    maxConnections: () => Math.ceil(current.config.connections.max_connections / capShare),
+    maxPerClient: () => Math.ceil(current.config.connections.max_connections_per_client / capShare),
     // Deny-listed and banned sources never meet the HTTP parser; allow-listed ones are never dropped.
     isDropped: (address) => {
       const listed = current.lists.match(address);
       if (listed !== null) return listed.kind === 'deny';
-      return bans.matchAddress(address, Date.now()) !== undefined;
+      return bans().matchAddress(address, Date.now()) !== undefined;
     },
   });
 
@@ -153,22 +187,27 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       t.unref();
       timers.push(t);
     };
-    every(1000, () => bans.sync());
+    every(1000, () => bans().sync());
     // A key rotated by `bulwark keys rotate` (another process) is picked up here: new gates, same config.
     let keyStamp = keyFileStamp(current.config.state_dir);
     every(10_000, async () => {
       const stamp = keyFileStamp(current.config.state_dir);
       if (stamp === keyStamp) return;
       keyStamp = stamp;
-      services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
-      reloadWith(current.config);
-      logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
+      reloadKeys();
     });
-    every(60_000, () => bans.purgeExpired(Date.now()));
+    every(60_000, () => bans().purgeExpired(Date.now()));
     // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
     every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
     // Audit retention: rows older than admin.audit_retention go (and the row cap is kept), daily.
     every(86_400_000, () => services.stores.audit.purge(Date.now() - current.config.admin.audit_retention));
+  }
+
+  /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
+  function reloadKeys(): void {
+    services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
+    reloadWith(current.config);
+    logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -184,6 +223,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } catch {
       return 0;
     }
+  }
+
+  /** Mirrors bans and deny lists into nftables (config `kernel_drop`); null when unavailable in `auto` mode. */
+  async function startKernelDrop(config: Config): Promise<KernelDrop | null> {
+    const kd = createKernelDrop({ mode: config.kernel_drop.mode as 'auto' | 'on', table: config.kernel_drop.table, logger });
+    kd.setPorts(listeners.map((l) => l.port));
+    kd.setLists(current.lists, config.trusted_proxies);
+    kd.followBans(bans());
+    if (!(await kd.start())) await kd.stop();
+    return kd;
   }
 
   /** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
@@ -208,6 +257,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+  /** The HTTPS edge (handshake cap, certificates, resumption, HTTP/2): built with the https server. */
+  let httpsEdge: HttpsEdge | null = null;
 
   /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
   let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
@@ -254,11 +305,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       connections: gate.stats(),
       rate_limit_table: services.policy.table.stats(),
       escalation: services.policy.escalation?.stats() ?? null,
-      bans: bans.stats(),
+      bans: bans().stats(),
+      shared_state: shared?.stats() ?? null,
+      kernel_drop: kernelDrop?.stats() ?? null,
+      cluster: scale?.stats() ?? null,
+      challenge: { replay: services.challenge.replay.stats(), spread: services.challenge.spread.stats() },
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
       wire: wireStats(),
+      https: httpsEdge?.stats() ?? null,
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
@@ -268,6 +324,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         shield: shields.get(s.site)?.stats(now) ?? null,
         challenge: s.site === UNROUTED_SITE ? null : services.challengeStatsOf(s.site).snapshot(),
         policy: s.site === UNROUTED_SITE ? null : services.policyStatsOf(s.site).snapshot(),
+        protocols: protocols.of(s.site),
       })),
     };
   }
@@ -293,10 +350,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     if (old.inFlight === 0) releaseRuntime(old, pools);
     else retired.add(old);
     recorder.retainSites(config.sites.map((s) => s.name));
+    protocols.retain(config.sites.map((s) => s.name));
+    httpsEdge?.reload(next);
     shields.retain(config.sites);
     servers.http?.applySettings(config.connections);
     servers.https?.applySettings(config.connections);
     setAccessLog(config);
+    kernelDrop?.setLists(next.lists, config.trusted_proxies);
     const listenChanged =
       JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
     if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
@@ -316,27 +376,67 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     runtime: () => current,
     detection: () => detection,
+    httpsEdge: () => httpsEdge,
     async start() {
       if (started) throw new Error('already started');
       started = true;
       const config = current.config;
       setAccessLog(config);
+      if (config.shared_state !== undefined) {
+        shared = await attachSharedStores(services.stores, config.shared_state, { truncateAddresses: config.detection.truncate_addresses, logger });
+        services.stores = shared.stores;
+      }
+      scale = await startScale({
+        role: worker !== undefined ? 'worker' : 'single',
+        config,
+        services,
+        recorder,
+        logger,
+        shared,
+        ...(worker !== undefined ? { worker: { bus: worker.bus, seeds: worker.seeds } } : {}),
+        rebuildRuntime: () => reloadWith(current.config),
+        reloadKeys,
+      });
+      if (scale !== null) {
+        const onBan = services.onBan;
+        services.onBan = (ban, change, err) => {
+          onBan?.(ban, change, err);
+          if (change === 'added' || change === 'extended') scale?.banChanged();
+        };
+      }
       shields.start(() => current.sites);
       startStateTimers();
       loadGeo(config);
       try {
-        if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
-        if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
-        for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
-        if (config.detection.enabled) {
+        // Detection first: it restores each site's threat level, override and signature rules (a restart
+        // during an attack), so the first request a listener accepts is already decided under them. A
+        // worker detects nothing itself: it enforces what its primary publishes.
+        if (config.detection.enabled && worker === undefined) {
           detection = await attachDetection(
             { logger, recorder, runtime: () => current },
-            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null },
+            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null, ...(scale?.detection ?? {}) },
           );
+          scale?.attachDetection(detection.service);
           services.signatures = detection.decider;
+        } else if (scale !== null && config.detection.enabled) services.signatures = scale.signatures;
+        if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
+        if (config.listen.https.length > 0) {
+          httpsEdge = createHttpsEdge({ logger, recorder, nextId, getRuntime: () => current, ticketKeys: options.ticketKeys });
+          servers.https = createProxyServer(deps, true, config.connections, httpsEdge.serverOptions());
+          httpsEdge.attach(servers.https);
         }
-        if (config.admin.listen !== null) {
+        if (worker?.accept === 'primary') {
+          worker.onSocket((socket, secure) => {
+            const proxy = secure ? servers.https : servers.http;
+            if (proxy === null || draining) socket.destroy();
+            else acceptSocket(socket, proxy, gate, secure ? httpsEdge?.secureAccept : undefined);
+          });
+        } else {
+          for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
+          for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
+        }
+        if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
+        if (config.admin.listen !== null && worker === undefined) {
           let reported = false;
           dashboard = attachDashboard({
             recorder,
@@ -364,7 +464,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
             routes: planeRoutes({
               ready: () => !draining && listeners.length > 0,
               stats,
-              bans,
+              bans: bans(),
               banGuard,
               adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
               audit: services.stores.audit,
@@ -374,27 +474,30 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
             }),
           });
           dashboard.start();
-;
-
         }
       } catch (err) {
         shields.stop();
+        await kernelDrop?.stop();
         for (const t of timers) clearInterval(t);
         await detection?.stop().catch(() => {});
+        await scale?.stop();
         services.stores.close();
+        await shared?.close();
         await closeListeners(listeners);
         listeners.length = 0;
         servers.http?.stop();
         servers.https?.stop();
+        httpsEdge?.stop();
         dashboard?.stop();
         await admin?.close();
         await pools.destroyAll();
         throw err;
       }
       logger.info(
-        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name) },
-        'bulwark started',
+        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name), ...(worker ? { worker: worker.index } : {}) },
+        worker ? 'worker started' : 'bulwark started',
       );
+      worker?.ready(listeners.map((l) => l.port));
     },
     reload(config, by = 'local') {
       audited(by, () => reloadWith(config));
@@ -421,6 +524,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       const listenersClosed = closeListeners(listeners);
       servers.http?.closeIdle();
       servers.https?.closeIdle();
+      httpsEdge?.closeIdle();
       const inFlight = () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0);
       const until = Date.now() + deadline;
       while (inFlight() > 0 && Date.now() < until) {
@@ -430,21 +534,26 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       }
       const unfinished = inFlight();
       if (unfinished > 0) logger.warn({ unfinished, code: 'BULWARK_WARN_DRAIN_DEADLINE' }, 'drain deadline passed; closing remaining connections');
+      httpsEdge?.destroyAll();
       servers.http?.destroyAll();
       servers.https?.destroyAll();
       servers.http?.stop();
       servers.https?.stop();
+      httpsEdge?.stop();
       // Every connection was destroyed above; a socket still closing gets a second, not a hang.
       await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
       shields.stop();
       slowReads.stop();
+      await kernelDrop?.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
       dashboard?.stop();
       await admin?.close();
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
+      await scale?.stop();
       services.stores.close();
+      await shared?.close();
       logger.info({ unfinished }, 'bulwark stopped');
     },
     url(secure = false) {

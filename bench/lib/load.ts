@@ -33,9 +33,14 @@ function toMs(text: string): number {
 
 export const HAS_WRK = existsSync('/usr/bin/wrk');
 
+// wrk.format(method, path, headers) sends `headers` *instead of* the -H headers, so the header variant
+// copies them (once, in a fixed order for the whole run) into every request's table.
 const VARY_SCRIPTS = {
   query: 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path .. "?n=" .. n)\nend\n',
-  header: 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path, { ["X-Bench-N"] = tostring(n) })\nend\n',
+  header:
+    'local n = 0\nlocal base = {}\nfor k, v in pairs(wrk.headers) do base[#base + 1] = { k, v } end\n' +
+    'request = function()\n  n = n + 1\n  local h = {}\n  for i = 1, #base do h[base[i][1]] = base[i][2] end\n' +
+    '  h["X-Bench-N"] = tostring(n)\n  return wrk.format(nil, wrk.path, h)\nend\n',
 } as const;
 const varyScripts = new Map<string, string>();
 /** A wrk script that makes every request differ: `?n=<counter>` on the path, or an `X-Bench-N` header. */

@@ -23,12 +23,17 @@ interface DrillCliOptions {
   sources?: number;
   capacity?: number;
   visitors?: number;
+  onsetVisitors?: number;
+  sharedVisitors?: number;
+  uncacheable?: boolean;
+  pageLatency?: number;
   maxRequests?: number;
   seed?: number;
   target?: string;
   admin?: string;
   json?: boolean;
   list?: boolean;
+  restart?: boolean | number;
 }
 
 const HELP_AFTER = `
@@ -43,12 +48,19 @@ then stops everything and prints the figures. With --target it attacks a running
 --admin so the origin's figures can be read from its /stats.
 
 Time to mitigate: first second after which >= 90% of attack requests per second no longer reach the origin.
+Onset: of the visitors' requests first sent in the attack's first 5 s, the share served within 10 s (browsers
+stay on a page that retries itself, as a person would; challenges are solved on the way).
+With --restart, the report adds the seconds of protection the SIGKILL and restart lost (goal 0) and
+Bulwark's baseline before and after the attack (also printed without it).
 
 Examples:
   bulwark drill --list
   bulwark drill get-flood-few --duration 20 --rate 2000 --sources 10
+  bulwark drill get-flood-many --uncacheable --page-latency 100
   bulwark drill slowloris -c bulwark.yaml --json
-  bulwark drill cache-busting --target http://127.0.0.1:8080 --admin http://127.0.0.1:9901`;
+  bulwark drill cache-busting --target http://127.0.0.1:8080 --admin http://127.0.0.1:9901
+  bulwark drill get-flood-many --restart
+  bulwark drill slow-ramp --duration 120`;
 
 /** A commander argument parser accepting positive numbers (integers when `integer`); usage error otherwise. */
 function positive(integer: boolean): (value: string) => number {
@@ -59,6 +71,13 @@ function positive(integer: boolean): (value: string) => number {
     }
     return n;
   };
+}
+
+/** A commander argument parser accepting integers ≥ 0; usage error otherwise. */
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 /** Splits a visitor count: 60% browsers, 20% clients without JavaScript, the rest API clients. */
@@ -83,7 +102,10 @@ export function drillOptionsFrom(scenario: string, o: DrillCliOptions, signal?: 
     target: o.target,
     admin: o.admin,
     json: o.json,
-    visitors: o.visitors === undefined ? undefined : splitVisitors(o.visitors),
+    ...(o.restart !== undefined ? { restart: o.restart } : {}),
+    visitors: o.visitors === undefined && o.onsetVisitors === undefined && o.sharedVisitors === undefined ? undefined : { ...(o.visitors === undefined ? {} : splitVisitors(o.visitors)), onset: o.onsetVisitors, shared: o.sharedVisitors },
+    originPages: o.uncacheable ? 'no-store' : undefined,
+    pageLatencyMs: o.pageLatency,
     signal,
     log,
   };
@@ -109,10 +131,15 @@ export function addDrillCommand(program: Command, fail: Fail): void {
     .option('--sources <n>', 'attacking source addresses', positive(true))
     .option('--capacity <n>', "origin fixture's capacity in concurrent requests (default 64)", positive(true))
     .option('--visitors <n>', 'simulated real visitors: 60% browsers, 20% no-JS, 20% API (default 10)', positive(true))
+    .option('--onset-visitors <n>', 'browsers arriving in the attack\'s first 5 s on pages that cannot be cached (default 4)', count)
+    .option('--shared-visitors <n>', 'browsers behind one shared address, as through a NAT (default 10)', count)
+    .option('--uncacheable', "make every page of the origin fixture 'private, no-store' (nothing can come from a cache)")
+    .option('--page-latency <ms>', "latency of the origin fixture's pages (default 10)", positive(false))
     .option('--max-requests <n>', 'attack requests at most (default rate × duration × 1.1)', positive(true))
     .option('--seed <n>', 'seed of the attack traffic (same seed, same requests)', positive(true))
     .option('--target <url>', 'attack an already running deployment instead (loopback only)')
     .option('--admin <url>', "that deployment's admin URL, for origin figures from its /stats (loopback only)")
+    .option('--restart [seconds]', 'kill Bulwark with SIGKILL this many seconds into the attack (default: half way), restart it on the same state, and report the protection lost', positive(false))
     .option('--json', 'print one JSON object instead of the table')
     .option('--list', 'list the scenarios, one line each')
     .addHelpText('after', HELP_AFTER)

@@ -26,6 +26,10 @@ export const cacheSchema = z
     key_pages: z.array(pathPattern.refine((p) => !p.includes('*'), { message: 'key pages are exact paths' })).max(16).default([]).describe('pages refreshed in the background so there is always something to show'),
     key_page_refresh: duration('how often key pages are refreshed', { min: '1s', max: '1h' }).default(5_000),
     coalesce_wait: duration('longest wait for a coalesced request to get the leader response', { min: '100ms', max: '5m' }).default(10_000),
+    serve_everyone: z
+      .boolean()
+      .default(true)
+      .describe('a cached copy costs the origin nothing: serve it (fresh, or under attack stale) to every client that is not blocked, banned or rate-limited, challenged or not, browser or not; challenges guard what would reach the origin'),
   })
   .describe('micro-cache, coalescing and serve-stale');
 
@@ -38,7 +42,12 @@ export const admissionSchema = z
     latency_threshold: duration('AIMD: a response slower than this counts as overload', { min: '10ms', max: '5m' }).default(1000),
     max_queue: z.number().int().min(0).default(2000).describe('requests waiting for a slot at most (all priorities)'),
     max_wait: duration('a request that waits longer gets the 503 "high demand" page', { min: '10ms', max: '5m' }).default(5_000),
-    max_per_client: z.number().int().min(1).default(8).describe('origin slots one uncleared client address may hold at once (slow readers, slow uploads, floods from few sources)'),
+    max_per_client: z
+      .number()
+      .int()
+      .min(1)
+      .default(8)
+      .describe('fair share under contention: an address holding this many origin slots (its prefix four times as many) lets other waiting clients go first; never a reason to refuse while the origin has room'),
   })
   .superRefine((a, ctx) => {
     if (a.min_limit > a.max_limit) ctx.addIssue({ code: 'custom', path: ['min_limit'], message: 'min_limit must not exceed max_limit' });
@@ -47,6 +56,15 @@ export const admissionSchema = z
     }
   })
   .describe('adaptive concurrency limit with a priority queue');
+
+export const returningClientsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    remember: duration('how long a client (by prefix) served normally while the site was calm is remembered', { min: '10s', max: '1d' }).default(600_000),
+    min_age: duration('a client counts as returning once first served at least this long ago (a surge\'s own sources are younger while it is being decided)', { min: 0, max: '1h' }).default(20_000),
+    max_clients: z.number().int().min(100).max(10_000_000).default(50_000).describe('clients remembered at most (a quarter for new ones; a burst of new sources cannot push known ones out)'),
+  })
+  .describe('onset protection: at the start of a flood, before the detector has decided, clients served normally in the last minutes queue for the origin ahead of unknown ones (behind cleared visitors)');
 
 export const breakerSchema = z
   .strictObject({
@@ -69,8 +87,16 @@ export const healthCheckSchema = z.strictObject({
 export const shieldSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   admission: admissionSchema.prefault({}),
+  returning_clients: returningClientsSchema.prefault({}),
   breaker: breakerSchema.prefault({}),
   balance: z.enum(['round_robin', 'least_pending']).default('round_robin'),
+  max_ejected_percent: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(50)
+    .describe('share of the origins passive health may eject at once, rounded down (one origin is never ejected; never the last usable one); overload answers (503, 429) never eject'),
   health_check: healthCheckSchema.optional(),
   retry_after: duration('Retry-After sent with the 503 "high demand" page', { min: '1s', max: '1h' }).default(5_000),
   request_buffer: size('request bodies up to this size are received whole before the origin is asked (slow POST never holds an origin slot); 0 streams everything', { min: 1, max: '1gb', off: true }).default(1024 * 1024),

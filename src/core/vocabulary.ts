@@ -83,8 +83,16 @@ export type Decision =
 
 export type DecisionAction = Decision['action'];
 
-/** Priority of an admitted request in the origin queue (issue #5): lower is served first. */
-export type Priority = 0 | 1 | 2;
-export const PRIORITY_CLEARED: Priority = 0; // cleared visitors, allow-listed clients, verified crawlers
-export const PRIORITY_UNKNOWN: Priority = 1;
-export const PRIORITY_SUSPICIOUS: Priority = 2;
+/**
+ * Priority of a request in the origin queue: lower is served first.
+ * - cleared: cleared visitors, allow-listed clients, verified crawlers;
+ * - returning: clients (by prefix) the site served normally in the last minutes, before any surge —
+ *   at the onset of a flood, before the detector has decided, they keep their place ahead of it;
+ * - unknown: everyone else;
+ * - suspicious: clients matching an operator's log or shadow rules.
+ */
+export type Priority = 0 | 1 | 2 | 3;
+export const PRIORITY_CLEARED: Priority = 0;
+export const PRIORITY_RETURNING: Priority = 1;
+export const PRIORITY_UNKNOWN: Priority = 2;
+export const PRIORITY_SUSPICIOUS: Priority = 3;

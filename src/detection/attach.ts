@@ -1,11 +1,12 @@
 /**
  * Wires detection into a built Bulwark without touching the composition root: the service on the
  * Bulwark's open state stores, its sites and `services.setLevel`, the recorder sink, and the admin
- * routes and signature decider ready to plug in. This is the wiring main.ts needs (see the report of
- * issue #6), usable as is from main.ts or from a test.
+ * routes and signature decider ready to plug in. This is the wiring main.ts uses, usable as is from a
+ * test.
  *
- * Order: call after `createBulwark` (stores open) and before or after `start()`; call `stop()` before
- * the Bulwark's `stop()` closes the stores.
+ * Order: call after the stores are open and before the listeners accept (main.ts does so in `start()`):
+ * attaching restores each site's level, override and signature rules, which the first request must
+ * already meet after a restart during an attack. Call `stop()` before the stores close.
  */
 import type { RouteTable } from '../admin/admin-server.ts';
 import { incidentRoutes } from '../admin/incident-routes.ts';
@@ -14,6 +15,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { createDetectionService, type DetectionLogger, type DetectionService } from './detection-service.ts';
 import type { DetectionConfig } from './detection-schema.ts';
 import { createSignatureDecider, type SignatureDecider } from './signature-decider.ts';
+import type { DetectionCoordination } from './coordination.ts';
 import { createRuleDecisions, type RuleDecisions } from './rule-decisions.ts';
 import { ruleRoutes } from '../admin/rule-routes.ts';
 
@@ -45,6 +47,15 @@ export interface AttachOptions {
   readonly timers?: boolean;
   /** The origin queue length of a site, sampled once a second (see DetectionServiceOptions). */
   readonly queueLength?: (site: string) => number | null;
+  /** Sites shared with other processes (coordination.ts); absent: this process alone. */
+  readonly coordination?: DetectionCoordination;
+  /** Delay of the tick after each second boundary, ms (see DetectionServiceOptions). */
+  readonly tickOffsetMs?: number;
+  /**
+   * Register the service as the recorder's `detection` sink (default true). False when the records go
+   * to a contribution collector instead, whose parts the caller merges (several processes share a site).
+   */
+  readonly observeRecords?: boolean;
 }
 
 /** Creates, starts and plugs in the detection service. */
@@ -61,9 +72,18 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     ...(options.hashSeed !== undefined ? { hashSeed: options.hashSeed } : {}),
     ...(options.timers !== undefined ? { timers: options.timers } : {}),
     ...(options.queueLength ? { queueLength: options.queueLength } : {}),
+    ...(options.coordination ? { coordination: options.coordination } : {}),
+    ...(options.tickOffsetMs !== undefined ? { tickOffsetMs: options.tickOffsetMs } : {}),
+    // Geo data loads in the background: asked at each lookup, so incidents name networks once it is there.
+    lookupNetwork: (text) => {
+      const geo = services().geo;
+      if (geo === null) return null;
+      const g = geo.lookup(text);
+      return g.asn === null && g.country === null ? null : { asn: g.asn, as_name: g.asnOrg, country: g.country };
+    },
   });
   await service.start();
-  if (options.config.enabled) host.recorder.addSink('detection', service.observe);
+  if (options.config.enabled && options.observeRecords !== false) host.recorder.addSink('detection', service.observe);
   const now = options.now ?? Date.now;
   const ruleDecisions = createRuleDecisions(services().stores.kv);
   await ruleDecisions.load(now());
@@ -73,7 +93,11 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     decider,
     ruleDecisions,
     routes: () => ({
-      ...incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+      ...incidentRoutes({
+        incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites,
+        reports: () => host.runtime().config.reports,
+        hostnames: (site) => host.runtime().config.sites.find((s) => s.name === site)?.hosts ?? [],
+      }),
       ...ruleRoutes({ sites, activeRules: service.activeRules, decisions: ruleDecisions, now }),
     }),
     async stop() {

@@ -11,7 +11,10 @@ describe('detection config', () => {
     assert.deepEqual(resolveSignatureConfig(signatureConfigInput(c.signatures)), DEFAULT_SIGNATURE_CONFIG);
     const o = siteDetectorOptions(c, 42);
     assert.deepEqual(o.aggregates, { windowSeconds: 10, recentSeconds: 3, hashSeed: 42 });
-    assert.deepEqual(o.baseline, { warmupSeconds: 600, maxAgeMs: 7 * 86_400_000 });
+    assert.deepEqual(o.baseline, {
+      warmupSeconds: 600, maxAgeMs: 7 * 86_400_000, learnDelayS: 30, growthPerHour: 2, seasonal: { enabled: true, minPeriods: 2, quantile: 0.95, decay: 0.5 },
+    });
+    assert.equal(c.restore.max_age, 300_000);
   });
 
   it('scales hold and drift thresholds with the raise thresholds an operator sets', () => {
@@ -42,6 +45,9 @@ describe('detection config', () => {
     ['share above 1', { signatures: { max_collateral: { block: 2 } } }, 'signatures.max_collateral.block'],
     ['recent window longer than the window', { window: { seconds: 5, recent_seconds: 6 } }, 'window.recent_seconds'],
     ['bad duration', { incidents: { calm: 'soon' } }, 'incidents.calm'],
+    ['a growth cap below 1', { baseline: { max_growth_per_hour: 0.5 } }, 'baseline.max_growth_per_hour'],
+    ['a learning delay above an hour', { baseline: { learn_delay: '2h' } }, 'baseline.learn_delay'],
+    ['an unknown seasonal key', { baseline: { seasonal: { hours: 24 } } }, 'baseline.seasonal'],
   ];
   for (const [name, input, path] of invalid) {
     it(`refuses ${name}`, () => {

@@ -68,7 +68,16 @@ export function signatureConfigInput(s: DetectionConfig['signatures']): Partial<
 export function siteDetectorOptions(config: DetectionConfig, hashSeed: number): SiteDetectorOptions {
   return {
     aggregates: { windowSeconds: config.window.seconds, recentSeconds: config.window.recent_seconds, hashSeed },
-    baseline: { warmupSeconds: Math.round(config.baseline.warmup / 1000), maxAgeMs: config.baseline.max_age },
+    baseline: {
+      warmupSeconds: Math.round(config.baseline.warmup / 1000),
+      maxAgeMs: config.baseline.max_age,
+      learnDelayS: config.baseline.learn_delay / 1000,
+      growthPerHour: config.baseline.max_growth_per_hour,
+      seasonal: {
+        enabled: config.baseline.seasonal.enabled, minPeriods: config.baseline.seasonal.min_periods,
+        quantile: config.baseline.seasonal.quantile, decay: config.baseline.seasonal.decay,
+      },
+    },
     detector: detectorConfigInput(config.detector),
     signatures: signatureConfigInput(config.signatures),
   };

@@ -1,5 +1,5 @@
 /**
- * The top-level `detection:` block of bulwark.yaml (issue #6): the detector's tick, the operator-facing
+ * The top-level `detection:` block of bulwark.yaml: the detector's tick, the operator-facing
  * knobs of the core's DetectorConfig / SignatureConfig / baseline, the incident lifecycle and privacy.
  * Defaults are the core's (src/core/detect/detector-config.ts, signatures.ts, baseline.ts), restated here
  * in the operator's units; `detectionCoreOptions` maps the parsed block onto the core's option objects.
@@ -94,6 +94,33 @@ export const detectionSchema = z
       .strictObject({
         warmup: duration('traffic learned before the baseline is trusted (until then only absolute floors raise a level); 0 trusts it at once', { min: '1s', max: '30d', off: true }).default(600_000),
         max_age: duration('a saved baseline older than this is re-warmed on start', { min: '1m', max: '365d' }).default(7 * 86_400_000),
+        learn_delay: duration(
+          'a second of traffic is learned only once this old, and only if the level did not rise meanwhile: the first seconds of an attack, before the level rose, never become normal; 0 learns at once',
+          { min: '1s', max: '1h', off: true },
+        ).default(30_000),
+        max_growth_per_hour: z
+          .number()
+          .min(1)
+          .max(1000)
+          .default(2)
+          .describe('the learned normal rises at most this factor per hour of learning, so patient ramps and teaching bursts cannot move it faster'),
+        seasonal: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('learn what normal looks like per hour of the day and of the week (UTC)'),
+            min_periods: z.number().int().min(1).max(52).default(2).describe('earlier days (or weeks) an hour needs before its seasonal normal is trusted'),
+            quantile: z.number().min(0.5).max(1).default(0.95).describe('the quantile of an hour the detector compares with'),
+            decay: z.number().min(0).max(1).default(0.5).describe('weight older days (weeks) keep each time an hour comes round again'),
+          })
+          .prefault({})
+          .describe('robust per-hour statistics: a regular evening peak is normal, the same surge at 3 a.m. is not'),
+      })
+      .prefault({}),
+    restore: z
+      .strictObject({
+        max_age: duration(
+          'at start, the threat level, its override and the active signature rules are restored when saved at most this long ago (they are saved at every change): a restart during an attack keeps defending; 0 never restores them',
+          { min: '1s', max: '7d', off: true },
+        ).default(300_000),
       })
       .prefault({}),
     detector: detectorKnobsSchema.prefault({}),
@@ -102,7 +129,7 @@ export const detectionSchema = z
     retention: duration('address-level source data in closed incidents is removed after this long (0 keeps it)', { min: '1h', max: '3650d', off: true }).default(30 * 86_400_000),
     truncate_addresses: z.boolean().default(false).describe('store client addresses in incidents as their /24 (IPv4) or /48 (IPv6)'),
   })
-  .describe('attack detection, threat levels, signature rules and incident records (issue #6)');
+  .describe('attack detection, threat levels, signature rules and incident records');
 
 /** The parsed `detection:` block (durations in ms). */
 export type DetectionConfig = z.output<typeof detectionSchema>;

@@ -1,14 +1,15 @@
 /**
- * What the detection service persists per site so a restart does not forget (issue #6, "Baselines ...
- * persisted so a restart does not forget what normal looks like"):
- * - the baseline (`Baseline.toJSON()`) in the BaselineStore;
+ * What the detection service keeps across restarts, behind one interface (`DetectionStateStore`) so a
+ * shared implementation (several workers or nodes) can replace the SQLite one:
+ * - the baseline (`Baseline.toJSON()`) in the BaselineStore — large, saved every `persist_every`;
  * - the detector state (level, dwell and calm timers, override) and the active signature rules, as one
- *   JSON value in the KvStore under `detector/<site>`.
+ *   JSON value in the KvStore under `detector/<site>` — small, saved at every change of level or rules
+ *   (and every `persist_every`), so a process killed the second after a rise restarts at that level.
  *
  * Restore policy: the baseline is restored whatever its age (the core re-warms one older than
  * `baseline.max_age`). The detector state and rules are restored only when saved at most `maxStateAgeMs`
- * ago (the incidents' resume gap, default 5 min): after a longer stop the attack that raised the level
- * may be long over, and the site starts at `normal`. Unreadable values are skipped (logged by the caller).
+ * ago (`restore.max_age`, default 5 min): after a longer stop the attack that raised the level may be
+ * long over, and the site starts at `normal`. Unreadable values are skipped (logged by the caller).
  */
 import { THREAT_LEVELS } from '../core/vocabulary.ts';
 import type { DetectorState, SignatureRule } from '../core/detect/index.ts';
@@ -104,6 +105,12 @@ export async function loadSavedSite(stores: Pick<StateStores, 'baselines' | 'kv'
   return { ...(b !== undefined ? { baseline: b.json } : {}), ...parsed };
 }
 
+/** Saves one site's detector state and active rules (small: done at every change). */
+export async function saveDetectorState(stores: Pick<StateStores, 'kv'>, site: string, state: DetectorState, rules: readonly SignatureRule[], nowMs: number): Promise<void> {
+  const value: SavedDetectorJson = { version: 1, savedMs: nowMs, state, rules };
+  await stores.kv.set(`${DETECTOR_KEY_PREFIX}${site}`, value, { nowMs });
+}
+
 /** Saves one site's baseline, detector state and active rules. */
 export async function saveSite(
   stores: Pick<StateStores, 'baselines' | 'kv'>,
@@ -112,6 +119,30 @@ export async function saveSite(
   nowMs: number,
 ): Promise<void> {
   await stores.baselines.save({ site, updatedAtMs: nowMs, json: data.baseline });
-  const value: SavedDetectorJson = { version: 1, savedMs: nowMs, state: data.state, rules: data.rules };
-  await stores.kv.set(`${DETECTOR_KEY_PREFIX}${site}`, value, { nowMs });
+  await saveDetectorState(stores, site, data.state, data.rules, nowMs);
+}
+
+/**
+ * Where the detection service keeps what it must not forget across restarts. The service only talks to
+ * this interface: SQLite today (`createDetectionStateStore`), shared state across workers and nodes later.
+ */
+export interface DetectionStateStore {
+  /** Everything saved, by site (state and rules older than the restore age left out); `onInvalid` hears of unreadable values. */
+  loadAll(nowMs: number, onInvalid: (site: string, what: string) => void): Promise<Map<string, SavedSite>>;
+  /** What one site saved (a site added to the config while running), or undefined. */
+  load(site: string, nowMs: number): Promise<SavedSite | undefined>;
+  /** Saves the detector state and the active rules (at every change of level or rules). */
+  saveState(site: string, state: DetectorState, rules: readonly SignatureRule[], nowMs: number): Promise<void>;
+  /** Saves the baseline, the detector state and the rules (every `persist_every`, and at stop). */
+  saveAll(site: string, data: { baseline: unknown; state: DetectorState; rules: readonly SignatureRule[] }, nowMs: number): Promise<void>;
+}
+
+/** The state store over the SQLite stores (baselines and settings); state older than `maxStateAgeMs` is not restored. */
+export function createDetectionStateStore(stores: Pick<StateStores, 'baselines' | 'kv'>, options: { readonly maxStateAgeMs: number }): DetectionStateStore {
+  return {
+    loadAll: (nowMs, onInvalid) => loadSavedSites(stores, nowMs, options.maxStateAgeMs, onInvalid),
+    load: (site, nowMs) => loadSavedSite(stores, site, nowMs, options.maxStateAgeMs),
+    saveState: (site, state, rules, nowMs) => saveDetectorState(stores, site, state, rules, nowMs),
+    saveAll: (site, data, nowMs) => saveSite(stores, site, data, nowMs),
+  };
 }

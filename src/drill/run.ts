@@ -21,10 +21,13 @@ import { checkBounds, HARD_CEILINGS, sleep } from './attackers/bounds.ts';
 import { runVisitors, type VisitorsResult } from './visitors/run-visitors.ts';
 import { createJsChallengeSolver, createNoJsChallengeSolver } from './visitors/challenge-solvers.ts';
 import type { VisitorKind } from './visitors/visitor-stats.ts';
-import { bulwarkProtector, type Protector, type ProtectorFactory, type StopResult } from './bulwark-process.ts';
+import { ONSET_WINDOW_MS } from './visitors/visitor-timeline.ts';
+import type { Protector, ProtectorFactory, RestartEvent, StopResult } from './bulwark-process.ts';
+import { bulwarkProtector } from './bulwark-protector.ts';
+import { readBaseline, type BaselineFigures } from './scenarios/baseline-probe.ts';
 import { findScenario } from './scenarios/index.ts';
 import { forwardedSeries, observeAdmin, type AdminObserver } from './scenarios/admin-observer.ts';
-import { newsroomFixture, visitorPaths } from './scenarios/site.ts';
+import { ARTICLE_PAGES, newsroomFixture, PAGE_LATENCY_MS, visitorPaths, type OriginPages } from './scenarios/site.ts';
 import type { DrillSettings, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/context.ts';
 import { buildReport, type DrillReport } from './report.ts';
 
@@ -50,13 +53,27 @@ export interface DrillOptions {
   readonly maxRequests?: number;
   /** Attack sockets at most. Default the scenario's, else 512. */
   readonly maxSockets?: number;
-  /** Simulated visitors by kind. Default 6 browsers, 2 no-JS, 2 API. */
-  readonly visitors?: { readonly browsers?: number; readonly nojs?: number; readonly api?: number };
+  /**
+   * Simulated visitors by kind. Default 6 browsers, 2 no-JS, 2 API, plus 4 browsers arriving during the
+   * attack's first seconds on pages that cannot be cached (`onset`) and 10 browsers behind one shared
+   * address (`shared`).
+   */
+  readonly visitors?: { readonly browsers?: number; readonly nojs?: number; readonly api?: number; readonly onset?: number; readonly shared?: number };
+  /** The origin fixture's pages: the newsroom's own caching (default), or every page `private, no-store`. */
+  readonly originPages?: OriginPages;
+  /** Latency of the fixture's ordinary pages in ms (default {@link PAGE_LATENCY_MS}). */
+  readonly pageLatencyMs?: number;
   /** Mean pause between one visitor's visits. Default 500 ms. */
   readonly visitorThinkMs?: number;
   /** Visitors alone before the attack. Default 1 s. */
   readonly warmupS?: number;
   readonly seed?: number;
+  /**
+   * Kill the Bulwark the drill started with SIGKILL this many seconds into the attack (`true`: half way)
+   * and start it again on the same state, to measure the protection a restart loses (the report's
+   * `restart`). Not with `--target` or a reference protector.
+   */
+  readonly restart?: boolean | number;
   /** Only for the CLI: print JSON instead of the table (runDrill returns the report either way). */
   readonly json?: boolean;
   /** What protects the fixture: Bulwark (default), nothing (reference), or another protector (nginx). */
@@ -72,15 +89,27 @@ export interface DrillOptions {
 export const DEFAULT_CAPACITY = 64;
 /** Default visitors by kind. */
 export const DEFAULT_VISITORS: Readonly<Record<VisitorKind, number>> = { browser: 6, nojs: 2, api: 2 };
+/** Default browsers arriving during the onset, and behind one shared address. */
+export const DEFAULT_VISITOR_GROUPS: Readonly<{ onset: number; shared: number }> = { onset: 4, shared: 10 };
+/** How long a shared-address browser reads a page before the next (people behind a NAT, not a bench). */
+export const SHARED_THINK_MS = 2_000;
+/** How long a browser stays on a page that retries itself before the drill gives up on it. */
+export const FOLLOW_REFRESH_MAX_MS = 60_000;
 
 /** The resolved plan of a run. */
 export interface DrillPlan {
   readonly settings: DrillSettings;
   readonly capacity: number | null;
   readonly visitors: Readonly<Record<VisitorKind, number>>;
+  /** Onset and shared-address browsers (on top of `visitors.browser`). */
+  readonly visitorGroups: Readonly<{ onset: number; shared: number }>;
   readonly visitorMaxRequests: number;
   readonly visitorThinkMs: number;
   readonly warmupS: number;
+  /** Seconds into the attack the protector is killed and restarted; null: no restart. */
+  readonly restartAtS: number | null;
+  readonly originPages: OriginPages;
+  readonly pageLatencyMs: number;
 }
 
 /**
@@ -96,22 +125,39 @@ export function resolvePlan(scenario: Scenario, o: Omit<DrillOptions, 'scenario'
   checkBounds({ maxRequests, maxDurationMs: Math.round(durationS * 1000), maxSockets });
   const sources = o.sources ?? d.sources;
   const visitors = { browser: o.visitors?.browsers ?? DEFAULT_VISITORS.browser, nojs: o.visitors?.nojs ?? DEFAULT_VISITORS.nojs, api: o.visitors?.api ?? DEFAULT_VISITORS.api };
+  const visitorGroups = { onset: o.visitors?.onset ?? DEFAULT_VISITOR_GROUPS.onset, shared: o.visitors?.shared ?? DEFAULT_VISITOR_GROUPS.shared };
   const warmupS = o.warmupS ?? d.warmupS ?? 1;
-  const total = visitors.browser + visitors.nojs + visitors.api;
+  const total = visitors.browser + visitors.nojs + visitors.api + visitorGroups.onset + visitorGroups.shared;
+  const pageLatencyMs = o.pageLatencyMs ?? PAGE_LATENCY_MS;
   const visitorThinkMs = o.visitorThinkMs ?? 500;
+  const restartAtS = o.restart === undefined || o.restart === false ? null : o.restart === true ? durationS / 2 : o.restart;
   const problems = [
+    restartAtS !== null && !(restartAtS > 0 && restartAtS < durationS) ? `restart=${restartAtS} (seconds into the attack, within its ${durationS} s)` : '',
+    restartAtS !== null && (o.target !== undefined || (o.protection !== undefined && o.protection !== 'bulwark')) ? 'restart (only for a Bulwark the drill starts itself)' : '',
     !Number.isInteger(sources) || sources < 1 ? `sources=${sources} (a positive integer)` : '',
     !(rate > 0 && Number.isFinite(rate)) ? `rate=${rate} (a positive number)` : '',
     !(warmupS >= 0 && warmupS <= 60) ? `warmupS=${warmupS} (0..60)` : '',
     !(visitorThinkMs > 0) ? `visitorThinkMs=${visitorThinkMs} (positive)` : '',
-    Object.values(visitors).some((n) => !Number.isInteger(n) || n < 0) || total > 1000 ? `visitors=${JSON.stringify(visitors)} (0..1000 in all)` : '',
+    [...Object.values(visitors), ...Object.values(visitorGroups)].some((n) => !Number.isInteger(n) || n < 0) || total > 1000 ? `visitors=${JSON.stringify({ ...visitors, ...visitorGroups })} (0..1000 in all)` : '',
+    !(Number.isFinite(pageLatencyMs) && pageLatencyMs >= 0 && pageLatencyMs <= 10_000) ? `pageLatencyMs=${pageLatencyMs} (0..10000)` : '',
   ].filter(Boolean);
   if (problems.length > 0) throw new DrillError('BULWARK_ERR_DRILL_BOUNDS', `invalid drill options: ${problems.join(', ')}`);
   const perVisitorPerS = (2 * 1000) / visitorThinkMs; // a browser visit is a page and its asset
   const visitorMaxRequests = Math.min(HARD_CEILINGS.maxRequests, Math.max(1, Math.ceil(total * perVisitorPerS * (warmupS + durationS + 2) * 2)));
   const capacity = o.capacity ?? (o.target === undefined ? DEFAULT_CAPACITY : null);
   const seed = o.seed ?? randomInt(2 ** 31);
-  return { settings: { durationS, rate, sources, maxRequests, maxSockets, seed }, capacity, visitors, visitorMaxRequests, visitorThinkMs, warmupS };
+  return {
+    settings: { durationS, rate, sources, maxRequests, maxSockets, seed },
+    capacity,
+    visitors,
+    visitorGroups,
+    visitorMaxRequests,
+    visitorThinkMs,
+    warmupS,
+    originPages: o.originPages ?? 'site',
+    pageLatencyMs,
+    restartAtS,
+  };
 }
 
 /** Counts what reaches the fixture per class (attack / visitor / other), per second. */
@@ -141,6 +187,8 @@ function createClassTracker(): ClassTracker {
 /** Where the run happens: what is attacked and what can be measured there. */
 interface Arena {
   readonly target: string;
+  /** The https listener attacked by `https` scenarios (see ScenarioContext.httpsTarget). */
+  readonly httpsTarget?: string;
   readonly protectionName: string;
   readonly fixture?: OriginFixture;
   readonly tracker?: ClassTracker;
@@ -184,9 +232,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 }
 
 async function prepareArena(options: DrillOptions, scenario: Scenario, plan: DrillPlan, log: (line: string) => void): Promise<Arena> {
-  if (options.target !== undefined) return { target: options.target, protectionName: 'target', adminUrl: options.admin };
+  if (options.target !== undefined) {
+    return { target: options.target, httpsTarget: options.target.startsWith('https:') ? options.target : undefined, protectionName: 'target', adminUrl: options.admin };
+  }
   const tracker = createClassTracker();
-  const fixture = await startOriginFixture({ ...newsroomFixture(), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
+  const fixture = await startOriginFixture({ ...newsroomFixture({ pages: plan.originPages, latencyMs: plan.pageLatencyMs }), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
   try {
     const protection = options.protection ?? 'bulwark';
     if (protection === 'none') return { target: fixture.url, protectionName: 'none', fixture, tracker };
@@ -194,7 +244,7 @@ async function prepareArena(options: DrillOptions, scenario: Scenario, plan: Dri
     log(`starting ${factory.name} in front of the origin fixture ${fixture.url}`);
     const protector = await factory.start({ originUrl: fixture.url, scenario, warmupS: plan.warmupS });
     log(`${factory.name} ready at ${protector.url}${protector.pid ? ` (pid ${protector.pid})` : ''}`);
-    return { target: protector.url, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
+    return { target: protector.url, httpsTarget: protector.httpsUrl, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
   } catch (err) {
     await fixture.stop();
     throw err;
@@ -210,6 +260,10 @@ export interface AttackPhase {
   /** Attack requests at the fixture when the attack started (warm-up has none, but be exact). */
   readonly attackAtOriginBefore: number;
   readonly marks: ReadonlyArray<{ event: string; atS: number }>;
+  /** Bulwark's baseline of the site when the attack started and when it ended (`GET /detection`). */
+  readonly baseline: { readonly before: BaselineFigures | undefined; readonly after: BaselineFigures | undefined };
+  /** The SIGKILL and restart, when asked for and done. */
+  readonly restart?: RestartEvent;
 }
 
 interface PhaseArgs {
@@ -233,7 +287,10 @@ async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
     browsers: plan.visitors.browser,
     nojs: plan.visitors.nojs,
     api: plan.visitors.api,
-    browser: { pages: paths.browser, solveChallenge: createJsChallengeSolver() },
+    browser: { pages: paths.browser, solveChallenge: createJsChallengeSolver(), follow: { maxWaitMs: FOLLOW_REFRESH_MAX_MS } },
+    // Arriving during the attack's first seconds, on pages no cache can answer (the origin must).
+    onset: { browsers: plan.visitorGroups.onset, arriveAfterMs: plan.warmupS * 1000, spreadMs: ONSET_WINDOW_MS - 1000, browser: { pages: a.targetMode ? paths.browser : ARTICLE_PAGES } },
+    shared: { browsers: plan.visitorGroups.shared, thinkTimeMs: SHARED_THINK_MS },
     nojsOptions: { paths: paths.nojs, solveChallenge: createNoJsChallengeSolver(15, visitorsCtl.signal) },
     apiOptions: { paths: paths.api },
     thinkTimeMs: plan.visitorThinkMs,
@@ -248,11 +305,19 @@ async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
     const attackStartMs = Date.now();
     const before = arena.tracker?.count('attack') ?? 0;
     const marks: Array<{ event: string; atS: number }> = [];
+    const baselineBefore = await readBaseline(arena.adminUrl, arena.site);
     a.log(`attack ${a.scenario.name}: ${plan.settings.durationS} s, ${plan.settings.rate}/s from ${plan.settings.sources} sources`);
-    const outcome = await a.scenario.run(scenarioContext(a, attackStartMs, before, marks));
+    const ctx = scenarioContext(a, attackStartMs, before, marks);
+    const restarting = plan.restartAtS === null ? undefined : restartMidAttack(a, plan.restartAtS, ctx);
+    const outcome = await a.scenario.run(ctx);
     const attackEndMs = Date.now();
+    const restart = await restarting;
+    const baselineAfter = await readBaseline(arena.adminUrl, arena.site);
     visitorsCtl.abort();
-    return { outcome, visitors: await visitorsDone, attackStartMs, attackEndMs, attackAtOriginBefore: before, marks };
+    return {
+      outcome, visitors: await visitorsDone, attackStartMs, attackEndMs, attackAtOriginBefore: before, marks,
+      baseline: { before: baselineBefore, after: baselineAfter }, ...(restart !== undefined ? { restart } : {}),
+    };
   } finally {
     visitorsCtl.abort();
     a.signal.removeEventListener('abort', stopVisitors);
@@ -260,14 +325,30 @@ async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
   }
 }
 
+/** Kills and restarts the protector `atS` seconds into the attack (the attack and the visitors go on). */
+async function restartMidAttack(a: PhaseArgs, atS: number, ctx: ScenarioContext): Promise<RestartEvent | undefined> {
+  const protector = a.arena.protector;
+  if (protector?.restart === undefined) return undefined;
+  await ctx.sleep(atS * 1000);
+  if (a.signal.aborted) return undefined;
+  ctx.mark('SIGKILL');
+  a.log(`SIGKILL ${protector.name} (pid ${protector.pid}) ${atS} s into the attack, then restart`);
+  const event = await protector.restart();
+  ctx.mark('restarted');
+  a.log(`${protector.name} ready again after ${((event.readyAtMs - event.killedAtMs) / 1000).toFixed(1)} s (pid ${event.pidAfter})`);
+  return event;
+}
+
 function scenarioContext(a: PhaseArgs, attackStartMs: number, before: number, marks: Array<{ event: string; atS: number }>): ScenarioContext {
   const { arena, observer } = a;
   return {
     target: arena.target,
+    httpsTarget: arena.httpsTarget,
     settings: a.plan.settings,
     signal: a.signal,
     fixture: arena.fixture,
     adminUrl: arena.adminUrl,
+    ...(arena.site !== undefined ? { site: arena.site } : {}),
     originAttackRequests: () => (arena.tracker ? arena.tracker.count('attack') - before : undefined),
     originAttackSeries: () => arena.tracker?.series('attack') ?? (observer ? forwardedSeries(observer.observation()) : undefined),
     bulwarkOutcomes: async () => observer?.outcomesNow(),

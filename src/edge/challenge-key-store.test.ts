@@ -38,7 +38,7 @@ test('first start generates a key with mode 0600 in a 0700 directory; later star
   assert.equal(second.created, false);
   assert.equal(second.ring.current.id, first.ring.current.id);
   // A cookie minted before the restart still verifies after it.
-  const cookie = mintClearance({ site, client, binding: 'prefix', level: 'normal', via: 'pow', lifetimeS: 3600 }, first.ring, T0).value;
+  const cookie = mintClearance({ site, client, binding: 'prefix', level: 'normal', proof: { via: 'pow', work: { count: 16, bits: 12 } }, lifetimeS: 3600 }, first.ring, T0).value;
   assert.equal(verifyClearance(cookie, second.ring, site, 'prefix', client, T0 + 2000).ok, true);
   assert.deepEqual(fs.readdirSync(path.dirname(file)), ['challenge.json'], 'no temporary files left behind');
 });
@@ -46,7 +46,7 @@ test('first start generates a key with mode 0600 in a 0700 directory; later star
 test('rotation keeps the previous key valid for the grace period, then drops it', (t) => {
   const state = tempState(t);
   const first = loadOrCreateChallengeKeys(state, { nowMs: T0 });
-  const cookie = mintClearance({ site, client, binding: 'prefix', level: 'normal', via: 'pow', lifetimeS: 86_400 }, first.ring, T0).value;
+  const cookie = mintClearance({ site, client, binding: 'prefix', level: 'normal', proof: { via: 'pow', work: { count: 16, bits: 12 } }, lifetimeS: 86_400 }, first.ring, T0).value;
   const rotated = rotateChallengeKey(state, { nowMs: T0 + 1000, graceMs: 3_600_000 });
   assert.notEqual(rotated.ring.current.id, first.ring.current.id);
   assert.equal(rotated.previousAcceptUntilMs, T0 + 1000 + 3_600_000);

@@ -52,6 +52,9 @@ export interface ForwardHooks {
 
 const NO_HOOKS: ForwardHooks = {};
 
+/** `Retry-After` (seconds) of the 502/504 pages: the origin may be back in a moment. */
+export const ORIGIN_RETRY_AFTER_S = 5;
+
 /** How far ahead of a slow client the origin's response is read (per response). */
 export const RESPONSE_BUFFER_BYTES = 256 * 1024;
 
@@ -178,8 +181,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
         // answered by the hook (stale content)
       } else {
         ctx.end(failure.source === 'client' ? 'rejected' : 'failed');
-        const retry = failure.page.status >= 500 ? { 'retry-after': '5' } : undefined;
-        sendPage(ctx.res, failure.page, ctx.id, ctx.req.headers.accept, retry, { close: failure.source === 'client' });
+        // An origin failure is worth another try in a few seconds: the page retries by itself.
+        const retryAfterS = failure.page.status >= 500 ? ORIGIN_RETRY_AFTER_S : undefined;
+        sendPage(ctx.res, failure.page, ctx.id, ctx.req.headers.accept, undefined, { close: failure.source === 'client', retryAfterS });
       }
     } else {
       ctx.end('failed');

@@ -5,9 +5,15 @@
  * log line (STYLE.md, after Caddy); it never names the origin's address or Bulwark internals. The format
  * follows `Accept`: HTML for browsers, JSON for API clients, plain text otherwise. Pages are never
  * cached (`Cache-Control: no-store`).
+ *
+ * A page that asks the visitor to try again (429, 500, 502, 503, 504) is sent with `retryAfterS`: it
+ * carries `Retry-After` and retries by itself (retry-page-html.ts: `Refresh` header and meta refresh with
+ * a jittered delay and a visible countdown, same URL; a non-idempotent request is explained instead and
+ * offered a button). Every variant is rendered once and kept (bounded), never per request.
  */
 import type { ServerResponse } from 'node:http';
 import { prepareFields, writePreparedHead, type PreparedFields } from './prepared-head.ts';
+import { retryBody, retryDelayS, retryHead, retryModeOf, type RetryMode } from './retry-page-html.ts';
 
 export interface PageSpec {
   readonly status: number;
@@ -63,8 +69,14 @@ export function pageFormat(accept: string | undefined): PageFormat {
   return 'text';
 }
 
-/** Renders a page body in the given format. */
-export function renderPage(spec: PageSpec, requestId: string, format: PageFormat, detail?: string): { type: string; body: string } {
+/** A retry page's behaviour and announced delay (see retry-page-html.ts). */
+export interface RetryVariant {
+  readonly mode: RetryMode;
+  readonly delayS: number;
+}
+
+/** Renders a page body in the given format; with `retry`, the HTML is the try-again page for that delay. */
+export function renderPage(spec: PageSpec, requestId: string, format: PageFormat, detail?: string, retry?: RetryVariant): { type: string; body: string } {
   const message = detail ? `${spec.message} ${detail}` : spec.message;
   switch (format) {
     case 'json':
@@ -77,7 +89,10 @@ export function renderPage(spec: PageSpec, requestId: string, format: PageFormat
         type: 'text/html; charset=utf-8',
         body: htmlDocument(
           spec.title,
-          `<h1>${escapeHtml(spec.title)}</h1><p>${escapeHtml(message)}</p><p class="id">Request ID: <code>${escapeHtml(requestId)}</code></p>`,
+          `<h1>${escapeHtml(spec.title)}</h1><p>${escapeHtml(message)}</p>` +
+            (retry === undefined ? '' : retryBody(retry.mode, retry.delayS)) +
+            `<p class="id">Request ID: <code>${escapeHtml(requestId)}</code></p>`,
+          retry === undefined ? '' : retryHead(retry.mode, retry.delayS),
         ),
       };
     default:
@@ -96,37 +111,106 @@ export interface RenderedPage {
   /** Body bytes without the request ID. */
   readonly extra: number;
   readonly head: PreparedFields;
+  /** Head block and body are pure ASCII (the wire writes them as latin1, counted in characters). */
+  readonly ascii: boolean;
 }
 const rendered = new Map<PageSpec, Record<PageFormat, RenderedPage>>();
 const ID_MARK = 'BULWARKREQUESTIDMARK';
+const ASCII = /^[\x00-\x7f]*$/;
 
+function prepare(spec: PageSpec, format: PageFormat, retry?: RetryVariant): RenderedPage {
+  const { type, body } = renderPage(spec, ID_MARK, format, undefined, retry);
+  const at = body.indexOf(ID_MARK);
+  const fields = ['content-type', type, 'cache-control', 'no-store'];
+  if (retry !== undefined && retry.mode === 'auto') fields.push('refresh', String(retry.delayS));
+  const head = prepareFields(fields);
+  return {
+    type,
+    before: body.slice(0, at),
+    after: body.slice(at + ID_MARK.length),
+    extra: Buffer.byteLength(body) - ID_MARK.length,
+    head,
+    ascii: ASCII.test(body) && ASCII.test(head.block),
+  };
+}
+
+/** The page prepared for a spec and format (rendered on first use, then kept). */
 export function renderedOf(spec: PageSpec, format: PageFormat): RenderedPage {
   let per = rendered.get(spec);
   if (per === undefined) {
-    per = {} as Record<PageFormat, RenderedPage>;
-    for (const f of ['html', 'json', 'text'] as const) {
-      const { type, body } = renderPage(spec, ID_MARK, f);
-      const at = body.indexOf(ID_MARK);
-      per[f] = {
-        type,
-        before: body.slice(0, at),
-        after: body.slice(at + ID_MARK.length),
-        extra: Buffer.byteLength(body) - ID_MARK.length,
-        head: prepareFields(['content-type', type, 'cache-control', 'no-store']),
-      };
-    }
+    per = { html: prepare(spec, 'html'), json: prepare(spec, 'json'), text: prepare(spec, 'text') };
     rendered.set(spec, per);
   }
   return per[format];
 }
 
 /**
+ * Prepared try-again variants, by spec and `format|mode|delay`. Delays are whole seconds up to
+ * MAX_RETRY_DELAY_S and a site uses a handful; the table holds at most {@link MAX_RETRY_VARIANTS} and
+ * starts afresh when full (each variant is a few kB and cheap to render again).
+ */
+const retryRendered = new Map<PageSpec, Map<string, RenderedPage>>();
+let retryVariants = 0;
+/** Cap on prepared try-again variants kept at once. */
+export const MAX_RETRY_VARIANTS = 2048;
+
+/** Prepared retry variants held now (for stats and tests). */
+export function retryVariantCount(): number {
+  return retryVariants;
+}
+
+/**
+ * The try-again page for a request: its delay (`Retry-After` base plus the request's jitter, see
+ * retryDelayS) and behaviour (retries itself for GET/HEAD, explains and offers a button otherwise),
+ * prepared once per variant. The head block carries `Refresh` when the page retries itself.
+ */
+export function retryRenderedOf(spec: PageSpec, format: PageFormat, method: string | undefined, retryAfterS: number, requestId: string): RenderedPage {
+  const mode = retryModeOf(method);
+  const delayS = retryDelayS(retryAfterS, requestId);
+  let per = retryRendered.get(spec);
+  if (per === undefined) retryRendered.set(spec, (per = new Map()));
+  const key = `${format}|${mode}|${delayS}`;
+  let page = per.get(key);
+  if (page === undefined) {
+    if (retryVariants >= MAX_RETRY_VARIANTS) {
+      retryRendered.clear();
+      retryRendered.set(spec, per = new Map());
+      retryVariants = 0;
+    }
+    page = prepare(spec, format, { mode, delayS });
+    per.set(key, page);
+    retryVariants++;
+  }
+  return page;
+}
+
+/** `Retry-After` in whole seconds (at least 1) for a wait of `seconds`. */
+export function retryAfterField(seconds: number): string {
+  return String(Math.max(1, Math.ceil(seconds)));
+}
+
+/** Options of {@link sendPage}. */
+export interface SendPageOptions {
+  /** An extra sentence after the page's message (rendered per request: rare answers only). */
+  readonly detail?: string;
+  /** Close the connection after the answer. */
+  readonly close?: boolean;
+  /** Extra fields Bulwark built itself from digits and config-validated names only (not validated again). */
+  readonly trusted?: readonly string[];
+  /**
+   * A try-again answer: wait this long before trying again. The page carries `Retry-After` (this many
+   * seconds, at least 1) after the trusted fields, and retries by itself (see the module comment).
+   */
+  readonly retryAfterS?: number;
+}
+
+/**
  * Sends a page as the whole response, in one head (refusals are the hot path of an attack). Does
  * nothing if headers were already sent (the caller then has to abort the connection instead).
- * `headers` are extra fields such as `Retry-After`, validated by node:http; `options.trusted` are
- * extra fields Bulwark built itself from digits and config-validated names only (the 429's
- * `RateLimit` fields), written without a second validation. The request ID is plain ASCII
- * ([A-Za-z0-9._:-]), so it needs no escaping and the pre-rendered halves are exact.
+ * `headers` are extra fields, validated by node:http; `options.trusted` are extra fields Bulwark built
+ * itself from digits and config-validated names only (the 429's `RateLimit` fields), written without a
+ * second validation. The request ID is plain ASCII ([A-Za-z0-9._:-]), so it needs no escaping and the
+ * pre-rendered halves are exact.
  */
 export function sendPage(
   res: ServerResponse,
@@ -134,18 +218,21 @@ export function sendPage(
   requestId: string,
   accept: string | undefined,
   headers?: Record<string, string>,
-  options: { detail?: string; close?: boolean; trusted?: readonly string[] } = {},
+  options: SendPageOptions = {},
 ): number {
   if (res.headersSent) return 0;
   const format = pageFormat(accept);
   if (options.close) res.shouldKeepAlive = false;
-  const page = renderedOf(spec, format);
+  const method = res.req?.method;
+  const retry = options.retryAfterS;
+  const page = retry === undefined ? renderedOf(spec, format) : retryRenderedOf(spec, format, method, retry, requestId);
   if (options.detail === undefined && headers === undefined) {
     const length = page.extra + requestId.length;
     const extra = ['content-length', String(length), 'x-request-id', requestId];
     if (options.trusted !== undefined) for (const v of options.trusted) extra.push(v);
+    if (retry !== undefined) extra.push('retry-after', retryAfterField(retry));
     writePreparedHead(res, spec.status, page.head, extra);
-    res.end(res.req?.method === 'HEAD' ? undefined : page.before + requestId + page.after);
+    res.end(method === 'HEAD' ? undefined : page.before + requestId + page.after);
     return length;
   }
   let body: string;
@@ -154,15 +241,17 @@ export function sendPage(
     body = page.before + requestId + page.after;
     length = page.extra + requestId.length;
   } else {
-    body = renderPage(spec, requestId, format, options.detail).body;
+    const variant = retry === undefined ? undefined : { mode: retryModeOf(method), delayS: retryDelayS(retry, requestId) };
+    body = renderPage(spec, requestId, format, options.detail, variant).body;
     length = Buffer.byteLength(body);
   }
   // Extra fields from the caller (or a detail message): node:http validates the whole head.
-  const fields: string[] = ['content-type', page.type, 'content-length', String(length), 'cache-control', 'no-store', 'x-request-id', requestId];
+  const fields: string[] = [...page.head.pairs, 'content-length', String(length), 'x-request-id', requestId];
   if (headers) for (const name in headers) fields.push(name, headers[name]!);
   if (options.trusted !== undefined) for (const v of options.trusted) fields.push(v);
+  if (retry !== undefined) fields.push('retry-after', retryAfterField(retry));
   res.writeHead(spec.status, fields);
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  res.end(method === 'HEAD' ? undefined : body);
   return length;
 }
 

@@ -7,7 +7,8 @@
  * itself. The lane is opened by `enforce` when a limit that cannot depend on the request refused
  * (runtime/refusal-lane-policy.ts decides which), and it serves a request only when everything the
  * decision depended on is provably unchanged:
- * - same config generation, same method and HTTP version, origin-form target, no body;
+ * - same config generation, same method and HTTP version, an origin-form target already in normal form
+ *   (core/http/request-target.ts: the record shows the path parse would have made), no body;
  * - header for header identical to the request that opened it (names, order and values: so the same
  *   Host and site, user agent, fingerprint, cookies and clearance);
  * - before the time the limit admits again (GCRA: refused requests do not move the limit, so nothing
@@ -29,6 +30,7 @@ import { recordEscalation } from '../runtime/escalate.ts';
 import { formatRateLimitItem, rateLimitPolicyItem } from '../core/ratelimit/index.ts';
 import { connectionMemo } from '../pipeline/connection-memo.ts';
 import { PAGES, sendPage } from './pages.ts';
+import { scanTarget, TARGET_CLEAN } from '../core/http/request-target.ts';
 
 export interface Lane {
   readonly runtime: Runtime;
@@ -114,6 +116,10 @@ export function answerFromLane(ctx: RequestContext): boolean {
   const memo = connectionMemo(socket);
   const lane = memo.lane;
   if (lane === null) return false;
+  // The lane answers before parse: only a target already in normal form (core/http/request-target.ts)
+  // may skip it, so the record shows the path every other answer would. Anything else takes the
+  // normal path this once; the lane stays open.
+  if (scanTarget(ctx.path) !== TARGET_CLEAN) return false;
   if (!laneServes(lane, ctx)) {
     memo.lane = null;
     return false;
@@ -142,18 +148,23 @@ export function answerFromLane(ctx: RequestContext): boolean {
   const stats = ctx.runtime.services.policyStatsOf(site.name);
   stats.decided(lane.decision.by);
   stats.laneAnswered();
-  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted: laneRefusalFields(lane, ctx.startMs) });
+  sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { trusted: laneRefusalFields(lane, ctx.startMs), retryAfterS: laneRetryAfterS(lane, ctx.startMs) });
   return true;
 }
 
 /**
- * The fields a lane answer at `nowMs` adds to the 429 page: `RateLimit-Policy`, a fresh `RateLimit`
- * and `Retry-After`. Digits and the config-validated limit name only: trusted fields (pages.ts).
+ * The fields a lane answer at `nowMs` adds to the 429 page: `RateLimit-Policy` and a fresh `RateLimit`
+ * (`Retry-After` follows them, from {@link laneRetryAfterS}). Digits and the config-validated limit name
+ * only: trusted fields (pages.ts).
  */
 export function laneRefusalFields(lane: Lane, nowMs: number): string[] {
   return [
     'ratelimit-policy', lane.policyField,
     'ratelimit', formatRateLimitItem(lane.limitName, 0, Math.max(0, lane.resetAtMs - nowMs)),
-    'retry-after', String(Math.max(1, Math.ceil((lane.untilMs - nowMs) / 1000))),
   ];
+}
+
+/** Seconds until the lane's limit admits again (at least 1): the answer's `Retry-After`. */
+export function laneRetryAfterS(lane: Lane, nowMs: number): number {
+  return Math.max(1, Math.ceil((lane.untilMs - nowMs) / 1000));
 }

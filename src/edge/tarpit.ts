@@ -26,7 +26,7 @@ export function tarpit(ctx: RequestContext): PhaseResult {
   tarpitted++;
   ctx.end('tarpitted');
   const timer = setTimeout(() => {
-    sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, { 'retry-after': '60' }, { close: true });
+    sendPage(ctx.res, PAGES.tooManyRequests, ctx.id, ctx.req.headers.accept, undefined, { close: true, retryAfterS: 60 });
   }, TARPIT_DELAY_MS);
   ctx.res.once('close', () => {
     clearTimeout(timer);

@@ -13,7 +13,7 @@ import type { Upstream } from '../runtime/origin-pools.ts';
 import { classifyOriginError } from './origin-errors.ts';
 import { sendPage } from './pages.ts';
 import { VIA_VALUE } from './proxy-headers.ts';
-import { originHeadersFor } from './forward.ts';
+import { ORIGIN_RETRY_AFTER_S, originHeadersFor } from './forward.ts';
 
 /** Serialises the origin's 101 response head for the client socket. */
 function switchingProtocolsHead(headers: Record<string, string | string[] | undefined>, requestId: string): string {
@@ -72,6 +72,6 @@ export function forwardUpgrade(ctx: RequestContext, upstream: Upstream, idleMs: 
       const failure = classifyOriginError(err);
       ctx.errorCode = failure.code;
       ctx.end('failed');
-      sendPage(ctx.res, failure.page, ctx.id, req.headers.accept, undefined, { close: true });
+      sendPage(ctx.res, failure.page, ctx.id, req.headers.accept, undefined, { close: true, retryAfterS: failure.page.status >= 500 ? ORIGIN_RETRY_AFTER_S : undefined });
     });
 }

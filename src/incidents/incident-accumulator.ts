@@ -4,13 +4,13 @@
  * effect, what cleared visitors experienced, and the severity. No I/O and no clock (time comes in the
  * input): the tracker writes what this produces.
  *
- * Caps: 256 keys per dimension in the recorder (top 10 reported), 200 level changes, 100 rules, 200
+ * Caps: 256 keys per dimension in the recorder (top 50 reported), 200 level changes, 100 rules, 200
  * decision keys per incident; beyond them entries are counted as dropped (`*_dropped`, `other`).
  * A continued incident (after a restart) starts from what its stored record says (`prior`).
  */
 import { mergeKmv } from '../core/detect/kmv.ts';
 import {
-  createIncidentRecorder, DIMENSIONS, type BaselineView, type Dimension, type IncidentSummary, type RuleChanges, type Signal, type SignatureRule, type Snapshot,
+  createIncidentRecorder, DIMENSIONS, type Dimension, type IncidentSummary, type RuleChanges, type Signal, type SignatureRule, type Snapshot,
 } from '../core/detect/index.ts';
 import { LOG_BUCKETS, logPercentile } from '../core/detect/log-histogram.ts';
 import { OUTCOMES, type ThreatLevel } from '../core/vocabulary.ts';
@@ -21,21 +21,10 @@ import {
 } from './incident-json.ts';
 import { severityOf, type SeverityResult } from './severity.ts';
 import { mergeSummaries } from './summary-merge.ts';
+import { baselineJson, type BaselineFacts } from './baseline-facts.ts';
 
 export { mergeSummaries } from './summary-merge.ts';
-
-/** The site's normal as the baseline had it when the incident opened. */
-export interface BaselineFacts {
-  readonly rps: number;
-  readonly unclearedRps: number;
-  readonly distinct: number;
-  readonly warm: boolean;
-}
-
-/** The baseline facts of a core baseline view. */
-export function baselineFacts(b: BaselineView): BaselineFacts {
-  return { rps: b.expected('rps'), unclearedRps: b.expected('unclearedRps'), distinct: b.expected('distinct'), warm: b.warm };
-}
+export { baselineFacts, type BaselineFacts } from './baseline-facts.ts';
 
 /** One detector second of a site, as the incident needs it. */
 export interface IncidentSecondInput {
@@ -56,6 +45,13 @@ export interface IncidentSecondInput {
   /** Bottom-k sketch of the uncleared source prefixes so far (core/detect/kmv.ts). */
   readonly sourceSignature?: readonly number[];
   readonly baseline: BaselineFacts;
+  /** Uncleared requests by HTTP method since the previous second (site-extras.ts); absent when not counted. */
+  readonly methods?: Readonly<Record<string, number>>;
+  /**
+   * The baseline's share of normal uncleared traffic for a key, plus its bound (the most it could be);
+   * null when the baseline is not warm. Absent when no baseline is at hand.
+   */
+  readonly baselineShare?: (dimension: Dimension, key: string | number) => number | null;
 }
 
 /** What the accumulator starts from. */
@@ -113,7 +109,7 @@ export function createIncidentAccumulator(init: AccumulatorInit): IncidentAccumu
   const priorActions = parseActions(prior?.actions);
   const priorVisitors = parseVisitors(prior?.visitors);
   const trigger = carry?.trigger ?? init.trigger;
-  let baseline = carry?.baseline ?? (init.baseline ? { rps: init.baseline.rps, uncleared_rps: init.baseline.unclearedRps, distinct_per_second: init.baseline.distinct, warm: init.baseline.warm } : null);
+  let baseline = carry?.baseline ?? (init.baseline ? baselineJson(init.baseline) : null);
   let gapSeconds = carry?.gapSeconds ?? 0;
   // A continued incident: the seconds between its last stored one and the first observed now were missed.
   let resumeFromMs: number | null = prior ? (prior.lastSecondMs ?? prior.openedAtMs - 1000) : null;
@@ -239,7 +235,7 @@ export function createIncidentAccumulator(init: AccumulatorInit): IncidentAccumu
         gapSeconds += Math.max(0, Math.round((second - resumeFromMs) / 1000) - 1);
         resumeFromMs = null;
       }
-      if (baseline === null) baseline = { rps: input.baseline.rps, uncleared_rps: input.baseline.unclearedRps, distinct_per_second: input.baseline.distinct, warm: input.baseline.warm };
+      if (baseline === null) baseline = baselineJson(input.baseline);
       recorder.observe(input.snapshot);
       if (RANK[input.level] > RANK[peakLevel]) peakLevel = input.level;
       const rps = input.snapshot.last.requests / input.snapshot.last.seconds;

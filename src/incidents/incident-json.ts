@@ -49,8 +49,12 @@ export interface SummaryJson {
   readonly source_signature?: readonly number[];
   readonly rate: { readonly peak_rps: number; readonly mean_rps: number; readonly duration_s: number; readonly ramp_s: number };
   readonly peak_distinct_per_second: number;
-  /** The site's normal before the incident (baseline slow means). */
-  readonly baseline: { readonly rps: number; readonly uncleared_rps: number; readonly distinct_per_second: number; readonly warm: boolean } | null;
+  /**
+   * The site's normal when the incident opened: the long-run normal the detector compared with — the
+   * baseline's slow means, or the seasonal normal of that hour when larger (`basis`, `slot` say which;
+   * absent in incidents recorded before seasonal baselines) — and how the baseline learned.
+   */
+  readonly baseline: BaselineSummaryJson | null;
   /** End of the last second above normal. */
   readonly ended_at_ms: number | null;
   readonly abnormal_seconds: number;
@@ -59,6 +63,22 @@ export interface SummaryJson {
   readonly signals: readonly SignalJson[];
   /** Seconds of the incident Bulwark did not observe (down between a stop and a restart). */
   readonly gap_seconds: number;
+}
+
+/** The `baseline` of a summary (see SummaryJson). */
+export interface BaselineSummaryJson {
+  readonly rps: number;
+  readonly uncleared_rps: number;
+  readonly distinct_per_second: number;
+  readonly warm: boolean;
+  /** `recent` (the EWMA slow mean), `hour_of_day` or `hour_of_week` (a seasonal slot's high quantile). */
+  readonly basis?: string;
+  /** The seasonal slot, e.g. `Tue 20:00 UTC`, when the basis is seasonal. */
+  readonly slot?: string | null;
+  /** The recent baseline's rps (slow mean), whatever the basis. */
+  readonly recent_rps?: number;
+  readonly growth_per_hour?: number;
+  readonly learn_delay_s?: number;
 }
 
 /** One level change during the incident. */
@@ -211,7 +231,13 @@ export function parseSummaryCarry(v: unknown): { trigger: 'detector' | 'override
   return {
     trigger: s.trigger === 'override' ? 'override' : 'detector',
     peakDistinct: num(s.peak_distinct_per_second),
-    baseline: s.baseline === null || s.baseline === undefined ? null : { rps: num(b.rps), uncleared_rps: num(b.uncleared_rps), distinct_per_second: num(b.distinct_per_second), warm: b.warm === true },
+    baseline: s.baseline === null || s.baseline === undefined ? null : {
+      rps: num(b.rps), uncleared_rps: num(b.uncleared_rps), distinct_per_second: num(b.distinct_per_second), warm: b.warm === true,
+      ...(typeof b.basis === 'string' ? { basis: b.basis, slot: typeof b.slot === 'string' ? b.slot : null } : {}),
+      ...(typeof b.recent_rps === 'number' ? { recent_rps: b.recent_rps } : {}),
+      ...(typeof b.growth_per_hour === 'number' ? { growth_per_hour: b.growth_per_hour } : {}),
+      ...(typeof b.learn_delay_s === 'number' ? { learn_delay_s: b.learn_delay_s } : {}),
+    },
     abnormalSeconds: num(s.abnormal_seconds),
     signals: arr(s.signals).filter((x) => typeof obj(x).kind === 'string') as SignalJson[],
     gapSeconds: num(s.gap_seconds),

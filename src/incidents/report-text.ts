@@ -48,6 +48,13 @@ function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+/** Which baseline the normal figure came from: ` (the hour-of-week normal for Tue 20:00 UTC)`, ` (recent baseline)` or '' (older records). */
+function normalBasis(b: Record<string, unknown>): string {
+  if (typeof b.basis !== 'string') return '';
+  if (b.basis === 'recent') return ' (recent baseline)';
+  return ` (the ${b.basis.replace(/_/g, '-')} normal${typeof b.slot === 'string' ? ` for ${b.slot}` : ''})`;
+}
+
 function headline(r: IncidentRecord): string[] {
   const s = obj(r.summary);
   const lines = [
@@ -58,7 +65,7 @@ function headline(r: IncidentRecord): string[] {
     `  peak       ${int(r.peakRps)} req/s, level ${r.peakLevel}; ${int(r.totalRequests)} requests; ~${int(r.distinctSources)} distinct sources`,
   ];
   const b = obj(s.baseline);
-  if (typeof b.rps === 'number') lines.push(`  normal     ${b.rps.toFixed(1)} req/s, ${Number(b.distinct_per_second ?? 0).toFixed(1)} clients/s${b.warm === false ? ' (baseline still warming up)' : ''}`);
+  if (typeof b.rps === 'number') lines.push(`  normal     ${b.rps.toFixed(1)} req/s, ${Number(b.distinct_per_second ?? 0).toFixed(1)} clients/s${normalBasis(b)}${b.warm === false ? ' (baseline still warming up)' : ''}`);
   if (typeof s.trigger === 'string') lines.push(`  trigger    ${s.trigger}${typeof s.gap_seconds === 'number' && s.gap_seconds > 0 ? `; ${formatSeconds(s.gap_seconds)} not observed (restart)` : ''}`);
   if (r.linkedTo !== null) lines.push(`  link       ${r.linkVerdict} → ${r.linkedTo}: ${String(obj(r.linkEvidence).reason ?? '')}`);
   if (r.addressesTruncated) lines.push('  privacy    addresses stored truncated (/24, /48)');

@@ -12,6 +12,7 @@ import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import type { ForwardHooks } from '../edge/forward.ts';
 import type { LimitsVerdict } from '../core/ratelimit/index.ts';
 import type { ParsedIp } from '../core/net/ip.ts';
+import type { ClearanceClaims } from '../core/challenge/index.ts';
 import type { CacheEntry } from '../core/cache/entry.ts';
 import type { Upstream } from '../runtime/origin-pools.ts';
 import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
@@ -34,6 +35,32 @@ export function takeSocketBytes(socket: Socket | null): { bytesIn: number; bytes
   memo.bytesRead = read;
   memo.bytesWritten = written;
   return { bytesIn, bytesOut };
+}
+
+/**
+ * What an HTTP/2 request (edge/http2) carries under this symbol: its stream's own byte counts. A
+ * connection's counters cannot be split between the streams it multiplexes, so such a request is
+ * accounted from its stream instead of its socket.
+ */
+export const kStreamBytes = Symbol('bulwark.streamBytes');
+
+/** A request's own byte counts (an HTTP/2 stream's): bytes the client sent for it, bytes answered. */
+export interface StreamBytes {
+  take(): { bytesIn: number; bytesOut: number };
+}
+
+/** Whether the request arrived over HTTP/2 (it carries its stream's byte counts; an HTTP/1.x request never does). */
+export function isHttp2Request(req: IncomingMessage): boolean {
+  return (req as IncomingMessage & { [kStreamBytes]?: StreamBytes })[kStreamBytes] !== undefined;
+}
+
+/**
+ * The bytes of a request's record: its stream's own counts (HTTP/2), else what its connection read and
+ * wrote since the connection's previous record (takeSocketBytes).
+ */
+export function takeRequestBytes(req: IncomingMessage): { bytesIn: number; bytesOut: number } {
+  const own = (req as IncomingMessage & { [kStreamBytes]?: StreamBytes })[kStreamBytes];
+  return own === undefined ? takeSocketBytes(req.socket) : own.take();
 }
 
 /** Whether the request declares a body (chunked, or a non-zero Content-Length). */
@@ -87,10 +114,19 @@ export class RequestContext {
   fingerprint = '';
   /** What the user agent looks like (browser, crawler, library, unknown). */
   uaClass: ClientClass = 'unknown';
-  /** The client holds a valid clearance (issue #4). */
+  /**
+   * The client is a cleared visitor: its proof-of-work clearance satisfies the site's own challenge at
+   * this level (queue priority, the 404 budget's exemption, the detector's signature rules' exemption).
+   */
   cleared = false;
-  /** Clearance cookie status: none, valid, insufficient (no-JS clearance under attack), invalid. */
-  clearance: 'none' | 'valid' | 'insufficient' | 'invalid' = 'none';
+  /**
+   * Clearance cookie status (core/challenge/gate.ts `ClearanceStatus`): none; valid (cleared); limited (a
+   * no-JS clearance passing this level's challenge, without privileges); insufficient (weaker than this
+   * level's challenge); invalid.
+   */
+  clearance: 'none' | 'valid' | 'limited' | 'insufficient' | 'invalid' = 'none';
+  /** The verified clearance (what it proves: decide and enforce ask whether it satisfies a challenge), else null. */
+  clearanceClaims: ClearanceClaims | null = null;
   /** A search-engine crawler verified by reverse and forward DNS. */
   verifiedCrawler = false;
   /** The site's threat level when the request arrived. */

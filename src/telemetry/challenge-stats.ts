@@ -1,12 +1,15 @@
 /**
- * Challenge solve rates per rule (issue #4): issued, solved and failed (by reason), and solve time.
- * The solve rate of a rule is how an operator sees its false positives: a rule that challenges real
- * visitors shows a high solve rate, one that catches bots shows a low one.
+ * Challenge solve rates per rule: issued, solved and failed (by reason), and solve time. The solve rate
+ * of a rule is how an operator sees its false positives: a rule that challenges real visitors shows a
+ * high solve rate, one that catches bots shows a low one.
  *
- * Solves are attributed to the rule that issued the challenge through a bounded nonce → rule table
- * (LRU, one token lifetime); a solve whose nonce fell out of the table counts under `(unknown)`.
+ * Solves are attributed to the rule that issued the challenge through a tag the challenge token carries
+ * (signed with it): {@link ChallengeStats.issued} returns the rule's tag, a 24-bit hash of its name
+ * (stable across restarts), and a solve or a failure of a genuine token hands it back. Nothing is stored
+ * per challenge. The tables are bounded by {@link MAX_RULES} (rules beyond it count under `(other)`); a
+ * tag no rule was seen with since the start (a token issued before a restart by a rule not seen again)
+ * counts under `(unknown)`.
  */
-import { LRUCache } from 'lru-cache';
 import { LATENCY_BUCKETS, latencyBucket, percentileOf } from './latency-histogram.ts';
 
 export interface RuleChallengeStats {
@@ -18,19 +21,31 @@ export interface RuleChallengeStats {
 }
 
 export interface ChallengeStats {
-  issued(rule: string, nonce: string): void;
-  solved(nonce: string, solveMs: number): void;
-  failed(reason: string, nonce: string | undefined): void;
+  /** Counts a challenge issued by `rule` and returns the rule's tag, to carry in the challenge token. */
+  issued(rule: string): number;
+  /** Counts a solve of a challenge whose token carried `tag`. */
+  solved(tag: number, solveMs: number): void;
+  /** Counts a failure; `tag` when the token was genuine (its rule is then known). */
+  failed(reason: string, tag: number | undefined): void;
   /** Requests answered with a status instead of a page (API, feeds, non-browsers), per rule. */
   statusOnly(rule: string): void;
   snapshot(): Record<string, { issued: number; solved: number; failed: number; status_only: number; solve_rate: number | null; solve_p50_ms: number | null; solve_p90_ms: number | null; failures: Record<string, number> }>;
 }
 
-const MAX_RULES = 256;
+/** Rules tracked per site; further rules count under `(other)`. */
+export const MAX_RULES = 256;
+const TAG_MASK = 0xffffff;
 
-export function createChallengeStats(maxTracked = 100_000): ChallengeStats {
-  const byRule = new Map<string, RuleChallengeStats & { statusOnly: number }>();
-  const ruleOfNonce = new LRUCache<string, string>({ max: maxTracked });
+/** FNV-1a of the rule name, folded to 24 bits: the same tag for the same rule after a restart. */
+function hash24(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return ((h >>> 24) ^ h) & TAG_MASK;
+}
+
+export function createChallengeStats(): ChallengeStats {
+  const byRule = new Map<string, RuleChallengeStats & { statusOnly: number; tag: number }>();
+  const ruleOfTag = new Map<number, string>();
 
   function of(rule: string) {
     let s = byRule.get(rule);
@@ -38,25 +53,32 @@ export function createChallengeStats(maxTracked = 100_000): ChallengeStats {
       if (byRule.size >= MAX_RULES) rule = '(other)';
       s = byRule.get(rule);
       if (s === undefined) {
-        s = { issued: 0, solved: 0, failed: 0, statusOnly: 0, failures: {}, solveMs: new Float64Array(LATENCY_BUCKETS) };
+        // Two rule names with one hash (rare): the later one takes the next free tag.
+        let tag = hash24(rule);
+        while (ruleOfTag.has(tag)) tag = (tag + 1) & TAG_MASK;
+        ruleOfTag.set(tag, rule);
+        s = { issued: 0, solved: 0, failed: 0, statusOnly: 0, failures: {}, solveMs: new Float64Array(LATENCY_BUCKETS), tag };
         byRule.set(rule, s);
       }
     }
     return s;
   }
 
+  const ofTag = (tag: number | undefined) => of((tag !== undefined ? ruleOfTag.get(tag) : undefined) ?? '(unknown)');
+
   return {
-    issued(rule, nonce) {
-      of(rule).issued++;
-      ruleOfNonce.set(nonce, rule);
+    issued(rule) {
+      const s = of(rule);
+      s.issued++;
+      return s.tag;
     },
-    solved(nonce, solveMs) {
-      const s = of(ruleOfNonce.get(nonce) ?? '(unknown)');
+    solved(tag, solveMs) {
+      const s = ofTag(tag);
       s.solved++;
       s.solveMs[latencyBucket(solveMs)]!++;
     },
-    failed(reason, nonce) {
-      const s = of((nonce !== undefined ? ruleOfNonce.get(nonce) : undefined) ?? '(unknown)');
+    failed(reason, tag) {
+      const s = ofTag(tag);
       s.failed++;
       s.failures[reason] = (s.failures[reason] ?? 0) + 1;
     },

@@ -1,7 +1,8 @@
 /**
- * Issue #4 over real sockets, with the drill's Node solver as the "browser": a challenged site lets a
- * client through only with a valid clearance; forged, expired, transplanted and replayed answers never
- * reach the origin (the origin fixture counts); what must not be challenged is not.
+ * The challenge over real sockets, with the drill's Node solver as the "browser": a challenged site lets
+ * a client through only with a valid clearance; forged, expired, transplanted and replayed answers never
+ * reach the origin (the origin fixture counts) — the key theft attempts of THREATS.md; what must not be
+ * challenged is not.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,7 +49,7 @@ async function solvedAnswer(path: string, address = '127.8.0.2'): Promise<string
   const page = await get(path, { address });
   assert.equal(page.status, 403);
   const form = readChallengeForm(page.body)!;
-  const found = solvePow(form.seed, form.difficulty, { maxIterations: 1 << 24 })!;
+  const found = solvePow(form.seed, form.work, { maxIterations: 1 << 24 })!;
   return new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
 }
 
@@ -126,7 +127,7 @@ test('a forged cookie, one carried to another prefix, and an expired one never r
   const runtime = b.bulwark.runtime();
   const gate = runtime.sites[0]!.challenge;
   const old = mintClearance(
-    { site: gate.site, client: { address: '127.8.0.2', prefix: '127.8.0.0/24', userAgent: UA }, binding: 'prefix', lifetimeS: 60, level: 'under_attack', via: 'pow' } as never,
+    { site: gate.site, client: { address: '127.8.0.2', prefix: '127.8.0.0/24', userAgent: UA }, binding: 'prefix', lifetimeS: 60, level: 'under_attack', proof: { via: 'pow', work: gate.policy.work.under_attack } },
     runtime.services.challenge.keys,
     Date.now() - 3_600_000,
   );

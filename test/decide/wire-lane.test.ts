@@ -5,6 +5,7 @@
  * and everything else (another request, a partial read, an upgrade, a ban, the limit admitting again,
  * a reload, a drain) goes to node:http as before.
  */
+import { retryDelayS } from '../../src/edge/retry-page-html.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -40,13 +41,27 @@ const stats = (t: TestBulwark = b, site = 'wire') => t.bulwark.runtime().service
 const mine = (address: string) => records.filter((r) => r.clientAddress === address);
 /** A record without what differs from one copy of a request to the next. */
 const stableFields = ({ requestId, timeMs, durationMs, bytesOut, ...rest }: RequestRecord) => rest;
-/** A response with the values that differ between answers (ID, Date, the limit's clock) blanked. */
+/**
+ * A response with the values that differ between answers (ID, Date, the limit's clock, and the retry
+ * delay, which follows from Retry-After and the request ID: see retryDelayOk) blanked.
+ */
 const shape = (raw: string) =>
   raw
     .replace(/[a-z2-7]{8}-[0-9a-z]{6}/g, 'ID')
     .replace(/Date: [^\r]+/, 'Date: -')
     .replace(/;t=\d+/, ';t=-')
-    .replace(/retry-after: \d+/, 'retry-after: -');
+    .replace(/retry-after: \d+/, 'retry-after: -')
+    .replace(/refresh: \d+/, 'refresh: -')
+    .replace(/content="\d+"/, 'content="-"')
+    .replace(/--bw-delay:\d+s/, '--bw-delay:-s')
+    .replace(/id="bw-count">\d+</, 'id="bw-count">-<')
+    .replace(/in <strong id="bw-count">-<\/strong> seconds?/, 'in <strong id="bw-count">-</strong> s');
+/** The page's retry delay is the one every 429 of Bulwark's gets for this Retry-After and request ID. */
+const retryDelayOk = (a: Answer) => {
+  const delay = retryDelayS(Number(a.headers['retry-after']), a.headers['x-request-id']!);
+  assert.equal(a.headers.refresh, String(delay));
+  assert.ok(a.raw.includes(`id="bw-count">${delay}<`) || !a.raw.includes('bw-count'), 'the countdown starts at the delay');
+};
 
 test('canonicalHead, leadingCopies and onlyCopies', () => {
   const head = canonicalHead('GET', '/a?b=1', '1.1', ['Host', 'x', 'User-Agent', 'ü-agent']);
@@ -87,6 +102,7 @@ test('exact repeats are answered on the wire: the same answer as the lane gives,
   // The wire's answer is node:http's, byte for byte, but for the request ID, Date and the limit's clock.
   assert.equal(shape(answers[3]!.raw), shape(answers[2]!.raw));
   assert.equal(shape(answers[9]!.raw), shape(answers[1]!.raw));
+  for (const a of answers.slice(1)) retryDelayOk(a);
   assert.match(answers[9]!.headers['ratelimit-policy']!, /^"per-ip";q=1;w=60$/);
   assert.ok(Number(answers[9]!.headers['retry-after']) >= 1);
   c.close();
@@ -219,6 +235,7 @@ test('HEAD: the wire answers without a body, as node:http does', async () => {
   for (let i = 0; i < 5; i++) answers.push((await c.send(req, true))!);
   assert.deepEqual(answers.map((a) => a.status), [200, 429, 429, 429, 429]);
   assert.equal(shape(answers[4]!.raw), shape(answers[2]!.raw));
+  for (const a of answers.slice(1)) retryDelayOk(a);
   assert.ok(Number(answers[4]!.headers['content-length']) > 0, 'the length of the page a GET would get');
   // Nothing but heads arrived: a GET now gets its 429 with its body, read whole.
   const get = (await c.send(request()))!;

@@ -16,9 +16,9 @@ import { openStateStores, type StateStores } from '../../src/stores/index.ts';
 
 export const T0 = 1_700_000_000_000;
 
-/** Detection settings that make a test cycle short: 60 s warm-up, quick step-down, 20 s incident calm. */
+/** Detection settings that make a test cycle short: 50 s warm-up (with the default 30 s learning delay: warm after 80 s), quick step-down, 20 s incident calm. */
 export const FAST = {
-  baseline: { warmup: '60s' },
+  baseline: { warmup: '50s' },
   detector: { calm: '10s', min_dwell: { elevated: '10s', under_attack: '20s' } },
   incidents: { calm: '20s', update_every: '5s' },
 };
@@ -35,6 +35,11 @@ export interface Harness {
   run(n: number, traffic: (s: number) => Array<Omit<DetectionRecord, 'timeMs'>>): Promise<void>;
   /** Stops the service and closes the database (a restart is `restart()`). */
   restart(gapSeconds?: number): Promise<void>;
+  /**
+   * A crash (SIGKILL): the service is abandoned without `stop()` — nothing more is saved, nothing
+   * flushed — the database connection is dropped, and a new service starts on the same directory.
+   */
+  crash(gapSeconds?: number): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -85,6 +90,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       Object.assign(h, build());
       await h.service.start();
     },
+    async crash(gapSeconds = 2) {
+      h.stores.close();
+      h.second += gapSeconds;
+      nowMs = T0 + h.second * 1000 + 5;
+      Object.assign(h, build());
+      await h.service.start();
+    },
     async dispose() {
       await h.service.stop();
       h.stores.close();
@@ -111,7 +123,7 @@ export function visitors(site: string, n: number, s: number, level: ThreatLevel)
     const cleared = k % 10 < 3;
     const challenged = level === 'under_attack' && !cleared;
     out.push({
-      ...BASE, site, clientAddress: `10.0.${k % 40}.${k}`, prefix: `10.0.${k % 40}.0/24`, path: PAGES[k % PAGES.length]!, cleared,
+      ...BASE, site, clientAddress: `10.0.${k % 40}.${k % 250}`, prefix: `10.0.${k % 40}.0/24`, path: PAGES[k % PAGES.length]!, cleared,
       outcome: challenged ? 'challenged' : 'forwarded', decisionBy: challenged ? 'level/under_attack' : 'default/allow', originLatencyMs: challenged ? -1 : 40 + (k % 20),
     });
   }

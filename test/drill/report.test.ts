@@ -2,6 +2,7 @@
  * The drill's report: time to mitigate (table-driven), the verdict rule, the JSON shape issue #7 asks
  * for, and the readable table.
  */
+import { createVisitorTimeline, onsetFigures, phaseFigures, type VisitorSample } from '../../src/drill/visitors/visitor-timeline.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatReport, reportJson, timeToMitigate, verdictOf, type DrillReport } from '../../src/drill/report.ts';
@@ -38,6 +39,31 @@ test('verdictOf: any failure → false; any unjudged → null; else true', () =>
   assert.equal(verdictOf([]), null);
 });
 
+/** Visitors' requests around an attack starting at T (figures invented). */
+const SAMPLES: VisitorSample[] = [
+  { kind: 'browser', group: 'regular', startMs: T * 1000 - 2_000, latencyMs: 5, served: true, outcome: 'served', retries: 0 },
+  { kind: 'browser', group: 'onset', startMs: T * 1000 + 1_000, latencyMs: 6_200, served: true, outcome: 'served', retries: 1 },
+  { kind: 'browser', group: 'onset', startMs: T * 1000 + 2_000, latencyMs: 12_500, served: true, outcome: 'served', retries: 2 },
+  { kind: 'browser', group: 'shared', startMs: T * 1000 + 3_000, latencyMs: 40, served: true, outcome: 'served', retries: 0 },
+  { kind: 'api', group: 'regular', startMs: T * 1000 + 4_999, latencyMs: 3, served: false, outcome: 'shed', retries: 0 },
+  { kind: 'nojs', group: 'regular', startMs: T * 1000 + 5_000, latencyMs: 7, served: true, outcome: 'served', retries: 0 },
+];
+
+test('visitor phases and the onset figure: by first send; served within 10 s of it', () => {
+  const first = phaseFigures(SAMPLES, T * 1000, T * 1000 + 5_000);
+  assert.deepEqual([first.sent, first.served, first.retried, first.notServedBy], [4, 3, 2, { shed: 1 }]);
+  assert.equal(first.maxMs, 12_500);
+  const o = onsetFigures(SAMPLES, T * 1000);
+  assert.deepEqual([o.requests, o.servedWithin, o.ratio], [4, 2, 0.5], 'the 12.5 s one was served, but late; the shed one not at all');
+  assert.deepEqual(o.arrivals, { requests: 2, servedWithin: 1, ratio: 0.5 });
+  assert.deepEqual(o.shared, { requests: 1, servedWithin: 1, ratio: 1 });
+  assert.equal(onsetFigures([], T * 1000).ratio, null);
+  const t = createVisitorTimeline(2);
+  for (const s of SAMPLES) t.add(s);
+  t.add({ ...SAMPLES[0]!, outcome: 'aborted' });
+  assert.deepEqual([t.samples().length, t.dropped()], [2, 4], 'bounded; cut-short requests not counted');
+});
+
 /** A report as runDrill builds it (figures invented). */
 function sampleReport(): DrillReport {
   const kind = { visitors: 2, sent: 10, served: 10, servedRatio: 1, p50Ms: 2, p99Ms: 9, challenged: 1, challengesPassed: 1, notServedBy: {} };
@@ -50,9 +76,22 @@ function sampleReport(): DrillReport {
     target: 'http://127.0.0.1:1234',
     startedAt: new Date(T * 1000).toISOString(),
     durations: { configuredS: 5, warmupS: 1, attackS: 5, totalS: 8 },
-    bounds: { durationS: 5, rate: 100, sources: 10, maxRequests: 550, maxSockets: 512, seed: 1, capacity: 64, visitors: { browser: 2, nojs: 2, api: 2 }, visitorMaxRequests: 500 },
+    bounds: { durationS: 5, rate: 100, sources: 10, maxRequests: 550, maxSockets: 512, seed: 1, capacity: 64, visitors: { browser: 2, nojs: 2, api: 2 }, visitorGroups: { onset: 4, shared: 10 }, visitorMaxRequests: 500, originPages: 'no-store', pageLatencyMs: 10 },
     attack: { sent: 500, answered: 500, served: 300, challenged: 100, limited: 50, blocked: 0, shed: 0, dropped: 50, rejected: 0, failed: 0, timeout: 0, byStatus: { 200: 300 }, errors: {}, reachedOrigin: 120, reachedOriginRatio: 0.24, reachedOriginEstimated: false, stoppedBy: 'duration' },
-    visitors: { ...kind, visitors: 6, sent: 30, served: 30, byKind: { browser: kind, nojs: kind, api: kind } },
+    visitors: {
+      ...kind,
+      visitors: 6,
+      sent: 30,
+      served: 30,
+      byKind: { browser: kind, nojs: kind, api: kind },
+      byGroup: { onset: kind, shared: { ...kind, address: '127.250.14.15' } },
+      phases: {
+        warmup: phaseFigures(SAMPLES, -Infinity, T * 1000),
+        firstFiveS: phaseFigures(SAMPLES, T * 1000, T * 1000 + 5_000),
+        rest: phaseFigures(SAMPLES, T * 1000 + 5_000, Infinity),
+      },
+    },
+    onset: onsetFigures(SAMPLES, T * 1000),
     origin: { capacity: 64, peakConcurrency: 12, peakRps: 90, overCapacity: 0, requests: 150, byClass: { attack: 120, visitor: 30 }, source: 'fixture' },
     timeToMitigateS: 2,
     timeToMitigateNote: 'definition',
@@ -74,6 +113,9 @@ test('the JSON is ONE object with the fields issue #7 asks for', () => {
   assert.deepEqual(Object.keys(r.visitors.byKind as object).sort(), ['api', 'browser', 'nojs']);
   for (const k of ['capacity', 'peakConcurrency', 'peakRps']) assert.ok(k in r.origin, `origin.${k}`);
   assert.ok('timeToMitigateS' in r);
+  for (const k of ['requests', 'servedWithin', 'ratio', 'arrivals', 'shared']) assert.ok(k in r.onset, `onset.${k}`);
+  assert.deepEqual(Object.keys(r.visitors.phases as object), ['warmup', 'firstFiveS', 'rest']);
+  assert.deepEqual(Object.keys(r.visitors.byGroup as object), ['onset', 'shared']);
   for (const k of ['cpuS', 'peakRssMb']) assert.ok(k in r.bulwark, `bulwark.${k}`);
   for (const k of ['durationS', 'rate', 'sources', 'maxRequests', 'capacity']) assert.ok(k in r.bounds, `bounds.${k}`);
   for (const k of ['attackS', 'warmupS', 'totalS']) assert.ok(k in r.durations, `durations.${k}`);
@@ -81,7 +123,9 @@ test('the JSON is ONE object with the fields issue #7 asks for', () => {
 
 test('the table names every section and the verdict', () => {
   const text = formatReport(sampleReport());
-  for (const s of ['drill get-flood-few', 'ATTACK', 'REAL VISITORS', 'ORIGIN', 'TIME TO MITIGATE  2 s', 'BULWARK', 'REPELLED? yes', '✓ real visitors served']) assert.ok(text.includes(s), s);
+  for (const s of ['drill get-flood-few', 'ATTACK', 'REAL VISITORS', 'VISITORS BY PHASE', 'ONSET  50.0% of 4', 'ORIGIN', 'TIME TO MITIGATE  2 s', 'BULWARK', 'REPELLED? yes', '✓ real visitors served']) assert.ok(text.includes(s), s);
+  assert.match(text, /^ {2}first 5 s +4 +3 +75\.0%/m);
+  assert.match(text, /origin pages all private, no-store/);
   assert.match(text, /120 \(24\.0%\)/);
   assert.match(text, /normal at the start → under_attack at 2\.0 s/);
   assert.match(text, /^ {2}browser +2 +10 +10 +100\.0%/m);

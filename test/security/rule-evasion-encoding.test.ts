@@ -81,3 +81,20 @@ test('rule evasion by encoding: the cache key, the record and the origin see the
   const rec = records.filter((x) => x.path.startsWith('/news'));
   assert.deepEqual(rec.map((x) => x.path), ['/news/story', '/news/story']);
 });
+
+test('rule evasion by encoding: the refusal lane, which answers before parse, records the normalised path too', async () => {
+  const limited = await startBulwark({
+    policy: { escalation: { enabled: false } },
+    sites: [{ name: 'lane', hosts: ['*'], origins: [origin.url], policy: { limits: [{ name: 'one', average: 1, period: '1m', burst: 1, key: ['address'] }] } }],
+  });
+  const seen: RequestRecord[] = [];
+  limited.bulwark.recorder.addSink('test', (r) => seen.push(r));
+  try {
+    const req = (target: string) => `GET ${target} HTTP/1.1\r\nHost: lane.test\r\n\r\n`;
+    const r = await rawExchange(limited.port, req('/first') + req('/second') + req('/x/%2e%2e/admin') + req('/third'), { localAddress: '127.0.92.9', idleMs: 500 });
+    assert.deepEqual([...r.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])), [200, 429, 429, 429]);
+    assert.deepEqual(seen.map((x) => x.path), ['/first', '/second', '/admin', '/third']);
+  } finally {
+    await limited.stop();
+  }
+});

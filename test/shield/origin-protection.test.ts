@@ -21,7 +21,7 @@ test('2,000 concurrent requests against an origin with capacity 50: never above 
   const visitorAgent = new Agent({ localAddress: '127.71.0.1' });
   const runtime = b.bulwark.runtime();
   const clearance = mintClearance(
-    { site: runtime.sites[0]!.challenge.site, client: { address: '127.71.0.1', prefix: '127.71.0.0/24', userAgent: 'visitor' }, binding: 'prefix', lifetimeS: 600, level: 'normal', via: 'pow' } as never,
+    { site: runtime.sites[0]!.challenge.site, client: { address: '127.71.0.1', prefix: '127.71.0.0/24', userAgent: 'visitor' }, binding: 'prefix', lifetimeS: 600, level: 'normal', proof: { via: 'pow', work: { count: 32, bits: 19 } } },
     runtime.services.challenge.keys,
     Date.now(),
   );

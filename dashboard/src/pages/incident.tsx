@@ -33,6 +33,8 @@ interface Incident extends IncidentHead {
   readonly timeline?: Array<{ t: number; requests: number; distinct: number; level: string }>;
 }
 
+/** Report downloads (`GET /incident/report`): for people, for CERTs (STIX 2.1), for abuse desks (X-ARF drafts), for MISP. */
+const REPORTS: Array<[string, string]> = [['html', 'HTML'], ['json', 'JSON'], ['stix', 'STIX 2.1'], ['xarf', 'X-ARF drafts'], ['misp', 'MISP event']];
 const LEVEL_NUM: Record<string, number> = { normal: 0, elevated: 1, under_attack: 2 };
 const DIMS: Array<[string, string]> = [['prefix', 'Networks'], ['asn', 'Autonomous systems'], ['country', 'Countries'], ['path', 'Paths'], ['user_agent', 'User agents'], ['fingerprint', 'Header fingerprints']];
 
@@ -74,6 +76,18 @@ export function IncidentPage({ id }: { id: string }) {
         <dt>Started by</dt>
         <dd>{inc.summary.trigger ?? 'detector'}</dd>
       </dl>
+      <nav aria-label="Reports of this incident" class="reports">
+        <span>Report:</span>{' '}
+        <a href={`/incident/report?id=${encodeURIComponent(inc.id)}&format=html`}>view</a>
+        {REPORTS.map(([format, label]) => (
+          <span key={format}>
+            {' · '}
+            <a href={`/incident/report?id=${encodeURIComponent(inc.id)}&format=${format}&download=1`} download>
+              {label}
+            </a>
+          </span>
+        ))}
+      </nav>
       <Chart
         id="chart-incident"
         title="Timeline"

@@ -1,6 +1,6 @@
 /**
- * Binding digests: what ties a challenge token or a clearance cookie to one site, one client prefix or
- * address, and one user agent.
+ * Binding digests: what ties a challenge token or a clearance cookie to one site, one client prefix,
+ * address or network, and one user agent.
  *
  * A token stores an 8-byte digest (truncated SHA-256) of each bound value rather than the value itself, so
  * tokens stay short and of fixed size. The digests sit under the token's HMAC, so nobody can change them;
@@ -24,6 +24,8 @@ import { sha256 } from './sha256.ts';
 export const BINDING_DIGEST_BYTES = 8;
 /** Only this many leading bytes of a user agent are hashed (bounds the cost per request). */
 export const MAX_HASHED_USER_AGENT_BYTES = 256;
+/** Only this many leading bytes of a browser stack (user agent + Accept-Language) are hashed. */
+const MAX_HASHED_STACK_BYTES = 384;
 /** Only this many leading bytes of a prefix or address are hashed (an IPv6 prefix string is < 50). */
 const MAX_HASHED_CLIENT_BYTES = 64;
 
@@ -32,8 +34,12 @@ export const BINDING_SITE = 1;
 export const BINDING_PREFIX = 2;
 export const BINDING_ADDRESS = 3;
 export const BINDING_USER_AGENT = 4;
+/** The client's network: its autonomous system, or its prefix when the AS is unknown (see {@link networkKeyOf}). */
+export const BINDING_NETWORK = 5;
+/** The client's browser stack: user agent and Accept-Language together (see {@link stackKeyOf}). */
+export const BINDING_STACK = 6;
 
-const SCRATCH = Buffer.allocUnsafe(1 + MAX_HASHED_USER_AGENT_BYTES);
+const SCRATCH = Buffer.allocUnsafe(1 + MAX_HASHED_STACK_BYTES);
 const DIGEST = new Uint8Array(32);
 
 /** Entries kept per kind before the memo is cleared. */
@@ -42,10 +48,12 @@ export const BINDING_DIGEST_CACHE_CAPACITY = 4096;
 const MAX_MEMO_KEY_LENGTH = 512;
 
 const memo = new Map<number, Map<string, Uint8Array>>();
+/** Kinds that go through the memo (prefix, address, user agent, network, stack). */
+const MEMO_KINDS = 5;
 const memoCounts = { hits: 0, misses: 0, clears: 0 };
 
 function compute(kind: number, value: string): Uint8Array {
-  const max = kind === BINDING_USER_AGENT ? MAX_HASHED_USER_AGENT_BYTES : MAX_HASHED_CLIENT_BYTES;
+  const max = kind === BINDING_USER_AGENT ? MAX_HASHED_USER_AGENT_BYTES : kind === BINDING_STACK ? MAX_HASHED_STACK_BYTES : MAX_HASHED_CLIENT_BYTES;
   SCRATCH[0] = kind;
   const n = SCRATCH.write(value, 1, max, 'latin1');
   sha256(SCRATCH, 1 + n, DIGEST);
@@ -76,11 +84,29 @@ export function writeBindingDigest(kind: number, value: string, out: Uint8Array,
   for (let i = 0; i < BINDING_DIGEST_BYTES; i++) out[offset + i] = digest[i];
 }
 
+/**
+ * The network a client belongs to, for the `network` clearance binding: `AS<number>` when the offline
+ * ASN data knows the address (an IPv4 and an IPv6 address of one provider, or two addresses of one
+ * carrier's pool, share it), else the client's prefix (no data, or a loopback or private address).
+ */
+export function networkKeyOf(asn: number | null | undefined, prefix: string): string {
+  return asn === null || asn === undefined ? prefix : `AS${asn}`;
+}
+
+/**
+ * The browser stack of a client, for the `network` binding: the User-Agent and Accept-Language values
+ * (both sent unchanged on every request a browser makes — navigations, scripts, images, fetches — unlike
+ * the header-order fingerprint, which differs between a navigation and a subresource request).
+ */
+export function stackKeyOf(userAgent: string, acceptLanguage: string | undefined): string {
+  return acceptLanguage === undefined || acceptLanguage === '' ? userAgent : `${userAgent}\n${acceptLanguage}`;
+}
+
 /** Fill and hit counts of the binding-digest memo (all kinds together). */
 export function bindingDigestCacheStats(): { size: number; capacity: number; hits: number; misses: number; clears: number } {
   let size = 0;
   for (const table of memo.values()) size += table.size;
-  return { size, capacity: BINDING_DIGEST_CACHE_CAPACITY * 4, ...memoCounts };
+  return { size, capacity: BINDING_DIGEST_CACHE_CAPACITY * MEMO_KINDS, ...memoCounts };
 }
 
 /** A protected site's identity for tokens, with its digest computed once (create it at config load). */

@@ -13,7 +13,7 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
 /** Base64url of `bytes[0..length)`, without padding. `length` must be a multiple of 3. */
 export function encodeBase64Url(bytes: Uint8Array, length: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('base64url');
+  return bytes instanceof Buffer ? bytes.toString('base64url', 0, length) : Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('base64url');
 }
 
 /**

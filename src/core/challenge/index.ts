@@ -1,5 +1,5 @@
 /**
- * The challenge (issue #4): public API. The pipeline needs only the gate (`createChallengeGate`) plus the
+ * The challenge: public API. The pipeline needs only the gate (`createChallengeGate`) plus the
  * helpers it takes as inputs; the lower-level functions are exported for tests, benchmarks and the drill.
  */
 
@@ -8,17 +8,21 @@ export type { ChallengeGate, ChallengeGateOptions, ChallengeRequest, ClearanceSt
 export { createKeyRing, compileSigningKey, KeyRingError, MIN_SECRET_BYTES } from './key-ring.ts';
 export type { KeyRing, KeyRingInput, SigningKey } from './key-ring.ts';
 export { createReplaySet } from './replay-set.ts';
+export { createClearanceSpread } from './clearance-spread.ts';
+export type { ClearanceSpread, ClearanceSpreadOptions, ClearanceSpreadStats } from './clearance-spread.ts';
 export type { ReplaySet, ReplaySetOptions, ReplaySetStats, ReplayVerdict } from './replay-set.ts';
 export { createRandomPool } from './random-pool.ts';
-export { resolveChallengePolicy, difficultyFor, noJsWaitFor, DEFAULT_CHALLENGE_POLICY, MIN_DIFFICULTY, MAX_DIFFICULTY } from './policy.ts';
+export { resolveChallengePolicy, workFor, noJsWaitFor, expectedSolveSeconds, DEFAULT_CHALLENGE_POLICY, DEFAULT_REFERENCE_HASH_RATE, DEFAULT_TIME_BUDGET_MS, DEFAULT_NOJS_CLEARANCE_LIFETIME_S, MIN_DIFFICULTY, MAX_DIFFICULTY } from './policy.ts';
+export { challengeAsk, proofSatisfies, proofClears } from './proof.ts';
+export type { ChallengeAsk } from './proof.ts';
 export type { ChallengePolicy, ChallengePolicyInput } from './policy.ts';
 export { mintChallengeToken, verifyChallengeToken, mintClearance, verifyClearance, CHALLENGE_TOKEN_LENGTH, CLEARANCE_LENGTH, MAX_CLOCK_SKEW_MS } from './tokens.ts';
-export type { ChallengeClaims, ChallengeClient, ClearanceClaims, ClearanceBinding, ClearanceVia, RandomFill, TokenFailure, VerifyResult } from './tokens.ts';
-export { createSiteTag } from './binding.ts';
+export type { ChallengeClaims, ChallengeClient, ClearanceClaims, ClearanceBinding, ClearanceKind, ClearanceProof, ClearanceVia, RandomFill, TokenBinding, TokenFailure, VerifyResult } from './tokens.ts';
+export { createSiteTag, networkKeyOf } from './binding.ts';
 export type { SiteTag } from './binding.ts';
-export { checkPowSolution, solvePow, MAX_COUNTER_DIGITS } from './pow.ts';
-export type { PowCheck, SolveOptions } from './pow.ts';
-export { parseSubmission, verifySubmission, clearanceSufficient, MAX_SUBMISSION_LENGTH } from './verify-submission.ts';
+export { checkPowSolution, solvePow, splitWork, workOfBits, workHashes, MAX_COUNTER_DIGITS, MAX_SUB_CHALLENGES } from './pow.ts';
+export type { PowCheck, PowWork, SolveOptions } from './pow.ts';
+export { parseSubmission, verifySubmission, MAX_SUBMISSION_LENGTH } from './verify-submission.ts';
 export type { Submission, SubmissionFailure, SubmissionResult, VerifyClient, VerifyContext } from './verify-submission.ts';
 export { buildClearanceCookie, clearClearanceCookieHeader, findClearanceCookie, CLEARANCE_COOKIE_NAME } from './cookie.ts';
 export type { ClearanceCookie } from './cookie.ts';
@@ -28,6 +32,8 @@ export type { ChallengeTarget, ExemptionOptions, ExemptionRequest, Exemptions } 
 export { KNOWN_CRAWLERS, createCrawlerMatcher, hostMatchesSuffix } from './crawlers.ts';
 export type { CrawlerMatcher, CrawlerSpec } from './crawlers.ts';
 export { renderChallengePage } from './page/challenge-page.ts';
+export { SOLVER_SCRIPT, SOLVER_SCRIPT_PATH, SOLVER_SCRIPT_INTEGRITY } from './page/solver-script.ts';
+export { PAGE_STYLES, PAGE_STYLES_PATH } from './page/styles.ts';
 export type { ChallengePageInput } from './page/challenge-page.ts';
 export { renderCookiesOffPage } from './page/cookies-off-page.ts';
 export { renderRetryPage } from './page/retry-page.ts';

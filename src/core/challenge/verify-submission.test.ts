@@ -5,8 +5,9 @@ import { createSiteTag } from './binding.ts';
 import { createReplaySet } from './replay-set.ts';
 import { resolveChallengePolicy } from './policy.ts';
 import { mintChallengeToken, verifyClearance, type ChallengeClaims } from './tokens.ts';
-import { solvePow } from './pow.ts';
-import { parseSubmission, verifySubmission, clearanceSufficient, type VerifyContext, type VerifyClient, type Submission } from './verify-submission.ts';
+import { checkPowSolution, solvePow, type PowWork } from './pow.ts';
+import { challengeAsk, proofClears, proofSatisfies } from './proof.ts';
+import { parseSubmission, verifySubmission, type VerifyContext, type VerifyClient, type Submission } from './verify-submission.ts';
 import { sanitizeReturnPath, challengeReturnPath } from './return-path.ts';
 import { findClearanceCookie, buildClearanceCookie, clearClearanceCookieHeader } from './cookie.ts';
 import { ALICE, MALLORY, T0, testRandom, testRing } from './test-support.ts';
@@ -21,23 +22,25 @@ function context(): VerifyContext {
   return { site, keys, replay: createReplaySet(), policy };
 }
 
-function issue(overrides: { noJsWaitS?: number; difficulty?: number } = {}): { token: string; claims: ChallengeClaims } {
+function issue(overrides: { noJsWaitS?: number; work?: PowWork; level?: 'normal' | 'under_attack' } = {}): { token: string; claims: ChallengeClaims } {
   return mintChallengeToken(
-    { site, client: ALICE, level: 'normal', difficulty: overrides.difficulty ?? 8, lifetimeS: 300, noJsWaitS: overrides.noJsWaitS ?? 5 },
+    { site, client: ALICE, level: overrides.level ?? 'normal', work: overrides.work ?? { count: 4, bits: 6 }, lifetimeS: 300, noJsWaitS: overrides.noJsWaitS ?? 5 },
     keys, T0, random,
   );
 }
 
 function solve(claims: ChallengeClaims): string {
-  const found = solvePow(claims.nonce, claims.difficulty, { maxIterations: 1 << 22 });
+  const found = solvePow(claims.nonce, claims.work, { maxIterations: 1 << 22 });
   assert.ok(found);
   return found.solution;
 }
 
+/** The right answer with its last counter replaced by one that fails its sub-challenge. */
 function badSolution(claims: ChallengeClaims): string {
+  const counters = solve(claims).split('.');
   for (let c = 0; ; c++) {
-    const s = String(c);
-    if (solvePow(claims.nonce, claims.difficulty, { maxIterations: 1, start: c }) === undefined) return s;
+    counters[counters.length - 1] = String(c);
+    if (checkPowSolution(claims.nonce, counters.join('.'), claims.work) === 'insufficient') return counters.join('.');
   }
 }
 
@@ -50,7 +53,8 @@ test('a solved challenge yields a clearance cookie and a same-site redirect', ()
   assert.equal(r.via, 'pow');
   assert.equal(r.redirectTo, '/articles/42?x=1');
   assert.equal(r.solveMs, 1500);
-  assert.match(r.cookie.header, /^bulwark_clearance=[A-Za-z0-9_-]{68}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/);
+  assert.match(r.cookie.header, /^bulwark_clearance=[A-Za-z0-9_-]{84}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/);
+  assert.deepEqual(r.clearance.proof, { via: 'pow', work: claims.work }, 'the clearance proves the work the challenge asked');
   assert.deepEqual(r.cookie.attributes, { path: '/', maxAgeS: 3600, httpOnly: true, sameSite: 'Lax', secure: true });
   const check = verifyClearance(r.cookie.value, keys, site, 'prefix', ALICE, T0 + 2000);
   assert.equal(check.ok, true);
@@ -100,7 +104,7 @@ test('refusals, table-driven', () => {
 });
 
 function issueWith(ring: ReturnType<typeof testRing>): string {
-  return mintChallengeToken({ site, client: ALICE, level: 'normal', difficulty: 8, lifetimeS: 300, noJsWaitS: 5 }, ring, T0, random).token;
+  return mintChallengeToken({ site, client: ALICE, level: 'normal', work: { count: 4, bits: 6 }, lifetimeS: 300, noJsWaitS: 5 }, ring, T0, random).token;
 }
 
 test('each solution is accepted once', () => {
@@ -110,29 +114,55 @@ test('each solution is accepted once', () => {
   assert.equal(verifySubmission(sub, ctx, alice, T0 + 1).ok, true);
   const again = verifySubmission(sub, ctx, alice, T0 + 2);
   assert.ok(!again.ok && again.reason === 'replayed');
-  // Another valid counter for the same challenge is a replay too (the nonce is what counts).
-  const other = solvePow(claims.nonce, claims.difficulty, { maxIterations: 1 << 22, start: Number(sub.solution) + 1 });
-  assert.ok(other);
-  const third = verifySubmission({ ...sub, solution: other.solution }, ctx, alice, T0 + 3);
+  // Another valid answer to the same challenge is a replay too (the nonce is what counts).
+  const counters = sub.solution!.split('.');
+  let c = Number(counters[0]) + 1;
+  while (checkPowSolution(claims.nonce, [String(c), ...counters.slice(1)].join('.'), claims.work) !== 'ok') c++;
+  const third = verifySubmission({ ...sub, solution: [String(c), ...counters.slice(1)].join('.') }, ctx, alice, T0 + 3);
   assert.ok(!third.ok && third.reason === 'replayed');
 });
 
-test('the no-JS path clears after the wait, with a no-JS clearance that stops counting where the path is closed', () => {
+test('the no-JS path clears after the wait: a short, address-bound clearance that proves only the wait', () => {
   const ctx = context();
   const { token } = issue({ noJsWaitS: 5 });
   const r = verifySubmission({ method: 'GET', token, noJs: true, returnPath: '/x' }, ctx, alice, T0 + 5_000);
   assert.ok(r.ok);
   if (!r.ok) return;
   assert.equal(r.via, 'nojs');
-  assert.equal(r.clearance.via, 'nojs');
-  assert.equal(clearanceSufficient(r.clearance, 'normal', policy), true);
-  assert.equal(clearanceSufficient(r.clearance, 'elevated', policy), true);
-  assert.equal(clearanceSufficient(r.clearance, 'under_attack', policy), true);
-  assert.equal(clearanceSufficient(r.clearance, 'under_attack', resolveChallengePolicy({ noJsWaitS: { under_attack: 0 } })), false);
+  assert.deepEqual(r.clearance.proof, { via: 'nojs', waitS: 5 });
+  assert.equal(r.clearance.binding, 'nojs_client');
+  assert.equal(r.cookie.attributes.maxAgeS, policy.noJsClearanceLifetimeS);
+  assert.ok(policy.noJsClearanceLifetimeS < policy.clearanceLifetimeS);
+  const proof = r.clearance.proof;
+  // It passes the challenge it answered, never a longer wait, never where the path is closed, and never
+  // makes its holder a cleared visitor.
+  assert.equal(proofSatisfies(proof, challengeAsk(policy, 'normal')), true);
+  assert.equal(proofSatisfies(proof, challengeAsk(policy, 'elevated')), false, '10 s asked, 5 s waited');
+  assert.equal(proofSatisfies(proof, challengeAsk(policy, 'under_attack')), false, '20 s asked, 5 s waited');
+  assert.equal(proofSatisfies({ via: 'nojs', waitS: 20 }, challengeAsk(resolveChallengePolicy({ noJsWaitS: { under_attack: 0 } }), 'under_attack')), false, 'path closed');
+  assert.equal(proofClears(proof, policy, 'normal'), false);
+  assert.equal(verifyClearance(r.cookie.value, keys, site, 'prefix', { ...ALICE, address: '203.0.113.8' }, T0 + 6_000).ok, false, 'bound to the address, not the /24');
+});
+
+test('a proof-of-work clearance satisfies only challenges asking no more work than it proved', () => {
+  const ctx = context();
+  const cheap = issue({ work: { count: 2, bits: 0 } }); // a rule asking one bit
+  const r = verifySubmission({ method: 'POST', token: cheap.token, solution: solve(cheap.claims) }, ctx, alice, T0 + 10);
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  assert.equal(proofSatisfies(r.clearance.proof, challengeAsk(policy, 'normal', 1)), true);
+  for (const level of ['normal', 'elevated', 'under_attack'] as const) {
+    assert.equal(proofSatisfies(r.clearance.proof, challengeAsk(policy, level)), false, level);
+    assert.equal(proofClears(r.clearance.proof, policy, level), false, level);
+  }
+  assert.equal(proofSatisfies(r.clearance.proof, challengeAsk(policy, 'normal', 18)), false);
+  const strong = { via: 'pow' as const, work: policy.work.under_attack };
+  for (const level of ['normal', 'elevated', 'under_attack'] as const) assert.equal(proofClears(strong, policy, level), true, level);
+  assert.equal(proofSatisfies(strong, challengeAsk(policy, 'normal', 24)), false, 'a rule asking more than under attack');
 });
 
 test('property: any single-bit change to a submitted solution or token is rejected', () => {
-  const { token, claims } = issue({ difficulty: 12 });
+  const { token, claims } = issue({ work: { count: 2, bits: 12 } });
   const good = solve(claims);
   fc.assert(
     fc.property(fc.boolean(), fc.nat(200), fc.nat(7), (flipToken, index, bit) => {
@@ -143,8 +173,8 @@ test('property: any single-bit change to a submitted solution or token is reject
       // A fresh replay set each time, so a rejection can only come from the change itself.
       const r = verifySubmission(sub, context(), alice, T0 + 1);
       if (!flipToken && r.ok) {
-        // A different counter that also happens to satisfy difficulty 12 is a genuine solution (chance 2^-12).
-        return r.challenge.nonce === claims.nonce && flipped !== good && /^(0|[1-9][0-9]*)$/.test(flipped);
+        // A different counter that also happens to satisfy 12 bits is a genuine solution (chance 2^-12).
+        return r.challenge.nonce === claims.nonce && flipped !== good && /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/.test(flipped);
       }
       return !r.ok;
     }),

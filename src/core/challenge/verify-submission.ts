@@ -4,11 +4,15 @@
  *
  * Checks run cheapest first, so a flood of bogus submissions costs Bulwark as little as possible: shape
  * (no crypto) → token tag (one HMAC block) → times and bindings (two digests) → the answer (one SHA-256
- * block, or a clock comparison for the no-JS path) → the replay set (one Set lookup). Only an answer that
- * passes everything is recorded, so bogus answers cannot fill the replay set.
+ * block per sub-challenge, stopping at the first wrong one, or a clock comparison for the no-JS path) →
+ * the replay set (one Set lookup). Only an answer that passes everything is recorded, so bogus answers
+ * cannot fill the replay set.
+ *
+ * The clearance minted says what the answer proved (the work asked, or the wait), so it satisfies only
+ * challenges asking no more (./proof.ts). A no-JS answer gets the policy's shorter no-JS lifetime and is
+ * bound to the exact address and user agent, whatever the site's binding.
  */
 
-import type { ThreatLevel } from '../vocabulary.ts';
 import type { SiteTag } from './binding.ts';
 import type { KeyRing } from './key-ring.ts';
 import type { ReplaySet } from './replay-set.ts';
@@ -22,6 +26,7 @@ import {
   type ChallengeClaims,
   type ChallengeClient,
   type ClearanceClaims,
+  type ClearanceProof,
   type ClearanceVia,
   type TokenFailure,
 } from './tokens.ts';
@@ -31,7 +36,7 @@ export interface Submission {
   /** The HTTP method of the verify request: GET (no-JS link) or POST (forms). */
   readonly method: string;
   readonly token: string;
-  /** The proof-of-work counter (JS path). */
+  /** The proof-of-work counters joined by `.` (JS path). */
   readonly solution?: string;
   /** True for the no-JS path (wait, then submit). */
   readonly noJs?: boolean;
@@ -149,6 +154,7 @@ const TOKEN_FAILURE_REASON: Readonly<Record<TokenFailure, SubmissionFailure>> = 
   wrong_site: 'wrong_client',
   wrong_prefix: 'wrong_client',
   wrong_address: 'wrong_client',
+  wrong_network: 'wrong_client',
   wrong_ua: 'wrong_client',
   wrong_binding_mode: 'wrong_client',
 };
@@ -167,22 +173,22 @@ function checkAnswer(sub: Submission, claims: ChallengeClaims, nowMs: number): F
     if (nowMs < readyAtMs) return fail('too_early', 'nojs_wait', claims, readyAtMs - nowMs);
     return undefined;
   }
-  const check = checkPowSolution(claims.nonce, sub.solution ?? '', claims.difficulty);
+  const check = checkPowSolution(claims.nonce, sub.solution ?? '', claims.work);
   if (check === 'malformed') return fail('malformed', 'solution_format', claims);
   if (check === 'insufficient') return fail('bad_solution', 'pow_insufficient', claims);
   return undefined;
 }
 
 /**
- * Verifies one submission and, when it holds, mints the clearance cookie (bound as the policy says, at
- * the level the challenge was issued at) and the redirect. The caller answers success with
+ * Verifies one submission and, when it holds, mints the clearance cookie (proving what the challenge
+ * asked, bound as the policy says for its path, at the level the challenge was issued at) and the redirect. The caller answers success with
  * `303 See Other`, `Location: redirectTo`, `Set-Cookie: cookie.header`, `Cache-Control: no-store`.
  */
 export function verifySubmission(sub: Submission, ctx: VerifyContext, client: VerifyClient, nowMs: number): SubmissionResult {
   if (sub.method !== 'POST' && sub.method !== 'GET') return fail('malformed', 'method');
   if (typeof sub.token !== 'string') return fail('malformed', 'token');
   if (sub.noJs !== true && typeof sub.solution !== 'string') return fail('malformed', 'solution_missing');
-  const verified = verifyChallengeToken(sub.token, ctx.keys, ctx.site, client, nowMs);
+  const verified = verifyChallengeToken(sub.token, ctx.keys, ctx.site, client, nowMs, ctx.policy.clearanceBinding === 'network' ? 'network' : 'prefix');
   if (!verified.ok) return fail(TOKEN_FAILURE_REASON[verified.reason], verified.reason);
   const claims = verified.claims;
   const answerFailure = checkAnswer(sub, claims, nowMs);
@@ -192,12 +198,9 @@ export function verifySubmission(sub: Submission, ctx: VerifyContext, client: Ve
   if (verdict === 'too_old' || verdict === 'too_new') return fail('expired', `replay_${verdict}`, claims);
   if (verdict === 'full') return fail('busy', 'replay_full', claims);
   const via: ClearanceVia = sub.noJs === true ? 'nojs' : 'pow';
-  const lifetimeS = ctx.policy.clearanceLifetimeS;
-  const minted = mintClearance(
-    { site: ctx.site, client, binding: ctx.policy.clearanceBinding, level: claims.level, via, lifetimeS },
-    ctx.keys,
-    nowMs,
-  );
+  const proof: ClearanceProof = via === 'nojs' ? { via, waitS: claims.noJsWaitS } : { via, work: claims.work };
+  const lifetimeS = via === 'nojs' ? ctx.policy.noJsClearanceLifetimeS : ctx.policy.clearanceLifetimeS;
+  const minted = mintClearance({ site: ctx.site, client, binding: ctx.policy.clearanceBinding, level: claims.level, proof, lifetimeS }, ctx.keys, nowMs);
   return {
     ok: true,
     via,
@@ -207,13 +210,4 @@ export function verifySubmission(sub: Submission, ctx: VerifyContext, client: Ve
     clearance: minted.claims,
     solveMs: Math.max(0, nowMs - claims.issuedAtMs),
   };
-}
-
-/**
- * Whether a valid clearance is enough at the site's current `level`: a clearance earned through the
- * no-JS wait stops counting at a level where the policy closes the no-JS path (otherwise a bot that waited
- * once at `normal` would sail through `under_attack`). Proof-of-work clearances count at every level.
- */
-export function clearanceSufficient(clearance: ClearanceClaims, level: ThreatLevel, policy: ChallengePolicy): boolean {
-  return clearance.via === 'pow' || policy.noJsWaitS[level] > 0;
 }

@@ -1,6 +1,11 @@
 /**
  * The persisted form of a baseline (baseline.ts) and its validation on restore. A plain JSON object so
  * the caller can store it anywhere (the state directory, SQLite, Redis).
+ *
+ * Version 2 adds each metric's growth ceiling and the seasonal profile; a version 1 object (written
+ * before either existed) is still read: its ceilings start at the learned normal, its profile empty.
+ * Seconds waiting to be learned are never persisted: after a restart nobody can say they preceded no
+ * rise (the restart may have come in the first seconds of an attack).
  */
 import { BulwarkError } from '../../errors.ts';
 import type { ByDimension, Dimension } from './dimensions.ts';
@@ -13,11 +18,13 @@ export interface EwStatJson {
   readonly variance: number;
   readonly n: number;
   readonly last: number;
+  /** Absent in version 1. */
+  readonly ceiling?: number;
 }
 
-/** `Baseline.toJSON()` output, version 1. */
+/** `Baseline.toJSON()` output, version 2 (version 1 is read too). */
 export interface BaselineJson {
-  readonly version: 1;
+  readonly version: 1 | 2;
   /** Time of the last learned sample (ms), 0 if none. */
   readonly savedMs: number;
   readonly samples: number;
@@ -29,6 +36,8 @@ export interface BaselineJson {
     /** [key, count, error] per monitored key. */
     readonly byDimension: ByDimension<ReadonlyArray<readonly [HeavyKey, number, number]>>;
   };
+  /** The seasonal profile (seasonal-profile.ts), validated when the profile is restored; null when none. */
+  readonly seasonal?: unknown;
 }
 
 function invalid(what: string): never {
@@ -49,7 +58,11 @@ function parseStat(v: unknown, what: string): EwStatJson {
   const variance = finite(v.variance, `${what}.variance`);
   const n = finite(v.n, `${what}.n`);
   if (variance < 0 || n < 0) invalid(`${what} has a negative variance or count`);
-  return { fast: finite(v.fast, `${what}.fast`), slow: finite(v.slow, `${what}.slow`), variance, n, last: finite(v.last, `${what}.last`) };
+  const fast = finite(v.fast, `${what}.fast`);
+  const slow = finite(v.slow, `${what}.slow`);
+  const ceiling = v.ceiling === undefined ? Math.max(fast, slow) : finite(v.ceiling, `${what}.ceiling`);
+  if (ceiling < 0) invalid(`${what} has a negative ceiling`);
+  return { fast, slow, variance, n, last: finite(v.last, `${what}.last`), ceiling };
 }
 
 function parseEntries(v: unknown, what: string): Array<[HeavyKey, number, number]> {
@@ -65,7 +78,7 @@ function parseEntries(v: unknown, what: string): Array<[HeavyKey, number, number
 /** Validates an unknown value as BaselineJson (every metric and dimension present, numbers finite). */
 export function parseBaselineJson(json: unknown, metrics: readonly string[], dimensions: readonly Dimension[]): BaselineJson {
   if (!isRecord(json)) invalid('not an object');
-  if (json.version !== 1) invalid(`unsupported version ${String(json.version)}`);
+  if (json.version !== 1 && json.version !== 2) invalid(`unsupported version ${String(json.version)}`);
   if (!isRecord(json.metrics)) invalid('metrics missing');
   if (!isRecord(json.shares) || !isRecord(json.shares.tail) || !isRecord(json.shares.byDimension)) invalid('shares missing');
   const m: Record<string, EwStatJson> = {};
@@ -79,11 +92,12 @@ export function parseBaselineJson(json: unknown, metrics: readonly string[], dim
   }
   const lastUpdateMs = json.lastUpdateMs === null ? null : finite(json.lastUpdateMs, 'lastUpdateMs');
   return {
-    version: 1,
+    version: 2,
     savedMs: finite(json.savedMs, 'savedMs'),
     samples: Math.max(0, Math.floor(finite(json.samples, 'samples'))),
     lastUpdateMs,
     metrics: m,
     shares: { total: Math.max(0, finite(shares.total, 'shares.total')), tail, byDimension: byDim },
+    seasonal: json.seasonal ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBaseline, restoreBaseline } from './baseline.ts';
+import { createBaseline, restoreBaseline, type BaselineOptions } from './baseline.ts';
 import { poisson, seededRandom } from './prng.ts';
 import { createSyntheticSite, type SyntheticSecond } from './synthetic-site.ts';
 
@@ -10,8 +10,9 @@ const normalHeavy: SyntheticSecond['heavy'] = {
   asn: [[64500, 0.6], [64501, 0.3]],
 };
 
-function learn(seconds: number, spec: (t: number) => SyntheticSecond, options = {}) {
-  const baseline = createBaseline({ warmupSeconds: 100, ...options });
+/** Learns `seconds` synthetic seconds at normal; no learning delay unless `options` sets one. */
+function learn(seconds: number, spec: (t: number) => SyntheticSecond, options: BaselineOptions = {}) {
+  const baseline = createBaseline({ warmupSeconds: 100, learnDelayS: 0, ...options });
   const site = createSyntheticSite();
   for (let t = 1; t <= seconds; t++) baseline.update(site.next(spec(t), T0 + t * 1000), 'normal', T0 + t * 1000);
   return { baseline, site };
@@ -56,7 +57,7 @@ describe('baseline', () => {
     const random = seededRandom(2);
     const { baseline, site } = learn(500, () => ({ rps: poisson(random, 80), errorRate: 0.02, heavy: normalHeavy }));
     const json = JSON.parse(JSON.stringify(baseline.toJSON())) as unknown;
-    const restored = restoreBaseline(json, { warmupSeconds: 100 }, T0 + 501_000);
+    const restored = restoreBaseline(json, { warmupSeconds: 100, learnDelayS: 0 }, T0 + 501_000);
     assert.deepEqual(restored.toJSON(), baseline.toJSON());
     for (let t = 501; t < 520; t++) {
       const snap = site.next({ rps: poisson(random, 80), heavy: normalHeavy }, T0 + t * 1000);
@@ -77,7 +78,9 @@ describe('baseline', () => {
 
   const broken: Array<[string, (j: Record<string, any>) => unknown]> = [
     ['not an object', () => 42],
-    ['a wrong version', (j) => ({ ...j, version: 2 })],
+    ['a wrong version', (j) => ({ ...j, version: 3 })],
+    ['a bad ceiling', (j) => ({ ...j, metrics: { ...j.metrics, rps: { ...j.metrics.rps, ceiling: -1 } } })],
+    ['a broken seasonal profile', (j) => ({ ...j, seasonal: { version: 1, day: {}, week: {} } })],
     ['a missing metric', (j) => ({ ...j, metrics: { ...j.metrics, rps: undefined } })],
     ['a NaN', (j) => ({ ...j, metrics: { ...j.metrics, rps: { ...j.metrics.rps, fast: 'x' } } })],
     ['a negative variance', (j) => ({ ...j, metrics: { ...j.metrics, rps: { ...j.metrics.rps, variance: -1 } } })],

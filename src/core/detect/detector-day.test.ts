@@ -1,11 +1,13 @@
 /**
  * No false alarm over a simulated day (86,400 one-second ticks) of normal variation: a diurnal curve,
  * Poisson noise from a seeded PRNG, a newsletter bump, a night-time crawler, a deploy that makes the
- * origin fail for two minutes, noisy heavy-hitter shares — and the same for a very quiet site.
+ * origin fail for two minutes, noisy heavy-hitter shares — and the same for a very quiet site. Then a
+ * campaign site with a regular evening peak over days: the peak stays normal, and a slow ramp at night,
+ * slower than the baseline's growth cap, is caught against the usual for that hour.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createScenario, levelChanges } from './detector-scenario.ts';
+import { createScenario, levelChanges, type Scenario } from './detector-scenario.ts';
 import { gaussian, poisson, seededRandom } from './prng.ts';
 import type { SyntheticSecond } from './synthetic-site.ts';
 import type { HeavyKey } from './heavy-hitters.ts';
@@ -85,5 +87,55 @@ describe('a simulated day', () => {
       };
     });
     assert.deepEqual(levelChanges(ticks), []);
+  });
+});
+
+/** A campaign's evening: from 20:00 traffic rises ×2.5 within 20 minutes, holds until 22:00, falls back by 22:30. */
+function evening(t: number): number {
+  const s = (t % DAY) - 20 * HOUR;
+  if (s < 0 || s > 2.5 * HOUR) return 1;
+  if (s < 1200) return 1 + 1.5 * (s / 1200);
+  return s < 2 * HOUR ? 2.5 : 2.5 - 1.5 * ((s - 2 * HOUR) / 1800);
+}
+
+/** A campaign site: 20–120 req/s over the day, the evening peak, Poisson noise; `extra(t)` multiplies it. */
+function campaignSite(seed: number, extra: (t: number) => number = () => 1): (t: number) => SyntheticSecond {
+  const random = seededRandom(seed);
+  return (t) => {
+    const lambda = (20 + 100 * diurnal(t)) * evening(t) * extra(t);
+    return { rps: poisson(random, lambda), distinct: poisson(random, lambda * 0.35), clearedRps: poisson(random, lambda * 0.3) };
+  };
+}
+
+describe('seasons', () => {
+  /** Midnight UTC, so the simulated hours are the seasonal profile's hours. */
+  const MIDNIGHT = Date.UTC(2026, 2, 2);
+
+  it('a regular evening peak raises nothing; a ramp at night slower than the growth cap is caught against the usual for that hour', () => {
+    const s: Scenario = createScenario({ t0Ms: MIDNIGHT });
+    const days = s.run(2 * DAY, campaignSite(44));
+    assert.deepEqual(levelChanges(days), [], 'two days with the evening peak: no alarm');
+    const slots = s.baseline.profile.view('unclearedRps').hourOfDay;
+    const [evening, night] = [slots[20]!, slots[2]!];
+    assert.equal(evening.slot, '20:00 UTC');
+    assert.ok(evening.high! > 2 * night.high!, `the evening normal (${evening.high}) is not the night's (${night.high})`);
+    const saved = s.baseline.toJSON();
+
+    // ×10 over four hours from midnight (×1.8 an hour, under the growth cap), then back to normal.
+    const start = s.t;
+    const ramp = (t: number): number => (t - start < 4 * HOUR ? 10 ** ((t - start) / (4 * HOUR)) : 1);
+    const ticks = s.run(6 * HOUR, campaignSite(45, ramp));
+    const first = ticks.find((t) => t.level !== 'normal');
+    assert.ok(first !== undefined, 'the night ramp was never detected');
+    assert.ok(ramp(first.t) <= 8, `detected at ×${ramp(first.t).toFixed(1)}`);
+    assert.ok(first.result.signals.some((x) => x.basis === 'hour_of_day' && x.metric.endsWith('_drift')), first.result.reasons.join('; '));
+    assert.equal(ticks.at(-1)!.level, 'normal', 'and back to normal once it ended');
+    assert.ok(levelChanges(ticks).length <= 3, `no flapping: ${JSON.stringify(levelChanges(ticks))}`);
+
+    // The same night against the recent normal alone (no seasonal profile): the growth-capped EWMAs
+    // follow a ramp this slow, so nothing stands out.
+    const bare = createScenario({ t0Ms: MIDNIGHT + 2 * DAY * 1000, savedBaseline: saved, baseline: { seasonal: { enabled: false } } });
+    const offset = 2 * DAY;
+    assert.deepEqual(levelChanges(bare.run(6 * HOUR, (t) => campaignSite(45, (u) => ramp(u + offset))(t + offset))), []);
   });
 });

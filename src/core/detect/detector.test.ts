@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScenario, levelChanges, type Scenario } from './detector-scenario.ts';
+import type { BaselineOptions } from './baseline.ts';
 import { setOverride } from './detector.ts';
 import { poisson, seededRandom } from './prng.ts';
 import type { SyntheticSecond } from './synthetic-site.ts';
@@ -33,8 +34,8 @@ const FLOOD_HEAVY: SyntheticSecond['heavy'] = {
 };
 
 /** A scenario whose baseline learned `seconds` of normal traffic (asserting no alarm meanwhile). */
-function warmed(seconds = 900, seed = 1): { s: Scenario; normal: (t: number) => SyntheticSecond } {
-  const s = createScenario();
+function warmed(seconds = 900, seed = 1, baseline: BaselineOptions = {}): { s: Scenario; normal: (t: number) => SyntheticSecond } {
+  const s = createScenario({ baseline });
   const normal = normalTraffic(seed);
   const ticks = s.run(seconds, normal);
   assert.deepEqual(levelChanges(ticks), [], 'no alarm while learning normal traffic');
@@ -76,9 +77,8 @@ describe('detector scenarios', () => {
     assert.ok(s.baseline.expected('unclearedRps') < 150, 'the ramp did not become the new normal');
   });
 
-  it('a ramp over an hour, slow enough for the recent normal to follow, is caught by the drift test', () => {
-    const { s } = warmed(3600);
-    const random = seededRandom(9);
+  const hourRamp = (s: Scenario, seed: number) => {
+    const random = seededRandom(seed);
     const start = s.t;
     const ramp = s.run(1200, (t) => {
       const rate = 100 + 2900 * ((t - start) / 3600);
@@ -86,8 +86,23 @@ describe('detector scenarios', () => {
     });
     const first = ramp.find((t) => t.level !== 'normal');
     assert.ok(first !== undefined, 'hour-long ramp never detected');
+    return { first, rate: 100 + 2900 * ((first.t - start) / 3600) };
+  };
+
+  it('a ramp over an hour, slow enough for an uncapped recent normal to follow, is caught by the drift test', () => {
+    const { s } = warmed(3600, 1, { growthPerHour: Infinity });
+    const { first, rate } = hourRamp(s, 9);
     assert.ok(first.result.signals.some((x) => x.metric.endsWith('_drift')), first.result.reasons.join('; '));
-    assert.ok(100 + 2900 * ((first.t - start) / 3600) <= 1000, 'caught before 10× the normal rate');
+    assert.ok(rate <= 1000, 'caught before 10× the normal rate');
+  });
+
+  it('the same ramp against the growth cap: the learned normal cannot follow, so the surge test catches it sooner', () => {
+    const uncapped = hourRamp(warmed(3600, 1, { growthPerHour: Infinity }).s, 9);
+    const { s } = warmed(3600);
+    const { first, rate } = hourRamp(s, 9);
+    assert.ok(first.result.signals.some((x) => x.kind === 'rate_surge' && !x.metric.endsWith('_drift')), first.result.reasons.join('; '));
+    assert.ok(rate < uncapped.rate, `caught at ${rate.toFixed(0)} req/s, uncapped at ${uncapped.rate.toFixed(0)} req/s`);
+    assert.ok(rate <= 500, `caught at ${rate.toFixed(0)} req/s`);
   });
 
   it('a flash crowd of cleared visitors raises the level only while the origin is in distress', () => {

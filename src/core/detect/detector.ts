@@ -11,7 +11,7 @@
  */
 import type { ThreatLevel } from '../vocabulary.ts';
 import { BulwarkError } from '../../errors.ts';
-import type { BaselineView } from './baseline.ts';
+import type { BaselineView, LearnContext } from './baseline.ts';
 import type { DetectorConfig } from './detector-config.ts';
 import { evaluate, LEVEL_OF_RANK, rankOf, type Evaluation, type Signal } from './signals.ts';
 import type { Snapshot } from './window-aggregates.ts';
@@ -144,4 +144,15 @@ function nextAutoLevel(state: DetectorState, raise: Evaluation, hold: Evaluation
   }
   reasons.push(`calm for ${Math.round(calmS)} s of ${config.calmS} s (at ${state.autoLevel} for ${Math.round(dwellS)} s of ${minDwell} s) before stepping down`);
   return { autoLevel: state.autoLevel, autoSinceMs: state.autoSinceMs, raiseTicks: 0, calmSinceMs };
+}
+
+/**
+ * What the baseline may learn after a tick: the enforced level, and whether a rise happened or is under
+ * way — the level rose, the raise thresholds point higher than the level (a rise not yet confirmed), or
+ * the automatic level is above an override's. Seconds queued before any of these are thrown away.
+ */
+export function learnContext(previousLevel: ThreatLevel, result: DetectResult, incidentOpen = false): LearnContext {
+  const level = rankOf(result.level);
+  const rising = level > rankOf(previousLevel) || rankOf(result.target) > level || rankOf(result.state.autoLevel) > level;
+  return { level: result.level, rising, incidentOpen };
 }

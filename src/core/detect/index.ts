@@ -12,6 +12,8 @@ export * from './hyperloglog.ts';
 export * from './windowed-distinct.ts';
 export * from './heavy-hitters.ts';
 export * from './baseline.ts';
+export { SEASONAL_METRICS, type SeasonalBasis, type SeasonalMetric, type SeasonalOptions, type SeasonalReference, type SlotView } from './seasonal-profile.ts';
+export type { LearningQueueStats } from './learning-queue.ts';
 export * from './detector-config.ts';
 export * from './signals.ts';
 export * from './detector.ts';

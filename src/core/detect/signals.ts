@@ -4,7 +4,7 @@
  * thresholds (to enter a level) and with the lower hold thresholds (to stay in it).
  */
 import type { ThreatLevel } from '../vocabulary.ts';
-import type { BaselineMetric, BaselineView } from './baseline.ts';
+import type { BaselineMetric, BaselineView, NormalBasis } from './baseline.ts';
 import type { ConcentrationThreshold, DetectorConfig, DistressThreshold, SurgeConfig, SurgeLevels, SurgeThreshold } from './detector-config.ts';
 import type { Dimension } from './dimensions.ts';
 import type { HeavyKey } from './heavy-hitters.ts';
@@ -29,6 +29,11 @@ export interface Signal {
   readonly ratio: number;
   /** Standard score against the baseline; null when not used (warm-up, shares, distress). */
   readonly z: number | null;
+  /**
+   * Which normal `expected` is (surge, drift and flash-crowd signals): the recent EWMA normal, or the
+   * seasonal normal of this hour of the day or of the week.
+   */
+  readonly basis?: NormalBasis;
   /** For concentration signals: the dominant key. */
   readonly dimension?: Dimension;
   readonly key?: HeavyKey;
@@ -67,28 +72,39 @@ export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: Det
   const signals: Signal[] = [];
   const t = mode === 'raise' ? snapshot.last : snapshot.recent;
   const sec = t.seconds;
-  const rate = push(signals, surge('rate_surge', 'unclearedRps', 'uncleared_rps', t.uncleared / sec, baseline, config.rate, mode, config));
-  const sources = push(signals, surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, baseline, config.sources, mode, config));
+  const at = snapshot.nowMs;
+  const rateSignal = surge('rate_surge', 'unclearedRps', 'uncleared_rps', t.uncleared / sec, at, baseline, config.rate, mode, config);
+  const sourceSignal = surge('source_surge', 'unclearedDistinct', 'uncleared_distinct', snapshot.distinct.unclearedLast, at, baseline, config.sources, mode, config);
+  const rate = push(signals, rateSignal);
+  const sources = push(signals, sourceSignal);
   const answers = snapshot.recent.challengesSolved + snapshot.recent.challengesFailed;
   const failShare = answers > 0 ? snapshot.recent.challengesFailed / answers : 0;
   const failures = failShare >= config.challengeFailures.minFailureShare
-    ? push(signals, surge('challenge_failures', 'challengeFailures', 'challenge_failures', t.challengesFailed / sec, baseline, config.challengeFailures, mode, config))
+    ? push(signals, surge('challenge_failures', 'challengeFailures', 'challenge_failures', t.challengesFailed / sec, at, baseline, config.challengeFailures, mode, config))
     : 0;
   let concentration: Rank = 0;
   for (const s of concentrationSignals(snapshot, baseline, config, mode)) concentration = Math.max(concentration, push(signals, s)) as Rank;
   let distress: Rank = 0;
   for (const s of distressSignals(snapshot, baseline, config, mode)) distress = Math.max(distress, push(signals, s)) as Rank;
-  const kinds = (rate > 0 ? 1 : 0) + (sources > 0 ? 1 : 0) + (failures > 0 ? 1 : 0) + (concentration > 0 ? 1 : 0);
+  // A rise of rate and sources seen only against the seasonal normal is one observation (a busier hour
+  // than usual), not two independent ones.
+  const oneSeasonal = seasonalDrift(rateSignal) && seasonalDrift(sourceSignal);
+  const kinds = (rate > 0 ? 1 : 0) + (sources > 0 && !oneSeasonal ? 1 : 0) + (failures > 0 ? 1 : 0) + (concentration > 0 ? 1 : 0);
   const attack = Math.max(rate, sources, failures, concentration) as Rank;
   let flashCrowd = false;
   if (attack === 0) {
-    const crowd = flashCrowdSignal(t.requests / sec, t.cleared / sec, baseline, config, mode, distress);
+    const crowd = flashCrowdSignal(t.requests / sec, t.cleared / sec, at, baseline, config, mode, distress);
     if (crowd !== null) {
       flashCrowd = true;
       signals.push(crowd);
     }
   }
   return { signals, attack, distress, flashCrowd, target: combine(attack, kinds, distress, flashCrowd) };
+}
+
+/** A drift signal measured against a seasonal slot (argues for `elevated` at most). */
+function seasonalDrift(s: Signal | null): boolean {
+  return s !== null && s.metric.endsWith('_drift') && s.basis !== undefined && s.basis !== 'recent';
 }
 
 function push(signals: Signal[], s: Signal | null): Rank {
@@ -107,33 +123,73 @@ export function combine(attack: Rank, kinds: number, distress: Rank, flashCrowd:
   return flashCrowd ? distress : 0;
 }
 
+/** " (the hour-of-week normal for Tue 20:00 UTC)" when a seasonal slot gave the normal, else "". */
+function basisNote(basis: NormalBasis, slot: string | null): string {
+  return basis === 'recent' || slot === null ? '' : ` (the ${basis.replace(/_/g, '-')} normal for ${slot})`;
+}
+
+/**
+ * A surge of one count: this second's value against the recent normal — the larger of the fast and slow
+ * means and, when a seasonal slot is trusted, its high quantile (a regular peak is normal); then, once
+ * warm, the drift test: the recent level against the long-run normal — the seasonal high quantile when
+ * trusted (so a patient ramp the EWMAs followed still stands out against the usual for this hour), else
+ * the slow mean; raising on a drift also needs this second's value above the drift's hold thresholds.
+ * Against a seasonal slot the drift argues for `elevated` at most: a busier hour than
+ * usual may be a site that grew, and elevated costs visitors nothing (signature rules with little
+ * collateral); a real flood still raises `under_attack` through the surge test.
+ */
 function surge(
-  kind: SignalKind, metric: BaselineMetric, name: string, x: number,
+  kind: SignalKind, metric: BaselineMetric, name: string, x: number, nowMs: number,
   baseline: BaselineView, cfg: SurgeConfig, mode: Mode, config: DetectorConfig,
 ): Signal | null {
-  if (baseline.samples < config.minBaselineSamples) return null;
+  if (baseline.samples < config.minBaselineSamples) return mode === 'hold' ? floorHold(kind, name, x, cfg) : null;
   const slow = baseline.expected(metric);
   const fast = baseline.recentLevel(metric);
-  const sd = baseline.spread(metric);
+  const season = baseline.seasonal(metric, nowMs);
   const warm = baseline.warm;
   const floors = warm || mode === 'hold' ? null : cfg.warmupMin;
-  const ref = Math.max(fast, slow);
+  const ewma = Math.max(fast, slow);
+  const seasonal = season !== null && season.high > ewma;
+  const ref = seasonal ? season.high : ewma;
+  const sd = Math.max(baseline.spread(metric), Math.sqrt(Math.max(ref, 1)));
   const ratio = ref > 0 ? x / ref : x > 0 ? Infinity : 1;
   const z = (x - ref) / sd;
   const rank = levelOf(x, ratio, z, warm, cfg[mode], floors);
   if (rank > 0) {
-    const detail = `${name} ${fmt(x)}/s is ${fmt(ratio)}× the baseline ${fmt(ref)}/s (z ${warm ? fmt(z) : 'n/a, warming up'})`;
-    return { kind, suggests: rank === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: name, value: x, expected: ref, ratio, z: warm ? z : null, detail };
+    const basis: NormalBasis = seasonal ? season.basis : 'recent';
+    const detail = `${name} ${fmt(x)}/s is ${fmt(ratio)}× the baseline ${fmt(ref)}/s${basisNote(basis, season?.slot ?? null)} (z ${warm ? fmt(z) : 'n/a, warming up'})`;
+    return { kind, suggests: rank === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: name, value: x, expected: ref, ratio, z: warm ? z : null, basis, detail };
   }
   if (!warm) return null;
   const v = mode === 'raise' ? fast : x;
-  const dRatio = slow > 0 ? v / slow : v > 0 ? Infinity : 1;
-  const dz = (v - slow) / sd;
-  const drift = levelOf(v, dRatio, dz, true, cfg.drift[mode], null);
+  const longRun = season !== null ? season.high : slow;
+  const dsd = Math.max(sd, Math.sqrt(Math.max(longRun, 1)));
+  const dRatio = longRun > 0 ? v / longRun : v > 0 ? Infinity : 1;
+  const dz = (v - longRun) / dsd;
+  const basis: NormalBasis = season !== null ? season.basis : 'recent';
+  // A sustained rise must still be there: the recent level is frozen while the level is up, so after
+  // the rise ends it would otherwise raise the level again at every step down.
+  if (mode === 'raise' && levelOf(x, longRun > 0 ? x / longRun : Infinity, (x - longRun) / dsd, true, cfg.drift.hold, null) === 0) return null;
+  const drift = Math.min(levelOf(v, dRatio, dz, true, cfg.drift[mode], null), basis === 'recent' ? 2 : 1);
   if (drift === 0) return null;
   const what = mode === 'raise' ? 'recent level' : 'now';
-  const detail = `${name} ${what} ${fmt(v)}/s is ${fmt(dRatio)}× the long-run baseline ${fmt(slow)}/s (z ${fmt(dz)}): a sustained rise`;
-  return { kind, suggests: drift === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: `${name}_drift`, value: v, expected: slow, ratio: dRatio, z: dz, detail };
+  const detail = `${name} ${what} ${fmt(v)}/s is ${fmt(dRatio)}× the long-run baseline ${fmt(longRun)}/s${basisNote(basis, season?.slot ?? null)} (z ${fmt(dz)}): a sustained rise`;
+  return { kind, suggests: drift === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: `${name}_drift`, value: v, expected: longRun, ratio: dRatio, z: dz, basis, detail };
+}
+
+/**
+ * Too little learned to judge a surge (a fresh start, or a restart that lost its baseline): nothing is
+ * raised, but a level already up (restored after a restart during an attack) is held while the value
+ * stays above half the warm-up floors — silence of the baseline is not calm.
+ */
+function floorHold(kind: SignalKind, name: string, x: number, cfg: SurgeConfig): Signal | null {
+  const rank = x >= cfg.warmupMin.underAttack / 2 ? 2 : x >= cfg.warmupMin.elevated / 2 ? 1 : 0;
+  if (rank === 0) return null;
+  const floor = rank === 2 ? cfg.warmupMin.underAttack / 2 : cfg.warmupMin.elevated / 2;
+  return {
+    kind, suggests: rank === 2 ? 'under_attack' : 'elevated', threshold: 'hold', metric: name, value: x, expected: floor, ratio: x / floor, z: null, basis: 'recent',
+    detail: `${name} ${fmt(x)}/s is above the absolute hold floor ${fmt(floor)}/s (no baseline learned yet)`,
+  };
 }
 
 function levelOf(x: number, ratio: number, z: number, warm: boolean, th: SurgeLevels, floors: { elevated: number; underAttack: number } | null): Rank {
@@ -148,18 +204,19 @@ function meets(x: number, ratio: number, z: number, warm: boolean, t: SurgeThres
 
 /**
  * Much more traffic than the site's long-run normal (the slow EWMA, so a crowd that lasts minutes is
- * still recognised as one) with no attack signal: cleared visitors are flocking in. It argues for a level
- * only as high as the origin's distress; the ratio and floor are the rate's elevated thresholds.
+ * still recognised as one, or the seasonal normal of this hour when larger) with no attack signal:
+ * cleared visitors are flocking in. It argues for a level only as high as the origin's distress; the
+ * ratio and floor are the rate's elevated thresholds.
  */
-function flashCrowdSignal(x: number, cleared: number, baseline: BaselineView, config: DetectorConfig, mode: Mode, distress: Rank): Signal | null {
+function flashCrowdSignal(x: number, cleared: number, nowMs: number, baseline: BaselineView, config: DetectorConfig, mode: Mode, distress: Rank): Signal | null {
   if (baseline.samples < config.minBaselineSamples) return null;
   const th = config.rate[mode].elevated;
-  const slow = baseline.stat('rps').slow;
-  const ratio = slow > 0 ? x / slow : Infinity;
+  const normal = baseline.stat('rps').n === 0 ? { value: 0, basis: 'recent' as const, slot: null } : baseline.normal('rps', nowMs);
+  const ratio = normal.value > 0 ? x / normal.value : Infinity;
   if (x < th.min || ratio < th.ratio) return null;
   return {
-    kind: 'flash_crowd', suggests: distress === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: 'rps', value: x, expected: slow, ratio, z: null,
-    detail: `rps ${fmt(x)}/s is ${fmt(ratio)}× the long-run baseline ${fmt(slow)}/s with no attack signal; cleared visitors ${fmt(cleared)}/s`,
+    kind: 'flash_crowd', suggests: distress === 2 ? 'under_attack' : 'elevated', threshold: mode, metric: 'rps', value: x, expected: normal.value, ratio, z: null, basis: normal.basis,
+    detail: `rps ${fmt(x)}/s is ${fmt(ratio)}× the long-run baseline ${fmt(normal.value)}/s${basisNote(normal.basis, normal.slot)} with no attack signal; cleared visitors ${fmt(cleared)}/s`,
   };
 }
 

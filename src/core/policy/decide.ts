@@ -11,8 +11,8 @@
  *    `ban/<address or prefix>`.
  * 3. **Rules**, in order (skipping those the rule gate rules out: ./rule-gate.ts). The first matching
  *    rule that is neither `log` nor shadow decides: `allow` (skips limits and the level defaults),
- *    `block`, `tarpit`, `challenge` (unless the client is already cleared: a clearance satisfies a
- *    challenge rule and evaluation goes on), `rate_limit` (refuses only when the rule's own limit
+ *    `block`, `tarpit`, `challenge` (unless the client's clearance proves at least what the rule asks:
+ *    it then satisfies the rule and evaluation goes on), `rate_limit` (refuses only when the rule's own limit
  *    refuses; otherwise evaluation goes on). `log` rules and shadow rules never decide: they are
  *    reported in `shadow` with what they would have done, and evaluation goes on. Rules after the
  *    deciding one are not evaluated.
@@ -176,13 +176,20 @@ function evaluateRules(policy: CompiledPolicy, facts: DecideFacts, nowMs: number
           continue;
         }
         case 'challenge':
-          if (facts.cleared) continue; // a clearance satisfies a challenge rule
+          // A clearance proving at least what this rule asks satisfies it, and evaluation goes on.
+          if (challengeSatisfied(facts, rule.decision)) continue;
       }
       if (!rule.shadow) return rule.decision;
       hit(s, { by: rule.by, action: rule.action, decision: rule.decision! });
     }
   }
   return null;
+}
+
+/** Whether the client's clearance satisfies the challenge `decision` asks (see DecideFacts.satisfiesChallenge). */
+function challengeSatisfied(facts: DecideFacts, decision: Decision | null): boolean {
+  if (facts.satisfiesChallenge === undefined) return facts.cleared;
+  return facts.satisfiesChallenge(decision !== null && decision.action === 'challenge' ? decision.difficulty : undefined);
 }
 
 /** Step 4: the limits. */

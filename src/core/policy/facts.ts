@@ -18,8 +18,19 @@ export interface DecideFacts extends RequestFacts {
   readonly query: string;
   /** What the User-Agent claims to be (src/core/identify/ua-class.ts). */
   readonly uaClass: ClientClass;
-  /** The client holds a valid clearance (challenge issue); a `challenge` rule is then satisfied. */
+  /**
+   * The client is a cleared visitor: it holds a proof-of-work clearance at least as strong as the site's
+   * own challenge at the current level (core/challenge/proof.ts). What CEL's `cleared` reads.
+   */
   readonly cleared: boolean;
+  /**
+   * Whether the client's clearance satisfies a challenge asking `difficulty` leading zero bits (a rule's
+   * explicit difficulty), or the site's own challenge at the current level when undefined — true only for
+   * a clearance that proves no less than that challenge asks (a cheap rule's clearance does not pass a
+   * harder one; a no-JS clearance passes only while the no-JS path is open with no longer a wait).
+   * Absent: `cleared` stands for every challenge (facts built by tools that model no clearance).
+   */
+  satisfiesChallenge?(difficulty: number | undefined): boolean;
   /** The site's current threat level. */
   readonly threatLevel: ThreatLevel;
   /** Current requests per second of the client's address (from the limiter or detector); 0 when unknown. */

@@ -87,4 +87,53 @@ describe('balancer', () => {
     assert.throws(() => createBalancer({ origins: [] }), { code: 'BULWARK_ERR_SHIELD_OPTIONS' });
     assert.throws(() => createBalancer({ origins: ['a', 'a'] }), { code: 'BULWARK_ERR_SHIELD_OPTIONS' });
   });
+  it('overload is not failure: one origin answering 503 at capacity is never ejected nor cut off by its breaker', () => {
+    const b = createBalancer({ origins: ['only'], passiveFailures: 5, breaker: { failureThreshold: 5 } });
+    for (let t = 0; t < 1_000; t++) {
+      const p = b.pick(t);
+      assert.ok(p !== undefined, `no origin at ${t}`);
+      b.done(p, 'overloaded', t);
+    }
+    const s = b.stats(1_000)[0];
+    assert.deepEqual([s.breaker, s.ejections, s.failures, s.overloads], ['closed', 0, 0, 1_000]);
+  });
+  it('a single origin that fails is not ejected by passive health (its breaker still opens)', () => {
+    const b = createBalancer({ origins: ['only'], passiveFailures: 2, breaker: { failureThreshold: 1_000, failureRatio: 1.01 } });
+    for (let t = 0; t < 10; t++) b.done(b.pick(t)!, 'http_5xx', t);
+    assert.equal(b.stats(10)[0].ejections, 0);
+    assert.ok(b.stats(10)[0].ejectionsPrevented > 0);
+    assert.ok(b.pick(10) !== undefined);
+  });
+  it('ejections are capped to a share of the origins, and never take the last usable one', () => {
+    const ids = ['a', 'b', 'c', 'd'];
+    const b = createBalancer({ origins: ids, passiveFailures: 1, ejectMs: 10_000, breaker: { failureThreshold: 1_000, failureRatio: 1.01 } });
+    for (let i = 0; i < 40; i++) b.done(b.pick(0)!, 'timeout', 0);
+    const ejected = b.stats(0).filter((s) => !Number.isNaN(s.ejectedUntilMs)).length;
+    assert.equal(ejected, 2, 'half of four origins at most');
+    assert.ok(b.pick(0) !== undefined);
+    const all = createBalancer({ origins: ['a', 'b'], passiveFailures: 1, maxEjectedShare: 1, breaker: { failureThreshold: 1_000, failureRatio: 1.01 } });
+    for (let i = 0; i < 10; i++) all.done(all.pick(0)!, 'timeout', 0);
+    assert.equal(all.stats(0).filter((s) => !Number.isNaN(s.ejectedUntilMs)).length, 1, 'the last usable origin stays');
+  });
+  it('an overloaded origin gets less work, not none', () => {
+    const b = createBalancer({ origins: ['a', 'b'], overloadBackoffMs: 1_000 });
+    const first = b.pick(0)!;
+    assert.equal(first.id, 'a');
+    b.done(first, 'overloaded', 0);
+    assert.deepEqual(tally(Array.from({ length: 6 }, () => b.pick(10))), { b: 6 }, 'b first while a is overloaded');
+    const lp = createBalancer({ origins: ['a', 'b'], strategy: 'least_pending' });
+    lp.done(lp.pick(0)!, 'overloaded', 0);
+    assert.equal(lp.pick(1)!.id, 'b');
+    // Both overloaded: both still picked.
+    b.done(b.pick(20, new Set(['a']))!, 'overloaded', 20);
+    assert.deepEqual(Object.keys(tally(Array.from({ length: 4 }, () => b.pick(30)))).sort(), ['a', 'b']);
+    // Half-open probe answered 503: the origin is alive, the breaker closes.
+    const br = createBalancer({ origins: ['a'], breaker: { failureThreshold: 1, coolDownMs: 100 } });
+    br.done(br.pick(0)!, 'timeout', 0);
+    assert.equal(br.stats(0)[0].breaker, 'open');
+    const probe = br.pick(100)!;
+    assert.equal(probe.pass, 'probe');
+    br.done(probe, 'overloaded', 101);
+    assert.equal(br.stats(101)[0].breaker, 'closed');
+  });
 });

@@ -5,8 +5,16 @@
  *
  * Passive health (Envoy's outlier detection): `passiveFailures` consecutive failed results (5xx,
  * connect error, timeout) eject an origin for `ejectMs`, doubled at each new ejection up to
- * `maxEjectMs`; the ejection count resets after as many consecutive successes. When every origin is
- * excluded `pick` returns `undefined`: serve stale or 503.
+ * `maxEjectMs`; the ejection count resets after as many consecutive successes. As Envoy's
+ * `max_ejection_percent`, at most `maxEjectedShare` of a site's origins are ejected at once (rounded
+ * down: a site with one origin never has it ejected, two may lose one), and never the last usable one.
+ * When every origin is excluded `pick` returns `undefined`: serve stale or 503.
+ *
+ * Overload is not failure: an origin answering 503 or 429 is alive and at capacity. Such an `overloaded`
+ * result never counts toward ejection or the breaker (a half-open probe answered so counts as alive);
+ * the admission limit learns from it (the shield passes it on as congestion), and the origin gets less
+ * work, not none: for `overloadBackoffMs` the other origins are picked first, and it is still picked when
+ * they are all overloaded or out.
  *
  * Every `pick` must be followed by exactly one `done` with the same pick (pending counts and half-open
  * probes depend on it). Pure: time is `nowMs`.
@@ -31,6 +39,10 @@ export interface BalancerOptions {
   readonly ejectMs?: number;
   /** Longest ejection [120 000 ms]. */
   readonly maxEjectMs?: number;
+  /** Share of the origins that may be ejected at once, rounded down [0.5]. */
+  readonly maxEjectedShare?: number;
+  /** After an overload answer, prefer the other origins this long [1 000 ms]. */
+  readonly overloadBackoffMs?: number;
 }
 
 /** A chosen origin; hand it back to `done`. */
@@ -41,8 +53,8 @@ export interface Pick {
   readonly pass: 'allow' | 'probe';
 }
 
-/** What happened to a request sent to an origin. */
-export type OriginResult = 'success' | 'http_5xx' | 'connect_error' | 'timeout' | 'ignored';
+/** What happened to a request sent to an origin. `overloaded`: it answered 503 or 429 (alive, at capacity). */
+export type OriginResult = 'success' | 'overloaded' | 'http_5xx' | 'connect_error' | 'timeout' | 'ignored';
 
 /** Observable state of one origin. */
 export interface OriginStats {
@@ -55,6 +67,9 @@ export interface OriginStats {
   readonly ejections: number;
   readonly picks: number;
   readonly failures: number;
+  readonly overloads: number;
+  /** Ejections passive health wanted but the share cap (or the last usable origin) prevented. */
+  readonly ejectionsPrevented: number;
 }
 
 /** See the module comment. */
@@ -85,6 +100,9 @@ interface Origin {
   ejections: number;
   picks: number;
   failures: number;
+  overloads: number;
+  overloadedUntil: number;
+  ejectionsPrevented: number;
 }
 
 /** Creates a balancer; throws `BULWARK_ERR_SHIELD_OPTIONS` without origins or with duplicate ids. */
@@ -97,6 +115,8 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const passiveFailures = Math.max(1, options.passiveFailures ?? 5);
   const ejectMs = options.ejectMs ?? 10_000;
   const maxEjectMs = Math.max(ejectMs, options.maxEjectMs ?? 120_000);
+  const maxEjected = Math.floor(Math.min(1, Math.max(0, options.maxEjectedShare ?? 0.5)) * ids.length);
+  const overloadBackoffMs = options.overloadBackoffMs ?? 1_000;
   const origins: Origin[] = ids.map((id, index) => ({
     id,
     index,
@@ -109,6 +129,9 @@ export function createBalancer(options: BalancerOptions): Balancer {
     ejections: 0,
     picks: 0,
     failures: 0,
+    overloads: 0,
+    overloadedUntil: Number.NaN,
+    ejectionsPrevented: 0,
   }));
   const byId = new Map(origins.map((o) => [o.id, o]));
   let cursor = 0;
@@ -124,28 +147,34 @@ export function createBalancer(options: BalancerOptions): Balancer {
     return { id: o.id, index: o.index, pass };
   };
 
+  const overloaded = (o: Origin, nowMs: number): boolean => nowMs < o.overloadedUntil;
+
   const pick = (nowMs: number, exclude?: ReadonlySet<string>): Pick | undefined => {
     const n = origins.length;
     const start = cursor;
     if (strategy === 'round_robin') {
-      for (let k = 0; k < n; k++) {
-        const o = origins[(start + k) % n];
-        if (!usable(o, nowMs, exclude)) continue;
-        const p = take(o, nowMs);
-        if (p === undefined) continue;
-        cursor = (o.index + 1) % n; // the next pick starts after this one: a skipped origin's share is spread
-        return p;
+      // First the origins not recently overloaded, then (less work, not none) the overloaded ones.
+      for (let pass = 0; pass < 2; pass++) {
+        for (let k = 0; k < n; k++) {
+          const o = origins[(start + k) % n];
+          if (!usable(o, nowMs, exclude) || overloaded(o, nowMs) !== (pass === 1)) continue;
+          const p = take(o, nowMs);
+          if (p === undefined) continue;
+          cursor = (o.index + 1) % n; // the next pick starts after this one: a skipped origin's share is spread
+          return p;
+        }
       }
       return undefined;
     }
     cursor = (cursor + 1) % n;
-    // least_pending: fewest pending first; ties broken by rotation so equal origins share the load.
+    // least_pending: fewest pending first (overloaded ones last); ties broken by rotation so equal
+    // origins share the load.
     const candidates: Origin[] = [];
     for (let k = 0; k < n; k++) {
       const o = origins[(start + k) % n];
       if (usable(o, nowMs, exclude)) candidates.push(o);
     }
-    candidates.sort((a, b) => a.pending - b.pending);
+    candidates.sort((a, b) => Number(overloaded(a, nowMs)) - Number(overloaded(b, nowMs)) || a.pending - b.pending);
     for (const o of candidates) {
       const p = take(o, nowMs);
       if (p !== undefined) return p;
@@ -153,9 +182,27 @@ export function createBalancer(options: BalancerOptions): Balancer {
     return undefined;
   };
 
+  /** May `o` be ejected now: under the share cap, and some other origin still usable. */
+  const mayEject = (o: Origin, nowMs: number): boolean => {
+    let ejected = 0;
+    let othersUsable = false;
+    for (const x of origins) {
+      if (nowMs < x.ejectedUntil) ejected++;
+      else if (x !== o && x.health.isUp() && x.breaker.state(nowMs) !== 'open') othersUsable = true;
+    }
+    return ejected + 1 <= maxEjected && othersUsable;
+  };
+
   const done = (p: Pick, result: OriginResult, nowMs: number): void => {
     const o = origins[p.index];
     o.pending = Math.max(0, o.pending - 1);
+    if (result === 'overloaded') {
+      // Alive and at capacity: not a failure for the breaker (a probe so answered shows it is back).
+      o.breaker.record(p.pass === 'probe' ? 'success' : 'ignored', p.pass, nowMs);
+      o.overloads++;
+      o.overloadedUntil = nowMs + overloadBackoffMs;
+      return;
+    }
     o.breaker.record(result === 'success' ? 'success' : result === 'ignored' ? 'ignored' : 'failure', p.pass, nowMs);
     if (result === 'ignored') return;
     if (result === 'success') {
@@ -166,6 +213,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
     o.failures++;
     o.consecutiveSuccesses = 0;
     if (++o.consecutiveFailures >= passiveFailures && !(nowMs < o.ejectedUntil)) {
+      if (!mayEject(o, nowMs)) {
+        o.ejectionsPrevented++;
+        return;
+      }
       o.ejectedUntil = nowMs + Math.min(maxEjectMs, ejectMs * 2 ** o.ejections);
       o.ejections++;
       o.consecutiveFailures = 0;
@@ -194,6 +245,8 @@ export function createBalancer(options: BalancerOptions): Balancer {
         ejections: o.ejections,
         picks: o.picks,
         failures: o.failures,
+        overloads: o.overloads,
+        ejectionsPrevented: o.ejectionsPrevented,
       })),
   };
 }

@@ -130,3 +130,53 @@ describe('both limiters', () => {
     });
   }
 });
+
+describe('overload answers as congestion', () => {
+  /**
+   * An origin with a hard capacity that refuses the excess at once (a fast 503) and never slows down:
+   * latency alone says "all is well". Returns the refusals the origin had to make.
+   */
+  function refusingOrigin(l: ConcurrencyLimiter, ms: number, capacity: number, serviceMs: number): { first: number; refusals: number; over: number } {
+    let refusals = 0;
+    let over = 0;
+    let first = 0;
+    for (let t = 0; t < ms; t += 10) {
+      const L = l.limit();
+      if (L > capacity) over++;
+      const excess = Math.max(0, L - capacity);
+      // The model refuses a window's whole overshoot at once (a real origin refuses one request at a
+      // time, and the first refusal stops the rest): the first overshoot is counted apart.
+      if (excess > 0 && refusals === 0) first = excess;
+      for (let i = 0; i < excess; i++) {
+        refusals++;
+        l.onSample(1, true, capacity + 1 + i, t);
+      }
+      const done = Math.max(1, Math.round((Math.min(L, capacity) * 10) / serviceMs));
+      for (let i = 0; i < done; i++) l.onSample(serviceMs, false, Math.min(L, capacity), t);
+    }
+    return { first, refusals: refusals - first, over };
+  }
+  for (const algorithm of ['gradient', 'aimd'] as const) {
+    it(`${algorithm}: an origin refusing beyond its capacity without slowing down is not pushed past it again`, () => {
+      const l = createConcurrencyLimiter({ algorithm, initialLimit: 32, minLimit: 4, maxLimit: 1_000, minRttIntervalMs: 0 } as never);
+      const { first, refusals, over } = refusingOrigin(l, 60_000, 64, 10);
+      // Once the capacity was found, never again above it.
+      assert.ok(first >= 1, 'the limiter did reach the capacity');
+      assert.equal(refusals, 0, `${refusals} refusals after the first overshoot of ${first}`);
+      assert.ok(over <= 1, `above capacity in ${over} of 6000 steps`);
+      assert.ok(l.limit() >= 56 && l.limit() <= 64, `settled at ${l.limit()}`);
+      assert.ok(l.stats().ceiling <= 64);
+    });
+  }
+  it('the ceiling is forgotten after a calm minute, and drops never count as latency samples', () => {
+    const l = createConcurrencyLimiter({ initialLimit: 50, minLimit: 2, maxLimit: 500, minRttIntervalMs: 0, ceilingForgetMs: 60_000 });
+    for (let t = 0; t < 1_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(40, false, 25, t);
+    l.onSample(1, true, 21, 1_000);
+    assert.equal(l.stats().ceiling, 20);
+    assert.equal(l.limit(), 20);
+    for (let t = 1_010; t < 2_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(1, true, 10, t);
+    assert.equal(l.stats().sampleRttMs, 40, 'the 1 ms refusals did not become the RTT');
+    for (let t = 2_000; t < 70_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(40, false, 5, t);
+    assert.equal(l.stats().ceiling, Infinity);
+  });
+});

@@ -16,9 +16,17 @@
  *   `decreaseIntervalMs`) on a drop or a sample over the threshold. Simpler, no re-measurement pauses.
  *
  * A *sample* is one finished origin request: `(latencyMs, didDrop, inflight, nowMs)` where `didDrop`
- * means overload evidence (timeout, connect error, 503/429 from the origin) and `inflight` counts the
- * requests in flight when it finished, itself included. Pure and deterministic: no clock, no timers.
- * Set `maxLimit` to the origin's known hard capacity when there is one: the adaptation only works below it.
+ * means overload evidence (timeout, refused or reset connection, 503/429 from the origin) and `inflight`
+ * counts the requests in flight when it finished, itself included. Pure and deterministic: no clock, no
+ * timers. Set `maxLimit` to the origin's known hard capacity when there is one.
+ *
+ * Overload answers are congestion, not only latency: an origin that refuses work beyond its capacity
+ * without slowing down (an immediate 503) gives latencies that say "all is well". So, with both
+ * algorithms, a drop with `inflight` requests in flight sets a *ceiling* of `inflight − 1` at once (the
+ * origin refused at that concurrency, so its capacity is below it) and the limit never exceeds it — the
+ * origin is not pushed past it again; a drop never counts as a latency sample either (a fast refusal is
+ * no service time). The ceiling is forgotten after `ceilingForgetMs` without a drop (an origin that
+ * grew), and the limit then grows from it as usual, so finding the capacity again costs a refusal or so.
  */
 
 /** Options shared by both algorithms. */
@@ -31,6 +39,8 @@ export interface LimitBounds {
   readonly maxLimit?: number;
   /** Multiplier applied on overload (default 0.9 gradient, 0.9 aimd). */
   readonly backoffRatio?: number;
+  /** Forget the ceiling learnt from a drop after this long without another (default 300 000 ms). */
+  readonly ceilingForgetMs?: number;
 }
 
 /** Options of the gradient limiter (defaults in brackets). */
@@ -81,6 +91,33 @@ export interface LimiterStats {
   readonly phase: 'normal' | 'probe';
   readonly updates: number;
   readonly drops: number;
+  /** The concurrency an overload answer showed the origin cannot take (`Infinity`: none known). */
+  readonly ceiling: number;
+}
+
+/**
+ * The ceiling an overload answer sets (see the module comment): pure state, shared by both algorithms.
+ * `cap(limit)` is what the limit may be right now.
+ */
+interface Ceiling {
+  onSample(didDrop: boolean, inflight: number, nowMs: number): void;
+  cap(limit: number): number;
+  value(): number;
+}
+
+function createCeiling(min: number, forgetMs: number): Ceiling {
+  let ceiling = Infinity;
+  let lastDropMs = Number.NEGATIVE_INFINITY;
+  return {
+    onSample(didDrop, inflight, nowMs) {
+      if (didDrop) {
+        ceiling = Math.max(min, Math.min(ceiling, inflight - 1));
+        lastDropMs = nowMs;
+      } else if (ceiling !== Infinity && nowMs - lastDropMs >= forgetMs) ceiling = Infinity;
+    },
+    cap: (limit) => (limit < ceiling ? limit : ceiling),
+    value: () => ceiling,
+  };
 }
 
 /** An adaptive limit; see the module comment. */
@@ -132,6 +169,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const probeLimit = clamp(o.probeLimit ?? b.min, 1, b.max);
   const probeSamples = o.probeSamples ?? 25;
   const probeMaxMs = o.probeMaxMs ?? 2_000;
+  const ceiling = createCeiling(b.min, o.ceilingForgetMs ?? 300_000);
   const samples = new Float64Array(256);
   let n = 0;
   let windowStart = Number.NaN;
@@ -179,24 +217,27 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
     let target = gradient * limit + Math.sqrt(limit);
     if (target > limit && windowMaxInflight < limit / 2) target = limit;
     const smoothed = limit * (1 - smoothing) + target * smoothing;
-    // Drops are overload evidence: back off at once, unsmoothed.
-    limit = clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max);
+    // Drops are overload evidence: back off at once, unsmoothed. Never above the ceiling (so growth
+    // starts from it, not from a figure the origin already refused, once it is forgotten).
+    limit = ceiling.cap(clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max));
     updates++;
   };
 
+  const current = (): number => ceiling.cap(phase === 'probe' ? probeLimit : Math.floor(limit));
   return {
-    limit: () => (phase === 'probe' ? probeLimit : Math.floor(limit)),
+    limit: current,
     onSample(latencyMs, didDrop, inflight, nowMs) {
       if (didDrop) drops++;
+      ceiling.onSample(didDrop, inflight, nowMs);
       if (Number.isNaN(windowStart)) resetWindow(nowMs);
       if (phase === 'probe') {
         if (Number.isNaN(probeStart)) probeStart = nowMs;
-        if (inflight <= probeLimit && latencyMs > 0) samples[n++ % samples.length] = latencyMs;
+        if (inflight <= probeLimit && latencyMs > 0 && !didDrop) samples[n++ % samples.length] = latencyMs;
         if (n >= probeSamples || nowMs - probeStart >= probeMaxMs) endProbe(nowMs);
         return;
       }
-      // A sample without a latency (a failure before any answer) is overload evidence, not an RTT.
-      if (latencyMs > 0) samples[n++ % samples.length] = latencyMs;
+      // A failure or refusal is overload evidence, not an RTT (a fast 503 says nothing of service time).
+      if (latencyMs > 0 && !didDrop) samples[n++ % samples.length] = latencyMs;
       if (didDrop) windowDrops++;
       if (inflight > windowMaxInflight) windowMaxInflight = inflight;
       if (nowMs - windowStart < windowMs || (n < minSamples && windowDrops === 0)) return;
@@ -209,7 +250,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
     },
     stats: () => ({
       algorithm: 'gradient',
-      limit: phase === 'probe' ? probeLimit : Math.floor(limit),
+      limit: current(),
       minLimit: b.min,
       maxLimit: b.max,
       minRttMs: minRtt,
@@ -217,6 +258,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
       phase,
       updates,
       drops,
+      ceiling: ceiling.value(),
     }),
   };
 }
@@ -226,13 +268,15 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
   const backoff = o.backoffRatio ?? 0.9;
   const threshold = o.latencyThresholdMs ?? 1_000;
   const decreaseInterval = o.decreaseIntervalMs ?? 100;
+  const ceiling = createCeiling(b.min, o.ceilingForgetMs ?? 300_000);
   let limit = b.initial;
   let lastDecrease = Number.NEGATIVE_INFINITY;
   let updates = 0;
   let drops = 0;
   return {
-    limit: () => Math.floor(limit),
+    limit: () => ceiling.cap(Math.floor(limit)),
     onSample(latencyMs, didDrop, inflight, nowMs) {
+      ceiling.onSample(didDrop, inflight, nowMs);
       if (didDrop || latencyMs > threshold) {
         drops++;
         if (nowMs - lastDecrease < decreaseInterval) return;
@@ -240,13 +284,13 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
         limit = Math.max(b.min, limit * backoff);
         updates++;
       } else if (inflight * 2 >= limit) {
-        limit = Math.min(b.max, limit + 1 / limit);
+        limit = ceiling.cap(Math.min(b.max, limit + 1 / limit));
         updates++;
       }
     },
     stats: () => ({
       algorithm: 'aimd',
-      limit: Math.floor(limit),
+      limit: ceiling.cap(Math.floor(limit)),
       minLimit: b.min,
       maxLimit: b.max,
       minRttMs: Number.NaN,
@@ -254,6 +298,7 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
       phase: 'normal',
       updates,
       drops,
+      ceiling: ceiling.value(),
     }),
   };
 }

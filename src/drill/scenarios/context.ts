@@ -28,6 +28,11 @@ export interface DrillSettings {
 export interface ScenarioContext {
   /** Base URL attacked (Bulwark's listener, or the origin itself for the no-protection reference). */
   readonly target: string;
+  /**
+   * Base URL of the https listener (HTTP/2 and HTTP/1.1 over TLS) for scenarios with `https: true`:
+   * the managed Bulwark's, or `--target` itself when it is an https URL; undefined otherwise.
+   */
+  readonly httpsTarget?: string;
   readonly settings: DrillSettings;
   /** Fires when the run is aborted (caller's signal); the scenario must return soon after. */
   readonly signal: AbortSignal;
@@ -35,6 +40,8 @@ export interface ScenarioContext {
   readonly fixture?: OriginFixture;
   /** Bulwark's admin base URL, when known. */
   readonly adminUrl?: string;
+  /** The drilled site's name in Bulwark's admin views, when known. */
+  readonly site?: string;
   /** Attack requests the origin has received since the attack started; undefined when unknown. */
   originAttackRequests(): number | undefined;
   /** Attack requests the origin received per second (unix seconds); undefined when unknown. */
@@ -137,7 +144,9 @@ export interface JudgedFigures {
     readonly p99Ms: number;
     readonly notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>;
   };
-  readonly origin: { readonly capacity: number | null; readonly peakConcurrency: number | null };
+  /** Visitors' requests first sent in the attack's first seconds, and how many were served in time (optional for older callers). */
+  readonly onset?: { readonly windowS: number; readonly withinS: number; readonly requests: number; readonly ratio: number | null };
+  readonly origin: { readonly capacity: number | null; readonly peakConcurrency: number | null; readonly overCapacity?: number | null };
   readonly timeToMitigateS: number | null;
   readonly bulwarkOutcomes: Readonly<Record<string, number>> | null;
   /** Bulwark's open client connections (admin /stats): peak, and at the last poll before the attack ended. */
@@ -156,6 +165,11 @@ export interface Scenario {
   readonly repelledMeans: string;
   readonly kind: ScenarioKind;
   readonly defaults: ScenarioDefaults;
+  /**
+   * The attack goes to an https listener (HTTP/2, TLS handshakes): the drill's Bulwark then gets one, with
+   * a self-signed certificate made for the run, beside its plain listener (the visitors' one).
+   */
+  readonly https?: boolean;
   /**
    * Config changes the scenario needs on the Bulwark it runs (e.g. trusting loopback as a proxy); receives
    * and returns config data (the same shape as bulwark.yaml). Only applied when the drill starts Bulwark.

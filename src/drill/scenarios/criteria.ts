@@ -8,13 +8,24 @@ import type { Criterion, JudgedFigures } from './context.ts';
 /** Real visitors served at least this share (THREATS.md: a defence that blocks visitors has failed). */
 export const VISITORS_SERVED_MIN = 0.99;
 
-/** The checks every scenario gets: visitors served, origin within its capacity. */
+/** Visitors arriving at the onset of the attack served within 10 s of their first request, at least this share. */
+export const ONSET_SERVED_MIN = 0.95;
+
+/**
+ * The checks every scenario gets: visitors served, those arriving at the onset served in time (when any
+ * arrived), origin within its capacity.
+ */
 export function commonCriteria(f: JudgedFigures): Criterion[] {
   const out: Criterion[] = [
     f.visitors.sent === 0
       ? { check: 'real visitors served ≥ 99%', ok: null, detail: 'no visitor request completed' }
       : { check: 'real visitors served ≥ 99%', ok: f.visitors.servedRatio >= VISITORS_SERVED_MIN, detail: `${pct(f.visitors.servedRatio)} of ${f.visitors.sent}` },
   ];
+  const o = f.onset;
+  if (o !== undefined && o.requests > 0) {
+    const check = `visitors' requests in the first ${o.windowS} s served within ${o.withinS} s ≥ ${pct(ONSET_SERVED_MIN)}`;
+    out.push({ check, ok: (o.ratio ?? 0) >= ONSET_SERVED_MIN, detail: `${pct(o.ratio ?? 0)} of ${o.requests}` });
+  }
   const { capacity, peakConcurrency } = f.origin;
   out.push(
     capacity === null || peakConcurrency === null

@@ -19,20 +19,28 @@ export const LOGIN_LATENCY_MS = 100;
 /** Article pages floods and visitors use. */
 export const ARTICLE_PAGES: readonly string[] = ['/news/1', '/news/2', '/news/3'];
 
+/**
+ * How the fixture's pages may be cached: `site` — the newsroom's own headers (a cacheable front page,
+ * feed and assets; uncacheable articles and API); `no-store` — every page `private, no-store`, as on a
+ * site that personalises everything: nothing can be answered from a cache, every request is the origin's.
+ */
+export type OriginPages = 'site' | 'no-store';
+
 /** The fixture's options for the newsroom site (capacity and classify are the runner's). */
-export function newsroomFixture(): Pick<OriginFixtureOptions, 'latencyMs' | 'paths' | 'unknownPathStatus' | 'bodyBytes'> {
+export function newsroomFixture(o: { readonly pages?: OriginPages; readonly latencyMs?: number } = {}): Pick<OriginFixtureOptions, 'latencyMs' | 'paths' | 'unknownPathStatus' | 'bodyBytes'> {
+  const cc = (own: string) => (o.pages === 'no-store' ? 'private, no-store' : own);
   return {
-    latencyMs: PAGE_LATENCY_MS,
+    latencyMs: o.latencyMs ?? PAGE_LATENCY_MS,
     bodyBytes: 4096,
     unknownPathStatus: 404,
     paths: {
-      '/': { cacheControl: 'public, max-age=10' },
-      '/news/*': { cacheControl: 'no-store' },
-      '/assets/*': { cacheControl: 'public, max-age=3600' },
-      '/feed': { cacheControl: 'public, max-age=60' },
-      '/api/*': { cacheControl: 'no-store' },
-      '/search': { cacheControl: 'no-store', latencyMs: SEARCH_LATENCY_MS },
-      '/login': { cacheControl: 'no-store', latencyMs: LOGIN_LATENCY_MS },
+      '/': { cacheControl: cc('public, max-age=10') },
+      '/news/*': { cacheControl: cc('no-store') },
+      '/assets/*': { cacheControl: cc('public, max-age=3600') },
+      '/feed': { cacheControl: cc('public, max-age=60') },
+      '/api/*': { cacheControl: cc('no-store') },
+      '/search': { cacheControl: cc('no-store'), latencyMs: SEARCH_LATENCY_MS },
+      '/login': { cacheControl: cc('no-store'), latencyMs: LOGIN_LATENCY_MS },
     },
   };
 }

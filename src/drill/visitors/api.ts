@@ -31,7 +31,7 @@ export function createApiVisitor(deps: VisitorDeps, options: ApiVisitorOptions =
     async visit(mayRequest) {
       if (!mayRequest()) return;
       const path = pick(deps.random, options.paths ?? ['/api/items', '/api/status']);
-      recordLogical(deps.recorder, await sendLogical(deps.client, { url: path, headers }, hooks));
+      recordLogical(deps, await sendLogical(deps.client, { url: path, headers }, hooks));
     },
   };
 }

@@ -2,10 +2,11 @@
  * A browser-like visitor: keeps a cookie jar, follows redirects, sends Chrome's navigation headers with a
  * realistic user agent, fetches a page then the assets it links (stylesheets, scripts, images; same site,
  * at most `maxAssets`). When the page is a challenge, it calls `solveChallenge` — the JavaScript-challenge
- * solver the challenge issue plugs in — and retries once; without a solver a challenge is not served.
+ * solver the challenge issue plugs in — and retries; without a solver a challenge is not served. With
+ * `follow`, a page that retries itself (Bulwark's try-again pages) is followed like a browser left on it.
  */
 import { BROWSER_USER_AGENTS, CHROME_HEADERS, pick, type HeaderList } from '../attackers/traffic-shapes.ts';
-import { sendLogical, type ChallengeSolver } from './visitor-http.ts';
+import { sendLogical, type ChallengeSolver, type RefreshFollowing } from './visitor-http.ts';
 import { recordLogical, type Visitor, type VisitorDeps } from './visitor.ts';
 
 /** Options of {@link createBrowserVisitor}. */
@@ -16,13 +17,15 @@ export interface BrowserVisitorOptions {
   readonly maxAssets?: number;
   /** Hook: solves a JavaScript challenge page (the challenge issue supplies it). */
   readonly solveChallenge?: ChallengeSolver;
+  /** Stay on a page that retries itself (Refresh / meta refresh) as a browser does, up to this much waiting. */
+  readonly follow?: RefreshFollowing;
 }
 
 /** Creates one browser visitor; its jar must be set on `deps.client`. */
 export function createBrowserVisitor(deps: VisitorDeps, options: BrowserVisitorOptions = {}): Visitor {
   const ua = BROWSER_USER_AGENTS[deps.index % BROWSER_USER_AGENTS.length];
   const navigation: HeaderList = CHROME_HEADERS.map(([n, v]) => [n, n === 'user-agent' ? ua : v] as const);
-  const hooks = { isChallenge: deps.isChallenge, solve: options.solveChallenge };
+  const hooks = { isChallenge: deps.isChallenge, solve: options.solveChallenge, follow: options.follow };
   return {
     kind: 'browser',
     localAddress: deps.client.localAddress,
@@ -30,7 +33,7 @@ export function createBrowserVisitor(deps: VisitorDeps, options: BrowserVisitorO
       if (!mayRequest()) return;
       const page = pick(deps.random, options.pages ?? ['/']);
       const result = await sendLogical(deps.client, { url: page, headers: navigation }, hooks);
-      recordLogical(deps.recorder, result);
+      recordLogical(deps, result);
       const res = result.response;
       if (!result.served || !res || !String(res.headers['content-type'] ?? '').includes('html')) return;
       for (const asset of linkedAssets(res.body, res.url, deps.client.site).slice(0, options.maxAssets ?? 4)) {
@@ -45,7 +48,7 @@ export function createBrowserVisitor(deps: VisitorDeps, options: BrowserVisitorO
           ['accept-encoding', 'gzip, deflate, br, zstd'],
           ['accept-language', 'en-US,en;q=0.9'],
         ];
-        recordLogical(deps.recorder, await sendLogical(deps.client, { url: asset.url, headers }, hooks));
+        recordLogical(deps, await sendLogical(deps.client, { url: asset.url, headers }, hooks));
       }
     },
   };

@@ -4,7 +4,8 @@
  * follows the page's meta refresh after the wait it announces. Both post their answer as the visitor
  * (same source address, same cookie jar) and then retry the original request.
  */
-import { solvePow } from '../../core/challenge/pow.ts';
+import type { PowWork } from '../../core/challenge/pow.ts';
+import { solvePowOffThread } from './pow-off-thread.ts';
 import type { ChallengeSolver, VisitorRequest, VisitorResponse } from './visitor-http.ts';
 
 function attr(html: string, re: RegExp): string | undefined {
@@ -20,23 +21,25 @@ export interface ChallengeForm {
   readonly token: string;
   readonly returnPath: string;
   readonly seed: string;
-  readonly difficulty: number;
+  /** The proof of work asked: sub-challenges and their leading zero bits. */
+  readonly work: PowWork;
   /** The no-JS refresh target and its delay in seconds, when the page offers the no-JS path. */
   readonly noJs?: { readonly url: string; readonly delayS: number };
 }
 
 export function readChallengeForm(html: string): ChallengeForm | undefined {
   const seed = attr(html, /data-seed="([^"]+)"/);
-  const difficulty = attr(html, /data-difficulty="(\d+)"/);
+  const count = attr(html, /data-count="(\d+)"/);
+  const bits = attr(html, /data-bits="(\d+)"/);
   const token = attr(html, /name="token" value="([^"]+)"/);
-  if (seed === undefined || difficulty === undefined || token === undefined) return undefined;
+  if (seed === undefined || count === undefined || bits === undefined || token === undefined) return undefined;
   const returnPath = unescapeHtml(attr(html, /name="return" value="([^"]*)"/) ?? '/');
   const refresh = /<meta http-equiv="refresh" content="(\d+);url=([^"]+)"/.exec(html);
   return {
     token: unescapeHtml(token),
     returnPath,
     seed: unescapeHtml(seed),
-    difficulty: Number(difficulty),
+    work: { count: Number(count), bits: Number(bits) },
     noJs: refresh ? { url: unescapeHtml(refresh[2]!), delayS: Number(refresh[1]) } : undefined,
   };
 }
@@ -47,9 +50,15 @@ function userAgentOf(req: VisitorRequest): [string, string][] {
   return ua === undefined ? [] : [['user-agent', ua[1]]];
 }
 
-/** The verify answer cleared the visitor: its 303, or (when the send followed redirects) a page that is no challenge. */
+/**
+ * The verify answer cleared the visitor: its 303, or (when the send followed redirects) wherever the
+ * redirects led that is neither a challenge nor Bulwark's own route — a failed check is answered at the
+ * verify URL itself. The page at the end may be a try-again page (the site is busy): the visitor passed
+ * the check all the same, and its retry of the request follows that page.
+ */
 function cleared(answer: VisitorResponse): boolean {
-  return answer.status === 303 || (answer.status >= 200 && answer.status < 400 && answer.headers['x-bulwark-challenge'] === undefined);
+  if (answer.status === 303) return true;
+  return answer.headers['x-bulwark-challenge'] === undefined && !new URL(answer.url).pathname.startsWith('/.bulwark/') && (answer.status < 400 || answer.status >= 429);
 }
 
 function isChallengePage(r: VisitorResponse): boolean {
@@ -62,11 +71,12 @@ export function createJsChallengeSolver(maxIterations = 1 << 24): ChallengeSolve
     if (!isChallengePage(challenge)) return { solved: false };
     const form = readChallengeForm(challenge.body);
     if (form === undefined) return { solved: false };
-    const found = solvePow(form.seed, form.difficulty, { maxIterations });
-    if (found === undefined) return { solved: false };
-    const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
+    // Off the drill's event loop: a visitor's browser solves on its own device, not in the origin's process.
+    const solution = await solvePowOffThread(form.seed, form.work, maxIterations);
+    if (solution === null) return { solved: false };
+    const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution }).toString();
     const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded'], ...userAgentOf(ctx.request)], body });
-    return { solved: cleared(answer) };
+    return { solved: cleared(answer), answerStatus: answer.status };
   };
 }
 
@@ -84,6 +94,6 @@ export function createNoJsChallengeSolver(maxWaitS = 15, signal?: AbortSignal): 
       });
     });
     const answer = await ctx.send({ url: form.noJs.url, method: 'GET', headers: userAgentOf(ctx.request) });
-    return { solved: cleared(answer) };
+    return { solved: cleared(answer), answerStatus: answer.status };
   };
 }

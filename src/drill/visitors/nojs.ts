@@ -42,7 +42,7 @@ export function createNoJsVisitor(deps: VisitorDeps, options: NoJsVisitorOptions
         ['user-agent', ua],
         ['accept', isFeed ? FEED_ACCEPT : ua.startsWith('Lynx') ? 'text/html, text/plain, */*;q=0.01' : '*/*'],
       ];
-      recordLogical(deps.recorder, await sendLogical(deps.client, { url: path, headers }, hooks));
+      recordLogical(deps, await sendLogical(deps.client, { url: path, headers }, hooks));
     },
   };
 }

@@ -9,6 +9,7 @@ import { request, type Dispatcher } from 'undici';
 import { outcomeOfAnswer, outcomeOfError, defaultChallengeDetector, type AnswerOutcome, type ChallengeDetector } from '../answer-outcome.ts';
 import type { HeaderList } from '../attackers/traffic-shapes.ts';
 import type { CookieJar } from './cookie-jar.ts';
+import { sleep } from '../attackers/bounds.ts';
 
 /** An answer as a visitor saw it (body cut at the client's `maxBodyBytes`). */
 export interface VisitorResponse {
@@ -49,10 +50,11 @@ export interface ChallengeContext {
   send(req: VisitorRequest): Promise<VisitorResponse>;
 }
 
-/** A solver's verdict: `retry` defaults to the challenged request. */
+/** A solver's verdict: `retry` defaults to the challenged request; `answerStatus` is what its answer got (for the figures). */
 export interface ChallengeSolution {
   readonly solved: boolean;
   readonly retry?: VisitorRequest;
+  readonly answerStatus?: number;
 }
 
 /**
@@ -67,7 +69,14 @@ export interface LogicalResult {
   readonly outcome: AnswerOutcome;
   readonly status?: number;
   readonly challenged: boolean;
+  /** From the first request to the final answer (waits on pages that retry themselves included). */
   readonly latencyMs: number;
+  /** Wall-clock ms of the first request. */
+  readonly startedAtMs: number;
+  /** Times a page that retries itself was followed. */
+  readonly retries: number;
+  /** Why a challenged request ended unserved: `challenge_unsolved:<status>` (the solver gave up), `challenge_again` (challenged after solving as many times as a visitor tries). */
+  readonly detail?: string;
   readonly response?: VisitorResponse;
   readonly error?: unknown;
 }
@@ -115,32 +124,72 @@ export async function sendFollowing(client: VisitorClient, req: VisitorRequest):
   }
 }
 
+/** How a browser follows a page that asks it to try again (Refresh / meta refresh). */
+export interface RefreshFollowing {
+  /** Give up once the announced waits would add up to more than this. */
+  readonly maxWaitMs: number;
+}
+
+/** At most this many automatic retries per logical request (a browser would go on; the drill stops). */
+const MAX_REFRESHES = 30;
+/** Challenges a visitor solves for one logical request before giving up (a level change may ask again). */
+const MAX_SOLVES = 3;
+
 /**
- * Sends a logical request: follow redirects; on a challenge, call `solve` (if any) and retry once.
- * Served means the final answer is 2xx/3xx and not a challenge. Never throws.
+ * The delay a try-again answer announces for reloading the same URL, in ms, as a browser reads it: the
+ * `Refresh` field or a `<meta http-equiv="refresh">` without a URL, on an error answer (4xx/5xx) that is
+ * not a challenge; undefined otherwise.
+ */
+export function refreshDelayMs(res: VisitorResponse): number | undefined {
+  if (res.status < 400) return undefined;
+  const field = res.headers.refresh;
+  const value = typeof field === 'string' ? field : /<meta http-equiv="refresh" content="([^"]*)">/i.exec(res.body)?.[1];
+  const m = value === undefined ? null : /^\s*(\d+)\s*$/.exec(value);
+  return m === null ? undefined : Number(m[1]) * 1000;
+}
+
+/**
+ * Sends a logical request: follow redirects; on a challenge, call `solve` (if any) and retry; with
+ * `follow`, a GET answered with a page that retries itself is asked again after the announced delay, as
+ * a browser left on that page does (challenges met on the way are solved too). Served means the final
+ * answer is 2xx/3xx and not a challenge; the latency runs from the first request. Never throws.
  */
 export async function sendLogical(
   client: VisitorClient,
   req: VisitorRequest,
-  hooks: { readonly isChallenge?: ChallengeDetector; readonly solve?: ChallengeSolver },
+  hooks: { readonly isChallenge?: ChallengeDetector; readonly solve?: ChallengeSolver; readonly follow?: RefreshFollowing },
 ): Promise<LogicalResult> {
   const isChallenge = hooks.isChallenge ?? defaultChallengeDetector;
+  const startedAtMs = Date.now();
   const started = performance.now();
   let challenged = false;
+  let retries = 0;
+  let waitedMs = 0;
+  let solves = 0;
   try {
-    let res = await sendFollowing(client, req);
-    if (isChallenge(res)) {
-      challenged = true;
-      const solution = hooks.solve ? await hooks.solve(res, { request: req, client, send: (r) => sendFollowing(client, r) }) : undefined;
-      if (!solution?.solved) return finish(res, 'challenged');
-      res = await sendFollowing(client, solution.retry ?? req);
+    for (;;) {
+      let res = await sendFollowing(client, req);
+      while (isChallenge(res)) {
+        challenged = true;
+        if (hooks.solve === undefined) return finish(res, 'challenged');
+        if (solves++ >= MAX_SOLVES) return finish(res, 'challenged', 'challenge_again');
+        const solution = await hooks.solve(res, { request: req, client, send: (r) => sendFollowing(client, r) });
+        if (!solution.solved) return finish(res, 'challenged', `challenge_unsolved:${solution.answerStatus ?? '-'}`);
+        res = await sendFollowing(client, solution.retry ?? req);
+      }
+      const delay = hooks.follow !== undefined && (req.method ?? 'GET') === 'GET' ? refreshDelayMs(res) : undefined;
+      if (delay === undefined || retries >= MAX_REFRESHES || waitedMs + delay > hooks.follow!.maxWaitMs) return finish(res, outcomeOfAnswer(res, isChallenge));
+      await sleep(delay, client.signal);
+      if (client.signal.aborted) throw Object.assign(new Error('visitors stopped'), { name: 'AbortError' });
+      waitedMs += delay;
+      retries++;
     }
-    return finish(res, outcomeOfAnswer(res, isChallenge));
   } catch (err) {
-    return { served: false, outcome: outcomeOfError(err, client.signal.aborted), challenged, latencyMs: performance.now() - started, error: err };
+    return { served: false, outcome: outcomeOfError(err, client.signal.aborted), challenged, latencyMs: performance.now() - started, startedAtMs, retries, error: err };
   }
 
-  function finish(res: VisitorResponse, outcome: AnswerOutcome): LogicalResult {
-    return { served: outcome === 'served', outcome, status: res.status, challenged, latencyMs: performance.now() - started, response: res };
+  function finish(res: VisitorResponse, outcome: AnswerOutcome, detail?: string): LogicalResult {
+    const r = { served: outcome === 'served', outcome, status: res.status, challenged, latencyMs: performance.now() - started, startedAtMs, retries, response: res };
+    return detail === undefined ? r : { ...r, detail };
   }
 }

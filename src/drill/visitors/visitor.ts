@@ -23,11 +23,19 @@ export interface VisitorDeps {
   readonly index: number;
   readonly random: Random;
   readonly isChallenge?: ChallengeDetector;
+  /** Also receives every logical request's result (the run's timeline, a group's recorder). */
+  readonly sink?: (result: LogicalResult) => void;
 }
 
-/** Records a logical request's result into the recorder. */
-export function recordLogical(recorder: VisitorRecorder, result: LogicalResult): void {
+/** Records a logical request's result into a recorder. */
+export function recordInto(recorder: VisitorRecorder, result: LogicalResult): void {
   if (result.served) recorder.served(result.status ?? 0, result.latencyMs, result.challenged);
   else if (result.error !== undefined) recorder.error(result.error, result.outcome);
-  else recorder.notServed(result.outcome, result.status, result.challenged);
+  else recorder.notServed(result.outcome, result.status, result.challenged, result.detail);
+}
+
+/** Records a logical request's result into the visitor's recorder and its sink. */
+export function recordLogical(deps: Pick<VisitorDeps, 'recorder' | 'sink'>, result: LogicalResult): void {
+  recordInto(deps.recorder, result);
+  deps.sink?.(result);
 }

@@ -8,10 +8,12 @@ import type { HeaderBag, HeaderGetter } from '../../core/cache/cache-control.ts'
 import type { Flight } from '../../core/cache/coalescer.ts';
 import { createEntry, entryState, type CacheEntry } from '../../core/cache/entry.ts';
 import { storable, type StorableDecision } from '../../core/cache/storable.ts';
+import type { ClientKey } from '../../core/shield/admission.ts';
 import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { ForwardHooks, ForwardResult } from '../forward.ts';
 import { originResponseHeaders } from '../proxy-headers.ts';
+import { noteServed } from './onset.ts';
 import { serveEntry } from './serve-entry.ts';
 import type { SiteShield } from './site-shield.ts';
 
@@ -25,8 +27,8 @@ export interface LeaderState {
   readonly fallback: CacheEntry | null;
   readonly header: HeaderGetter;
   readonly pin: boolean;
-  /** The uncleared client address counted in `slotsByClient`, or null. */
-  readonly client: string | null;
+  /** Who holds the admission slot. */
+  readonly client: ClientKey;
 }
 
 /**
@@ -48,6 +50,7 @@ function bagOf(flat: readonly string[]): Record<string, string | string[]> {
 function originResult(result: ForwardResult): OriginResult {
   if (result.kind === 'client_gone') return 'ignored';
   if (result.kind === 'failed') return result.source === 'client' ? 'ignored' : result.timeout ? 'timeout' : result.connect ? 'connect_error' : 'http_5xx';
+  if (result.status === 503 || result.status === 429) return 'overloaded';
   return result.status >= 500 ? 'http_5xx' : 'success';
 }
 
@@ -78,12 +81,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
   function release(outcome: 'success' | 'dropped' | 'ignored', latencyMs: number, nowMs: number): void {
     if (released) return;
     released = true;
-    shield.admission.release(outcome, latencyMs, nowMs);
-    if (s.client !== null) {
-      const n = (shield.slotsByClient.get(s.client) ?? 1) - 1;
-      if (n <= 0) shield.slotsByClient.delete(s.client);
-      else shield.slotsByClient.set(s.client, n);
-    }
+    shield.admission.release(s.client, outcome, latencyMs, nowMs);
   }
 
   function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
@@ -168,6 +166,7 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
       const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
       release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
       shield.balancer.done(s.pick, originResult(result), now);
+      if (result.kind === 'response' && result.status < 400) noteServed(ctx, shield, now);
     },
   };
 }

@@ -27,6 +27,9 @@ interface RefreshTarget {
   readonly pin: boolean;
 }
 
+/** Bulwark's own background refreshes, as one client of the admission's fair share. */
+const REFRESH_CLIENT = Object.freeze({ address: 'bulwark/refresh', prefix: 'bulwark/refresh' });
+
 const VARY_CANDIDATES = ['accept', 'accept-encoding', 'accept-language', 'user-agent'];
 
 /** Fetches `target` from the origin and stores it. Resolves to true when the cache was updated. */
@@ -35,13 +38,13 @@ export async function refresh(t: RefreshTarget): Promise<boolean> {
   const now = Date.now();
   const flight = shield.coalescer.join(t.key, now, now);
   if (flight.role !== 'leader') return false;
-  if (shield.admission.tryAcquire(PRIORITY_UNKNOWN, now).status !== 'admitted') {
+  if (shield.admission.tryAcquire(PRIORITY_UNKNOWN, REFRESH_CLIENT, now).status !== 'admitted') {
     shield.coalescer.fail(flight.flight, 'leader_failed');
     return false;
   }
   const pick = shield.balancer.pick(now);
   if (pick === undefined) {
-    shield.admission.release('ignored', 0, now);
+    shield.admission.release(REFRESH_CLIENT, 'ignored', 0, now);
     shield.coalescer.fail(flight.flight, 'leader_failed');
     return false;
   }
@@ -86,7 +89,7 @@ export async function refresh(t: RefreshTarget): Promise<boolean> {
       shield.coalescer.resolve(flight.flight, entry);
       ok = true;
     }
-    shield.balancer.done(pick, res.statusCode >= 500 ? 'http_5xx' : 'success', done);
+    shield.balancer.done(pick, dropped ? 'overloaded' : res.statusCode >= 500 ? 'http_5xx' : 'success', done);
   } catch (err) {
     dropped = true;
     shield.balancer.done(pick, (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'connect_error', Date.now());
@@ -95,7 +98,7 @@ export async function refresh(t: RefreshTarget): Promise<boolean> {
       shield.counters.refreshFailures++;
       shield.coalescer.fail(flight.flight, 'leader_failed');
     }
-    shield.admission.release(dropped ? 'dropped' : 'success', performance.now() - started, Date.now());
+    shield.admission.release(REFRESH_CLIENT, dropped ? 'dropped' : 'success', performance.now() - started, Date.now());
   }
   return ok;
 }

@@ -16,8 +16,9 @@ import { headerValue, type HeaderGetter } from '../../core/cache/cache-control.t
 import { entryMatches, type CacheEntry } from '../../core/cache/entry.ts';
 import { classifyCacheRequest } from '../../core/cache/storable.ts';
 import { keyAuthority } from '../../core/http/authority.ts';
-import type { Ticket } from '../../core/shield/admission.ts';
-import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
+import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
+import { PRIORITY_RETURNING, PRIORITY_SUSPICIOUS, PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
+import { isReturning, noteServed } from './onset.ts';
 import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
@@ -35,6 +36,8 @@ function headerGetter(ctx: RequestContext): HeaderGetter {
 }
 
 interface CacheState {
+  /** Who takes the admission slot (released with the same key). */
+  client: ClientKey;
   key: string | null;
   leader: boolean;
   flight: import('../../core/cache/coalescer.ts').Flight | null;
@@ -73,8 +76,8 @@ function cacheKeyOf(ctx: RequestContext, shield: SiteShield, method: string): Ca
   return next;
 }
 
-function newCacheState(header: HeaderGetter): CacheState {
-  return { key: null, leader: false, flight: null, fallback: null, header };
+function newCacheState(ctx: RequestContext, header: HeaderGetter): CacheState {
+  return { client: { address: ctx.clientAddress, prefix: ctx.prefix }, key: null, leader: false, flight: null, fallback: null, header };
 }
 
 /** Answers with stale content or the 503 "high demand" page, for a request the origin cannot take. */
@@ -88,7 +91,7 @@ function shed(ctx: RequestContext, shield: SiteShield, fallback: CacheEntry | nu
   shield.counters.shed++;
   ctx.errorCode = `BULWARK_ERR_SHED_${reason.toUpperCase()}`;
   ctx.end('shed');
-  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, { 'retry-after': String(Math.max(1, Math.ceil(shield.config.retry_after / 1000))) });
+  sendPage(ctx.res, PAGES.highDemand, ctx.id, ctx.req.headers.accept, undefined, { retryAfterS: shield.config.retry_after / 1000 });
   return DONE;
 }
 
@@ -97,16 +100,14 @@ function planForward(ctx: RequestContext, shield: SiteShield, c: CacheState): Ph
   const now = Date.now();
   const pick = shield.balancer.pick(now);
   if (pick === undefined) {
-    shield.admission.release('ignored', 0, now);
+    shield.admission.release(c.client, 'ignored', 0, now);
     shield.counters.noOrigin++;
     if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
     return shed(ctx, shield, c.fallback, 'no_origin');
   }
   ctx.upstream = ctx.site!.upstreams[pick.index] ?? ctx.site!.pickUpstream();
   const pin = c.key !== null && shield.keyPages.has(ctx.originPath);
-  const client = ctx.priority === PRIORITY_CLEARED ? null : ctx.clientAddress;
-  if (client !== null) shield.slotsByClient.set(client, (shield.slotsByClient.get(client) ?? 0) + 1);
-  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client });
+  ctx.forwardHooks = createLeaderHooks({ shield, pick, key: c.leader ? c.key : null, flight: c.leader ? c.flight : null, fallback: c.fallback, header: c.header, pin, client: c.client });
   return CONTINUE;
 }
 
@@ -127,7 +128,7 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
       return shed(ctx, shield, c.fallback, r.reason);
     }
     if (ctx.res.destroyed) {
-      shield.admission.release('ignored', 0, Date.now());
+      shield.admission.release(c.client, 'ignored', 0, Date.now());
       if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
       return DONE;
     }
@@ -135,15 +136,16 @@ function awaitTicket(ctx: RequestContext, shield: SiteShield, ticket: Ticket, c:
   });
 }
 
+/**
+ * Takes an admission slot, or waits for one. Nobody is refused for sharing an address while the origin
+ * has room; under contention the fair queue shares the turns (core/shield/admission.ts).
+ */
 function admit(ctx: RequestContext, shield: SiteShield, c: CacheState): PhaseResult | Promise<PhaseResult> {
-  // One uncleared client holds at most max_per_client origin slots (slow readers, slow uploads, a
-  // flood from few sources cannot take the origin's whole capacity).
-  if (ctx.priority !== PRIORITY_CLEARED && (shield.slotsByClient.get(ctx.clientAddress) ?? 0) >= shield.config.admission.max_per_client) {
-    if (c.leader && c.flight !== null) shield.coalescer.fail(c.flight, 'leader_failed');
-    shield.counters.shedPerClient++;
-    return shed(ctx, shield, c.fallback, 'per_client');
-  }
-  const a = shield.admission.tryAcquire(ctx.priority, Date.now());
+  const now = Date.now();
+  // Onset protection: a client the site served normally in the last minutes keeps its place ahead of
+  // unknown ones (core/shield/returning-clients.ts).
+  if (ctx.priority === PRIORITY_UNKNOWN && isReturning(ctx, shield, now)) ctx.priority = PRIORITY_RETURNING;
+  const a = shield.admission.tryAcquire(ctx.priority, c.client, now);
   if (a.status === 'admitted') return planForward(ctx, shield, c);
   if (a.status === 'queued') {
     // Under attack the queue tightens: suspicious clients do not wait for a slot at all.
@@ -170,14 +172,52 @@ function bufferThenAdmit(ctx: RequestContext, shield: SiteShield, c: CacheState,
   });
 }
 
+/**
+ * The cache serves everyone: a request the policy would challenge is answered from the cache when a
+ * copy costs the origin nothing — a fresh copy, a stale-while-revalidate one (its one background refresh
+ * is coalesced), or under attack any stale copy still inside its stale-if-error window — and the site's
+ * `cache.serve_everyone` is on (the default). Challenges guard the work that would reach the origin;
+ * blocked, banned and rate-limited clients never get here. Returns false (nothing sent, nothing counted)
+ * when there is no such copy: the caller challenges as before.
+ */
+export function serveCachedCopy(ctx: RequestContext): boolean {
+  const shield = ctx.site!.shield;
+  const cache = shield.config.cache;
+  const method = ctx.req.method ?? 'GET';
+  if (!cache.enabled || !cache.serve_everyone || ctx.upgrade || (method !== 'GET' && method !== 'HEAD')) return false;
+  const header = headerGetter(ctx);
+  const cls = classifyCacheRequest({ method, header }, shield.policy);
+  if (!cls.lookup) return false;
+  const now = ctx.startMs;
+  const k = cacheKeyOf(ctx, shield, method);
+  const request = { header, anonymous: cls.anonymous };
+  // A read-only look first: a miss must not count as a use of the URL (the cache's admission).
+  const peek = shield.store.peek(k.key, now, request);
+  const usable = peek.state === 'fresh' || peek.state === 'stale_revalidate' || (peek.state === 'stale_if_error_only' && ctx.level === 'under_attack');
+  if (!usable) return false;
+  const hit = shield.store.lookup(k.key, now, request);
+  if (hit.state === 'miss' || hit.entry !== peek.entry) return false;
+  ctx.originPath = k.target;
+  if (hit.state === 'fresh') {
+    shield.counters.hits++;
+    serveEntry(ctx, hit.entry, 'HIT', now);
+  } else {
+    shield.counters.staleServed++;
+    serveEntry(ctx, hit.entry, 'STALE', now);
+    if (hit.state === 'stale_revalidate') refreshInBackground(ctx, shield, k.key, header, shield.keyPages.has(ctx.originPath));
+  }
+  shield.counters.servedChallenged++;
+  return true;
+}
+
 /** Runs the shield for one request; see the module comment. */
 export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
   const header = headerGetter(ctx);
   const method = ctx.req.method ?? 'GET';
   const reserved = shouldBuffer(ctx, shield.config.request_buffer);
-  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(header), reserved);
+  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(ctx, header), reserved);
   if (shield.config.request_buffer > 0 && Number(ctx.req.headers['content-length']) > 0 && ctx.req.headers['transfer-encoding'] === undefined) {
-    const c = newCacheState(header);
+    const c = newCacheState(ctx, header);
     return awaitFirstBytes(ctx).then((ok) => {
       if (!ok) {
         if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
@@ -186,12 +226,12 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
       return admit(ctx, shield, c);
     });
   }
-  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(header));
+  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(ctx, header));
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {
     ctx.cacheStatus = 'BYPASS';
     shield.counters.bypassed++;
-    return admit(ctx, shield, newCacheState(header));
+    return admit(ctx, shield, newCacheState(ctx, header));
   }
   // The request's start: the lookup runs at once, and one clock read per request is enough.
   const now = ctx.startMs;
@@ -206,11 +246,12 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
     ctx.hitKey = key;
     ctx.hitAnonymous = cls.anonymous;
     serveEntry(ctx, hit.entry, 'HIT', now);
+    noteServed(ctx, shield, now);
     return DONE;
   }
   // Everything below may go to the origin and needs the cache state (a fresh hit, the common case
   // under a flood, does not allocate it).
-  const c = newCacheState(header);
+  const c = newCacheState(ctx, header);
   c.key = key;
   if (hit.state === 'stale_revalidate') {
     shield.counters.staleServed++;

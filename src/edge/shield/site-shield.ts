@@ -15,6 +15,7 @@ import { createResponseStore, type ResponseStore } from '../../core/cache/store.
 import { createAdmission, type Admission } from '../../core/shield/admission.ts';
 import { createBalancer, type Balancer } from '../../core/shield/balancer.ts';
 import { createConcurrencyLimiter } from '../../core/shield/concurrency-limit.ts';
+import { createReturningClients, type ReturningClients } from '../../core/shield/returning-clients.ts';
 import { createKeyPageAuthorities, type KeyPageAuthorities } from './key-page-authorities.ts';
 
 /** Counters of decisions made at the edge (the core parts count their own). */
@@ -26,7 +27,8 @@ export interface ShieldCounters {
   bypassed: number;
   queued: number;
   shed: number;
-  shedPerClient: number;
+  /** Requests the policy would have challenged, answered from the cache instead (`serve_everyone`). */
+  servedChallenged: number;
   noOrigin: number;
   refreshes: number;
   refreshFailures: number;
@@ -48,9 +50,9 @@ export interface SiteShield {
   readonly coalescer: Coalescer<CacheEntry>;
   readonly admission: Admission;
   readonly balancer: Balancer;
+  /** Clients served normally in the last minutes (onset protection), null when turned off. */
+  readonly returning: ReturningClients | null;
   readonly counters: ShieldCounters;
-  /** Origin slots held per uncleared client address (bounded by the admission limit). */
-  readonly slotsByClient: Map<string, number>;
   /** Key pages (exact paths) kept fresh in the background. */
   readonly keyPages: ReadonlySet<string>;
   /** The scheme-qualified authorities key pages are refreshed under (key-page-authorities.ts). */
@@ -99,12 +101,15 @@ export function createSiteShield(site: SiteConfig, report: ShieldFailureReport =
     honourRequestNoCache: false,
   });
   const q = c.admission.max_queue;
+  const limiter = limiterFor(c.admission);
   const admission = createAdmission({
-    limiter: limiterFor(c.admission),
-    // Reserve room for cleared visitors: unknown clients may fill half the queue, suspicious a quarter.
-    caps: [Math.max(q, 0), Math.ceil(q / 2), Math.ceil(q / 4)],
-    maxTotal: Math.max(q, 0),
+    limiter,
+    // Reserve room for cleared and returning visitors: unknown clients may fill half the queue,
+    // suspicious ones a quarter (beyond, lower priorities' longest lines make room for higher ones).
+    caps: [q, q, Math.ceil(q / 2), Math.ceil(q / 4)],
+    maxTotal: q,
     maxWaitMs: c.admission.max_wait,
+    perClientShare: c.admission.max_per_client,
   });
   const store = createResponseStore({
     maxBytes: Math.max(cache.max_bytes, cache.max_object_bytes),
@@ -116,11 +121,14 @@ export function createSiteShield(site: SiteConfig, report: ShieldFailureReport =
   const balancer = createBalancer({
     origins: site.origins,
     strategy: c.balance,
+    maxEjectedShare: c.max_ejected_percent / 100,
     breaker: { failureThreshold: c.breaker.failure_threshold, coolDownMs: c.breaker.cool_down, maxCoolDownMs: c.breaker.max_cool_down },
     health: c.health_check ? { rise: c.health_check.rise, fall: c.health_check.fall, initial: 'up' } : undefined,
   });
   const coalescer = createCoalescer<CacheEntry>({ maxFlightMs: Math.max(60_000, site.origin.headers_timeout + site.origin.body_timeout) });
-  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, shedPerClient: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0, storeFailures: 0 };
+  const rc = c.returning_clients;
+  const returning = rc.enabled ? createReturningClients({ rememberMs: rc.remember, minAgeMs: rc.min_age, maxClients: rc.max_clients }) : null;
+  const counters: ShieldCounters = { hits: 0, misses: 0, staleServed: 0, coalescedServed: 0, bypassed: 0, queued: 0, shed: 0, servedChallenged: 0, noOrigin: 0, refreshes: 0, refreshFailures: 0, storeFailures: 0 };
   return {
     site: site.name,
     fingerprint: shieldFingerprint(site),
@@ -131,10 +139,10 @@ export function createSiteShield(site: SiteConfig, report: ShieldFailureReport =
     coalescer,
     admission,
     balancer,
+    returning,
     counters,
     keyPages: new Set(cache.key_pages),
     keyPageAuthorities: createKeyPageAuthorities(firstExactAuthority(site)),
-    slotsByClient: new Map(),
     storeFailed(err) {
       if (counters.storeFailures++ === 0) report(err, site.name, 'a response could not be stored in the cache; it was still answered (reported once per site; counted in shield.cache.storeFailures)');
     },
@@ -147,7 +155,8 @@ export function createSiteShield(site: SiteConfig, report: ShieldFailureReport =
       const a = admission.stats();
       return {
         cache: { enabled: cache.enabled, ...counters, store: store.stats(), coalescer: coalescer.stats() },
-        admission: { ...a, in_flight: a.inflight, current_limit: a.limit },
+        admission: { ...a, in_flight: a.inflight, current_limit: a.limit, limiter: limiter.stats() },
+        returning_clients: returning?.stats() ?? null,
         origins: balancer.stats(nowMs),
       };
     },

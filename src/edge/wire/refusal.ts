@@ -13,20 +13,19 @@ import type { RequestContext } from '../../pipeline/context.ts';
 import { recordRefusalOf } from '../../runtime/escalate.ts';
 import { accountAnswer } from '../../runtime/answer-accounting.ts';
 import type { RequestRecord } from '../../telemetry/request-record.ts';
-import { PAGES, pageFormat, renderedOf, type RenderedPage } from '../pages.ts';
-import { laneRefusalFields, type Lane } from '../refusal-lane.ts';
+import { PAGES, pageFormat, renderedOf, retryRenderedOf, type PageFormat } from '../pages.ts';
+import { laneRefusalFields, laneRetryAfterS, type Lane } from '../refusal-lane.ts';
 import { requestRecordOf } from '../request-record-of.ts';
 import type { WireAnswerer, WireOut } from './wire.ts';
 
 const STATUS_LINE = 'HTTP/1.1 429 Too Many Requests\r\n';
-const ASCII = /^[\x00-\x7f]*$/;
 
 /** Answers copies of one lane request with the lane's 429. */
 class RefusalAnswer implements WireAnswerer {
   constructor(
     readonly lane: Lane,
-    readonly page: RenderedPage,
-    readonly headOnly: boolean,
+    readonly format: PageFormat,
+    readonly method: string,
     /** The armed request's record: each copy's record is this one with its own ID, time, bytes and level. */
     readonly record: RequestRecord,
   ) {}
@@ -44,13 +43,16 @@ class RefusalAnswer implements WireAnswerer {
       memo.lane = null;
       return false;
     }
-    const page = this.page;
     const id = out.deps.nextId();
+    // The same try-again page and fields, in the same order, as sendPage writes for the lane (refusal-lane.ts).
+    const retryAfterS = laneRetryAfterS(lane, nowMs);
+    const page = retryRenderedOf(PAGES.tooManyRequests, this.format, this.method, retryAfterS, id);
+    if (!page.ascii) return false;
     let head = STATUS_LINE + page.head.block + 'content-length: ' + (page.extra + id.length) + '\r\nx-request-id: ' + id + '\r\n';
     const fields = laneRefusalFields(lane, nowMs);
     for (let i = 0; i < fields.length; i += 2) head += fields[i] + ': ' + fields[i + 1] + '\r\n';
-    head += out.tail(false);
-    const bytesOut = out.write(head, this.headOnly ? undefined : page.before + id + page.after);
+    head += 'retry-after: ' + retryAfterS + '\r\n' + out.tail(false);
+    const bytesOut = out.write(head, this.method === 'HEAD' ? undefined : page.before + id + page.after);
     // Written: the bookkeeping below must not make the wire think otherwise.
     try {
       this.account(out, runtime, id, nowMs, startMono, bytesOut);
@@ -74,7 +76,7 @@ class RefusalAnswer implements WireAnswerer {
     stats.wireAnswered();
     const durationMs = performance.now() - startMono;
     const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name) };
-    accountAnswer(services, record, lane.facts.priority);
+    accountAnswer(runtime, record, lane.facts.priority);
     out.deps.recorder.record(record);
   }
 }
@@ -85,10 +87,11 @@ class RefusalAnswer implements WireAnswerer {
  */
 export function refusalAnswerFor(ctx: RequestContext, lane: Lane): WireAnswerer | null {
   if (lane.decision !== ctx.decision) return null;
-  const page = renderedOf(PAGES.tooManyRequests, pageFormat(ctx.req.headers.accept));
-  // Written as latin1 and counted in characters: the page must be ASCII (it is; checked anyway).
-  if (!ASCII.test(page.head.block) || !ASCII.test(page.before) || !ASCII.test(page.after)) return null;
+  const format = pageFormat(ctx.req.headers.accept);
+  // Written as latin1 and counted in characters: the page must be ASCII (it is; checked anyway, and
+  // again for each try-again variant as it is prepared).
+  if (!renderedOf(PAGES.tooManyRequests, format).ascii) return null;
   // As the lane records its answers: no challenge phase runs for them (refusal-lane.ts answerFromLane).
   const record = { ...requestRecordOf(ctx, { outcome: 'limited', status: 429, bytesIn: 0, bytesOut: 0, durationMs: 0, timeMs: 0 }), challenge: null };
-  return new RefusalAnswer(lane, page, ctx.req.method === 'HEAD', record);
+  return new RefusalAnswer(lane, format, ctx.req.method ?? 'GET', record);
 }

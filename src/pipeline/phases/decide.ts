@@ -15,6 +15,7 @@ import { decide, type DecideFacts, type DecideState } from '../../core/policy/in
 import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS, type DecisionAction } from '../../core/vocabulary.ts';
 import { recordEscalation } from '../../runtime/escalate.ts';
 import { headerValue } from '../../core/cache/cache-control.ts';
+import type { ChallengeGate, ClearanceClaims } from '../../core/challenge/index.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
@@ -43,6 +44,8 @@ export class RequestDecideFacts implements DecideFacts {
   readonly ratePrefix = 0;
   readonly ip: DecideFacts['ip'];
   readonly headers: IncomingHttpHeaders;
+  private readonly gate: ChallengeGate;
+  private readonly clearanceClaims: ClearanceClaims | null;
 
   constructor(ctx: RequestContext) {
     const req = ctx.req;
@@ -62,6 +65,13 @@ export class RequestDecideFacts implements DecideFacts {
     this.threatLevel = ctx.level;
     this.ip = ctx.ip;
     this.headers = req.headers;
+    this.gate = ctx.site!.challenge;
+    this.clearanceClaims = ctx.clearanceClaims;
+  }
+
+  /** Whether the client's clearance proves at least what the challenge asks (DecideFacts.satisfiesChallenge). */
+  satisfiesChallenge(difficulty: number | undefined): boolean {
+    return this.clearanceClaims !== null && this.gate.satisfies(this.clearanceClaims, this.threatLevel, difficulty);
   }
 
   /** A header's value by lower-case name; repeated fields joined as node:http would print them (never Object.prototype's). */

@@ -3,8 +3,10 @@
  * trusted proxy, rightmost untrusted hop), normalised; its prefix (IPv4 /24, IPv6 /64 by default) that
  * groups one subscriber's addresses; its ASN and country from offline data (loopback and private
  * ranges labelled instead); its header fingerprint (order and presence of header names, stable across
- * values: bots rotating user agents still group together); its user-agent class; whether it holds a valid clearance (issue #4) or is a
- * verified search-engine crawler. Cleared visitors and verified crawlers go first in the origin queue.
+ * values: bots rotating user agents still group together); its user-agent class; its clearance (what it proves, and whether
+ * it makes the client a cleared visitor at this level: core/challenge/proof.ts) or whether it is a
+ * verified search-engine crawler. Cleared visitors and verified crawlers go first in the origin queue; a
+ * no-JS clearance or one weaker than the level's challenge does not.
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
 import { parseIp, prefixKeyOf, type ParsedIp } from '../../core/net/ip.ts';
@@ -14,6 +16,7 @@ import { createUaClassifier } from '../../core/identify/ua-class.ts';
 import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';
 import { PRIORITY_CLEARED } from '../../core/vocabulary.ts';
 import { connectionMemo, type ConnectionMemo } from '../connection-memo.ts';
+import { challengeClientOf } from '../challenge-client.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 
@@ -133,9 +136,10 @@ export const identifyPhase: Phase = {
     ctx.fingerprint = fingerprintOf(memo, req.rawHeaders, req.method ?? 'GET', req.httpVersion);
     const cookie = req.headers.cookie;
     if (cookie !== undefined && cookie.includes(CLEARANCE_COOKIE_NAME)) {
-      const status = site.challenge.checkClearance(cookie, { address: ctx.clientAddress, prefix: ctx.prefix, userAgent: ua ?? '' }, ctx.level, ctx.startMs);
+      const status = site.challenge.checkClearance(cookie, challengeClientOf(ctx), ctx.level, ctx.startMs);
       ctx.clearance = status.status;
       ctx.cleared = status.status === 'valid';
+      ctx.clearanceClaims = status.status === 'none' || status.status === 'invalid' ? null : status.claims;
     }
     if (ctx.uaClass === 'crawler') ctx.verifiedCrawler = ctx.runtime.services.challenge.crawlers.peek(ctx.clientAddress, ua).status === 'verified';
     if (ctx.cleared || ctx.verifiedCrawler) ctx.priority = PRIORITY_CLEARED;

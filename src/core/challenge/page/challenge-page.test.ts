@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { renderChallengePage, type ChallengePageInput } from './challenge-page.ts';
 import { renderCookiesOffPage } from './cookies-off-page.ts';
 import { renderRetryPage } from './retry-page.ts';
-import { challengePageHeaders, CHALLENGE_STATUS, CHALLENGE_STATUS_RATE_LIMITED } from './headers.ts';
+import { CHALLENGE_PAGE_HEADERS, CHALLENGE_STATUS, CHALLENGE_STATUS_RATE_LIMITED, PAGE_STYLES_HEADERS, SOLVER_SCRIPT_HEADERS } from './headers.ts';
+import { SOLVER_SCRIPT, SOLVER_SCRIPT_INTEGRITY, SOLVER_SCRIPT_PATH } from './solver-script.ts';
+import { PAGE_STYLES, PAGE_STYLES_PATH } from './styles.ts';
+import { createHash } from 'node:crypto';
 import { describeDuration } from './texts.ts';
 
 const input: ChallengePageInput = {
@@ -11,12 +14,12 @@ const input: ChallengePageInput = {
   reason: 'protection',
   token: 'T'.repeat(92),
   seed: 'AbCdEfGhIjKlMnOp',
-  difficulty: 16,
+  work: { count: 24, bits: 13 },
+  expectedS: 2,
   returnPath: '/articles/7?page=2&ref=home',
   noJsWaitS: 5,
   method: 'GET',
   requestId: 'req-123',
-  cspNonce: 'NONCE123',
 };
 
 /** Every URL-ish attribute or CSS/JS reference that would load something. */
@@ -44,25 +47,29 @@ test('the challenge page has the structure an accessible page needs', () => {
   assert.match(html, /Daily News is making sure this visit comes from a person&rsquo;s browser/);
   assert.match(html, /nothing about you is sent to anyone else/);
   assert.match(html, /<code>req-123<\/code>/);
-  assert.doesNotMatch(html, /<img|<iframe|<link|<object|<embed/);
+  assert.doesNotMatch(html, /<img|<iframe|<object|<embed/);
 });
 
-test('the challenge page references nothing outside itself', () => {
+test('the challenge page references nothing outside its own site: one stylesheet and one script, both Bulwark\'s own', () => {
   const html = renderChallengePage(input);
   assert.doesNotMatch(html, /https?:\/\//);
   assert.deepEqual(externalReferences(html), []);
-  // Only inline script and style, both carrying the nonce.
-  assert.deepEqual(html.match(/<script[^>]*>/g), ['<script nonce="NONCE123">']);
-  assert.deepEqual(html.match(/<style[^>]*>/g), ['<style nonce="NONCE123">']);
-  assert.doesNotMatch(html.slice(html.indexOf('<script')), /<\/script>[\s\S]*<\/script>/);
+  assert.deepEqual(html.match(/<script[^>]*>/g), [`<script src="${SOLVER_SCRIPT_PATH}" integrity="${SOLVER_SCRIPT_INTEGRITY}">`]);
+  assert.match(SOLVER_SCRIPT_PATH, /^\/\.bulwark\/challenge\/solver-[0-9a-f]{12}\.js$/);
+  assert.equal(SOLVER_SCRIPT_INTEGRITY, `sha256-${createHash('sha256').update(SOLVER_SCRIPT).digest('base64')}`);
+  assert.deepEqual(html.match(/<link[^>]*>/g), [`<link rel="stylesheet" href="${PAGE_STYLES_PATH}">`]);
+  assert.match(PAGE_STYLES_PATH, /^\/\.bulwark\/challenge\/style-[0-9a-f]{12}\.css$/);
+  assert.doesNotMatch(html, /<style|style=/, 'no inline style');
+  assert.match(html, /takes about 2 seconds on a slow phone, less on a computer/);
 });
 
 test('the forms post to the verify endpoint with the token and return path', () => {
   const html = renderChallengePage(input);
-  assert.match(html, /<form id="bw-form" method="post" action="\/.bulwark\/challenge\/verify" data-seed="AbCdEfGhIjKlMnOp" data-difficulty="16">/);
-  assert.equal(html.match(/name="token" value="T{92}"/g)?.length, 2, 'JS form and no-JS form');
-  assert.equal(html.match(/name="return" value="\/articles\/7\?page=2&amp;ref=home"/g)?.length, 2);
-  assert.match(html, /<input type="hidden" name="nojs" value="1">/);
+  assert.match(html, /<form id="bw-form" method="post" action="\/.bulwark\/challenge\/verify" data-seed="AbCdEfGhIjKlMnOp" data-count="24" data-bits="13">/);
+  assert.equal(html.match(/name="token" value="T{92}"/g)?.length, 1, 'one form for both paths');
+  assert.equal(html.match(/name="return" value="\/articles\/7\?page=2&amp;ref=home"/g)?.length, 1);
+  // Without JavaScript the same form carries nojs=1 and a button.
+  assert.match(html, /<noscript>\n<h2>Continuing without JavaScript<\/h2>\n<p>[^<]+<\/p>\n<input type="hidden" name="nojs" value="1">\n<button type="submit">Continue<\/button>\n<\/noscript>\n<\/form>/);
   assert.match(html, /<noscript><meta http-equiv="refresh" content="6;url=\/.bulwark\/challenge\/verify\?token=T{92}&amp;nojs=1&amp;return=%2Farticles%2F7%3Fpage%3D2%26ref%3Dhome"><\/noscript>/);
 });
 
@@ -82,12 +89,12 @@ test('a non-GET request gets an explanation and a link back', () => {
 });
 
 test('everything interpolated is escaped', () => {
-  const html = renderChallengePage({ ...input, siteName: '<script>alert(1)</script>', requestId: '"><b>x', returnPath: '/"><svg onload=alert(1)>', cspNonce: 'a"b' });
+  const html = renderChallengePage({ ...input, siteName: '<script>alert(1)</script>', requestId: '"><b>x', returnPath: '/"><svg onload=alert(1)>', seed: 'a"b' });
   assert.doesNotMatch(html, /<script>alert/);
   assert.doesNotMatch(html, /"><b>/);
   assert.doesNotMatch(html, /<svg/);
   assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
-  assert.match(html, /nonce="a&quot;b"/);
+  assert.match(html, /data-seed="a&quot;b"/);
 });
 
 test('the page stays small', () => {
@@ -96,7 +103,7 @@ test('the page stays small', () => {
 });
 
 test('the cookies-off page explains, in plain words, and links back', () => {
-  const html = renderCookiesOffPage({ siteName: 'Daily News', returnPath: '/a?b=1', clearanceLifetimeS: 3600, requestId: 'r1', cspNonce: 'N' });
+  const html = renderCookiesOffPage({ siteName: 'Daily News', returnPath: '/a?b=1', clearanceLifetimeS: 3600, requestId: 'r1' });
   assert.match(html, /<html lang="en">/);
   assert.match(html, /<h1>Your browser did not keep the cookie<\/h1>/);
   assert.match(html, /<code>bulwark_clearance<\/code>/);
@@ -108,18 +115,23 @@ test('the cookies-off page explains, in plain words, and links back', () => {
 });
 
 test('the retry page returns the visitor after a moment', () => {
-  const html = renderRetryPage({ siteName: 'Daily News', reason: 'expired', returnPath: '/x', refreshS: 2, requestId: 'r2', cspNonce: 'N' });
+  const html = renderRetryPage({ siteName: 'Daily News', reason: 'expired', returnPath: '/x', refreshS: 2, requestId: 'r2' });
   assert.match(html, /<meta http-equiv="refresh" content="2;url=\/x">/);
   assert.match(html, /Your earlier check has expired/);
   assert.match(html, /<a href="\/x">Try again<\/a>/);
   assert.deepEqual(externalReferences(html), []);
 });
 
-test('headers: never cached, CSP by nonce, never a 200', () => {
-  const h = challengePageHeaders('NONCE');
+test('headers: never cached, CSP by hash and same origin, never a 200; the solver is cacheable for good', () => {
+  const h = CHALLENGE_PAGE_HEADERS;
   assert.equal(h['cache-control'], 'no-store');
   assert.equal(h['content-type'], 'text/html; charset=utf-8');
-  assert.match(h['content-security-policy'], /default-src 'none'; script-src 'nonce-NONCE'; style-src 'nonce-NONCE'; worker-src blob:/);
+  assert.equal(h['content-security-policy'].split('; ').slice(0, 4).join('; '), "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'");
+  assert.equal(PAGE_STYLES_HEADERS['content-type'], 'text/css; charset=utf-8');
+  assert.equal(PAGE_STYLES_HEADERS['cache-control'], 'public, max-age=31536000, immutable');
+  assert.doesNotMatch(PAGE_STYLES, /[^\x00-\x7f]/);
+  assert.equal(SOLVER_SCRIPT_HEADERS['cache-control'], 'public, max-age=31536000, immutable');
+  assert.equal(SOLVER_SCRIPT_HEADERS['content-type'], 'text/javascript; charset=utf-8');
   assert.match(h['content-security-policy'], /frame-ancestors 'none'/);
   assert.equal(h['x-robots-tag'], 'noindex, nofollow');
   assert.notEqual(CHALLENGE_STATUS, 200);
@@ -138,8 +150,9 @@ test('pages are pure ASCII, whatever the site name', () => {
   const html = renderChallengePage({ ...input, siteName: 'Zeitung für Straße 🛡' });
   assert.match(html, /Zeitung f&#xfc;r Stra&#xdf;e &#x1f6e1;/);
   assert.doesNotMatch(html, /[^\x00-\x7f]/);
-  assert.doesNotMatch(renderCookiesOffPage({ siteName: 'é', returnPath: '/', clearanceLifetimeS: 60, requestId: 'r', cspNonce: 'n' }), /[^\x00-\x7f]/);
-  assert.doesNotMatch(renderRetryPage({ siteName: 'é', reason: 'failed', returnPath: '/', refreshS: 2, requestId: 'r', cspNonce: 'n' }), /[^\x00-\x7f]/);
+  assert.doesNotMatch(renderCookiesOffPage({ siteName: 'é', returnPath: '/', clearanceLifetimeS: 60, requestId: 'r' }), /[^\x00-\x7f]/);
+  assert.doesNotMatch(renderRetryPage({ siteName: 'é', reason: 'failed', returnPath: '/', refreshS: 2, requestId: 'r' }), /[^\x00-\x7f]/);
+  assert.doesNotMatch(SOLVER_SCRIPT, /[^\x00-\x7f]/);
 });
 
 test('the compiled-template render is identical to the plain render (property)', async () => {
@@ -153,12 +166,12 @@ test('the compiled-template render is identical to the plain render (property)',
         reason: fc.constantFrom('protection' as const, 'under_attack' as const),
         token: b64,
         seed: b64,
-        difficulty: fc.integer({ min: 1, max: 30 }),
+        work: fc.record({ count: fc.integer({ min: 1, max: 32 }), bits: fc.integer({ min: 0, max: 32 }) }),
+        expectedS: fc.integer({ min: 1, max: 30 }),
         returnPath: fc.oneof(fc.constant('/'), fc.string({ maxLength: 40 }).map((s) => `/${s}`)),
         noJsWaitS: fc.constantFrom(0, 5, 20),
         method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT'),
         requestId: fc.stringMatching(/^[A-Za-z0-9._:-]{8,30}$/),
-        cspNonce: b64,
       }),
       (p) => renderChallengePageFast(p) === renderChallengePage(p),
     ),

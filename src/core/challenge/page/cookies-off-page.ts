@@ -4,7 +4,7 @@
  */
 
 import { escapeHtml } from './html.ts';
-import { PAGE_STYLES } from './styles.ts';
+import { PAGE_STYLES_LINK } from './styles.ts';
 import { TEXT, describeDuration } from './texts.ts';
 import { CLEARANCE_COOKIE_NAME } from '../cookie.ts';
 
@@ -16,17 +16,15 @@ export interface CookiesOffPageInput {
   /** The clearance lifetime, to say how long the cookie would last. */
   readonly clearanceLifetimeS: number;
   readonly requestId: string;
-  readonly cspNonce: string;
 }
 
-/** Renders the cookies-off page (no script; the style carries the CSP nonce). */
+/** Renders the cookies-off page (no script; the style is allowed by its hash). */
 export function renderCookiesOffPage(p: CookiesOffPageInput): string {
   const site = escapeHtml(p.siteName);
-  const nonce = escapeHtml(p.cspNonce);
   return (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width,initial-scale=1">\n<meta name="robots" content="noindex,nofollow">\n' +
-    `<title>${TEXT.cookiesTitle} &ndash; ${site}</title>\n<style nonce="${nonce}">${PAGE_STYLES}</style>\n</head>\n` +
+    `<title>${TEXT.cookiesTitle} &ndash; ${site}</title>\n${PAGE_STYLES_LINK}\n</head>\n` +
     `<body>\n<main>\n<h1>${TEXT.cookiesTitle}</h1>\n<p>${TEXT.cookiesPassed(site)}</p>\n` +
     `<p>${TEXT.cookiesWhat(`<code>${CLEARANCE_COOKIE_NAME}</code>`, describeDuration(p.clearanceLifetimeS))}</p>\n` +
     `<p>${TEXT.cookiesFix(site)}</p>\n<p><a href="${escapeHtml(p.returnPath)}">${TEXT.cookiesRetry}</a></p>\n` +

@@ -7,6 +7,7 @@
  * rate limit triggered. `Cache-Control: no-store` keeps it out of every cache (RFC 9111 §5.2.2.5).
  */
 
+
 /** Status of a challenge page. */
 export const CHALLENGE_STATUS = 403;
 /** Status of a challenge page shown because a rate limit was reached. */
@@ -23,21 +24,39 @@ export const STATUS_ONLY_UNDER_ATTACK = 503;
 export const STATUS_ONLY_RETRY_AFTER_S = 30;
 
 /**
- * Headers for a challenge or cookies-off page with CSP nonce `cspNonce`: HTML, never cached, never
- * indexed, never framed, no referrer leaves the site, and a Content-Security-Policy that allows only the
- * page's own inline style and script (by nonce), workers from `blob:` (the solver), and forms posting to
- * the site itself. Nothing else can load.
+ * The Content-Security-Policy of every challenge page: a stylesheet, scripts and workers only from the
+ * site itself (served by Bulwark at one path each), forms posting to the site itself, no inline code of
+ * any kind. Nothing else can load, and nothing in it changes per request.
  */
-export function challengePageHeaders(cspNonce: string): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy':
-      `default-src 'none'; script-src 'nonce-${cspNonce}'; style-src 'nonce-${cspNonce}'; ` +
-      "worker-src blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    'x-robots-tag': 'noindex, nofollow',
-    'referrer-policy': 'same-origin',
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-  };
-}
+export const CHALLENGE_PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; worker-src 'self'; " +
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * Headers for a challenge, retry or cookies-off page: HTML, never cached, never indexed, never framed, no
+ * referrer leaves the site, and {@link CHALLENGE_PAGE_CSP}. The same frozen object for every page.
+ */
+export const CHALLENGE_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': CHALLENGE_PAGE_CSP,
+  'x-robots-tag': 'noindex, nofollow',
+  'referrer-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+});
+
+/**
+ * Headers of the solver script and the stylesheet: cacheable by anyone for a year and never revalidated
+ * (their paths change with their content, RFC 8246 `immutable`), not sniffed.
+ */
+export const SOLVER_SCRIPT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/javascript; charset=utf-8',
+  'cache-control': 'public, max-age=31536000, immutable',
+  'x-content-type-options': 'nosniff',
+});
+export const PAGE_STYLES_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/css; charset=utf-8',
+  'cache-control': 'public, max-age=31536000, immutable',
+  'x-content-type-options': 'nosniff',
+});

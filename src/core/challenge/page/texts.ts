@@ -20,8 +20,9 @@ export const TEXT = {
   title: 'One moment, please',
   intro: (site: string) =>
     `${site} is making sure this visit comes from a person&rsquo;s browser and not from an automated program.`,
-  jsWorking:
-    'Your browser is solving a small puzzle now. This usually takes a few seconds and needs nothing from you.',
+  jsWorking: (seconds: number) =>
+    `Your browser is solving a small puzzle now. It needs nothing from you and takes about ${seconds} ` +
+    `${seconds === 1 ? 'second' : 'seconds'} on a slow phone, less on a computer.`,
   progressLabel: 'Progress of the check',
   statusStart: 'Waiting for the check to start.',
   privacy:
