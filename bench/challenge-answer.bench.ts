@@ -13,6 +13,10 @@
  * single-address traffic into blocks; a fresh state directory means no learned baseline. Every answer is
  * checked to be a challenge page before and after the load.
  *
+ * A third pair measures the floor under the page: the same varied requests asking for JSON, which the
+ * same challenge decision answers with the status-only 429/503 (no token, no page) — identify, decide,
+ * record and node:http alone. The page's own cost is the difference between the two.
+ *
  * Target: CPU per answer ≥ 0.6× the hello server's (reference CPU / Bulwark CPU) on varied requests.
  * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64).
  */
@@ -51,6 +55,12 @@ async function isChallenge(url: string): Promise<boolean> {
   return r.statusCode === 403 && r.headers['x-bulwark-challenge'] === 'page' && body.includes('id="bw-form"');
 }
 
+async function isStatusOnly(url: string): Promise<boolean> {
+  const r = await request(url, { headers: { ...BROWSER, accept: 'application/json', 'x-bench-n': 'check' } });
+  await r.body.dump();
+  return (r.statusCode === 429 || r.statusCode === 503) && r.headers['x-bulwark-challenge'] === 'status';
+}
+
 function summary(label: string, r: PairedResult): void {
   const cpuA = median(r.a.map((s) => s.cpuUsPerReq));
   const cpuB = median(r.b.map((s) => s.cpuUsPerReq));
@@ -78,9 +88,14 @@ try {
   const varied = pairedLoad(a, b, { ...opts, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
   const repeated = pairedLoad(a, b, { ...opts, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
   if (!(await isChallenge(url))) throw new Error('after the load, Bulwark no longer answers with a challenge page');
+  if (!(await isStatusOnly(url))) throw new Error('Bulwark does not answer JSON requests with the status-only challenge answer');
+  const floor = pairedLoad(a, b, { ...opts, headers: { ...BROWSER, accept: 'application/json' }, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} floor`)) });
   process.stdout.write('\n');
   summary('varied header per request', varied);
   summary('same request repeated', repeated);
+  summary('floor: the same decision answered status-only (no token, no page), varied', floor);
+  const page = median(varied.b.map((s) => s.cpuUsPerReq)) - median(floor.b.map((s) => s.cpuUsPerReq));
+  process.stdout.write(`the page's own cost (varied page − varied floor, medians): ${page.toFixed(1)} µs per answer\n`);
 } finally {
   for (const s of servers) await s.stop();
 }

@@ -11,6 +11,7 @@ import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
 import { BulwarkError } from './errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
+import { createPrimary } from './cluster/primary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
@@ -36,8 +37,16 @@ export function zeroConfig(listen: string, origin: string, admin: string | null)
   return validateConfig({ listen: { http: [listen] }, admin: { listen: admin }, sites: [{ name: 'default', hosts: ['*'], origins: [origin] }] }, 'command line');
 }
 
+/** What `run` drives: a Bulwark, or the primary of several workers. */
+type Runnable = Pick<Bulwark, 'logger' | 'start' | 'stop' | 'reloads' | 'reloadAsync'>;
+
+/** A Bulwark for `config`: one process, or (workers > 1) the primary that starts the workers. */
+function bulwarkFor(config: Config, file: string | undefined): Runnable {
+  return config.workers > 1 ? createPrimary({ config, file }) : createBulwark({ config, file });
+}
+
 /** Runs Bulwark until SIGTERM/SIGINT; SIGHUP reloads `file` when there is one. */
-async function run(bulwark: Bulwark, file: string | undefined, onStop?: () => Promise<void>): Promise<void> {
+async function run(bulwark: Runnable, file: string | undefined, onStop?: () => Promise<void>): Promise<void> {
   const log = bulwark.logger;
   // A bug that escapes every handler leaves the process in an unknown state: say so in the log (one JSON
   // line with the stack) and exit 1, so the supervisor (systemd Restart=always) starts a clean one.
@@ -108,7 +117,7 @@ export function buildProgram(): Command {
         if (opts.config) config = loadConfigFile(opts.config);
         else if (opts.origin) config = zeroConfig(opts.listen, opts.origin, opts.admin);
         else throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c FILE, or --origin URL (with optional --listen and --admin)', { source: 'config' });
-        await run(createBulwark({ config, file: opts.config }), opts.config);
+        await run(bulwarkFor(config, opts.config), opts.config);
       } catch (err) {
         fail(err);
       }

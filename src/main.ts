@@ -7,12 +7,16 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
-import { bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
+import { acceptSocket, bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
 import { loadGeoData } from './edge/geo-data.ts';
 import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
 import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
 import { createServices } from './services.ts';
+import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
+import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
+import { startScale, type Scale } from './cluster/scale.ts';
+import type { WorkerLink } from './cluster/worker-link.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
@@ -48,6 +52,12 @@ export interface BulwarkOptions {
   readonly crawlerResolver?: CrawlerResolver;
   /** TLS session ticket keys (default: random, rotated every `tls.ticket_key_rotation`); processes that share one source resume each other's sessions. */
   readonly ticketKeys?: TicketKeySource;
+  /**
+   * Set when this process is one of several workers (src/worker.ts): no admin listener, no detection
+   * (its primary detects from every worker's share), connections handed over or accepted on the shared
+   * socket, and state exchanged with the other workers through the primary (src/cluster/).
+   */
+  readonly worker?: WorkerLink;
 }
 
 export interface Bulwark {
@@ -111,6 +121,14 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
   services.slowReads = slowReads;
+  /** The ban store in use (SQLite's, or the shared one once `shared_state` is attached at start). */
+  const bans = () => services.stores.bans;
+  let shared: SharedStores | null = null;
+  let kernelDrop: KernelDrop | null = null;
+  let scale: Scale | null = null;
+  const worker = options.worker;
+  /** Handed-over connections are spread evenly over the workers: each one enforces its share of the caps. */
+  const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
   const auditor = createAuditor(services.stores.audit, logger);
   const reloads = createReloadLog(auditor);
   const metrics = createMetrics(
@@ -121,7 +139,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       shield: (site) => shields.get(site),
       challenge: (site) => services.challengeStatsOf(site),
       detection: () => detection?.service.stats() ?? null,
-      bans: () => bans.stats(),
+      bans: () => bans().stats(),
       limiter: () => services.policy.table.stats(),
       connections: () => gate.stats(),
       admin: async () =>
@@ -130,7 +148,6 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
     }),
   );
-  const bans = services.stores.bans;
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -150,13 +167,13 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   logListWarnings(current);
 
   const gate = createAcceptGate({
-    maxConnections: () => current.config.connections.max_connections,
-    maxPerClient: () => current.config.connections.max_connections_per_client,
+    maxConnections: () => Math.ceil(current.config.connections.max_connections / capShare),
+    maxPerClient: () => Math.ceil(current.config.connections.max_connections_per_client / capShare),
     // Deny-listed and banned sources never meet the HTTP parser; allow-listed ones are never dropped.
     isDropped: (address) => {
       const listed = current.lists.match(address);
       if (listed !== null) return listed.kind === 'deny';
-      return bans.matchAddress(address, Date.now()) !== undefined;
+      return bans().matchAddress(address, Date.now()) !== undefined;
     },
   });
 
@@ -167,22 +184,27 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       t.unref();
       timers.push(t);
     };
-    every(1000, () => bans.sync());
+    every(1000, () => bans().sync());
     // A key rotated by `bulwark keys rotate` (another process) is picked up here: new gates, same config.
     let keyStamp = keyFileStamp(current.config.state_dir);
     every(10_000, async () => {
       const stamp = keyFileStamp(current.config.state_dir);
       if (stamp === keyStamp) return;
       keyStamp = stamp;
-      services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
-      reloadWith(current.config);
-      logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
+      reloadKeys();
     });
-    every(60_000, () => bans.purgeExpired(Date.now()));
+    every(60_000, () => bans().purgeExpired(Date.now()));
     // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
     every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
     // Audit retention: rows older than admin.audit_retention go (and the row cap is kept), daily.
     every(86_400_000, () => services.stores.audit.purge(Date.now() - current.config.admin.audit_retention));
+  }
+
+  /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
+  function reloadKeys(): void {
+    services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
+    reloadWith(current.config);
+    logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
   }
 
   function logListWarnings(runtime: Runtime): void {
@@ -198,6 +220,16 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } catch {
       return 0;
     }
+  }
+
+  /** Mirrors bans and deny lists into nftables (config `kernel_drop`); null when unavailable in `auto` mode. */
+  async function startKernelDrop(config: Config): Promise<KernelDrop | null> {
+    const kd = createKernelDrop({ mode: config.kernel_drop.mode as 'auto' | 'on', table: config.kernel_drop.table, logger });
+    kd.setPorts(listeners.map((l) => l.port));
+    kd.setLists(current.lists, config.trusted_proxies);
+    kd.followBans(bans());
+    if (!(await kd.start())) await kd.stop();
+    return kd;
   }
 
   /** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
@@ -270,7 +302,11 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       connections: gate.stats(),
       rate_limit_table: services.policy.table.stats(),
       escalation: services.policy.escalation?.stats() ?? null,
-      bans: bans.stats(),
+      bans: bans().stats(),
+      shared_state: shared?.stats() ?? null,
+      kernel_drop: kernelDrop?.stats() ?? null,
+      cluster: scale?.stats() ?? null,
+      challenge: { replay: services.challenge.replay.stats(), spread: services.challenge.spread.stats() },
       detection: detection?.service.stats() ?? null,
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
@@ -317,6 +353,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     servers.http?.applySettings(config.connections);
     servers.https?.applySettings(config.connections);
     setAccessLog(config);
+    kernelDrop?.setLists(next.lists, config.trusted_proxies);
     const listenChanged =
       JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
     if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
@@ -342,28 +379,61 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       started = true;
       const config = current.config;
       setAccessLog(config);
+      if (config.shared_state !== undefined) {
+        shared = await attachSharedStores(services.stores, config.shared_state, { truncateAddresses: config.detection.truncate_addresses, logger });
+        services.stores = shared.stores;
+      }
+      scale = await startScale({
+        role: worker !== undefined ? 'worker' : 'single',
+        config,
+        services,
+        recorder,
+        logger,
+        shared,
+        ...(worker !== undefined ? { worker: { bus: worker.bus, seeds: worker.seeds } } : {}),
+        rebuildRuntime: () => reloadWith(current.config),
+        reloadKeys,
+      });
+      if (scale !== null) {
+        const onBan = services.onBan;
+        services.onBan = (ban, change, err) => {
+          onBan?.(ban, change, err);
+          if (change === 'added' || change === 'extended') scale?.banChanged();
+        };
+      }
       shields.start(() => current.sites);
       startStateTimers();
       loadGeo(config);
       try {
         // Detection first: it restores each site's threat level, override and signature rules (a restart
-        // during an attack), so the first request a listener accepts is already decided under them.
-        if (config.detection.enabled) {
+        // during an attack), so the first request a listener accepts is already decided under them. A
+        // worker detects nothing itself: it enforces what its primary publishes.
+        if (config.detection.enabled && worker === undefined) {
           detection = await attachDetection(
             { logger, recorder, runtime: () => current },
-            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null },
+            { config: config.detection, queueLength: (site) => shields.get(site)?.admission.stats().queued.reduce((a, b) => a + b, 0) ?? null, ...(scale?.detection ?? {}) },
           );
+          scale?.attachDetection(detection.service);
           services.signatures = detection.decider;
-        }
+        } else if (scale !== null && config.detection.enabled) services.signatures = scale.signatures;
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
         if (config.listen.https.length > 0) {
           httpsEdge = createHttpsEdge({ logger, recorder, nextId, getRuntime: () => current, ticketKeys: options.ticketKeys });
           servers.https = createProxyServer(deps, true, config.connections, httpsEdge.serverOptions());
           httpsEdge.attach(servers.https);
         }
-        for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-        for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
-        if (config.admin.listen !== null) {
+        if (worker?.accept === 'primary') {
+          worker.onSocket((socket, secure) => {
+            const proxy = secure ? servers.https : servers.http;
+            if (proxy === null || draining) socket.destroy();
+            else acceptSocket(socket, proxy, gate, secure ? httpsEdge?.secureAccept : undefined);
+          });
+        } else {
+          for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
+          for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
+        }
+        if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
+        if (config.admin.listen !== null && worker === undefined) {
           admin = await startAdminPlane({
             config: { ...config.admin, listen: config.admin.listen },
             stateDir: config.state_dir,
@@ -373,7 +443,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
             routes: planeRoutes({
               ready: () => !draining && listeners.length > 0,
               stats,
-              bans,
+              bans: bans(),
               banGuard,
               adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
               audit: services.stores.audit,
@@ -381,14 +451,15 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
               detection: detection?.routes() ?? {},
             }),
           });
-;
-
         }
       } catch (err) {
         shields.stop();
+        await kernelDrop?.stop();
         for (const t of timers) clearInterval(t);
         await detection?.stop().catch(() => {});
+        await scale?.stop();
         services.stores.close();
+        await shared?.close();
         await closeListeners(listeners);
         listeners.length = 0;
         servers.http?.stop();
@@ -399,9 +470,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         throw err;
       }
       logger.info(
-        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name) },
-        'bulwark started',
+        { listeners: listeners.map((l) => `${l.secure ? 'https' : 'http'}://${l.address}`), admin: admin?.address ?? null, sites: config.sites.map((s) => s.name), ...(worker ? { worker: worker.index } : {}) },
+        worker ? 'worker started' : 'bulwark started',
       );
+      worker?.ready(listeners.map((l) => l.port));
     },
     reload(config, by = 'local') {
       audited(by, () => reloadWith(config));
@@ -448,12 +520,15 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
       shields.stop();
       slowReads.stop();
+      await kernelDrop?.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
       await admin?.close();
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
+      await scale?.stop();
       services.stores.close();
+      await shared?.close();
       logger.info({ unfinished }, 'bulwark stopped');
     },
     url(secure = false) {

@@ -7,7 +7,7 @@ import { randomFillSync, randomInt } from 'node:crypto';
 import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from './core/ratelimit/index.ts';
 import type { GlobalPolicyConfig } from './config/policy-schema.ts';
 import { createNotFoundBudget, type NotFoundBudget } from './runtime/not-found-budget.ts';
-import { createRandomPool, createReplaySet, type KeyRing, type ReplaySet } from './core/challenge/index.ts';
+import { createClearanceSpread, createRandomPool, createReplaySet, type ClearanceSpread, type KeyRing } from './core/challenge/index.ts';
 import type { RandomFill } from './core/challenge/tokens.ts';
 import type { ThreatLevel } from './core/vocabulary.ts';
 import { loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
@@ -21,12 +21,15 @@ import type { StoredBan } from './stores/index.ts';
 import type { SignatureDecider } from './detection/signature-decider.ts';
 import type { SlowReadGuard } from './edge/slow-read-guard.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
+import { createSharedReplaySet, type SharedReplaySet } from './runtime/shared-replay.ts';
 
 export interface ChallengeServices {
   /** Signing keys (current + previous during the rotation grace), from `<state_dir>/keys/`. */
   keys: KeyRing;
-  /** Solutions accepted once: shared by all sites and generations of this process. */
-  readonly replay: ReplaySet;
+  /** Solutions accepted once: shared by all sites and generations of this process, and with the other processes of a deployment. */
+  readonly replay: SharedReplaySet;
+  /** Prefixes each network-bound clearance was presented from (bounded; shared like the replay set). */
+  readonly spread: ClearanceSpread;
   readonly random: RandomFill;
   /** Verified search-engine crawlers (reverse DNS + forward confirmation, cached). */
   readonly crawlers: CrawlerVerifier;
@@ -34,7 +37,8 @@ export interface ChallengeServices {
 
 /** Rate-limit state shared by every site and generation (fixed memory, see core/ratelimit). */
 export interface PolicyServices {
-  readonly table: LimiterTable;
+  /** Replaced once at start when several processes share limits (see {@link replaceLimiterTable}). */
+  table: LimiterTable;
   /** The 404 budget per client prefix (runtime/not-found-budget.ts); rebuilt when its config changes. */
   notFound: NotFoundBudget | null;
   notFoundConfig: string;
@@ -46,8 +50,12 @@ export interface PolicyServices {
 export interface Services {
   /** ASN and country data; null until loaded (start-up does not wait for it) or when disabled. */
   geo: GeoData | null;
-  /** Durable state (SQLite under state_dir): bans, incidents, baselines, settings. */
-  readonly stores: StateStores;
+  /**
+   * Durable state (SQLite under state_dir): bans, incidents, baselines, settings. With `shared_state`, the
+   * composition root replaces the shared four with their Redis/Valkey versions at start (before any
+   * listener opens), so read it through `services.stores` rather than keeping a reference.
+   */
+  stores: StateStores;
   readonly challenge: ChallengeServices;
   readonly policy: PolicyServices;
   /** Each site's current threat level (issue #6 moves it; `normal` until then). */
@@ -87,6 +95,16 @@ export function configureNotFound(policy: PolicyServices, c: GlobalPolicyConfig[
   policy.notFound = c.enabled ? createNotFoundBudget(policy.table, c) : null;
 }
 
+/**
+ * Swaps the rate-limit table (before the first request: several processes of a deployment must hash
+ * keys with one shared seed, known only once the shared state answered). The 404 budget is rebuilt on
+ * the new table at the next runtime build; the caller rebuilds the runtime.
+ */
+export function replaceLimiterTable(policy: PolicyServices, table: LimiterTable): void {
+  policy.table = table;
+  policy.notFoundConfig = '';
+}
+
 /** Builds (or keeps, when unchanged) the escalation ladder for a config's `policy.escalation`. */
 export function configureEscalation(policy: PolicyServices, e: GlobalPolicyConfig['escalation']): void {
   const key = JSON.stringify(e);
@@ -114,16 +132,15 @@ export function createServices(options: ServicesOptions): Services {
   const levels = new Map<string, ThreatLevel>();
   const challengeStats = new Map<string, ChallengeStats>();
   const policyStats = new Map<string, PolicyStats>();
-  const bans = stores.bans;
   const decideState: DecideState = {
     // decide asks by address first: the mirror finds a ban on the address or on any prefix length in
     // use (an operator may ban a /20); the later prefix question is then already answered.
     ban: (key, nowMs) => {
       if (key.includes('/')) return null;
-      return bans.matchAddress(key, nowMs) !== undefined ? { untilMs: nowMs + 1 } : null;
+      return services.stores.bans.matchAddress(key, nowMs) !== undefined ? { untilMs: nowMs + 1 } : null;
     },
   };
-  return {
+  const services: Services = {
     geo: null,
     stores,
     policy: { table: createLimiterTable({ maxKeys: options.maxTrackedClients, seed: randomInt(0, 2 ** 47) }), escalation: null, escalationConfig: '', notFound: null, notFoundConfig: '' },
@@ -131,7 +148,8 @@ export function createServices(options: ServicesOptions): Services {
       keys: keys.ring,
       // The horizon covers the longest token lifetime the schema allows (10 min); 500k accepted answers in
       // that window (~830/s) at most, ~50 MB when full. Beyond it answers are refused as `busy`, never replayed.
-      replay: createReplaySet({ capacity: 500_000, horizonMs: MAX_TOKEN_LIFETIME_MS }),
+      replay: createSharedReplaySet(createReplaySet({ capacity: 500_000, horizonMs: MAX_TOKEN_LIFETIME_MS })),
+      spread: createClearanceSpread(),
       random: createRandomPool((b) => randomFillSync(b)),
       crawlers: createCrawlerVerifier(options.crawlerResolver ? { resolver: options.crawlerResolver } : {}),
     },
@@ -151,4 +169,5 @@ export function createServices(options: ServicesOptions): Services {
       return s;
     },
   };
+  return services;
 }

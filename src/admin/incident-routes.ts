@@ -3,6 +3,9 @@
  * `AdminState.routes` (admin-server.ts):
  * - `GET /incidents[?site=S&status=open|closed&limit=N]`: newest first, headline fields;
  * - `GET /incident?id=ID[&timeline=0]`: one incident as `bulwark incidents show --json` prints it;
+ * - `GET /incident/report?id=ID&format=html|json|stix|xarf|misp[&download=1]`: the incident's report, as
+ *   `bulwark incidents report` makes it (organisation, TLP and privacy from the `reports:` config);
+ *   `download=1` names it as an attachment;
  * - `GET /detection`: per site the threat level, signals, reasons, active signature rules with their
  *   evidence, the open incident (the detection service's `stats()`);
  * - `POST /mode` `{"site": "news", "level": "under_attack", "duration": "30m", "reason": "..."}`:
@@ -14,6 +17,8 @@ import { BulwarkError } from '../errors.ts';
 import type { DetectionService } from '../detection/detection-service.ts';
 import { parseModeRequest, readOverride, writeMode } from '../detection/override.ts';
 import { incidentJson, incidentListJson } from '../incidents/report.ts';
+import { makeReport, REPORT_FORMATS, type ReportFormat } from '../incidents/report/index.ts';
+import { DEFAULT_REPORTS_CONFIG, type ReportsConfig } from '../config/reports-schema.ts';
 import type { AdminRoute, RouteSpec } from './admin-server.ts';
 
 /** What the routes need. */
@@ -25,6 +30,10 @@ export interface IncidentRouteDeps {
   readonly detection: Pick<DetectionService, 'stats' | 'setOverride' | 'clearOverride'> | null;
   /** Configured site names (POST /mode refuses others). */
   readonly sites: () => readonly string[];
+  /** The `reports:` config (organisation, TLP, privacy) of the running generation. Default: the defaults. */
+  readonly reports?: () => ReportsConfig;
+  /** A site's hostnames (MISP `domain-dst`, the report's header). Default: none. */
+  readonly hostnames?: (site: string) => readonly string[];
   readonly now?: () => number;
 }
 
@@ -52,6 +61,21 @@ export function incidentRoutes(deps: IncidentRouteDeps): Record<string, AdminRou
       if (id === null || id.length === 0) bad('give the incident as ?id=');
       const incident = await deps.incidents.get(id, { timeline: url.searchParams.get('timeline') !== '0' });
       return incident === undefined ? { status: 404, body: { error: 'not_found', id } } : { status: 200, body: incidentJson(incident) };
+    },
+
+    'GET /incident/report': async ({ url }) => {
+      const id = url.searchParams.get('id');
+      if (id === null || id.length === 0) bad('give the incident as ?id=');
+      const format = url.searchParams.get('format') ?? 'html';
+      if (!REPORT_FORMATS.includes(format as ReportFormat)) bad(`format must be one of ${REPORT_FORMATS.join(', ')}`);
+      const head = await deps.incidents.get(id, { timeline: false });
+      if (head === undefined) return { status: 404, body: { error: 'not_found', id } };
+      const report = await makeReport(deps.incidents, id, format as ReportFormat, { config: deps.reports?.() ?? DEFAULT_REPORTS_CONFIG, hostnames: deps.hostnames?.(head.site) ?? [] });
+      if (report === undefined) return { status: 404, body: { error: 'not_found', id } };
+      // The HTML report loads nothing (its own CSP says so too); as a download when asked.
+      const headers: Record<string, string> = { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'" };
+      if (url.searchParams.get('download') === '1') headers['content-disposition'] = `attachment; filename="${report.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
+      return { status: 200, text: report.body, contentType: report.contentType, headers };
     },
 
     'GET /detection': () => ({ status: 200, body: deps.detection?.stats({ seasonal: true }) ?? { enabled: false, sites: {} } }),

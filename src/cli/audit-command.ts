@@ -38,7 +38,7 @@ export function addAuditCommand(program: Command, fail: Fail): void {
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) usage('--limit must be an integer 1..10000');
         const since = opts.since === undefined ? undefined : Date.parse(opts.since);
         if (since !== undefined && Number.isNaN(since)) usage('--since must be an ISO time, e.g. 2026-12-04T10:00:00Z');
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const entries = (await state.audit.list({ limit, ...(opts.action ? { action: opts.action } : {}), ...(since !== undefined ? { sinceMs: since } : {}) })).map(auditView);
           if (opts.json) {

@@ -3,6 +3,7 @@
  * SQLite file under the config's `state_dir`), so they work whether or not Bulwark runs:
  * - `bulwark incidents list [--site S] [--status open|closed] [--limit N] [--json]`
  * - `bulwark incidents show ID [--json] [--no-timeline]`
+ * - `bulwark incidents report ID --format html|json|stix|xarf|misp [-o FILE]` (incident-report-command.ts)
  * - `bulwark mode SITE [LEVEL] [--for 30m] [--reason TEXT]`: LEVEL normal | elevated | under_attack sets
  *   an override until it expires; `auto` removes it; no LEVEL prints the override in force. A running
  *   Bulwark applies it within `detection.override_poll` (default 1 s).
@@ -10,11 +11,13 @@
  */
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
-import { openStateStores, type StateStores } from '../stores/index.ts';
+import type { StateStores } from '../stores/index.ts';
+import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { BulwarkError } from '../errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
 import { auditCli, cliActor } from './cli-audit.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from '../incidents/report.ts';
+import { addIncidentReport } from './incident-report-command.ts';
 
 /** Prints an error and exits (the CLI's `fail`). */
 export type Fail = (err: unknown) => never;
@@ -29,19 +32,19 @@ function usage(message: string): never {
 }
 
 /** Opens the state of `-c FILE`'s state_dir or of `--state-dir`; returns the config's site names when known. */
-function openState(opts: StateOptions): { state: StateStores; sites: string[] | null } {
+async function openState(opts: StateOptions): Promise<{ state: StateStores; sites: string[] | null }> {
   if (opts.config !== undefined && opts.stateDir !== undefined) usage('give either -c bulwark.yaml or --state-dir DIR, not both');
   if (opts.config !== undefined) {
     const config = loadConfigFile(opts.config);
-    return { state: openStateStores({ stateDir: config.state_dir, onCorrupt: 'refuse' }), sites: config.sites.map((s) => s.name) };
+    return { state: await openStateForConfig(config), sites: config.sites.map((s) => s.name) };
   }
-  if (opts.stateDir !== undefined) return { state: openStateStores({ stateDir: opts.stateDir, onCorrupt: 'refuse' }), sites: null };
+  if (opts.stateDir !== undefined) return { state: await openStateForConfig({ state_dir: opts.stateDir }), sites: null };
   return usage('give -c bulwark.yaml or --state-dir DIR');
 }
 
 async function withState(opts: StateOptions, fail: Fail, run: (state: StateStores, sites: string[] | null) => Promise<void>): Promise<void> {
   try {
-    const { state, sites } = openState(opts);
+    const { state, sites } = await openState(opts);
     try {
       await run(state, sites);
     } finally {
@@ -122,10 +125,11 @@ function addMode(program: Command, fail: Fail): void {
     );
 }
 
-/** Adds `incidents list`, `incidents show` and `mode` to the program. */
+/** Adds `incidents list`, `incidents show`, `incidents report` and `mode` to the program. */
 export function addIncidentCommands(program: Command, fail: Fail): void {
   const incidents = program.command('incidents').description('attack incidents recorded by the detector');
   addList(incidents, fail);
   addShow(incidents, fail);
+  addIncidentReport(incidents, fail);
   addMode(program, fail);
 }

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
 import { parseDuration } from '../config/units.ts';
 import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
-import { openStateStores, type StateStores } from '../stores/index.ts';
+import type { StateStores } from '../stores/index.ts';
+import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { BulwarkError } from '../errors.ts';
 import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
 import { auditCli } from './cli-audit.ts';
@@ -20,11 +21,11 @@ interface StateOptions {
   stateDir?: string;
 }
 
-/** Opens the state of the config's state_dir (or --state-dir). */
-export function openStateFor(opts: StateOptions): StateStores {
-  const stateDir = opts.stateDir ?? (opts.config ? loadConfigFile(opts.config).state_dir : undefined);
-  if (stateDir === undefined) throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c bulwark.yaml or --state-dir DIR', { source: 'config' });
-  return openStateStores({ stateDir, onCorrupt: 'refuse' });
+/** Opens the state of the config's state_dir (or --state-dir), with its shared state when it has one. */
+export async function openStateFor(opts: StateOptions): Promise<StateStores> {
+  if (opts.stateDir !== undefined) return openStateForConfig({ state_dir: opts.stateDir });
+  if (opts.config === undefined) throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c bulwark.yaml or --state-dir DIR', { source: 'config' });
+  return openStateForConfig(loadConfigFile(opts.config));
 }
 
 /**
@@ -83,7 +84,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
         const durationMs = parseDuration(opts.for);
         if (durationMs === null) throw new BulwarkError('BULWARK_ERR_USAGE', `--for: invalid duration ${opts.for}`, { source: 'config' });
         const guard = banGuardFor(opts);
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const detail = { duration: opts.for, reason: opts.reason ?? null, force: opts.force === true };
           let ban;
@@ -107,7 +108,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
     .description('lift a ban')
     .action(async (key: string, opts: StateOptions) => {
       try {
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const removed = await unbanByHand(state.bans, key, 'cli', Date.now());
           await auditCli(state.audit, 'ban.remove', removed?.key ?? key, removed ? 'ok' : 'refused', removed ? undefined : { error: 'not_banned' });
@@ -129,7 +130,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
     .option('--json', 'one JSON object')
     .action(async (opts: StateOptions & { json?: boolean }) => {
       try {
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const now = Date.now();
           const list = await state.bans.active(now);

@@ -47,7 +47,7 @@ export function addTokenCommands(program: Command, fail: Fail): void {
         if (!(ADMIN_ROLES as readonly string[]).includes(opts.role)) usage(`--role must be one of ${ADMIN_ROLES.join(', ')}`);
         const expiresInMs = opts.expires === undefined ? null : parseDuration(opts.expires);
         if (opts.expires !== undefined && expiresInMs === null) usage(`--expires: invalid duration ${opts.expires}`);
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const { secret, token } = await issueToken(state.tokens, { name, role: opts.role as AdminRole, expiresInMs, by: cliActor() }, Date.now());
           await auditCli(state.audit, 'token.create', name, 'ok', { role: token.role, expires: token.expiresAtMs });
@@ -67,7 +67,7 @@ export function addTokenCommands(program: Command, fail: Fail): void {
     .option('--json', 'one JSON object')
     .action(async (opts: StateOptions & { all?: boolean; json?: boolean }) => {
       try {
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const now = Date.now();
           const list = (await state.tokens.list(now, { all: opts.all === true })).map((t) => tokenView(t, now));
@@ -86,7 +86,7 @@ export function addTokenCommands(program: Command, fail: Fail): void {
     .description('revoke a token: requests and sessions using it are refused at once')
     .action(async (name: string, opts: StateOptions) => {
       try {
-        const state = openStateFor(opts);
+        const state = await openStateFor(opts);
         try {
           const revoked = await state.tokens.revoke(name, cliActor(), Date.now());
           await auditCli(state.audit, 'token.revoke', name, revoked ? 'ok' : 'refused', revoked ? undefined : { error: 'not_found' });

@@ -45,6 +45,13 @@ export const challengeSchema = z.strictObject({
         'or network (the address\'s AS plus user agent and Accept-Language; survives IPv4/IPv6 and carrier-pool changes). ' +
         'A no-JavaScript clearance is always bound to the exact address and user agent',
     ),
+  network_max_prefixes: z
+    .number()
+    .int()
+    .min(2)
+    .max(64)
+    .default(8)
+    .describe('network binding: distinct /24 or /64 prefixes one clearance may be used from before it is refused as shared'),
   api_paths: z.array(pathPattern).default([]).describe('API paths: answered 429/503 with Retry-After, never a page'),
   feed_paths: z.array(pathPattern).optional().describe('feed paths answered with a status (default: common feed locations)'),
   pass_paths: z.array(pathPattern).default([]).describe('paths never challenged'),

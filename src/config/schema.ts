@@ -14,10 +14,12 @@ import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
 import { detectionSchema } from '../detection/detection-schema.ts';
+import { reportsSchema } from './reports-schema.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { adminSchema } from './admin-schema.ts';
 import { http2Schema } from './http2-schema.ts';
 import { tlsSchema } from './tls-schema.ts';
+import { kernelDropSchema, sharedStateSchema, workerAcceptSchema, workersSchema } from './scale-schema.ts';
 
 export { adminSchema } from './admin-schema.ts';
 
@@ -71,7 +73,7 @@ export const originOptionsSchema = z.strictObject({
   body_timeout: duration('longest silence inside a response body from the origin', { min: '100ms', max: '1h' }).default(30_000),
   max_connections: z.number().int().positive().default(256).describe('connections per origin in the keep-alive pool'),
   keep_alive_timeout: duration('idle time before a pooled origin connection is closed', { min: '100ms', max: '10m' }).default(4_000),
-  preserve_host: z.boolean().default(true).describe("send the client's Host header to the origin (else the origin URL's host)"),
+  preserve_host: z.boolean().default(true).describe("send the request's Host to the origin, normalised (lower case, default port dropped): the value the cache key holds; else the origin URL's host"),
   tls_verify: z.boolean().default(true).describe('verify the certificate of an https origin'),
 });
 
@@ -137,6 +139,11 @@ export const configSchema = z
     lists: listsSchema.prefault({}),
     policy: globalPolicySchema.prefault({}),
     detection: detectionSchema.prefault({}),
+    workers: workersSchema,
+    worker_accept: workerAcceptSchema,
+    shared_state: sharedStateSchema.optional(),
+    kernel_drop: kernelDropSchema,
+    reports: reportsSchema.prefault({}),
     tls: tlsSchema.prefault({}),
     http2: http2Schema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),

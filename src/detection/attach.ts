@@ -15,6 +15,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { createDetectionService, type DetectionLogger, type DetectionService } from './detection-service.ts';
 import type { DetectionConfig } from './detection-schema.ts';
 import { createSignatureDecider, type SignatureDecider } from './signature-decider.ts';
+import type { DetectionCoordination } from './coordination.ts';
 import { createRuleDecisions, type RuleDecisions } from './rule-decisions.ts';
 import { ruleRoutes } from '../admin/rule-routes.ts';
 
@@ -46,6 +47,15 @@ export interface AttachOptions {
   readonly timers?: boolean;
   /** The origin queue length of a site, sampled once a second (see DetectionServiceOptions). */
   readonly queueLength?: (site: string) => number | null;
+  /** Sites shared with other processes (coordination.ts); absent: this process alone. */
+  readonly coordination?: DetectionCoordination;
+  /** Delay of the tick after each second boundary, ms (see DetectionServiceOptions). */
+  readonly tickOffsetMs?: number;
+  /**
+   * Register the service as the recorder's `detection` sink (default true). False when the records go
+   * to a contribution collector instead, whose parts the caller merges (several processes share a site).
+   */
+  readonly observeRecords?: boolean;
 }
 
 /** Creates, starts and plugs in the detection service. */
@@ -62,9 +72,18 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     ...(options.hashSeed !== undefined ? { hashSeed: options.hashSeed } : {}),
     ...(options.timers !== undefined ? { timers: options.timers } : {}),
     ...(options.queueLength ? { queueLength: options.queueLength } : {}),
+    ...(options.coordination ? { coordination: options.coordination } : {}),
+    ...(options.tickOffsetMs !== undefined ? { tickOffsetMs: options.tickOffsetMs } : {}),
+    // Geo data loads in the background: asked at each lookup, so incidents name networks once it is there.
+    lookupNetwork: (text) => {
+      const geo = services().geo;
+      if (geo === null) return null;
+      const g = geo.lookup(text);
+      return g.asn === null && g.country === null ? null : { asn: g.asn, as_name: g.asnOrg, country: g.country };
+    },
   });
   await service.start();
-  if (options.config.enabled) host.recorder.addSink('detection', service.observe);
+  if (options.config.enabled && options.observeRecords !== false) host.recorder.addSink('detection', service.observe);
   const now = options.now ?? Date.now;
   const ruleDecisions = createRuleDecisions(services().stores.kv);
   await ruleDecisions.load(now());
@@ -74,7 +93,11 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     decider,
     ruleDecisions,
     routes: () => ({
-      ...incidentRoutes({ incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites }),
+      ...incidentRoutes({
+        incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites,
+        reports: () => host.runtime().config.reports,
+        hostnames: (site) => host.runtime().config.sites.find((s) => s.name === site)?.hosts ?? [],
+      }),
       ...ruleRoutes({ sites, activeRules: service.activeRules, decisions: ruleDecisions, now }),
     }),
     async stop() {

@@ -37,6 +37,8 @@ export interface DetectionRecord {
   readonly fingerprint: string;
   readonly uaClass: ClientClass;
   readonly challenge: 'issued' | 'solved' | 'failed' | null;
+  /** The request method (for the incident fingerprint's method distribution); absent in older callers. */
+  readonly method?: string;
 }
 
 function cacheOf(status: string | null): CacheStatus | null {

@@ -5,8 +5,11 @@ import type { SignatureRule } from '../core/detect/index.ts';
 import type { ThreatLevel } from '../core/vocabulary.ts';
 import type { StateStores } from '../stores/index.ts';
 import type { IncidentTracker } from '../incidents/incident-tracker.ts';
+import type { NetworkLookup } from '../incidents/fingerprint/build-fingerprint.ts';
 import type { DetectionRecord } from './detection-record.ts';
 import type { DetectionConfig } from './detection-schema.ts';
+import type { DetectionCoordination } from './coordination.ts';
+import type { SiteContribution } from './contribution.ts';
 import type { DetectionStateStore } from './detection-state.ts';
 import type { DetectionViewOptions, SiteDetectionView } from './detection-stats.ts';
 
@@ -43,6 +46,19 @@ export interface DetectionServiceOptions {
    * counted for the second that just ended; null when unknown. `observeQueue` pushes finer samples.
    */
   readonly queueLength?: (site: string) => number | null;
+  /**
+   * Shares sites with other processes (coordination.ts): with it, the service only writes incidents and
+   * persists state for the sites it leads, follows the others, and is fed by `mergeContribution`.
+   * Absent: this process is the only one (it leads every site).
+   */
+  readonly coordination?: DetectionCoordination;
+  /** Delay after each second boundary before the tick, ms (default 5; with coordination, time for every share to arrive). */
+  readonly tickOffsetMs?: number;
+  /**
+   * ASN, AS name and country of a source prefix or address (the offline geo data), for the incident
+   * fingerprint's source networks; absent or returning null when the data is not loaded.
+   */
+  readonly lookupNetwork?: NetworkLookup;
 }
 
 /** Service-wide counters and every site's view. */
@@ -54,6 +70,9 @@ export interface DetectionStats {
   readonly max_tick_ms: number;
   readonly records: number;
   readonly records_without_detector: number;
+  /** Shares of other processes merged, and those that arrived too late or for an unknown site. */
+  readonly contributions_merged: number;
+  readonly contributions_refused: number;
   readonly persist_errors: number;
   /** Detector states saved on a change of level, rules or override (besides the periodic saves). */
   readonly state_saves: number;
@@ -85,4 +104,6 @@ export interface DetectionService {
   sweep(): Promise<number>;
   /** Every site's view; `{ seasonal: true }` adds each site's per-hour table (for `GET /detection`). */
   stats(view?: DetectionViewOptions): DetectionStats;
+  /** Adds another process's (or this process's collector's) share of a second of a site's traffic. */
+  mergeContribution(part: SiteContribution): boolean;
 }

@@ -57,6 +57,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       calmMs: config.incidents.calm, updateEveryMs: config.incidents.update_every, resumeGapMs: config.incidents.resume_gap,
       compareWith: config.incidents.compare_with, retentionMs: config.retention, truncateAddresses: config.truncate_addresses,
     },
+    ...(options.lookupNetwork ? { lookupNetwork: options.lookupNetwork } : {}),
   });
   const entries = new Map<string, SiteEntry>();
   let saved = new Map<string, SavedSite>();
@@ -68,7 +69,10 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
   let stopped = false;
   let lastPersistMs = 0;
   let lastOverridePollMs = -Infinity;
-  const counters = { ticks: 0, lastTickMs: 0, maxTickMs: 0, records: 0, withoutDetector: 0, persistErrors: 0, stateSaves: 0 };
+  const counters = { ticks: 0, lastTickMs: 0, maxTickMs: 0, records: 0, withoutDetector: 0, persistErrors: 0, stateSaves: 0, merged: 0, refused: 0 };
+  const coordination = options.coordination;
+  /** Whether this process writes the site's incident and saved state (always, without coordination). */
+  const leads = (e: SiteEntry): boolean => coordination === undefined || e.role === 'lead';
 
   function reportOnce(key: string, err: unknown, msg: string, extra: object = {}): void {
     if (reported.has(key)) return;
@@ -119,8 +123,12 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
     for (const name of names) if (!entries.has(name)) await addSite(name, nowMs);
     for (const [name, e] of entries) {
       if (names.has(name)) continue;
-      await persistSite(e, nowMs);
       entries.delete(name);
+      if (!leads(e)) {
+        tracker.release(name, nowMs);
+        continue;
+      }
+      await persistSite(e, nowMs);
       await tracker.closeSite(name, nowMs, 'interrupted');
       logger.info({ site: name }, 'site left the config: its detector is saved and dropped');
     }
@@ -135,14 +143,52 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       for (const e of entries.values()) {
         if (!applyStoredOverride(e, overrides.get(e.name) ?? null, nowMs)) continue;
         setLevel(e.name, e.detector.level);
-        await persistState(e, nowMs);
+        if (leads(e)) await persistState(e, nowMs);
       }
     } catch (err) {
       reportOnce('overrides', err, 'reading threat-level overrides failed');
     }
   }
 
+  /** Follows the site's leader: its state and rules, its level published here (no incident, no saving). */
+  function follow(e: SiteEntry, nowMs: number): void {
+    if (e.role === 'lead') tracker.release(e.name, nowMs);
+    e.role = 'follow';
+    const view = coordination?.followed(e.name);
+    if (view !== undefined) {
+      e.detector.adopt(view.state, view.rules);
+      setLevel(e.name, view.level);
+    }
+    e.extras.takeDecisions();
+    e.extras.resetSources();
+  }
+
+  /** Starts leading the site: the latest saved baseline, and the open incident continued. */
+  async function takeOver(e: SiteEntry, nowMs: number): Promise<void> {
+    try {
+      const last = await state.load(e.name, nowMs);
+      if (last?.baseline !== undefined) e.detector.replaceBaseline(last.baseline, nowMs);
+      // No view heard from a previous leader (this node just started): go on from what it saved.
+      if (coordination?.followed(e.name) === undefined && last?.state !== undefined) e.detector.adopt(last.state, last.rules ?? []);
+    } catch (err) {
+      reportOnce(`takeover-baseline|${e.name}`, err, 'the saved baseline could not be read at takeover; going on with this process\'s', { site: e.name });
+    }
+    e.overrideKey = null;
+    lastOverridePollMs = -Infinity;
+    try {
+      await tracker.adopt(e.name, nowMs);
+    } catch (err) {
+      reportOnce(`takeover-incident|${e.name}`, err, 'the open incident could not be read at takeover', { site: e.name });
+    }
+    logger.info({ site: e.name, node: coordination?.self, code: 'BULWARK_EVENT_SITE_LEADER' }, `this process leads ${e.name} now`);
+  }
+
   async function tickSite(e: SiteEntry, nowMs: number): Promise<void> {
+    const role = coordination?.role(e.name, nowMs) ?? 'lead';
+    if (role === 'follow') return follow(e, nowMs);
+    if (role === 'lead' && e.role !== 'lead' && coordination !== undefined) await takeOver(e, nowMs);
+    if (role === 'alone' && e.role === 'lead') tracker.release(e.name, nowMs);
+    e.role = role;
     const previous = e.last?.detection.level ?? e.detector.level;
     const queue = options.queueLength?.(e.name) ?? null;
     if (queue !== null) e.detector.observeQueue(queue, Math.floor(nowMs / 1000) * 1000 - 1);
@@ -151,17 +197,25 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
     e.last = t;
     const d = t.detection;
     setLevel(e.name, d.level);
-    if (d.level !== previous || d.state.autoLevel !== previousAuto || t.rules.added.length > 0 || t.rules.retired.length > 0) await persistState(e, nowMs);
+    const changed = d.level !== previous || d.state.autoLevel !== previousAuto || t.rules.added.length > 0 || t.rules.retired.length > 0;
+    if (changed && leads(e)) await persistState(e, nowMs);
     if (d.level !== previous) {
       logger.warn({ site: e.name, from: previous, to: d.level, overridden: d.overridden, reasons: d.reasons, code: 'BULWARK_EVENT_LEVEL' }, `threat level of ${e.name}: ${previous} → ${d.level}`);
     }
     for (const r of t.rules.added) logger.info({ site: e.name, rule: r.id, action: r.action, mode: r.mode, reason: r.reason, code: 'BULWARK_EVENT_RULE_ADDED' }, `signature rule ${r.id} (${r.mode})`);
     for (const { rule, reason } of t.rules.retired) logger.info({ site: e.name, rule: rule.id, reason, code: 'BULWARK_EVENT_RULE_RETIRED' }, `signature rule ${rule.id} retired`);
+    coordination?.publish({ site: e.name, level: d.level, state: e.detector.state, rules: e.detector.activeRules, leader: coordination.self, incident: tracker.current(e.name)?.id ?? null, atMs: nowMs });
     const decisions = e.extras.takeDecisions();
+    const methods = e.extras.takeMethods();
+    // Alone (cut off from the leader and the shared store): protect, but the incident is the leader's to write.
+    if (role === 'alone') {
+      e.extras.resetSources();
+      return;
+    }
     // Seconds before this detector existed were not observed: they are no timeline rows (a restart gap).
     if (t.snapshot.second < e.firstSecond) return;
     const incidentOpen = tracker.current(e.name) !== null || d.level !== 'normal';
-    const input = incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0, incidentOpen ? e.extras.sourceSignature() : []);
+    const input = { ...incidentInput(e, t, previous, decisions, incidentOpen ? e.extras.distinctSources() : 0, incidentOpen ? e.extras.sourceSignature() : []), methods };
     try {
       await tracker.onSecond(e.name, input, nowMs);
     } catch (err) {
@@ -179,7 +233,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
     for (const e of entries.values()) await tickSite(e, nowMs);
     if (nowMs - lastPersistMs >= config.persist_every) {
       lastPersistMs = nowMs;
-      for (const e of entries.values()) await persistSite(e, nowMs);
+      for (const e of entries.values()) if (leads(e)) await persistSite(e, nowMs);
     }
     counters.ticks++;
     counters.lastTickMs = performance.now() - started0;
@@ -213,7 +267,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       lastPersistMs = nowMs;
       await sweep();
       if (options.timers ?? true) {
-        timer = startSecondTimer(tick, { now, onError: (err) => reportOnce('tick', err, 'detector tick failed') });
+        timer = startSecondTimer(tick, { now, offsetMs: options.tickOffsetMs ?? 5, onError: (err) => reportOnce('tick', err, 'detector tick failed') });
         sweepTimer = setInterval(() => void sweep().catch((err: unknown) => reportOnce('sweep', err, 'retention sweep failed')), DAY_MS);
         sweepTimer.unref();
       }
@@ -228,8 +282,19 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       stopped = true;
       if (!config.enabled) return;
       const nowMs = now();
-      for (const e of entries.values()) await persistSite(e, nowMs);
+      for (const e of entries.values()) if (leads(e)) await persistSite(e, nowMs);
       await tracker.flush(nowMs);
+    },
+
+    mergeContribution(part) {
+      const e = entries.get(part.site);
+      if (e === undefined || !e.detector.aggregates.mergeSecond(part.aggregates)) {
+        counters.refused++;
+        return false;
+      }
+      e.extras.merge(part.extras);
+      counters.merged++;
+      return true;
     },
 
     observe(record) {
@@ -251,7 +316,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
         const h = lastAddressHash;
         fillRequestEvent(event, record).addressHash = h;
         e.detector.observe(event, record.timeMs);
-        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix, h);
+        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, record.clientAddress, record.prefix, h, record.method);
       } catch (err) {
         reportOnce('observe', err, 'recording a request into the detector failed');
       }
@@ -272,7 +337,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       const e = entries.get(site);
       if (e !== undefined && applyStoredOverride(e, stored, nowMs)) {
         setLevel(site, e.detector.level);
-        await persistState(e, nowMs);
+        if (leads(e)) await persistState(e, nowMs);
       }
     },
 
@@ -282,7 +347,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       const e = entries.get(site);
       if (e !== undefined && applyStoredOverride(e, null, nowMs)) {
         setLevel(site, e.detector.level);
-        await persistState(e, nowMs);
+        if (leads(e)) await persistState(e, nowMs);
       }
     },
 
@@ -295,7 +360,7 @@ export function createDetectionService(options: DetectionServiceOptions): Detect
       return {
         enabled: config.enabled, ticks: counters.ticks, skipped_ticks: timer?.skipped ?? 0, last_tick_ms: counters.lastTickMs, max_tick_ms: counters.maxTickMs,
         records: counters.records, records_without_detector: counters.withoutDetector, persist_errors: counters.persistErrors, state_saves: counters.stateSaves,
-        incidents: tracker.stats(), sites,
+        incidents: tracker.stats(), sites, contributions_merged: counters.merged, contributions_refused: counters.refused,
       };
     },
   };

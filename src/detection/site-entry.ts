@@ -22,6 +22,8 @@ export interface SiteEntry {
   last: SiteTick | null;
   /** Identity of the override last applied from the settings store (`level|untilMs|by`), or null. */
   overrideKey: string | null;
+  /** What this process did for the site at its last tick (coordination.ts); `lead` without coordination. */
+  role: 'lead' | 'follow' | 'alone' | null;
 }
 
 /**
@@ -41,7 +43,7 @@ export function createSiteEntry(name: string, options: SiteDetectorOptions, save
     onInvalid('baseline', err);
     detector = createSiteDetector(withState, nowMs);
   }
-  return { name, detector, extras: createSiteExtras(hashSeed), firstSecond: Math.floor(nowMs / 1000) + 1, last: null, overrideKey: null };
+  return { name, detector, extras: createSiteExtras(hashSeed), firstSecond: Math.floor(nowMs / 1000) + 1, last: null, overrideKey: null, role: null };
 }
 
 function overrideKeyOf(o: StoredOverride | null): string | null {
@@ -84,5 +86,11 @@ export function incidentInput(entry: SiteEntry, tick: SiteTick, previousLevel: T
     distinctSources,
     sourceSignature,
     baseline: baselineFacts(entry.detector.baseline, tick.snapshot.nowMs),
+    baselineShare: (dimension, key) => {
+      const b = entry.detector.baseline;
+      if (!b.warm) return null;
+      const s = b.share(dimension, key);
+      return s.share + s.bound;
+    },
   };
 }

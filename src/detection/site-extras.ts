@@ -5,22 +5,40 @@
  *   of `RING` one-second log histograms;
  * - requests per decision (`by`: `sig/…`, `level/under_attack`, `limit/<name>`…), so each action's effect
  *   can be reported; at most `MAX_DECISION_KEYS` keys per second, the rest counted under `other`;
- * - a HyperLogLog of every client address since the last reset (distinct sources of a whole incident).
+ * - a HyperLogLog of every client address since the last reset (distinct sources of a whole incident);
+ * - uncleared requests per HTTP method (the incident fingerprint's method distribution): the nine
+ *   methods of RFC 9110 and PATCH by name, anything else as `OTHER` (at most ten keys).
  */
 import { createKmv, type Kmv } from '../core/detect/kmv.ts';
 import { createHyperLogLog, hash32, type HyperLogLog } from '../core/detect/index.ts';
 import { LOG_BUCKETS, logBucket } from '../core/detect/log-histogram.ts';
+import { methodKey } from '../incidents/fingerprint/fingerprint-recorder.ts';
 
 /** Seconds of cleared-visitor latency kept (the tick reads the last complete second). */
 const RING = 4;
 /** Decision keys counted per second; beyond it they count under `other`. */
 export const MAX_DECISION_KEYS = 64;
 
+/** One second of another process's extras, as the site's leader merges it (see contribution.ts). */
+export interface ExtrasPart {
+  readonly second: number;
+  /** Requests per decision key in that second. */
+  readonly decisions: ReadonlyArray<readonly [string, number]>;
+  /** Cleared visitors' origin latency histogram of that second, or null. */
+  readonly cleared: Uint32Array | null;
+  /** HyperLogLog registers of that second's client addresses (same seed), merged into the incident's distinct sources. */
+  readonly sources: Uint8Array | null;
+  /** Bottom-k prefix hashes of that second (see `sourceSignature`). */
+  readonly prefixes: readonly number[];
+}
+
 /** The per-site extras. */
 export interface SiteExtras {
-  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string, prefix?: string, addressHash?: number): void;
+  observe(second: number, cleared: boolean, originLatencyMs: number, decisionBy: string, address: string, prefix?: string, addressHash?: number, method?: string): void;
   /** Cleared visitors' origin latency histogram of `second` (LOG_BUCKETS counts), or null if not kept. */
   clearedLatency(second: number): Uint32Array | null;
+  /** Uncleared requests per method since the last call, then starts a new count. */
+  takeMethods(): Record<string, number>;
   /** Requests per decision since the last call, then starts a new count. */
   takeDecisions(): Map<string, number>;
   /** Distinct client addresses since the last `resetSources`. O(2^p). */
@@ -31,6 +49,8 @@ export interface SiteExtras {
    */
   sourceSignature(): number[];
   resetSources(): void;
+  /** Adds another process's second (decisions, cleared latency, sources, prefixes). */
+  merge(part: ExtrasPart): void;
   /** Fill levels. */
   stats(): { decisionKeys: number; decisionOverflow: number };
 }
@@ -55,6 +75,7 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
   const latency = new Uint32Array(RING * LOG_BUCKETS);
   const tags = new Float64Array(RING).fill(-1);
   let decisions = new Map<string, number>();
+  let methods: Record<string, number> = {};
   let overflow = 0;
   const sources: HyperLogLog = createHyperLogLog({ seed: hashSeed });
   const prefixes: Kmv = createKmv();
@@ -70,7 +91,11 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
   }
 
   return {
-    observe(second, cleared, originLatencyMs, decisionBy, address, prefix = '', addressHash = hash32(address, hashSeed)) {
+    observe(second, cleared, originLatencyMs, decisionBy, address, prefix = '', addressHash = hash32(address, hashSeed), method) {
+      if (!cleared && method !== undefined && method.length > 0) {
+        const m = methodKey(method);
+        methods[m] = (methods[m] ?? 0) + 1;
+      }
       if (cleared && originLatencyMs >= 0) {
         const s = slot(second);
         if (s >= 0) latency[s * LOG_BUCKETS + logBucket(originLatencyMs)]++;
@@ -92,6 +117,11 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
       const s = ((second % RING) + RING) % RING;
       return tags[s] === second ? latency.slice(s * LOG_BUCKETS, (s + 1) * LOG_BUCKETS) : null;
     },
+    takeMethods() {
+      const out = methods;
+      methods = {};
+      return out;
+    },
     takeDecisions() {
       const out = decisions;
       decisions = new Map();
@@ -102,6 +132,23 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
     resetSources: () => {
       sources.reset();
       prefixes.reset();
+    },
+    merge(part) {
+      for (const [key, n] of part.decisions) {
+        const cur = decisions.get(key);
+        if (cur !== undefined) decisions.set(key, cur + n);
+        else if (decisions.size < MAX_DECISION_KEYS) decisions.set(key, n);
+        else {
+          overflow += n;
+          decisions.set('other', (decisions.get('other') ?? 0) + n);
+        }
+      }
+      if (part.cleared !== null && part.cleared.length === LOG_BUCKETS) {
+        const s = slot(part.second);
+        if (s >= 0) for (let i = 0; i < LOG_BUCKETS; i++) latency[s * LOG_BUCKETS + i] += part.cleared[i]!;
+      }
+      if (part.sources !== null && part.sources.length === sources.registers.length) sources.merge(part.sources);
+      for (const h of part.prefixes) prefixes.add(h);
     },
     stats: () => ({ decisionKeys: decisions.size, decisionOverflow: overflow }),
   };

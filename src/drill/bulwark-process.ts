@@ -16,9 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { drillConfig } from './scenarios/drill-config.ts';
 import type { Scenario } from './scenarios/context.ts';
-import { createDrillToken, rememberAdminToken } from './admin-credentials.ts';
 
 /** Stable codes of {@link BulwarkProcessError}. */
 export type BulwarkProcessErrorCode = 'BULWARK_ERR_DRILL_PROCESS_START' | 'BULWARK_ERR_DRILL_PROCESS_NOT_FOUND';
@@ -210,6 +208,8 @@ export interface BulwarkChild extends ManagedProcess {
   readonly configFile: string;
   /** Usage when it became ready (start-up cost, e.g. geo data). */
   readonly readyUsage: ProcUsage | undefined;
+  /** When `GET /readyz` first answered 200 (ms since the epoch). */
+  readonly readyAtMs: number;
 }
 
 /**
@@ -240,8 +240,9 @@ export async function startBulwarkChild(options: BulwarkChildOptions): Promise<B
     const started = startLine(startedLine);
     if (started === undefined) throw startError('its start line names no http listener or admin listener', proc);
     await waitReady(`${started.admin}/readyz`, deadline, proc);
+    const readyAtMs = Date.now();
     if (geoEnabled(options.config)) await log.waitFor(GEO_SETTLED, Math.min(deadline, Date.now() + GEO_WAIT_MS), proc).catch(() => undefined);
-    return { ...proc, url: started.url, httpsUrl: started.https, adminUrl: started.admin, configFile, readyUsage: proc.usage(), stop: cleanup };
+    return { ...proc, url: started.url, httpsUrl: started.https, adminUrl: started.admin, configFile, readyUsage: proc.usage(), readyAtMs, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -347,48 +348,24 @@ export interface Protector {
   alive(): boolean;
   /** Stops it (idempotent) and says how it ended. */
   stop(): Promise<StopResult>;
+  /**
+   * Kills it with SIGKILL and starts it again on the same config, state and addresses (`--restart`);
+   * resolves once the new process is ready. Absent when the protector cannot be restarted.
+   */
+  restart?(): Promise<RestartEvent>;
+}
+
+/** One SIGKILL and restart of the protector. */
+export interface RestartEvent {
+  /** When SIGKILL was sent, and when the new process answered `/readyz` (ms since the epoch). */
+  readonly killedAtMs: number;
+  readonly readyAtMs: number;
+  readonly pidBefore: number;
+  readonly pidAfter: number;
 }
 
 /** Starts a protector in front of an origin URL, for one scenario. */
 export interface ProtectorFactory {
   readonly name: string;
   start(args: { readonly originUrl: string; readonly scenario: Scenario; readonly warmupS?: number }): Promise<Protector>;
-}
-
-/**
- * The default protector: Bulwark as a child process, on the drill's rewrite of `config` (see
- * scenarios/drill-config.ts), with its own temp directory (YAML and state) removed when it stops.
- */
-export function bulwarkProtector(options: { readonly config?: string | Readonly<Record<string, unknown>>; readonly site?: string; readonly command?: readonly string[] } = {}): ProtectorFactory {
-  return {
-    name: 'bulwark',
-    async start({ originUrl, scenario, warmupS }) {
-      const dir = mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
-      try {
-        const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario, baselineWarmupS: warmupS });
-        const token = await createDrillToken(join(dir, 'state'));
-        const child = await startBulwarkChild({ config, dir, command: options.command });
-        rememberAdminToken(child.adminUrl, token);
-        let stopped: Promise<StopResult> | undefined;
-        return {
-          name: 'bulwark',
-          url: child.url,
-          httpsUrl: child.httpsUrl,
-          adminUrl: child.adminUrl,
-          site,
-          pid: child.pid,
-          readyUsage: child.readyUsage,
-          usage: () => child.usage(),
-          alive: () => child.alive(),
-          stop: () => (stopped ??= child.stop().finally(() => {
-            rememberAdminToken(child.adminUrl, undefined);
-            rmSync(dir, { recursive: true, force: true });
-          })),
-        };
-      } catch (err) {
-        rmSync(dir, { recursive: true, force: true });
-        throw err;
-      }
-    },
-  };
 }

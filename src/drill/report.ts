@@ -19,6 +19,8 @@ import { ONSET_SERVED_WITHIN_MS, ONSET_WINDOW_MS, onsetFigures, phaseFigures, ty
 import { forwardedSeries, type AdminObservation } from './scenarios/admin-observer.ts';
 import type { ProcUsage, StopResult } from './bulwark-process.ts';
 import { commonCriteria } from './scenarios/criteria.ts';
+import type { BaselineFigures } from './scenarios/baseline-probe.ts';
+import { restartCriterion, restartFigures, restartLines, type RestartFigures } from './restart-figures.ts';
 import type { Arena, AttackPhase, DrillPlan } from './run.ts';
 
 /** Share of attack requests per second that may still reach the origin once mitigated. */
@@ -157,6 +159,10 @@ export interface DrillReport {
   readonly marks: ReadonlyArray<{ readonly event: string; readonly atS: number }>;
   readonly repelled: { readonly verdict: boolean | null; readonly criteria: readonly Criterion[] };
   readonly details: Readonly<Record<string, unknown>>;
+  /** Bulwark's baseline of the site when the attack started and ended (null when not readable). */
+  readonly baseline?: { readonly before: BaselineFigures | null; readonly after: BaselineFigures | null };
+  /** The SIGKILL and restart (`--restart`), when done. */
+  readonly restart?: RestartFigures;
 }
 
 /**
@@ -230,9 +236,20 @@ export function formatReport(r: DrillReport): string {
     lines.push(columns([['run', 'start s', 'sent', 'reached origin', 'challenged', 'limited', 'dropped', 'TTM s', 'sources'], ...r.runs.map((x) => [x.name, x.startS.toFixed(1), String(x.attack.sent), num(x.reachedOrigin), String(x.attack.challenged), String(x.attack.limited), String(x.attack.dropped), num(x.timeToMitigateS), x.sources])]));
   }
   if (r.marks.length > 0) lines.push(`MARKS  ${r.marks.map((m) => `${m.atS.toFixed(1)} s ${m.event}`).join(', ')}`);
+  if (r.baseline && (r.baseline.before !== null || r.baseline.after !== null)) lines.push(baselineLine(r.baseline.before, r.baseline.after));
+  if (r.restart) lines.push(...restartLines(r.restart));
   lines.push('', `REPELLED? ${r.repelled.verdict === null ? 'not judged' : r.repelled.verdict ? 'yes' : 'no'} — ${r.repelledMeans}`);
   for (const c of r.repelled.criteria) lines.push(`  ${c.ok === null ? '?' : c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`);
   return lines.join('\n') + '\n';
+}
+
+/** `BASELINE  uncleared 31.2 → 31.9 req/s (×1.02), recent 30.8 → 32.0, …` */
+function baselineLine(b: BaselineFigures | null, a: BaselineFigures | null): string {
+  const v = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : x.toFixed(1));
+  const ratio = b && a && b.unclearedRps > 0 ? ` (×${(a.unclearedRps / b.unclearedRps).toFixed(2)})` : '';
+  const any = a ?? b!;
+  return `BASELINE  uncleared ${v(b?.unclearedRps)} → ${v(a?.unclearedRps)} req/s${ratio}, recent ${v(b?.recentUnclearedRps)} → ${v(a?.recentUnclearedRps)}, ` +
+    `${b?.samples ?? '-'} → ${a?.samples ?? '-'} s learned; learning delay ${v(any.learnDelayS)} s, growth ≤ ×${any.growthPerHour ?? '-'}/h`;
 }
 
 function visitorRow(kind: string, v: VisitorKindFigures): string[] {
@@ -310,7 +327,8 @@ export function buildReport(i: ReportInputs): DrillReport {
     runs: run.outcome.runs,
     details: run.outcome.details,
   };
-  const criteria = [...(scenario.judge ? scenario.judge(judged) : commonCriteria(judged)), ...crashCriteria(i)];
+  const restart = run.restart === undefined ? undefined : restartFigures(run.restart, run.attackStartMs, run.attackEndMs, run.outcome.sentPerSecond ?? [], arena.tracker?.series('attack'), observation);
+  const criteria = [...(scenario.judge ? scenario.judge(judged) : commonCriteria(judged)), ...crashCriteria(i), ...(restart ? [restartCriterion(restart)] : [])];
   return {
     scenario: scenario.name,
     summary: scenario.summary,
@@ -340,6 +358,8 @@ export function buildReport(i: ReportInputs): DrillReport {
     marks: run.marks,
     repelled: { verdict: verdictOf(criteria), criteria },
     details: run.outcome.details,
+    baseline: { before: run.baseline.before ?? null, after: run.baseline.after ?? null },
+    ...(restart ? { restart } : {}),
   };
 }
 

@@ -158,7 +158,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     if (site !== null) site.stats.requestEnded();
     const record = requestRecordOf(ctx, { outcome, status, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut, durationMs, timeMs });
     // The 404 budget and escalation, as every answer path feeds them (runtime/answer-accounting.ts).
-    accountAnswer(runtime.services, record, ctx.priority);
+    accountAnswer(runtime, record, ctx.priority);
     recorder.record(record);
   }
 
@@ -230,7 +230,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       challenge: null,
       level: 'normal' as const,
     };
-    accountAnswer(runtime.services, record, PRIORITY_UNKNOWN);
+    accountAnswer(runtime, record, PRIORITY_UNKNOWN);
     recorder.record(record);
   }
 

@@ -25,8 +25,11 @@ import { truncateAddressesInJson } from '../stores/index.ts';
 import { createIncidentAccumulator, type IncidentAccumulator, type IncidentSecondInput } from './incident-accumulator.ts';
 import { parseSummaryCarry } from './incident-json.ts';
 import { linkIncident } from './incident-link.ts';
-import { sourceSignatureOf } from './incident-json.ts';
 import { IDLE, resumedLifecycle, stepLifecycle, type LifecycleState } from './lifecycle.ts';
+import { buildFingerprint, type NetworkLookup } from './fingerprint/build-fingerprint.ts';
+import { createFingerprintRecorder, type FingerprintRecorder } from './fingerprint/fingerprint-recorder.ts';
+import type { AttackFingerprint } from './fingerprint/fingerprint-types.ts';
+import { fingerprintOf, parseFingerprint } from './fingerprint/read-fingerprint.ts';
 
 /** Timeline rows kept in memory while the store refuses writes, per incident. */
 export const MAX_PENDING_ROWS = 600;
@@ -55,6 +58,8 @@ export interface IncidentTrackerOptions {
   readonly store: IncidentStore;
   readonly config: TrackerConfig;
   readonly logger: TrackerLogger;
+  /** ASN, AS name and country of a source prefix (offline geo data) for the fingerprint; none by default. */
+  readonly lookupNetwork?: NetworkLookup;
 }
 
 /** A site's open incident, as the service and `/stats` show it. */
@@ -81,13 +86,33 @@ export interface IncidentTracker {
   flush(nowMs: number): Promise<void>;
   /** Retention: removes address-level source data of incidents closed before nowMs − retentionMs. */
   sweep(nowMs: number): Promise<number>;
+  /**
+   * This process starts leading `site` (several Bulwark processes share the store and one leads each
+   * site): the site's open incident in the store is continued (closed as `interrupted` when silent for
+   * longer than `resumeGapMs`); when the store has none but this process released one of the site's
+   * incidents less than `resumeGapMs` ago (the shared store restarted empty), that one is opened again
+   * under its id, with what was accumulated.
+   */
+  adopt(site: string, nowMs: number): Promise<void>;
+  /** This process stops leading `site`: forgets its state without writing or closing (the next leader adopts it). */
+  release(site: string, nowMs: number): void;
   stats(): { open: OpenIncidentInfo[]; opened: number; closed: number; writeErrors: number; pendingRows: number; droppedRows: number };
 }
 
 interface OpenIncident {
   id: string | null;
+  /** The id to open it under (an incident re-opened after the store lost it). */
+  wantedId?: string;
+  readonly site: string;
   readonly openedAtMs: number;
   readonly acc: IncidentAccumulator;
+  /** Methods and rate profile for the fingerprint, and the fingerprint stored before a restart. */
+  readonly fp: FingerprintRecorder;
+  readonly prior: AttackFingerprint | null;
+  /** End of the last second observed (ms), or null before the first. */
+  endedAtMs: number | null;
+  /** The baseline's normal share of a key, as the last second gave it (see IncidentSecondInput). */
+  baselineShare?: IncidentSecondInput['baselineShare'];
   pending: IncidentSecond[];
   lastUpdateMs: number;
 }
@@ -97,10 +122,18 @@ interface SiteState {
   open: OpenIncident | null;
 }
 
+/** The fingerprint parts of an incident continued after a restart: carried on from its stored fingerprint. */
+function resumedFingerprint(rec: IncidentRecord): Pick<OpenIncident, 'fp' | 'prior' | 'endedAtMs'> {
+  const prior = parseFingerprint(rec.fingerprint);
+  return { fp: createFingerprintRecorder(prior), prior, endedAtMs: rec.lastSecondMs !== null ? rec.lastSecondMs + 1000 : null };
+}
+
 /** Creates the tracker. */
 export function createIncidentTracker(options: IncidentTrackerOptions): IncidentTracker {
   const { store, config, logger } = options;
   const sites = new Map<string, SiteState>();
+  /** Incidents of sites this process stopped leading, kept for `resumeGapMs` (bounded by the sites). */
+  const released = new Map<string, SiteState & { atMs: number }>();
   const reported = new Set<string>();
   let opened = 0;
   let closed = 0;
@@ -123,8 +156,21 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     return s;
   }
 
+  function fingerprint(inc: OpenIncident): AttackFingerprint {
+    const actions = inc.acc.actions();
+    const total = Object.values(actions.outcomes).reduce((n, c) => n + c, 0);
+    const summary = inc.acc.summary();
+    return buildFingerprint({
+      site: inc.site, openedAtMs: inc.openedAtMs, endedAtMs: inc.endedAtMs, totalRequests: total, distinctSources: Math.round(inc.acc.distinctSources),
+      peakRps: summary.rate.peak_rps, summary, methods: inc.fp.methods(), rateProfile: inc.fp.rateProfile(), previous: inc.prior,
+      ...(options.lookupNetwork ? { lookup: options.lookupNetwork } : {}),
+      ...(inc.baselineShare ? { normalShare: inc.baselineShare } : {}),
+    });
+  }
+
   function fields(inc: OpenIncident, nowMs: number): IncidentUpdate {
     return {
+      fingerprint: privacy(fingerprint(inc)),
       peakLevel: inc.acc.peakLevel === 'normal' ? undefined : inc.acc.peakLevel,
       severity: inc.acc.severity().severity,
       distinctSources: Math.round(inc.acc.distinctSources),
@@ -139,7 +185,7 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     if (inc.id !== null) return true;
     try {
       const { nowMs: _n, ...rest } = fields(inc, nowMs);
-      const rec = await store.open({ site, openedAtMs: inc.openedAtMs, ...rest, peakLevel: inc.acc.peakLevel === 'normal' ? 'elevated' : inc.acc.peakLevel });
+      const rec = await store.open({ site, openedAtMs: inc.openedAtMs, ...rest, peakLevel: inc.acc.peakLevel === 'normal' ? 'elevated' : inc.acc.peakLevel, ...(inc.wantedId !== undefined ? { id: inc.wantedId } : {}) });
       inc.id = rec.id;
       inc.lastUpdateMs = nowMs;
       opened++;
@@ -184,10 +230,14 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     await writeRows(site, inc, null, nowMs);
     if (inc.id === null) return;
     try {
+      const closedAtMs = Math.max(atMs, inc.openedAtMs);
+      inc.endedAtMs = closedAtMs;
       const candidates = config.compareWith > 0 ? (await store.latestClosed(site, config.compareWith + 1)).filter((r) => r.id !== inc.id).slice(0, config.compareWith) : [];
-      const link = linkIncident(inc.acc.coreSummary(), candidates, sourceSignatureOf(inc.acc.summary()));
       const { nowMs: _n, ...final } = fields(inc, nowMs);
-      const rec = await store.close(inc.id, Math.max(atMs, inc.openedAtMs), {
+      // Compared as stored (addresses truncated when configured), as every later report compares it.
+      const mine = parseFingerprint(final.fingerprint);
+      const link = mine === null ? null : linkIncident(mine, candidates.map((record) => ({ record, fingerprint: fingerprintOf(record) })));
+      const rec = await store.close(inc.id, closedAtMs, {
         ...final,
         reason,
         ...(link ? { linkedTo: link.linkedTo, linkVerdict: link.linkVerdict, linkEvidence: privacy(link.linkEvidence) } : {}),
@@ -202,16 +252,21 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
     }
   }
 
+  /** Carries on a stored open incident (a restart, or a takeover by this process). */
+  function continueIncident(rec: IncidentRecord, nowMs: number): void {
+    const carry = parseSummaryCarry(rec.summary);
+    const acc = createIncidentAccumulator({ openedAtMs: rec.openedAtMs, trigger: carry.trigger, baseline: null, prior: rec });
+    sites.set(rec.site, {
+      lifecycle: resumedLifecycle(rec.openedAtMs, rec.lastSecondMs, carry.abnormalSeconds),
+      open: { id: rec.id, site: rec.site, openedAtMs: rec.openedAtMs, acc, pending: [], lastUpdateMs: nowMs, ...resumedFingerprint(rec) },
+    });
+  }
+
   return {
     async recover(nowMs) {
       const result = await store.recoverOpen({ policy: 'continue', nowMs, maxGapMs: config.resumeGapMs });
       for (const rec of result.continued) {
-        const carry = parseSummaryCarry(rec.summary);
-        const acc = createIncidentAccumulator({ openedAtMs: rec.openedAtMs, trigger: carry.trigger, baseline: null, prior: rec });
-        sites.set(rec.site, {
-          lifecycle: resumedLifecycle(rec.openedAtMs, rec.lastSecondMs, carry.abnormalSeconds),
-          open: { id: rec.id, openedAtMs: rec.openedAtMs, acc, pending: [], lastUpdateMs: nowMs },
-        });
+        continueIncident(rec, nowMs);
         logger.warn({ site: rec.site, incident: rec.id, code: 'BULWARK_EVENT_INCIDENT_RESUMED' }, `incident ${rec.id} on ${rec.site} continues after the restart`);
       }
       for (const rec of result.closed) {
@@ -228,10 +283,13 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
       if (event.kind === 'none') return;
       if (event.kind === 'open') {
         const acc = createIncidentAccumulator({ openedAtMs: event.atMs, trigger: input.overridden ? 'override' : 'detector', baseline: input.baseline });
-        s.open = { id: null, openedAtMs: event.atMs, acc, pending: [], lastUpdateMs: nowMs };
+        s.open = { id: null, site, openedAtMs: event.atMs, acc, pending: [], lastUpdateMs: nowMs, fp: createFingerprintRecorder(), prior: null, endedAtMs: null };
       }
       const inc = s.open!;
       const row = inc.acc.observe(input, nowMs);
+      inc.fp.observe(input.snapshot.last.requests / Math.max(1, input.snapshot.last.seconds), input.methods);
+      inc.endedAtMs = input.snapshot.second * 1000 + 1000;
+      if (input.baselineShare !== undefined) inc.baselineShare = input.baselineShare;
       if (event.kind === 'close') {
         inc.pending.push(row);
         await close(site, s, event.atMs, 'calm', nowMs);
@@ -262,6 +320,33 @@ export function createIncidentTracker(options: IncidentTrackerOptions): Incident
         await writeRows(site, s.open, null, nowMs);
         await writeRecord(site, s.open, nowMs);
       }
+    },
+
+    async adopt(site, nowMs) {
+      if (sites.get(site)?.open) return;
+      const kept = released.get(site);
+      released.delete(site);
+      const stored = (await store.openIncidents()).find((r) => r.site === site);
+      if (stored !== undefined) {
+        if (nowMs - (stored.lastSecondMs ?? stored.openedAtMs) > config.resumeGapMs) {
+          await store.close(stored.id, stored.lastSecondMs === null ? stored.openedAtMs : stored.lastSecondMs + 1000, { reason: 'interrupted' });
+          return;
+        }
+        continueIncident(stored, nowMs);
+        logger.warn({ site, incident: stored.id, code: 'BULWARK_EVENT_INCIDENT_TAKEN_OVER' }, `incident ${stored.id} on ${site}: this process leads the site now and continues it`);
+        return;
+      }
+      if (kept?.open && nowMs - kept.atMs <= config.resumeGapMs) {
+        const inc = kept.open;
+        sites.set(site, { lifecycle: kept.lifecycle, open: { ...inc, id: null, ...(inc.id !== null ? { wantedId: inc.id } : {}) } });
+        logger.warn({ site, incident: inc.id, code: 'BULWARK_EVENT_INCIDENT_REOPENED' }, `incident ${inc.id ?? '(unsaved)'} on ${site} was not in the shared store any more: written again`);
+      }
+    },
+
+    release(site, nowMs) {
+      const s = sites.get(site);
+      sites.delete(site);
+      if (s?.open) released.set(site, { ...s, atMs: nowMs });
     },
 
     async sweep(nowMs) {

@@ -7,6 +7,6 @@ export { severityOf, MIN_CLEARED_SAMPLES, type SeverityInput, type SeverityResul
 export { baselineFacts, createIncidentAccumulator, type AccumulatorInit, type BaselineFacts, type IncidentAccumulator, type IncidentSecondInput } from './incident-accumulator.ts';
 export { mergeSummaries } from './summary-merge.ts';
 export { createIncidentTracker, MAX_PENDING_ROWS, type IncidentTracker, type IncidentTrackerOptions, type OpenIncidentInfo, type TrackerConfig, type TrackerLogger } from './incident-tracker.ts';
-export { comparable, linkIncident, MIN_DIMENSION_COVERAGE, type IncidentLink, type LinkEvidenceJson } from './incident-link.ts';
+export { linkIncident, storedVerdict, type IncidentLink, type LinkCandidate, type LinkEvidenceJson } from './incident-link.ts';
 export * from './incident-json.ts';
 export { durationS, incidentHeadlineJson, incidentJson, incidentListJson, renderIncidentList, renderIncidentText, timelineRowJson } from './report.ts';

@@ -52,7 +52,7 @@ describe('incident report', () => {
     assert.equal(json.timeline?.length, 125);
     const keys = Object.keys(json);
     assert.ok(keys.every((k) => /^[a-z0-9_]+$/.test(k)), keys.join(','));
-    assert.deepEqual(incidentListJson([incident]).incidents[0], { ...Object.fromEntries(Object.entries(json).filter(([k]) => !['summary', 'actions', 'visitors', 'link_evidence', 'last_second_ms', 'timeline_seconds', 'timeline_dropped', 'addresses_truncated', 'source_data_purged_at_ms', 'updated_at_ms', 'timeline'].includes(k))) });
+    assert.deepEqual(incidentListJson([incident]).incidents[0], { ...Object.fromEntries(Object.entries(json).filter(([k]) => !['summary', 'actions', 'visitors', 'link_evidence', 'fingerprint', 'last_second_ms', 'timeline_seconds', 'timeline_dropped', 'addresses_truncated', 'source_data_purged_at_ms', 'updated_at_ms', 'timeline'].includes(k))) });
   });
 
   it('lists incidents as a table', () => {

@@ -53,6 +53,7 @@ export function incidentJson(r: IncidentRecord | IncidentWithTimeline) {
     actions: r.actions,
     visitors: r.visitors,
     link_evidence: r.linkEvidence,
+    fingerprint: r.fingerprint ?? null,
     last_second_ms: r.lastSecondMs,
     timeline_seconds: r.timelineSeconds,
     timeline_dropped: r.timelineDropped,

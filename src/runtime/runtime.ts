@@ -114,12 +114,14 @@ function buildGate(site: SiteConfig, index: number, services: Services, problems
       clearanceLifetimeS: seconds(c.clearance_lifetime),
       noJsClearanceLifetimeS: Math.min(seconds(c.nojs_clearance_lifetime)!, seconds(c.clearance_lifetime)!),
       clearanceBinding: c.binding,
+      networkMaxPrefixes: c.network_max_prefixes,
     });
     return createChallengeGate({
       site: site.name,
       siteName: c.site_name ?? site.name,
       keys: services.challenge.keys,
       replay: services.challenge.replay,
+      spread: services.challenge.spread,
       random: services.challenge.random,
       policy,
       exemptions: { apiPaths: c.api_paths, feedPaths: c.feed_paths, passPaths: c.pass_paths, statusOnlyPaths: c.status_only_paths },

@@ -115,3 +115,21 @@ export function removeAddressSourceData(summary: Json): Json {
   const { address: _dropped, ...rest } = top as Record<string, unknown>;
   return truncateAddressesInJson({ ...s, top: rest });
 }
+
+/**
+ * Retention: a copy of an attack fingerprint (IncidentRecord.fingerprint) without its address-level data
+ * — the `source_ips` of every attack vector — and with every remaining address truncated. Prefixes,
+ * networks and distributions stay: they are the aggregates a later comparison needs.
+ */
+export function removeFingerprintSourceData(fingerprint: Json): Json {
+  if (typeof fingerprint !== 'object' || fingerprint === null || Array.isArray(fingerprint)) return truncateAddressesInJson(fingerprint);
+  const f = fingerprint as Record<string, unknown>;
+  const vectors = Array.isArray(f.attack_vectors)
+    ? f.attack_vectors.map((v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+        const { source_ips: _dropped, ...rest } = v as Record<string, unknown>;
+        return rest;
+      })
+    : f.attack_vectors;
+  return truncateAddressesInJson({ ...f, attack_vectors: vectors });
+}

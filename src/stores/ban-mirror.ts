@@ -16,6 +16,19 @@ import { keyShape } from './ban-key.ts';
 /** Default mirror cap. */
 export const DEFAULT_MAX_BANS = 1_000_000;
 
+/**
+ * A change of the mirror, for watchers (the kernel-drop mirror): a key set (or its end moved), a key
+ * removed (by hand, by purge, or because a lookup met it ended: `untilMs` is the end it had), or every
+ * key dropped at once (a full reload follows with `set`s).
+ */
+export type BanMirrorEvent =
+  | { readonly kind: 'set'; readonly key: string; readonly untilMs: number }
+  | { readonly kind: 'delete'; readonly key: string; readonly untilMs: number }
+  | { readonly kind: 'clear' };
+
+/** Receives mirror changes; must not throw (it runs inside lookups). */
+export type BanMirrorWatcher = (event: BanMirrorEvent) => void;
+
 /** The mirror (see the module comment). Keys must be canonical (see ban-key.ts). */
 export interface BanMirror {
   /** Sets or replaces a key's end time. */
@@ -37,6 +50,11 @@ export interface BanMirror {
   /** Prefix lengths with at least one ban, ascending, per family. */
   prefixLengths(): { v4: number[]; v6: number[] };
   clear(): void;
+  /**
+   * Calls `watcher` with a `set` for every current entry, then with every change until the returned
+   * function is called. Watchers cost nothing while there are none.
+   */
+  watch(watcher: BanMirrorWatcher): () => void;
 }
 
 /** Creates an empty mirror holding at most about `cap` entries (the cap is enforced by the store). */
@@ -45,6 +63,10 @@ export function createBanMirror(cap: number = DEFAULT_MAX_BANS): BanMirror {
   const lengthCount = { 4: new Int32Array(33), 6: new Int32Array(129) } as const;
   let levels: { v4: number[]; v6: number[] } = { v4: [], v6: [] };
   let levelsStale = false;
+  const watchers = new Set<BanMirrorWatcher>();
+  const emit = (e: BanMirrorEvent): void => {
+    for (const w of watchers) w(e);
+  };
 
   function count(key: string, delta: 1 | -1): void {
     const { family, bits } = keyShape(key);
@@ -64,8 +86,11 @@ export function createBanMirror(cap: number = DEFAULT_MAX_BANS): BanMirror {
   }
 
   function remove(key: string): boolean {
-    if (!until.delete(key)) return false;
+    const end = until.get(key);
+    if (end === undefined) return false;
+    until.delete(key);
     count(key, -1);
+    if (watchers.size > 0) emit({ kind: 'delete', key, untilMs: end });
     return true;
   }
 
@@ -82,6 +107,7 @@ export function createBanMirror(cap: number = DEFAULT_MAX_BANS): BanMirror {
     set(key, untilMs) {
       if (!until.has(key)) count(key, 1);
       until.set(key, untilMs);
+      if (watchers.size > 0) emit({ kind: 'set', key, untilMs });
     },
     delete: remove,
     has: (key) => until.has(key),
@@ -117,6 +143,12 @@ export function createBanMirror(cap: number = DEFAULT_MAX_BANS): BanMirror {
       lengthCount[4].fill(0);
       lengthCount[6].fill(0);
       levelsStale = true;
+      if (watchers.size > 0) emit({ kind: 'clear' });
+    },
+    watch(watcher) {
+      for (const [key, untilMs] of until) watcher({ kind: 'set', key, untilMs });
+      watchers.add(watcher);
+      return () => void watchers.delete(watcher);
     },
   };
 }

@@ -204,5 +204,6 @@ export function createSqliteBanStore(state: StateDatabase, options: SqliteBanSto
     bannedKey: (address, prefixKeys, nowMs) => mirror.bannedKey(address, prefixKeys, nowMs),
     matchAddress: (address, nowMs) => mirror.matchAddress(address, nowMs),
     stats: () => ({ mirrored: mirror.size(), cap: mirror.cap, refusedFull, notLoaded, prefixLengths: mirror.prefixLengths() }),
+    watch: (watcher) => mirror.watch(watcher),
   };
 }

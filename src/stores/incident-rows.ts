@@ -39,6 +39,7 @@ export interface IncidentRow {
   linked_to: string | null;
   link_verdict: LinkVerdict | null;
   link_evidence: string | null;
+  fingerprint: string | null;
   last_second_ms: number | null;
   timeline_seconds: number;
   timeline_dropped: number;
@@ -86,6 +87,7 @@ export function rowToIncident(r: IncidentRow): IncidentRecord {
     linkedTo: r.linked_to,
     linkVerdict: r.link_verdict,
     linkEvidence: parseJson(r.link_evidence, null),
+    fingerprint: parseJson(r.fingerprint ?? null, null),
     lastSecondMs: r.last_second_ms,
     timelineSeconds: r.timeline_seconds,
     timelineDropped: r.timeline_dropped,

@@ -16,7 +16,7 @@
  * `maxTimelineSeconds` per incident, `maxJsonChars` per JSON field. Fill levels: `stats()`.
  */
 import type { StateDatabase } from './database.ts';
-import { removeAddressSourceData, truncateAddressesInJson } from './address-redaction.ts';
+import { removeAddressSourceData, removeFingerprintSourceData, truncateAddressesInJson } from './address-redaction.ts';
 import { checkId, checkUpdate, DEFAULT_MAX_JSON_CHARS, encodeJson, idDayPrefix, nextIncidentId, rowToIncident, type IncidentRow } from './incident-rows.ts';
 import { createTimeline, DEFAULT_MAX_TIMELINE_SECONDS } from './incident-timeline.ts';
 import { checkMs, invalidState, StateError } from './state-error.ts';
@@ -52,6 +52,7 @@ const FIELDS: ReadonlyArray<[keyof IncidentUpdate, string, 'json' | 'value']> = 
   ['linkedTo', 'linked_to', 'value'],
   ['linkVerdict', 'link_verdict', 'value'],
   ['linkEvidence', 'link_evidence', 'json'],
+  ['fingerprint', 'fingerprint', 'json'],
 ];
 
 function statements(state: StateDatabase) {
@@ -78,8 +79,8 @@ function statements(state: StateDatabase) {
     toPurge: db.prepare<[number], IncidentRow>(
       "SELECT * FROM incidents WHERE status = 'closed' AND closed_at_ms < ? AND source_data_purged_at_ms IS NULL ORDER BY closed_at_ms LIMIT 500",
     ),
-    purged: db.prepare<[string, string, string, string | null, number, string]>(
-      'UPDATE incidents SET summary = ?, actions = ?, visitors = ?, link_evidence = ?, source_data_purged_at_ms = ? WHERE id = ?',
+    purged: db.prepare<[string, string, string, string | null, string | null, number, string]>(
+      'UPDATE incidents SET summary = ?, actions = ?, visitors = ?, link_evidence = ?, fingerprint = ?, source_data_purged_at_ms = ? WHERE id = ?',
     ),
     deleteClosed: db.prepare<[number]>("DELETE FROM incidents WHERE status = 'closed' AND closed_at_ms < ?"),
   };
@@ -112,7 +113,7 @@ export function createSqliteIncidentStore(state: StateDatabase, options: SqliteI
       const v = u[field];
       p[`has_${col}`] = v === undefined ? 0 : 1;
       if (v === undefined) p[col] = null;
-      else if (kind === 'json') p[col] = field === 'linkEvidence' && v === null ? null : encodeJson(v, field, truncate, maxJson);
+      else if (kind === 'json') p[col] = (field === 'linkEvidence' || field === 'fingerprint') && v === null ? null : encodeJson(v, field, truncate, maxJson);
       else p[col] = v as string | number | null;
     }
     return p;
@@ -161,11 +162,13 @@ export function createSqliteIncidentStore(state: StateDatabase, options: SqliteI
     for (const r of rows) {
       const back = rowToIncident(r);
       const evidence = back.linkEvidence === null ? null : JSON.stringify(truncateAddressesInJson(back.linkEvidence));
+      const fingerprint = back.fingerprint === null ? null : JSON.stringify(removeFingerprintSourceData(back.fingerprint));
       st.purged.run(
         JSON.stringify(removeAddressSourceData(back.summary)),
         JSON.stringify(truncateAddressesInJson(back.actions)),
         JSON.stringify(truncateAddressesInJson(back.visitors)),
         evidence,
+        fingerprint,
         nowMs,
         r.id,
       );

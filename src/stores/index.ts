@@ -15,6 +15,7 @@ import { createSqliteAuditStore, type SqliteAuditStoreOptions } from './audit-st
 import type { AuditStore, SessionStore, TokenStore } from './admin-types.ts';
 
 export type * from './types.ts';
+export type { BanMirrorEvent, BanMirrorWatcher } from './ban-mirror.ts';
 export type * from './admin-types.ts';
 export { ADMIN_ROLES } from './admin-types.ts';
 export { TOKEN_NAME } from './token-store.ts';

@@ -147,10 +147,17 @@ CREATE TABLE admin_audit (
 CREATE INDEX admin_audit_at ON admin_audit (at_ms);
 `;
 
+// The attack fingerprint of each incident (per-attack distributions of paths, methods, user agents and
+// source networks), JSON like summary; NULL for incidents recorded before it existed.
+const INCIDENT_FINGERPRINT = `
+ALTER TABLE incidents ADD COLUMN fingerprint TEXT;
+`;
+
 /** Every schema step, in order. The schema version of a database is the number of steps applied. */
 export const STATE_MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, description: 'bans and audit log, incidents and per-second timelines, baselines, settings', sql: V1_BANS + V1_INCIDENTS + V1_SMALL },
   { version: 2, description: 'admin plane: API tokens (hashed), browser sessions, audit log', sql: ADMIN_PLANE },
+  { version: 3, description: 'incident attack fingerprints', sql: INCIDENT_FINGERPRINT },
 ]);
 
 /** The schema version this code writes (the last step's number). */

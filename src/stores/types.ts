@@ -8,6 +8,7 @@
  * it for every new connection, so it must answer from memory in O(1).
  */
 import type { Outcome, ThreatLevel } from '../core/vocabulary.ts';
+import type { BanMirrorWatcher } from './ban-mirror.ts';
 
 // ---------------------------------------------------------------------------------------------- bans
 
@@ -123,6 +124,11 @@ export interface BanStore {
   matchAddress(address: string, nowMs: number): string | undefined;
   /** Fill levels. */
   stats(): BanStoreStats;
+  /**
+   * Follows the in-memory mirror: every active key now, then every change (see ban-mirror.ts). For
+   * consumers off the request path that keep a copy, such as the kernel-drop set. Returns an unsubscribe.
+   */
+  watch?(watcher: BanMirrorWatcher): () => void;
 }
 
 // ----------------------------------------------------------------------------------------- incidents
@@ -171,6 +177,14 @@ export interface IncidentRecord {
   readonly linkedTo: string | null;
   readonly linkVerdict: LinkVerdict | null;
   readonly linkEvidence: unknown;
+  /**
+   * The attack fingerprint (src/incidents/fingerprint/): per-attack distributions of paths, methods, user
+   * agents, header fingerprints and source networks, in the style of the DDoS Clearing House format;
+   * null when none was stored (incidents recorded before fingerprints existed). Its `source_ips` are
+   * address-level data: retention removes them, and they are truncated when `truncateAddresses` is on.
+   * Optional in the type so records built by hand (tests, imports) need not carry one.
+   */
+  readonly fingerprint?: unknown;
   /** Start of the last timeline second written, or null. */
   readonly lastSecondMs: number | null;
   /** Timeline rows stored, and rows refused because the per-incident cap was reached. */
@@ -217,6 +231,8 @@ export interface IncidentUpdate {
   readonly linkedTo?: string | null;
   readonly linkVerdict?: LinkVerdict | null;
   readonly linkEvidence?: unknown;
+  /** The attack fingerprint (see {@link IncidentRecord.fingerprint}); null removes it. */
+  readonly fingerprint?: unknown;
   /** Time of the update (`updatedAtMs`). Default: the clock of the store. */
   readonly nowMs?: number;
 }
@@ -293,7 +309,7 @@ export interface IncidentStore {
   recoverOpen(options: RecoverOpenOptions): Promise<{ continued: IncidentRecord[]; closed: IncidentRecord[] }>;
   /**
    * Privacy retention: for incidents closed before `olderThanMs`, removes address-level source data
-   * (`summary.top.address`), truncates every other IP address or prefix in the stored JSON to /24 or /48,
+   * (`summary.top.address`, the fingerprint's `source_ips`), truncates every other IP address or prefix in the stored JSON to /24 or /48,
    * and keeps the aggregates. Idempotent. Returns incidents rewritten.
    */
   purgeSourceData(olderThanMs: number, nowMs?: number): Promise<number>;

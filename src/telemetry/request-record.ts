@@ -30,7 +30,7 @@ export interface RequestRecord {
   readonly decisionBy: string;
   readonly cacheStatus: string | null;
   readonly errorCode: string | null;
-  /** Whether the client carried a valid clearance (issue #4). */
+  /** Whether the client is a cleared visitor (a proof-of-work clearance satisfying the level's challenge). */
   readonly cleared: boolean;
   /** Client's autonomous system and country (null when unknown). */
   readonly asn: number | null;

@@ -100,6 +100,15 @@ test('network binding: key theft — the cookie carried to another network, or s
   assert.equal(origin.stats().byPath['/story'] ?? 0, before);
 });
 
+test('network binding: key theft — one solve shared across a farm in one network stops working after 8 prefixes', async () => {
+  const { cookie } = await solve('net.test', V4, V4);
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) statuses.push((await send('/story', { host: 'net.test', from: `81.2.${80 + i}.9`, cookie })).status);
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 403, 403]);
+  assert.equal((await send('/story', { host: 'net.test', from: `81.2.80.9`, cookie })).status, 403, 'refused for good, even where it worked');
+  assert.ok(b.bulwark.runtime().services.challenge.spread.stats().refused >= 3);
+});
+
 test('prefix binding (the default): the same moves lose the clearance', async () => {
   const { cookie } = await solve('pfx.test', V4, V4);
   assert.equal((await send('/story', { host: 'pfx.test', from: V4, cookie })).status, 200);

@@ -123,7 +123,7 @@ export function visitors(site: string, n: number, s: number, level: ThreatLevel)
     const cleared = k % 10 < 3;
     const challenged = level === 'under_attack' && !cleared;
     out.push({
-      ...BASE, site, clientAddress: `10.0.${k % 40}.${k}`, prefix: `10.0.${k % 40}.0/24`, path: PAGES[k % PAGES.length]!, cleared,
+      ...BASE, site, clientAddress: `10.0.${k % 40}.${k % 250}`, prefix: `10.0.${k % 40}.0/24`, path: PAGES[k % PAGES.length]!, cleared,
       outcome: challenged ? 'challenged' : 'forwarded', decisionBy: challenged ? 'level/under_attack' : 'default/allow', originLatencyMs: challenged ? -1 : 40 + (k % 20),
     });
   }

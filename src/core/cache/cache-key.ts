@@ -2,9 +2,11 @@
  * Cache keys, normalised per site so that a flood of random query strings cannot bust the cache
  * (THREATS.md "cache busting"; issue #5).
  *
- * Primary key: `<method class> <site host><path>?<query>`, where
+ * Primary key: `<method class> <scheme>://<authority><path>?<query>`, where
  * - GET and HEAD share the class `GET` (HEAD is answered from stored GET responses);
- * - the host is the site's canonical name (given by the caller, not the client's `Host`), lower-cased;
+ * - the scheme and authority are the request's normalised ones (core/http/authority.ts), given by the
+ *   caller: exactly what the origin is told as `Host` / `X-Forwarded-Host` and `X-Forwarded-Proto`, so a
+ *   page built for one authority is never filed under another (web cache poisoning); lower-cased;
  * - percent-escapes are normalised (RFC 3986 §6.2.2: upper-case hex, unreserved characters decoded);
  * - query parameters are sorted by name (stable: repeated names keep their order), empty ones dropped,
  *   tracking parameters ({@link DEFAULT_TRACKING_PARAMS} plus configured ones) dropped;
@@ -23,7 +25,7 @@ import type { HeaderGetter } from './cache-control.ts';
 export interface CacheKeyRequest {
   /** Upper-case method. */
   readonly method: string;
-  /** The site's canonical host name (not the client's `Host` header). */
+  /** Scheme and normalised authority, as the origin is told them (`https://example.org:8443`). */
   readonly host: string;
   /** Request target in origin form, with its query (`/a/b?x=1`). */
   readonly path: string;

@@ -8,6 +8,8 @@ export type { ChallengeGate, ChallengeGateOptions, ChallengeRequest, ClearanceSt
 export { createKeyRing, compileSigningKey, KeyRingError, MIN_SECRET_BYTES } from './key-ring.ts';
 export type { KeyRing, KeyRingInput, SigningKey } from './key-ring.ts';
 export { createReplaySet } from './replay-set.ts';
+export { createClearanceSpread } from './clearance-spread.ts';
+export type { ClearanceSpread, ClearanceSpreadOptions, ClearanceSpreadStats } from './clearance-spread.ts';
 export type { ReplaySet, ReplaySetOptions, ReplaySetStats, ReplayVerdict } from './replay-set.ts';
 export { createRandomPool } from './random-pool.ts';
 export { resolveChallengePolicy, workFor, noJsWaitFor, expectedSolveSeconds, DEFAULT_CHALLENGE_POLICY, DEFAULT_REFERENCE_HASH_RATE, DEFAULT_TIME_BUDGET_MS, DEFAULT_NOJS_CLEARANCE_LIFETIME_S, MIN_DIFFICULTY, MAX_DIFFICULTY } from './policy.ts';

@@ -22,7 +22,8 @@
  *   accepted nonce this long, so shorter is cheaper).
  * - clearance lifetime: 3600 s, bound to the client's prefix (a visitor whose address changes inside a
  *   /24 or /64 — mobile, privacy addresses — keeps the clearance); `network` binding for dual-stack and
- *   carrier-pool visitors (see docs/security-clearances.md for what each binding costs).
+ *   carrier-pool visitors, each clearance then usable from at most 8 prefixes (see
+ *   docs/security.md, "Clearances and challenges", for what each binding costs).
  */
 
 import type { ThreatLevel } from '../vocabulary.ts';
@@ -43,6 +44,8 @@ export interface ChallengePolicy {
   readonly noJsClearanceLifetimeS: number;
   /** What a proof-of-work clearance is bound to. */
   readonly clearanceBinding: ClearanceBinding;
+  /** `network` binding: distinct client prefixes one clearance may be presented from (./clearance-spread.ts), 2..64. */
+  readonly networkMaxPrefixes: number;
   /** SHA-256 attempts per second of the slow device the time budgets are written for (page estimates). */
   readonly referenceHashRate: number;
 }
@@ -69,6 +72,7 @@ export interface ChallengePolicyInput {
   readonly clearanceLifetimeS?: number;
   readonly noJsClearanceLifetimeS?: number;
   readonly clearanceBinding?: ClearanceBinding;
+  readonly networkMaxPrefixes?: number;
 }
 
 function checkRange(name: string, value: number, min: number, max: number, problems: string[]): void {
@@ -105,8 +109,10 @@ export function resolveChallengePolicy(input: ChallengePolicyInput = {}): Challe
     clearanceLifetimeS,
     noJsClearanceLifetimeS: input.noJsClearanceLifetimeS ?? Math.min(DEFAULT_NOJS_CLEARANCE_LIFETIME_S, clearanceLifetimeS),
     clearanceBinding: input.clearanceBinding ?? 'prefix',
+    networkMaxPrefixes: input.networkMaxPrefixes ?? 8,
     referenceHashRate,
   };
+  checkRange('networkMaxPrefixes', policy.networkMaxPrefixes, 2, 64, problems);
   for (const [level, s] of Object.entries(policy.noJsWaitS)) checkRange(`noJsWaitS.${level}`, s, 0, 120, problems);
   checkRange('tokenLifetimeS', policy.tokenLifetimeS, 30, 3600, problems);
   checkRange('clearanceLifetimeS', policy.clearanceLifetimeS, 60, 30 * 86400, problems);

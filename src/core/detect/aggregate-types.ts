@@ -128,6 +128,24 @@ export interface WindowAggregatesOptions {
   readonly heavySampleEvery?: number;
 }
 
+/**
+ * One complete second of one process's aggregates, as another process merges it (Bulwark's workers and
+ * nodes each see part of a site's traffic; the site's leader merges every part before it detects).
+ * Counts are weighted as the exporter counted them (sampled heavy hitters carry their weight).
+ */
+export interface SecondExport {
+  readonly second: number;
+  /** The second's counters (layout of totals.ts `C`). */
+  readonly counters: Float64Array;
+  /** Origin latency histogram (log-histogram.ts buckets). */
+  readonly latency: Uint32Array;
+  /** HyperLogLog registers of all clients / of uncleared clients (same precision and hash seed). */
+  readonly all: Uint8Array;
+  readonly uncleared: Uint8Array;
+  /** Heavy hitters per dimension (DIMENSIONS order), at most `topK` each. */
+  readonly heavy: ReadonlyArray<ReadonlyArray<{ readonly key: string | number; readonly count: number }>>;
+}
+
 /** The per-site aggregates. */
 export interface WindowAggregates {
   /** Records one request at time nowMs. O(1); never throws on well-typed input. */
@@ -138,5 +156,12 @@ export interface WindowAggregates {
   snapshot(nowMs: number): Snapshot;
   stats(): AggregateStats;
   reset(): void;
+  /** Second `second` as another process merges it; null when the ring no longer (or never) held it. */
+  exportSecond(second: number): SecondExport | null;
+  /**
+   * Adds another process's second to this one's (counters summed, queue length maximised, registers
+   * maxed, heavy hitters offered with their counts). False when the second is older than the ring.
+   */
+  mergeSecond(part: SecondExport): boolean;
 }
 

@@ -80,7 +80,7 @@ export function createIncidentRecorder(options: { capacity?: number; topN?: numb
       seconds++;
     },
     summary() {
-      const s = summariseIncident({ heavy: byDimension((d) => summaries[d].top(options.topN ?? 10)), total, rates: [] });
+      const s = summariseIncident({ heavy: byDimension((d) => summaries[d].top(options.topN ?? 10)), total, rates: [], topN: options.topN ?? 10 });
       return { ...s, rate: { peakRps: peak, meanRps: seconds > 0 ? sum / seconds : 0, durationS: seconds, rampS: peakAt } };
     },
     get seconds() {

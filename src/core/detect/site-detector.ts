@@ -71,6 +71,13 @@ export interface SiteDetector {
   tick(nowMs: number, context?: TickContext): SiteTick;
   setOverride(override: LevelOverride, nowMs: number): void;
   clearOverride(nowMs: number): void;
+  /**
+   * Takes the state and active rules another process decided (the site's leader, when this process
+   * follows it), so that if this one leads next it goes on from there instead of from `normal`.
+   */
+  adopt(state: DetectorState, rules: readonly SignatureRule[]): void;
+  /** Replaces the baseline with a saved one (`baselineJson()` of another process); throws like the constructor. */
+  replaceBaseline(saved: unknown, nowMs: number): void;
   readonly level: ThreatLevel;
   readonly state: DetectorState;
   readonly activeRules: readonly SignatureRule[];
@@ -83,7 +90,7 @@ export interface SiteDetector {
 /** Creates one site's detector, starting at `normal` (or from the saved state) at nowMs. */
 export function createSiteDetector(options: SiteDetectorOptions, nowMs: number): SiteDetector {
   const aggregates = createWindowAggregates(options.aggregates);
-  const baseline = options.savedBaseline !== undefined
+  let baseline = options.savedBaseline !== undefined
     ? restoreBaseline(options.savedBaseline, options.baseline ?? {}, nowMs)
     : createBaseline(options.baseline);
   const config = resolveDetectorConfig(options.detector);
@@ -113,6 +120,13 @@ export function createSiteDetector(options: SiteDetectorOptions, nowMs: number):
     clearOverride(now) {
       state = clearOverride(state, now);
     },
+    adopt(next, rules) {
+      state = next;
+      active = [...rules];
+    },
+    replaceBaseline(saved, now) {
+      baseline = restoreBaseline(saved, options.baseline ?? {}, now);
+    },
     get level() {
       return state.level;
     },
@@ -123,7 +137,9 @@ export function createSiteDetector(options: SiteDetectorOptions, nowMs: number):
       return active;
     },
     aggregates,
-    baseline,
+    get baseline() {
+      return baseline;
+    },
     config,
     baselineJson: () => baseline.toJSON(),
   };

@@ -24,7 +24,7 @@
  */
 import { OUTCOME_INDEX } from '../vocabulary.ts';
 import { BulwarkError } from '../../errors.ts';
-import type { HeavySnapshot, RequestEvent, WindowAggregates, WindowAggregatesOptions } from './aggregate-types.ts';
+import type { HeavySnapshot, RequestEvent, SecondExport, WindowAggregates, WindowAggregatesOptions } from './aggregate-types.ts';
 import { DIMENSIONS, byDimension } from './dimensions.ts';
 import { hash32 } from './hash.ts';
 import { createSpaceSaving, mergeHeavyHitters, type SpaceSaving } from './heavy-hitters.ts';
@@ -34,7 +34,7 @@ import { C, COUNTERS, totalsOf } from './totals.ts';
 
 export type { Totals } from './totals.ts';
 export type {
-  AggregateStats, CacheStatus, ChallengeStep, DistinctCounts, HeavySnapshot, RequestEvent, Snapshot, WindowAggregates, WindowAggregatesOptions,
+  AggregateStats, CacheStatus, ChallengeStep, DistinctCounts, HeavySnapshot, RequestEvent, SecondExport, Snapshot, WindowAggregates, WindowAggregatesOptions,
 } from './aggregate-types.ts';
 
 /** Creates empty per-site aggregates (`BULWARK_ERR_DETECT_WINDOW` on inconsistent options). */
@@ -184,7 +184,54 @@ export function createWindowAggregates(options: WindowAggregatesOptions = {}): W
     return { total, seconds: recentSeconds, topK, byDimension: byDim };
   }
 
+  function exportSecond(second: number): SecondExport | null {
+    const slot = second % slots;
+    if (second < 0 || tags[slot] !== second) return null;
+    const all = distinctAll.registersOf(second);
+    const uncleared = distinctUncleared.registersOf(second) ?? new Uint8Array(1 << hll.precision);
+    if (all === null) return null;
+    const hs = second % heavySlots;
+    const heavyRow = heavyTags[hs] === second ? heavy[hs]! : null;
+    return {
+      second,
+      counters: counters.slice(slot * COUNTERS, (slot + 1) * COUNTERS),
+      latency: latency.slice(slot * LOG_BUCKETS, (slot + 1) * LOG_BUCKETS),
+      all,
+      uncleared,
+      heavy: DIMENSIONS.map((_, d) => (heavyRow === null ? [] : heavyRow[d]!.top(topK).map((h) => ({ key: h.key, count: h.count })))),
+    };
+  }
+
+  function mergeSecond(part: SecondExport): boolean {
+    const second = part.second;
+    const slot = counterSlot(second);
+    if (slot < 0 || part.counters.length !== COUNTERS || part.latency.length !== LOG_BUCKETS) return false;
+    const o = slot * COUNTERS;
+    for (let i = 0; i < COUNTERS; i++) {
+      if (i === C.queueMax) counters[o + i] = Math.max(counters[o + i]!, part.counters[i]!);
+      else counters[o + i] += part.counters[i]!;
+    }
+    for (let i = 0; i < LOG_BUCKETS; i++) latency[slot * LOG_BUCKETS + i] += part.latency[i]!;
+    distinctAll.mergeInto(second, part.all);
+    distinctUncleared.mergeInto(second, part.uncleared);
+    const summaries = heavySlot(second);
+    if (summaries !== null) {
+      part.heavy.forEach((entries, d) => {
+        const summary = summaries[d];
+        if (summary === undefined) return;
+        for (const e of entries) {
+          if (!(e.count > 0)) continue;
+          if (d === 0) summary.offer(e.key, e.count, hash32(String(e.key), seed));
+          else summary.offer(e.key, e.count);
+        }
+      });
+    }
+    return true;
+  }
+
   return {
+    exportSecond,
+    mergeSecond,
     observe,
     observeQueue(length, nowMs) {
       const slot = counterSlot(Math.floor(nowMs / 1000));

@@ -19,6 +19,13 @@ export interface WindowedDistinct {
   countRange(from: number, to: number): number;
   /** Forgets everything. */
   reset(): void;
+  /** A copy of the registers of epoch second `second`, or null when the ring does not hold it. */
+  registersOf(second: number): Uint8Array | null;
+  /**
+   * Merges registers counted elsewhere (another process, same precision and hash seed) into `second`.
+   * False when the second is older than the ring (too late to count).
+   */
+  mergeInto(second: number, registers: Uint8Array): boolean;
 }
 
 /** Window length and HyperLogLog precision. */
@@ -80,6 +87,21 @@ export function createWindowedDistinct(options: WindowedDistinctOptions = {}): W
     reset() {
       registers.fill(0);
       tags.fill(-1);
+    },
+    registersOf(second) {
+      const slot = second % slots;
+      return second >= 0 && tags[slot] === second ? viewOf(slot).slice() : null;
+    },
+    mergeInto(second, other) {
+      if (other.length !== m || second < 0) return false;
+      const slot = second % slots;
+      if (tags[slot] !== second) {
+        if (tags[slot]! > second) return false;
+        registers.fill(0, slot * m, (slot + 1) * m);
+        tags[slot] = second;
+      }
+      mergeRegisters(viewOf(slot), other);
+      return true;
     },
   };
 }

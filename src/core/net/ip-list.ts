@@ -95,6 +95,8 @@ export interface IpLists {
   match(address: string | ParsedIp): ListMatch | null;
   readonly warnings: readonly ListWarning[];
   stats(): IpListStats;
+  /** Every entry kept, allow entries first (for mirrors outside this process, e.g. nftables sets). */
+  entries(): readonly ListMatch[];
 }
 
 /** Entries of one source, with invalid lines already turned into warnings. */
@@ -192,6 +194,7 @@ export function compileIpLists(options: IpListsOptions): IpLists {
       return i < 0 ? null : table[i];
     },
     warnings: w.list,
+    entries: () => table,
     stats: () => ({
       allowPrefixes: counts.allow,
       denyPrefixes: counts.deny,

@@ -14,7 +14,7 @@
  * | `headers`      | map<string, string>   | request headers present, lower-case names                      |
  * | `fingerprint`  | string                | header fingerprint (src/core/identify/fingerprint.ts)          |
  * | `ua_class`     | string                | `browser`, `crawler`, `library`, `unknown`                     |
- * | `cleared`      | bool                  | the client holds a valid clearance                             |
+ * | `cleared`      | bool                  | a cleared visitor: proof of work satisfying this level's challenge |
  * | `rate`         | Rate {address, prefix: double} | current requests/s of the client's address and prefix |
  * | `threat_level` | string                | `normal`, `elevated`, `under_attack`                           |
  *

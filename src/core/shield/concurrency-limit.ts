@@ -23,10 +23,10 @@
  * Overload answers are congestion, not only latency: an origin that refuses work beyond its capacity
  * without slowing down (an immediate 503) gives latencies that say "all is well". So, with both
  * algorithms, a drop with `inflight` requests in flight sets a *ceiling* of `inflight − 1` at once (the
- * origin refused at that concurrency, so its capacity is below it) and the limit never exceeds it; a drop
- * never counts as a latency sample either (a fast refusal is no service time). The ceiling is raised by
- * one after every `ceilingHoldMs` without a drop while the load presses against it (a slow probe: at
- * most one refused request per hold), and forgotten after `ceilingForgetMs` without a drop.
+ * origin refused at that concurrency, so its capacity is below it) and the limit never exceeds it — the
+ * origin is not pushed past it again; a drop never counts as a latency sample either (a fast refusal is
+ * no service time). The ceiling is forgotten after `ceilingForgetMs` without a drop (an origin that
+ * grew), and the limit then grows from it as usual, so finding the capacity again costs a refusal or so.
  */
 
 /** Options shared by both algorithms. */
@@ -39,9 +39,7 @@ export interface LimitBounds {
   readonly maxLimit?: number;
   /** Multiplier applied on overload (default 0.9 gradient, 0.9 aimd). */
   readonly backoffRatio?: number;
-  /** Hold the ceiling learnt from a drop this long before probing one above it (default 5 000 ms). */
-  readonly ceilingHoldMs?: number;
-  /** Forget the ceiling after this long without a drop (default 60 000 ms). */
+  /** Forget the ceiling learnt from a drop after this long without another (default 300 000 ms). */
   readonly ceilingForgetMs?: number;
 }
 
@@ -102,33 +100,20 @@ export interface LimiterStats {
  * `cap(limit)` is what the limit may be right now.
  */
 interface Ceiling {
-  /** Feeds a sample; `pressing` = the load reached the ceiling since the last call. */
   onSample(didDrop: boolean, inflight: number, nowMs: number): void;
   cap(limit: number): number;
   value(): number;
 }
 
-function createCeiling(min: number, holdMs: number, forgetMs: number): Ceiling {
+function createCeiling(min: number, forgetMs: number): Ceiling {
   let ceiling = Infinity;
   let lastDropMs = Number.NEGATIVE_INFINITY;
-  let lastRaiseMs = Number.NEGATIVE_INFINITY;
-  let pressed = false;
   return {
     onSample(didDrop, inflight, nowMs) {
       if (didDrop) {
         ceiling = Math.max(min, Math.min(ceiling, inflight - 1));
-        lastDropMs = lastRaiseMs = nowMs;
-        pressed = false;
-        return;
-      }
-      if (ceiling === Infinity) return;
-      if (inflight >= ceiling) pressed = true;
-      if (nowMs - lastDropMs >= forgetMs) ceiling = Infinity;
-      else if (pressed && nowMs - lastRaiseMs >= holdMs) {
-        ceiling++;
-        lastRaiseMs = nowMs;
-        pressed = false;
-      }
+        lastDropMs = nowMs;
+      } else if (ceiling !== Infinity && nowMs - lastDropMs >= forgetMs) ceiling = Infinity;
     },
     cap: (limit) => (limit < ceiling ? limit : ceiling),
     value: () => ceiling,
@@ -184,7 +169,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const probeLimit = clamp(o.probeLimit ?? b.min, 1, b.max);
   const probeSamples = o.probeSamples ?? 25;
   const probeMaxMs = o.probeMaxMs ?? 2_000;
-  const ceiling = createCeiling(b.min, o.ceilingHoldMs ?? 5_000, o.ceilingForgetMs ?? 60_000);
+  const ceiling = createCeiling(b.min, o.ceilingForgetMs ?? 300_000);
   const samples = new Float64Array(256);
   let n = 0;
   let windowStart = Number.NaN;
@@ -232,8 +217,9 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
     let target = gradient * limit + Math.sqrt(limit);
     if (target > limit && windowMaxInflight < limit / 2) target = limit;
     const smoothed = limit * (1 - smoothing) + target * smoothing;
-    // Drops are overload evidence: back off at once, unsmoothed.
-    limit = clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max);
+    // Drops are overload evidence: back off at once, unsmoothed. Never above the ceiling (so growth
+    // starts from it, not from a figure the origin already refused, once it is forgotten).
+    limit = ceiling.cap(clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max));
     updates++;
   };
 
@@ -282,7 +268,7 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
   const backoff = o.backoffRatio ?? 0.9;
   const threshold = o.latencyThresholdMs ?? 1_000;
   const decreaseInterval = o.decreaseIntervalMs ?? 100;
-  const ceiling = createCeiling(b.min, o.ceilingHoldMs ?? 5_000, o.ceilingForgetMs ?? 60_000);
+  const ceiling = createCeiling(b.min, o.ceilingForgetMs ?? 300_000);
   let limit = b.initial;
   let lastDecrease = Number.NEGATIVE_INFINITY;
   let updates = 0;
@@ -298,7 +284,7 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
         limit = Math.max(b.min, limit * backoff);
         updates++;
       } else if (inflight * 2 >= limit) {
-        limit = Math.min(b.max, limit + 1 / limit);
+        limit = ceiling.cap(Math.min(b.max, limit + 1 / limit));
         updates++;
       }
     },

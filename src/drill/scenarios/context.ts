@@ -40,6 +40,8 @@ export interface ScenarioContext {
   readonly fixture?: OriginFixture;
   /** Bulwark's admin base URL, when known. */
   readonly adminUrl?: string;
+  /** The drilled site's name in Bulwark's admin views, when known. */
+  readonly site?: string;
   /** Attack requests the origin has received since the attack started; undefined when unknown. */
   originAttackRequests(): number | undefined;
   /** Attack requests the origin received per second (unix seconds); undefined when unknown. */

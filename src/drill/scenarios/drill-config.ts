@@ -7,7 +7,10 @@
  * - one plain listener and the admin listener on loopback port 0 (the real ports are read from the log);
  * - a fresh `state_dir` (a drill must not leave bans or incidents in the operator's state), log level
  *   `info` without an access log (its start line gives the ports; per-request logs would cost CPU);
- * - a baseline learned during the visitors' warm-up when it is long enough (a fresh state has none);
+ * - a baseline learned during the visitors' warm-up when it is long enough (a fresh state has none):
+ *   the drill compresses the baseline's time scale like everything else — its warm-up fits the visitors'
+ *   warm-up, and its learning delay (30 s for real) shrinks alike, to a twelfth of the warm-up (2 s for
+ *   35 s), or the baseline would not be warm when the attack starts. Its growth cap stays ×2 an hour;
  * - then the scenario's own changes (e.g. trusting loopback as a proxy for `ipv6-rotation`).
  *
  * The result is validated like any config file, so a bad config is refused with its line-numbered
@@ -72,7 +75,9 @@ export function drillConfig(options: DrillConfigOptions): { config: Record<strin
   const detection = typeof base.detection === 'object' && base.detection !== null ? (base.detection as Record<string, unknown>) : {};
   const baseline = typeof detection.baseline === 'object' && detection.baseline !== null ? (detection.baseline as Record<string, unknown>) : {};
   if (options.baselineWarmupS !== undefined && options.baselineWarmupS >= 10 && baseline.warmup === undefined) {
-    config.detection = { ...detection, baseline: { ...baseline, warmup: `${Math.max(5, Math.floor(options.baselineWarmupS - 3))}s` } };
+    const delayS = baseline.learn_delay === undefined ? Math.min(30, Math.max(1, Math.floor(options.baselineWarmupS / 12))) : null;
+    const warmupS = Math.max(5, Math.floor(options.baselineWarmupS - 3 - (delayS ?? 0)));
+    config.detection = { ...detection, baseline: { ...baseline, warmup: `${warmupS}s`, ...(delayS !== null ? { learn_delay: `${delayS}s` } : {}) } };
   }
   if (options.scenario?.https === true) config = withHttpsListener(config, options.stateDir);
   if (options.scenario?.bulwarkConfig) config = options.scenario.bulwarkConfig(config);

@@ -3,6 +3,7 @@
  * them. Each lives in its own file with its defaults and what "repelled" means for it.
  */
 import { DrillError } from '../errors.ts';
+import { burstTeach } from './burst-teach.ts';
 import { cacheBusting } from './cache-busting.ts';
 import { getFloodFew } from './get-flood-few.ts';
 import { getFloodMany } from './get-flood-many.ts';
@@ -16,6 +17,7 @@ import { originCollapse } from './origin-collapse.ts';
 import { postFlood } from './post-flood.ts';
 import { recurrence } from './recurrence.ts';
 import { slowPost } from './slow-post.ts';
+import { slowRamp } from './slow-ramp.ts';
 import { slowRead } from './slow-read.ts';
 import { slowloris } from './slowloris.ts';
 import { uaRotation } from './ua-rotation.ts';
@@ -38,6 +40,8 @@ export const SCENARIOS: readonly Scenario[] = [
   malformed,
   originCollapse,
   recurrence,
+  slowRamp,
+  burstTeach,
   h2RapidReset,
   h2Continuation,
   h2StreamFlood,

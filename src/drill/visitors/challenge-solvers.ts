@@ -4,7 +4,8 @@
  * follows the page's meta refresh after the wait it announces. Both post their answer as the visitor
  * (same source address, same cookie jar) and then retry the original request.
  */
-import { solvePow, type PowWork } from '../../core/challenge/pow.ts';
+import type { PowWork } from '../../core/challenge/pow.ts';
+import { solvePowOffThread } from './pow-off-thread.ts';
 import type { ChallengeSolver, VisitorRequest, VisitorResponse } from './visitor-http.ts';
 
 function attr(html: string, re: RegExp): string | undefined {
@@ -70,11 +71,12 @@ export function createJsChallengeSolver(maxIterations = 1 << 24): ChallengeSolve
     if (!isChallengePage(challenge)) return { solved: false };
     const form = readChallengeForm(challenge.body);
     if (form === undefined) return { solved: false };
-    const found = solvePow(form.seed, form.work, { maxIterations });
-    if (found === undefined) return { solved: false };
-    const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution: found.solution }).toString();
+    // Off the drill's event loop: a visitor's browser solves on its own device, not in the origin's process.
+    const solution = await solvePowOffThread(form.seed, form.work, maxIterations);
+    if (solution === null) return { solved: false };
+    const body = new URLSearchParams({ token: form.token, return: form.returnPath, solution }).toString();
     const answer = await ctx.send({ url: '/.bulwark/challenge/verify', method: 'POST', headers: [['content-type', 'application/x-www-form-urlencoded'], ...userAgentOf(ctx.request)], body });
-    return { solved: cleared(answer) };
+    return { solved: cleared(answer), answerStatus: answer.status };
   };
 }
 
@@ -92,6 +94,6 @@ export function createNoJsChallengeSolver(maxWaitS = 15, signal?: AbortSignal): 
       });
     });
     const answer = await ctx.send({ url: form.noJs.url, method: 'GET', headers: userAgentOf(ctx.request) });
-    return { solved: cleared(answer) };
+    return { solved: cleared(answer), answerStatus: answer.status };
   };
 }

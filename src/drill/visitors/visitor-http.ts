@@ -50,10 +50,11 @@ export interface ChallengeContext {
   send(req: VisitorRequest): Promise<VisitorResponse>;
 }
 
-/** A solver's verdict: `retry` defaults to the challenged request. */
+/** A solver's verdict: `retry` defaults to the challenged request; `answerStatus` is what its answer got (for the figures). */
 export interface ChallengeSolution {
   readonly solved: boolean;
   readonly retry?: VisitorRequest;
+  readonly answerStatus?: number;
 }
 
 /**
@@ -74,6 +75,8 @@ export interface LogicalResult {
   readonly startedAtMs: number;
   /** Times a page that retries itself was followed. */
   readonly retries: number;
+  /** Why a challenged request ended unserved: `challenge_unsolved:<status>` (the solver gave up), `challenge_again` (challenged after solving as many times as a visitor tries). */
+  readonly detail?: string;
   readonly response?: VisitorResponse;
   readonly error?: unknown;
 }
@@ -129,6 +132,8 @@ export interface RefreshFollowing {
 
 /** At most this many automatic retries per logical request (a browser would go on; the drill stops). */
 const MAX_REFRESHES = 30;
+/** Challenges a visitor solves for one logical request before giving up (a level change may ask again). */
+const MAX_SOLVES = 3;
 
 /**
  * The delay a try-again answer announces for reloading the same URL, in ms, as a browser reads it: the
@@ -160,13 +165,16 @@ export async function sendLogical(
   let challenged = false;
   let retries = 0;
   let waitedMs = 0;
+  let solves = 0;
   try {
     for (;;) {
       let res = await sendFollowing(client, req);
-      if (isChallenge(res)) {
+      while (isChallenge(res)) {
         challenged = true;
-        const solution = hooks.solve ? await hooks.solve(res, { request: req, client, send: (r) => sendFollowing(client, r) }) : undefined;
-        if (!solution?.solved) return finish(res, 'challenged');
+        if (hooks.solve === undefined) return finish(res, 'challenged');
+        if (solves++ >= MAX_SOLVES) return finish(res, 'challenged', 'challenge_again');
+        const solution = await hooks.solve(res, { request: req, client, send: (r) => sendFollowing(client, r) });
+        if (!solution.solved) return finish(res, 'challenged', `challenge_unsolved:${solution.answerStatus ?? '-'}`);
         res = await sendFollowing(client, solution.retry ?? req);
       }
       const delay = hooks.follow !== undefined && (req.method ?? 'GET') === 'GET' ? refreshDelayMs(res) : undefined;
@@ -180,7 +188,8 @@ export async function sendLogical(
     return { served: false, outcome: outcomeOfError(err, client.signal.aborted), challenged, latencyMs: performance.now() - started, startedAtMs, retries, error: err };
   }
 
-  function finish(res: VisitorResponse, outcome: AnswerOutcome): LogicalResult {
-    return { served: outcome === 'served', outcome, status: res.status, challenged, latencyMs: performance.now() - started, startedAtMs, retries, response: res };
+  function finish(res: VisitorResponse, outcome: AnswerOutcome, detail?: string): LogicalResult {
+    const r = { served: outcome === 'served', outcome, status: res.status, challenged, latencyMs: performance.now() - started, startedAtMs, retries, response: res };
+    return detail === undefined ? r : { ...r, detail };
   }
 }

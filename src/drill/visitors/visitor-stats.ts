@@ -36,7 +36,8 @@ export interface VisitorStats {
 export interface VisitorRecorder {
   readonly kind: VisitorKind;
   served(status: number, latencyMs: number, passedChallenge: boolean): void;
-  notServed(outcome: AnswerOutcome, status: number | undefined, challenged: boolean): void;
+  /** `detail`: why, when it says more than the outcome (e.g. how a challenge was left unsolved); counted in `errors`. */
+  notServed(outcome: AnswerOutcome, status: number | undefined, challenged: boolean, detail?: string): void;
   error(err: unknown, outcome: AnswerOutcome): void;
   stats(visitors: number): VisitorStats;
   readonly latency: LatencyRecorder;
@@ -62,7 +63,8 @@ export function createVisitorRecorder(kind: VisitorKind): VisitorRecorder {
       byStatus.add(status);
       latency.record(latencyMs);
     },
-    notServed(outcome, status, challenged) {
+    notServed(outcome, status, challenged, detail) {
+      if (detail !== undefined) errors.add(detail);
       c.sent++;
       if (challenged) c.challenged++;
       notServedBy.add(outcome);

@@ -31,7 +31,7 @@ export interface VisitorDeps {
 export function recordInto(recorder: VisitorRecorder, result: LogicalResult): void {
   if (result.served) recorder.served(result.status ?? 0, result.latencyMs, result.challenged);
   else if (result.error !== undefined) recorder.error(result.error, result.outcome);
-  else recorder.notServed(result.outcome, result.status, result.challenged);
+  else recorder.notServed(result.outcome, result.status, result.challenged, result.detail);
 }
 
 /** Records a logical request's result into the visitor's recorder and its sink. */

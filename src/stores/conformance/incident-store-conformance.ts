@@ -36,6 +36,10 @@ const SUMMARY = {
     userAgent: [{ key: 'Mozilla/5.0 Foo/1.2.3.4', count: 10, share: 0.01 }],
   },
 };
+const FINGERPRINT = {
+  version: 1,
+  attack_vectors: [{ source_prefixes: { '203.0.113.0/24': 0.5, '2001:db8:1:2::/64': 0.1 }, source_ips: ['203.0.113.7', '2001:db8:1:2::5'], http_uri: { '/login': 0.9 } }],
+};
 const ACTIONS = [{ rule: 'rate-limit prefix 203.0.113.0/24', evidence: 'top address 203.0.113.7 sent 30% of requests', challenged: 500, dropped: 20 }];
 
 /** Runs the IncidentStore conformance suite against `make`. */
@@ -182,6 +186,23 @@ export function runIncidentStoreConformance(name: string, make: StoreFactory<Inc
         assert.deepEqual((await s.get(stillOpen.id))!.summary, SUMMARY);
       }));
 
+    it('stores the attack fingerprint; retention removes its source addresses and truncates the rest', () =>
+      run(async (s, c) => {
+        const inc = await s.open({ site: 'news', openedAtMs: c.now() });
+        assert.equal(inc.fingerprint ?? null, null, 'none until one is written');
+        await s.update(inc.id, { fingerprint: FINGERPRINT });
+        assert.deepEqual((await s.get(inc.id))!.fingerprint, FINGERPRINT);
+        await s.close(inc.id, c.now() + 1000);
+        c.advance(40 * 86_400_000);
+        assert.equal(await s.purgeSourceData(c.now() - 30 * 86_400_000, c.now()), 1);
+        const fp = (await s.get(inc.id))!.fingerprint as { attack_vectors: Array<Record<string, unknown>> };
+        assert.equal('source_ips' in fp.attack_vectors[0]!, false);
+        assert.deepEqual(fp.attack_vectors[0]!.source_prefixes, { '203.0.113.0/24': 0.5, '2001:db8:1::/48': 0.1 });
+        assert.deepEqual(fp.attack_vectors[0]!.http_uri, { '/login': 0.9 });
+        await s.update(inc.id, { fingerprint: null });
+        assert.equal((await s.get(inc.id))!.fingerprint, null);
+      }));
+
     it('truncates addresses at write time when asked', () =>
       run(
         async (s, c) => {
@@ -194,6 +215,8 @@ export function runIncidentStoreConformance(name: string, make: StoreFactory<Inc
             { key: '2001:db8:1::/48', count: 200, share: 0.1 },
           ]);
           assert.equal(JSON.stringify(got).includes('203.0.113.7'), false);
+          await s.update(id, { fingerprint: FINGERPRINT });
+          assert.deepEqual(((await s.get(id))!.fingerprint as typeof FINGERPRINT).attack_vectors[0]!.source_ips, ['203.0.113.0/24', '2001:db8:1::/48']);
           await s.appendSeconds(id, [{ t: c.now(), requests: 1, distinct: 1, level: 'elevated', extra: { worst: '198.51.100.23' } }]);
           assert.deepEqual((await s.get(id))!.timeline[0].extra, { worst: '198.51.100.0/24' });
         },

@@ -1,0 +1,133 @@
+/**
+ * `workers: 2` for real (the production bundle as a child process: a primary that forks two workers):
+ * connections are handed to both workers, a client is limited once across them, a ban made by one
+ * worker reaches the other, the primary refuses a banned source before any worker sees it, a worker
+ * killed under load is replaced while the other keeps serving, SIGHUP reloads every worker, and a
+ * graceful stop drains them and exits 0. Then the shared-socket variant (`worker_accept: shared`) serves.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { request } from 'undici';
+import { addresses, getJson, load, startNode, waitFor, type TestNode } from '../helpers/cluster.ts';
+import { startOriginFixture } from '../helpers/origin.ts';
+
+interface PrimaryStats {
+  workers: { ready: number; restarts: number; workers: Array<{ index: number; pid: number; ready: boolean; handed: number }> };
+  accept: { handed: number; dropped_banned: number };
+  cluster: { processes: Array<{ name: string; role: string; missing: boolean; extra?: { bans?: number } }> };
+}
+
+function config(origin: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    workers: 2,
+    policy: {
+      max_tracked_clients: 16384,
+      limits: [{ name: 'per-address', average: 10, burst: 10, key: ['address'] }],
+      escalation: { address_threshold: 40, ladder: ['10m'] },
+      not_found: { enabled: false },
+    },
+    sites: [{ name: 'test', hosts: ['*'], origins: [origin] }],
+    ...extra,
+  };
+}
+
+function dropped(url: string, localAddress: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    let data = false;
+    const s = net.connect({ port: Number(u.port), host: u.hostname, localAddress }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    s.on('data', () => {
+      data = true;
+      s.destroy();
+    });
+    s.on('close', () => resolve(!data));
+    s.on('error', () => {});
+    setTimeout(() => s.destroy(), 2000).unref();
+  });
+}
+
+describe('workers: 2', () => {
+  let origin: Awaited<ReturnType<typeof startOriginFixture>>;
+  let node: TestNode;
+  const statsOf = () => getJson<PrimaryStats>(`${node.adminUrl}/stats`, node.headers);
+  const workersIn = (s: PrimaryStats) => s.cluster.processes.filter((p) => p.role === 'worker' && !p.missing);
+
+  before(async () => {
+    origin = await startOriginFixture();
+    node = await startNode('127.0.0.21', config(origin.url));
+  });
+  after(async () => {
+    const r = await node?.stop();
+    assert.equal(r?.graceful, true, 'a graceful stop drains the workers and exits 0');
+    assert.equal(r?.exitCode, 0);
+    await origin?.stop();
+  });
+
+  it('hands connections to both workers and limits a client once across them', async () => {
+    const r = await load([node.url], ['127.91.0.1'], 40, 2);
+    const s = await statsOf();
+    assert.ok(s.workers.workers.every((w) => w.handed > 0), `both workers got connections: ${JSON.stringify(s.workers.workers)}`);
+    const admitted = r.byStatus['200'] ?? 0;
+    // One process: 10/s × 2 s + 10 = 30. Two unaware workers would admit every request (20/s each, under 10/s + 10).
+    assert.ok(admitted >= 20 && admitted <= 40, `admitted ${admitted}: ${JSON.stringify(r.byStatus)}`);
+  });
+
+  it('a ban made by one worker reaches the other, and the primary refuses the source before any worker', async () => {
+    const before = (await statsOf()).accept.dropped_banned;
+    await load([node.url], ['127.92.0.1'], 100, 1);
+    assert.ok(Number.isFinite(await waitFor(3000, async () => workersIn(await statsOf()).every((p) => (p.extra?.bans ?? 0) >= 1))), 'every worker holds the ban');
+    assert.equal(await dropped(node.url, '127.92.0.1'), true);
+    assert.ok((await statsOf()).accept.dropped_banned > before, 'dropped at the primary');
+  });
+
+  it('a worker killed under load is replaced; the other keeps serving', async () => {
+    const victim = (await statsOf()).workers.workers[0]!;
+    const traffic = load([node.url], addresses('127.93', 50), 60, 5);
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(victim.pid, 'SIGKILL');
+    const r = await traffic;
+    assert.ok((r.byStatus['200'] ?? 0) >= r.sent * 0.8, `served through the crash: ${JSON.stringify(r)}`);
+    const replaced = await waitFor(15_000, async () => {
+      const s = await statsOf();
+      return s.workers.ready === 2 && s.workers.restarts >= 1 && s.workers.workers[0]!.pid !== victim.pid;
+    });
+    assert.ok(Number.isFinite(replaced), 'a replacement is ready');
+    const after = await load([node.url], addresses('127.94', 10), 20, 1);
+    assert.equal(after.byStatus['200'], after.sent);
+  });
+
+  it('SIGHUP reloads every worker', async () => {
+    const current = parse(readFileSync(node.configFile, 'utf8')) as { policy: Record<string, unknown> };
+    current.policy.rules = [{ name: 'no-admin', match: { path: '/wp-admin' }, action: 'block' }];
+    writeFileSync(node.configFile, stringify(current));
+    process.kill(node.pid, 'SIGHUP');
+    const blocked = await waitFor(5000, async () => {
+      // Four new connections: handed to the workers in turn, so both answer.
+      const codes = await Promise.all([0, 1, 2, 3].map(() => request(`${node.url}/wp-admin`, { headers: { 'user-agent': 'curl/8', connection: 'close' } }).then(async (res) => {
+        await res.body.dump();
+        return res.statusCode;
+      })));
+      return codes.every((c) => c === 403);
+    });
+    assert.ok(Number.isFinite(blocked), 'the new rule applies on every worker');
+  });
+});
+
+describe('workers: 2, worker_accept: shared', () => {
+  it('serves from the shared listening socket', async () => {
+    const origin = await startOriginFixture();
+    const node = await startNode('127.0.0.22', config(origin.url, { worker_accept: 'shared' }));
+    try {
+      const r = await load([node.url], addresses('127.95', 20), 40, 1);
+      assert.equal(r.byStatus['200'], r.sent, JSON.stringify(r));
+      const s = await getJson<PrimaryStats>(`${node.adminUrl}/stats`, node.headers);
+      assert.equal(s.workers.ready, 2);
+    } finally {
+      await node.stop();
+      await origin.stop();
+    }
+  });
+});
