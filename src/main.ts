@@ -26,6 +26,8 @@ import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { planeRoutes } from './admin/plane-routes.ts';
 import { createMetricsSource } from './admin/metrics-source.ts';
+import { attachDashboard } from './admin/dashboard/attach.ts';
+import type { Dashboard } from './admin/dashboard/dashboard.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { createAuditor, type Auditor } from './admin/audit.ts';
@@ -106,6 +108,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
   let admin: AdminPlane | null = null;
+  let dashboard: Dashboard | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
@@ -145,7 +148,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       admin: async () =>
         admin === null
           ? null
-          : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
+          : { streams: dashboard?.streams.stats().open ?? 0, streamCapacity: dashboard?.streams.stats().capacity ?? 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
     }),
   );
   services.onBan = (ban, change, err) => {
@@ -434,6 +437,24 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         }
         if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
         if (config.admin.listen !== null && worker === undefined) {
+          let reported = false;
+          dashboard = attachDashboard({
+            recorder,
+            config: () => current.config,
+            generation: () => current.generation,
+            file: options.file ?? null,
+            levelOf: (site) => services.levelOf(site),
+            shield: (site) => shields.get(site),
+            challenge: (site) => services.challengeStatsOf(site),
+            detection: () => detection,
+            geo: () => services.geo,
+            reloads: () => reloads.view(),
+            audit: services.stores.audit,
+            onError: (err) => {
+              if (!reported) logger.error({ err, code: 'BULWARK_ERR_DASHBOARD_TICK' }, 'dashboard sampling failed (reported once)');
+              reported = true;
+            },
+          });
           admin = await startAdminPlane({
             config: { ...config.admin, listen: config.admin.listen },
             stateDir: config.state_dir,
@@ -449,8 +470,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
               audit: services.stores.audit,
               metrics,
               detection: detection?.routes() ?? {},
+              extra: dashboard.routes,
             }),
           });
+          dashboard.start();
         }
       } catch (err) {
         shields.stop();
@@ -465,6 +488,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         servers.http?.stop();
         servers.https?.stop();
         httpsEdge?.stop();
+        dashboard?.stop();
         await admin?.close();
         await pools.destroyAll();
         throw err;
@@ -523,6 +547,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await kernelDrop?.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
+      dashboard?.stop();
       await admin?.close();
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
