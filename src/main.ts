@@ -185,6 +185,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
 
   /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
   function reloadKeys(): void {
+    // With shared state the deployment's keys live on the server (cluster/shared-keys.ts), not in the file.
+    if (current.config.shared_state !== undefined) return;
     services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
     reloadWith(current.config);
     logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');

@@ -27,6 +27,7 @@ import { startProcessSync, type ProcessSync } from './process-sync.ts';
 import { createRedisBus } from './redis-bus.ts';
 import { sharedSecret, type SharedSeeds } from './secret.ts';
 import type { SharedStores } from './shared-stores.ts';
+import { attachSharedKeys, type SharedKeys } from './shared-keys.ts';
 
 /** The tick of a coordinated detection service runs this long after each second, so every share has arrived. */
 export const COORDINATED_TICK_OFFSET_MS = 250;
@@ -81,6 +82,8 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
   const bus = host.worker?.bus ?? createRedisBus(redis!.hub);
   const table = createJournaledTable(createLimiterTable({ maxKeys: config.policy.max_tracked_clients, seed: seeds.limiterSeed }));
   replaceLimiterTable(services.policy, table);
+  // One set of signing keys for every node: a clearance earned on one is accepted on all.
+  const keys: SharedKeys | null = redis === null ? null : await attachSharedKeys(redis.hub, services, config.state_dir, () => host.rebuildRuntime());
   host.rebuildRuntime();
 
   const sites = () => config.sites.map((s) => s.name);
@@ -133,12 +136,14 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
       bus: bus.stats(),
       exchange: sync.stats(),
       contributions: collector?.stats() ?? null,
+      challenge_keys: keys?.stats() ?? null,
       processes: health.list(),
     }),
     async stop() {
       host.recorder.removeSink('contribution');
       host.recorder.removeSink('health');
       health.stop();
+      keys?.stop();
       sync.stop();
       link?.stop();
       await leases?.release();
