@@ -371,6 +371,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         ...(worker !== undefined ? { worker: { bus: worker.bus, seeds: worker.seeds } } : {}),
         rebuildRuntime: () => reloadWith(current.config),
         reloadKeys,
+        connections: () => gate.stats(),
       });
       if (scale !== null) {
         const onBan = services.onBan;

@@ -136,10 +136,31 @@ export function createPrimary(options: PrimaryOptions): Primary {
     return addrs.map(([scheme, a], i) => `${scheme}://${a.slice(0, a.lastIndexOf(':'))}:${ports[i] ?? a.slice(a.lastIndexOf(':') + 1)}`);
   }
 
+  /** This machine's figures, summed over its workers' last heartbeats (at most a second old). */
+  function workerFigures(): { sites: unknown[]; connections: { open: number; droppedTotal: number; droppedBanned: number } } {
+    type Extra = { sites?: Record<string, { outcomes?: Record<string, number> }>; connections?: { open: number; droppedTotal: number; droppedBanned: number } | null };
+    const mine = (health?.list() ?? []).filter((p) => p.role === 'worker' && p.node === node && !p.missing).map((p) => (p.extra ?? {}) as Extra);
+    const connections = { open: 0, droppedTotal: 0, droppedBanned: handover.dropped_banned };
+    for (const e of mine) {
+      connections.open += e.connections?.open ?? 0;
+      connections.droppedTotal += e.connections?.droppedTotal ?? 0;
+      connections.droppedBanned += e.connections?.droppedBanned ?? 0;
+    }
+    const sitesOut = sites().map((site) => {
+      const outcomes: Record<string, number> = {};
+      for (const e of mine) for (const [k, v] of Object.entries(e.sites?.[site]?.outcomes ?? {})) outcomes[k] = (outcomes[k] ?? 0) + v;
+      return { site, level: detection?.service.levelOf(site) ?? 'normal', totals: { outcomes } };
+    });
+    return { sites: sitesOut, connections };
+  }
+
   function stats(): unknown {
+    const figures = workerFigures();
     return {
       time: new Date().toISOString(),
       role: 'primary',
+      connections: figures.connections,
+      sites: figures.sites,
       node,
       worker_accept: config.worker_accept,
       workers: pool?.stats() ?? null,

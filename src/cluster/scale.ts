@@ -37,7 +37,9 @@ export interface ScaleHost {
   readonly role: 'single' | 'worker';
   readonly config: Config;
   readonly services: Services;
-  readonly recorder: Pick<Recorder, 'addSink' | 'removeSink'>;
+  readonly recorder: Pick<Recorder, 'addSink' | 'removeSink' | 'allStats'>;
+  /** The accept gate's figures (connections open, dropped), reported in the heartbeat. */
+  readonly connections?: () => { readonly open: number; readonly droppedTotal: number; readonly droppedBanned: number };
   readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };
   /** The shared stores (`shared_state`), or null. */
   readonly shared: SharedStores | null;
@@ -112,7 +114,7 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
     bus,
     role: host.role,
     leads: () => (leases === null ? [] : sites().filter((s) => leases!.holds(s, Date.now()))),
-    extra: () => ({ bans: services.stores.bans.stats().mirrored, levels: Object.fromEntries(sites().map((s) => [s, services.levelOf(s)])) }),
+    extra: () => heartbeatExtra(host),
   });
   host.recorder.addSink('health', health.count);
 
@@ -148,5 +150,21 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
       link?.stop();
       await leases?.release();
     },
+  };
+}
+
+/**
+ * What a serving process adds to its heartbeat, so its primary can show one machine's figures (and the
+ * drill can read them): bans mirrored, each site's level and request outcomes so far, connections.
+ */
+function heartbeatExtra(host: ScaleHost): Record<string, unknown> {
+  const now = Date.now();
+  const sites: Record<string, { outcomes: Record<string, number> }> = {};
+  for (const s of host.recorder.allStats()) sites[s.site] = { outcomes: { ...s.snapshot(now, 1).totals.outcomes } };
+  return {
+    bans: host.services.stores.bans.stats().mirrored,
+    levels: Object.fromEntries(host.config.sites.map((s) => [s.name, host.services.levelOf(s.name)])),
+    sites,
+    connections: host.connections?.() ?? null,
   };
 }

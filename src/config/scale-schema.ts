@@ -2,9 +2,9 @@
  * The three config keys that grow Bulwark past one process (README, "Scaling out"):
  *
  * - `workers`: processes serving requests on this machine. `1` (the default) is one process, exactly as
- *   before; `auto` is one per core; `N` is N. With more than one, a primary process accepts connections,
- *   refuses banned and deny-listed sources itself and hands the rest to the workers, which share bans,
- *   limits, levels, rules, keys and the replay set through it.
+ *   before; `auto` is one per core; `N` is N. With more than one, a primary process starts the workers,
+ *   which accept on the shared socket (or, `worker_accept: primary`, get connections handed over by the
+ *   primary) and share bans, limits, levels, rules, keys and the replay set through it.
  * - `shared_state`: a Redis or Valkey server shared by several machines (`redis://`, `rediss://` for TLS),
  *   or a Sentinel group or a Cluster. Absent: nothing leaves this machine.
  * - `kernel_drop`: mirror banned and deny-listed prefixes into an nftables set so the kernel drops their
@@ -90,8 +90,8 @@ export const workersSchema = z
 /** `worker_accept`: how connections reach the workers (see docs/scaling.md for the measurements). */
 export const workerAcceptSchema = z
   .enum(['primary', 'shared'])
-  .default('primary')
-  .describe('primary: the primary accepts, drops banned sources and hands the rest to the workers in turn; shared: every worker accepts on the shared socket');
+  .default('shared')
+  .describe('shared (default): every worker accepts on the shared listening socket and drops banned sources itself; primary: the primary accepts, drops banned sources and hands the rest to the workers in turn (even balance, but about four times the CPU per new connection: see docs/scaling.md)');
 
 /** `kernel_drop`. */
 export const kernelDropSchema = z

@@ -49,7 +49,7 @@ function dropped(url: string, localAddress: string): Promise<boolean> {
   });
 }
 
-describe('workers: 2', () => {
+describe('workers: 2, worker_accept: primary (connections handed over)', () => {
   let origin: Awaited<ReturnType<typeof startOriginFixture>>;
   let node: TestNode;
   const statsOf = () => getJson<PrimaryStats>(`${node.adminUrl}/stats`, node.headers);
@@ -57,7 +57,7 @@ describe('workers: 2', () => {
 
   before(async () => {
     origin = await startOriginFixture();
-    node = await startNode('127.0.0.21', config(origin.url));
+    node = await startNode('127.0.0.21', config(origin.url, { worker_accept: 'primary' }));
   });
   after(async () => {
     const r = await node?.stop();
@@ -116,15 +116,20 @@ describe('workers: 2', () => {
   });
 });
 
-describe('workers: 2, worker_accept: shared', () => {
+describe('workers: 2, worker_accept: shared (the default)', () => {
   it('serves from the shared listening socket', async () => {
     const origin = await startOriginFixture();
-    const node = await startNode('127.0.0.22', config(origin.url, { worker_accept: 'shared' }));
+    const node = await startNode('127.0.0.22', config(origin.url));
     try {
       const r = await load([node.url], addresses('127.95', 20), 40, 1);
       assert.equal(r.byStatus['200'], r.sent, JSON.stringify(r));
       const s = await getJson<PrimaryStats>(`${node.adminUrl}/stats`, node.headers);
       assert.equal(s.workers.ready, 2);
+      // A ban on the primary's admin listener: every worker drops the source at its own accept.
+      const add = await request(`${node.adminUrl}/bans`, { method: 'POST', headers: { ...node.headers, 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.96.0.0/24', duration: '10m', force: true }) });
+      assert.equal(add.statusCode, 201);
+      await add.body.dump();
+      assert.ok(Number.isFinite(await waitFor(2000, async () => (await Promise.all([1, 2, 3, 4].map(() => dropped(node.url, '127.96.0.5')))).every(Boolean))), 'dropped whichever worker accepts');
     } finally {
       await node.stop();
       await origin.stop();
