@@ -22,6 +22,7 @@ import type { SignatureDecider } from './detection/signature-decider.ts';
 import type { SlowReadGuard } from './edge/slow-read-guard.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
 import { createSharedReplaySet, type SharedReplaySet } from './runtime/shared-replay.ts';
+import type { ExactLimiter } from './runtime/exact-limits.ts';
 
 export interface ChallengeServices {
   /** Signing keys (current + previous during the rotation grace), from `<state_dir>/keys/`. */
@@ -68,6 +69,8 @@ export interface Services {
   readonly decideState: DecideState;
   /** The detector's signature rules (issue #6), enforced by decide; null when detection is off. */
   signatures: SignatureDecider | null;
+  /** Limits counted exactly on the shared server (`exact: true`); null without shared state. */
+  exactLimits: ExactLimiter | null;
   /** Cuts off clients reading responses slower than min_send_rate; set by the composition root. */
   slowReads: SlowReadGuard | null;
   /** Told about every automatic ban (for the log); set by the composition root. */
@@ -157,6 +160,7 @@ export function createServices(options: ServicesOptions): Services {
     setLevel: (site, level) => void levels.set(site, level),
     decideState,
     signatures: null,
+    exactLimits: null,
     slowReads: null,
     policyStatsOf(site) {
       let s = policyStats.get(site);

@@ -28,6 +28,7 @@ import { createRedisBus } from './redis-bus.ts';
 import { sharedSecret, type SharedSeeds } from './secret.ts';
 import type { SharedStores } from './shared-stores.ts';
 import { attachSharedKeys, type SharedKeys } from './shared-keys.ts';
+import { createRedisExactLimiter } from '../stores/redis/redis-gcra.ts';
 
 /** The tick of a coordinated detection service runs this long after each second, so every share has arrived. */
 export const COORDINATED_TICK_OFFSET_MS = 250;
@@ -85,6 +86,7 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
   const table = createJournaledTable(createLimiterTable({ maxKeys: config.policy.max_tracked_clients, seed: seeds.limiterSeed }));
   replaceLimiterTable(services.policy, table);
   // One set of signing keys for every node: a clearance earned on one is accepted on all.
+  if (redis !== null) services.exactLimits = createRedisExactLimiter(redis.hub, config.shared_state!.exact_timeout);
   const keys: SharedKeys | null = redis === null ? null : await attachSharedKeys(redis.hub, services, config.state_dir, () => host.rebuildRuntime());
   host.rebuildRuntime();
 
@@ -139,6 +141,7 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
       exchange: sync.stats(),
       contributions: collector?.stats() ?? null,
       challenge_keys: keys?.stats() ?? null,
+      exact_limits: services.exactLimits?.stats() ?? null,
       processes: health.list(),
     }),
     async stop() {

@@ -64,6 +64,7 @@ const sharedStateObject = z.strictObject({
   connect_timeout: duration('how long a connection attempt may take', { min: '100ms', max: '1m' }).default(2_000),
   command_timeout: duration('a command unanswered for this long fails (nothing on the request path waits for one)', { min: '10ms', max: '1m' }).default(1_000),
   limits_interval: duration('how often rate-limit counts are exchanged between machines (see the overshoot bound in docs/scaling.md)', { min: '10ms', max: '10s' }).default(250),
+  exact_timeout: duration('the longest a request waits for the server on a limit marked exact (then the local count decides)', { min: '1ms', max: '1s' }).default(100),
   lease: duration("how long a site's leader holds its lease without renewing it; another node takes over after it", { min: '300ms', max: '1m' }).default(3_000),
   max_bans_pending: z.number().int().positive().max(1_000_000).default(10_000).describe('bans made while the server is unreachable, kept to write when it returns'),
 });

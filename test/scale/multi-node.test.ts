@@ -18,6 +18,7 @@ import { createBaseline } from '../../src/core/detect/index.ts';
 import { createSyntheticSite } from '../../src/core/detect/synthetic-site.ts';
 import { createRedisBaselineStore, createRedisHub } from '../../src/stores/redis/index.ts';
 import { redisUnavailable, startTestRedis, type TestRedis } from '../../src/stores/redis/test-redis.ts';
+import { clusterStatus, formatClusterStatus } from '../../src/cluster/cluster-status.ts';
 import { addresses, getJson, load, startNode, startRelay, waitFor, type Relay, type TestNode } from '../helpers/cluster.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
@@ -137,6 +138,14 @@ describe('three nodes sharing one Redis', { skip: redisUnavailable() ?? undefine
       assert.ok(Date.now() - t0 <= 1000 + 100, `node ${n.url} dropped the source after ${Date.now() - t0} ms`);
       assert.ok(Number.isFinite(ms));
     }
+  });
+
+  it('bulwark cluster shows every node, the site leader and the shared server', async () => {
+    const status = await clusterStatus({ ...redis.config(), namespace: NAMESPACE }, ['test']);
+    assert.ok(names.includes(status.leaders.test ?? ''), JSON.stringify(status.leaders));
+    for (const name of names) assert.ok(status.processes.some((p) => p.name === name && p.role === 'single'), `${name} heard: ${status.processes.map((p) => p.name)}`);
+    assert.equal(status.processes.find((p) => p.name === status.leaders.test)?.leads.includes('test'), true);
+    assert.match(formatClusterStatus(status), /site test: led by node\d/);
   });
 
   it('detects an attack from the sum of the nodes and records one incident with the merged figures', async () => {
