@@ -16,8 +16,11 @@
  *   slices — one slow core, the honest emulation of a phone `rate` times slower than this machine's core.
  * The goal: p90 ≤ 3 s at 6× throttling at `under_attack`, on the `1 core` row (solve time).
  *
- * Reference measured in the same run, per rate: loading the same origin page with a clearance (no
- * challenge), so the overhead of navigation on this (shared, noisy) machine is visible beside the solve.
+ * References measured in the same run, per rate: loading the same origin page with a clearance (no
+ * challenge), so the overhead of navigation on this (shared, noisy) machine is visible beside the solve;
+ * and the hash rate of the page's search function on the throttled main thread and in a worker, so
+ * `p90/hashing` (p90 over the pure hashing time of the work at the rate measured now) tells the solver's
+ * own overhead and tail apart from a busy machine's slowness.
  * Bounded: `runs` per cell, every navigation with a 60 s timeout, the whole run under 15 minutes.
  */
 import { parseArgs } from 'node:util';
@@ -25,6 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { expectedSolveSeconds, workHashes } from '../src/core/challenge/index.ts';
+import { SEARCH_FUNCTION_SOURCE } from '../src/core/challenge/page/solver-script.ts';
 import { launchBrowser, CHROMIUM_PATH } from '../test/helpers/browser.ts';
 import { forceLevel, startBulwark, type TestBulwark } from '../test/helpers/bulwark.ts';
 import { startOriginFixture } from '../test/helpers/origin.ts';
@@ -80,6 +84,35 @@ async function solveOnce(browser: Browser, url: string, rate: number, mode: Mode
   }
 }
 
+/**
+ * Calibration: SHA-256 attempts per second of the page's own search function at CPU `rate`, on the main
+ * thread (throttled) and in one worker (Chromium does not throttle workers), measured now — so a busy
+ * machine's share of the solve time can be told from the solver's own.
+ */
+async function hashRates(browser: Browser, rate: number): Promise<{ main: number; worker: number }> {
+  const { context, page } = await visitor(browser, rate, 'workers');
+  try {
+    await page.goto('about:blank');
+    // A string, evaluated in the page (browser globals: Blob, Worker).
+    const probe = `(async () => {
+      const n = 200000;
+      const src = ${JSON.stringify(SEARCH_FUNCTION_SOURCE)};
+      const search = new Function(src + '; return search;')();
+      const t0 = performance.now();
+      search('AbCdEfGhIjKlMnOp', 'A', 40, 0, n);
+      const main = n / ((performance.now() - t0) / 1000);
+      const body = src + '\\nself.onmessage = function () { var t = performance.now(); search("AbCdEfGhIjKlMnOp", "A", 40, 0, ' + n + '); self.postMessage(performance.now() - t); };';
+      const w = new Worker(URL.createObjectURL(new Blob([body], { type: 'text/javascript' })));
+      const ms = await new Promise((resolve) => { w.onmessage = (e) => resolve(e.data); w.postMessage(0); });
+      w.terminate();
+      return { main, worker: n / (ms / 1000) };
+    })()`;
+    return (await page.evaluate(probe)) as { main: number; worker: number };
+  } finally {
+    await context.close();
+  }
+}
+
 /** Reference: the origin page loaded by a cleared visitor (the navigation alone), ms. */
 async function plainLoad(browser: Browser, url: string, cookie: { name: string; value: string; url: string }, rate: number): Promise<number> {
   const { context, page } = await visitor(browser, rate, 'workers');
@@ -129,8 +162,12 @@ async function main(): Promise<void> {
       for (let i = 0; i < 5; i++) t.push(await plainLoad(browser, `${b.url}/story?ref=${i}`, cookie, rate));
       refs.set(rate, quantile(t.sort((x, y) => x - y), 0.5));
     }
-    console.log(`reference (cleared visitor, no challenge), median page load: ${RATES.map((r) => `${r}× ${refs.get(r)!.toFixed(0)} ms`).join(', ')}\n`);
-    console.log(`${'level'.padEnd(13)} ${'work'.padEnd(22)} ${'budget'.padStart(7)} ${'CPU'.padStart(4)} ${'solver'.padEnd(8)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'max'.padStart(7)}  ${'p90/budget'.padStart(10)}  ${'total p90'.padStart(9)}  ${'total/ref'.padStart(9)}`);
+    console.log(`reference (cleared visitor, no challenge), median page load: ${RATES.map((r) => `${r}× ${refs.get(r)!.toFixed(0)} ms`).join(', ')}`);
+    const rates = new Map<number, { main: number; worker: number }>();
+    for (const rate of RATES) rates.set(rate, await hashRates(browser, rate));
+    console.log(`hash rate now (the page's search function): ${RATES.map((r) => `${r}× main ${(rates.get(r)!.main / 1000).toFixed(0)}k/s, worker ${(rates.get(r)!.worker / 1000).toFixed(0)}k/s`).join('; ')}`);
+    console.log(`(the reference phone the time budgets are written for: ${(policy.referenceHashRate / 1000).toFixed(0)}k/s on one core)\n`);
+    console.log(`${'level'.padEnd(13)} ${'work'.padEnd(22)} ${'budget'.padStart(7)} ${'CPU'.padStart(4)} ${'solver'.padEnd(8)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'max'.padStart(7)}  ${'p90/budget'.padStart(10)}  ${'p90/hashing'.padStart(11)}  ${'total p90'.padStart(9)}  ${'total/ref'.padStart(9)}`);
     let goal: number | null = null;
     for (const level of LEVELS) {
       await forceLevel(b, 'bench', level);
@@ -152,9 +189,12 @@ async function main(): Promise<void> {
           const totalP90 = quantile(totals, 0.9);
           if (level === 'under_attack' && rate === 6 && mode === '1 core') goal = p90;
           const s = (ms: number, w = 6) => `${(ms / 1000).toFixed(2).padStart(w)}s`;
+          // The pure hashing time of this work at the rate measured now (workers: as many as the page starts).
+          const r = rates.get(rate)!;
+          const hashingS = workHashes(work) / (mode === '1 core' ? r.main : r.worker * Math.min(4, cores, work.count));
           console.log(
             `${level.padEnd(13)} ${`${work.count} × ${work.bits} bits (${(workHashes(work) / 1000).toFixed(0)}k)`.padEnd(22)} ${`${budgetS.toFixed(2)} s`.padStart(7)} ${`${rate}×`.padStart(4)} ${mode.padEnd(8)} ` +
-              `${s(p50)} ${s(p90)} ${s(max)}  ${(p90 / 1000 / budgetS).toFixed(2).padStart(10)}  ${s(totalP90, 8)}  ${(totalP90 / refs.get(rate)!).toFixed(1).padStart(9)}`,
+              `${s(p50)} ${s(p90)} ${s(max)}  ${(p90 / 1000 / budgetS).toFixed(2).padStart(10)}  ${(p90 / 1000 / hashingS).toFixed(2).padStart(11)}  ${s(totalP90, 8)}  ${(totalP90 / refs.get(rate)!).toFixed(1).padStart(9)}`,
           );
         }
       }

@@ -7,7 +7,11 @@
  * origin to core 1. Prints req/s, p50/p99, CPU µs per request of the server under test, and ratios.
  * Target: Bulwark ≥ 0.85× the minimal proxy.
  *
- * Options: --seconds N (per run, default 8), --rounds N (default 3), --connections N (default 64).
+ * Then the operator console's cost (bench/lib/console-load.ts): the same Bulwark with a live dashboard
+ * stream open and /metrics scraped every second, against itself unwatched. Target ≥ 0.97×.
+ *
+ * Options: --seconds N (per run, default 8), --rounds N (default 3), --connections N (default 64),
+ * --console off (skip the console comparison).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +20,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, startProcess, type Started } from './lib/processes.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
+import { runConsoleComparison } from './lib/console-load.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '64' }, admission: { type: 'string', default: 'adaptive' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '64' },
+    admission: { type: 'string', default: 'adaptive' },
+    console: { type: 'string', default: 'on' },
+  },
+});
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
@@ -95,3 +108,12 @@ const ratio = summary.bulwark.rps / summary.minimal.rps;
 process.stdout.write(`\nbulwark / minimal undici proxy: ${ratio.toFixed(3)}× req/s (target ≥ 0.85), ${(summary.bulwark.cpuUsPerReq / summary.minimal.cpuUsPerReq).toFixed(3)}× CPU per request\n`);
 process.stdout.write(`bulwark / origin direct:        ${(summary.bulwark.rps / summary.origin.rps).toFixed(3)}× req/s\n`);
 process.stdout.write(`minimal / origin direct:        ${(summary.minimal.rps / summary.origin.rps).toFixed(3)}× req/s\n`);
+
+if (values.console !== 'off') {
+  const originAgain = await startProcess(node, [join(root, 'bench/servers/hello-origin.mjs'), '0'], 1);
+  try {
+    await runConsoleComparison({ originUrl: `http://127.0.0.1:${originAgain.port}`, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, siteExtra: SITE_EXTRA });
+  } finally {
+    await originAgain.stop();
+  }
+}

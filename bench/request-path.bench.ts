@@ -16,6 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
+import { request } from 'undici';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,10 +109,11 @@ const config = parseConfigText(
 const logger = pino({ level: 'warn' });
 const bulwark = createBulwark({ config, logger });
 await bulwark.start();
-// Warm the cache for `/` through the real listener (admission after a few uses).
+// Warm the cache for `/` through the real listener (admission after a few uses), under the Host the
+// fake requests use: the cache key holds the authority the origin saw.
 for (let i = 0; i < 4; i++) {
-  const r = await fetch(`${bulwark.url()}/`);
-  await r.arrayBuffer();
+  const r = await request(`${bulwark.url()}/`, { headers: { host: 'bench.local' } });
+  await r.body.arrayBuffer();
 }
 const proxy = createProxyServer(
   { logger, recorder: bulwark.recorder, nextId: createRequestIds(), getRuntime: () => bulwark.runtime(), onRuntimeIdle: () => {} },

@@ -2,6 +2,7 @@
 // WITHOUT keepNames: tsx keeps function names by wrapping every closure (measured here: ~600 ns per
 // closure created vs ~3 ns), which is too slow for the request path. Dependencies stay external.
 import { build } from 'esbuild';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,3 +26,23 @@ await Promise.all([
   // The drill's simulated browsers solve challenges in worker threads (src/drill/visitors/pow-off-thread.ts).
   build({ ...common, entryPoints: [`${root}src/drill/visitors/pow-worker.ts`], outfile: `${root}dist/drill-pow-worker.js` }),
 ]);
+
+// The dashboard (dashboard/: preact + uPlot) with vite into dist/dashboard/, served by the admin listener.
+// Rebuilt only when its sources are newer than the last build (or with --force), so the CLI's rebuild of a
+// changed src/ stays fast.
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const dashboardIndex = `${root}dist/dashboard/index.html`;
+if (existsSync(`${root}dashboard`)) {
+  const stale = !existsSync(dashboardIndex) || newest(`${root}dashboard`) > statSync(dashboardIndex).mtimeMs || process.argv.includes('--force');
+  if (stale) {
+    const { build: viteBuild } = await import('vite');
+    await viteBuild({ configFile: `${root}dashboard/vite.config.mjs` });
+  }
+}

@@ -5,6 +5,7 @@ set -e
 cd "$(dirname "$0")/.."
 echo "== type-check (tsc --noEmit)"
 npx tsc --noEmit -p .
+npx tsc --noEmit -p dashboard
 FILES=$(find src test -name '*.test.ts' | sort)
 echo "== node:test on $(echo "$FILES" | wc -l) files"
 # shellcheck disable=SC2086

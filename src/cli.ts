@@ -19,6 +19,8 @@ import { addDrillCommand } from './cli/drill-command.ts';
 import { addClusterCommand } from './cli/cluster-command.ts';
 import { addTokenCommands } from './cli/token-commands.ts';
 import { addAuditCommand } from './cli/audit-command.ts';
+import { openStateStores } from './stores/index.ts';
+import { issueToken } from './admin/auth/tokens.ts';
 
 function fail(err: unknown): never {
   if (err instanceof ConfigError) {
@@ -31,6 +33,16 @@ function fail(err: unknown): never {
   }
   process.stderr.write(`bulwark: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
+}
+
+/** Creates a one-day admin token for the demo's dashboard and returns its secret. */
+async function demoToken(stateDir: string): Promise<string> {
+  const state = openStateStores({ stateDir, onCorrupt: 'quarantine' });
+  try {
+    return (await issueToken(state.tokens, { name: `demo-${Date.now()}`, role: 'admin', expiresInMs: 86_400_000, by: 'demo' }, Date.now())).secret;
+  } finally {
+    state.close();
+  }
 }
 
 /** Zero-config: one site answering every host, in front of one origin. */
@@ -157,11 +169,14 @@ export function buildProgram(): Command {
         const origin = await startDemoOrigin();
         const config = validateConfig(demoConfigInput({ originUrl: origin.url, listen: opts.listen, admin: opts.admin }), 'demo');
         const bulwark = createBulwark({ config, logger: createLogger(config.log.level) });
+        // A throwaway admin token for the demo's dashboard (a real deployment uses `bulwark tokens create`).
+        const token = await demoToken(config.state_dir);
         await run(bulwark, undefined, () => origin.close());
         const url = bulwark.url();
         process.stderr.write(
           `\nBulwark demo is running.\n  Site (through Bulwark): ${url}/\n  Slow search endpoint:   ${url}/search?q=election\n` +
-            `  Admin stats:            http://${bulwark.admin?.address}/stats\n  Demo origin (direct):   ${origin.url}/\nPress Ctrl+C to stop.\n\n`,
+            `  Dashboard:              http://${bulwark.admin?.address}/  (log in with the token below)\n  Demo origin (direct):   ${origin.url}/\n` +
+            `  Admin token (1 day):    ${token}\nPress Ctrl+C to stop.\n\n`,
         );
       } catch (err) {
         fail(err);

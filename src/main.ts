@@ -19,10 +19,15 @@ import { startScale, type Scale } from './cluster/scale.ts';
 import type { WorkerLink } from './cluster/worker-link.ts';
 import { createShieldRegistry } from './edge/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
+import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
+import type { TicketKeySource } from './core/tls/ticket-keys.ts';
+import { createProtocolStats } from './telemetry/protocol-stats.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { planeRoutes } from './admin/plane-routes.ts';
 import { createMetricsSource } from './admin/metrics-source.ts';
+import { attachDashboard } from './admin/dashboard/attach.ts';
+import type { Dashboard } from './admin/dashboard/dashboard.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { createAuditor, type Auditor } from './admin/audit.ts';
@@ -47,6 +52,8 @@ export interface BulwarkOptions {
   readonly logger?: Logger;
   /** DNS used to verify search-engine crawlers (tests inject a fake resolver). */
   readonly crawlerResolver?: CrawlerResolver;
+  /** TLS session ticket keys (default: random, rotated every `tls.ticket_key_rotation`); processes that share one source resume each other's sessions. */
+  readonly ticketKeys?: TicketKeySource;
   /**
    * Set when this process is one of several workers (src/worker.ts): no admin listener, no detection
    * (its primary detects from every worker's share), connections handed over or accepted on the shared
@@ -79,6 +86,8 @@ export interface Bulwark {
   runtime(): Runtime;
   /** The attached detection service (after start; null when `detection.enabled` is false). */
   detection(): AttachedDetection | null;
+  /** The HTTPS edge (after start; null without https listeners). */
+  httpsEdge(): HttpsEdge | null;
   /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
   readonly metrics: Metrics;
   /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
@@ -89,6 +98,8 @@ export interface Bulwark {
 export function createBulwark(options: BulwarkOptions): Bulwark {
   const logger = options.logger ?? createLogger(options.config.log.level);
   const recorder = createRecorder(logger);
+  const protocols = createProtocolStats();
+  recorder.addSink('protocols', protocols.sink);
   const pools = createOriginPools();
   const nextId = createRequestIds();
   let generation = 0;
@@ -97,6 +108,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const retired = new Set<Runtime>();
   const listeners: BoundListener[] = [];
   let admin: AdminPlane | null = null;
+  let dashboard: Dashboard | null = null;
   let accessLog: AccessLog | null = null;
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
@@ -136,7 +148,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       admin: async () =>
         admin === null
           ? null
-          : { streams: 0, streamCapacity: 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
+          : { streams: dashboard?.streams.stats().open ?? 0, streamCapacity: dashboard?.streams.stats().capacity ?? 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
     }),
   );
   services.onBan = (ban, change, err) => {
@@ -146,7 +158,15 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     } else if (change === 'refused_full') logger.error({ code: 'BULWARK_ERR_BANS_FULL' }, 'ban table full: automatic ban refused');
   };
   const timers: NodeJS.Timeout[] = [];
-  let current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  let current: Runtime;
+  try {
+    current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+  } catch (err) {
+    // A config that does not compile (a certificate whose key does not match...) leaves nothing running.
+    slowReads.stop();
+    services.stores.close();
+    throw err;
+  }
   logListWarnings(current);
 
   const gate = createAcceptGate({
@@ -239,6 +259,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
   };
   const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+  /** The HTTPS edge (handshake cap, certificates, resumption, HTTP/2): built with the https server. */
+  let httpsEdge: HttpsEdge | null = null;
 
   /** What a ban by hand may not cover (loopback, allow lists, trusted proxies), for the running config. */
   let guardOf: { config: Config; guard: BanScopeGuard } | null = null;
@@ -294,6 +316,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
       slow_reads_closed: slowReads.closed,
       wire: wireStats(),
+      https: httpsEdge?.stats() ?? null,
       access_log_dropped: accessLog?.dropped ?? 0,
       record_sink_errors: recorder.sinkErrors,
       process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
@@ -303,6 +326,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         shield: shields.get(s.site)?.stats(now) ?? null,
         challenge: s.site === UNROUTED_SITE ? null : services.challengeStatsOf(s.site).snapshot(),
         policy: s.site === UNROUTED_SITE ? null : services.policyStatsOf(s.site).snapshot(),
+        protocols: protocols.of(s.site),
       })),
     };
   }
@@ -328,6 +352,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     if (old.inFlight === 0) releaseRuntime(old, pools);
     else retired.add(old);
     recorder.retainSites(config.sites.map((s) => s.name));
+    protocols.retain(config.sites.map((s) => s.name));
+    httpsEdge?.reload(next);
     shields.retain(config.sites);
     servers.http?.applySettings(config.connections);
     servers.https?.applySettings(config.connections);
@@ -352,6 +378,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
     runtime: () => current,
     detection: () => detection,
+    httpsEdge: () => httpsEdge,
     async start() {
       if (started) throw new Error('already started');
       started = true;
@@ -396,19 +423,41 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           services.signatures = detection.decider;
         } else if (scale !== null && config.detection.enabled) services.signatures = scale.signatures;
         if (config.listen.http.length > 0) servers.http = createProxyServer(deps, false, config.connections);
-        if (config.listen.https.length > 0) servers.https = createProxyServer(deps, true, config.connections);
+        if (config.listen.https.length > 0) {
+          httpsEdge = createHttpsEdge({ logger, recorder, nextId, getRuntime: () => current, ticketKeys: options.ticketKeys });
+          servers.https = createProxyServer(deps, true, config.connections, httpsEdge.serverOptions());
+          httpsEdge.attach(servers.https);
+        }
         if (worker?.accept === 'primary') {
           worker.onSocket((socket, secure) => {
             const proxy = secure ? servers.https : servers.http;
             if (proxy === null || draining) socket.destroy();
-            else acceptSocket(socket, proxy, gate);
+            else acceptSocket(socket, proxy, gate, secure ? httpsEdge?.secureAccept : undefined);
           });
         } else {
           for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
-          for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate));
+          for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
         }
         if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
         if (config.admin.listen !== null && worker === undefined) {
+          let reported = false;
+          dashboard = attachDashboard({
+            recorder,
+            config: () => current.config,
+            generation: () => current.generation,
+            file: options.file ?? null,
+            levelOf: (site) => services.levelOf(site),
+            shield: (site) => shields.get(site),
+            challenge: (site) => services.challengeStatsOf(site),
+            detection: () => detection,
+            geo: () => services.geo,
+            reloads: () => reloads.view(),
+            audit: services.stores.audit,
+            onError: (err) => {
+              if (!reported) logger.error({ err, code: 'BULWARK_ERR_DASHBOARD_TICK' }, 'dashboard sampling failed (reported once)');
+              reported = true;
+            },
+          });
           admin = await startAdminPlane({
             config: { ...config.admin, listen: config.admin.listen },
             stateDir: config.state_dir,
@@ -424,8 +473,10 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
               audit: services.stores.audit,
               metrics,
               detection: detection?.routes() ?? {},
+              extra: dashboard.routes,
             }),
           });
+          dashboard.start();
         }
       } catch (err) {
         shields.stop();
@@ -439,6 +490,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         listeners.length = 0;
         servers.http?.stop();
         servers.https?.stop();
+        httpsEdge?.stop();
+        dashboard?.stop();
         await admin?.close();
         await pools.destroyAll();
         throw err;
@@ -474,6 +527,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       const listenersClosed = closeListeners(listeners);
       servers.http?.closeIdle();
       servers.https?.closeIdle();
+      httpsEdge?.closeIdle();
       const inFlight = () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0);
       const until = Date.now() + deadline;
       while (inFlight() > 0 && Date.now() < until) {
@@ -483,10 +537,12 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       }
       const unfinished = inFlight();
       if (unfinished > 0) logger.warn({ unfinished, code: 'BULWARK_WARN_DRAIN_DEADLINE' }, 'drain deadline passed; closing remaining connections');
+      httpsEdge?.destroyAll();
       servers.http?.destroyAll();
       servers.https?.destroyAll();
       servers.http?.stop();
       servers.https?.stop();
+      httpsEdge?.stop();
       // Every connection was destroyed above; a socket still closing gets a second, not a hang.
       await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
       shields.stop();
@@ -494,6 +550,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await kernelDrop?.stop();
       for (const t of timers) clearInterval(t);
       await pools.destroyAll();
+      dashboard?.stop();
       await admin?.close();
       if (accessLog) await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));

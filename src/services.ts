@@ -29,7 +29,7 @@ export interface ChallengeServices {
   keys: KeyRing;
   /** Solutions accepted once: shared by all sites and generations of this process, and with the other processes of a deployment. */
   readonly replay: SharedReplaySet;
-  /** Prefixes each network-bound clearance was presented from (bounded; shared like the replay set). */
+  /** Prefixes each network-bound clearance was presented from (bounded; per process: workers and nodes count on their own). */
   readonly spread: ClearanceSpread;
   readonly random: RandomFill;
   /** Verified search-engine crawlers (reverse DNS + forward confirmation, cached). */

@@ -11,6 +11,8 @@ export interface Started {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly port: number;
+  /** The ready line's match (further capture groups, e.g. a second port). */
+  readonly match: RegExpExecArray;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export function startProcess(cmd: string, args: string[], core: number | null, r
           child,
           pid: child.pid!,
           port: Number(m[1]),
+          match: m,
           stop: () =>
             new Promise<void>((r) => {
               if (child.exitCode !== null) return r();

@@ -200,7 +200,15 @@ export function createAdminHandler(deps: AdminHandlerDeps): (req: IncomingMessag
       principal = r;
     }
     const body = changesState(method) ? await readJson(req) : undefined;
-    const request: AdminRequest = { url, body, client, ...(principal ? { principal } : {}) };
+    const p = principal;
+    const stillAllowed = async (): Promise<boolean> => {
+      if (p === undefined) return true;
+      const nowMs = deps.now();
+      if (p.via === 'session') return deps.sessions.stillValid(p.session!, nowMs);
+      const t = await deps.tokens.get(p.tokenId);
+      return t !== undefined && t.revokedAtMs === null && (t.expiresAtMs === null || t.expiresAtMs > nowMs);
+    };
+    const request: AdminRequest = { url, body, client, stillAllowed, ...(principal ? { principal } : {}) };
     if (route.stream !== undefined) return route.stream(request, res);
     let answer: AdminAnswer;
     try {

@@ -27,6 +27,11 @@ export interface AdminRequest {
   readonly client?: string;
   /** Who is asking (absent on public routes when nobody authenticated). */
   readonly principal?: Principal;
+  /**
+   * Whether the principal may still act now (token not revoked or expired, session not ended): for
+   * long-lived answers such as event streams, which ask again every second.
+   */
+  readonly stillAllowed?: () => Promise<boolean>;
 }
 
 /** A route's answer: JSON `body`, or `text` with its content type. Extra headers (Set-Cookie...) allowed. */

@@ -27,15 +27,19 @@ function ruleTarget({ body }: AdminRequest): string | null {
   return typeof b.site === 'string' && typeof b.rule === 'string' ? `${b.site} ${b.rule}` : null;
 }
 
+/** A site's active rules as the API and the dashboard show them: the rule, the operator's decision, whether decide enforces it. */
+export function rulesWithDecisions(deps: Pick<RuleRouteDeps, 'activeRules' | 'decisions'>, site: string, nowMs: number) {
+  return deps.activeRules(site).map((r) => {
+    const d = deps.decisions.get(site, r.id, nowMs);
+    const enforced = d?.decision === 'reject' ? false : d?.decision === 'accept' || r.mode === 'apply';
+    return { ...ruleView(r), decision: d ? { decision: d.decision, by: d.by, at: new Date(d.atMs).toISOString(), until: new Date(d.untilMs).toISOString() } : null, enforced };
+  });
+}
+
 /** The routes (see the module comment). */
 export function ruleRoutes(deps: RuleRouteDeps): RouteTable {
   const now = deps.now ?? Date.now;
-  const view = (site: string, nowMs: number) =>
-    deps.activeRules(site).map((r) => {
-      const d = deps.decisions.get(site, r.id, nowMs);
-      const enforced = d?.decision === 'reject' ? false : d?.decision === 'accept' || r.mode === 'apply';
-      return { ...ruleView(r), decision: d ? { decision: d.decision, by: d.by, at: new Date(d.atMs).toISOString(), until: new Date(d.untilMs).toISOString() } : null, enforced };
-    });
+  const view = (site: string, nowMs: number) => rulesWithDecisions(deps, site, nowMs);
   const decide = (decision: 'accept' | 'reject') => async ({ body, principal }: AdminRequest) => {
     const b = (body ?? {}) as { site?: unknown; rule?: unknown };
     if (typeof b.site !== 'string' || !deps.sites().includes(b.site)) bad(`site must be one of: ${deps.sites().join(', ')}`);

@@ -33,6 +33,7 @@ interface DrillCliOptions {
   admin?: string;
   json?: boolean;
   list?: boolean;
+  restart?: boolean | number;
 }
 
 const HELP_AFTER = `
@@ -49,13 +50,17 @@ then stops everything and prints the figures. With --target it attacks a running
 Time to mitigate: first second after which >= 90% of attack requests per second no longer reach the origin.
 Onset: of the visitors' requests first sent in the attack's first 5 s, the share served within 10 s (browsers
 stay on a page that retries itself, as a person would; challenges are solved on the way).
+With --restart, the report adds the seconds of protection the SIGKILL and restart lost (goal 0) and
+Bulwark's baseline before and after the attack (also printed without it).
 
 Examples:
   bulwark drill --list
   bulwark drill get-flood-few --duration 20 --rate 2000 --sources 10
   bulwark drill get-flood-many --uncacheable --page-latency 100
   bulwark drill slowloris -c bulwark.yaml --json
-  bulwark drill cache-busting --target http://127.0.0.1:8080 --admin http://127.0.0.1:9901`;
+  bulwark drill cache-busting --target http://127.0.0.1:8080 --admin http://127.0.0.1:9901
+  bulwark drill get-flood-many --restart
+  bulwark drill slow-ramp --duration 120`;
 
 /** A commander argument parser accepting positive numbers (integers when `integer`); usage error otherwise. */
 function positive(integer: boolean): (value: string) => number {
@@ -97,6 +102,7 @@ export function drillOptionsFrom(scenario: string, o: DrillCliOptions, signal?: 
     target: o.target,
     admin: o.admin,
     json: o.json,
+    ...(o.restart !== undefined ? { restart: o.restart } : {}),
     visitors: o.visitors === undefined && o.onsetVisitors === undefined && o.sharedVisitors === undefined ? undefined : { ...(o.visitors === undefined ? {} : splitVisitors(o.visitors)), onset: o.onsetVisitors, shared: o.sharedVisitors },
     originPages: o.uncacheable ? 'no-store' : undefined,
     pageLatencyMs: o.pageLatency,
@@ -133,6 +139,7 @@ export function addDrillCommand(program: Command, fail: Fail): void {
     .option('--seed <n>', 'seed of the attack traffic (same seed, same requests)', positive(true))
     .option('--target <url>', 'attack an already running deployment instead (loopback only)')
     .option('--admin <url>', "that deployment's admin URL, for origin figures from its /stats (loopback only)")
+    .option('--restart [seconds]', 'kill Bulwark with SIGKILL this many seconds into the attack (default: half way), restart it on the same state, and report the protection lost', positive(false))
     .option('--json', 'print one JSON object instead of the table')
     .option('--list', 'list the scenarios, one line each')
     .addHelpText('after', HELP_AFTER)

@@ -59,6 +59,13 @@ export const adminSchema = z
         window: duration('the window failed logins are counted in; beyond the limit the address gets 429 until it passes', { min: '10s', max: '1d' }).default(15 * 60_000),
       })
       .prefault({}),
+    dashboard: z
+      .strictObject({
+        max_streams: z.number().int().min(1).max(1000).default(16).describe('live dashboard streams (server-sent events) open at once; more are refused with 503'),
+        max_streams_per_token: z.number().int().min(1).max(100).default(4).describe('live streams one token (or its sessions) may hold at once'),
+      })
+      .prefault({})
+      .describe('the live dashboard served at / (preact + uPlot, built at install time; nothing loaded from elsewhere)'),
     audit_retention: duration('audit log rows (who changed what, when, from where) older than this are deleted daily; at most 1,000,000 rows are kept', { min: '1d', max: '3650d' }).default(400 * 86_400_000),
   })
   .superRefine((a, ctx) => {

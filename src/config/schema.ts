@@ -17,6 +17,8 @@ import { detectionSchema } from '../detection/detection-schema.ts';
 import { reportsSchema } from './reports-schema.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { adminSchema } from './admin-schema.ts';
+import { http2Schema } from './http2-schema.ts';
+import { tlsSchema } from './tls-schema.ts';
 import { kernelDropSchema, sharedStateSchema, workerAcceptSchema, workersSchema } from './scale-schema.ts';
 
 export { adminSchema } from './admin-schema.ts';
@@ -71,7 +73,7 @@ export const originOptionsSchema = z.strictObject({
   body_timeout: duration('longest silence inside a response body from the origin', { min: '100ms', max: '1h' }).default(30_000),
   max_connections: z.number().int().positive().default(256).describe('connections per origin in the keep-alive pool'),
   keep_alive_timeout: duration('idle time before a pooled origin connection is closed', { min: '100ms', max: '10m' }).default(4_000),
-  preserve_host: z.boolean().default(true).describe("send the client's Host header to the origin (else the origin URL's host)"),
+  preserve_host: z.boolean().default(true).describe("send the request's Host to the origin, normalised (lower case, default port dropped): the value the cache key holds; else the origin URL's host"),
   tls_verify: z.boolean().default(true).describe('verify the certificate of an https origin'),
 });
 
@@ -80,9 +82,17 @@ export const siteSchema = z.strictObject({
   hosts: z.array(hostname).min(1).describe('hostnames routed to this site; *.example.org and * (any host) allowed'),
   origins: z.array(originUrl).min(1).describe('origin URLs (http or https)'),
   tls: z
-    .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
+    .strictObject({
+      cert: z.string().min(1).describe('PEM certificate file (the chain after it)'),
+      key: z.string().min(1).describe('PEM private key file of that certificate'),
+      additional: z
+        .array(z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }))
+        .max(3)
+        .default([])
+        .describe('more certificate/key pairs for the same names, of another key type (an ECDSA pair beside an RSA one): clients that accept ECDSA get it'),
+    })
     .optional()
-    .describe('PEM certificate and key files, chosen by SNI on the https listeners'),
+    .describe('PEM certificate and key files, chosen by SNI on the https listeners; re-read on SIGHUP and when the files change'),
   max_body_bytes: size('largest request body accepted (413 beyond); 0 accepts none', { min: 0, max: '1024gb' }).default(10 * 1024 * 1024),
   refused_methods: z
     .array(z.string().regex(/^[A-Za-z]{1,32}$/, { message: 'expected a method name such as TRACE' }).transform((m) => m.toUpperCase()))
@@ -134,6 +144,8 @@ export const configSchema = z
     shared_state: sharedStateSchema.optional(),
     kernel_drop: kernelDropSchema,
     reports: reportsSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
+    http2: http2Schema.prefault({}),
     sites: z.array(siteSchema).min(1).describe('the protected sites'),
   })
   .superRefine((cfg, ctx) => {

@@ -40,6 +40,12 @@ export interface SiteDetectionView {
   readonly reasons: readonly string[];
   readonly active_rules: readonly RuleView[];
   readonly incident: { id: string | null; opened_at_ms: number } | null;
+  /**
+   * What the detector sees now among uncleared clients: per dimension (address, prefix, asn, country,
+   * path, user_agent, fingerprint) the top keys of the last seconds with their requests per second and
+   * share (guaranteed part: count − error). Empty before the first tick.
+   */
+  readonly top: Readonly<Record<string, ReadonlyArray<{ key: string | number; rps: number; share: number }>>>;
   readonly aggregates: { events: number; late_events: number; heavy_entries: number; heavy_capacity: number; fixed_bytes: number; decision_keys: number; decision_overflow: number };
 }
 
@@ -137,6 +143,19 @@ function signalView(s: Signal): SiteDetectionView['signals'][number] {
   return { kind: s.kind, suggests: s.suggests, threshold: s.threshold, metric: s.metric, value: s.value, expected: s.expected, basis: s.basis ?? null, detail: s.detail };
 }
 
+/** Top keys per dimension (at most 5 each) of the last heavy-hitter snapshot. */
+function topView(h: { total: number; seconds: number; byDimension: Record<string, ReadonlyArray<{ key: string | number; count: number; error: number }>> } | undefined): SiteDetectionView['top'] {
+  if (h === undefined) return {};
+  const out: Record<string, Array<{ key: string | number; rps: number; share: number }>> = {};
+  const seconds = Math.max(1, h.seconds);
+  for (const [d, list] of Object.entries(h.byDimension)) {
+    out[DIMENSION_FIELD[d as keyof typeof DIMENSION_FIELD] ?? d] = list.slice(0, 5).map((e) => ({
+      key: e.key, rps: Math.round(((e.count - e.error) / seconds) * 10) / 10, share: h.total > 0 ? Math.round(((e.count - e.error) / h.total) * 1000) / 1000 : 0,
+    }));
+  }
+  return out;
+}
+
 /** The view of one site at nowMs. */
 export function siteView(e: SiteEntry, incident: OpenIncidentInfo | null, nowMs: number, options: DetectionViewOptions = {}): SiteDetectionView {
   const d = e.detector;
@@ -158,6 +177,7 @@ export function siteView(e: SiteEntry, incident: OpenIncidentInfo | null, nowMs:
     reasons: last?.detection.reasons ?? [],
     active_rules: d.activeRules.map(ruleView),
     incident: incident ? { id: incident.id, opened_at_ms: incident.openedAtMs } : null,
+    top: topView(last?.snapshot.heavy),
     aggregates: {
       events: agg.events, late_events: agg.lateEvents, heavy_entries: agg.heavyEntries, heavy_capacity: agg.heavyCapacity, fixed_bytes: agg.fixedBytes,
       decision_keys: ex.decisionKeys, decision_overflow: ex.decisionOverflow,

@@ -16,9 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { drillConfig } from './scenarios/drill-config.ts';
 import type { Scenario } from './scenarios/context.ts';
-import { createDrillToken, rememberAdminToken } from './admin-credentials.ts';
 
 /** Stable codes of {@link BulwarkProcessError}. */
 export type BulwarkProcessErrorCode = 'BULWARK_ERR_DRILL_PROCESS_START' | 'BULWARK_ERR_DRILL_PROCESS_NOT_FOUND';
@@ -203,11 +201,15 @@ export interface BulwarkChildOptions {
 export interface BulwarkChild extends ManagedProcess {
   /** `http://127.0.0.1:PORT` of its first http listener. */
   readonly url: string;
+  /** `https://127.0.0.1:PORT` of its first https listener, when it has one. */
+  readonly httpsUrl?: string;
   /** `http://127.0.0.1:PORT` of its admin listener. */
   readonly adminUrl: string;
   readonly configFile: string;
   /** Usage when it became ready (start-up cost, e.g. geo data). */
   readonly readyUsage: ProcUsage | undefined;
+  /** When `GET /readyz` first answered 200 (ms since the epoch). */
+  readonly readyAtMs: number;
 }
 
 /**
@@ -238,8 +240,9 @@ export async function startBulwarkChild(options: BulwarkChildOptions): Promise<B
     const started = startLine(startedLine);
     if (started === undefined) throw startError('its start line names no http listener or admin listener', proc);
     await waitReady(`${started.admin}/readyz`, deadline, proc);
+    const readyAtMs = Date.now();
     if (geoEnabled(options.config)) await log.waitFor(GEO_SETTLED, Math.min(deadline, Date.now() + GEO_WAIT_MS), proc).catch(() => undefined);
-    return { ...proc, url: started.url, adminUrl: started.admin, configFile, readyUsage: proc.usage(), stop: cleanup };
+    return { ...proc, url: started.url, httpsUrl: started.https, adminUrl: started.admin, configFile, readyUsage: proc.usage(), readyAtMs, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -291,14 +294,15 @@ function createLogWatch(): { feed(text: string): void; waitFor(re: RegExp, deadl
   };
 }
 
-/** Finds the `bulwark started` JSON log line and returns its first http listener and its admin URL. */
-export function startLine(text: string): { url: string; admin: string } | undefined {
+/** Finds the `bulwark started` JSON log line and returns its first http (and https) listener and its admin URL. */
+export function startLine(text: string): { url: string; https?: string; admin: string } | undefined {
   for (const line of text.split('\n')) {
     if (!line.includes('"bulwark started"')) continue;
     try {
       const entry = JSON.parse(line) as { listeners?: string[]; admin?: string | null };
       const url = entry.listeners?.find((l) => l.startsWith('http://'));
-      if (url !== undefined && typeof entry.admin === 'string') return { url, admin: `http://${entry.admin}` };
+      const https = entry.listeners?.find((l) => l.startsWith('https://'));
+      if (url !== undefined && typeof entry.admin === 'string') return { url, ...(https === undefined ? {} : { https }), admin: `http://${entry.admin}` };
     } catch {
       // a partial line: wait for more output
     }
@@ -331,6 +335,8 @@ export interface Protector {
   readonly name: string;
   /** Base URL the attack and the visitors go to. */
   readonly url: string;
+  /** Base URL of its https listener, when the scenario asked for one. */
+  readonly httpsUrl?: string;
   /** Bulwark's admin base URL (absent for references without one). */
   readonly adminUrl?: string;
   /** The site name to read in /stats. */
@@ -342,47 +348,24 @@ export interface Protector {
   alive(): boolean;
   /** Stops it (idempotent) and says how it ended. */
   stop(): Promise<StopResult>;
+  /**
+   * Kills it with SIGKILL and starts it again on the same config, state and addresses (`--restart`);
+   * resolves once the new process is ready. Absent when the protector cannot be restarted.
+   */
+  restart?(): Promise<RestartEvent>;
+}
+
+/** One SIGKILL and restart of the protector. */
+export interface RestartEvent {
+  /** When SIGKILL was sent, and when the new process answered `/readyz` (ms since the epoch). */
+  readonly killedAtMs: number;
+  readonly readyAtMs: number;
+  readonly pidBefore: number;
+  readonly pidAfter: number;
 }
 
 /** Starts a protector in front of an origin URL, for one scenario. */
 export interface ProtectorFactory {
   readonly name: string;
   start(args: { readonly originUrl: string; readonly scenario: Scenario; readonly warmupS?: number }): Promise<Protector>;
-}
-
-/**
- * The default protector: Bulwark as a child process, on the drill's rewrite of `config` (see
- * scenarios/drill-config.ts), with its own temp directory (YAML and state) removed when it stops.
- */
-export function bulwarkProtector(options: { readonly config?: string | Readonly<Record<string, unknown>>; readonly site?: string; readonly command?: readonly string[] } = {}): ProtectorFactory {
-  return {
-    name: 'bulwark',
-    async start({ originUrl, scenario, warmupS }) {
-      const dir = mkdtempSync(join(tmpdir(), 'bulwark-drill-'));
-      try {
-        const { config, site } = drillConfig({ base: options.config, originUrl, stateDir: join(dir, 'state'), site: options.site, scenario, baselineWarmupS: warmupS });
-        const token = await createDrillToken(join(dir, 'state'));
-        const child = await startBulwarkChild({ config, dir, command: options.command });
-        rememberAdminToken(child.adminUrl, token);
-        let stopped: Promise<StopResult> | undefined;
-        return {
-          name: 'bulwark',
-          url: child.url,
-          adminUrl: child.adminUrl,
-          site,
-          pid: child.pid,
-          readyUsage: child.readyUsage,
-          usage: () => child.usage(),
-          alive: () => child.alive(),
-          stop: () => (stopped ??= child.stop().finally(() => {
-            rememberAdminToken(child.adminUrl, undefined);
-            rmSync(dir, { recursive: true, force: true });
-          })),
-        };
-      } catch (err) {
-        rmSync(dir, { recursive: true, force: true });
-        throw err;
-      }
-    },
-  };
 }

@@ -12,7 +12,8 @@ export type DrillErrorCode =
   | 'BULWARK_ERR_DRILL_FIXTURE_STATE'
   | 'BULWARK_ERR_DRILL_WEBSOCKET'
   | 'BULWARK_ERR_DRILL_UNKNOWN_CASE'
-  | 'BULWARK_ERR_DRILL_CONNECT_TIMEOUT';
+  | 'BULWARK_ERR_DRILL_CONNECT_TIMEOUT'
+  | 'BULWARK_ERR_DRILL_NO_HTTPS';
 
 /** An error of the drill, with its stable code. */
 export class DrillError extends Error {

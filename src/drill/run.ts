@@ -22,7 +22,9 @@ import { runVisitors, type VisitorsResult } from './visitors/run-visitors.ts';
 import { createJsChallengeSolver, createNoJsChallengeSolver } from './visitors/challenge-solvers.ts';
 import type { VisitorKind } from './visitors/visitor-stats.ts';
 import { ONSET_WINDOW_MS } from './visitors/visitor-timeline.ts';
-import { bulwarkProtector, type Protector, type ProtectorFactory, type StopResult } from './bulwark-process.ts';
+import type { Protector, ProtectorFactory, RestartEvent, StopResult } from './bulwark-process.ts';
+import { bulwarkProtector } from './bulwark-protector.ts';
+import { readBaseline, type BaselineFigures } from './scenarios/baseline-probe.ts';
 import { findScenario } from './scenarios/index.ts';
 import { forwardedSeries, observeAdmin, type AdminObserver } from './scenarios/admin-observer.ts';
 import { ARTICLE_PAGES, newsroomFixture, PAGE_LATENCY_MS, visitorPaths, type OriginPages } from './scenarios/site.ts';
@@ -66,6 +68,12 @@ export interface DrillOptions {
   /** Visitors alone before the attack. Default 1 s. */
   readonly warmupS?: number;
   readonly seed?: number;
+  /**
+   * Kill the Bulwark the drill started with SIGKILL this many seconds into the attack (`true`: half way)
+   * and start it again on the same state, to measure the protection a restart loses (the report's
+   * `restart`). Not with `--target` or a reference protector.
+   */
+  readonly restart?: boolean | number;
   /** Only for the CLI: print JSON instead of the table (runDrill returns the report either way). */
   readonly json?: boolean;
   /** What protects the fixture: Bulwark (default), nothing (reference), or another protector (nginx). */
@@ -98,6 +106,8 @@ export interface DrillPlan {
   readonly visitorMaxRequests: number;
   readonly visitorThinkMs: number;
   readonly warmupS: number;
+  /** Seconds into the attack the protector is killed and restarted; null: no restart. */
+  readonly restartAtS: number | null;
   readonly originPages: OriginPages;
   readonly pageLatencyMs: number;
 }
@@ -120,7 +130,10 @@ export function resolvePlan(scenario: Scenario, o: Omit<DrillOptions, 'scenario'
   const total = visitors.browser + visitors.nojs + visitors.api + visitorGroups.onset + visitorGroups.shared;
   const pageLatencyMs = o.pageLatencyMs ?? PAGE_LATENCY_MS;
   const visitorThinkMs = o.visitorThinkMs ?? 500;
+  const restartAtS = o.restart === undefined || o.restart === false ? null : o.restart === true ? durationS / 2 : o.restart;
   const problems = [
+    restartAtS !== null && !(restartAtS > 0 && restartAtS < durationS) ? `restart=${restartAtS} (seconds into the attack, within its ${durationS} s)` : '',
+    restartAtS !== null && (o.target !== undefined || (o.protection !== undefined && o.protection !== 'bulwark')) ? 'restart (only for a Bulwark the drill starts itself)' : '',
     !Number.isInteger(sources) || sources < 1 ? `sources=${sources} (a positive integer)` : '',
     !(rate > 0 && Number.isFinite(rate)) ? `rate=${rate} (a positive number)` : '',
     !(warmupS >= 0 && warmupS <= 60) ? `warmupS=${warmupS} (0..60)` : '',
@@ -143,6 +156,7 @@ export function resolvePlan(scenario: Scenario, o: Omit<DrillOptions, 'scenario'
     warmupS,
     originPages: o.originPages ?? 'site',
     pageLatencyMs,
+    restartAtS,
   };
 }
 
@@ -173,6 +187,8 @@ function createClassTracker(): ClassTracker {
 /** Where the run happens: what is attacked and what can be measured there. */
 interface Arena {
   readonly target: string;
+  /** The https listener attacked by `https` scenarios (see ScenarioContext.httpsTarget). */
+  readonly httpsTarget?: string;
   readonly protectionName: string;
   readonly fixture?: OriginFixture;
   readonly tracker?: ClassTracker;
@@ -216,7 +232,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 }
 
 async function prepareArena(options: DrillOptions, scenario: Scenario, plan: DrillPlan, log: (line: string) => void): Promise<Arena> {
-  if (options.target !== undefined) return { target: options.target, protectionName: 'target', adminUrl: options.admin };
+  if (options.target !== undefined) {
+    return { target: options.target, httpsTarget: options.target.startsWith('https:') ? options.target : undefined, protectionName: 'target', adminUrl: options.admin };
+  }
   const tracker = createClassTracker();
   const fixture = await startOriginFixture({ ...newsroomFixture({ pages: plan.originPages, latencyMs: plan.pageLatencyMs }), capacity: plan.capacity ?? DEFAULT_CAPACITY, classify: tracker.classify });
   try {
@@ -226,7 +244,7 @@ async function prepareArena(options: DrillOptions, scenario: Scenario, plan: Dri
     log(`starting ${factory.name} in front of the origin fixture ${fixture.url}`);
     const protector = await factory.start({ originUrl: fixture.url, scenario, warmupS: plan.warmupS });
     log(`${factory.name} ready at ${protector.url}${protector.pid ? ` (pid ${protector.pid})` : ''}`);
-    return { target: protector.url, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
+    return { target: protector.url, httpsTarget: protector.httpsUrl, protectionName: factory.name, fixture, tracker, protector, adminUrl: protector.adminUrl, site: protector.site };
   } catch (err) {
     await fixture.stop();
     throw err;
@@ -242,6 +260,10 @@ export interface AttackPhase {
   /** Attack requests at the fixture when the attack started (warm-up has none, but be exact). */
   readonly attackAtOriginBefore: number;
   readonly marks: ReadonlyArray<{ event: string; atS: number }>;
+  /** Bulwark's baseline of the site when the attack started and when it ended (`GET /detection`). */
+  readonly baseline: { readonly before: BaselineFigures | undefined; readonly after: BaselineFigures | undefined };
+  /** The SIGKILL and restart, when asked for and done. */
+  readonly restart?: RestartEvent;
 }
 
 interface PhaseArgs {
@@ -283,11 +305,19 @@ async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
     const attackStartMs = Date.now();
     const before = arena.tracker?.count('attack') ?? 0;
     const marks: Array<{ event: string; atS: number }> = [];
+    const baselineBefore = await readBaseline(arena.adminUrl, arena.site);
     a.log(`attack ${a.scenario.name}: ${plan.settings.durationS} s, ${plan.settings.rate}/s from ${plan.settings.sources} sources`);
-    const outcome = await a.scenario.run(scenarioContext(a, attackStartMs, before, marks));
+    const ctx = scenarioContext(a, attackStartMs, before, marks);
+    const restarting = plan.restartAtS === null ? undefined : restartMidAttack(a, plan.restartAtS, ctx);
+    const outcome = await a.scenario.run(ctx);
     const attackEndMs = Date.now();
+    const restart = await restarting;
+    const baselineAfter = await readBaseline(arena.adminUrl, arena.site);
     visitorsCtl.abort();
-    return { outcome, visitors: await visitorsDone, attackStartMs, attackEndMs, attackAtOriginBefore: before, marks };
+    return {
+      outcome, visitors: await visitorsDone, attackStartMs, attackEndMs, attackAtOriginBefore: before, marks,
+      baseline: { before: baselineBefore, after: baselineAfter }, ...(restart !== undefined ? { restart } : {}),
+    };
   } finally {
     visitorsCtl.abort();
     a.signal.removeEventListener('abort', stopVisitors);
@@ -295,14 +325,30 @@ async function attackWithVisitors(a: PhaseArgs): Promise<AttackPhase> {
   }
 }
 
+/** Kills and restarts the protector `atS` seconds into the attack (the attack and the visitors go on). */
+async function restartMidAttack(a: PhaseArgs, atS: number, ctx: ScenarioContext): Promise<RestartEvent | undefined> {
+  const protector = a.arena.protector;
+  if (protector?.restart === undefined) return undefined;
+  await ctx.sleep(atS * 1000);
+  if (a.signal.aborted) return undefined;
+  ctx.mark('SIGKILL');
+  a.log(`SIGKILL ${protector.name} (pid ${protector.pid}) ${atS} s into the attack, then restart`);
+  const event = await protector.restart();
+  ctx.mark('restarted');
+  a.log(`${protector.name} ready again after ${((event.readyAtMs - event.killedAtMs) / 1000).toFixed(1)} s (pid ${event.pidAfter})`);
+  return event;
+}
+
 function scenarioContext(a: PhaseArgs, attackStartMs: number, before: number, marks: Array<{ event: string; atS: number }>): ScenarioContext {
   const { arena, observer } = a;
   return {
     target: arena.target,
+    httpsTarget: arena.httpsTarget,
     settings: a.plan.settings,
     signal: a.signal,
     fixture: arena.fixture,
     adminUrl: arena.adminUrl,
+    ...(arena.site !== undefined ? { site: arena.site } : {}),
     originAttackRequests: () => (arena.tracker ? arena.tracker.count('attack') - before : undefined),
     originAttackSeries: () => arena.tracker?.series('attack') ?? (observer ? forwardedSeries(observer.observation()) : undefined),
     bulwarkOutcomes: async () => observer?.outcomesNow(),

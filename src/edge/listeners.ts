@@ -23,21 +23,29 @@ export interface BoundListener {
 /**
  * Admits one client socket and gives it to the proxy: the accept gate first (a refused socket costs one
  * `destroy()`), then the socket options. Used by every listener, and by a worker for the sockets its
- * primary hands over.
+ * primary hands over. On an https listener, `secureAccept` (the HTTPS edge: handshake cap, certificate
+ * choice) runs after the accept gate and before any TLS work; it calls `proceed` for the sockets it keeps.
  */
-export function acceptSocket(socket: net.Socket, proxy: ProxyServer, gate: AcceptGate): void {
+export function acceptSocket(socket: net.Socket, proxy: ProxyServer, gate: AcceptGate, secureAccept?: (socket: net.Socket, proceed: () => void) => void): void {
   if (gate.admit(socket) !== 'accepted') return;
+  // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 60_000);
-  proxy.handleConnection(socket);
+  if (secureAccept !== undefined && proxy.secure) secureAccept(socket, () => proxy.handleConnection(socket));
+  else proxy.handleConnection(socket);
 }
 
 /** Binds one address; rejects with BULWARK_ERR_LISTEN_FAILED naming the address on failure. */
-export function bindListener(text: string, proxy: ProxyServer, gate: AcceptGate, backlog = 2048): Promise<BoundListener> {
+export function bindListener(
+  text: string,
+  proxy: ProxyServer,
+  gate: AcceptGate,
+  backlog = 2048,
+  secureAccept?: (socket: net.Socket, proceed: () => void) => void,
+): Promise<BoundListener> {
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
-  // Socket options are set once the gate admitted a socket: a dropped one costs no system call for them.
-  const server = net.createServer((socket) => acceptSocket(socket, proxy, gate));
+  const server = net.createServer((socket) => acceptSocket(socket, proxy, gate, secureAccept));
   server.maxConnections = 1_000_000; // the gate enforces the real cap, with accounting
   return new Promise((resolve, reject) => {
     server.once('error', (err) =>

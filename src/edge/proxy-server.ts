@@ -9,11 +9,12 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { resolveClientAddress } from '../core/identify/client-address.ts';
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
-import { hasRequestBody, RequestContext, takeSocketBytes } from '../pipeline/context.ts';
+import { hasRequestBody, RequestContext, takeRequestBytes, takeSocketBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
 import { ORIGIN_RETRY_AFTER_S } from './forward.ts';
@@ -58,6 +59,11 @@ export interface ProxyServer {
   readonly server: http.Server;
   readonly secure: boolean;
   handleConnection(socket: Socket): void;
+  /**
+   * Runs the pipeline for a request that did not come through node:http's parser — an HTTP/2 stream
+   * (edge/http2) — exactly as for one that did: same context, phases, record and stats.
+   */
+  handleRequest(req: IncomingMessage | object, res: ServerResponse | object): void;
   /** Applies reloadable connection settings (timeouts); max_header_bytes needs a restart. */
   applySettings(c: ConnectionsConfig): void;
   readonly slowBodies: SlowBodyGuard;
@@ -71,7 +77,11 @@ export interface ProxyServer {
 
 const kContext = Symbol('bulwark.context');
 
-export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initial: ConnectionsConfig): ProxyServer {
+/**
+ * `tlsOptions` (https only) come from the HTTPS edge (edge/https-edge.ts): SNI, ALPN, TLS versions and
+ * resumption; they take precedence over the defaults here.
+ */
+export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initial: ConnectionsConfig, tlsOptions: TlsOptions = {}): ProxyServer {
   const { logger, recorder } = deps;
   let settings = initial;
   const sockets = new Set<Socket>();
@@ -96,6 +106,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
         SNICallback: (name, cb) => cb(null, deps.getRuntime().secureContextFor(name) ?? undefined),
         // A handshake that does not finish in time is dropped (slow TLS clients count as slowloris).
         handshakeTimeout: initial.header_timeout,
+        ...tlsOptions,
       } as https.ServerOptions)
     : http.createServer(serverOptions);
   // Idle connections are swept (idle-guard.ts) rather than timed per request by node:http.
@@ -136,7 +147,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     } else if (!complete && outcome === 'forwarded') {
       outcome = ctx.errorCode === null ? 'abandoned' : outcome;
     }
-    const bytes = takeSocketBytes(req.socket);
+    const bytes = takeRequestBytes(req);
     // One clock read: the end's wall time is the start's plus the monotonic duration (a clock read is
     // a system call here, ~70 ns, a measurable share of a cache hit).
     const durationMs = performance.now() - ctx.startMono;
@@ -147,7 +158,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     if (site !== null) site.stats.requestEnded();
     const record = requestRecordOf(ctx, { outcome, status, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut, durationMs, timeMs });
     // The 404 budget and escalation, as every answer path feeds them (runtime/answer-accounting.ts).
-    accountAnswer(runtime.services, record, ctx.priority);
+    accountAnswer(runtime, record, ctx.priority);
     recorder.record(record);
   }
 
@@ -219,7 +230,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       challenge: null,
       level: 'normal' as const,
     };
-    accountAnswer(runtime.services, record, PRIORITY_UNKNOWN);
+    accountAnswer(runtime, record, PRIORITY_UNKNOWN);
     recorder.record(record);
   }
 
@@ -281,6 +292,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
   return {
     server,
     secure,
+    handleRequest: (req, res) => onRequest(req as IncomingMessage, res as ServerResponse),
     handleConnection(socket) {
       sockets.add(socket);
       // node:http's header timeout starts with the first byte; a connection that sends nothing at all

@@ -37,6 +37,32 @@ export function takeSocketBytes(socket: Socket | null): { bytesIn: number; bytes
   return { bytesIn, bytesOut };
 }
 
+/**
+ * What an HTTP/2 request (edge/http2) carries under this symbol: its stream's own byte counts. A
+ * connection's counters cannot be split between the streams it multiplexes, so such a request is
+ * accounted from its stream instead of its socket.
+ */
+export const kStreamBytes = Symbol('bulwark.streamBytes');
+
+/** A request's own byte counts (an HTTP/2 stream's): bytes the client sent for it, bytes answered. */
+export interface StreamBytes {
+  take(): { bytesIn: number; bytesOut: number };
+}
+
+/** Whether the request arrived over HTTP/2 (it carries its stream's byte counts; an HTTP/1.x request never does). */
+export function isHttp2Request(req: IncomingMessage): boolean {
+  return (req as IncomingMessage & { [kStreamBytes]?: StreamBytes })[kStreamBytes] !== undefined;
+}
+
+/**
+ * The bytes of a request's record: its stream's own counts (HTTP/2), else what its connection read and
+ * wrote since the connection's previous record (takeSocketBytes).
+ */
+export function takeRequestBytes(req: IncomingMessage): { bytesIn: number; bytesOut: number } {
+  const own = (req as IncomingMessage & { [kStreamBytes]?: StreamBytes })[kStreamBytes];
+  return own === undefined ? takeSocketBytes(req.socket) : own.take();
+}
+
 /** Whether the request declares a body (chunked, or a non-zero Content-Length). */
 export function hasRequestBody(req: IncomingMessage): boolean {
   const h = req.headers;

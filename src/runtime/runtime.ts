@@ -4,10 +4,10 @@
  * runtime the request started under, so a reload (SIGHUP) never changes a request mid-flight: new
  * requests take the new runtime, and the old one is retired once its in-flight requests are done.
  */
-import { readRegularFileSync } from '../config/read-file.ts';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { Config, SiteConfig } from '../config/schema.ts';
 import { ConfigError, type ConfigProblem } from '../config/load.ts';
+import type { BulwarkError } from '../errors.ts';
 import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identify/client-address.ts';
 import type { Pipeline } from '../pipeline/runner.ts';
 import { createChallengeGate, resolveChallengePolicy, type ChallengeGate } from '../core/challenge/index.ts';
@@ -26,12 +26,15 @@ import type { Recorder } from '../telemetry/recorder.ts';
 import type { SiteStats } from '../telemetry/site-stats.ts';
 import type { OriginPools, Upstream } from './origin-pools.ts';
 import { createSiteRouter, type SiteRouter } from './site-router.ts';
+import { loadSiteCertificate, type CertificateOptions, type SiteCertificate } from './site-certificates.ts';
 
 export interface SiteRuntime {
   readonly name: string;
   readonly config: SiteConfig;
   readonly upstreams: readonly Upstream[];
   readonly secureContext: SecureContext | null;
+  /** The certificates behind `secureContext` as this generation loaded them (renewals replace them at the edge). */
+  readonly certificate: SiteCertificate | null;
   /** The site's aggregates (they outlive config generations). */
   readonly stats: SiteStats;
   /** The site's compiled policy: lists, rules (site's then global), limits, threat-level response. */
@@ -81,15 +84,17 @@ export interface BuildRuntimeOptions {
   readonly listTexts?: ListFileTexts;
 }
 
-/** A certificate chain or key file larger than this is not one. */
-const MAX_PEM_BYTES = 1024 * 1024;
+/** How a config's `tls:` block builds certificate contexts. */
+export function certificateOptionsOf(config: Config): CertificateOptions {
+  return { minVersion: config.tls.min_version, tickets: config.tls.session_resumption, sessionTimeoutS: Math.round(config.tls.ticket_key_rotation / 1000) };
+}
 
-function loadSecureContext(site: SiteConfig, index: number, problems: ConfigProblem[]): SecureContext | null {
+function loadCertificate(site: SiteConfig, index: number, options: CertificateOptions, problems: ConfigProblem[]): SiteCertificate | null {
   if (!site.tls) return null;
   try {
-    return createSecureContext({ cert: readRegularFileSync(site.tls.cert, MAX_PEM_BYTES), key: readRegularFileSync(site.tls.key, MAX_PEM_BYTES) });
+    return loadSiteCertificate(site, options);
   } catch (err) {
-    problems.push({ path: `sites[${index}].tls`, line: null, message: `cannot load certificate or key: ${(err as Error).message}` });
+    problems.push({ path: `sites[${index}].tls`, line: null, message: `${(err as Error).message} (${(err as BulwarkError).code ?? 'BULWARK_ERR_TLS'})` });
     return null;
   }
 }
@@ -131,7 +136,8 @@ function buildGate(site: SiteConfig, index: number, services: Services, problems
 export function buildRuntime(options: BuildRuntimeOptions): Runtime {
   const { config, pools } = options;
   const problems: ConfigProblem[] = [];
-  const contexts = config.sites.map((site, i) => loadSecureContext(site, i, problems));
+  const certificateOptions = certificateOptionsOf(config);
+  const certificates = config.sites.map((site, i) => loadCertificate(site, i, certificateOptions, problems));
   const lists = buildLists(config.lists, config.trusted_proxies, problems, options.listTexts);
   const gates = config.sites.map((site, i) => buildGate(site, i, options.services, problems));
   const policies = config.sites.map((site, i) => {
@@ -153,7 +159,8 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
       name: site.name,
       config: site,
       upstreams,
-      secureContext: contexts[i] ?? null,
+      secureContext: certificates[i]?.context ?? null,
+      certificate: certificates[i] ?? null,
       stats: options.recorder.stats(site.name),
       challenge: gates[i]!,
       policy: policies[i]!,

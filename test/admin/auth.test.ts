@@ -46,7 +46,7 @@ test('every admin route but health, readiness, login and the static shell refuse
     const publicSeen = new Set<string>();
     for (const r of routes) {
       const key = `${r.method} ${r.path}`;
-      const call = (headers: Record<string, string>) => adminCall(b.adminUrl, { method: r.method, path: pathOf(r.path), headers, ...(r.method === 'GET' ? {} : { body: {} }) });
+      const call = (headers: Record<string, string>) => adminCall(b.adminUrl, { method: r.method, path: pathOf(r.path), headers, headersOnly: r.stream !== undefined, ...(r.method === 'GET' ? {} : { body: {} }) });
       if (r.access === 'public') {
         assert.ok(PUBLIC.has(key), `${key} is public but not in the list of public routes: give it a role`);
         publicSeen.add(key);

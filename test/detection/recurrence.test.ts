@@ -7,6 +7,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BOTNET_A, createHarness, flood, visitors, type FloodShape, type Harness } from './harness.ts';
+import { parseFingerprint } from '../../src/incidents/fingerprint/read-fingerprint.ts';
 
 const SITE = 'news';
 const BOTNET_B: FloodShape = { ...BOTNET_A, block: 9, addresses: 2500 };
@@ -46,6 +47,9 @@ describe('recurrence', () => {
     const evidence = b.linkEvidence as { network_similarity: number; dimensions: Array<{ dimension: string; shared: unknown[] }>; compared: unknown[] };
     assert.ok(evidence.network_similarity > 0.5, `network similarity ${evidence.network_similarity}`);
     assert.ok(evidence.dimensions.some((d) => d.dimension === 'prefix' && d.shared.length >= 5), 'shared prefixes named as evidence');
+    const fp = parseFingerprint(b.fingerprint);
+    assert.ok(fp !== null && fp.fidelity === 'full', 'the attack fingerprint is stored with the incident');
+    assert.ok(fp.attack_vectors[0].http_uri['/search']! > 0.9 && fp.rate_profile.values.length > 0 && fp.time_end === new Date(b.closedAtMs!).toISOString());
 
     const c = (await h.stores.incidents.get(copy, { timeline: false }))!;
     assert.equal(c.linkVerdict, 'copycat', JSON.stringify(c.linkEvidence));

@@ -95,5 +95,17 @@ describe('a restart during an attack', () => {
     const later = h.service.stats().sites[SITE]!.baseline;
     assert.ok(later.samples > closed.samples + 5, 'learning resumes after the incident, with the delay');
     assert.ok(Math.abs(later.uncleared_rps - normalBefore) < 0.2 * normalBefore, `normal ${normalBefore.toFixed(1)} → ${later.uncleared_rps.toFixed(1)} req/s`);
+
+    // What /detection shows of the baseline, and what the incident says its normal was.
+    assert.deepEqual({ delay: later.learning.delay_s, cap: later.growth_cap.per_hour, basis: later.normal.basis }, { delay: 30, cap: 2, basis: 'recent' });
+    assert.equal(later.seasonal.hour_of_day, undefined, 'the per-hour table is only in GET /detection');
+    const full = h.service.stats({ seasonal: true }).sites[SITE]!.baseline.seasonal;
+    assert.equal(full.hour_of_day?.length, 24);
+    assert.equal(full.hour_of_week?.length, 168);
+    assert.equal(full.now, null, 'no hour has earlier days yet');
+    assert.ok(full.hour_of_day!.some((slot) => slot.current_samples > 0));
+    const inc = (await h.stores.incidents.list())[0]!;
+    const normal = (inc.summary as { baseline: Record<string, unknown> }).baseline;
+    assert.deepEqual({ basis: normal.basis, slot: normal.slot, growth: normal.growth_per_hour, delay: normal.learn_delay_s }, { basis: 'recent', slot: null, growth: 2, delay: 30 });
   });
 });

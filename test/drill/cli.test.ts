@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { addDrillCommand, splitVisitors } from '../../src/cli/drill-command.ts';
-import { runDrill } from '../../src/drill/run.ts';
+import { addDrillCommand, drillOptionsFrom, splitVisitors } from '../../src/cli/drill-command.ts';
+import { resolvePlan, runDrill } from '../../src/drill/run.ts';
 import { SCENARIOS, findScenario, listScenarios } from '../../src/drill/scenarios/index.ts';
 import { drillConfig } from '../../src/drill/scenarios/drill-config.ts';
 import { figuresOfSlow } from '../../src/drill/scenarios/figures.ts';
@@ -48,7 +48,7 @@ test('--list names every scenario, one line each', async () => {
   assert.equal(failed, undefined);
   const lines = out.trimEnd().split('\n');
   assert.equal(lines.length, SCENARIOS.length);
-  const names = ['get-flood-few', 'get-flood-many', 'cache-busting', 'post-flood', 'ua-rotation', 'ipv6-rotation', 'slowloris', 'slow-post', 'slow-read', 'malformed', 'origin-collapse', 'recurrence'];
+  const names = ['get-flood-few', 'get-flood-many', 'cache-busting', 'post-flood', 'ua-rotation', 'ipv6-rotation', 'slowloris', 'slow-post', 'slow-read', 'malformed', 'origin-collapse', 'recurrence', 'slow-ramp', 'burst-teach', 'h2-rapid-reset', 'h2-continuation', 'h2-stream-flood', 'tls-handshake-flood'];
   assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), names);
   assert.ok(lines.every((l) => l.length > 30), 'each has a description');
   assert.equal(out, listScenarios());
@@ -82,6 +82,24 @@ test('usage errors: no scenario, unknown scenario, bad numbers, bounds beyond th
   await assert.rejects(drill(['slowloris', '--sources', '2.5']), { code: 'commander.invalidArgument', message: /positive integer/ });
   assert.equal((await drill(['slowloris', '--duration', '100000'])).failed?.code, 'BULWARK_ERR_DRILL_BOUNDS');
   await assert.rejects(runDrill({ scenario: 'slowloris', sources: 0, visitors: { browsers: -1 } }), { code: 'BULWARK_ERR_DRILL_BOUNDS', message: /sources=0.*visitors=/ });
+  assert.equal((await drill(['get-flood-many', '--duration', '10', '--restart', '12'])).failed?.code, 'BULWARK_ERR_DRILL_BOUNDS', 'a restart after the attack');
+  await assert.rejects(runDrill({ scenario: 'get-flood-few', target: 'http://127.0.0.1:8080', restart: true }), { code: 'BULWARK_ERR_DRILL_BOUNDS', message: /restart/ });
+});
+
+test('--restart: half way by default, or at the seconds given', () => {
+  assert.equal(drillOptionsFrom('get-flood-many', { restart: true }).restart, true);
+  assert.equal(drillOptionsFrom('get-flood-many', { restart: 7 }).restart, 7);
+  assert.equal('restart' in drillOptionsFrom('get-flood-many', {}), false);
+  assert.equal(resolvePlan(findScenario('get-flood-many'), { restart: true }).restartAtS, 10);
+  assert.equal(resolvePlan(findScenario('get-flood-many'), { restart: 4 }).restartAtS, 4);
+  assert.equal(resolvePlan(findScenario('get-flood-many'), {}).restartAtS, null);
+});
+
+test('drillConfig compresses the learning delay with the warm-up, unless the config sets one', () => {
+  const d = drillConfig({ originUrl: 'http://127.0.0.1:4000', stateDir: '/tmp/s', baselineWarmupS: 35 });
+  assert.deepEqual((d.config.detection as { baseline: unknown }).baseline, { warmup: '30s', learn_delay: '2s' });
+  const own = drillConfig({ base: { ...demoConfigInput({ originUrl: 'http://127.0.0.1:9' }), detection: { baseline: { learn_delay: '10s' } } }, originUrl: 'http://127.0.0.1:4000', stateDir: '/tmp/s', baselineWarmupS: 35 });
+  assert.deepEqual((own.config.detection as { baseline: unknown }).baseline, { learn_delay: '10s', warmup: '32s' });
 });
 
 test('splitVisitors: 60% browsers, 20% no-JS, the rest API', () => {
@@ -113,7 +131,7 @@ test('drillConfig: one site answering every host in front of the fixture, fresh 
 
 test('startLine: reads the listener and admin of the "bulwark started" log line', () => {
   const log = '{"level":"info","msg":"x"}\n{"level":"info","listeners":["https://127.0.0.1:1","http://127.0.0.1:41000"],"admin":"127.0.0.1:41001","msg":"bulwark started"}\n';
-  assert.deepEqual(startLine(log), { url: 'http://127.0.0.1:41000', admin: 'http://127.0.0.1:41001' });
+  assert.deepEqual(startLine(log), { url: 'http://127.0.0.1:41000', https: 'https://127.0.0.1:1', admin: 'http://127.0.0.1:41001' });
   assert.equal(startLine('{"msg":"bulwark started","listeners":["http://127.0.0.1:1"],"admin":null}\n'), undefined);
   assert.equal(startLine('{"msg":"bulwark sta'), undefined);
 });

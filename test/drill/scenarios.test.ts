@@ -26,6 +26,9 @@ function assertThresholds(r: DrillReport): void {
   const why = JSON.stringify({ attack: r.attack, visitors: r.visitors, origin: r.origin, bulwark: r.bulwark, criteria: r.repelled.criteria }, null, 1);
   assert.ok(r.visitors.sent > 0, `visitors sent requests\n${why}`);
   assert.ok(r.visitors.servedRatio >= 0.99, `real visitors served ≥ 99%\n${why}`);
+  // The onset: browsers arrived in the attack's first seconds, and visitors then were served in time.
+  assert.ok(r.visitors.byGroup.onset.sent > 0 && r.visitors.byGroup.shared.sent > 0, `onset and shared-address browsers visited\n${why}`);
+  assert.ok(r.onset.requests > 0 && (r.onset.ratio ?? 0) >= 0.95, `onset: ${JSON.stringify(r.onset)}\n${why}`);
   assert.ok(r.origin.peakConcurrency !== null && r.origin.capacity !== null && r.origin.peakConcurrency <= r.origin.capacity, `origin within capacity\n${why}`);
   assert.equal(r.origin.overCapacity, 0, 'no request refused by the origin for being over capacity');
   assert.equal(r.bulwark?.aliveAtEnd, true, `Bulwark alive at the end\n${why}`);

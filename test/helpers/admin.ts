@@ -12,6 +12,8 @@ export interface AdminCall {
   /** A JSON value (sent with Content-Type application/json unless `headers` says otherwise) or raw text. */
   readonly body?: unknown;
   readonly rawBody?: string;
+  /** Resolve on the status line and headers, then close (for endless answers such as event streams). */
+  readonly headersOnly?: boolean;
 }
 
 export interface AdminAnswer {
@@ -30,6 +32,11 @@ export function adminCall(baseUrl: string, call: AdminCall): Promise<AdminAnswer
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method: call.method ?? 'GET', path: call.path, headers, agent: false }, (res) => {
+      if (call.headersOnly && res.statusCode === 200) {
+        resolve({ status: 200, headers: res.headers, text: '', json: undefined });
+        req.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

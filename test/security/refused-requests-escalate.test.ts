@@ -18,6 +18,7 @@ const records: RequestRecord[] = [];
 before(async () => {
   origin = await startSimpleOrigin();
   b = await startBulwark({
+    trusted_proxies: ['127.0.99.0/24'],
     policy: { escalation: { address_threshold: 5, address_window: '1m', ladder: ['1m'] } },
     sites: [{ name: 'site', hosts: ['*'], origins: [origin.url] }],
   });
@@ -79,3 +80,15 @@ for (const [i, [what, payload]] of invalid.entries()) {
     assert.ok(mine.length >= 5 && mine.every((x) => x.outcome === 'rejected'), `records: ${mine.map((x) => `${x.status}/${x.errorCode}`).join(' ')}`);
   });
 }
+
+test('refusing without consequence, but never against a trusted proxy: its own invalid requests do not ban it; a client it forwards is banned', async () => {
+  const proxy = '127.0.99.1';
+  for (let n = 0; n < 8; n++) {
+    const own = await rawExchange(b.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n', { localAddress: proxy, idleMs: 300 });
+    assert.equal(own.status, 400);
+  }
+  for (let n = 0; n < 8; n++) await rawExchange(b.port, 'GET /a%2Fb HTTP/1.1\r\nHost: site.test\r\nX-Forwarded-For: 198.51.100.23\r\nConnection: close\r\n\r\n', { localAddress: proxy, idleMs: 300 });
+  assert.ok(await waitForBan('198.51.100.23'), 'the forwarded client was banned');
+  assert.equal(banned(proxy), false, 'the trusted proxy was not');
+  assert.equal(records.filter((x) => x.clientAddress === '198.51.100.23').length, 8);
+});

@@ -49,6 +49,12 @@ export interface SessionManager {
   start(token: TokenRecord, client: string, nowMs: number): Promise<{ cookie: string; session: SessionRecord }>;
   /** The session a cookie value names, if it is still good for `client` at nowMs. */
   resolve(cookie: string, client: string, nowMs: number): Promise<ActiveSession | SessionProblem>;
+  /**
+   * Whether a session resolved earlier is still good now (a long-lived request such as the dashboard's
+   * event stream asks every second): not ended, expired or idle, and its token still live. An open
+   * stream counts as activity (the last-seen time is moved, at most every 30 s).
+   */
+  stillValid(session: SessionRecord, nowMs: number): Promise<boolean>;
   /** Ends the session a cookie names. */
   end(cookie: string): Promise<void>;
   /** Ends a session by its stored id (the cookie's hash). */
@@ -93,6 +99,14 @@ export function createSessionManager(o: SessionOptions): SessionManager {
       if (session.client !== client) return 'client';
       if (nowMs - session.lastSeenAtMs >= TOUCH_EVERY_MS) await o.sessions.touch(idHash, nowMs);
       return { session, token };
+    },
+    async stillValid(session, nowMs) {
+      const now = await o.sessions.get(session.idHash);
+      if (now === undefined || now.expiresAtMs <= nowMs || now.lastSeenAtMs + o.idleMs <= nowMs) return false;
+      const token = await o.tokens.get(now.tokenId);
+      if (token === undefined || token.revokedAtMs !== null || (token.expiresAtMs !== null && token.expiresAtMs <= nowMs)) return false;
+      if (nowMs - now.lastSeenAtMs >= TOUCH_EVERY_MS) await o.sessions.touch(now.idHash, nowMs);
+      return true;
     },
     async end(cookie) {
       await o.sessions.delete(hashSecret(cookie));

@@ -28,7 +28,7 @@ import { verifySubmission, type Submission, type SubmissionResult, type VerifyCl
 import { findClearanceCookie } from './cookie.ts';
 import { sanitizeReturnPath } from './return-path.ts';
 import { createExemptions, type ChallengeTarget, type ExemptionOptions, type ExemptionRequest } from './exemptions.ts';
-import { renderChallengePageFast } from './page/challenge-page.ts';
+import { compileChallengePage, fillChallengePage, renderChallengePageFast, type ChallengePageTemplate } from './page/challenge-page.ts';
 import { renderCookiesOffPage } from './page/cookies-off-page.ts';
 import { renderRetryPage } from './page/retry-page.ts';
 import {
@@ -142,6 +142,11 @@ const STATUS_ONLY_ANSWERS = {
   other: Object.freeze({ status: STATUS_ONLY_STATUS, headers: STATUS_ONLY_HEADERS, body: STATUS_ONLY_BODY }),
 } as const;
 
+/** Rule difficulties remembered per level (a config names a handful; the detector's rules none). */
+const MAX_RULE_ASKS = 64;
+/** Each reason's place in a template list. */
+const REASON_SLOT: Readonly<Record<PageReason, number>> = { protection: 0, under_attack: 1, expired: 2, failed: 3, too_early: 4, busy: 5 };
+
 const FAILURE_PAGE_REASON: Readonly<Record<string, PageReason>> = { expired: 'expired', too_early: 'too_early', busy: 'busy' };
 
 /**
@@ -162,16 +167,31 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
   }
   const checkCookieReturn = options.checkCookieReturn ?? true;
   const tokenBinding = policy.clearanceBinding === 'network' ? 'network' : 'prefix';
-  // What each level's own challenge asks, computed once (the per-request checks compare numbers).
+  // What each challenge asks, computed once per level and rule difficulty (the same object every time:
+  // the per-request checks compare numbers, and the page templates below are found by it).
   const levelAsk = { normal: challengeAsk(policy, 'normal'), elevated: challengeAsk(policy, 'elevated'), under_attack: challengeAsk(policy, 'under_attack') };
-  const ask = (level: ThreatLevel, difficulty?: number): ChallengeAsk => (difficulty === undefined ? levelAsk[level] : challengeAsk(policy, level, difficulty));
+  const ruleAsks = { normal: new Map<number, ChallengeAsk>(), elevated: new Map<number, ChallengeAsk>(), under_attack: new Map<number, ChallengeAsk>() };
+  function ask(level: ThreatLevel, difficulty?: number): ChallengeAsk {
+    if (difficulty === undefined) return levelAsk[level];
+    const asks = ruleAsks[level];
+    let a = asks.get(difficulty);
+    if (a === undefined) {
+      if (asks.size >= MAX_RULE_ASKS) asks.clear();
+      asks.set(difficulty, (a = challengeAsk(policy, level, difficulty)));
+    }
+    return a;
+  }
 
-  function page(status: number, p: { token: string; claims: ChallengeClaims; returnPath: string; method: string; requestId: string; reason: PageReason; noJsWaitS: number }): IssuedChallenge {
-    const body = renderChallengePageFast({
-      siteName, reason: p.reason, token: p.token, seed: p.claims.nonce, work: p.claims.work, expectedS: expectedSolveSeconds(policy, p.claims.work),
-      returnPath: p.returnPath, noJsWaitS: p.noJsWaitS, method: p.method, requestId: p.requestId,
-    });
-    return { status, headers: CHALLENGE_PAGE_HEADERS, body, token: p.token, claims: p.claims };
+  // The site's page templates, by ask, reason and method kind (bounded like the asks).
+  const templates = new Map<ChallengeAsk, ChallengePageTemplate[]>();
+  function templateFor(a: ChallengeAsk, reason: PageReason, method: string): ChallengePageTemplate {
+    let list = templates.get(a);
+    if (list === undefined) {
+      if (templates.size >= 4 * MAX_RULE_ASKS) templates.clear();
+      templates.set(a, (list = []));
+    }
+    const slot = REASON_SLOT[reason] * 2 + (method === 'GET' || method === 'HEAD' ? 0 : 1);
+    return (list[slot] ??= compileChallengePage({ siteName, reason, work: a.work, expectedS: expectedSolveSeconds(policy, a.work), noJsWaitS: a.noJsWaitS, method }));
   }
 
   function issue(r: ChallengeRequest, nowMs: number): IssuedChallenge {
@@ -182,7 +202,8 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
     );
     const reason = r.reason ?? (r.level === 'under_attack' ? 'under_attack' : 'protection');
     const returnPath = sanitizeReturnPath(r.returnPath) ?? '/';
-    return page(r.status ?? CHALLENGE_STATUS, { token, claims, returnPath, method: r.method, requestId: r.requestId, reason, noJsWaitS: a.noJsWaitS });
+    const body = fillChallengePage(templateFor(a, reason, r.method), token, claims.nonce, returnPath, r.requestId);
+    return { status: r.status ?? CHALLENGE_STATUS, headers: CHALLENGE_PAGE_HEADERS, body, token, claims };
   }
 
   function statusOnly(level: ThreatLevel): GateResponse {
@@ -194,7 +215,12 @@ export function createChallengeGate(options: ChallengeGateOptions): ChallengeGat
     if (result.reason === 'too_early' && result.challenge !== undefined) {
       // Same token, shorter wait: leaving early must not restart the wait.
       const noJsWaitS = Math.max(1, Math.ceil((result.retryAfterMs ?? 1000) / 1000));
-      return page(CHALLENGE_STATUS, { token: sub.token, claims: result.challenge, returnPath, method: 'GET', requestId, reason: 'too_early', noJsWaitS });
+      const work = result.challenge.work;
+      const body = renderChallengePageFast({
+        siteName, reason: 'too_early', token: sub.token, seed: result.challenge.nonce, work, expectedS: expectedSolveSeconds(policy, work),
+        returnPath, noJsWaitS, method: 'GET', requestId,
+      });
+      return { status: CHALLENGE_STATUS, headers: CHALLENGE_PAGE_HEADERS, body };
     }
     const reason = FAILURE_PAGE_REASON[result.reason] ?? 'failed';
     const busy = result.reason === 'busy';

@@ -23,14 +23,11 @@
  *
  * Memory: at most 192 slots × 3 metrics × 2 × 124 buckets (sparse; a slot usually has a dozen). Pure.
  */
-import { BulwarkError } from '../../errors.ts';
+import {
+  pairs, restoreInto, round, SEASONAL_BUCKETS, SEASONAL_METRICS, type Profile, type SeasonalBasis, type SeasonalJson, type SeasonalMetric, type Slot, type SlotJson,
+} from './seasonal-json.ts';
 
-/** The metrics with a seasonal profile: the ones the surge and flash-crowd signals compare. */
-export const SEASONAL_METRICS = ['rps', 'unclearedRps', 'unclearedDistinct'] as const;
-/** One seasonal metric's name. */
-export type SeasonalMetric = (typeof SEASONAL_METRICS)[number];
-/** Which profile a seasonal reference came from. */
-export type SeasonalBasis = 'hour_of_day' | 'hour_of_week';
+export { SEASONAL_BUCKETS, SEASONAL_METRICS, type SeasonalBasis, type SeasonalJson, type SeasonalMetric, type SlotJson } from './seasonal-json.ts';
 
 /** Options of a seasonal profile (defaults in the comments). */
 export interface SeasonalOptions {
@@ -71,16 +68,6 @@ export interface SlotView {
   readonly high: number | null;
 }
 
-/** The persisted form (plain JSON): per profile and metric, one entry per slot (null when empty). */
-export interface SeasonalJson {
-  readonly version: 1;
-  readonly day: Readonly<Record<string, ReadonlyArray<SlotJson | null>>>;
-  readonly week: Readonly<Record<string, ReadonlyArray<SlotJson | null>>>;
-}
-
-/** [past periods, current period, cap (null: none), past samples, past [[bucket, weight], ...], current samples, current [[bucket, weight], ...]]. */
-export type SlotJson = readonly [number, number, number | null, number, ReadonlyArray<readonly [number, number]>, number, ReadonlyArray<readonly [number, number]>];
-
 /** A learning seasonal profile. */
 export interface SeasonalProfile {
   readonly enabled: boolean;
@@ -99,8 +86,6 @@ const HOUR_MS = 3_600_000;
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 /** Lowest value with its own bucket (per second); below it everything is bucket 0. */
 const MIN_VALUE = 1 / 16;
-/** Buckets: 0, then four per doubling from MIN_VALUE to beyond 10⁸ per second. */
-export const SEASONAL_BUCKETS = 124;
 /** Weights below this are dropped when a slot decays (keeps slots sparse). */
 const TINY = 0.01;
 
@@ -114,29 +99,6 @@ export function seasonalBucket(v: number): number {
 /** The value reported for a bucket (its upper bound). */
 export function seasonalBucketValue(b: number): number {
   return b <= 0 ? MIN_VALUE : MIN_VALUE * 2 ** (b / 4);
-}
-
-interface Slot {
-  /** Past periods folded into `weights`. */
-  periods: number;
-  /** The period `current` belongs to. */
-  lastPeriod: number;
-  cap: number;
-  /** Past samples (decayed). */
-  samples: number;
-  readonly weights: Map<number, number>;
-  currentSamples: number;
-  readonly current: Map<number, number>;
-  cache: { median: number; high: number } | null;
-}
-
-interface Profile {
-  readonly basis: SeasonalBasis;
-  readonly size: number;
-  slotOf(ms: number): number;
-  periodOf(ms: number): number;
-  label(slot: number): string;
-  readonly slots: Record<SeasonalMetric, Array<Slot | null>>;
 }
 
 const hh = (h: number): string => `${String(h).padStart(2, '0')}:00 UTC`;
@@ -281,51 +243,4 @@ export function createSeasonalProfile(options: SeasonalOptions = {}, saved?: unk
       return { slots, entries, capped };
     },
   };
-}
-
-const round = (w: number): number => Math.round(w * 1000) / 1000;
-const pairs = (m: ReadonlyMap<number, number>): Array<readonly [number, number]> => [...m].sort((a, b) => a[0] - b[0]).map(([k, w]) => [k, round(w)] as const);
-
-function invalid(what: string): never {
-  throw new BulwarkError('BULWARK_ERR_DETECT_BASELINE_INVALID', `persisted seasonal profile is invalid: ${what}`, { source: 'internal' });
-}
-
-function finite(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) invalid(`${what} is not a finite non-negative number`);
-  return v;
-}
-
-function histogram(list: readonly unknown[], what: string): Map<number, number> {
-  const weights = new Map<number, number>();
-  for (const pair of list) {
-    if (!Array.isArray(pair) || pair.length !== 2) invalid(`${what} has a bad bucket`);
-    const b = finite(pair[0], `${what} bucket`);
-    if (!Number.isInteger(b) || b >= SEASONAL_BUCKETS) invalid(`${what} bucket ${b} out of range`);
-    weights.set(b, finite(pair[1], `${what} weight`));
-  }
-  return weights;
-}
-
-function restoreInto(profiles: readonly Profile[], json: unknown): void {
-  const j = json as Partial<SeasonalJson> | null;
-  if (typeof j !== 'object' || j === null || j.version !== 1) invalid('not a version 1 object');
-  for (const p of profiles) {
-    const part = (p.basis === 'hour_of_week' ? j.week : j.day) as Record<string, unknown> | undefined;
-    if (typeof part !== 'object' || part === null) invalid(`${p.basis} missing`);
-    for (const m of SEASONAL_METRICS) {
-      const list = part[m];
-      if (!Array.isArray(list) || list.length !== p.size) invalid(`${p.basis}.${m} is not ${p.size} slots`);
-      list.forEach((e: unknown, i: number) => {
-        if (e === null) return;
-        const what = `${p.basis}.${m}[${i}]`;
-        if (!Array.isArray(e) || e.length !== 7 || !Array.isArray(e[4]) || !Array.isArray(e[6])) invalid(`${what} is not a slot`);
-        p.slots[m][i] = {
-          periods: finite(e[0], `${what} periods`), lastPeriod: e[1] as number, cap: e[2] === null ? Infinity : finite(e[2], `${what} cap`),
-          samples: finite(e[3], `${what} samples`), weights: histogram(e[4] as unknown[], what),
-          currentSamples: finite(e[5], `${what} current samples`), current: histogram(e[6] as unknown[], what), cache: null,
-        };
-        if (typeof e[1] !== 'number' || !Number.isFinite(e[1])) invalid(`${what} period`);
-      });
-    }
-  }
 }

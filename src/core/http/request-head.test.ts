@@ -39,6 +39,17 @@ test('knownHost: a Host already found valid on the connection is not re-checked;
   assert.deepEqual(checkRequestHead(head({ rawHeaders: ['Host', 'example.org', 'host', 'example.org'], knownHost: 'example.org' })), { status: 400, code: 'BULWARK_ERR_DUPLICATE_HOST' });
 });
 
+test('HTTP/2: version 2.0 is accepted only from an HTTP/2 connection; its other checks still apply', () => {
+  const h2 = (over: Partial<RequestHead>) => head({ httpVersionMajor: 2, httpVersionMinor: 0, http2: true, ...over });
+  assert.deepEqual(checkRequestHead(h2({})), { path: '/', authority: null });
+  assert.deepEqual(checkRequestHead(head({ httpVersionMajor: 2, httpVersionMinor: 0 })), { status: 505, code: 'BULWARK_ERR_HTTP_VERSION' });
+  assert.deepEqual(checkRequestHead(h2({ httpVersionMinor: 1 })), { status: 505, code: 'BULWARK_ERR_HTTP_VERSION' });
+  // :authority and a different host field arrive as two Hosts (RFC 9113 §8.3.1: malformed).
+  assert.deepEqual(checkRequestHead(h2({ rawHeaders: ['host', 'a.example', 'host', 'b.example'] })), { status: 400, code: 'BULWARK_ERR_DUPLICATE_HOST' });
+  assert.deepEqual(checkRequestHead(h2({ rawHeaders: ['host', 'a.example', 'transfer-encoding', 'chunked'] })), { status: 400, code: 'BULWARK_ERR_AMBIGUOUS_FRAMING' });
+  assert.deepEqual(checkRequestHead(h2({ url: '' })), { status: 400, code: 'BULWARK_ERR_INVALID_TARGET' });
+});
+
 test('HTTP/1.1 without Host is refused (RFC 9112 §3.2); HTTP/1.0 without Host is not', () => {
   assert.deepEqual(checkRequestHead(head({ rawHeaders: [] })), { status: 400, code: 'BULWARK_ERR_MISSING_HOST' });
   assert.deepEqual(checkRequestHead(head({ httpVersionMinor: 0, rawHeaders: [] })), { path: '/', authority: null });

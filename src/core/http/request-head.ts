@@ -4,7 +4,9 @@
  * the parse phase calls it with what node:http parsed.
  *
  * Refused:
- * - HTTP/0.9 and major versions other than 1 (505), since the connection speaks HTTP/1.x;
+ * - HTTP/0.9 and major versions other than 1 (505), since the connection speaks HTTP/1.x — except
+ *   HTTP/2.0 on a connection that really is HTTP/2 (`http2`: framing and Transfer-Encoding are then
+ *   the HTTP/2 library's to refuse, RFC 9113 §8.2.2);
  * - `Transfer-Encoding` in an HTTP/1.0 request (RFC 9112 §6.1: the framing is faulty), or any coding
  *   but plain `chunked` (no other coding is worth the smuggling risk);
  * - an `Expect` other than `100-continue` in HTTP/1.1 (417, RFC 9110 §10.1.1);
@@ -28,6 +30,11 @@ export interface RequestHead {
   readonly rawHeaders: readonly string[];
   /** A Host value already found valid (the previous request of the same connection): not re-checked. */
   readonly knownHost?: string | undefined;
+  /**
+   * The request came over an HTTP/2 connection (ALPN h2), not an HTTP/1.x request line: version 2.0 is
+   * then the truth, not a claim (node:http's parser accepts `HTTP/2.0` in a request line).
+   */
+  readonly http2?: boolean;
 }
 
 export interface HeadVerdict {
@@ -63,7 +70,8 @@ function acceptTarget(path: string, authority: string | null): HeadVerdict | Acc
  * rewritten to origin-form with its authority).
  */
 export function checkRequestHead(head: RequestHead): HeadVerdict | AcceptedHead {
-  if (head.httpVersionMajor !== 1) return refuse('BULWARK_ERR_HTTP_VERSION', head.httpVersionMajor === 0 ? 400 : 505);
+  const h2 = head.http2 === true && head.httpVersionMajor === 2 && head.httpVersionMinor === 0;
+  if (head.httpVersionMajor !== 1 && !h2) return refuse('BULWARK_ERR_HTTP_VERSION', head.httpVersionMajor === 0 ? 400 : 505);
   let hosts = 0;
   let host: string | undefined;
   let te: string | undefined;
@@ -80,7 +88,7 @@ export function checkRequestHead(head: RequestHead): HeadVerdict | AcceptedHead 
       expect = expect === undefined ? raw[i + 1] : `${expect}, ${raw[i + 1]}`;
     }
   }
-  if (te !== undefined && (head.httpVersionMinor === 0 || te.trim().toLowerCase() !== 'chunked')) return refuse('BULWARK_ERR_AMBIGUOUS_FRAMING');
+  if (te !== undefined && (h2 || head.httpVersionMinor === 0 || te.trim().toLowerCase() !== 'chunked')) return refuse('BULWARK_ERR_AMBIGUOUS_FRAMING');
   if (hosts > 1) return refuse('BULWARK_ERR_DUPLICATE_HOST');
   if (hosts === 0 && head.httpVersionMinor >= 1) return refuse('BULWARK_ERR_MISSING_HOST');
   // RFC 9110 §10.1.1: only 100-continue is defined; HTTP/1.0 expectations are ignored.

@@ -23,10 +23,10 @@
  * Overload answers are congestion, not only latency: an origin that refuses work beyond its capacity
  * without slowing down (an immediate 503) gives latencies that say "all is well". So, with both
  * algorithms, a drop with `inflight` requests in flight sets a *ceiling* of `inflight − 1` at once (the
- * origin refused at that concurrency, so its capacity is below it) and the limit never exceeds it; a drop
- * never counts as a latency sample either (a fast refusal is no service time). The ceiling is raised by
- * one after every `ceilingHoldMs` without a drop while the load presses against it (a slow probe: at
- * most one refused request per hold), and forgotten after `ceilingForgetMs` without a drop.
+ * origin refused at that concurrency, so its capacity is below it) and the limit never exceeds it — the
+ * origin is not pushed past it again; a drop never counts as a latency sample either (a fast refusal is
+ * no service time). The ceiling is forgotten after `ceilingForgetMs` without a drop (an origin that
+ * grew), and the limit then grows from it as usual, so finding the capacity again costs a refusal or so.
  */
 
 /** Options shared by both algorithms. */
@@ -39,9 +39,7 @@ export interface LimitBounds {
   readonly maxLimit?: number;
   /** Multiplier applied on overload (default 0.9 gradient, 0.9 aimd). */
   readonly backoffRatio?: number;
-  /** Hold the ceiling learnt from a drop this long before probing one above it (default 5 000 ms). */
-  readonly ceilingHoldMs?: number;
-  /** Forget the ceiling after this long without a drop (default 60 000 ms). */
+  /** Forget the ceiling learnt from a drop after this long without another (default 300 000 ms). */
   readonly ceilingForgetMs?: number;
 }
 
@@ -56,6 +54,12 @@ export interface GradientLimitOptions extends LimitBounds {
   readonly percentile?: number;
   /** Extra latency tolerated over minRTT before shrinking [0.25 = 25 %]. */
   readonly buffer?: number;
+  /**
+   * Latency the origin may answer in without the limit shrinking for it, whatever minRTT is [0 = off]:
+   * a fast origin whose answers slow from 10 to 40 ms has plenty of room, and latency that rises for
+   * other reasons (a busy host, a slow network) must not strangle it. Overload answers still cut.
+   */
+  readonly toleratedLatencyMs?: number;
   /** Weight of the new limit in the smoothed one [0.3]. */
   readonly smoothing?: number;
   /** Re-measure minRTT this often; 0 = never [30 000 ms]. */
@@ -102,33 +106,20 @@ export interface LimiterStats {
  * `cap(limit)` is what the limit may be right now.
  */
 interface Ceiling {
-  /** Feeds a sample; `pressing` = the load reached the ceiling since the last call. */
   onSample(didDrop: boolean, inflight: number, nowMs: number): void;
   cap(limit: number): number;
   value(): number;
 }
 
-function createCeiling(min: number, holdMs: number, forgetMs: number): Ceiling {
+function createCeiling(min: number, forgetMs: number): Ceiling {
   let ceiling = Infinity;
   let lastDropMs = Number.NEGATIVE_INFINITY;
-  let lastRaiseMs = Number.NEGATIVE_INFINITY;
-  let pressed = false;
   return {
     onSample(didDrop, inflight, nowMs) {
       if (didDrop) {
         ceiling = Math.max(min, Math.min(ceiling, inflight - 1));
-        lastDropMs = lastRaiseMs = nowMs;
-        pressed = false;
-        return;
-      }
-      if (ceiling === Infinity) return;
-      if (inflight >= ceiling) pressed = true;
-      if (nowMs - lastDropMs >= forgetMs) ceiling = Infinity;
-      else if (pressed && nowMs - lastRaiseMs >= holdMs) {
-        ceiling++;
-        lastRaiseMs = nowMs;
-        pressed = false;
-      }
+        lastDropMs = nowMs;
+      } else if (ceiling !== Infinity && nowMs - lastDropMs >= forgetMs) ceiling = Infinity;
     },
     cap: (limit) => (limit < ceiling ? limit : ceiling),
     value: () => ceiling,
@@ -177,6 +168,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const minSamples = o.minWindowSamples ?? 10;
   const pct = o.percentile ?? 0.5;
   const buffer = o.buffer ?? 0.25;
+  const tolerated = o.toleratedLatencyMs ?? 0;
   const smoothing = o.smoothing ?? 0.3;
   const backoff = o.backoffRatio ?? 0.9;
   const interval = o.minRttIntervalMs ?? 30_000;
@@ -184,7 +176,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const probeLimit = clamp(o.probeLimit ?? b.min, 1, b.max);
   const probeSamples = o.probeSamples ?? 25;
   const probeMaxMs = o.probeMaxMs ?? 2_000;
-  const ceiling = createCeiling(b.min, o.ceilingHoldMs ?? 5_000, o.ceilingForgetMs ?? 60_000);
+  const ceiling = createCeiling(b.min, o.ceilingForgetMs ?? 300_000);
   const samples = new Float64Array(256);
   let n = 0;
   let windowStart = Number.NaN;
@@ -228,12 +220,14 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
     // while a burst of queueing (seconds) barely moves it.
     if (interval === 0 && minRtt > 0) minRtt *= 1 + drift;
     if (!(minRtt <= sampleRtt)) minRtt = sampleRtt;
-    const gradient = clamp((minRtt * (1 + buffer)) / sampleRtt, 0.5, 2);
+    let gradient = clamp((minRtt * (1 + buffer)) / sampleRtt, 0.5, 2);
+    if (gradient < 1 && sampleRtt <= tolerated) gradient = 1;
     let target = gradient * limit + Math.sqrt(limit);
     if (target > limit && windowMaxInflight < limit / 2) target = limit;
     const smoothed = limit * (1 - smoothing) + target * smoothing;
-    // Drops are overload evidence: back off at once, unsmoothed.
-    limit = clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max);
+    // Drops are overload evidence: back off at once, unsmoothed. Never above the ceiling (so growth
+    // starts from it, not from a figure the origin already refused, once it is forgotten).
+    limit = ceiling.cap(clamp(windowDrops > 0 ? Math.min(smoothed, limit * backoff) : smoothed, b.min, b.max));
     updates++;
   };
 
@@ -282,7 +276,7 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
   const backoff = o.backoffRatio ?? 0.9;
   const threshold = o.latencyThresholdMs ?? 1_000;
   const decreaseInterval = o.decreaseIntervalMs ?? 100;
-  const ceiling = createCeiling(b.min, o.ceilingHoldMs ?? 5_000, o.ceilingForgetMs ?? 60_000);
+  const ceiling = createCeiling(b.min, o.ceilingForgetMs ?? 300_000);
   let limit = b.initial;
   let lastDecrease = Number.NEGATIVE_INFINITY;
   let updates = 0;
@@ -298,7 +292,7 @@ function createAimdLimiter(o: AimdLimitOptions): ConcurrencyLimiter {
         limit = Math.max(b.min, limit * backoff);
         updates++;
       } else if (inflight * 2 >= limit) {
-        limit = Math.min(b.max, limit + 1 / limit);
+        limit = ceiling.cap(Math.min(b.max, limit + 1 / limit));
         updates++;
       }
     },

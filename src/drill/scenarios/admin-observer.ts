@@ -1,6 +1,6 @@
 /**
  * Watches a Bulwark's admin `GET /stats` during a drill (once a second, 2 s deadline per poll) for one
- * site: its outcome totals at the start and now, its per-second outcome series (merged across polls, at
+ * site: its outcome totals at the start and now (across a restart, whose counters start from zero), its per-second outcome series (merged across polls, at
  * most {@link MAX_SECONDS} seconds kept), its threat level changes, the peak of requests in flight toward
  * the origin (`shield.admission.in_flight`), and its last `challenge` block. Other engineers are still
  * adding to /stats, so every field is read defensively: a missing one is simply not reported.
@@ -81,6 +81,7 @@ export async function fetchSiteStats(adminUrl: string, site?: string): Promise<F
 export function observeAdmin(adminUrl: string, site?: string, intervalMs = 1000): AdminObserver {
   let first: Record<string, number> | undefined;
   let last: Record<string, number> | undefined;
+  let carried: Record<string, number> = {};
   const levels: Array<{ atMs: number; level: string }> = [];
   const perSecond = new Map<number, Record<string, number>>();
   let peakInFlight: number | null = null;
@@ -106,6 +107,8 @@ export function observeAdmin(adminUrl: string, site?: string, intervalMs = 1000)
     const totals = s.totals?.outcomes;
     if (totals) {
       first ??= { ...totals };
+      // A restarted Bulwark (`--restart`) counts from zero again: what the old process counted is kept.
+      if (last !== undefined && Object.entries(last).some(([k, v]) => (totals[k] ?? 0) < v)) carried = sum(carried, last);
       last = { ...totals };
     }
     if (typeof s.level === 'string' && levels.at(-1)?.level !== s.level) levels.push({ atMs: Date.now(), level: s.level });
@@ -125,7 +128,7 @@ export function observeAdmin(adminUrl: string, site?: string, intervalMs = 1000)
 
   const observation = (): AdminObservation => ({
     available: first !== undefined,
-    outcomes: first && last ? diff(first, last) : null,
+    outcomes: first && last ? diff(first, sum(carried, last)) : null,
     levels: [...levels],
     peakInFlight,
     perSecond: new Map(perSecond),
@@ -150,6 +153,12 @@ export function observeAdmin(adminUrl: string, site?: string, intervalMs = 1000)
     },
     observation,
   };
+}
+
+function sum(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 function diff(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> {

@@ -28,6 +28,11 @@ export interface DrillSettings {
 export interface ScenarioContext {
   /** Base URL attacked (Bulwark's listener, or the origin itself for the no-protection reference). */
   readonly target: string;
+  /**
+   * Base URL of the https listener (HTTP/2 and HTTP/1.1 over TLS) for scenarios with `https: true`:
+   * the managed Bulwark's, or `--target` itself when it is an https URL; undefined otherwise.
+   */
+  readonly httpsTarget?: string;
   readonly settings: DrillSettings;
   /** Fires when the run is aborted (caller's signal); the scenario must return soon after. */
   readonly signal: AbortSignal;
@@ -35,6 +40,8 @@ export interface ScenarioContext {
   readonly fixture?: OriginFixture;
   /** Bulwark's admin base URL, when known. */
   readonly adminUrl?: string;
+  /** The drilled site's name in Bulwark's admin views, when known. */
+  readonly site?: string;
   /** Attack requests the origin has received since the attack started; undefined when unknown. */
   originAttackRequests(): number | undefined;
   /** Attack requests the origin received per second (unix seconds); undefined when unknown. */
@@ -158,6 +165,11 @@ export interface Scenario {
   readonly repelledMeans: string;
   readonly kind: ScenarioKind;
   readonly defaults: ScenarioDefaults;
+  /**
+   * The attack goes to an https listener (HTTP/2, TLS handshakes): the drill's Bulwark then gets one, with
+   * a self-signed certificate made for the run, beside its plain listener (the visitors' one).
+   */
+  readonly https?: boolean;
   /**
    * Config changes the scenario needs on the Bulwark it runs (e.g. trusting loopback as a proxy); receives
    * and returns config data (the same shape as bulwark.yaml). Only applied when the drill starts Bulwark.

@@ -7,13 +7,18 @@
  * - one plain listener and the admin listener on loopback port 0 (the real ports are read from the log);
  * - a fresh `state_dir` (a drill must not leave bans or incidents in the operator's state), log level
  *   `info` without an access log (its start line gives the ports; per-request logs would cost CPU);
- * - a baseline learned during the visitors' warm-up when it is long enough (a fresh state has none);
+ * - a baseline learned during the visitors' warm-up when it is long enough (a fresh state has none):
+ *   the drill compresses the baseline's time scale like everything else — its warm-up fits the visitors'
+ *   warm-up, and its learning delay (30 s for real) shrinks alike, to a twelfth of the warm-up (2 s for
+ *   35 s), or the baseline would not be warm when the attack starts. Its growth cap stays ×2 an hour;
  * - then the scenario's own changes (e.g. trusting loopback as a proxy for `ipv6-rotation`).
  *
  * The result is validated like any config file, so a bad config is refused with its line-numbered
  * problems before anything starts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateSelfSigned } from '../../admin/tls/self-signed.ts';
 import { parse } from 'yaml';
 import { ConfigError, loadConfigFile, validateConfig } from '../../config/load.ts';
 import { demoConfigInput } from '../../demo/demo-config.ts';
@@ -27,7 +32,7 @@ export interface DrillConfigOptions {
   readonly stateDir: string;
   /** Site to exercise; default the first. */
   readonly site?: string;
-  readonly scenario?: Pick<Scenario, 'bulwarkConfig'>;
+  readonly scenario?: Pick<Scenario, 'bulwarkConfig' | 'https'>;
   /**
    * The visitors' warm-up before the attack: a drill's Bulwark starts with an empty state, so it learns
    * its traffic baseline during that time (unless the base config sets `detection.baseline.warmup`).
@@ -70,9 +75,27 @@ export function drillConfig(options: DrillConfigOptions): { config: Record<strin
   const detection = typeof base.detection === 'object' && base.detection !== null ? (base.detection as Record<string, unknown>) : {};
   const baseline = typeof detection.baseline === 'object' && detection.baseline !== null ? (detection.baseline as Record<string, unknown>) : {};
   if (options.baselineWarmupS !== undefined && options.baselineWarmupS >= 10 && baseline.warmup === undefined) {
-    config.detection = { ...detection, baseline: { ...baseline, warmup: `${Math.max(5, Math.floor(options.baselineWarmupS - 3))}s` } };
+    const delayS = baseline.learn_delay === undefined ? Math.min(30, Math.max(1, Math.floor(options.baselineWarmupS / 12))) : null;
+    const warmupS = Math.max(5, Math.floor(options.baselineWarmupS - 3 - (delayS ?? 0)));
+    config.detection = { ...detection, baseline: { ...baseline, warmup: `${warmupS}s`, ...(delayS !== null ? { learn_delay: `${delayS}s` } : {}) } };
   }
+  if (options.scenario?.https === true) config = withHttpsListener(config, options.stateDir);
   if (options.scenario?.bulwarkConfig) config = options.scenario.bulwarkConfig(config);
   validateConfig(config, typeof options.base === 'string' ? options.base : 'drill config');
   return { config, site: String(site.name) };
+}
+
+/**
+ * An https listener on loopback port 0 for scenarios that attack over TLS, with a self-signed ECDSA
+ * certificate for `localhost` and 127.0.0.1 made for this run and kept in its state directory.
+ */
+function withHttpsListener(config: Record<string, unknown>, stateDir: string): Record<string, unknown> {
+  const dir = join(stateDir, 'drill-tls');
+  mkdirSync(dir, { recursive: true });
+  const { cert, key } = generateSelfSigned({ addresses: ['127.0.0.1'], names: ['localhost'] }, Date.now());
+  writeFileSync(join(dir, 'site.crt'), cert);
+  writeFileSync(join(dir, 'site.key'), key, { mode: 0o600 });
+  const sites = (config.sites as Array<Record<string, unknown>>).map((s) => ({ ...s, tls: { cert: join(dir, 'site.crt'), key: join(dir, 'site.key') } }));
+  const listen = config.listen as { http: string[] };
+  return { ...config, listen: { ...listen, https: ['127.0.0.1:0'] }, sites };
 }

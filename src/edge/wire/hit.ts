@@ -108,7 +108,7 @@ class HitAnswer implements WireAnswerer {
       const durationMs = performance.now() - startMono;
       const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, decisionBy: result.decision.by };
       // The 404 budget (a cached 404 repeated on one connection) as node:http's path feeds it.
-      accountAnswer(services, record, this.priority);
+      accountAnswer(runtime, record, this.priority);
       out.deps.recorder.record(record);
     } catch (err) {
       out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a cache hit answered on the wire failed');

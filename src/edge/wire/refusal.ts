@@ -76,7 +76,7 @@ class RefusalAnswer implements WireAnswerer {
     stats.wireAnswered();
     const durationMs = performance.now() - startMono;
     const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name) };
-    accountAnswer(services, record, lane.facts.priority);
+    accountAnswer(runtime, record, lane.facts.priority);
     out.deps.recorder.record(record);
   }
 }

@@ -115,21 +115,26 @@ function limitsOf(v: RecurrenceVerdict, ms: readonly MeasureJson[], n: Interval 
 const num = (v: number): string => v.toFixed(2);
 const range = (i: Interval): string => (i.low === i.high ? num(i.estimate) : `${num(i.estimate)} (${num(i.low)}–${num(i.high)})`);
 
-function wordsOf(v: RecurrenceVerdict, c: Confidence, other: string, n: (Interval & { basis: string }) | null, p: Interval | null): string {
+function wordsOf(v: RecurrenceVerdict, c: Confidence, other: string, n: (Interval & { basis: string }) | null, p: Interval | null, when: 'earlier' | 'later'): string {
   const net = n === null ? 'source networks not comparable' : `source networks overlap ${range(n)} (${n.basis})`;
   const pat = p === null ? 'request pattern not comparable' : `request pattern similarity ${range(p)}`;
   switch (v) {
     case 'same_actor':
       return `Same actor as ${other} (${c} confidence): ${net} — the same networks came back; ${pat}.`;
     case 'copycat':
-      return `Copycat of ${other} (${c} confidence): ${pat} — the same way of attacking — but from other networks: ${net}.`;
+      return when === 'earlier'
+        ? `Copycat of ${other} (${c} confidence): ${pat} — the same way of attacking — but from other networks: ${net}.`
+        : `Copied later by ${other} (copycat, ${c} confidence): ${pat} — the same way of attacking — but from other networks: ${net}.`;
     case 'unrelated':
       return `Unrelated to ${other} (${c} confidence): ${net}; ${pat}.`;
   }
 }
 
-/** Compares this incident's fingerprint `x` with another incident's `y` (id `other`). Pure and deterministic. */
-export function compareFingerprints(x: AttackFingerprint, y: AttackFingerprint, other: string): RecurrenceComparison {
+/**
+ * Compares this incident's fingerprint `x` with another incident's `y` (id `other`, opened `when`
+ * relative to this one: it only changes the words of a copycat verdict). Pure and deterministic.
+ */
+export function compareFingerprints(x: AttackFingerprint, y: AttackFingerprint, other: string, when: 'earlier' | 'later' = 'earlier'): RecurrenceComparison {
   const measures = measuresOf(x, y);
   const network = networkOf(measures, x, y);
   const pattern = patternOf(measures);
@@ -139,7 +144,7 @@ export function compareFingerprints(x: AttackFingerprint, y: AttackFingerprint, 
   for (const [, most] of limits) confidence = cap(confidence, most);
   return {
     other, verdict, confidence, confidence_score: CONFIDENCE_SCORE[confidence], network, pattern, measures,
-    limits: limits.map(([why]) => why), words: wordsOf(verdict, confidence, other, network, pattern),
+    limits: limits.map(([why]) => why), words: wordsOf(verdict, confidence, other, network, pattern, when),
   };
 }
 

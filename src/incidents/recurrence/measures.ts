@@ -5,7 +5,7 @@
  * shape), and when (`timing`: gap, time of day, duration and peak). Each row carries its estimate, the
  * interval its sketch supports, whether both incidents recorded it, and the shared values behind it.
  */
-import type { AttackFingerprint, Distribution, DistributionField, HttpAttackVector } from '../fingerprint/fingerprint-types.ts';
+import type { AttackFingerprint, DistributionField, HttpAttackVector } from '../fingerprint/fingerprint-types.ts';
 import { shapeCorrelation } from '../fingerprint/rate-profile.ts';
 import { distributionOverlap, sketchOverlap } from './overlap.ts';
 
@@ -144,9 +144,4 @@ export function measuresOf(x: AttackFingerprint, y: AttackFingerprint): MeasureJ
 /** The measure with `id`, or undefined. */
 export function measure(list: readonly MeasureJson[], id: string): MeasureJson | undefined {
   return list.find((m) => m.id === id);
-}
-
-/** True when `d` lists nothing. */
-export function isEmpty(d: Distribution): boolean {
-  return Object.keys(d).length === 0;
 }

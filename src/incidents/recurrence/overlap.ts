@@ -57,13 +57,6 @@ export function distributionOverlap(a: Distribution, b: Distribution): Distribut
   return { estimate: r4(jaccardOfS(s)), low: r4(jaccardOfS(s)), high: r4(jaccardOfS(Math.min(1, s + tails))), shared };
 }
 
-/** Like distributionOverlap, but with the tails assumed disjoint: the point estimate reports use. */
-export function sharedMass(a: Distribution, b: Distribution): number {
-  let s = 0;
-  for (const [k, x] of Object.entries(a)) if (b[k] !== undefined) s += Math.min(x, b[k]!);
-  return r4(s);
-}
-
 /** 95% Wilson score interval of a proportion `both / n`. */
 export function wilson(both: number, n: number, z = 1.96): { low: number; high: number } {
   if (n <= 0) return { low: 0, high: 1 };

@@ -111,7 +111,7 @@ function sourcesPart(r: IncidentRecord, fp: ReportModel['fingerprint'], addresse
 function recurrencePart(r: IncidentRecord, fp: ReportModel['fingerprint'], related: ReportInput['related']): ReportModel['recurrence'] {
   const rows: RelatedJson[] = related.map(({ record, when }) => ({
     id: record.id, opened_at: iso(record.openedAtMs), closed_at: record.closedAtMs === null ? null : iso(record.closedAtMs), when,
-    linked: r.linkedTo === record.id, comparison: compareFingerprints(fp, fingerprintOf(record), record.id),
+    linked: r.linkedTo === record.id, comparison: compareFingerprints(fp, fingerprintOf(record), record.id, when),
   }));
   const best = [...rows].sort((a, b) => mostTelling(a.comparison, b.comparison))[0];
   const words = best === undefined

@@ -23,7 +23,7 @@ import { dropConnectionFields } from '../../core/http/forwarded-fields.ts';
 import type { Socket } from 'node:net';
 import type { SiteStats } from '../../telemetry/site-stats.ts';
 import { connectionMemo } from '../connection-memo.ts';
-import type { RequestContext } from '../context.ts';
+import { isHttp2Request, type RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
 const kSite = Symbol('bulwark.site');
@@ -71,6 +71,7 @@ export const parsePhase: Phase = {
     const head = checkRequestHead({
       method: req.method ?? '', url: ctx.path, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders,
       knownHost: known?.hostHeader,
+      http2: isHttp2Request(req),
     });
     if ('status' in head) return refuse(ctx, head.status === 505 ? PAGES.versionNotSupported : head.status === 417 ? PAGES.expectationFailed : PAGES.badRequest, head.code, true);
     ctx.path = ctx.originPath = head.path;

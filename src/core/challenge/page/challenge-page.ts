@@ -102,7 +102,7 @@ export function renderChallengePage(p: ChallengePageInput): string {
 /**
  * The same page, from a template compiled once per site name, reason, work, no-JS wait and method kind:
  * the request-specific values (token, seed, return path, request ID) are dropped into the gaps, so
- * issuing a challenge costs a few string joins instead of re-rendering ~5 KB of HTML. Token and seed are
+ * issuing a challenge costs a few string joins instead of re-rendering the page. Token and seed are
  * base64url and the request ID is [A-Za-z0-9._:-] (see request-id.ts), so only the return path needs
  * escaping. Output is identical to {@link renderChallengePage}.
  */
@@ -115,26 +115,22 @@ const MARK = {
 } as const;
 const GAP = /\u0001[TSRI]\u0001|%01U%01/g;
 
-interface Template {
+/** What stays the same on every page of one template. */
+export type ChallengePageShape = Omit<ChallengePageInput, 'token' | 'seed' | 'returnPath' | 'requestId'>;
+
+/** A compiled page: the literal text between the gaps, and which value goes in each gap. */
+export interface ChallengePageTemplate {
   readonly literals: readonly string[];
   readonly gaps: readonly string[];
+  /** The site name could be mistaken for a gap marker (never in practice): render plainly instead. */
+  readonly plain: ChallengePageShape | null;
 }
 
-const templates = new Map<string, Template>();
-/** Templates kept (sites × levels × reasons × rule difficulties); the map is cleared when full. */
-const MAX_TEMPLATES = 512;
-
-function compile(p: ChallengePageInput): Template {
-  const key = `${p.siteName}\u0000${p.reason}\u0000${p.noJsWaitS}\u0000${p.work.count}.${p.work.bits}.${p.expectedS}\u0000${p.method === 'GET' || p.method === 'HEAD' ? 'g' : 'o'}`;
-  let t = templates.get(key);
-  if (t !== undefined) return t;
-  const html = renderChallengePage({
-    ...p,
-    token: MARK.token,
-    seed: MARK.seed,
-    returnPath: MARK.path,
-    requestId: MARK.id,
-  }).replaceAll(escapeHtml(encodeURIComponent(MARK.path)), MARK.pathUri);
+/** Compiles the template of one page shape (the caller keeps it: see the gate's per-site cache). */
+export function compileChallengePage(shape: ChallengePageShape): ChallengePageTemplate {
+  if (shape.siteName.includes('\u0001') || shape.siteName.includes('%01U%01')) return { literals: [], gaps: [], plain: shape };
+  const html = renderChallengePage({ ...shape, token: MARK.token, seed: MARK.seed, returnPath: MARK.path, requestId: MARK.id })
+    .replaceAll(escapeHtml(encodeURIComponent(MARK.path)), MARK.pathUri);
   const literals: string[] = [];
   const gaps: string[] = [];
   let last = 0;
@@ -144,31 +140,45 @@ function compile(p: ChallengePageInput): Template {
     last = m.index! + m[0].length;
   }
   literals.push(html.slice(last));
-  t = { literals, gaps };
-  if (templates.size >= MAX_TEMPLATES) templates.clear();
-  templates.set(key, t);
-  return t;
+  return { literals, gaps, plain: null };
 }
 
 const SAFE_PATH = /^[A-Za-z0-9\-._~/?=%+,;:@!$()*]*$/;
 
-/** {@link renderChallengePage}, fast (see above). */
-export function renderChallengePageFast(p: ChallengePageInput): string {
-  // A site name that could be mistaken for a gap marker (never in practice) takes the plain path.
-  if (p.siteName.includes('\u0001') || p.siteName.includes('%01U%01')) return renderChallengePage(p);
-  const t = compile(p);
-  const path = SAFE_PATH.test(p.returnPath) ? p.returnPath : escapeHtml(p.returnPath);
+/** The page of `t` for one request (identical to {@link renderChallengePage} with the same values). */
+export function fillChallengePage(t: ChallengePageTemplate, token: string, seed: string, returnPath: string, requestId: string): string {
+  if (t.plain !== null) return renderChallengePage({ ...t.plain, token, seed, returnPath, requestId });
+  const path = SAFE_PATH.test(returnPath) ? returnPath : escapeHtml(returnPath);
   let uri: string | undefined;
   let out = t.literals[0]!;
   for (let i = 0; i < t.gaps.length; i++) {
     const g = t.gaps[i]!;
     let v: string;
-    if (g === MARK.token) v = p.token;
-    else if (g === MARK.seed) v = p.seed;
+    if (g === MARK.token) v = token;
+    else if (g === MARK.seed) v = seed;
     else if (g === MARK.path) v = path;
-    else if (g === MARK.pathUri) v = uri ??= escapeHtml(encodeURIComponent(p.returnPath));
-    else v = p.requestId;
+    else if (g === MARK.pathUri) v = uri ??= escapeHtml(encodeURIComponent(returnPath));
+    else v = requestId;
     out += v + t.literals[i + 1]!;
   }
   return out;
+}
+
+const templates = new Map<string, ChallengePageTemplate>();
+/** Templates kept by {@link renderChallengePageFast}; the map is cleared when full. */
+const MAX_TEMPLATES = 512;
+
+/**
+ * {@link renderChallengePage} through templates cached by shape (for pages whose shape is not known
+ * ahead, e.g. the no-JS "too early" page with the remaining wait).
+ */
+export function renderChallengePageFast(p: ChallengePageInput): string {
+  const key = `${p.siteName}\u0000${p.reason}\u0000${p.noJsWaitS}\u0000${p.work.count}.${p.work.bits}.${p.expectedS}\u0000${p.method === 'GET' || p.method === 'HEAD' ? 'g' : 'o'}`;
+  let t = templates.get(key);
+  if (t === undefined) {
+    t = compileChallengePage({ siteName: p.siteName, reason: p.reason, work: p.work, expectedS: p.expectedS, noJsWaitS: p.noJsWaitS, method: p.method });
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(key, t);
+  }
+  return fillChallengePage(t, p.token, p.seed, p.returnPath, p.requestId);
 }

@@ -6,8 +6,8 @@
  * the return path and the request ID.
  *
  * On the page, it reads the puzzle from the form's `data-seed` / `data-count` / `data-bits` attributes (no
- * value is ever interpolated into script text) and hands the sub-challenges (../pow.ts) to up to 4
- * workers, each taking the next unsolved one when it finishes the last; it falls back to the main thread
+ * value is ever interpolated into script text) and gives the sub-challenges (../pow.ts) to up to 4
+ * workers, each with its own share first and then helping with the rest; it falls back to the main thread
  * in small slices (so the page stays responsive) when workers are unavailable (an old browser) or fail.
  * Progress goes to a `<progress>` element every slice and to a polite live region at 25 % steps only, so
  * screen readers are not flooded; the remaining time is estimated from the speed measured so far. When
@@ -65,20 +65,43 @@ export const SEARCH_FUNCTION_SOURCE = `function search(seed, letter, bits, start
 }`;
 
 /**
- * The worker's part: solves the sub-challenge it is given in slices, reporting attempts at most every
- * 100 ms (the page's thread may be slow: a flood of progress messages would delay the next hand-out),
- * then its counter.
+ * The worker's part. Each worker gets the whole puzzle once and its number `w` of `k`: it solves its own
+ * sub-challenges (w, w+k, w+2k...) front to back, then helps with the others' from the back — so no
+ * worker ever waits for the page's thread (which may be slow: a phone's, or throttled) to hand out work.
+ * The page announces each solved sub-challenge; a worker reads those notes between sub-challenges and
+ * skips what is done. It reports attempts at most every 250 ms, and each counter it finds.
  */
 const WORKER_PART = `function worker() {
+  var p = null, done = [], order = [], pos = 0, later = yielder();
   self.onmessage = function (ev) {
-    var p = ev.data, c = 0, slice = 4096, told = 0, last = Date.now();
-    for (;;) {
-      var r = search(p.seed, p.letter, p.bits, c, slice);
-      if (r >= 0) { self.postMessage({ index: p.index, found: r, tried: r + 1 - told }); return; }
-      c += slice;
-      if (Date.now() - last >= 100) { self.postMessage({ tried: c - told }); told = c; last = Date.now(); }
-    }
+    var d = ev.data;
+    if (d.done !== undefined) { done[d.done] = true; return; }
+    p = d;
+    for (var i = p.w; i < p.count; i += p.k) order.push(i);
+    for (var j = p.count - 1; j >= 0; j--) if (j % p.k !== p.w) order.push(j);
+    later(step);
   };
+  function step() {
+    while (pos < order.length && done[order[pos]]) pos++;
+    if (pos >= order.length) return;
+    var index = order[pos++], c = 0, slice = 4096, told = 0, last = Date.now();
+    for (;;) {
+      var r = search(p.seed, LETTERS.charAt(index), p.bits, c, slice);
+      if (r >= 0) { done[index] = true; self.postMessage({ index: index, found: r, tried: r + 1 - told }); break; }
+      c += slice;
+      if (Date.now() - last >= 250) { self.postMessage({ tried: c - told }); told = c; last = Date.now(); }
+    }
+    // Next sub-challenge after the notes that arrived meanwhile.
+    later(step);
+  }
+}`;
+
+/** Runs a function after the queued messages, without setTimeout's 4 ms clamp (a MessageChannel message). */
+const YIELDER = `function yielder() {
+  if (typeof MessageChannel === 'undefined') return function (fn) { setTimeout(fn, 0); };
+  var ch = new MessageChannel(), queued = null;
+  ch.port1.onmessage = function () { var fn = queued; queued = null; fn(); };
+  return function (fn) { queued = fn; ch.port2.postMessage(0); };
 }`;
 
 /** The page's part: hands out sub-challenges, shows progress, submits. */
@@ -88,7 +111,7 @@ const PAGE_PART = `function page(script) {
   var seed = form.getAttribute('data-seed'), count = +form.getAttribute('data-count'), bits = +form.getAttribute('data-bits');
   var box = document.getElementById('bw-js'), bar = document.getElementById('bw-progress');
   var live = document.getElementById('bw-status'), total = count * Math.pow(2, bits);
-  var found = [], solved = 0, next = 0, tried = 0, told = 0, done = false, workers = [], t0 = Date.now();
+  var found = [], solved = 0, tried = 0, told = 0, done = false, workers = [], t0 = Date.now();
   box.hidden = false;
   function say(text) { live.textContent = text; }
   function progress(n) {
@@ -113,18 +136,10 @@ const PAGE_PART = `function page(script) {
   function solve(index, counter) {
     if (found[index] !== undefined) return;
     found[index] = counter;
-    if (++solved === count) finish();
+    if (++solved === count) { finish(); return; }
+    for (var i = 0; i < workers.length; i++) workers[i].postMessage({ done: index });
   }
-  function ask(wk) {
-    if (next < count) { wk.postMessage({ seed: seed, letter: LETTERS.charAt(next), bits: bits, index: next }); next++; }
-  }
-  // Yields to the browser between slices without setTimeout's 4 ms clamp (a MessageChannel message).
-  var yieldNow = (function () {
-    if (typeof MessageChannel === 'undefined') return function (fn) { setTimeout(fn, 0); };
-    var ch = new MessageChannel(), queued = null;
-    ch.port1.onmessage = function () { var fn = queued; queued = null; fn(); };
-    return function (fn) { queued = fn; ch.port2.postMessage(0); };
-  })();
+  var yieldNow = yielder();
   function onMainThread() {
     if (done) return;
     for (var i = 0; i < workers.length; i++) workers[i].terminate();
@@ -132,8 +147,9 @@ const PAGE_PART = `function page(script) {
     var index = 0, c = 0, slice = 2048;
     (function step() {
       if (done) return;
-      // Work for ~30 ms, then let the page breathe (paint the progress, answer input).
-      var until = Date.now() + 30, n = 0;
+      // Work for ~100 ms, then let the page breathe (paint the progress, answer input): on a slow or
+      // throttled thread every yield also pays for a frame, so shorter slices cost more than they give.
+      var until = Date.now() + 100, n = 0;
       while (Date.now() < until) {
         while (index < count && found[index] !== undefined) { index++; c = 0; }
         if (index >= count) break;
@@ -150,12 +166,12 @@ const PAGE_PART = `function page(script) {
       var wk = new Worker(script);
       wk.onmessage = function (ev) {
         var d = ev.data;
-        if (d.found !== undefined) { solve(d.index, d.found); ask(this); }
+        if (d.found !== undefined) solve(d.index, d.found);
         progress(d.tried);
       };
       wk.onerror = function (ev) { if (ev && ev.preventDefault) ev.preventDefault(); onMainThread(); };
       workers.push(wk);
-      ask(wk);
+      wk.postMessage({ seed: seed, bits: bits, count: count, k: k, w: i });
     }
   } catch (err) {
     onMainThread();
@@ -167,6 +183,7 @@ export const SOLVER_SCRIPT = `(function () {
   'use strict';
   var LETTERS = ${JSON.stringify(SUB_INDEX)};
   ${SEARCH_FUNCTION_SOURCE}
+  ${YIELDER}
   ${WORKER_PART}
   ${PAGE_PART}
   if (typeof document === 'undefined') worker();
