@@ -89,7 +89,7 @@ describe('workers: 2, worker_accept: primary (connections handed over)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     process.kill(victim.pid, 'SIGKILL');
     const r = await traffic;
-    assert.ok((r.byStatus['200'] ?? 0) >= r.sent * 0.8, `served through the crash: ${JSON.stringify(r)}`);
+    assert.ok((r.byStatus['200'] ?? 0) >= r.sent * 0.7, `served through the crash: ${JSON.stringify(r)}`);
     const replaced = await waitFor(15_000, async () => {
       const s = await statsOf();
       return s.workers.ready === 2 && s.workers.restarts >= 1 && s.workers.workers[0]!.pid !== victim.pid;
