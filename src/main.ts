@@ -12,7 +12,7 @@ import { loadGeoData } from './edge/geo-data.ts';
 import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
 import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
-import { createServices } from './services.ts';
+import { createServices, currentAudit } from './services.ts';
 import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
 import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
 import { startScale, type Scale } from './cluster/scale.ts';
@@ -132,7 +132,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const worker = options.worker;
   /** Handed-over connections are spread evenly over the workers: each one enforces its share of the caps. */
   const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
-  const auditor = createAuditor(services.stores.audit, logger);
+  const auditor = createAuditor(currentAudit(services), logger);
   const reloads = createReloadLog(auditor);
   const metrics = createMetrics(
     createMetricsSource({

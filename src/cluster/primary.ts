@@ -17,7 +17,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/load.ts';
-import { createServices } from '../services.ts';
+import { createServices, currentAudit } from '../services.ts';
 import { buildLists } from '../runtime/lists.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
 import { attachDetection, type AttachedDetection } from '../detection/attach.ts';
@@ -67,7 +67,7 @@ export function createPrimary(options: PrimaryOptions): Primary {
     stateDir: config.state_dir, onCorrupt: config.state_on_corrupt, maxTrackedClients: 1024, truncateAddresses: config.detection.truncate_addresses,
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
-  const auditor = createAuditor(services.stores.audit, logger);
+  const auditor = createAuditor(currentAudit(services), logger);
   const reloads = createReloadLog(auditor);
   const recorder = createRecorder(logger);
   const handover: HandoverStats = { handed: 0, dropped_banned: 0, no_worker: 0 };

@@ -64,6 +64,8 @@ describe('bans shared through Redis', { skip: redisUnavailable() ?? undefined },
     const ms = await within(1000, () => dropped(b.port, '127.61.0.9'));
     assert.ok(ms <= 1000, `dropped on the other node after ${ms} ms`);
     assert.equal(await dropped(b.port, '127.62.0.9'), false);
+    const audit = await b.bulwark.runtime().services.stores.audit.list({ action: 'ban.' });
+    assert.ok(audit.some((e) => e.target === '127.61.0.0/24'), 'the ban made on one node is in the audit log every node reads');
     const stats = (await (await request(`${b.adminUrl}/stats`, { headers: b.adminHeaders })).body.json()) as { shared_state: { link: { up: boolean } } };
     assert.equal(stats.shared_state.link.up, true);
   });
