@@ -83,6 +83,23 @@ describe('workers: 2, worker_accept: primary (connections handed over)', () => {
     assert.ok((await statsOf()).accept.dropped_banned > before, 'dropped at the primary');
   });
 
+  it('the primary decides the level for every worker and writes one incident with every worker\'s requests', async () => {
+    const mode = await request(`${node.adminUrl}/mode`, { method: 'POST', headers: { ...node.headers, 'content-type': 'application/json' }, body: JSON.stringify({ site: 'test', level: 'elevated', duration: '1m' }) });
+    assert.equal(mode.statusCode, 200);
+    await mode.body.dump();
+    const levels = await waitFor(5000, async () => workersIn(await statsOf()).every((p) => (p.extra as { levels?: Record<string, string> } | undefined)?.levels?.test === 'elevated'));
+    assert.ok(Number.isFinite(levels), 'every worker applies the level the primary published');
+    const r = await load([node.url], addresses('127.97', 20), 40, 3);
+    await new Promise((res) => setTimeout(res, 2500)); // the last second's shares reach the primary's next tick
+    const list = await getJson<{ incidents: Array<{ id: string; status: string }> }>(`${node.adminUrl}/incidents?site=test`, node.headers);
+    assert.equal(list.incidents.filter((i) => i.status === 'open').length, 1, JSON.stringify(list));
+    const inc = await getJson<{ timeline: Array<{ requests: number }> }>(`${node.adminUrl}/incident?id=${list.incidents[0]!.id}`, node.headers);
+    const counted = inc.timeline.reduce((n, s) => n + s.requests, 0);
+    assert.ok(counted >= r.sent * 0.8, `the incident counts ${counted} of the ${r.sent} requests both workers served`);
+    const back = await request(`${node.adminUrl}/mode`, { method: 'POST', headers: { ...node.headers, 'content-type': 'application/json' }, body: JSON.stringify({ site: 'test', level: 'auto' }) });
+    await back.body.dump();
+  });
+
   it('a worker killed under load is replaced; the other keeps serving', async () => {
     const victim = (await statsOf()).workers.workers[0]!;
     const traffic = load([node.url], addresses('127.93', 50), 60, 5);
