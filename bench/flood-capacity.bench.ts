@@ -13,7 +13,7 @@ import { Agent, request } from 'undici';
 import { mintClearance } from '../src/core/challenge/tokens.ts';
 import { createSiteTag } from '../src/core/challenge/binding.ts';
 import { startOriginFixture } from '../src/drill/origin-fixture.ts';
-import { loadOrCreateChallengeKeys } from '../src/edge/challenge-key-store.ts';
+import { loadOrCreateChallengeKeys } from '../src/stores/challenge-key-store.ts';
 import { siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string', default: '32' }, seconds: { type: 'string', default: '10' } } });

@@ -6,7 +6,7 @@
  *   answers 429 to everything (target ≥ 0.9×). The load tool repeats one request, as a flood does, so
  *   after the first refusal on each connection Bulwark answers on the wire (edge/wire/refusal.ts);
  * - the same with a new query string on every request (wrk only): no two requests are alike, so the wire
- *   never answers and the refusal lane does (edge/refusal-lane.ts) — the figure for a flood that varies
+ *   never answers and the refusal lane does (pipeline/lane/refusal-lane.ts) — the figure for a flood that varies
  *   its requests;
  * - a banned source: Bulwark's connection rate (dropped at accept) vs a bare server that destroys every
  *   socket (target ≥ 0.9×).

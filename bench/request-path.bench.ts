@@ -22,7 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { parseConfigText } from '../src/config/load.ts';
-import { createProxyServer } from '../src/edge/proxy-server.ts';
+import { createPhaseFailureHandler, createProxyServer } from '../src/edge/proxy-server.ts';
+import { createPipeline } from '../src/pipeline/runner.ts';
+import { DEFAULT_PHASES } from '../src/pipeline/phases/index.ts';
 import { createRequestIds } from '../src/edge/request-id.ts';
 import { createBulwark } from '../src/main.ts';
 
@@ -116,7 +118,7 @@ for (let i = 0; i < 4; i++) {
   await r.body.arrayBuffer();
 }
 const proxy = createProxyServer(
-  { logger, recorder: bulwark.recorder, nextId: createRequestIds(), getRuntime: () => bulwark.runtime(), onRuntimeIdle: () => {} },
+  { logger, recorder: bulwark.recorder, nextId: createRequestIds(), pipeline: createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger)), getRuntime: () => bulwark.runtime(), onRuntimeIdle: () => {} },
   false,
   config.connections,
 );

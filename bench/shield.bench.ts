@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { startBulwarkProcess, siteYaml, ROOT } from './lib/bulwark-process.ts';
-import { CACHE_STATUS_HEADER } from '../src/edge/forward.ts';
+import { CACHE_STATUS_HEADER } from '../src/pipeline/forward/forward-to-origin.ts';
 import { median, pairedLoad, segmentLine, type Contender } from './lib/paired.ts';
 import { startProcess, waitIdle, type Started } from './lib/processes.ts';
 import { HAS_WRK } from './lib/load.ts';

@@ -25,7 +25,7 @@ import { formatV4, formatV6 } from '../src/core/net/ip-format.ts';
 import { normalizeAddress, parseIp, prefixKey, prefixKeys } from '../src/core/net/ip.ts';
 import { parseIpInto } from '../src/core/net/ip-parse.ts';
 import { buildAsnTable } from '../src/core/identify/geo/asn-table.ts';
-import { loadGeoData } from '../src/edge/geo-data.ts';
+import { loadGeoData } from '../src/runtime/geo-data.ts';
 import { createRandom as rng } from '../src/drill/attackers/traffic-shapes.ts';
 
 v8.setFlagsFromString('--expose-gc');

@@ -9,7 +9,7 @@ import { ConfigError, loadConfigFile, loadConfigFileAsync, validateConfig } from
 import { configSchema, type Config } from './config/schema.ts';
 import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
-import { BulwarkError } from './errors.ts';
+import { BulwarkError } from './core/errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
 import { createPrimary } from './cluster/primary.ts';
 import { createLogger } from './telemetry/logger.ts';

@@ -8,16 +8,16 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
 import { acceptSocket, bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
-import { loadGeoData } from './edge/geo-data.ts';
-import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
+import { loadGeoData } from './runtime/geo-data.ts';
+import { challengeKeyFile, loadOrCreateChallengeKeys } from './stores/challenge-key-store.ts';
 import { statSync } from 'node:fs';
-import type { CrawlerResolver } from './edge/crawler-verify.ts';
-import { createServices, currentAudit } from './services.ts';
+import type { CrawlerResolver } from './runtime/crawler-verify.ts';
+import { createServices, currentAudit } from './runtime/services.ts';
 import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
 import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
 import { startScale, type Scale } from './cluster/scale.ts';
 import type { WorkerLink } from './cluster/worker-link.ts';
-import { createShieldRegistry } from './edge/shield/shield-registry.ts';
+import { createShieldRegistry } from './pipeline/shield/shield-registry.ts';
 import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
 import type { TicketKeySource } from './core/tls/ticket-keys.ts';
@@ -25,6 +25,7 @@ import { createProtocolStats } from './telemetry/protocol-stats.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
 import { planeRoutes } from './admin/plane-routes.ts';
+import { detectionRoutes } from './admin/detection-routes.ts';
 import { createMetricsSource } from './admin/metrics-source.ts';
 import { attachDashboard } from './admin/dashboard/attach.ts';
 import type { Dashboard } from './admin/dashboard/dashboard.ts';
@@ -32,7 +33,7 @@ import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
 import { createAuditor, type Auditor } from './admin/audit.ts';
 import { createReloadLog, type ReloadAttempt, type ReloadLog } from './admin/reload-log.ts';
-import type { BulwarkError } from './errors.ts';
+import type { BulwarkError } from './core/errors.ts';
 import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
 import { DEFAULT_PHASES } from './pipeline/phases/index.ts';
@@ -160,7 +161,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const timers: NodeJS.Timeout[] = [];
   let current: Runtime;
   try {
-    current = buildRuntime({ config: options.config, generation: ++generation, pools, pipeline, recorder, shields, services, file: options.file });
+    current = buildRuntime({ config: options.config, generation: ++generation, pools, recorder, shields, services, file: options.file });
   } catch (err) {
     // A config that does not compile (a certificate whose key does not match...) leaves nothing running.
     slowReads.stop();
@@ -253,6 +254,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     logger,
     recorder,
     nextId,
+    pipeline,
     getRuntime: () => current,
     onRuntimeIdle(runtime: Runtime) {
       if (retired.delete(runtime)) releaseRuntime(runtime, pools);
@@ -344,7 +346,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
 
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
   function reloadWith(config: Config, listTexts?: ListFileTexts): void {
-    const next = buildRuntime({ config, generation: generation + 1, pools, pipeline, recorder, shields, services, file: options.file, listTexts });
+    const next = buildRuntime({ config, generation: generation + 1, pools, recorder, shields, services, file: options.file, listTexts });
     logListWarnings(next);
     generation++;
     const old = current;
@@ -472,7 +474,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
               adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
               audit: services.stores.audit,
               metrics,
-              detection: detection?.routes() ?? {},
+              detection: detection === null ? {} : detectionRoutes(detection),
               extra: dashboard.routes,
             }),
           });

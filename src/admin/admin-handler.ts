@@ -15,7 +15,7 @@
  * - audit: every state change is recorded with its outcome, refused ones included (audit.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { TokenStore } from '../stores/index.ts';
 import { redactBody, type Auditor } from './audit.ts';
 import { authenticate } from './auth/authenticate.ts';

@@ -7,7 +7,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
 import type { StateStores } from '../stores/index.ts';
 import { createAuditor, type Auditor } from './audit.ts';

@@ -2,7 +2,7 @@
  * `GET /audit[?limit=N&before=ID&action=PREFIX&since=ISO]` (viewer): the audit log, newest first —
  * who (token name, `cli:<user>`), what, when, from where, how it ended. `before` pages backwards.
  */
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { AuditEntry, AuditStore } from '../stores/index.ts';
 import type { RouteTable } from './route-types.ts';
 

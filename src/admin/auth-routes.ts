@@ -10,7 +10,7 @@
  * - `GET /tokens`, `POST /tokens` `{"name", "role", "expires"}`, `DELETE /tokens?name=` (admin): list,
  *   create (the secret is in this answer only), revoke (its sessions end at once).
  */
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { parseDuration } from '../config/units.ts';
 import type { AdminRole, TokenStore } from '../stores/index.ts';
 import type { Auditor } from './audit.ts';

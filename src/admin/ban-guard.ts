@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { checkCidr, cidrsOverlap, type Cidr } from '../core/net/cidr.ts';
 import { parseListText, type ListFormat } from '../core/net/list-formats.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { parseBanKey, type BanKey } from '../stores/index.ts';
 
 /** The shortest IPv4 prefix a ban may have without `force`: /8. */

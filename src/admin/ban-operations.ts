@@ -7,7 +7,7 @@
  */
 import type { BanStore, StoredBan } from '../stores/index.ts';
 import { parseBanKey } from '../stores/index.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { parseDuration } from '../config/units.ts';
 import { checkBanScope, type BanScopeGuard } from './ban-guard.ts';
 import type { RouteTable } from './route-types.ts';

@@ -13,7 +13,7 @@
  * Operator mistakes are `BULWARK_ERR_*` errors with source `operator` (answered 400).
  */
 import type { IncidentStore, KvStore } from '../stores/index.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { DetectionService } from '../detection/detection-service.ts';
 import { parseModeRequest, readOverride, writeMode } from '../detection/override.ts';
 import { incidentJson, incidentListJson } from '../incidents/report.ts';

@@ -5,7 +5,7 @@
  * as functions, so this file knows their shapes but not how they are built.
  */
 import type { DetectionStats } from '../detection/detection-service.ts';
-import type { SiteShield } from '../edge/shield/site-shield.ts';
+import type { SiteShield } from '../runtime/site-shield.ts';
 import type { ChallengeStats } from '../telemetry/challenge-stats.ts';
 import type { GlobalMetrics, MetricsSource, SiteMetrics } from '../telemetry/metrics.ts';
 import type { Recorder } from '../telemetry/recorder.ts';

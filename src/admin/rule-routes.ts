@@ -4,7 +4,7 @@
  *   evidence, collateral estimate, the operator's decision and whether decide enforces it now;
  * - `POST /rules/accept` and `POST /rules/reject` `{"site": "news", "rule": "sig/..."}` (operator).
  */
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { SignatureRule } from '../core/detect/index.ts';
 import { ruleView } from '../detection/detection-stats.ts';
 import type { RuleDecisions } from '../detection/rule-decisions.ts';

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { AdminConfig } from '../config/admin-schema.ts';
 import { isLoopbackHost, parseListenAddress } from '../config/listen-address.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { StateStores } from '../stores/index.ts';
 import type { AdminLogger } from './admin-handler.ts';
 import { startAdminServer, type AdminServer } from './admin-server.ts';

@@ -4,7 +4,7 @@
  * reload and login: who, what, when, from where, and how it ended. Newest first.
  */
 import type { Command } from 'commander';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { auditView } from '../admin/audit-routes.ts';
 import { openStateFor, type Fail } from './state-commands.ts';
 

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { loadConfigFile } from '../config/load.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { clusterStatus, formatClusterStatus } from '../cluster/cluster-status.ts';
 import type { Fail } from './state-commands.ts';
 

@@ -6,7 +6,7 @@
  * into src/cli.ts with `addDrillCommand(program, fail)`.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { DrillError } from '../drill/errors.ts';
 import { runDrill, type DrillOptions } from '../drill/run.ts';
 import { formatReport, reportJson } from '../drill/report.ts';

@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
 import type { StateStores } from '../stores/index.ts';
 import { openStateForConfig } from '../cluster/shared-stores.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
 import { auditCli, cliActor } from './cli-audit.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from '../incidents/report.ts';

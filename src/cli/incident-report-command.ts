@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
 import { DEFAULT_REPORTS_CONFIG, type ReportsConfig } from '../config/reports-schema.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { buildReportModel, buildXarfDrafts, loadReportInput, REPORT_FORMATS, renderReport, type ReportFormat } from '../incidents/report/index.ts';
 import { openStateStores, type StateStores } from '../stores/index.ts';
 

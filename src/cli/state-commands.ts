@@ -10,8 +10,8 @@ import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
 import type { StateStores } from '../stores/index.ts';
 import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { rotateSharedKeys } from '../cluster/shared-keys.ts';
-import { BulwarkError } from '../errors.ts';
-import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
+import { BulwarkError } from '../core/errors.ts';
+import { rotateChallengeKey } from '../stores/challenge-key-store.ts';
 import { auditCli } from './cli-audit.ts';
 import { banScopeGuardFromConfig, createBanScopeGuard, type BanScopeGuard } from '../admin/ban-guard.ts';
 

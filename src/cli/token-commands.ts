@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { parseDuration } from '../config/units.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { ADMIN_ROLES, type AdminRole } from '../stores/index.ts';
 import { issueToken, tokenView } from '../admin/auth/tokens.ts';
 import { openStateFor, type Fail } from './state-commands.ts';

@@ -9,7 +9,7 @@
 import type { SharedStateConfig } from '../config/scale-schema.ts';
 import { createRedisHub, type RedisMemoryReport } from '../stores/redis/index.ts';
 import { redisMemory } from '../stores/redis/redis-memory.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { ProcessHealth } from './health.ts';
 
 /** The status. */

@@ -11,7 +11,7 @@
 import net from 'node:net';
 import { normalizeAddress } from '../core/identify/client-address.ts';
 import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 /** One bound listener of the primary. */

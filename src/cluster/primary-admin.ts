@@ -6,10 +6,11 @@
  * `/metrics` gives the primary's own (detection from the merged traffic, bans, the admin plane).
  */
 import type { Config } from '../config/schema.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../runtime/services.ts';
 import type { AttachedDetection } from '../detection/attach.ts';
 import type { Auditor } from '../admin/audit.ts';
 import { banScopeGuardFromConfig } from '../admin/ban-guard.ts';
+import { detectionRoutes } from '../admin/detection-routes.ts';
 import { createMetricsSource } from '../admin/metrics-source.ts';
 import { planeRoutes } from '../admin/plane-routes.ts';
 import { startAdminPlane, type AdminPlane } from '../admin/start-admin.ts';
@@ -92,7 +93,7 @@ export async function startPrimaryAdmin(d: PrimaryAdminDeps): Promise<PrimaryAdm
       adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
       audit: services.stores.audit,
       metrics,
-      detection: d.detection?.routes() ?? {},
+      detection: d.detection === null ? {} : detectionRoutes(d.detection),
     }),
   });
   const plane = admin;

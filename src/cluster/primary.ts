@@ -17,7 +17,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/load.ts';
-import { createServices, currentAudit } from '../services.ts';
+import { createServices, currentAudit } from '../runtime/services.ts';
 import { buildLists } from '../runtime/lists.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
 import { attachDetection, type AttachedDetection } from '../detection/attach.ts';

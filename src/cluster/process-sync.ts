@@ -13,7 +13,7 @@
  */
 import type { LeaderView } from '../detection/coordination.ts';
 import type { ContributionCollector, SiteContribution } from '../detection/contribution.ts';
-import type { Services } from '../services.ts';
+import type { Services } from '../runtime/services.ts';
 import type { Bus, BusMessage } from './bus.ts';
 import { encodeContribution, type ContributionWire } from './contribution-codec.ts';
 import type { JournaledTable } from './limit-journal.ts';

@@ -7,13 +7,13 @@
  * the deployment's.
  */
 import { readFileSync } from 'node:fs';
-import { challengeKeyFile } from '../edge/challenge-key-store.ts';
-import type { Services } from '../services.ts';
+import { challengeKeyFile } from '../stores/challenge-key-store.ts';
+import type { Services } from '../runtime/services.ts';
 import type { RedisHub } from '../stores/redis/index.ts';
 import { keysChannel, loadSharedChallengeKeys, ringOf, rotateSharedChallengeKey, type SharedKeyFile } from '../stores/redis/redis-challenge-keys.ts';
 import { createRedisHub } from '../stores/redis/index.ts';
 import type { SharedStateConfig } from '../config/scale-schema.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 
 /** This node's key file, in the shared format (it is the same format). */
 export function localKeyFile(stateDir: string): SharedKeyFile {

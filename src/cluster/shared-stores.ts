@@ -8,7 +8,7 @@
  * background, so `/stats` never waits for the server.
  */
 import type { Config } from '../config/schema.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import type { SharedStateConfig } from '../config/scale-schema.ts';
 import { openStateStores, type StateStores } from '../stores/index.ts';
 import { openRedisStores, type RedisMemoryReport, type RedisStores } from '../stores/redis/index.ts';

@@ -6,7 +6,7 @@
 import { MAX_YAML_ALIASES, readRegularFile, readRegularFileSync } from './read-file.ts';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { checkPolicies } from './policy-check.ts';
 

@@ -6,7 +6,7 @@
  */
 import { compilePolicy, PolicyError, type PolicyProblem } from '../core/policy/index.ts';
 import { createLimitEvaluator, createLimiterTable } from '../core/ratelimit/index.ts';
-import { createImportLoader, limitSpecs, policyDocument } from '../runtime/policy-build.ts';
+import { createImportLoader, limitSpecs, policyDocument } from './policy-specs.ts';
 import type { ConfigProblem } from './load.ts';
 import type { Config } from './schema.ts';
 

@@ -13,7 +13,7 @@ import { duration, size } from './schema-units.ts';
 import { shieldSchema } from './shield-schema.ts';
 import { challengeSchema } from './challenge-schema.ts';
 import { globalPolicySchema, sitePolicySchema } from './policy-schema.ts';
-import { detectionSchema } from '../detection/detection-schema.ts';
+import { detectionSchema } from './detection-schema.ts';
 import { reportsSchema } from './reports-schema.ts';
 import { parseListenAddress } from './listen-address.ts';
 import { adminSchema } from './admin-schema.ts';

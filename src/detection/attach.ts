@@ -1,23 +1,20 @@
 /**
  * Wires detection into a built Bulwark without touching the composition root: the service on the
- * Bulwark's open state stores, its sites and `services.setLevel`, the recorder sink, and the admin
- * routes and signature decider ready to plug in. This is the wiring main.ts uses, usable as is from a
+ * Bulwark's open state stores, its sites and `services.setLevel`, the recorder sink, and the signature
+ * decider ready to plug in (admin/detection-routes.ts builds the admin routes from what this returns). This is the wiring main.ts uses, usable as is from a
  * test.
  *
  * Order: call after the stores are open and before the listeners accept (main.ts does so in `start()`):
  * attaching restores each site's level, override and signature rules, which the first request must
  * already meet after a restart during an attack. Call `stop()` before the stores close.
  */
-import type { RouteTable } from '../admin/admin-server.ts';
-import { incidentRoutes } from '../admin/incident-routes.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { createDetectionService, type DetectionLogger, type DetectionService } from './detection-service.ts';
-import type { DetectionConfig } from './detection-schema.ts';
-import { createSignatureDecider, type SignatureDecider } from './signature-decider.ts';
+import type { DetectionConfig } from '../config/detection-schema.ts';
+import { createSignatureDecider, type SignatureDecider } from '../core/detect/signature-decider.ts';
 import type { DetectionCoordination } from './coordination.ts';
 import { createRuleDecisions, type RuleDecisions } from './rule-decisions.ts';
-import { ruleRoutes } from '../admin/rule-routes.ts';
 
 /** The parts of a Bulwark detection attaches to (`Bulwark` from main.ts fits). */
 export interface DetectionHost {
@@ -33,8 +30,12 @@ export interface AttachedDetection {
   readonly decider: SignatureDecider;
   /** The operator's accept / reject of signature rules (rule-decisions.ts). */
   readonly ruleDecisions: RuleDecisions;
-  /** `/incidents`, `/incident`, `/detection`, `POST /mode` for `AdminState.routes`. */
-  routes(): RouteTable;
+  /** The Bulwark it is attached to (the admin routes read its stores and config through it). */
+  readonly host: DetectionHost;
+  /** `detection.enabled`: false keeps the service's state readable but the detector idle. */
+  readonly enabled: boolean;
+  /** The clock the service and the rule decisions use. */
+  readonly now: () => number;
   /** Removes the sink and stops the service (saves its state). Call before the stores close. */
   stop(): Promise<void>;
 }
@@ -92,14 +93,9 @@ export async function attachDetection(host: DetectionHost, options: AttachOption
     service,
     decider,
     ruleDecisions,
-    routes: () => ({
-      ...incidentRoutes({
-        incidents: services().stores.incidents, kv: services().stores.kv, detection: options.config.enabled ? service : null, sites,
-        reports: () => host.runtime().config.reports,
-        hostnames: (site) => host.runtime().config.sites.find((s) => s.name === site)?.hosts ?? [],
-      }),
-      ...ruleRoutes({ sites, activeRules: service.activeRules, decisions: ruleDecisions, now }),
-    }),
+    host,
+    enabled: options.config.enabled,
+    now,
     async stop() {
       host.recorder.removeSink('detection');
       await service.stop();

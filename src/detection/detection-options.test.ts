@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DETECTOR_CONFIG, DEFAULT_SIGNATURE_CONFIG, resolveDetectorConfig, resolveSignatureConfig } from '../core/detect/index.ts';
 import { detectorConfigInput, signatureConfigInput, siteDetectorOptions } from './detection-options.ts';
-import { defaultDetectionConfig, detectionSchema } from './detection-schema.ts';
+import { defaultDetectionConfig, detectionSchema } from '../config/detection-schema.ts';
 
 describe('detection config', () => {
   it('defaults to exactly the core defaults', () => {

@@ -6,7 +6,7 @@
 import {
   DEFAULT_DETECTOR_CONFIG, type DetectorConfigInput, type SignatureConfig, type SiteDetectorOptions, type SurgeConfig, type SurgeLevels, type SurgeThreshold,
 } from '../core/detect/index.ts';
-import type { DetectionConfig } from './detection-schema.ts';
+import type { DetectionConfig } from '../config/detection-schema.ts';
 
 type Knobs = DetectionConfig['detector'];
 type SurgeKnobs = Knobs['rate'];

@@ -7,7 +7,7 @@ import type { StateStores } from '../stores/index.ts';
 import type { IncidentTracker } from '../incidents/incident-tracker.ts';
 import type { NetworkLookup } from '../incidents/fingerprint/build-fingerprint.ts';
 import type { DetectionRecord } from './detection-record.ts';
-import type { DetectionConfig } from './detection-schema.ts';
+import type { DetectionConfig } from '../config/detection-schema.ts';
 import type { DetectionCoordination } from './coordination.ts';
 import type { SiteContribution } from './contribution.ts';
 import type { DetectionStateStore } from './detection-state.ts';

@@ -7,9 +7,9 @@
 export { attachDetection, type AttachedDetection, type AttachOptions, type DetectionHost } from './attach.ts';
 export { createDetectionService } from './detection-service.ts';
 export type { DetectionLogger, DetectionService, DetectionServiceOptions, DetectionStats } from './detection-service-types.ts';
-export { detectionSchema, defaultDetectionConfig, type DetectionConfig } from './detection-schema.ts';
+export { detectionSchema, defaultDetectionConfig, type DetectionConfig } from '../config/detection-schema.ts';
 export { siteDetectorOptions } from './detection-options.ts';
 export { toRequestEvent, type DetectionRecord } from './detection-record.ts';
 export { MODE_KEY_PREFIX, modeKey, parseModeRequest, readOverride, writeMode, listOverrides, type ModeRequest, type StoredOverride } from './override.ts';
-export { createSignatureDecider, matchesRule, type SignatureDecider, type SignatureFacts } from './signature-decider.ts';
+export { createSignatureDecider, matchesRule, type SignatureDecider, type SignatureFacts } from '../core/detect/signature-decider.ts';
 export { ruleView, type RuleView, type SiteDetectionView } from './detection-stats.ts';

@@ -8,7 +8,7 @@
  */
 import { THREAT_LEVELS, type ThreatLevel } from '../core/vocabulary.ts';
 import type { KvStore } from '../stores/index.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { parseDuration } from '../config/units.ts';
 
 /** Settings key prefix of overrides: `mode/<site>`. */

@@ -5,7 +5,7 @@ import type { SignatureRule } from '../core/detect/index.ts';
 import { openStateStores } from '../stores/index.ts';
 import { tempStateDir } from '../stores/test-support.ts';
 import { createRuleDecisions } from './rule-decisions.ts';
-import { createSignatureDecider } from './signature-decider.ts';
+import { createSignatureDecider } from '../core/detect/signature-decider.ts';
 
 function rule(id: string, mode: 'apply' | 'log_only', match: SignatureRule['match']): SignatureRule {
   return { id, action: 'block', match, mode, collateral: 0.2, collateralBound: 0.3, attackShare: 0.5, level: 'under_attack', createdMs: 0, expiresMs: 10_000_000, evidence: [], reason: 'test' };

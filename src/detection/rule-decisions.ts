@@ -15,7 +15,7 @@
  */
 import type { SignatureRule } from '../core/detect/index.ts';
 import type { KvStore } from '../stores/index.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 
 /** What an operator decided about a rule. */
 export interface RuleDecision {

@@ -6,7 +6,7 @@
  * yet. Bulwark answers with its own short page and closes the connection.
  */
 import type { Socket } from 'node:net';
-import { PAGES, rawPage, type PageSpec } from './pages.ts';
+import { PAGES, rawPage, type PageSpec } from '../pipeline/pages/pages.ts';
 
 export interface ClientErrorVerdict {
   /** The page to send, or null when the socket should just be closed (reset, or already answering). */

@@ -18,7 +18,7 @@ import { h2ErrorName } from '../core/http2/frame-scanner.ts';
 import { resolveClientAddress } from '../core/identify/client-address.ts';
 import { parseIp, prefixKeyOf } from '../core/net/ip.ts';
 import { createRandomTicketKeys, type TicketKeySource } from '../core/tls/ticket-keys.ts';
-import { recordRefusalOf } from '../runtime/escalate.ts';
+import { recordRefusalOf } from '../pipeline/escalate.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { certificateOptionsOf } from '../runtime/runtime.ts';
 import { contextOptions, loadSiteCertificate, type SiteCertificate } from '../runtime/site-certificates.ts';

@@ -7,7 +7,7 @@
  * `0.0.0.0:port` as well would collide, so list one or the other.
  */
 import net from 'node:net';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
 import type { AcceptGate } from './accept-gate.ts';
 import type { ProxyServer } from './proxy-server.ts';

@@ -13,19 +13,19 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { hasRequestBody, RequestContext, takeRequestBytes } from '../pipeline/context.ts';
-import type { PhaseFailureHandler } from '../pipeline/runner.ts';
-import { PAGES, sendPage } from './pages.ts';
-import { ORIGIN_RETRY_AFTER_S } from './forward.ts';
+import type { PhaseFailureHandler, Pipeline } from '../pipeline/runner.ts';
+import { PAGES, sendPage } from '../pipeline/pages/pages.ts';
+import { ORIGIN_RETRY_AFTER_S } from '../pipeline/forward/forward-to-origin.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
-import { requestRecordOf } from './request-record-of.ts';
-import { accountAnswer } from '../runtime/answer-accounting.ts';
+import { requestRecordOf } from '../pipeline/record/request-record-of.ts';
+import { accountAnswer } from '../pipeline/record/answer-accounting.ts';
 import { identifyClient } from '../pipeline/phases/identify.ts';
 import { recordUnparsedRefusal } from './unparsed-refusal.ts';
 import { answerClientError, classifyClientError } from './client-errors.ts';
 import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
-import { BulwarkResponse } from './prepared-head.ts';
+import { BulwarkResponse } from '../pipeline/pages/prepared-head.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
 import { armAfterAnswer, createWire, type Wire } from './wire/index.ts';
 
@@ -47,6 +47,8 @@ export interface ProxyServerDeps {
   readonly logger: Logger;
   readonly recorder: Recorder;
   readonly nextId: () => string;
+  /** The phases every request runs (composed once at start; the same for every config generation). */
+  readonly pipeline: Pipeline;
   getRuntime(): Runtime;
   /** Called when a runtime's last in-flight request finishes (reload retires old generations). */
   onRuntimeIdle(runtime: Runtime): void;
@@ -154,7 +156,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     if (outcome === 'rejected' && ctx.clientAddress === '') identifyClient(ctx);
     if (site !== null) site.stats.requestEnded();
     const record = requestRecordOf(ctx, { outcome, status, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut, durationMs, timeMs });
-    // The 404 budget and escalation, as every answer path feeds them (runtime/answer-accounting.ts).
+    // The 404 budget and escalation, as every answer path feeds them (pipeline/record/answer-accounting.ts).
     accountAnswer(runtime, record, ctx.priority);
     recorder.record(record);
   }
@@ -182,7 +184,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     // queued in node:http has not reached the socket's counters. Everything else is recorded when the
     // response closes ('close' comes on the next tick at the earliest, so attaching after run() misses
     // nothing; `on` spares the per-request wrapper `once` allocates).
-    if (runtime.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) {
+    if (deps.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) {
       finish(ctx, true);
       // A refusal from the connection's lane or a fresh hit: its next copies may be answered on the wire.
       armAfterAnswer(wire, ctx);
@@ -220,7 +222,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     runtime.inFlight++;
     socket.once('close', () => finish(ctx));
     socket.on('error', () => socket.destroy());
-    runtime.pipeline.run(ctx);
+    deps.pipeline.run(ctx);
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     const verdict = classifyClientError(err);

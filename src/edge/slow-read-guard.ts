@@ -7,6 +7,7 @@
  * `windowS` seconds — once the buffers are full, that is the client's real reading rate.
  */
 import type { ServerResponse } from 'node:http';
+import type { SlowReadWatch } from '../runtime/services.ts';
 
 interface Watched {
   readonly res: ServerResponse;
@@ -15,9 +16,7 @@ interface Watched {
   readonly samples: number[];
 }
 
-export interface SlowReadGuard {
-  /** Starts watching a response whose socket just backed up (called again: no-op). */
-  watch(res: ServerResponse, nowMs: number): void;
+export interface SlowReadGuard extends SlowReadWatch {
   readonly closed: number;
   readonly watching: number;
   stop(): void;

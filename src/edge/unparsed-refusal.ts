@@ -1,7 +1,7 @@
 /**
  * The record of a request refused before node:http made it a request (its parser's errors, CONNECT):
  * there is no context, so the record names what the socket knows — the peer and its prefix — and the
- * refusal code. It is fed to the same accounting as every other answer (runtime/answer-accounting.ts),
+ * refusal code. It is fed to the same accounting as every other answer (pipeline/record/answer-accounting.ts),
  * so a client that only ever sends heads the parser rejects is still escalated to a ban.
  */
 import type { Socket } from 'node:net';
@@ -9,7 +9,7 @@ import { resolveClientAddress } from '../core/identify/client-address.ts';
 import { parseIp, prefixKeyOf } from '../core/net/ip.ts';
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
 import { takeSocketBytes } from '../pipeline/context.ts';
-import { accountAnswer } from '../runtime/answer-accounting.ts';
+import { accountAnswer } from '../pipeline/record/answer-accounting.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';

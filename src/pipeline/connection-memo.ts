@@ -12,15 +12,15 @@
  * - `bytesRead`, `bytesWritten`: the record (pipeline/context.ts, takeSocketBytes);
  * - `route`: parse (the last valid Host and its site);
  * - `peer`, `fingerprint`: identify (the peer's address, prefix and geo; the last header fingerprint);
- * - `lane`: the refusal lane (edge/refusal-lane.ts);
- * - `wire`: the wire (edge/wire/wire.ts; undefined until first armed, null when the
- *   connection cannot have one);
+ * - `lane`: the refusal lane (pipeline/lane/refusal-lane.ts);
+ * - `wire`: the wire (edge/wire/wire.ts keeps its `WireTap` here; undefined until first armed, null
+ *   when the connection cannot have one). The pipeline never reads it, so it is typed as an opaque
+ *   object here: the wire sits above the pipeline and its type is the wire's own business;
  * - `cacheKey`: the shield (the last normalised target and cache key).
  */
 import type { Socket } from 'node:net';
-import type { CacheKeyMemo } from '../edge/shield/shield-flow.ts';
-import type { Lane } from '../edge/refusal-lane.ts';
-import type { WireTap } from '../edge/wire/wire.ts';
+import type { CacheKeyMemo } from './shield/shield-flow.ts';
+import type { Lane } from './lane/refusal-lane.ts';
 import type { LastFingerprint, PeerIdentity } from './phases/identify.ts';
 import type { LastRoute } from './phases/parse.ts';
 
@@ -32,7 +32,7 @@ export class ConnectionMemo {
   peer: PeerIdentity | null = null;
   fingerprint: LastFingerprint | null = null;
   lane: Lane | null = null;
-  wire: WireTap | null | undefined = undefined;
+  wire: object | null | undefined = undefined;
   cacheKey: CacheKeyMemo | null = null;
 }
 

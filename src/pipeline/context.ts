@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClientClass, Decision, Outcome, Priority, ThreatLevel } from '../core/vocabulary.ts';
 import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
-import type { ForwardHooks } from '../edge/forward.ts';
+import type { ForwardHooks } from './forward/forward-to-origin.ts';
 import type { LimitsVerdict } from '../core/ratelimit/index.ts';
 import type { ParsedIp } from '../core/net/ip.ts';
 import type { ClearanceClaims } from '../core/challenge/index.ts';

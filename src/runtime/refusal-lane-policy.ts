@@ -1,5 +1,5 @@
 /**
- * Which refusals may open a refusal lane (edge/refusal-lane.ts): a keep-alive connection whose client a
+ * Which refusals may open a refusal lane (pipeline/lane/refusal-lane.ts): a keep-alive connection whose client a
  * rate limit refuses is answered 429 without re-running identify and decide, until the limit would
  * admit it again. That is exact only when every later request on the connection would be refused by
  * the same limit anyway, so a limit qualifies when:

@@ -1,26 +1,25 @@
 /**
  * A runtime is one compiled generation of the config: sites with their router, origin pools, TLS
- * contexts, trusted-proxy matcher and the composed pipeline. Everything per-request reads from the
+ * contexts, policies, challenge gates and the trusted-proxy matcher. Everything per-request reads from the
  * runtime the request started under, so a reload (SIGHUP) never changes a request mid-flight: new
  * requests take the new runtime, and the old one is retired once its in-flight requests are done.
  */
 import type { SecureContext } from 'node:tls';
 import type { Config, SiteConfig } from '../config/schema.ts';
 import { ConfigError, type ConfigProblem } from '../config/load.ts';
-import type { BulwarkError } from '../errors.ts';
+import type { BulwarkError } from '../core/errors.ts';
 import { compileTrustedProxies, type TrustedProxyMatcher } from '../core/identify/client-address.ts';
-import type { Pipeline } from '../pipeline/runner.ts';
 import { createChallengeGate, resolveChallengePolicy, type ChallengeGate } from '../core/challenge/index.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
 import type { CompiledPolicy } from '../core/policy/index.ts';
-import { configureEscalation, configureNotFound } from '../services.ts';
+import { configureEscalation, configureNotFound } from './services.ts';
 import { createLevelPolicy } from './level-policy.ts';
-import { buildSitePolicy, limitSpecs } from './policy-build.ts';
+import { limitSpecs } from '../config/policy-specs.ts';
+import { buildSitePolicy } from './policy-build.ts';
 import { laneRefusals } from './refusal-lane-policy.ts';
-import type { Services } from '../services.ts';
+import type { Services } from './services.ts';
 import { buildLists, type ListFileTexts } from './lists.ts';
-import type { ShieldRegistry } from '../edge/shield/shield-registry.ts';
-import type { SiteShield } from '../edge/shield/site-shield.ts';
+import type { SiteShield, SiteShields } from './site-shield.ts';
 import type { ChallengeStats } from '../telemetry/challenge-stats.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import type { SiteStats } from '../telemetry/site-stats.ts';
@@ -60,7 +59,6 @@ export interface Runtime {
   readonly isTrustedProxy: TrustedProxyMatcher;
   /** Allow and deny lists (deny-listed sources are dropped at accept). */
   readonly lists: IpLists;
-  readonly pipeline: Pipeline;
   /** Long-lived parts shared by every generation (geo data, later bans and keys). */
   readonly services: Services;
   route(host: string): SiteRuntime | null;
@@ -74,9 +72,9 @@ export interface BuildRuntimeOptions {
   readonly config: Config;
   readonly generation: number;
   readonly pools: OriginPools;
-  readonly pipeline: Pipeline;
   readonly recorder: Recorder;
-  readonly shields: ShieldRegistry;
+  /** Each site's shield, kept across generations (pipeline/shield/shield-registry.ts). */
+  readonly shields: SiteShields;
   readonly services: Services;
   /** Where the config came from, for error messages. */
   readonly file?: string;
@@ -185,7 +183,6 @@ export function buildRuntime(options: BuildRuntimeOptions): Runtime {
     sites,
     isTrustedProxy: compileTrustedProxies(config.trusted_proxies),
     lists,
-    pipeline: options.pipeline,
     services: options.services,
     route: (host) => router.route(host),
     secureContextFor(servername) {

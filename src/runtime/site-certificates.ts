@@ -16,7 +16,7 @@ import { statSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { SiteConfig } from '../config/schema.ts';
 import { readRegularFileSync } from '../config/read-file.ts';
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 
 /** A certificate chain or key file larger than this is not one. */
 const MAX_PEM_BYTES = 1024 * 1024;

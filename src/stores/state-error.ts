@@ -2,7 +2,7 @@
  * Errors of the durable state (SQLite under `<stateDir>`), with stable codes. They are operator-facing:
  * the message names the file and says what to do; nothing here is shown to visitors.
  */
-import { BulwarkError } from '../errors.ts';
+import { BulwarkError } from '../core/errors.ts';
 
 /** Stable codes raised by `src/stores/`. */
 export type StateErrorCode =

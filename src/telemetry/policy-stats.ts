@@ -9,7 +9,7 @@ export interface PolicyStats {
   decided(by: string): void;
   shadow(by: string, action: string): void;
   ruleError(by: string): void;
-  /** One refusal answered from a connection's refusal lane (edge/refusal-lane.ts; also `decided`). */
+  /** One refusal answered from a connection's refusal lane (pipeline/lane/refusal-lane.ts; also `decided`). */
   laneAnswered(): void;
   /** One of those answered on the wire, before node:http parsed the request (edge/wire/refusal.ts). */
   wireAnswered(): void;

@@ -177,12 +177,12 @@ test('failed and forged submissions are counted per reason', async () => {
 });
 
 test('a rotated key: new clearances use it, clearances signed with the previous key stay valid in the grace period', async () => {
-  const { rotateChallengeKey } = await import('../../src/edge/challenge-key-store.ts');
+  const { rotateChallengeKey } = await import('../../src/stores/challenge-key-store.ts');
   const v = await post('/.bulwark/challenge/verify', await solvedAnswer('/rot'));
   const oldCookie = cookieOf(v.headers['set-cookie']);
   rotateChallengeKey(b.stateDir, { graceMs: 60_000 });
   // Picked up within 10 s by the running Bulwark (a file check); force it now through a reload.
-  const { loadOrCreateChallengeKeys } = await import('../../src/edge/challenge-key-store.ts');
+  const { loadOrCreateChallengeKeys } = await import('../../src/stores/challenge-key-store.ts');
   b.bulwark.runtime().services.challenge.keys = loadOrCreateChallengeKeys(b.stateDir).ring;
   b.bulwark.reload(b.config);
   assert.equal((await get('/rot-after', { cookie: oldCookie })).status, 200, 'the previous key is still accepted');

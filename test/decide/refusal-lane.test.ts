@@ -1,5 +1,5 @@
 /**
- * The refusal lane over real sockets (edge/refusal-lane.ts): a client refused by a request-independent
+ * The refusal lane over real sockets (pipeline/lane/refusal-lane.ts): a client refused by a request-independent
  * limit on a keep-alive connection gets its repeated requests answered 429 without identify/decide,
  * with every request still recorded, counted and escalated — and the lane is left as soon as anything
  * the decision depended on changes (headers, path-dependent limits, allow rules, bans, time).

@@ -5,7 +5,7 @@
  * and everything else (another request, a partial read, an upgrade, a ban, the limit admitting again,
  * a reload, a drain) goes to node:http as before.
  */
-import { retryDelayS } from '../../src/edge/retry-page-html.ts';
+import { retryDelayS } from '../../src/pipeline/pages/retry-page-html.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

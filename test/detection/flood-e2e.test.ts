@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createSiteDetector } from '../../src/core/detect/index.ts';
 import { siteDetectorOptions } from '../../src/detection/detection-options.ts';
-import { detectionSchema } from '../../src/detection/detection-schema.ts';
+import { detectionSchema } from '../../src/config/detection-schema.ts';
 import { createBulwark } from '../../src/main.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { testConfig } from '../helpers/bulwark.ts';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ThreatLevel } from '../../src/core/vocabulary.ts';
 import { createDetectionService, type DetectionService } from '../../src/detection/detection-service.ts';
 import type { DetectionRecord } from '../../src/detection/detection-record.ts';
-import { detectionSchema } from '../../src/detection/detection-schema.ts';
+import { detectionSchema } from '../../src/config/detection-schema.ts';
 import { openStateStores, type StateStores } from '../../src/stores/index.ts';
 
 export const T0 = 1_700_000_000_000;

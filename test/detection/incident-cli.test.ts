@@ -12,7 +12,7 @@ import { addIncidentCommands } from '../../src/cli/incident-commands.ts';
 import { incidentRoutes } from '../../src/admin/incident-routes.ts';
 import { routeHandler } from '../../src/admin/route-types.ts';
 import { readOverride } from '../../src/detection/override.ts';
-import { BulwarkError } from '../../src/errors.ts';
+import { BulwarkError } from '../../src/core/errors.ts';
 import { createHarness, flood, visitors, type Harness } from './harness.ts';
 
 const SITE = 'news';

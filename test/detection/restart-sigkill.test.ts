@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSiteDetector } from '../../src/core/detect/index.ts';
 import { siteDetectorOptions } from '../../src/detection/detection-options.ts';
-import { detectionSchema } from '../../src/detection/detection-schema.ts';
+import { detectionSchema } from '../../src/config/detection-schema.ts';
 import { startBulwarkChild, type BulwarkChild } from '../../src/drill/bulwark-process.ts';
 import { openStateStores } from '../../src/stores/index.ts';
 import { startSimpleOrigin } from '../helpers/simple-origin.ts';

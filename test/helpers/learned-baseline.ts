@@ -5,7 +5,7 @@
  */
 import { createSiteDetector } from '../../src/core/detect/index.ts';
 import { siteDetectorOptions } from '../../src/detection/detection-options.ts';
-import { detectionSchema } from '../../src/detection/detection-schema.ts';
+import { detectionSchema } from '../../src/config/detection-schema.ts';
 
 export function learnedBaseline(site: string, detectionInput: Record<string, unknown>, nowMs: number): unknown {
   const detection = detectionSchema.parse(detectionInput);

@@ -3,7 +3,7 @@
  * from a loopback, private, link-local or CGNAT address (its own, or one a trusted proxy forwards) used
  * to make Bulwark ask the system resolver for its PTR record — a lookup that leaves the machine for an
  * address no search engine crawls from, with an answer the local network controls. Only public
- * addresses can be verified crawlers (edge/crawler-verify.ts): for anything else no query is made, in
+ * addresses can be verified crawlers (runtime/crawler-verify.ts): for anything else no query is made, in
  * tests and drills included (this test uses the default system resolver and watches it).
  */
 import { after, before, test } from 'node:test';

@@ -2,7 +2,7 @@
  * 404-budget evasion through the wire: a scanner (or a random-path flood's cheap cousin) repeating a
  * request for a cached 404 on one keep-alive connection gets its copies answered on the wire
  * (edge/wire/hit.ts), before node:http parses them. Every answer path must feed the same accounting as
- * node:http's (runtime/answer-accounting.ts): the budget trips and the copies get the 429.
+ * node:http's (pipeline/record/answer-accounting.ts): the budget trips and the copies get the 429.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -89,7 +89,7 @@ test('the countdown counts down while the visitor waits', { skip: skip ?? false 
   const page = await browser.newPage({ userAgent: BROWSER_UA });
   try {
     // The page itself, as Bulwark renders it for a 503 with a 4 s Retry-After: read its countdown.
-    const { retryRenderedOf, PAGES } = await import('../../src/edge/pages.ts');
+    const { retryRenderedOf, PAGES } = await import('../../src/pipeline/pages/pages.ts');
     const prepared = retryRenderedOf(PAGES.highDemand, 'html', 'GET', 4, 'abcdefgh-000001');
     await page.route('**/wait', (route) => route.fulfill({ status: 503, contentType: 'text/html', body: prepared.before + 'abcdefgh-000001' + prepared.after }));
     await page.goto('http://countdown.invalid/wait');

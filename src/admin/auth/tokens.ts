@@ -10,7 +10,7 @@
  * signature rules), `admin` (also manages tokens).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../../core/errors.ts';
 import { TOKEN_NAME, type AdminRole, type TokenRecord, type TokenStore } from '../../stores/index.ts';
 
 /** The prefix of every token's secret. */

@@ -4,8 +4,8 @@
  */
 import type { Config } from '../../config/schema.ts';
 import type { AttachedDetection } from '../../detection/attach.ts';
-import type { GeoData } from '../../edge/geo-data.ts';
-import type { SiteShield } from '../../edge/shield/site-shield.ts';
+import type { GeoData } from '../../runtime/geo-data.ts';
+import type { SiteShield } from '../../runtime/site-shield.ts';
 import type { AuditStore } from '../../stores/index.ts';
 import type { ChallengeStats } from '../../telemetry/challenge-stats.ts';
 import type { Recorder } from '../../telemetry/recorder.ts';

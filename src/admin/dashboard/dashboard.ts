@@ -7,7 +7,7 @@
  */
 import type { AuditStore } from '../../stores/index.ts';
 import { auditView } from '../audit-routes.ts';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../../core/errors.ts';
 import type { RouteTable } from '../route-types.ts';
 import { maskSecrets } from './config-view.ts';
 import { createEventStreams, type EventStreamOptions, type EventStreams } from './event-stream.ts';

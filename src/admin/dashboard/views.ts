@@ -4,7 +4,7 @@
  * with ASN names, its signature rules with the operator's decisions, and challenge solve rates per rule).
  */
 import type { DetectionStats } from '../../detection/detection-service.ts';
-import type { SiteShield } from '../../edge/shield/site-shield.ts';
+import type { SiteShield } from '../../runtime/site-shield.ts';
 import type { ChallengeStats } from '../../telemetry/challenge-stats.ts';
 import type { LiveHistory } from './live-history.ts';
 

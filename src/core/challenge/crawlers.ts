@@ -2,7 +2,7 @@
  * Search-engine crawlers Bulwark lets through a challenge once verified, and the pure parts of verifying
  * them: which crawler a user agent claims to be, and whether a host name belongs to it.
  *
- * Verification (done by src/edge/crawler-verify.ts, which owns the DNS I/O) is the method the search
+ * Verification (done by src/runtime/crawler-verify.ts, which owns the DNS I/O) is the method the search
  * engines themselves document: reverse DNS (PTR) of the client address must give a name under one of the
  * crawler's published domains, and a forward lookup of that name must return the same address (so a PTR
  * record the attacker controls for his own addresses proves nothing).

@@ -7,7 +7,7 @@
  * Seconds waiting to be learned are never persisted: after a restart nobody can say they preceded no
  * rise (the restart may have come in the first seconds of an attack).
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import type { ByDimension, Dimension } from './dimensions.ts';
 import type { HeavyKey } from './heavy-hitters.ts';
 

@@ -10,7 +10,7 @@
  * distress, and the result says so (`clearedFlashCrowd`) so cleared visitors keep passing.
  */
 import type { ThreatLevel } from '../vocabulary.ts';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import type { BaselineView, LearnContext } from './baseline.ts';
 import type { DetectorConfig } from './detector-config.ts';
 import { evaluate, LEVEL_OF_RANK, rankOf, type Evaluation, type Signal } from './signals.ts';

@@ -18,7 +18,7 @@
  * a monitored key and true ≤ min for an unmonitored one (α only ever over-counts); the N / c guarantee
  * for frequent keys becomes "a key heavier than the final min is monitored".
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 
 /** A heavy-hitter key: strings for addresses, prefixes, paths...; numbers for ASNs. */
 export type HeavyKey = string | number;

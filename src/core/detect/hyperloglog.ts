@@ -11,7 +11,7 @@
  * Hashes are 32-bit (see hash.ts): p bits pick the register, the remaining q = 32 − p bits give the
  * rank, so registers hold 0..q+1. That is ample up to ~10^8 distinct keys.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import { hash32 } from './hash.ts';
 
 /** A HyperLogLog sketch. `registers` is exposed for merging and persistence; do not resize it. */

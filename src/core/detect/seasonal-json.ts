@@ -3,7 +3,7 @@
  * persisted form: a slot's histograms as sorted [bucket, weight] pairs, read back with validation (`BULWARK_ERR_DETECT_BASELINE_INVALID`
  * on anything malformed, so a damaged baseline is re-learned rather than trusted). Pure.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 
 /** The metrics with a seasonal profile: the ones the surge and flash-crowd signals compare. */
 export const SEASONAL_METRICS = ['rps', 'unclearedRps', 'unclearedDistinct'] as const;

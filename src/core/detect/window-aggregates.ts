@@ -23,7 +23,7 @@
  * were most of the per-request cost of a flood.
  */
 import { OUTCOME_INDEX } from '../vocabulary.ts';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import type { HeavySnapshot, RequestEvent, SecondExport, WindowAggregates, WindowAggregatesOptions } from './aggregate-types.ts';
 import { DIMENSIONS, byDimension } from './dimensions.ts';
 import { hash32 } from './hash.ts';

@@ -1,7 +1,7 @@
 /**
  * Which request fields cross from client to origin (RFC 9110 §7.6.1 hop-by-hop fields), which the
  * origin never gets from a client, and which a client's `Connection` header may remove. Pure; used by
- * parse (what Bulwark itself reads) and by edge/proxy-headers.ts (what the origin gets), so both always
+ * parse (what Bulwark itself reads) and by pipeline/forward/proxy-headers.ts (what the origin gets), so both always
  * see the same fields.
  */
 

@@ -5,7 +5,7 @@
  *     policy.rules[3] (name "block-scanners"): expr: column 12: no such overload: string == int
  *     import "bots.yaml" rules[0] (name "ai-crawlers"): match.user_agent: nested quantifier …
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 
 /** One problem (or warning) with its position. */
 export interface PolicyProblem {

@@ -17,7 +17,7 @@
  * the truth. Being forgotten never lowers a rung. (The one thing a sketch cannot hold is "already banned";
  * a key judged from the sketch may be banned again at a higher rung — stricter, never looser.)
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import { createCountMinSketch, hashString64 } from '../sketch/count-min.ts';
 import { createSlotTable } from './slot-table.ts';
 

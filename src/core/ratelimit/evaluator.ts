@@ -15,7 +15,7 @@
  * its counts and would-be refusals are realistic; but its refusal never refuses the request, and its
  * accounting does not depend on the enforced limits. Shadow refusals should be logged, not escalated.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import { assertCost, compileGcra, gcraAllows, gcraDecide } from './gcra.ts';
 import type { GcraLimit, GcraSpec, RateLimitResult } from './gcra.ts';
 import { compileKey, createAddressWords, keyPartName } from './key.ts';

@@ -13,7 +13,7 @@
  * cost units are admitted for one key. Fresh keys (TAT ≤ now) have a full bucket: TAT in the past
  * carries no information, which is what lets the tables evict such entries without losing anything.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 
 /** A limit as an operator writes it (Traefik's words). */
 export interface GcraSpec {

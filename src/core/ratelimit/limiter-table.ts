@@ -19,7 +19,7 @@
  * are judged more strictly until those TATs pass. `fallbacks` counts how often that mode is used.
  */
 import { createCountMinSketch, hashString64 } from '../sketch/count-min.ts';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import { createSlotTable } from './slot-table.ts';
 import { MAX_KEY_PART_CHARS } from './key.ts';
 import { createPartHashes } from './part-hash.ts';

@@ -11,7 +11,7 @@
  *   operator's responsibility: keep them linear (no nested quantifiers) since they run on client paths.
  * A limit applies when every present criterion matches: any path pattern, any method, any site.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 import type { RequestFacts } from './facts.ts';
 
 /** When a limit applies; an absent or empty criterion matches everything. */

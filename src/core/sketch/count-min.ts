@@ -10,7 +10,7 @@
  *
  * Hashing is seeded per process so that an attacker cannot choose keys that pile into the same cells.
  */
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../errors.ts';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;

@@ -19,7 +19,7 @@ import { parseCidr } from '../../core/net/ip.ts';
 import { createCidrTrie } from '../../core/net/cidr-trie.ts';
 import type { IpLists } from '../../core/net/ip-list.ts';
 import type { BanMirrorEvent, BanStore } from '../../stores/index.ts';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../../core/errors.ts';
 import { addBanLine, banElement, banSetName, banSetScript, createTableScript, removeBanLines, replaceSetScript, timeoutOf } from './nft-script.ts';
 import { createNftExec, droppedPackets, isPermissionDenied, tableOwner, type NftExec, type NftResult } from './nft-runner.ts';
 

@@ -19,7 +19,7 @@
  * - the answer: the entry's prepared head, `Age` and a fresh request ID, node:http's Date and
  *   keep-alive lines, the body — byte for byte what serve-entry.ts writes through node:http.
  * - the record: outcome `cached`, cache status HIT, the decision's source, one per copy; and what every
- *   answer feeds besides (runtime/answer-accounting.ts: a cached 404 counts against the 404 budget, so
+ *   answer feeds besides (pipeline/record/answer-accounting.ts: a cached 404 counts against the 404 budget, so
  *   its next copy, now under a penalty, goes to node:http and gets the 429).
  */
 import http from 'node:http';
@@ -28,16 +28,16 @@ import { ageSeconds, type CacheEntry } from '../../core/cache/entry.ts';
 import { decide } from '../../core/policy/index.ts';
 import { headerValue } from '../../core/cache/cache-control.ts';
 import type { Priority } from '../../core/vocabulary.ts';
-import { accountAnswer } from '../../runtime/answer-accounting.ts';
+import { accountAnswer } from '../../pipeline/record/answer-accounting.ts';
 import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { RequestDecideFacts } from '../../pipeline/phases/decide.ts';
 import type { Runtime, SiteRuntime } from '../../runtime/runtime.ts';
 import type { RequestRecord } from '../../telemetry/request-record.ts';
-import type { GeoData } from '../geo-data.ts';
-import type { PreparedFields } from '../prepared-head.ts';
-import { requestRecordOf } from '../request-record-of.ts';
-import { preparedOf } from '../shield/serve-entry.ts';
+import type { GeoData } from '../../runtime/geo-data.ts';
+import type { PreparedFields } from '../../pipeline/pages/prepared-head.ts';
+import { requestRecordOf } from '../../pipeline/record/request-record-of.ts';
+import { preparedOf } from '../../pipeline/shield/serve-entry.ts';
 import type { WireAnswerer, WireOut } from './wire.ts';
 
 type HeaderGetter = (name: string) => string | undefined;

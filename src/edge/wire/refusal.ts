@@ -10,12 +10,12 @@
 import { performance } from 'node:perf_hooks';
 import type { ConnectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
-import { recordRefusalOf } from '../../runtime/escalate.ts';
-import { accountAnswer } from '../../runtime/answer-accounting.ts';
+import { recordRefusalOf } from '../../pipeline/escalate.ts';
+import { accountAnswer } from '../../pipeline/record/answer-accounting.ts';
 import type { RequestRecord } from '../../telemetry/request-record.ts';
-import { PAGES, pageFormat, renderedOf, retryRenderedOf, type PageFormat } from '../pages.ts';
-import { laneRefusalFields, laneRetryAfterS, type Lane } from '../refusal-lane.ts';
-import { requestRecordOf } from '../request-record-of.ts';
+import { PAGES, pageFormat, renderedOf, retryRenderedOf, type PageFormat } from '../../pipeline/pages/pages.ts';
+import { laneRefusalFields, laneRetryAfterS, type Lane } from '../../pipeline/lane/refusal-lane.ts';
+import { requestRecordOf } from '../../pipeline/record/request-record-of.ts';
 import type { WireAnswerer, WireOut } from './wire.ts';
 
 const STATUS_LINE = 'HTTP/1.1 429 Too Many Requests\r\n';

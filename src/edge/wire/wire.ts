@@ -41,7 +41,7 @@ import { connectionMemo, type ConnectionMemo } from '../../pipeline/connection-m
 import { hasRequestBody, type RequestContext } from '../../pipeline/context.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Recorder } from '../../telemetry/recorder.ts';
-import { keepAliveTail, utcDateLine } from '../prepared-head.ts';
+import { keepAliveTail, utcDateLine } from '../../pipeline/pages/prepared-head.ts';
 
 export interface WireDeps {
   readonly server: Server;
@@ -334,7 +334,7 @@ export function createWire(deps: WireDeps): Wire {
 
   /** The connection's tap, created on first arming; null when this connection cannot have one. */
   function tapOf(memo: ConnectionMemo, socket: NodeSocket): WireTap | null {
-    if (memo.wire !== undefined) return memo.wire;
+    if (memo.wire !== undefined) return memo.wire as WireTap | null;
     memo.wire = null;
     const parser = socket.parser;
     if (parser == null || typeof parser.getCurrentBuffer !== 'function') return null;

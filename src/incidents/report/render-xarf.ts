@@ -12,7 +12,7 @@
  * First and last seen are the incident's: Bulwark does not keep them per network.
  */
 import { createHash } from 'node:crypto';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError } from '../../core/errors.ts';
 import { abuseGroups, type AbuseGroup } from './abuse-groups.ts';
 import { int } from './report-format.ts';
 import type { ReportModel } from './report-types.ts';

@@ -1,6 +1,6 @@
 /**
  * Golden files: every format of the report of a recorded incident (testdata/recorded-incidents.json, made
- * by the real detection service: see testdata/record-fixture.ts) read through the real store and loader.
+ * by the real detection service: see test/fixtures/record-report-incidents.ts) read through the real store and loader.
  * Ids and times are deterministic, so the output must match byte for byte. After an intended change,
  * regenerate with UPDATE_GOLDEN=1 and review the diff.
  */

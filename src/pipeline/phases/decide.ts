@@ -13,7 +13,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { decide, type DecideFacts, type DecideState } from '../../core/policy/index.ts';
 import { PRIORITY_CLEARED, PRIORITY_SUSPICIOUS, type DecisionAction } from '../../core/vocabulary.ts';
-import { recordEscalation } from '../../runtime/escalate.ts';
+import { recordEscalation } from '../escalate.ts';
 import { headerValue } from '../../core/cache/cache-control.ts';
 import type { ChallengeGate, ClearanceClaims } from '../../core/challenge/index.ts';
 import type { RequestContext } from '../context.ts';

@@ -3,17 +3,17 @@
  * `block` → 403 page (HTML/JSON/text by Accept) with the request ID; `rate_limit` → 429 with
  * `Retry-After` and `RateLimit` headers; `drop` → the socket is destroyed without an answer; `tarpit` →
  * a slow 429 (capped: beyond the cap, a drop); `challenge` → a cached copy when one costs the origin
- * nothing (the cache serves everyone: edge/shield/shield-flow.ts `serveCachedCopy`), else the challenge
- * page, or a status-only answer for clients that cannot solve one (edge/challenge-responder.ts).
+ * nothing (the cache serves everyone: pipeline/shield/shield-flow.ts `serveCachedCopy`), else the challenge
+ * page, or a status-only answer for clients that cannot solve one (pipeline/enforce/challenge-responder.ts).
  * Bulwark's own routes under `/.bulwark/` are served here, after decide, so limits and bans apply to
  * them; they are never forwarded.
  */
 import { BULWARK_PATH_PREFIX } from '../../core/challenge/index.ts';
-import { answerChallenge, serveBulwarkRoute } from '../../edge/challenge-responder.ts';
-import { PAGES, sendPage } from '../../edge/pages.ts';
-import { serveCachedCopy } from '../../edge/shield/shield-flow.ts';
-import { tarpit } from '../../edge/tarpit.ts';
-import { openRefusalLane } from '../../edge/refusal-lane.ts';
+import { answerChallenge, serveBulwarkRoute } from '../enforce/challenge-responder.ts';
+import { PAGES, sendPage } from '../pages/pages.ts';
+import { serveCachedCopy } from '../shield/shield-flow.ts';
+import { tarpit } from '../enforce/tarpit.ts';
+import { openRefusalLane } from '../lane/refusal-lane.ts';
 import { rateLimitFields } from '../../core/ratelimit/index.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type Phase } from '../phase.ts';

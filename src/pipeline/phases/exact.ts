@@ -1,14 +1,14 @@
 /**
  * `exact` — limits marked `exact: true`, counted on the deployment's shared server as well
- * (runtime/exact-limits.ts). Runs after `decide`, only for a request that decide let through (allowed or
+ * (stores/exact-limits.ts). Runs after `decide`, only for a request that decide let through (allowed or
  * to be challenged) and that an exact, enforced limit admitted locally: then the same keys are counted on
  * the server in one atomic step, and a refusal there becomes this request's decision (`limit/<name>`,
  * with the server's Retry-After; counted toward escalation like any refusal). Every other request — all of
  * them without `shared_state` — passes synchronously: no promise, no cost. A server that does not answer
  * within its budget leaves decide's decision standing.
  */
-import { recordEscalation } from '../../runtime/escalate.ts';
-import type { ExactCheck } from '../../runtime/exact-limits.ts';
+import { recordEscalation } from '../escalate.ts';
+import type { ExactCheck } from '../../stores/exact-limits.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase, type PhaseResult } from '../phase.ts';
 

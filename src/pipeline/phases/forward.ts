@@ -3,8 +3,8 @@
  * until issue #5 adds balancing and health) and streams the answer back. Always DONE: the answer is
  * under way and `record` runs when the response closes.
  */
-import { forwardToOrigin } from '../../edge/forward.ts';
-import { forwardUpgrade } from '../../edge/websocket.ts';
+import { forwardToOrigin } from '../forward/forward-to-origin.ts';
+import { forwardUpgrade } from '../forward/websocket.ts';
 import type { RequestContext } from '../context.ts';
 import { DONE, type Phase } from '../phase.ts';
 

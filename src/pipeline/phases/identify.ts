@@ -10,7 +10,7 @@
  */
 import { resolveClientAddress } from '../../core/identify/client-address.ts';
 import { parseIp, prefixKeyOf, type ParsedIp } from '../../core/net/ip.ts';
-import type { GeoData } from '../../edge/geo-data.ts';
+import type { GeoData } from '../../runtime/geo-data.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
 import { createUaClassifier } from '../../core/identify/ua-class.ts';
 import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';

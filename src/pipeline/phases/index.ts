@@ -1,7 +1,7 @@
 /**
  * The phase order of a proxied request (ARCHITECTURE.md, "One request, end to end"). `accept` runs per
  * connection in edge/accept-gate.ts; `record` runs on every exit through the response's close event.
- * `lane` answers a refused flood's repeated requests before `parse` (edge/refusal-lane.ts); `exact` counts
+ * `lane` answers a refused flood's repeated requests before `parse` (pipeline/lane/refusal-lane.ts); `exact` counts
  * limits marked `exact` on the shared server (a no-op without shared state).
  */
 import type { Phase } from '../phase.ts';

@@ -16,7 +16,7 @@
  * (those a client's `Connection` names are removed here, as forwarding removes them).
  * Every refusal here is recorded once and counts toward escalation (edge/proxy-server.ts, finish).
  */
-import { PAGES, sendPage, type PageSpec } from '../../edge/pages.ts';
+import { PAGES, sendPage, type PageSpec } from '../pages/pages.ts';
 import { normalizeAuthority } from '../../core/http/authority.ts';
 import { checkRequestHead } from '../../core/http/request-head.ts';
 import { dropConnectionFields } from '../../core/http/forwarded-fields.ts';

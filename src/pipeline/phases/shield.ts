@@ -1,10 +1,10 @@
 /**
  * `shield` — keeps the origin alive between "allowed" and "forwarded" (issue #5): micro-cache and
  * serve-stale, coalescing, adaptive concurrency with a priority queue (cleared visitors first), circuit
- * breaker and balancing. The work is in edge/shield/shield-flow.ts; upgrades (WebSocket tunnels) pass
+ * breaker and balancing. The work is in pipeline/shield/shield-flow.ts; upgrades (WebSocket tunnels) pass
  * straight through, since a long-lived tunnel must not hold an admission slot.
  */
-import { runShield } from '../../edge/shield/shield-flow.ts';
+import { runShield } from '../shield/shield-flow.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
 

@@ -2,7 +2,7 @@
  * The challenge signing keys of a deployment in Redis/Valkey (`bulwark:{ns}:challenge-keys`), so a
  * clearance earned on one node is accepted on every node, and a rotation reaches every node at once
  * (`bulwark:{ns}:keys` is published on every change). The value has the key file's format
- * (edge/challenge-key-store.ts): `{ version: 1, current: { secret, createdAtMs }, previous?: { secret,
+ * (stores/challenge-key-store.ts): `{ version: 1, current: { secret, createdAtMs }, previous?: { secret,
  * createdAtMs, acceptUntilMs } }`, secrets in base64url.
  *
  * The first node to start writes its own key file's keys (SET NX), so a deployment that grows from one

@@ -1,12 +1,12 @@
 /**
- * GCRA on the shared server (runtime/exact-limits.ts): one Lua script per request, reading and moving the
+ * GCRA on the shared server (stores/exact-limits.ts): one Lua script per request, reading and moving the
  * key's TAT atomically on the server's own clock (`TIME`), so several nodes share one bucket exactly.
  * Keys are `bulwark:{ns}:gcra:<sha1 of the limit key>` and expire once the bucket is full again (they hold
  * nothing after that). A request of `cost` is admitted when `max(TAT, now) + cost·T − now ≤ burst·T`
  * (core/ratelimit/gcra.ts, the same rule as the local tables).
  */
 import { createHash } from 'node:crypto';
-import type { ExactCheck, ExactLimiter, ExactRefusal } from '../../runtime/exact-limits.ts';
+import type { ExactCheck, ExactLimiter, ExactRefusal } from '../exact-limits.ts';
 import type { RedisHub } from './redis-hub.ts';
 
 /** KEYS: one per check. ARGV: per check interval ms, tolerance ms, cost. Returns {0} or {index, retryMs}. */

@@ -8,10 +8,10 @@ import { headerValue, type HeaderGetter } from '../../core/cache/cache-control.t
 import { createEntry } from '../../core/cache/entry.ts';
 import { storable } from '../../core/cache/storable.ts';
 import { PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
+import type { RequestContext } from '../context.ts';
 import type { SiteRuntime } from '../../runtime/runtime.ts';
-import type { SiteShield } from './site-shield.ts';
-import { VIA_VALUE } from '../proxy-headers.ts';
+import type { SiteShield } from '../../runtime/site-shield.ts';
+import { VIA_VALUE } from '../forward/proxy-headers.ts';
 import { keyAuthority } from '../../core/http/authority.ts';
 
 interface RefreshTarget {

@@ -23,14 +23,14 @@
  * fields and record.
  */
 import type { Socket } from 'node:net';
-import type { Decision } from '../core/vocabulary.ts';
-import { hasRequestBody, type RequestContext } from '../pipeline/context.ts';
-import type { Runtime, SiteRuntime } from '../runtime/runtime.ts';
-import { recordEscalation } from '../runtime/escalate.ts';
-import { formatRateLimitItem, rateLimitPolicyItem } from '../core/ratelimit/index.ts';
-import { connectionMemo } from '../pipeline/connection-memo.ts';
-import { PAGES, sendPage } from './pages.ts';
-import { scanTarget, TARGET_CLEAN } from '../core/http/request-target.ts';
+import type { Decision } from '../../core/vocabulary.ts';
+import { hasRequestBody, type RequestContext } from '../context.ts';
+import type { Runtime, SiteRuntime } from '../../runtime/runtime.ts';
+import { recordEscalation } from '../escalate.ts';
+import { formatRateLimitItem, rateLimitPolicyItem } from '../../core/ratelimit/index.ts';
+import { connectionMemo } from '../connection-memo.ts';
+import { PAGES, sendPage } from '../pages/pages.ts';
+import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
 
 export interface Lane {
   readonly runtime: Runtime;

@@ -12,13 +12,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import type { RequestContext } from '../pipeline/context.ts';
-import type { Upstream } from '../runtime/origin-pools.ts';
-import { BulwarkError } from '../errors.ts';
+import type { RequestContext } from '../context.ts';
+import type { Upstream } from '../../runtime/origin-pools.ts';
+import { BulwarkError } from '../../core/errors.ts';
 import { classifyOriginError, type OriginFailure } from './origin-errors.ts';
-import type { SlowReadGuard } from './slow-read-guard.ts';
+import type { SlowReadWatch } from '../../runtime/services.ts';
 import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
-import { PAGES, sendPage } from './pages.ts';
+import { PAGES, sendPage } from '../pages/pages.ts';
 
 /** The response header that says how the cache was involved: HIT, MISS, STALE or BYPASS (issue #5). */
 export const CACHE_STATUS_HEADER = 'x-bulwark-cache';
@@ -99,7 +99,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly ctx: RequestContext,
     private readonly sendTimeoutMs: number,
     private readonly hooks: ForwardHooks,
-    private readonly slowRead: SlowReadGuard | null,
+    private readonly slowRead: SlowReadWatch | null,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {

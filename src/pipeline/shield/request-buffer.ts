@@ -7,7 +7,7 @@
  * once across all requests are capped; beyond the cap, or without a declared length, bodies stream as
  * before.
  */
-import type { RequestContext } from '../../pipeline/context.ts';
+import type { RequestContext } from '../context.ts';
 
 /**
  * Without room in the budget, a body still has to show this many bytes (or all of a smaller one) before

@@ -19,15 +19,15 @@ import { keyAuthority } from '../../core/http/authority.ts';
 import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
 import { PRIORITY_RETURNING, PRIORITY_SUSPICIOUS, PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
 import { isReturning, noteServed } from './onset.ts';
-import { connectionMemo } from '../../pipeline/connection-memo.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
-import { CONTINUE, DONE, type PhaseResult } from '../../pipeline/phase.ts';
-import { PAGES, sendPage } from '../pages.ts';
+import { connectionMemo } from '../connection-memo.ts';
+import type { RequestContext } from '../context.ts';
+import { CONTINUE, DONE, type PhaseResult } from '../phase.ts';
+import { PAGES, sendPage } from '../pages/pages.ts';
 import { createLeaderHooks, usableOnError } from './leader-hooks.ts';
 import { refreshInBackground } from './refresh.ts';
 import { awaitFirstBytes, receiveBody, shouldBuffer } from './request-buffer.ts';
 import { serveEntry } from './serve-entry.ts';
-import type { SiteShield } from './site-shield.ts';
+import type { SiteShield } from '../../runtime/site-shield.ts';
 
 /** The request's fields by name, never a value inherited from Object.prototype (headerValue). */
 function headerGetter(ctx: RequestContext): HeaderGetter {

@@ -8,12 +8,12 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { RequestContext } from '../pipeline/context.ts';
-import type { Upstream } from '../runtime/origin-pools.ts';
+import type { RequestContext } from '../context.ts';
+import type { Upstream } from '../../runtime/origin-pools.ts';
 import { classifyOriginError } from './origin-errors.ts';
-import { sendPage } from './pages.ts';
+import { sendPage } from '../pages/pages.ts';
 import { VIA_VALUE } from './proxy-headers.ts';
-import { ORIGIN_RETRY_AFTER_S, originHeadersFor } from './forward.ts';
+import { ORIGIN_RETRY_AFTER_S, originHeadersFor } from './forward-to-origin.ts';
 
 /** Serialises the origin's 101 response head for the client socket. */
 function switchingProtocolsHead(headers: Record<string, string | string[] | undefined>, requestId: string): string {

@@ -10,13 +10,13 @@ import {
   CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, PAGE_STYLES, PAGE_STYLES_HEADERS, PAGE_STYLES_PATH, parseSubmission,
   SOLVER_SCRIPT, SOLVER_SCRIPT_HEADERS, SOLVER_SCRIPT_PATH,
   type GateResponse,
-} from '../core/challenge/index.ts';
-import { challengeClientOf } from '../pipeline/challenge-client.ts';
-import type { RequestContext } from '../pipeline/context.ts';
-import { CONTINUE, DONE, type PhaseResult } from '../pipeline/phase.ts';
-import { PAGES, sendPage } from './pages.ts';
-import { prepareFields, writePreparedHead, type PreparedFields } from './prepared-head.ts';
-import { recordEscalation } from '../runtime/escalate.ts';
+} from '../../core/challenge/index.ts';
+import { challengeClientOf } from '../challenge-client.ts';
+import type { RequestContext } from '../context.ts';
+import { CONTINUE, DONE, type PhaseResult } from '../phase.ts';
+import { PAGES, sendPage } from '../pages/pages.ts';
+import { prepareFields, writePreparedHead, type PreparedFields } from '../pages/prepared-head.ts';
+import { recordEscalation } from '../escalate.ts';
 
 /** The header that tells clients and monitors this answer is a challenge: `page` or `status`. */
 export const CHALLENGE_HEADER = 'x-bulwark-challenge';
@@ -24,7 +24,7 @@ export const CHALLENGE_HEADER = 'x-bulwark-challenge';
 /**
  * Heads of the gate's constant header sets (the challenge page's, the status-only answers'), validated
  * once per set and marker: a page or status answer then writes one prepared block plus its length and
- * request ID (edge/prepared-head.ts) instead of ten validated fields.
+ * request ID (pipeline/pages/prepared-head.ts) instead of ten validated fields.
  */
 const prepared = new WeakMap<object, Map<string, PreparedFields>>();
 

@@ -6,7 +6,7 @@
  * headers) so no intermediate objects are built on the hot path. Which fields never cross, and which a
  * client's `Connection` may remove, is core/http/forwarded-fields.ts.
  */
-import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../core/http/forwarded-fields.ts';
+import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../../core/http/forwarded-fields.ts';
 
 export const VIA_VALUE = '1.1 bulwark';
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SignatureRule } from '../core/detect/index.ts';
+import type { SignatureRule } from './index.ts';
 import { createSignatureDecider, type SignatureFacts } from './signature-decider.ts';
 
 const T = 1_700_000_000_000;

@@ -6,8 +6,8 @@
  * operator's log or shadow rules) are never remembered.
  */
 import { PRIORITY_SUSPICIOUS } from '../../core/vocabulary.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
-import type { SiteShield } from './site-shield.ts';
+import type { RequestContext } from '../context.ts';
+import type { SiteShield } from '../../runtime/site-shield.ts';
 
 /** The key a client is remembered by: its prefix, or its address when it has none. */
 export function clientMemoryKey(ctx: RequestContext): string {

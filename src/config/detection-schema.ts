@@ -10,7 +10,7 @@
  * (a hold threshold can never end up above its raise threshold).
  */
 import { z } from 'zod';
-import { duration } from '../config/schema-units.ts';
+import { duration } from './schema-units.ts';
 
 const ratio = (what: string) => z.number().min(1).max(10_000).describe(what);
 const floor = (what: string) => z.number().min(0).max(10_000_000).describe(what);

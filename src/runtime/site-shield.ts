@@ -5,17 +5,17 @@
  * state (see shield-registry.ts).
  */
 import { randomInt } from 'node:crypto';
-import type { SiteConfig } from '../../config/schema.ts';
-import type { ShieldConfig } from '../../config/shield-schema.ts';
-import { createCacheKeyer, type CacheKeyer } from '../../core/cache/cache-key.ts';
-import { createCoalescer, type Coalescer } from '../../core/cache/coalescer.ts';
-import type { CacheEntry } from '../../core/cache/entry.ts';
-import { validateSiteCachePolicy, type SiteCachePolicy } from '../../core/cache/storable.ts';
-import { createResponseStore, type ResponseStore } from '../../core/cache/store.ts';
-import { createAdmission, type Admission } from '../../core/shield/admission.ts';
-import { createBalancer, type Balancer } from '../../core/shield/balancer.ts';
-import { createConcurrencyLimiter } from '../../core/shield/concurrency-limit.ts';
-import { createReturningClients, type ReturningClients } from '../../core/shield/returning-clients.ts';
+import type { SiteConfig } from '../config/schema.ts';
+import type { ShieldConfig } from '../config/shield-schema.ts';
+import { createCacheKeyer, type CacheKeyer } from '../core/cache/cache-key.ts';
+import { createCoalescer, type Coalescer } from '../core/cache/coalescer.ts';
+import type { CacheEntry } from '../core/cache/entry.ts';
+import { validateSiteCachePolicy, type SiteCachePolicy } from '../core/cache/storable.ts';
+import { createResponseStore, type ResponseStore } from '../core/cache/store.ts';
+import { createAdmission, type Admission } from '../core/shield/admission.ts';
+import { createBalancer, type Balancer } from '../core/shield/balancer.ts';
+import { createConcurrencyLimiter } from '../core/shield/concurrency-limit.ts';
+import { createReturningClients, type ReturningClients } from '../core/shield/returning-clients.ts';
 import { createKeyPageAuthorities, type KeyPageAuthorities } from './key-page-authorities.ts';
 
 /** Counters of decisions made at the edge (the core parts count their own). */
@@ -37,6 +37,15 @@ export interface ShieldCounters {
 }
 
 /** Where a shield reports an unexpected failure (the composition root logs it). */
+/**
+ * Where a runtime gets each site's shield: the shield registry (pipeline/shield/shield-registry.ts)
+ * reuses a site's shield while its shield config and origins are unchanged, so a reload keeps the cache.
+ */
+export interface SiteShields {
+  /** The shield for a site config (reused when unchanged). */
+  forSite(site: SiteConfig): SiteShield;
+}
+
 export type ShieldFailureReport = (err: unknown, site: string, what: string) => void;
 
 export interface SiteShield {

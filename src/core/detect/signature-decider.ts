@@ -12,8 +12,8 @@
  * most once a second); per request the work is a few string comparisons per rule (≤ max_rules).
  * State: one compiled set and ≤ max_rules buckets per site, dropped with the site.
  */
-import type { Dimension, SignatureRule } from '../core/detect/index.ts';
-import type { Decision } from '../core/vocabulary.ts';
+import type { Dimension, SignatureRule } from './index.ts';
+import type { Decision } from '../vocabulary.ts';
 
 /** What a rule can match on: the decide phase's facts (`DecideFacts` fits). */
 export interface SignatureFacts {

@@ -4,9 +4,9 @@
  * repeat for each copy of an armed request with the copy's own ID, time, bytes and duration — one place
  * that says which context field goes where, so a copy's record cannot drift from the pipeline's.
  */
-import type { RequestContext } from '../pipeline/context.ts';
-import type { Outcome } from '../core/vocabulary.ts';
-import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';
+import type { RequestContext } from '../context.ts';
+import type { Outcome } from '../../core/vocabulary.ts';
+import { UNROUTED_SITE, type RequestRecord } from '../../telemetry/request-record.ts';
 
 /** How a request ended, as `finish` works it out (the rest of the record comes from the context). */
 export interface RequestEnd {

@@ -3,9 +3,9 @@
  * The answer is a 429 after TARPIT_DELAY_MS; at most MAX_TARPITTED sockets wait at once (a tarpit must
  * never hold more resources than the attack it slows), and beyond that the request is dropped instead.
  */
-import type { RequestContext } from '../pipeline/context.ts';
-import { DONE, type PhaseResult } from '../pipeline/phase.ts';
-import { PAGES, sendPage } from './pages.ts';
+import type { RequestContext } from '../context.ts';
+import { DONE, type PhaseResult } from '../phase.ts';
+import { PAGES, sendPage } from '../pages/pages.ts';
 
 export const TARPIT_DELAY_MS = 10_000;
 export const MAX_TARPITTED = 1000;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateConfig } from '../../config/load.ts';
+import { validateConfig } from '../config/load.ts';
 import { createSiteShield } from './site-shield.ts';
 
 test('a response the cache fails to take is counted every time and reported once per site', () => {

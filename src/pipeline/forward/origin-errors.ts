@@ -3,8 +3,8 @@
  * error-source mapping): timeouts become 504, refused/reset/unreachable connections 502, a client body
  * that does not match its declared length 400. The page never shows the origin's address.
  */
-import { errorCode } from '../errors.ts';
-import { PAGES, type PageSpec } from './pages.ts';
+import { errorCode } from '../../core/errors.ts';
+import { PAGES, type PageSpec } from '../pages/pages.ts';
 
 export interface OriginFailure {
   readonly page: PageSpec;

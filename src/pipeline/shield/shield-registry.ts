@@ -9,11 +9,9 @@
 import type { SiteConfig } from '../../config/schema.ts';
 import type { SiteRuntime } from '../../runtime/runtime.ts';
 import { refreshKeyPages } from './refresh.ts';
-import { createSiteShield, shieldFingerprint, type ShieldFailureReport, type SiteShield } from './site-shield.ts';
+import { createSiteShield, shieldFingerprint, type ShieldFailureReport, type SiteShield, type SiteShields } from '../../runtime/site-shield.ts';
 
-export interface ShieldRegistry {
-  /** The shield for a site config (reused when unchanged). */
-  forSite(site: SiteConfig): SiteShield;
+export interface ShieldRegistry extends SiteShields {
   /** Drops shields of sites no longer configured (after a reload). */
   retain(sites: readonly SiteConfig[]): void;
   get(site: string): SiteShield | undefined;

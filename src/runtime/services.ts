@@ -4,25 +4,35 @@
  * parameters through the runtime.
  */
 import { randomFillSync, randomInt } from 'node:crypto';
-import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from './core/ratelimit/index.ts';
-import type { GlobalPolicyConfig } from './config/policy-schema.ts';
-import { createNotFoundBudget, type NotFoundBudget } from './runtime/not-found-budget.ts';
-import { createClearanceSpread, createRandomPool, createReplaySet, type ClearanceSpread, type KeyRing } from './core/challenge/index.ts';
-import type { RandomFill } from './core/challenge/tokens.ts';
-import type { ThreatLevel } from './core/vocabulary.ts';
-import { loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
-import { createCrawlerVerifier, type CrawlerResolver, type CrawlerVerifier } from './edge/crawler-verify.ts';
-import type { GeoData } from './edge/geo-data.ts';
-import { openStateStores, type StateLogger, type StateStores } from './stores/index.ts';
-import { createChallengeStats, type ChallengeStats } from './telemetry/challenge-stats.ts';
-import { createPolicyStats, type PolicyStats } from './telemetry/policy-stats.ts';
-import type { DecideState } from './core/policy/index.ts';
-import type { AuditStore, StoredBan } from './stores/index.ts';
-import type { SignatureDecider } from './detection/signature-decider.ts';
-import type { SlowReadGuard } from './edge/slow-read-guard.ts';
-import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
-import { createSharedReplaySet, type SharedReplaySet } from './runtime/shared-replay.ts';
-import type { ExactLimiter } from './runtime/exact-limits.ts';
+import { createEscalation, createLimiterTable, type Escalation, type LimiterTable } from '../core/ratelimit/index.ts';
+import type { GlobalPolicyConfig } from '../config/policy-schema.ts';
+import { createNotFoundBudget, type NotFoundBudget } from './not-found-budget.ts';
+import { createClearanceSpread, createRandomPool, createReplaySet, type ClearanceSpread, type KeyRing } from '../core/challenge/index.ts';
+import type { RandomFill } from '../core/challenge/tokens.ts';
+import type { ThreatLevel } from '../core/vocabulary.ts';
+import { loadOrCreateChallengeKeys } from '../stores/challenge-key-store.ts';
+import { createCrawlerVerifier, type CrawlerResolver, type CrawlerVerifier } from './crawler-verify.ts';
+import type { GeoData } from './geo-data.ts';
+import { openStateStores, type StateLogger, type StateStores } from '../stores/index.ts';
+import { createChallengeStats, type ChallengeStats } from '../telemetry/challenge-stats.ts';
+import { createPolicyStats, type PolicyStats } from '../telemetry/policy-stats.ts';
+import type { DecideState } from '../core/policy/index.ts';
+import type { AuditStore, StoredBan } from '../stores/index.ts';
+import type { SignatureDecider } from '../core/detect/signature-decider.ts';
+import type { ServerResponse } from 'node:http';
+import { MAX_TOKEN_LIFETIME_MS } from '../config/challenge-schema.ts';
+import { createSharedReplaySet, type SharedReplaySet } from './shared-replay.ts';
+import type { ExactLimiter } from '../stores/exact-limits.ts';
+
+/**
+ * Watches a response whose client socket backed up and cuts the client off when it reads slower than
+ * `connections.min_send_rate` (forward calls `watch`; the guard itself, with its timer, is
+ * edge/slow-read-guard.ts, built by the composition root).
+ */
+export interface SlowReadWatch {
+  /** Starts watching a response whose socket just backed up (called again: no-op). */
+  watch(res: ServerResponse, nowMs: number): void;
+}
 
 export interface ChallengeServices {
   /** Signing keys (current + previous during the rotation grace), from `<state_dir>/keys/`. */
@@ -72,7 +82,7 @@ export interface Services {
   /** Limits counted exactly on the shared server (`exact: true`); null without shared state. */
   exactLimits: ExactLimiter | null;
   /** Cuts off clients reading responses slower than min_send_rate; set by the composition root. */
-  slowReads: SlowReadGuard | null;
+  slowReads: SlowReadWatch | null;
   /** Told about every automatic ban (for the log); set by the composition root. */
   onBan?: (ban: StoredBan | null, change: string, err?: unknown) => void;
   setLevel(site: string, level: ThreatLevel): void;

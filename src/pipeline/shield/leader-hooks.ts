@@ -10,12 +10,12 @@ import { createEntry, entryState, type CacheEntry } from '../../core/cache/entry
 import { storable, type StorableDecision } from '../../core/cache/storable.ts';
 import type { ClientKey } from '../../core/shield/admission.ts';
 import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
-import type { ForwardHooks, ForwardResult } from '../forward.ts';
-import { originResponseHeaders } from '../proxy-headers.ts';
+import type { RequestContext } from '../context.ts';
+import type { ForwardHooks, ForwardResult } from '../forward/forward-to-origin.ts';
+import { originResponseHeaders } from '../forward/proxy-headers.ts';
 import { noteServed } from './onset.ts';
 import { serveEntry } from './serve-entry.ts';
-import type { SiteShield } from './site-shield.ts';
+import type { SiteShield } from '../../runtime/site-shield.ts';
 
 export interface LeaderState {
   readonly shield: SiteShield;

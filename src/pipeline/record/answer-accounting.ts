@@ -11,10 +11,10 @@
  * Refusals by policy (429, 403, tarpit) are counted where they are decided (pipeline/phases/decide.ts,
  * the refusal lane).
  */
-import { PRIORITY_CLEARED, type Priority } from '../core/vocabulary.ts';
-import type { Runtime } from './runtime.ts';
-import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';
-import { recordRefusalOf } from './escalate.ts';
+import { PRIORITY_CLEARED, type Priority } from '../../core/vocabulary.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { UNROUTED_SITE, type RequestRecord } from '../../telemetry/request-record.ts';
+import { recordRefusalOf } from '../escalate.ts';
 
 /** The fields of an answer's record that the accounting reads. */
 export type AccountedAnswer = Pick<RequestRecord, 'site' | 'status' | 'outcome' | 'clientAddress' | 'prefix' | 'errorCode' | 'timeMs'>;

@@ -4,10 +4,10 @@
  * prepared block (prepared-head.ts): a hit costs about what a hello-world server's answer does.
  */
 import { ageSeconds, type CacheEntry } from '../../core/cache/entry.ts';
-import type { RequestContext } from '../../pipeline/context.ts';
-import { CACHE_STATUS_HEADER } from '../forward.ts';
-import { VIA_VALUE } from '../proxy-headers.ts';
-import { prepareFields, writePreparedHead, type PreparedFields } from '../prepared-head.ts';
+import type { RequestContext } from '../context.ts';
+import { CACHE_STATUS_HEADER } from '../forward/forward-to-origin.ts';
+import { VIA_VALUE } from '../forward/proxy-headers.ts';
+import { prepareFields, writePreparedHead, type PreparedFields } from '../pages/prepared-head.ts';
 
 /** An entry's fields plus the cache status and Via, validated once per entry and status (null: plain path). */
 const preparedHeads = new WeakMap<CacheEntry, { HIT?: PreparedFields | null; STALE?: PreparedFields | null }>();

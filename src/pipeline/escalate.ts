@@ -3,8 +3,8 @@
  * for a growing time; the ban is stored durably and from then on the source is dropped at accept.
  * Storing is asynchronous and never blocks or fails the request.
  */
-import type { RequestContext } from '../pipeline/context.ts';
-import type { Services } from '../services.ts';
+import type { RequestContext } from './context.ts';
+import type { Services } from '../runtime/services.ts';
 
 /** Counts one refusal of this request's client; stores a ban when one is due. */
 export function recordEscalation(ctx: RequestContext, by: string): void {
