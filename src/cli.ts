@@ -16,6 +16,7 @@ import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
 import { addIncidentCommands } from './cli/incident-commands.ts';
 import { addDrillCommand } from './cli/drill-command.ts';
+import { addClusterCommand } from './cli/cluster-command.ts';
 import { addTokenCommands } from './cli/token-commands.ts';
 import { addAuditCommand } from './cli/audit-command.ts';
 import { openStateStores } from './stores/index.ts';
@@ -185,6 +186,7 @@ export function buildProgram(): Command {
   addStateCommands(program, fail);
   addIncidentCommands(program, fail);
   addDrillCommand(program, fail);
+  addClusterCommand(program, fail);
   addTokenCommands(program, fail);
   addAuditCommand(program, fail);
   return program;

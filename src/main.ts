@@ -12,7 +12,7 @@ import { loadGeoData } from './edge/geo-data.ts';
 import { challengeKeyFile, loadOrCreateChallengeKeys } from './edge/challenge-key-store.ts';
 import { statSync } from 'node:fs';
 import type { CrawlerResolver } from './edge/crawler-verify.ts';
-import { createServices } from './services.ts';
+import { createServices, currentAudit } from './services.ts';
 import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
 import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
 import { startScale, type Scale } from './cluster/scale.ts';
@@ -132,7 +132,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const worker = options.worker;
   /** Handed-over connections are spread evenly over the workers: each one enforces its share of the caps. */
   const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
-  const auditor = createAuditor(services.stores.audit, logger);
+  const auditor = createAuditor(currentAudit(services), logger);
   const reloads = createReloadLog(auditor);
   const metrics = createMetrics(
     createMetricsSource({
@@ -205,6 +205,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
 
   /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
   function reloadKeys(): void {
+    // With shared state the deployment's keys live on the server (cluster/shared-keys.ts), not in the file.
+    if (current.config.shared_state !== undefined) return;
     services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
     reloadWith(current.config);
     logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
@@ -396,6 +398,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         ...(worker !== undefined ? { worker: { bus: worker.bus, seeds: worker.seeds } } : {}),
         rebuildRuntime: () => reloadWith(current.config),
         reloadKeys,
+        connections: () => gate.stats(),
       });
       if (scale !== null) {
         const onBan = services.onBan;

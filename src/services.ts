@@ -17,18 +17,19 @@ import { openStateStores, type StateLogger, type StateStores } from './stores/in
 import { createChallengeStats, type ChallengeStats } from './telemetry/challenge-stats.ts';
 import { createPolicyStats, type PolicyStats } from './telemetry/policy-stats.ts';
 import type { DecideState } from './core/policy/index.ts';
-import type { StoredBan } from './stores/index.ts';
+import type { AuditStore, StoredBan } from './stores/index.ts';
 import type { SignatureDecider } from './detection/signature-decider.ts';
 import type { SlowReadGuard } from './edge/slow-read-guard.ts';
 import { MAX_TOKEN_LIFETIME_MS } from './config/challenge-schema.ts';
 import { createSharedReplaySet, type SharedReplaySet } from './runtime/shared-replay.ts';
+import type { ExactLimiter } from './runtime/exact-limits.ts';
 
 export interface ChallengeServices {
   /** Signing keys (current + previous during the rotation grace), from `<state_dir>/keys/`. */
   keys: KeyRing;
   /** Solutions accepted once: shared by all sites and generations of this process, and with the other processes of a deployment. */
   readonly replay: SharedReplaySet;
-  /** Prefixes each network-bound clearance was presented from (bounded; shared like the replay set). */
+  /** Prefixes each network-bound clearance was presented from (bounded; per process: workers and nodes count on their own). */
   readonly spread: ClearanceSpread;
   readonly random: RandomFill;
   /** Verified search-engine crawlers (reverse DNS + forward confirmation, cached). */
@@ -68,6 +69,8 @@ export interface Services {
   readonly decideState: DecideState;
   /** The detector's signature rules (issue #6), enforced by decide; null when detection is off. */
   signatures: SignatureDecider | null;
+  /** Limits counted exactly on the shared server (`exact: true`); null without shared state. */
+  exactLimits: ExactLimiter | null;
   /** Cuts off clients reading responses slower than min_send_rate; set by the composition root. */
   slowReads: SlowReadGuard | null;
   /** Told about every automatic ban (for the log); set by the composition root. */
@@ -103,6 +106,22 @@ export function configureNotFound(policy: PolicyServices, c: GlobalPolicyConfig[
 export function replaceLimiterTable(policy: PolicyServices, table: LimiterTable): void {
   policy.table = table;
   policy.notFoundConfig = '';
+}
+
+/**
+ * The audit log as the services hold it at each call — SQLite's, or the shared one once `shared_state`
+ * is attached at start — for parts built before that (the auditor).
+ */
+export function currentAudit(services: Services): AuditStore {
+  return {
+    get cap() {
+      return services.stores.audit.cap;
+    },
+    append: (e) => services.stores.audit.append(e),
+    list: (o) => services.stores.audit.list(o),
+    purge: (t) => services.stores.audit.purge(t),
+    count: () => services.stores.audit.count(),
+  };
 }
 
 /** Builds (or keeps, when unchanged) the escalation ladder for a config's `policy.escalation`. */
@@ -157,6 +176,7 @@ export function createServices(options: ServicesOptions): Services {
     setLevel: (site, level) => void levels.set(site, level),
     decideState,
     signatures: null,
+    exactLimits: null,
     slowReads: null,
     policyStatsOf(site) {
       let s = policyStats.get(site);

@@ -62,7 +62,8 @@ async function h2Loop(holder) {
       req.on('response', (h) => { status = Number(h[':status']); });
       req.on('data', () => {});
       req.on('end', () => { done(status, start); resolve(); });
-      req.on('error', () => { errors++; resolve(); });
+      // A session Bulwark recycled (graceful GOAWAY after max_requests_per_connection): retry on a new one.
+      req.on('error', (err) => { if (err.code === 'ERR_HTTP2_GOAWAY_SESSION' || /REFUSED_STREAM/.test(err.message)) holder.goaway = true; else errors++; resolve(); });
     });
   }
 }

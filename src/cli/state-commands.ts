@@ -9,6 +9,7 @@ import { parseDuration } from '../config/units.ts';
 import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
 import type { StateStores } from '../stores/index.ts';
 import { openStateForConfig } from '../cluster/shared-stores.ts';
+import { rotateSharedKeys } from '../cluster/shared-keys.ts';
 import { BulwarkError } from '../errors.ts';
 import { rotateChallengeKey } from '../edge/challenge-key-store.ts';
 import { auditCli } from './cli-audit.ts';
@@ -52,12 +53,18 @@ export function addStateCommands(program: Command, fail: Fail): void {
   withState(keys.command('rotate'))
     .description('start signing with a new key; the previous one stays valid for --grace (visitors keep their clearance)')
     .option('--grace <duration>', 'how long the previous key is still accepted', '2h')
-    .addHelpText('after', '\nA running Bulwark picks the new key up within 10 seconds.')
-    .action((opts: StateOptions & { grace: string }) => {
+    .addHelpText('after', '\nA running Bulwark picks the new key up within 10 seconds; with shared_state, every node switches at once.')
+    .action(async (opts: StateOptions & { grace: string }) => {
       try {
         const graceMs = parseDuration(opts.grace);
         if (graceMs === null) throw new BulwarkError('BULWARK_ERR_USAGE', `--grace: invalid duration ${opts.grace}`, { source: 'config' });
-        const stateDir = opts.stateDir ?? (opts.config ? loadConfigFile(opts.config).state_dir : undefined);
+        const config = opts.config ? loadConfigFile(opts.config) : undefined;
+        if (config?.shared_state !== undefined && opts.stateDir === undefined) {
+          const until = await rotateSharedKeys(config.shared_state, config.state_dir, graceMs);
+          process.stdout.write(`rotated the deployment's key on the shared state; the previous key is accepted until ${new Date(until).toISOString()}\n`);
+          return;
+        }
+        const stateDir = opts.stateDir ?? config?.state_dir;
         if (stateDir === undefined) throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c bulwark.yaml or --state-dir DIR', { source: 'config' });
         const r = rotateChallengeKey(stateDir, { graceMs });
         process.stdout.write(

@@ -17,7 +17,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/load.ts';
-import { createServices } from '../services.ts';
+import { createServices, currentAudit } from '../services.ts';
 import { buildLists } from '../runtime/lists.ts';
 import type { IpLists } from '../core/net/ip-list.ts';
 import { attachDetection, type AttachedDetection } from '../detection/attach.ts';
@@ -67,7 +67,7 @@ export function createPrimary(options: PrimaryOptions): Primary {
     stateDir: config.state_dir, onCorrupt: config.state_on_corrupt, maxTrackedClients: 1024, truncateAddresses: config.detection.truncate_addresses,
     logger: { warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) },
   });
-  const auditor = createAuditor(services.stores.audit, logger);
+  const auditor = createAuditor(currentAudit(services), logger);
   const reloads = createReloadLog(auditor);
   const recorder = createRecorder(logger);
   const handover: HandoverStats = { handed: 0, dropped_banned: 0, no_worker: 0 };
@@ -136,10 +136,31 @@ export function createPrimary(options: PrimaryOptions): Primary {
     return addrs.map(([scheme, a], i) => `${scheme}://${a.slice(0, a.lastIndexOf(':'))}:${ports[i] ?? a.slice(a.lastIndexOf(':') + 1)}`);
   }
 
+  /** This machine's figures, summed over its workers' last heartbeats (at most a second old). */
+  function workerFigures(): { sites: unknown[]; connections: { open: number; droppedTotal: number; droppedBanned: number } } {
+    type Extra = { sites?: Record<string, { outcomes?: Record<string, number> }>; connections?: { open: number; droppedTotal: number; droppedBanned: number } | null };
+    const mine = (health?.list() ?? []).filter((p) => p.role === 'worker' && p.node === node && !p.missing).map((p) => (p.extra ?? {}) as Extra);
+    const connections = { open: 0, droppedTotal: 0, droppedBanned: handover.dropped_banned };
+    for (const e of mine) {
+      connections.open += e.connections?.open ?? 0;
+      connections.droppedTotal += e.connections?.droppedTotal ?? 0;
+      connections.droppedBanned += e.connections?.droppedBanned ?? 0;
+    }
+    const sitesOut = sites().map((site) => {
+      const outcomes: Record<string, number> = {};
+      for (const e of mine) for (const [k, v] of Object.entries(e.sites?.[site]?.outcomes ?? {})) outcomes[k] = (outcomes[k] ?? 0) + v;
+      return { site, level: detection?.service.levelOf(site) ?? 'normal', totals: { outcomes } };
+    });
+    return { sites: sitesOut, connections };
+  }
+
   function stats(): unknown {
+    const figures = workerFigures();
     return {
       time: new Date().toISOString(),
       role: 'primary',
+      connections: figures.connections,
+      sites: figures.sites,
       node,
       worker_accept: config.worker_accept,
       workers: pool?.stats() ?? null,

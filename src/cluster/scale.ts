@@ -27,6 +27,8 @@ import { startProcessSync, type ProcessSync } from './process-sync.ts';
 import { createRedisBus } from './redis-bus.ts';
 import { sharedSecret, type SharedSeeds } from './secret.ts';
 import type { SharedStores } from './shared-stores.ts';
+import { attachSharedKeys, type SharedKeys } from './shared-keys.ts';
+import { createRedisExactLimiter } from '../stores/redis/redis-gcra.ts';
 
 /** The tick of a coordinated detection service runs this long after each second, so every share has arrived. */
 export const COORDINATED_TICK_OFFSET_MS = 250;
@@ -36,7 +38,9 @@ export interface ScaleHost {
   readonly role: 'single' | 'worker';
   readonly config: Config;
   readonly services: Services;
-  readonly recorder: Pick<Recorder, 'addSink' | 'removeSink'>;
+  readonly recorder: Pick<Recorder, 'addSink' | 'removeSink' | 'allStats'>;
+  /** The accept gate's figures (connections open, dropped), reported in the heartbeat. */
+  readonly connections?: () => { readonly open: number; readonly droppedTotal: number; readonly droppedBanned: number };
   readonly logger: { info(o: object, m: string): void; warn(o: object, m: string): void };
   /** The shared stores (`shared_state`), or null. */
   readonly shared: SharedStores | null;
@@ -81,6 +85,9 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
   const bus = host.worker?.bus ?? createRedisBus(redis!.hub);
   const table = createJournaledTable(createLimiterTable({ maxKeys: config.policy.max_tracked_clients, seed: seeds.limiterSeed }));
   replaceLimiterTable(services.policy, table);
+  // One set of signing keys for every node: a clearance earned on one is accepted on all.
+  if (redis !== null) services.exactLimits = createRedisExactLimiter(redis.hub, config.shared_state!.exact_timeout);
+  const keys: SharedKeys | null = redis === null ? null : await attachSharedKeys(redis.hub, services, config.state_dir, () => host.rebuildRuntime());
   host.rebuildRuntime();
 
   const sites = () => config.sites.map((s) => s.name);
@@ -109,7 +116,7 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
     bus,
     role: host.role,
     leads: () => (leases === null ? [] : sites().filter((s) => leases!.holds(s, Date.now()))),
-    extra: () => ({ bans: services.stores.bans.stats().mirrored, levels: Object.fromEntries(sites().map((s) => [s, services.levelOf(s)])) }),
+    extra: () => heartbeatExtra(host),
   });
   host.recorder.addSink('health', health.count);
 
@@ -133,15 +140,34 @@ export async function startScale(host: ScaleHost): Promise<Scale | null> {
       bus: bus.stats(),
       exchange: sync.stats(),
       contributions: collector?.stats() ?? null,
+      challenge_keys: keys?.stats() ?? null,
+      exact_limits: services.exactLimits?.stats() ?? null,
       processes: health.list(),
     }),
     async stop() {
       host.recorder.removeSink('contribution');
       host.recorder.removeSink('health');
       health.stop();
+      keys?.stop();
       sync.stop();
       link?.stop();
       await leases?.release();
     },
+  };
+}
+
+/**
+ * What a serving process adds to its heartbeat, so its primary can show one machine's figures (and the
+ * drill can read them): bans mirrored, each site's level and request outcomes so far, connections.
+ */
+function heartbeatExtra(host: ScaleHost): Record<string, unknown> {
+  const now = Date.now();
+  const sites: Record<string, { outcomes: Record<string, number> }> = {};
+  for (const s of host.recorder.allStats()) sites[s.site] = { outcomes: { ...s.snapshot(now, 1).totals.outcomes } };
+  return {
+    bans: host.services.stores.bans.stats().mirrored,
+    levels: Object.fromEntries(host.config.sites.map((s) => [s.name, host.services.levelOf(s.name)])),
+    sites,
+    connections: host.connections?.() ?? null,
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Putting the shared stores in place: with `shared_state` configured, bans, incidents, baselines and
- * settings live in Redis/Valkey (src/stores/redis/) instead of the local SQLite file, for the running
- * Bulwark and for the CLI alike; whatever else lives under state_dir stays in SQLite.
+ * Putting the shared stores in place: with `shared_state` configured, bans, incidents, baselines,
+ * settings and the admin audit log live in Redis/Valkey (src/stores/redis/) instead of the local SQLite
+ * file, for the running Bulwark and for the CLI alike; whatever else lives under state_dir (admin tokens
+ * and sessions) stays in SQLite.
  *
  * The memory report (`INFO memory` and the fill of each structure) is refreshed every 10 seconds in the
  * background, so `/stats` never waits for the server.
@@ -30,7 +31,7 @@ export interface SharedStores {
 
 /** Overlays the Redis stores on `local` (which keeps its own `close`, for the SQLite file). */
 export function overlayStores(local: StateStores, redis: RedisStores): StateStores {
-  return { ...local, bans: redis.bans, incidents: redis.incidents, baselines: redis.baselines, kv: redis.kv };
+  return { ...local, bans: redis.bans, incidents: redis.incidents, baselines: redis.baselines, kv: redis.kv, audit: redis.audit };
 }
 
 /**

@@ -40,6 +40,10 @@ export interface WorkerPool {
   start(timeoutMs?: number): Promise<void>;
   /** The ready workers, in index order (for round-robin handover). */
   ready(): PoolWorker[];
+  /**
+   * Sends to one worker; false when its channel is closed (nothing sent). A busy channel queues the
+   * message (node's `send` then returns false too, but delivers it): that is not a failure here.
+   */
   send(w: PoolWorker, message: PrimaryToWorker, handle?: unknown): boolean;
   /** Sends to every worker. */
   broadcast(message: PrimaryToWorker): void;
@@ -143,7 +147,9 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     ready: () => workers.filter((w) => w.ready),
     send(w, message, handle) {
       if (!w.worker.isConnected()) return false;
-      return handle === undefined ? w.worker.send(message) : w.worker.send(message, handle as never);
+      if (handle === undefined) w.worker.send(message);
+      else w.worker.send(message, handle as never);
+      return true;
     },
     broadcast(message) {
       for (const w of workers) if (w.worker.isConnected()) w.worker.send(message);

@@ -20,7 +20,7 @@ export const challengeSchema = z.strictObject({
     duration('time a visitor on a slow phone may spend on the puzzle', { min: '100ms', max: '30s' }),
   )
     .prefault({})
-    .describe('puzzle size per threat level as time on a slow phone (defaults 500ms / 1s / 1500ms); a desktop needs a fraction of it'),
+    .describe('puzzle size per threat level as time on a slow phone (defaults 500ms / 1s / 1200ms); a desktop needs a fraction of it'),
   reference_hash_rate: z
     .number()
     .int()

@@ -59,6 +59,10 @@ export const limitSchema = z.strictObject({
     })
     .optional(),
   shadow: z.boolean().default(false),
+  exact: z
+    .boolean()
+    .default(false)
+    .describe('with shared_state: also count this limit on the shared server for every request admitted here (exact across machines, one round trip per request; a slow or unreachable server falls back to the local count)'),
 });
 
 export const sitePolicySchema = z.strictObject({

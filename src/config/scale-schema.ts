@@ -2,9 +2,9 @@
  * The three config keys that grow Bulwark past one process (README, "Scaling out"):
  *
  * - `workers`: processes serving requests on this machine. `1` (the default) is one process, exactly as
- *   before; `auto` is one per core; `N` is N. With more than one, a primary process accepts connections,
- *   refuses banned and deny-listed sources itself and hands the rest to the workers, which share bans,
- *   limits, levels, rules, keys and the replay set through it.
+ *   before; `auto` is one per core; `N` is N. With more than one, a primary process starts the workers,
+ *   which accept on the shared socket (or, `worker_accept: primary`, get connections handed over by the
+ *   primary) and share bans, limits, levels, rules, keys and the replay set through it.
  * - `shared_state`: a Redis or Valkey server shared by several machines (`redis://`, `rediss://` for TLS),
  *   or a Sentinel group or a Cluster. Absent: nothing leaves this machine.
  * - `kernel_drop`: mirror banned and deny-listed prefixes into an nftables set so the kernel drops their
@@ -64,6 +64,7 @@ const sharedStateObject = z.strictObject({
   connect_timeout: duration('how long a connection attempt may take', { min: '100ms', max: '1m' }).default(2_000),
   command_timeout: duration('a command unanswered for this long fails (nothing on the request path waits for one)', { min: '10ms', max: '1m' }).default(1_000),
   limits_interval: duration('how often rate-limit counts are exchanged between machines (see the overshoot bound in docs/scaling.md)', { min: '10ms', max: '10s' }).default(250),
+  exact_timeout: duration('the longest a request waits for the server on a limit marked exact (then the local count decides)', { min: '1ms', max: '1s' }).default(100),
   lease: duration("how long a site's leader holds its lease without renewing it; another node takes over after it", { min: '300ms', max: '1m' }).default(3_000),
   max_bans_pending: z.number().int().positive().max(1_000_000).default(10_000).describe('bans made while the server is unreachable, kept to write when it returns'),
 });
@@ -90,8 +91,8 @@ export const workersSchema = z
 /** `worker_accept`: how connections reach the workers (see docs/scaling.md for the measurements). */
 export const workerAcceptSchema = z
   .enum(['primary', 'shared'])
-  .default('primary')
-  .describe('primary: the primary accepts, drops banned sources and hands the rest to the workers in turn; shared: every worker accepts on the shared socket');
+  .default('shared')
+  .describe('shared (default): every worker accepts on the shared listening socket and drops banned sources itself; primary: the primary accepts, drops banned sources and hands the rest to the workers in turn (even balance, but about four times the CPU per new connection: see docs/scaling.md)');
 
 /** `kernel_drop`. */
 export const kernelDropSchema = z

@@ -40,6 +40,10 @@ export const admissionSchema = z
     max_limit: z.number().int().positive().default(256).describe('never more requests in flight to the origin than this'),
     initial_limit: z.number().int().positive().default(32),
     latency_threshold: duration('AIMD: a response slower than this counts as overload', { min: '10ms', max: '5m' }).default(1000),
+    tolerated_latency: duration(
+      'gradient: while the origin answers within this, a rise of its latency never shrinks the limit (a busy host or network must not strangle a fast origin that has room); its overload answers still do; 0 off',
+      { min: '1ms', max: '1m', off: true },
+    ).default(250),
     max_queue: z.number().int().min(0).default(2000).describe('requests waiting for a slot at most (all priorities)'),
     max_wait: duration('a request that waits longer gets the 503 "high demand" page', { min: '10ms', max: '5m' }).default(5_000),
     max_per_client: z

@@ -13,9 +13,12 @@
  */
 import type { AttackFigures, AttackRun, Criterion, JudgedFigures, Scenario } from './scenarios/context.ts';
 import type { RatePoint } from './stats.ts';
-import type { AnswerOutcome } from './answer-outcome.ts';
-import type { VisitorKind, VisitorStats } from './visitors/visitor-stats.ts';
-import { ONSET_SERVED_WITHIN_MS, ONSET_WINDOW_MS, onsetFigures, phaseFigures, type OnsetFigures, type PhaseFigures } from './visitors/visitor-timeline.ts';
+import type { VisitorKind } from './visitors/visitor-stats.ts';
+import type { OnsetFigures } from './visitors/visitor-timeline.ts';
+import { visitorFigures, visitorLines, type VisitorFigures } from './report-visitors.ts';
+import { columns, num, pct } from './report-cells.ts';
+
+export type { VisitorFigures, VisitorKindFigures } from './report-visitors.ts';
 import { forwardedSeries, type AdminObservation } from './scenarios/admin-observer.ts';
 import type { ProcUsage, StopResult } from './bulwark-process.ts';
 import { commonCriteria } from './scenarios/criteria.ts';
@@ -45,22 +48,6 @@ export function timeToMitigate(sent: readonly RatePoint[], reached: readonly Rat
     else if (from === null) from = p.second;
   }
   return from === null ? null : from - active[0]!.second;
-}
-
-/** One kind of visitor's figures in the report. */
-export interface VisitorKindFigures {
-  readonly visitors: number;
-  readonly sent: number;
-  readonly served: number;
-  readonly servedRatio: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** Requests answered with a challenge at first, and how many were served after solving it. */
-  readonly challenged: number;
-  readonly challengesPassed: number;
-  readonly notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>;
-  /** Client-side errors by code (resets, timeouts), when there were any. */
-  readonly errors?: Readonly<Record<string, number>>;
 }
 
 /** The protecting process's figures (Bulwark, or a reference like nginx); null fields when not measured. */
@@ -131,14 +118,8 @@ export interface DrillReport {
     readonly reachedOriginEstimated: boolean;
     readonly stoppedBy: string;
   };
-  readonly visitors: VisitorKindFigures & {
-    readonly byKind: Readonly<Record<VisitorKind, VisitorKindFigures>>;
-    /** Browsers that arrived during the onset (uncacheable pages), and browsers behind one shared address. */
-    readonly byGroup: Readonly<{ onset: VisitorKindFigures; shared: VisitorKindFigures & { readonly address: string | null } }>;
-    /** Visitors' requests by when they were first sent: warm-up, the attack's first 5 s, the rest. */
-    readonly phases: Readonly<{ warmup: PhaseFigures; firstFiveS: PhaseFigures; rest: PhaseFigures }>;
-  };
-  /** Visitors' requests first sent in the attack's first 5 s and served within 10 s of that (see visitor-timeline.ts). */
+  readonly visitors: VisitorFigures;
+  /** Visitors' visits first sent in the attack's first 5 s and served within 10 s (see visitor-timeline.ts). */
   readonly onset: OnsetFigures;
   readonly origin: {
     readonly capacity: number | null;
@@ -180,15 +161,7 @@ export function reportJson(report: DrillReport): string {
   return JSON.stringify(report, null, 2) + '\n';
 }
 
-/** Pads cells into aligned columns (first column left-aligned, the rest right-aligned). */
-export function columns(rows: ReadonlyArray<readonly string[]>, indent = '  '): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => indent + row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
-
-const num = (n: number | null | undefined, digits = 0): string => (n === null || n === undefined ? '-' : n.toFixed(digits));
-const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+export { columns } from './report-cells.ts';
 
 /** The report as a readable table (what `bulwark drill` prints without `--json`). */
 export function formatReport(r: DrillReport): string {
@@ -208,23 +181,7 @@ export function formatReport(r: DrillReport): string {
       [String(a.sent), `${num(a.reachedOrigin)} (${pct(a.reachedOriginRatio)})${a.reachedOriginEstimated ? ' est.' : ''}`, ...[a.challenged, a.limited, a.dropped, a.blocked, a.shed, a.served, a.rejected, a.failed, a.timeout].map(String)],
     ]),
     '',
-    'REAL VISITORS',
-    columns([
-      ['kind', 'visitors', 'sent', 'served', 'ratio', 'p50 ms', 'p99 ms', 'challenged', 'passed', 'not served by'],
-      ...(['browser', 'nojs', 'api'] as const).map((k) => visitorRow(k, r.visitors.byKind[k])),
-      visitorRow('all', r.visitors),
-      visitorRow('· onset browsers', r.visitors.byGroup.onset),
-      visitorRow('· one address', r.visitors.byGroup.shared),
-    ]),
-    '',
-    'VISITORS BY PHASE (requests by when first sent; latency from first send, retries of pages that retry themselves included)',
-    columns([
-      ['phase', 'sent', 'served', 'ratio', 'p50 ms', 'p90 ms', 'max ms', 'retried', 'not served by'],
-      phaseRow('warm-up', r.visitors.phases.warmup),
-      phaseRow('first 5 s', r.visitors.phases.firstFiveS),
-      phaseRow('rest', r.visitors.phases.rest),
-    ]),
-    `ONSET  ${onsetLine(r.onset)}`,
+    ...visitorLines(r.visitors, r.onset),
     '',
     'ORIGIN',
     `  capacity ${num(r.origin.capacity)}, peak concurrency ${num(r.origin.peakConcurrency)}, peak ${num(r.origin.peakRps)} req/s, over capacity ${num(r.origin.overCapacity)} (from ${r.origin.source})`,
@@ -250,22 +207,6 @@ function baselineLine(b: BaselineFigures | null, a: BaselineFigures | null): str
   const any = a ?? b!;
   return `BASELINE  uncleared ${v(b?.unclearedRps)} → ${v(a?.unclearedRps)} req/s${ratio}, recent ${v(b?.recentUnclearedRps)} → ${v(a?.recentUnclearedRps)}, ` +
     `${b?.samples ?? '-'} → ${a?.samples ?? '-'} s learned; learning delay ${v(any.learnDelayS)} s, growth ≤ ×${any.growthPerHour ?? '-'}/h`;
-}
-
-function visitorRow(kind: string, v: VisitorKindFigures): string[] {
-  const why = Object.entries(v.notServedBy).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-  return [kind, String(v.visitors), String(v.sent), String(v.served), pct(v.servedRatio), num(v.p50Ms, 1), num(v.p99Ms, 1), String(v.challenged), String(v.challengesPassed), why || '-'];
-}
-
-function phaseRow(name: string, p: PhaseFigures): string[] {
-  const why = Object.entries(p.notServedBy).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-  return [name, String(p.sent), String(p.served), pct(p.servedRatio), num(p.p50Ms, 1), num(p.p90Ms, 1), num(p.maxMs, 1), String(p.retried), why || '-'];
-}
-
-function onsetLine(o: OnsetFigures): string {
-  if (o.requests === 0) return `no visitor request first sent in the attack's first ${o.windowS} s`;
-  const part = (x: { requests: number; servedWithin: number }) => `${x.servedWithin}/${x.requests}`;
-  return `${pct(o.ratio)} of ${o.requests} visitor requests first sent in the attack's first ${o.windowS} s were served within ${o.withinS} s (arriving then: ${part(o.arrivals)}, one shared address: ${part(o.shared)})`;
 }
 
 function protectorLines(p: ProtectorFigures): string[] {
@@ -300,19 +241,7 @@ export function buildReport(i: ReportInputs): DrillReport {
   const { scenario, plan, arena, run, observation } = i;
   const reached = reachedOrigin(i);
   const ttm = mitigation(i);
-  const v = run.visitors;
-  const onsetEnd = run.attackStartMs + ONSET_WINDOW_MS;
-  const visitors = {
-    ...kindFigures(v.overall),
-    byKind: { browser: kindFigures(v.byKind.browser), nojs: kindFigures(v.byKind.nojs), api: kindFigures(v.byKind.api) },
-    byGroup: { onset: kindFigures(v.byGroup.onset), shared: { ...kindFigures(v.byGroup.shared), address: v.sharedAddress } },
-    phases: {
-      warmup: phaseFigures(v.timeline, Number.NEGATIVE_INFINITY, run.attackStartMs),
-      firstFiveS: phaseFigures(v.timeline, run.attackStartMs, onsetEnd),
-      rest: phaseFigures(v.timeline, onsetEnd, Number.POSITIVE_INFINITY),
-    },
-  };
-  const onset = onsetFigures(v.timeline, run.attackStartMs, ONSET_WINDOW_MS, ONSET_SERVED_WITHIN_MS);
+  const { visitors, onset } = visitorFigures(run.visitors, run.attackStartMs);
   const origin = originFigures(i);
   const bulwark = protectorFigures(i);
   const attack = { ...run.outcome.attack, reachedOrigin: reached.count, reachedOriginRatio: reached.count === null ? null : reached.count / Math.max(1, run.outcome.attack.sent), reachedOriginEstimated: reached.estimated, stoppedBy: run.outcome.stoppedBy };
@@ -378,10 +307,6 @@ function mitigation(i: ReportInputs): { seconds: number | null; note: string } {
   return { seconds: null, note: 'origin figures not available' };
 }
 
-function kindFigures(v: VisitorStats): VisitorKindFigures {
-  const base = { visitors: v.visitors, sent: v.sent, served: v.served, servedRatio: v.servedRatio, p50Ms: v.p50Ms, p99Ms: v.p99Ms, challenged: v.challenged, challengesPassed: v.challengesPassed, notServedBy: v.notServedBy };
-  return Object.keys(v.errors).length === 0 ? base : { ...base, errors: v.errors };
-}
 
 function originFigures(i: ReportInputs): DrillReport['origin'] {
   const capacity = i.plan.capacity;

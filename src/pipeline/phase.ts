@@ -15,7 +15,7 @@ export const DONE = 'done';
 export type PhaseResult = typeof CONTINUE | typeof DONE;
 
 /** The named per-request phases, in order. `accept` runs per connection and `record` on every exit. */
-export type PhaseName = 'lane' | 'parse' | 'identify' | 'decide' | 'enforce' | 'shield' | 'forward';
+export type PhaseName = 'lane' | 'parse' | 'identify' | 'decide' | 'exact' | 'enforce' | 'shield' | 'forward';
 
 export interface Phase {
   readonly name: PhaseName;

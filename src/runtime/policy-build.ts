@@ -56,6 +56,7 @@ export function limitSpecs(limits: SitePolicyConfig['limits']): LimitSpec[] {
     key: scoped(l.key),
     match: l.match === undefined ? undefined : { path: l.match.path, methods: l.match.methods },
     shadow: l.shadow,
+    exact: l.exact,
   }));
 }
 

@@ -7,6 +7,8 @@ import { runBanStoreConformance } from './conformance/ban-store-conformance.ts';
 import { runBaselineStoreConformance } from './conformance/baseline-store-conformance.ts';
 import { runIncidentStoreConformance } from './conformance/incident-store-conformance.ts';
 import { runKvStoreConformance } from './conformance/kv-store-conformance.ts';
+import { runAuditStoreConformance } from './conformance/audit-store-conformance.ts';
+import { createSqliteAuditStore } from './audit-store.ts';
 import { createSqliteIncidentStore } from './incident-store.ts';
 import { createSqliteKvStore } from './kv-store.ts';
 import { sqliteHarness } from './test-support.ts';
@@ -20,3 +22,5 @@ runIncidentStoreConformance('sqlite', async ({ clock, ...o }) =>
 runBaselineStoreConformance('sqlite', async ({ clock, maxSites }) => sqliteHarness(clock, (db) => createSqliteBaselineStore(db, { maxSites })));
 
 runKvStoreConformance('sqlite', async ({ clock, maxKeys }) => sqliteHarness(clock, (db) => createSqliteKvStore(db, { maxKeys })));
+
+runAuditStoreConformance('sqlite', async ({ clock, maxRows }) => sqliteHarness(clock, (db) => createSqliteAuditStore(db, { maxRows })));

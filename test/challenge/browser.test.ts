@@ -46,10 +46,12 @@ test('Chromium solves the challenge, reaches the origin, and the next load is no
   page.on('response', (r) => { if (r.url().includes('/.bulwark/challenge/s')) assets.push(`${r.status()} ${new URL(r.url()).pathname}`); });
   const first = await page.goto(`${b.url}/story?id=7`);
   assert.equal(first?.status(), 403);
-  assert.equal(await page.locator('h1').textContent(), 'One moment, please');
+  // Read from the page as served (the browser may already have solved it and moved on).
+  const html = (await first?.text()) ?? '';
+  assert.match(html, /<h1>One moment, please<\/h1>/);
   // The page says how long it takes, and asks for several small searches rather than one big one.
-  assert.match((await page.locator('#bw-js p').first().textContent()) ?? '', /takes about \d+ seconds? on a slow phone/);
-  assert.ok(Number(await page.locator('#bw-form').getAttribute('data-count')) >= 16);
+  assert.match(html, /takes about \d+ seconds? on a slow phone/);
+  assert.ok(Number(/data-count="(\d+)"/.exec(html)?.[1]) >= 16);
   // The worker solves, the form posts, and the browser lands on the story.
   await page.waitForURL(`${b.url}/story?id=7`, { timeout: 30_000, waitUntil: 'load' });
   await page.locator('#bw-form').waitFor({ state: 'detached', timeout: 30_000 });

@@ -41,27 +41,29 @@ test('verdictOf: any failure → false; any unjudged → null; else true', () =>
 
 /** Visitors' requests around an attack starting at T (figures invented). */
 const SAMPLES: VisitorSample[] = [
-  { kind: 'browser', group: 'regular', startMs: T * 1000 - 2_000, latencyMs: 5, served: true, outcome: 'served', retries: 0 },
-  { kind: 'browser', group: 'onset', startMs: T * 1000 + 1_000, latencyMs: 6_200, served: true, outcome: 'served', retries: 1 },
-  { kind: 'browser', group: 'onset', startMs: T * 1000 + 2_000, latencyMs: 12_500, served: true, outcome: 'served', retries: 2 },
-  { kind: 'browser', group: 'shared', startMs: T * 1000 + 3_000, latencyMs: 40, served: true, outcome: 'served', retries: 0 },
-  { kind: 'api', group: 'regular', startMs: T * 1000 + 4_999, latencyMs: 3, served: false, outcome: 'shed', retries: 0 },
-  { kind: 'nojs', group: 'regular', startMs: T * 1000 + 5_000, latencyMs: 7, served: true, outcome: 'served', retries: 0 },
+  { kind: 'browser', group: 'regular', asset: false, startMs: T * 1000 - 2_000, latencyMs: 5, served: true, outcome: 'served', retries: 0 },
+  { kind: 'browser', group: 'onset', asset: false, startMs: T * 1000 + 1_000, latencyMs: 6_200, served: true, outcome: 'served', retries: 1 },
+  { kind: 'browser', group: 'onset', asset: false, startMs: T * 1000 + 2_000, latencyMs: 12_500, served: true, outcome: 'served', retries: 2 },
+  { kind: 'browser', group: 'shared', asset: false, startMs: T * 1000 + 3_000, latencyMs: 40, served: true, outcome: 'served', retries: 0 },
+  { kind: 'browser', group: 'shared', asset: true, startMs: T * 1000 + 3_100, latencyMs: 2, served: false, outcome: 'challenged', retries: 0 },
+  { kind: 'api', group: 'regular', asset: false, startMs: T * 1000 + 4_999, latencyMs: 3, served: false, outcome: 'shed', retries: 0 },
+  { kind: 'nojs', group: 'regular', asset: false, startMs: T * 1000 + 5_000, latencyMs: 7, served: true, outcome: 'served', retries: 0 },
 ];
 
 test('visitor phases and the onset figure: by first send; served within 10 s of it', () => {
   const first = phaseFigures(SAMPLES, T * 1000, T * 1000 + 5_000);
-  assert.deepEqual([first.sent, first.served, first.retried, first.notServedBy], [4, 3, 2, { shed: 1 }]);
+  assert.deepEqual([first.sent, first.served, first.retried, first.notServedBy], [5, 3, 2, { shed: 1, challenged: 1 }]);
   assert.equal(first.maxMs, 12_500);
   const o = onsetFigures(SAMPLES, T * 1000);
   assert.deepEqual([o.requests, o.servedWithin, o.ratio], [4, 2, 0.5], 'the 12.5 s one was served, but late; the shed one not at all');
   assert.deepEqual(o.arrivals, { requests: 2, servedWithin: 1, ratio: 0.5 });
   assert.deepEqual(o.shared, { requests: 1, servedWithin: 1, ratio: 1 });
+  assert.deepEqual(o.assets, { requests: 1, servedWithin: 0, ratio: 0 }, 'subresources apart');
   assert.equal(onsetFigures([], T * 1000).ratio, null);
   const t = createVisitorTimeline(2);
   for (const s of SAMPLES) t.add(s);
   t.add({ ...SAMPLES[0]!, outcome: 'aborted' });
-  assert.deepEqual([t.samples().length, t.dropped()], [2, 4], 'bounded; cut-short requests not counted');
+  assert.deepEqual([t.samples().length, t.dropped()], [2, 5], 'bounded; cut-short requests not counted');
 });
 
 /** A report as runDrill builds it (figures invented). */
@@ -123,8 +125,8 @@ test('the JSON is ONE object with the fields issue #7 asks for', () => {
 
 test('the table names every section and the verdict', () => {
   const text = formatReport(sampleReport());
-  for (const s of ['drill get-flood-few', 'ATTACK', 'REAL VISITORS', 'VISITORS BY PHASE', 'ONSET  50.0% of 4', 'ORIGIN', 'TIME TO MITIGATE  2 s', 'BULWARK', 'REPELLED? yes', '✓ real visitors served']) assert.ok(text.includes(s), s);
-  assert.match(text, /^ {2}first 5 s +4 +3 +75\.0%/m);
+  for (const s of ['drill get-flood-few', 'ATTACK', 'REAL VISITORS', 'VISITORS BY PHASE', 'ONSET  50.0% of 4 visits', 'ORIGIN', 'TIME TO MITIGATE  2 s', 'BULWARK', 'REPELLED? yes', '✓ real visitors served']) assert.ok(text.includes(s), s);
+  assert.match(text, /^ {2}first 5 s +5 +3 +60\.0%/m);
   assert.match(text, /origin pages all private, no-store/);
   assert.match(text, /120 \(24\.0%\)/);
   assert.match(text, /normal at the start → under_attack at 2\.0 s/);

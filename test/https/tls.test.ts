@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import { validateConfig } from '../../src/config/load.ts';
 import { encodeFrame, PREFACE_BYTES } from '../../src/core/http2/frame-encode.ts';
 import { FLAG, FRAME } from '../../src/core/http2/frame-scanner.ts';
+import { createDerivedTicketKeys } from '../../src/core/tls/ticket-keys.ts';
 import { createBulwark } from '../../src/main.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { fixtureTls, h1Request, h2Request, h2Session, startHttpsBulwark, TLS_DIR, until, type HttpsBulwark } from '../helpers/https.ts';
@@ -160,6 +161,23 @@ describe('session resumption', () => {
   it('without SNI, and across sites, resumption works too', async () => {
     const first = await handshake(b.httpsPort, {});
     assert.equal((await handshake(b.httpsPort, { session: first.session })).reused, true);
+  });
+});
+
+describe('session resumption across processes sharing a secret (workers, nodes)', () => {
+  it('a ticket from one Bulwark resumes on another with ticket keys derived from the same secret', async () => {
+    const secret = Buffer.alloc(32, 9);
+    const keys = () => createDerivedTicketKeys(3_600_000, secret);
+    const one = await startHttpsBulwark({ origin: origin.url, ticketKeys: keys() });
+    const two = await startHttpsBulwark({ origin: origin.url, ticketKeys: keys() });
+    const other = await startHttpsBulwark({ origin: origin.url, ticketKeys: createDerivedTicketKeys(3_600_000, Buffer.alloc(32, 1)) });
+    try {
+      const first = await handshake(one.httpsPort, { servername: 'alpha.test' });
+      assert.equal((await handshake(two.httpsPort, { servername: 'alpha.test', session: first.session })).reused, true);
+      assert.equal((await handshake(other.httpsPort, { servername: 'alpha.test', session: first.session })).reused, false);
+    } finally {
+      await Promise.all([one.stop(), two.stop(), other.stop()]);
+    }
   });
 });
 

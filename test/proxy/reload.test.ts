@@ -10,12 +10,13 @@ import { startBulwark, testConfig } from '../helpers/bulwark.ts';
 import { startSimpleOrigin } from '../helpers/simple-origin.ts';
 
 test('in-flight requests finish on the old config, new ones use the new', async () => {
-  const a = await startSimpleOrigin((_req, res) => setTimeout(() => res.end('from-a'), 600));
+  const a = await startSimpleOrigin((_req, res) => setTimeout(() => res.end('from-a'), 1500));
   const bOrigin = await startSimpleOrigin((_req, res) => res.end('from-b'));
   const b = await startBulwark({ origin: a.url });
   try {
     const inFlight = request(`${b.url}/slow`).then((r) => r.body.text());
-    await new Promise((r) => setTimeout(r, 150));
+    // Wait for it to reach origin A (a fixed sleep is too short on a busy machine).
+    for (let i = 0; i < 100 && a.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(a.requests.length, 1, 'the slow request is at origin A');
     b.bulwark.reload(testConfig({ origin: bOrigin.url, state_dir: b.stateDir }));
     const fresh = await (await request(`${b.url}/fresh`)).body.text();

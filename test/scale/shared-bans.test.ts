@@ -1,7 +1,7 @@
 /**
  * Two Bulwarks sharing one redis-server (`shared_state`), in this process: a ban set on one (admin
  * listener) drops the source on the other within a second, a ban written by the CLI's way of opening the
- * state reaches both, and incidents, settings and bans are read from the shared server.
+ * state reaches both, and both sign challenges with the deployment's key, rotated on both at once.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { banByHand } from '../../src/admin/ban-operations.ts';
 import { createBanScopeGuard } from '../../src/admin/ban-guard.ts';
 import { openStateForConfig } from '../../src/cluster/shared-stores.ts';
+import { rotateSharedKeys } from '../../src/cluster/shared-keys.ts';
 import { redisUnavailable, startTestRedis, type TestRedis } from '../../src/stores/redis/test-redis.ts';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
@@ -63,6 +64,8 @@ describe('bans shared through Redis', { skip: redisUnavailable() ?? undefined },
     const ms = await within(1000, () => dropped(b.port, '127.61.0.9'));
     assert.ok(ms <= 1000, `dropped on the other node after ${ms} ms`);
     assert.equal(await dropped(b.port, '127.62.0.9'), false);
+    const audit = await b.bulwark.runtime().services.stores.audit.list({ action: 'ban.' });
+    assert.ok(audit.some((e) => e.target === '127.61.0.0/24'), 'the ban made on one node is in the audit log every node reads');
     const stats = (await (await request(`${b.adminUrl}/stats`, { headers: b.adminHeaders })).body.json()) as { shared_state: { link: { up: boolean } } };
     assert.equal(stats.shared_state.link.up, true);
   });
@@ -76,5 +79,14 @@ describe('bans shared through Redis', { skip: redisUnavailable() ?? undefined },
     }
     assert.ok((await within(1000, () => dropped(a.port, '127.63.0.1'))) <= 1000);
     assert.ok((await within(1000, () => dropped(b.port, '127.63.0.1'))) <= 1000);
+  });
+
+  it('signs with one key on every node, and a rotation reaches both at once', async () => {
+    const keyId = (t: TestBulwark) => t.bulwark.runtime().services.challenge.keys.current.id;
+    assert.equal(keyId(a), keyId(b), 'the first node seeded the deployment key; the second adopted it');
+    const before = keyId(a);
+    await rotateSharedKeys(a.config.shared_state!, a.stateDir, 3_600_000);
+    assert.ok((await within(1000, async () => keyId(a) !== before && keyId(b) === keyId(a))) <= 1000, 'both switched');
+    assert.equal(a.bulwark.runtime().services.challenge.keys.previous?.id, before, 'the old key stays valid for the grace period');
   });
 });

@@ -37,6 +37,11 @@ export interface LimitSpec extends GcraSpec {
   readonly shadow?: boolean;
   /** Units one request costs, 0 < cost ≤ burst (default 1). */
   readonly cost?: number;
+  /**
+   * Also counted on the deployment's shared server for every request it admits here, exactly across
+   * machines (default false; the I/O side does it, see pipeline/phases/exact.ts).
+   */
+  readonly exact?: boolean;
 }
 
 /** A limit ready to evaluate. */
@@ -47,6 +52,8 @@ export interface CompiledLimit {
   readonly gcra: GcraLimit;
   readonly cost: number;
   readonly shadow: boolean;
+  /** Counted exactly on the shared server as well (see {@link LimitSpec.exact}). */
+  readonly exact: boolean;
   readonly key: CompiledKey;
   /** null: applies to every request. */
   readonly applies: Matcher | null;
@@ -145,7 +152,7 @@ export function compileLimit(spec: LimitSpec): CompiledLimit {
       seen.add(name);
     }
     const applies = compileMatch(spec.match);
-    return { name: spec.name, by: `limit/${spec.name}`, gcra, cost, shadow: spec.shadow ?? false, key: compileKey(spec.name, spec.key), applies };
+    return { name: spec.name, by: `limit/${spec.name}`, gcra, cost, shadow: spec.shadow ?? false, exact: spec.exact ?? false, key: compileKey(spec.name, spec.key), applies };
   } catch (err) {
     if (err instanceof BulwarkError) throw new BulwarkError(err.code, `limit ${spec.name}: ${err.message}`, { source: 'config', cause: err });
     throw err;

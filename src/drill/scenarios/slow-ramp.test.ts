@@ -5,7 +5,7 @@ import type { BaselineFigures } from './baseline-probe.ts';
 import type { JudgedFigures } from './context.ts';
 
 const baseline = (rps: number, recent = rps): BaselineFigures => ({
-  atMs: 0, level: 'normal', samples: 100, warm: true, unclearedRps: rps, recentUnclearedRps: recent, normalUnclearedRps: rps, basis: 'recent', learnDelayS: 30, growthPerHour: 2, cappedSamples: 0,
+  atMs: 0, level: 'normal', reasons: [], samples: 100, warm: true, unclearedRps: rps, recentUnclearedRps: recent, normalUnclearedRps: rps, basis: 'recent', learnDelayS: 30, growthPerHour: 2, cappedSamples: 0,
 });
 const judged = (details: Record<string, unknown>) => ({ details }) as unknown as JudgedFigures;
 

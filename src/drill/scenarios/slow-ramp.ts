@@ -51,8 +51,9 @@ async function runSlowRamp(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   try {
     ctx.mark('ramp');
     const reachedBefore = ctx.originAttackRequests();
-    for (let t = 0; t < rampS && !ctx.signal.aborted; t++) {
-      const r = await flood.step({ durationMs: 1000, ratePerS: rampRate(t + 0.5, rampS, ctx.settings.rate) });
+    // One-second steps along the curve by the wall clock (a step's set-up and tear-down take time too).
+    for (let t = 0; t < rampS && !ctx.signal.aborted; t = (Date.now() - started) / 1000) {
+      const r = await flood.step({ durationMs: Math.min(1000, Math.ceil((rampS - t) * 1000)), ratePerS: rampRate(t + 0.5, rampS, ctx.settings.rate) });
       if (r !== undefined) ramp.push(r);
     }
     const rampRun = attackRunOf(ctx, `ramp ×${RAMP_FACTOR}`, 0, ramp, reachedBefore);

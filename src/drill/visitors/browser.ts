@@ -48,7 +48,7 @@ export function createBrowserVisitor(deps: VisitorDeps, options: BrowserVisitorO
           ['accept-encoding', 'gzip, deflate, br, zstd'],
           ['accept-language', 'en-US,en;q=0.9'],
         ];
-        recordLogical(deps, await sendLogical(deps.client, { url: asset.url, headers }, hooks));
+        recordLogical(deps, await sendLogical(deps.client, { url: asset.url, headers }, hooks), true);
       }
     },
   };

@@ -43,7 +43,6 @@ function newWorker(): Worker {
 function spawn(): Worker | null {
   try {
     const w = newWorker();
-    w.unref();
     w.on('message', (a: PowAnswer) => {
       const p = busy.get(w);
       busy.delete(w);
@@ -61,6 +60,8 @@ function spawn(): Worker | null {
       if (p !== undefined) p.resolve(solveHere(p.job));
       for (const q of queue.splice(0)) q.resolve(solveHere(q.job));
     });
+    // After the listeners (a 'message' listener refs the worker again): never keeps the process alive.
+    w.unref();
     started++;
     return w;
   } catch {

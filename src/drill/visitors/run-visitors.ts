@@ -150,11 +150,11 @@ interface Entry {
 }
 
 /** What the timeline and a group's recorder get from each logical request. */
-function sinkFor(a: BuildArgs, kind: VisitorKind, group: VisitorGroup): (r: LogicalResult) => void {
+function sinkFor(a: BuildArgs, kind: VisitorKind, group: VisitorGroup): (r: LogicalResult, asset: boolean) => void {
   const groupRecorder = group === 'regular' ? null : a.groupRecorders[group];
-  return (r) => {
+  return (r, asset) => {
     if (groupRecorder !== null) recordInto(groupRecorder, r);
-    a.timeline({ kind, group, startMs: r.startedAtMs, latencyMs: r.latencyMs, served: r.served, outcome: r.outcome, retries: r.retries });
+    a.timeline({ kind, group, asset, startMs: r.startedAtMs, latencyMs: r.latencyMs, served: r.served, outcome: r.outcome, retries: r.retries });
   };
 }
 

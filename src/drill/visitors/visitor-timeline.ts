@@ -4,9 +4,11 @@
  * of the attack (the onset, before any detector has decided), and after. Bounded: at most `cap` samples
  * (the visitors' own request budget); beyond it samples are counted as dropped, never stored.
  *
- * The *onset* figure: of the visitors' requests first sent in the attack's first `windowMs`, the share
- * served within `withinMs` of that first send (retries of a page that retries itself, and challenges,
- * included) — "nobody real gets stuck at the onset".
+ * The *onset* figure: of the visitors' visits — pages, feeds, API calls, not a page's subresources —
+ * first sent in the attack's first `windowMs`, the share served within `withinMs` of that first send
+ * (retries of a page that retries itself, and challenges, included): "nobody real gets stuck at the
+ * onset". The subresources of those pages are counted apart (`assets`): one that fails leaves a page
+ * without its style, not a visitor stuck.
  */
 import type { AnswerOutcome } from '../answer-outcome.ts';
 import type { VisitorKind } from './visitor-stats.ts';
@@ -23,6 +25,8 @@ export type VisitorGroup = 'regular' | 'onset' | 'shared';
 export interface VisitorSample {
   readonly kind: VisitorKind;
   readonly group: VisitorGroup;
+  /** A page's subresource (style, script, image) rather than a visit of its own. */
+  readonly asset: boolean;
   /** Wall-clock ms of its first send. */
   readonly startMs: number;
   readonly latencyMs: number;
@@ -97,14 +101,16 @@ export function phaseFigures(samples: readonly VisitorSample[], fromMs: number, 
 export interface OnsetFigures {
   readonly windowS: number;
   readonly withinS: number;
-  /** Visitors' requests first sent in the onset window. */
+  /** Visitors' visits (not subresources) first sent in the onset window. */
   readonly requests: number;
   readonly servedWithin: number;
-  /** servedWithin / requests (null when no request started in the window). */
+  /** servedWithin / requests (null when no visit started in the window). */
   readonly ratio: number | null;
   /** The same for the visitors that arrived during the onset (their group), and those behind one address. */
   readonly arrivals: { readonly requests: number; readonly servedWithin: number; readonly ratio: number | null };
   readonly shared: { readonly requests: number; readonly servedWithin: number; readonly ratio: number | null };
+  /** The subresources of pages (styles, scripts, images) first asked for in the window. */
+  readonly assets: { readonly requests: number; readonly servedWithin: number; readonly ratio: number | null };
 }
 
 function within(samples: readonly VisitorSample[], withinMs: number): { requests: number; servedWithin: number; ratio: number | null } {
@@ -114,13 +120,14 @@ function within(samples: readonly VisitorSample[], withinMs: number): { requests
 
 /** Computes the onset figure for an attack that started at `attackStartMs`. */
 export function onsetFigures(samples: readonly VisitorSample[], attackStartMs: number, windowMs = ONSET_WINDOW_MS, withinMs = ONSET_SERVED_WITHIN_MS): OnsetFigures {
-  const inside = samples.filter((s) => s.startMs >= attackStartMs && s.startMs < attackStartMs + windowMs);
-  const all = within(inside, withinMs);
+  const window = samples.filter((s) => s.startMs >= attackStartMs && s.startMs < attackStartMs + windowMs);
+  const visits = window.filter((s) => !s.asset);
   return {
     windowS: windowMs / 1000,
     withinS: withinMs / 1000,
-    ...all,
-    arrivals: within(inside.filter((s) => s.group === 'onset'), withinMs),
-    shared: within(inside.filter((s) => s.group === 'shared'), withinMs),
+    ...within(visits, withinMs),
+    arrivals: within(visits.filter((s) => s.group === 'onset'), withinMs),
+    shared: within(visits.filter((s) => s.group === 'shared'), withinMs),
+    assets: within(window.filter((s) => s.asset), withinMs),
   };
 }

@@ -23,8 +23,8 @@ export interface VisitorDeps {
   readonly index: number;
   readonly random: Random;
   readonly isChallenge?: ChallengeDetector;
-  /** Also receives every logical request's result (the run's timeline, a group's recorder). */
-  readonly sink?: (result: LogicalResult) => void;
+  /** Also receives every logical request's result (the run's timeline, a group's recorder); `asset`: a page's subresource. */
+  readonly sink?: (result: LogicalResult, asset: boolean) => void;
 }
 
 /** Records a logical request's result into a recorder. */
@@ -34,8 +34,8 @@ export function recordInto(recorder: VisitorRecorder, result: LogicalResult): vo
   else recorder.notServed(result.outcome, result.status, result.challenged, result.detail);
 }
 
-/** Records a logical request's result into the visitor's recorder and its sink. */
-export function recordLogical(deps: Pick<VisitorDeps, 'recorder' | 'sink'>, result: LogicalResult): void {
+/** Records a logical request's result into the visitor's recorder and its sink; `asset` for a page's subresource. */
+export function recordLogical(deps: Pick<VisitorDeps, 'recorder' | 'sink'>, result: LogicalResult, asset = false): void {
   recordInto(deps.recorder, result);
-  deps.sink?.(result);
+  deps.sink?.(result, asset);
 }

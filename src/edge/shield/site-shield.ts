@@ -79,7 +79,7 @@ function limiterFor(a: ShieldConfig['admission']) {
       // Latency may double before the limit shrinks (Gradient2's tolerance); no periodic probe at the
       // minimum limit (it would throttle visitors for seconds every half minute): the no-load latency
       // estimate drifts instead.
-      return createConcurrencyLimiter({ algorithm: 'gradient', ...bounds, buffer: 1, minRttIntervalMs: 0 });
+      return createConcurrencyLimiter({ algorithm: 'gradient', ...bounds, buffer: 1, minRttIntervalMs: 0, toleratedLatencyMs: a.tolerated_latency });
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * The phase order of a proxied request (ARCHITECTURE.md, "One request, end to end"). `accept` runs per
  * connection in edge/accept-gate.ts; `record` runs on every exit through the response's close event.
- * `lane` answers a refused flood's repeated requests before `parse` (edge/refusal-lane.ts).
+ * `lane` answers a refused flood's repeated requests before `parse` (edge/refusal-lane.ts); `exact` counts
+ * limits marked `exact` on the shared server (a no-op without shared state).
  */
 import type { Phase } from '../phase.ts';
 import { decidePhase } from './decide.ts';
+import { exactPhase } from './exact.ts';
 import { enforcePhase } from './enforce.ts';
 import { forwardPhase } from './forward.ts';
 import { identifyPhase } from './identify.ts';
@@ -12,4 +14,4 @@ import { lanePhase } from './lane.ts';
 import { parsePhase } from './parse.ts';
 import { shieldPhase } from './shield.ts';
 
-export const DEFAULT_PHASES: readonly Phase[] = [lanePhase, parsePhase, identifyPhase, decidePhase, enforcePhase, shieldPhase, forwardPhase];
+export const DEFAULT_PHASES: readonly Phase[] = [lanePhase, parsePhase, identifyPhase, decidePhase, exactPhase, enforcePhase, shieldPhase, forwardPhase];

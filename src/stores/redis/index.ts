@@ -11,6 +11,8 @@ import { createRedisBaselineStore } from './redis-baseline-store.ts';
 import { createRedisHub, type RedisHub } from './redis-hub.ts';
 import { createRedisIncidentStore, type RedisIncidentStoreOptions } from './redis-incident-store.ts';
 import { createRedisKvStore } from './redis-kv-store.ts';
+import { createRedisAuditStore } from './redis-audit-store.ts';
+import type { AuditStore } from '../admin-types.ts';
 import { redisMemory, type RedisMemoryReport } from './redis-memory.ts';
 
 export { createRedisHub, isReplyError, type RedisHub, type RedisHubStats, type RedisScript } from './redis-hub.ts';
@@ -18,6 +20,7 @@ export { createRedisBanStore, type RedisBanStore } from './redis-ban-store.ts';
 export { createRedisIncidentStore } from './redis-incident-store.ts';
 export { createRedisKvStore } from './redis-kv-store.ts';
 export { createRedisBaselineStore } from './redis-baseline-store.ts';
+export { createRedisAuditStore } from './redis-audit-store.ts';
 export { keyspaceOf, defaultNodeName } from './redis-connection.ts';
 export type { RedisMemoryReport } from './redis-memory.ts';
 
@@ -38,6 +41,8 @@ export interface RedisStores {
   readonly incidents: IncidentStore;
   readonly baselines: BaselineStore;
   readonly kv: KvStore;
+  /** The admin audit log (every node's changes in one log). */
+  readonly audit: AuditStore;
   /** Memory used on the server: its own figures and the size of each of Bulwark's structures. */
   memory(): Promise<RedisMemoryReport>;
   close(): Promise<void>;
@@ -57,6 +62,7 @@ export async function openRedisStores(config: SharedStateConfig, options: RedisS
     incidents: createRedisIncidentStore(hub, options.incidents),
     baselines: createRedisBaselineStore(hub),
     kv: createRedisKvStore(hub),
+    audit: createRedisAuditStore(hub),
     memory: () => redisMemory(hub),
     close: () => hub.close(),
   };

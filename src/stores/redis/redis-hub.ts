@@ -38,8 +38,8 @@ export interface RedisHub {
   readonly cmd: RedisClient;
   /** True while the command connection is ready. */
   up(): boolean;
-  /** A script runner (defined once per hub and source). */
-  script(lua: string, numberOfKeys: number): RedisScript;
+  /** A script runner (defined once per hub and source); `null` keys: as many as given at each call. */
+  script(lua: string, numberOfKeys: number | null): RedisScript;
   /** Calls `onMessage` for every message on `channel` (full name), from now on and after reconnects. */
   subscribe(channel: string, onMessage: (message: string) => void): void;
   /** Publishes without waiting; a failure is counted (the caller has its own resynchronisation). */
@@ -140,9 +140,9 @@ export function createRedisHub(config: SharedStateConfig, options: RedisHubOptio
       let run = scripts.get(lua);
       if (run !== undefined) return run;
       const name = `bulwark_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`;
-      cmd.defineCommand(name, { lua, numberOfKeys });
+      cmd.defineCommand(name, numberOfKeys === null ? { lua } : { lua, numberOfKeys });
       const fn = (cmd as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!.bind(cmd);
-      run = (keys, args) => fn(...keys, ...args);
+      run = numberOfKeys === null ? (keys, args) => fn(keys.length, ...keys, ...args) : (keys, args) => fn(...keys, ...args);
       scripts.set(lua, run);
       return run;
     },

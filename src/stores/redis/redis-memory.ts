@@ -5,7 +5,8 @@
  *
  * Every structure is bounded: bans by the mirror cap (and each ban's hash expires a day after the ban
  * ends), the ban audit by `maxAuditRows`, incidents by `maxIncidents` and their timelines by
- * `maxTimelineSeconds`, settings by `maxKeys`, baselines by `maxSites`; leases, exact-limit counters and
+ * `maxTimelineSeconds`, settings by `maxKeys`, baselines by `maxSites`, the admin audit log by its row
+ * cap; leases, exact-limit counters and
  * id counters expire on their own. A `maxmemory-policy` that evicts keys (`allkeys-*`, `volatile-*`) could
  * silently drop a ban or an incident: `evictionRisk` says so.
  */
@@ -24,6 +25,7 @@ export interface RedisMemoryReport {
   readonly timeline_rows: number | null;
   readonly settings: number | null;
   readonly baselines: number | null;
+  readonly audit_rows: number | null;
   /** `MEMORY USAGE` of the ban index, the ban audit and the settings index, bytes. */
   readonly index_bytes: number | null;
   readonly error?: string;
@@ -39,7 +41,7 @@ export async function redisMemory(hub: RedisHub): Promise<RedisMemoryReport> {
   const P = `${hub.ks}:`;
   try {
     const cmd = hub.cmd;
-    const [info, bans, audit, incs, rows, kv, baselines] = await Promise.all([
+    const [info, bans, audit, incs, rows, kv, baselines, adminAudit] = await Promise.all([
       cmd.info('memory'),
       cmd.zcard(`${P}bans`),
       cmd.zcard(`${P}bans:audit`),
@@ -47,6 +49,7 @@ export async function redisMemory(hub: RedisHub): Promise<RedisMemoryReport> {
       cmd.get(`${P}incs:rows`),
       cmd.zcard(`${P}kv`),
       cmd.hlen(`${P}baselines:at`),
+      cmd.zcard(`${P}audit`),
     ]);
     let indexBytes = 0;
     for (const key of [`${P}bans`, `${P}bans:audit`, `${P}kv`]) {
@@ -65,12 +68,13 @@ export async function redisMemory(hub: RedisHub): Promise<RedisMemoryReport> {
       timeline_rows: Number(rows ?? 0),
       settings: kv,
       baselines,
+      audit_rows: adminAudit,
       index_bytes: indexBytes,
     };
   } catch (err) {
     return {
       used_bytes: null, maxmemory_bytes: null, maxmemory_policy: null, eviction_risk: false, bans: null, ban_audit_rows: null,
-      incidents: null, timeline_rows: null, settings: null, baselines: null, index_bytes: null, error: err instanceof Error ? err.message : String(err),
+      incidents: null, timeline_rows: null, settings: null, baselines: null, audit_rows: null, index_bytes: null, error: err instanceof Error ? err.message : String(err),
     };
   }
 }

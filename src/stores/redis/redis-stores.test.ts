@@ -9,6 +9,8 @@ import { runBanStoreConformance } from '../conformance/ban-store-conformance.ts'
 import { runBaselineStoreConformance } from '../conformance/baseline-store-conformance.ts';
 import { runIncidentStoreConformance } from '../conformance/incident-store-conformance.ts';
 import { runKvStoreConformance } from '../conformance/kv-store-conformance.ts';
+import { runAuditStoreConformance } from '../conformance/audit-store-conformance.ts';
+import { createRedisAuditStore } from './redis-audit-store.ts';
 import type { FakeClock, StoreHarness } from '../conformance/harness.ts';
 import { createRedisBanStore } from './redis-ban-store.ts';
 import { createRedisBaselineStore } from './redis-baseline-store.ts';
@@ -69,4 +71,5 @@ if (skip !== null) {
   runIncidentStoreConformance('redis', ({ clock, ...o }) => redisHarness(clock, (hub) => createRedisIncidentStore(hub, { clock: clock.now, ...o })));
   runBaselineStoreConformance('redis', ({ clock, maxSites }) => redisHarness(clock, (hub) => createRedisBaselineStore(hub, { maxSites })));
   runKvStoreConformance('redis', ({ clock, maxKeys }) => redisHarness(clock, (hub) => createRedisKvStore(hub, { maxKeys })));
+  runAuditStoreConformance('redis', ({ clock, maxRows }) => redisHarness(clock, (hub) => createRedisAuditStore(hub, { maxRows })));
 }

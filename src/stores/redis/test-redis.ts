@@ -95,6 +95,7 @@ export async function startTestRedis(extra: readonly string[] = []): Promise<Tes
       command_timeout: 1000,
       limits_interval: 100,
       lease: 1500,
+      exact_timeout: 100,
       max_bans_pending: 10_000,
       ...overrides,
     }),

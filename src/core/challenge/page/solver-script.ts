@@ -69,7 +69,7 @@ export const SEARCH_FUNCTION_SOURCE = `function search(seed, letter, bits, start
  * sub-challenges (w, w+k, w+2k...) front to back, then helps with the others' from the back — so no
  * worker ever waits for the page's thread (which may be slow: a phone's, or throttled) to hand out work.
  * The page announces each solved sub-challenge; a worker reads those notes between sub-challenges and
- * skips what is done. It reports attempts at most every 100 ms, and each counter it finds.
+ * skips what is done. It reports attempts at most every 250 ms, and each counter it finds.
  */
 const WORKER_PART = `function worker() {
   var p = null, done = [], order = [], pos = 0, later = yielder();
@@ -89,7 +89,7 @@ const WORKER_PART = `function worker() {
       var r = search(p.seed, LETTERS.charAt(index), p.bits, c, slice);
       if (r >= 0) { done[index] = true; self.postMessage({ index: index, found: r, tried: r + 1 - told }); break; }
       c += slice;
-      if (Date.now() - last >= 100) { self.postMessage({ tried: c - told }); told = c; last = Date.now(); }
+      if (Date.now() - last >= 250) { self.postMessage({ tried: c - told }); told = c; last = Date.now(); }
     }
     // Next sub-challenge after the notes that arrived meanwhile.
     later(step);
@@ -147,8 +147,9 @@ const PAGE_PART = `function page(script) {
     var index = 0, c = 0, slice = 2048;
     (function step() {
       if (done) return;
-      // Work for ~30 ms, then let the page breathe (paint the progress, answer input).
-      var until = Date.now() + 30, n = 0;
+      // Work for ~100 ms, then let the page breathe (paint the progress, answer input): on a slow or
+      // throttled thread every yield also pays for a frame, so shorter slices cost more than they give.
+      var until = Date.now() + 100, n = 0;
       while (Date.now() < until) {
         while (index < count && found[index] !== undefined) { index++; c = 0; }
         if (index >= count) break;
