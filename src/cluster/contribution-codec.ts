@@ -18,6 +18,8 @@ export interface ContributionWire {
   readonly d: Array<[string, number]>;
   readonly cl: number[] | null;
   readonly p: number[];
+  /** Uncleared requests per HTTP method (absent from processes that do not count them). */
+  readonly m?: Array<[string, number]>;
 }
 
 /** Registers as `S<base64 of (index hi, index lo, value) triples>` or `D<base64 of the registers>`. */
@@ -64,6 +66,7 @@ export function encodeContribution(c: SiteContribution): ContributionWire {
     d: c.extras.decisions.map(([k, n]) => [k, n]),
     cl: c.extras.cleared === null ? null : Array.from(c.extras.cleared),
     p: [...c.extras.prefixes],
+    ...(c.extras.methods !== undefined ? { m: c.extras.methods.map(([k, n]) => [k, n] as [string, number]) } : {}),
   };
 }
 
@@ -95,6 +98,7 @@ export function decodeContribution(w: ContributionWire, shape: { counters: numbe
       cleared,
       sources: all,
       prefixes: w.p.filter((h) => typeof h === 'number'),
+      ...(Array.isArray(w.m) ? { methods: w.m.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number').slice(0, 16).map(([k, n]) => [k, n] as const) } : {}),
     },
   };
 }

@@ -5,7 +5,7 @@
  * leader detects from the sum. So each serving process records its requests here (the recorder sink,
  * O(1) per request, the same mapping as the detection service's own `observe`) and, once a second, hands
  * over the second that just ended: counters and latency, the HyperLogLog registers of its clients, its
- * heavy hitters and the incident extras (decisions, cleared visitors' latency, prefix sketch). The leader
+ * heavy hitters and the incident extras (decisions, cleared visitors' latency, prefix sketch, methods). The leader
  * merges every part (`DetectionService.mergeContribution`) before its tick. HyperLogLogs merge exactly
  * when every process hashes with the same seed — the deployment's shared seed.
  *
@@ -84,7 +84,7 @@ export function createContributionCollector(options: ContributionCollectorOption
         }
         fillRequestEvent(event, record).addressHash = lastHash;
         e.aggregates.observe(event, record.timeMs);
-        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, address, record.prefix, lastHash);
+        e.extras.observe(Math.floor(record.timeMs / 1000), record.cleared, record.originLatencyMs, record.decisionBy, address, record.prefix, lastHash, record.method);
       } catch {
         skipped++;
       }
@@ -94,10 +94,11 @@ export function createContributionCollector(options: ContributionCollectorOption
       for (const [site, e] of entries) {
         const aggregates = e.aggregates.exportSecond(second);
         const decisions = e.extras.takeDecisions();
+        const methods = Object.entries(e.extras.takeMethods());
         const prefixes = e.extras.sourceSignature();
         e.extras.resetSources();
         if (aggregates === null) continue;
-        out.push({ site, aggregates, extras: { second, decisions: [...decisions], cleared: e.extras.clearedLatency(second), sources: aggregates.all, prefixes } });
+        out.push({ site, aggregates, extras: { second, decisions: [...decisions], cleared: e.extras.clearedLatency(second), sources: aggregates.all, prefixes, methods } });
       }
       for (const site of entries.keys()) if (!options.sites().includes(site)) entries.delete(site);
       return out;

@@ -30,6 +30,8 @@ export interface ExtrasPart {
   readonly sources: Uint8Array | null;
   /** Bottom-k prefix hashes of that second (see `sourceSignature`). */
   readonly prefixes: readonly number[];
+  /** Uncleared requests per method in that second (the incident fingerprint); absent from older processes. */
+  readonly methods?: ReadonlyArray<readonly [string, number]>;
 }
 
 /** The per-site extras. */
@@ -49,7 +51,7 @@ export interface SiteExtras {
    */
   sourceSignature(): number[];
   resetSources(): void;
-  /** Adds another process's second (decisions, cleared latency, sources, prefixes). */
+  /** Adds another process's second (decisions, cleared latency, sources, prefixes, methods). */
   merge(part: ExtrasPart): void;
   /** Fill levels. */
   stats(): { decisionKeys: number; decisionOverflow: number };
@@ -149,6 +151,11 @@ export function createSiteExtras(hashSeed: number): SiteExtras {
       }
       if (part.sources !== null && part.sources.length === sources.registers.length) sources.merge(part.sources);
       for (const h of part.prefixes) prefixes.add(h);
+      for (const [m, n] of part.methods ?? []) {
+        if (!(n > 0)) continue;
+        const k = methodKey(m);
+        methods[k] = (methods[k] ?? 0) + n;
+      }
     },
     stats: () => ({ decisionKeys: decisions.size, decisionOverflow: overflow }),
   };

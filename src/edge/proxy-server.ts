@@ -12,19 +12,16 @@ import { performance } from 'node:perf_hooks';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
-import { resolveClientAddress } from '../core/identify/client-address.ts';
-import { PRIORITY_UNKNOWN } from '../core/vocabulary.ts';
-import { hasRequestBody, RequestContext, takeRequestBytes, takeSocketBytes } from '../pipeline/context.ts';
+import { hasRequestBody, RequestContext, takeRequestBytes } from '../pipeline/context.ts';
 import type { PhaseFailureHandler } from '../pipeline/runner.ts';
 import { PAGES, sendPage } from './pages.ts';
 import { ORIGIN_RETRY_AFTER_S } from './forward.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
-import { UNROUTED_SITE } from '../telemetry/request-record.ts';
 import { requestRecordOf } from './request-record-of.ts';
 import { accountAnswer } from '../runtime/answer-accounting.ts';
 import { identifyClient } from '../pipeline/phases/identify.ts';
-import { prefixKeyOf, parseIp } from '../core/net/ip.ts';
+import { recordUnparsedRefusal } from './unparsed-refusal.ts';
 import { answerClientError, classifyClientError } from './client-errors.ts';
 import { isAcceptableRequestId } from './request-id.ts';
 import { createIdleGuard } from './idle-guard.ts';
@@ -194,44 +191,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
 
   /** One record for a request refused before it became a request (parse errors, CONNECT); it counts toward escalation. */
   function recordRefusal(socket: Socket, id: string, status: number, code: string, method: string): void {
-    const runtime = deps.getRuntime();
-    const client = resolveClientAddress(socket.remoteAddress ?? '', undefined, runtime.isTrustedProxy);
-    const ip = parseIp(client.address);
-    const idc = runtime.config.identify;
-    const prefix = ip === null ? '' : prefixKeyOf(ip, ip.family === 6 ? idc.prefix_v6 : idc.prefix_v4);
-    // What earlier requests on a keep-alive connection already recorded is not counted again.
-    const bytes = takeSocketBytes(socket);
-    const record = {
-      timeMs: Date.now(),
-      site: UNROUTED_SITE,
-      requestId: id,
-      outcome: 'rejected' as const,
-      status,
-      method,
-      host: '',
-      path: '',
-      httpVersion: '1.1',
-      clientAddress: client.address,
-      prefix,
-      userAgent: undefined,
-      referer: undefined,
-      bytesIn: bytes.bytesIn,
-      bytesOut: bytes.bytesOut,
-      durationMs: 0,
-      originLatencyMs: -1,
-      decisionBy: `parse/${code}`,
-      cacheStatus: null,
-      errorCode: code,
-      cleared: false,
-      asn: null,
-      country: null,
-      fingerprint: '',
-      uaClass: 'unknown' as const,
-      challenge: null,
-      level: 'normal' as const,
-    };
-    accountAnswer(runtime, record, PRIORITY_UNKNOWN);
-    recorder.record(record);
+    recordUnparsedRefusal(deps.getRuntime(), recorder, socket, id, status, code, method);
   }
 
   server.on('request', onRequest);

@@ -94,12 +94,16 @@ test('one address flooding is limited (429 + RateLimit headers), then banned, th
 
 test('an IPv6 /64 rotation through a trusted proxy is limited per prefix', async () => {
   const statuses: number[] = [];
+  const startedMs = Date.now();
   for (let i = 0; i < 30; i++) {
     const addr = `2001:db8:aa:bb:${(i * 7919) % 65535 ? ((i * 7919) % 65535).toString(16) : '1'}::${(i + 1).toString(16)}`;
     statuses.push((await get('/v6', '127.0.0.1', { 'x-forwarded-for': addr })).status);
   }
+  // The /64 gets its burst of 10 plus what the limit (10/s) refills while the loop runs: on a busy
+  // machine the loop takes longer and the refill is larger, so the bound follows the time it took.
+  const refill = Math.ceil(((Date.now() - startedMs) / 1000) * 10);
   const served = statuses.filter((s) => s === 200).length;
-  assert.ok(served >= 10 && served <= 13, `per-/64 burst of 10 then limited: ${statuses.join(',')}`);
+  assert.ok(served >= 10 && served <= 11 + refill, `per-/64 burst of 10 (+${refill} refilled) then limited: ${statuses.join(',')}`);
   assert.ok(statuses.includes(429));
   const seen = origin.stats().seen.forwardedFor;
   assert.ok(seen.some((x) => x.startsWith('2001:db8:aa:bb:')), 'the origin sees the client address from the trusted proxy chain');

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DrillReport } from '../../src/drill/report.ts';
+import { demoConfigInput } from '../../src/demo/demo-config.ts';
 import { runDrill } from '../../src/drill/run.ts';
 
-async function drill(scenario: string, rate: number, sources: number): Promise<DrillReport> {
-  return runDrill({ scenario, seed: 7, warmupS: 1, capacity: 64, durationS: 3, rate, sources, visitors: { browsers: 3, nojs: 1, api: 1 } });
+async function drill(scenario: string, rate: number, sources: number, config?: Record<string, unknown>): Promise<DrillReport> {
+  return runDrill({ scenario, seed: 7, warmupS: 1, capacity: 64, durationS: 3, rate, sources, visitors: { browsers: 3, nojs: 1, api: 1 }, ...(config ? { config } : {}) });
 }
 
 function assertRepelled(r: DrillReport): void {
@@ -39,7 +40,8 @@ test('h2-stream-flood: connections ended with GOAWAY stream_flood', async () => 
 });
 
 test('tls-handshake-flood: handshakes over budget refused at accept', async () => {
-  const r = await drill('tls-handshake-flood', 400, 2);
+  // A small per-address budget, so the cap is reached whatever rate a loaded machine lets the attacker make.
+  const r = await drill('tls-handshake-flood', 400, 2, { ...demoConfigInput({ originUrl: 'http://127.0.0.1:9' }), tls: { handshakes: { per_address: { rate: 2, burst: 10 } } } });
   assertRepelled(r);
   assert.ok(((r.details as { refusedBeforeHandshake: number }).refusedBeforeHandshake ?? 0) > 0);
 });

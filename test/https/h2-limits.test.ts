@@ -107,6 +107,35 @@ describe('HTTP/2 flood limits', () => {
     await expectGoaway(c, source, 'header_block_timeout', H2_ERROR.ENHANCE_YOUR_CALM);
   });
 
+  it('header list over max_header_list_size (32 KiB decoded): that stream is reset, the origin never sees it, the connection stays', async () => {
+    const { c } = await attacker();
+    const seenBefore = origin.requests.length;
+    const filler = (i: number, n: number) => headerBlock([[`x-large-${i}`, 'l'.repeat(n)]]);
+    c.send(Buffer.concat([
+      encodeFrame(FRAME.HEADERS, FLAG.END_STREAM, 1, requestBlock('alpha.test', '/large')),
+      encodeFrame(FRAME.CONTINUATION, 0, 1, filler(1, 16_000)),
+      encodeFrame(FRAME.CONTINUATION, 0, 1, filler(2, 16_000)),
+      encodeFrame(FRAME.CONTINUATION, FLAG.END_HEADERS, 1, filler(3, 8000)),
+    ]));
+    const rst = await c.next((f) => f.type === FRAME.RST_STREAM && f.streamId === 1);
+    assert.ok(rst !== null, 'the stream is reset');
+    assert.equal(rst.payload.readUInt32BE(0), H2_ERROR.ENHANCE_YOUR_CALM);
+    assert.equal(c.goaway(), null, 'the connection stays');
+    c.send(get(3, '/after'));
+    assert.ok(await c.next((f) => f.type === FRAME.HEADERS && f.streamId === 3), 'the next request is answered');
+    assert.ok(!origin.requests.slice(seenBefore).some((r) => r.url === '/large'));
+    c.close();
+  });
+
+  it('HPACK table beyond SETTINGS_HEADER_TABLE_SIZE: the library ends the connection, recorded as h2/protocol_error', async () => {
+    const { c, source } = await attacker();
+    // A dynamic table size update to 64 KiB (RFC 7541 §6.3), over the 4 KiB Bulwark advertised.
+    const update = Buffer.from([0x3f, 0xe1, 0xff, 0x03]);
+    c.send(encodeFrame(FRAME.HEADERS, HEADERS_END, 1, Buffer.concat([update, requestBlock('alpha.test', '/')])));
+    assert.ok(await c.closed(3000), 'the connection is closed');
+    assert.ok(await until(() => b.records.some((r) => r.clientAddress === source && r.decisionBy === 'h2/protocol_error')), 'record h2/protocol_error');
+  });
+
   it('stream flood: a stream beyond the acknowledged max_concurrent_streams is a PROTOCOL_ERROR', async () => {
     const { c, source } = await attacker();
     const frames: Buffer[] = [];
@@ -198,7 +227,7 @@ describe('HTTP/2 flood limits', () => {
     assert.ok(answers.every((a) => a.status === 200));
     session.close();
     assert.deepEqual(Object.keys(b.httpsStats().http2.goaway_by_reason).sort(), [
-      'continuation_flood', 'empty_frames', 'header_block_timeout', 'header_block_too_large', 'ping_flood', 'priority_flood', 'provoked_resets', 'rapid_reset', 'refused_streams', 'settings_flood', 'stream_flood', 'window_update_flood',
+      'continuation_flood', 'empty_frames', 'header_block_timeout', 'header_block_too_large', 'ping_flood', 'priority_flood', 'protocol_error', 'provoked_resets', 'rapid_reset', 'refused_streams', 'settings_flood', 'stream_flood', 'window_update_flood',
     ]);
   });
 });

@@ -54,6 +54,13 @@ function fakeRes(): ServerResponse & { written: string[]; backlog: number; ended
 const req = (tokenId: string, site: string | null = null, allowed = async () => true) =>
   ({ url: new URL(`http://admin/events${site ? `?site=${site}` : ''}`), body: undefined, principal: { name: tokenId, role: 'viewer' as const, tokenId, via: 'bearer' as const }, stillAllowed: allowed });
 
+test('event streams: nothing is built while nobody watches', async () => {
+  const s = createEventStreams(() => ['news']);
+  let built = 0;
+  await s.broadcast(() => built++, () => built++);
+  assert.equal(built, 0);
+});
+
 test('event streams: capped in all and per token, one frame per tick shared, slow readers skipped then closed, revoked tokens closed', async () => {
   const s = createEventStreams(() => ['news'], { maxStreams: 3, maxPerPrincipal: 2, maxBufferedBytes: 1000, maxSkips: 3 });
   const a1 = fakeRes();
@@ -74,19 +81,21 @@ test('event streams: capped in all and per token, one frame per tick shared, slo
   s.route(req('d', 'nope'), route404);
   assert.equal(route404.status, 404);
   let built = 0;
-  await s.broadcast({ sites: [] }, (name) => (built++, { name }));
+  let overviews = 0;
+  await s.broadcast(() => (overviews++, { sites: [] }), (name) => (built++, { name }));
+  assert.equal(overviews, 1, 'the overview is built once a tick');
   assert.equal(built, 1, 'the site frame is built once for two streams watching it');
   assert.match(a1.written.at(-1)!, /^event: tick\ndata: \{"overview":\{"sites":\[\]\},"site":\{"name":"news"\}\}\n\n$/);
   assert.match(a2.written.at(-1)!, /"site":null/);
   // A slow reader: frames skipped while its buffer is over the cap, then closed.
   a2.backlog = 5000;
   const before = a2.written.length;
-  for (let i = 0; i < 3; i++) await s.broadcast({}, () => ({}));
+  for (let i = 0; i < 3; i++) await s.broadcast(() => ({}), () => ({}));
   assert.equal(a2.written.length, before, 'no frame queued behind a full buffer');
   assert.equal(a2.destroyed, true, 'closed after 3 skipped ticks');
   // A revoked token: its stream ends at the next tick.
   allowedB = false;
-  await s.broadcast({}, () => ({}));
+  await s.broadcast(() => ({}), () => ({}));
   assert.match(b1.written.at(-1)!, /event: end/);
   assert.equal(b1.ended, true);
   assert.deepEqual(s.stats(), { open: 1, capacity: 3, refused: 2, skipped: 3, closedSlow: 1, closedAuth: 1 });

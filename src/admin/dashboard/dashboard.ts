@@ -62,7 +62,7 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     running = true;
     try {
       history.sample(o.sites(), o.reading);
-      await streams.broadcast(views.overview(), (name) => views.siteFrame(name));
+      await streams.broadcast(() => views.overview(), (name) => views.siteFrame(name));
     } catch (err) {
       o.onError?.(err);
     } finally {

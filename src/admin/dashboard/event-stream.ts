@@ -36,8 +36,11 @@ interface Stream {
 export interface EventStreams {
   /** The `GET /events` route. */
   readonly route: StreamRoute;
-  /** Sends one tick: `overview` once, `site(name)` once per site watched (null: unknown site). */
-  broadcast(overview: unknown, site: (name: string) => unknown): Promise<void>;
+  /**
+   * Sends one tick: `overview()` once, `site(name)` once per site watched (null: unknown site). Neither
+   * is built when no stream is open: an unwatched dashboard costs nothing but the sampler.
+   */
+  broadcast(overview: () => unknown, site: (name: string) => unknown): Promise<void>;
   /** Sites some stream watches now. */
   watched(): Set<string>;
   /** Ends every stream (shutdown). */
@@ -97,11 +100,17 @@ export function createEventStreams(sites: () => readonly string[], o: EventStrea
     route,
     async broadcast(overview, site) {
       if (streams.size === 0) return;
+      let ov: unknown;
+      let built = false;
       const frames = new Map<string | null, string>();
       const frameOf = (name: string | null): string => {
         let f = frames.get(name);
         if (f === undefined) {
-          f = `event: tick\ndata: ${JSON.stringify({ overview, site: name === null ? null : site(name) })}\n\n`;
+          if (!built) {
+            ov = overview();
+            built = true;
+          }
+          f = `event: tick\ndata: ${JSON.stringify({ overview: ov, site: name === null ? null : site(name) })}\n\n`;
           frames.set(name, f);
         }
         return f;

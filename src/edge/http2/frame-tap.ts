@@ -101,6 +101,11 @@ export class FrameTap extends Duplex {
     this.stop();
   }
 
+  /** Stops reading from the client for good (the connection is ending). */
+  halt(): void {
+    this.stop();
+  }
+
   /** Stops reading from the client for good and reports the violation found (once). */
   private stop(): void {
     if (this.stopped) return;

@@ -188,16 +188,23 @@ export class H2Connection {
   }
 
   private onSessionError(err: Error & { code?: string }): void {
-    // Socket errors (resets) are the network's, not the client's fault as far as Bulwark can tell.
-    if (this.ownGoaway || err.code === undefined || !err.code.startsWith('ERR_HTTP2')) return;
+    // ERR_HTTP2_ERROR: the library refused what the client sent. Socket errors (resets) are the
+    // network's, and a session the client itself ended with an error code is not held against it.
+    if (this.ownGoaway || err.code !== 'ERR_HTTP2_ERROR') return;
     this.libraryEnded(H2_ERROR.PROTOCOL_ERROR, `the HTTP/2 session failed: ${err.code}`);
   }
 
-  /** The library ended the connection for a protocol error the client made (record `h2/protocol_error`). */
+  /**
+   * The library ended the connection for a protocol error the client made (record `h2/protocol_error`):
+   * nothing more is read from the client, and the socket is closed after the grace (node:http2 does not
+   * always close a session it sent GOAWAY on).
+   */
   private libraryEnded(code: number, detail: string): void {
     if (this.ending !== null && this.ending !== 'graceful') return;
     this.ending = 'protocol_error';
     this.ownGoaway = true;
+    this.tap.halt();
     this.host.refused(this, this.ending, code, detail);
+    setTimeout(() => this.destroy(), GOAWAY_GRACE_MS).unref();
   }
 }
