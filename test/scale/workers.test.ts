@@ -10,7 +10,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { addresses, getJson, load, startNode, waitFor, type TestNode } from '../helpers/cluster.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
@@ -77,8 +77,15 @@ describe('workers: 2, worker_accept: primary (connections handed over)', () => {
 
   it('a ban made by one worker reaches the other, and the primary refuses the source before any worker', async () => {
     const before = (await statsOf()).accept.dropped_banned;
-    await load([node.url], ['127.92.0.1'], 100, 1);
-    assert.ok(Number.isFinite(await waitFor(3000, async () => workersIn(await statsOf()).every((p) => (p.extra?.bans ?? 0) >= 1))), 'every worker holds the ban');
+    // One keep-alive connection: one worker sees every request and makes the ban (40 refusals); the
+    // other worker sees none of them and can only hold the ban if it reached it.
+    const one = new Agent({ localAddress: '127.92.0.1', connections: 1 });
+    for (let i = 0; i < 80; i++) {
+      const res = await request(`${node.url}/`, { dispatcher: one, headers: { 'user-agent': 'curl/8' } }).catch(() => null);
+      await res?.body.dump();
+    }
+    await one.close();
+    assert.ok(Number.isFinite(await waitFor(5000, async () => workersIn(await statsOf()).every((p) => (p.extra?.bans ?? 0) >= 1))), 'every worker holds the ban');
     assert.equal(await dropped(node.url, '127.92.0.1'), true);
     assert.ok((await statsOf()).accept.dropped_banned > before, 'dropped at the primary');
   });
