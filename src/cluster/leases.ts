@@ -89,13 +89,20 @@ export function createRedisLeases(hub: RedisHub, options: RedisLeasesOptions): L
     );
   }
 
+  /** A fresh round after the one running, if any (its answers may predate what the caller just did). */
   function round(): Promise<void> {
-    if (running !== null) return running;
-    running = roundOnce().finally(() => void (running = null));
-    return running;
+    const next = (running ?? Promise.resolve()).then(roundOnce);
+    const tracked: Promise<void> = next.finally(() => {
+      if (running === tracked) running = null;
+    });
+    running = tracked;
+    return tracked;
   }
 
-  const timer = setInterval(() => void round(), Math.max(50, Math.floor(lease / 3)));
+  // The timer never piles rounds up behind a slow server.
+  const timer = setInterval(() => {
+    if (running === null) void round();
+  }, Math.max(50, Math.floor(lease / 3)));
   timer.unref();
   void round();
 

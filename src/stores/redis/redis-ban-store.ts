@@ -24,6 +24,7 @@ import { normalizeBan } from '../ban-record.ts';
 import { checkMs } from '../state-error.ts';
 import type { AddBanResult, AuditActor, BanAuditEntry, BanStore, BanStoreStats, StoredBan } from '../types.ts';
 import { ADD_BAN, PURGE_BANS, REMOVE_BAN } from './redis-ban-scripts.ts';
+import { banKeys, hashToBan, parseAudit, readBans, scanAudit as scanAuditOf, toBan } from './redis-ban-reads.ts';
 import { isReplyError, type RedisHub } from './redis-hub.ts';
 
 /** Options of {@link createRedisBanStore}. */
@@ -57,33 +58,6 @@ interface Pending {
   readonly nowMs: number;
 }
 
-function toBan(key: string, f: readonly (string | null)[]): StoredBan {
-  return {
-    key,
-    scope: f[0] as StoredBan['scope'],
-    reason: f[1] ?? '',
-    by: f[2] ?? '',
-    level: Number(f[3]),
-    createdAtMs: Number(f[4]),
-    untilMs: Number(f[5]),
-    source: f[6] as StoredBan['source'],
-  };
-}
-
-function hashToBan(key: string, h: Record<string, string>): StoredBan | undefined {
-  if (h.until === undefined) return undefined;
-  return toBan(key, [h.scope ?? 'address', h.reason ?? '', h.by ?? '', h.level ?? '0', h.created ?? '0', h.until, h.source ?? 'auto']);
-}
-
-function parseAudit(member: string): BanAuditEntry | null {
-  try {
-    const r = JSON.parse(member) as { id: number; atMs: number; action: BanAuditEntry['action']; key: string; actor: AuditActor; ban: StoredBan | null };
-    return { id: Number(r.id), atMs: Number(r.atMs), action: r.action, key: r.key, actor: r.actor, ban: r.ban ?? null };
-  } catch {
-    return null;
-  }
-}
-
 function limitOf(limit: number | undefined, fallback: number): number {
   return limit === undefined ? fallback : Math.max(0, Math.floor(limit));
 }
@@ -100,15 +74,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   const mirror = createBanMirror(options.maxBans ?? DEFAULT_MAX_BANS);
   /** Every ban in the mirror, in full: what this node writes back to a server that lost its data. */
   const records = new Map<string, StoredBan>();
-  const k = {
-    ban: (key: string) => `${hub.ks}:ban:${key}`,
-    banPrefix: `${hub.ks}:ban:`,
-    index: `${hub.ks}:bans`,
-    audit: `${hub.ks}:bans:audit`,
-    seq: `${hub.ks}:bans:audit:seq`,
-    epoch: `${hub.ks}:epoch`,
-    channel: `${hub.ks}:bans`,
-  };
+  const k = banKeys(hub.ks);
   const addScript = hub.script(ADD_BAN, 4);
   const removeScript = hub.script(REMOVE_BAN, 4);
   const purgeScript = hub.script(PURGE_BANS, 2);
@@ -126,6 +92,11 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   let syncing: Promise<number> | null = null;
   let syncAgain = false;
 
+  /**
+   * Keys this process changed while a refresh was reading: the refresh read them before the change, so
+   * it must not apply what it read for them (it would undo a removal or an extension just made here).
+   */
+  let changedDuringRefresh: Set<string> | null = null;
   function remember(ban: StoredBan): void {
     mirror.set(ban.key, ban.untilMs);
     records.set(ban.key, ban);
@@ -133,6 +104,10 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   function forget(key: string): void {
     mirror.delete(key);
     records.delete(key);
+  }
+  /** A change made by this process (not read back from the server). */
+  function changedHere(key: string): void {
+    changedDuringRefresh?.add(key);
   }
 
   function hasRoom(key: string, nowMs: number): boolean {
@@ -150,16 +125,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     const nowMs = clock();
     const seq = Number((await cmd.get(k.seq)) ?? 0);
     const keys = await cmd.zrangebyscore(k.index, `(${nowMs}`, '+inf');
-    const bans: StoredBan[] = [];
-    for (let i = 0; i < keys.length; i += PAGE) {
-      const p = cmd.pipeline();
-      for (const key of keys.slice(i, i + PAGE)) p.hgetall(k.ban(key));
-      const res = (await p.exec()) ?? [];
-      res.forEach(([, h], j) => {
-        const b = hashToBan(keys[i + j]!, (h ?? {}) as Record<string, string>);
-        if (b !== undefined && b.untilMs > nowMs) bans.push(b);
-      });
-    }
+    const bans = (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined && b.untilMs > nowMs);
     bans.sort((a, b) => (a.source === b.source ? b.untilMs - a.untilMs : a.source === 'manual' ? -1 : 1));
     const keep = new Map<string, StoredBan>();
     notLoaded = 0;
@@ -187,6 +153,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     const stored = toBan(ban.key, r.slice(1, 8));
     if (change !== 'unchanged') {
       remember(stored);
+      changedHere(stored.key);
       hub.publish(k.channel, r[8]!);
     }
     return { change, ban: stored };
@@ -204,6 +171,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     }
     const stored = active ? { ...ban, level: Math.max(ban.level, records.get(ban.key)?.level ?? 0) } : ban;
     remember(stored);
+    changedHere(stored.key);
     options.onQueued?.(ban, err);
     return { change: active ? 'extended' : 'added', ban: stored };
   }
@@ -262,17 +230,14 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   async function refresh(keys: Set<string>): Promise<number> {
     const list = [...keys];
     const nowMs = clock();
-    for (let i = 0; i < list.length; i += PAGE) {
-      const p = cmd.pipeline();
-      for (const key of list.slice(i, i + PAGE)) p.hgetall(k.ban(key));
-      const res = (await p.exec()) ?? [];
-      res.forEach(([, h], j) => {
-        const key = list[i + j]!;
-        const b = hashToBan(key, (h ?? {}) as Record<string, string>);
-        if (b !== undefined && b.untilMs > nowMs && (mirror.has(key) || !mirror.isFull() || b.source === 'manual')) remember(b);
-        else if (!pending.some((q) => q.ban.key === key)) forget(key);
-      });
-    }
+    const changed = (changedDuringRefresh = new Set());
+    const read = await readBans(cmd, k, list).finally(() => void (changedDuringRefresh = null));
+    read.forEach((b, i) => {
+      const key = list[i]!;
+      if (changed.has(key)) return;
+      if (b !== undefined && b.untilMs > nowMs && (mirror.has(key) || !mirror.isFull() || b.source === 'manual')) remember(b);
+      else if (!pending.some((q) => q.ban.key === key)) forget(key);
+    });
     return list.length;
   }
 
@@ -317,31 +282,6 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     }
   }
 
-  async function scanAudit(from: string, to: string, filter: (e: BanAuditEntry) => boolean, limit: number, reverse: boolean): Promise<BanAuditEntry[]> {
-    const out: BanAuditEntry[] = [];
-    for (let offset = 0; out.length < limit; offset += PAGE) {
-      const rows = reverse ? await cmd.zrevrangebyscore(k.audit, to, from, 'LIMIT', offset, PAGE) : await cmd.zrangebyscore(k.audit, from, to, 'LIMIT', offset, PAGE);
-      for (const m of rows) {
-        const e = parseAudit(m);
-        if (e !== null && filter(e) && out.length < limit) out.push(e);
-      }
-      if (rows.length < PAGE) break;
-    }
-    return out;
-  }
-
-  async function fetchBans(keys: readonly string[]): Promise<StoredBan[]> {
-    const p = cmd.pipeline();
-    for (const key of keys) p.hgetall(k.ban(key));
-    const res = (await p.exec()) ?? [];
-    const out: StoredBan[] = [];
-    res.forEach(([, h], i) => {
-      const b = hashToBan(keys[i]!, (h ?? {}) as Record<string, string>);
-      if (b !== undefined) out.push(b);
-    });
-    return out;
-  }
-
   const stats = (): BanStoreStats => ({ mirrored: mirror.size(), cap: mirror.cap, refusedFull, notLoaded, prefixLengths: mirror.prefixLengths() });
 
   return {
@@ -350,6 +290,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
       const kk = requireBanKey(key).key;
       const r = (await removeScript([k.ban(kk), k.index, k.audit, k.seq], [kk, opts.actor ?? 'manual', opts.nowMs ?? clock()])) as string[];
       forget(kk);
+      changedHere(kk);
       pending = pending.filter((p) => p.ban.key !== kk);
       if (r.length === 0) return undefined;
       hub.publish(k.channel, r[7]!);
@@ -362,7 +303,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     },
     async active(nowMs, opts = {}) {
       const keys = await cmd.zrevrangebyscore(k.index, '+inf', `(${checkMs(nowMs, 'nowMs')}`, 'LIMIT', 0, limitOf(opts.limit, DEFAULT_LIST_LIMIT));
-      return fetchBans(keys);
+      return (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined);
     },
     async list(opts) {
       const limit = limitOf(opts.limit, DEFAULT_LIST_LIMIT);
@@ -370,7 +311,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
       const keys = opts.includeExpired === true
         ? await cmd.zrevrange(k.index, 0, limit - 1)
         : await cmd.zrevrangebyscore(k.index, '+inf', `(${checkMs(opts.nowMs, 'nowMs')}`, 'LIMIT', 0, limit);
-      return fetchBans(keys);
+      return (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined);
     },
     async purgeExpired(nowMs) {
       checkMs(nowMs, 'nowMs');
@@ -390,7 +331,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     },
     async audit(opts = {}) {
       const key = opts.key === undefined ? null : (parseBanKey(opts.key)?.key ?? opts.key);
-      return scanAudit(`(${opts.afterId ?? 0}`, '+inf', (e) => key === null || e.key === key, limitOf(opts.limit, 100), true);
+      return scanAuditOf(cmd, k, `(${opts.afterId ?? 0}`, '+inf', (e) => key === null || e.key === key, limitOf(opts.limit, 100), true);
     },
     async purgeAudit(olderThanMs) {
       checkMs(olderThanMs, 'olderThanMs');
