@@ -35,6 +35,13 @@ export interface TestSentinelGroup {
   masterPort(): Promise<number>;
   /** Waits (at most `ms`) until the replica holds every write the master took (`WAIT 1`). */
   syncReplica(ms: number): Promise<void>;
+  /**
+   * Cuts the replica off (SIGSTOP by its process id, then the master drops its replication link, so no
+   * write the master takes from now on is even buffered for it): a lagging replica. `resumeReplica` lets
+   * it run again (SIGCONT).
+   */
+  pauseReplica(): Promise<void>;
+  resumeReplica(): void;
   /** Kills the master (SIGKILL, as a crashed machine) by its process id and waits for it to exit. */
   killMaster(): Promise<void>;
   /** Waits (at most `ms`) until the sentinel names the replica as master and the replica says so. */
@@ -78,6 +85,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
   };
   const stop = async (): Promise<void> => {
     for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGCONT');
       if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await exited(c);
     }
@@ -120,6 +128,11 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
       async syncReplica(ms) {
         await pollFor('the replica acknowledged every write', ms, async () => Number(await askRedis(master.port, ['WAIT', 1, 500], password)) >= 1);
       },
+      async pauseReplica() {
+        process.kill(replica.pid, 'SIGSTOP');
+        await askRedis(master.port, ['CLIENT', 'KILL', 'TYPE', 'replica'], password);
+      },
+      resumeReplica: () => void process.kill(replica.pid, 'SIGCONT'),
       async killMaster() {
         const child = children.find((c) => c.pid === master.pid)!;
         child.kill('SIGKILL');
