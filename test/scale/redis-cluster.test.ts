@@ -4,22 +4,26 @@
  * check after every test that each key it wrote lies in its namespace's one slot, on the master serving
  * that slot; incidents written on namespaces served by each of the three masters; exact limits (the GCRA
  * script, several keys in one call) shared by two nodes; bans pushed to another node over the Cluster's
- * pub/sub; the memory report read from the master that holds the namespace; and, last, no key anywhere
- * outside a namespace.
+ * pub/sub; the memory report read from the master that holds the namespace; two whole Bulwark nodes
+ * (bans, site leader lease, heartbeats on the bus); and, last, no key anywhere outside a namespace.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
-import { compileGcra } from '../../src/core/ratelimit/gcra.ts';
+import { after, describe, it } from 'node:test';
+import { request } from 'undici';
+import { clusterStatus } from '../../src/cluster/cluster-status.ts';
 import type { SharedStateConfig } from '../../src/config/scale-schema.ts';
+import { compileGcra } from '../../src/core/ratelimit/gcra.ts';
 import { createRedisBanStore } from '../../src/stores/redis/redis-ban-store.ts';
 import { createRedisExactLimiter } from '../../src/stores/redis/redis-gcra.ts';
 import { createRedisHub, type RedisHub } from '../../src/stores/redis/redis-hub.ts';
 import { createRedisIncidentStore } from '../../src/stores/redis/redis-incident-store.ts';
 import { redisMemory } from '../../src/stores/redis/redis-memory.ts';
-import { runRedisConformance } from '../../src/stores/redis/test-redis-conformance.ts';
 import { redisClusterUnavailable, startRedisCluster, type TestRedisCluster } from '../../src/stores/redis/test-redis-cluster.ts';
+import { runRedisConformance } from '../../src/stores/redis/test-redis-conformance.ts';
 import { pollFor } from '../../src/stores/redis/test-redis.ts';
+import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
+import { startOriginFixture } from '../helpers/origin.ts';
 
 const skip = redisClusterUnavailable();
 let started: Promise<TestRedisCluster> | null = null;
@@ -147,6 +151,33 @@ if (skip !== null) {
         }
       } finally {
         await c.ask(evicting, ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+      }
+    });
+  });
+
+  describe('Redis Cluster: two Bulwark nodes', () => {
+    it('share bans, elect a leader and hear each other over the cluster, every key in the namespace slot', async () => {
+      const config = (await cluster()).config();
+      const origin = await startOriginFixture();
+      const nodes: TestBulwark[] = [];
+      try {
+        nodes.push(await startBulwark({ origin: origin.url, shared_state: { ...config, node_name: 'a' } }));
+        nodes.push(await startBulwark({ origin: origin.url, shared_state: { ...config, node_name: 'b' } }));
+        const [a, b] = nodes as [TestBulwark, TestBulwark];
+        const add = await request(`${a.adminUrl}/bans`, { method: 'POST', headers: { ...a.adminHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ key: '127.71.0.0/24', duration: '10m', reason: 'test', force: true }) });
+        assert.equal(add.statusCode, 201);
+        await add.body.dump();
+        const bans = b.bulwark.runtime().services.stores.bans;
+        await pollFor('the other node mirrors the ban', 5000, async () => bans.isBanned('127.71.0.9', ['127.71.0.0/24'], Date.now()));
+        const status = await clusterStatus(config, ['test'], 1500);
+        assert.ok(['a', 'b'].includes(status.leaders.test ?? ''), `one node leads the site: ${JSON.stringify(status.leaders)}`);
+        assert.deepEqual(status.processes.map((p) => p.name).filter((n) => n === 'a' || n === 'b'), ['a', 'b'], 'both heartbeats heard on the bus');
+        assert.equal(status.redis.memory.error, undefined);
+        const keys = await placedKeys(config.namespace);
+        for (const part of [':ban:', ':lease:test']) assert.ok(keys.some((k) => k.includes(part)), `wrote ${part} (keys: ${keys.join(' ')})`);
+      } finally {
+        for (const n of nodes) await n.stop();
+        await origin.stop();
       }
     });
   });
