@@ -116,6 +116,11 @@ export function createRedisHub(config: SharedStateConfig, options: RedisHubOptio
     if (ready) downSinceMs = Date.now();
     ready = false;
   });
+  /** Subscribes to every channel a handler listens on (on each ready of the subscriber connection). */
+  function subscribeAll(): void {
+    if (handlers.size > 0) sub.subscribe(...handlers.keys()).catch(noteError);
+  }
+  sub.on('ready', subscribeAll);
   sub.on('message', (channel: string, message: string) => {
     for (const fn of handlers.get(channel) ?? []) fn(message);
   });
@@ -159,7 +164,7 @@ export function createRedisHub(config: SharedStateConfig, options: RedisHubOptio
       let list = handlers.get(channel);
       if (list === undefined) {
         handlers.set(channel, (list = []));
-        void sub.subscribe(channel).catch(noteError);
+        if (sub.status === 'ready') sub.subscribe(channel).catch(noteError);
       }
       list.push(onMessage);
     },
