@@ -1,5 +1,5 @@
 /**
- * CLI commands on incidents and threat levels (issue #6), working on the state database directly (the
+ * CLI commands on incidents and threat levels, working on the state database directly (the
  * SQLite file under the config's `state_dir`), so they work whether or not Bulwark runs:
  * - `bulwark incidents list [--site S] [--status open|closed] [--limit N] [--json]`
  * - `bulwark incidents show ID [--json] [--no-timeline]`

@@ -1,5 +1,5 @@
 /**
- * Incidents, I/O side (issue #6): drives each site's lifecycle (lifecycle.ts) from the detector's second,
+ * Incidents, I/O side: drives each site's lifecycle (lifecycle.ts) from the detector's second,
  * accumulates the incident (incident-accumulator.ts) and writes it to the IncidentStore:
  * - open when the site leaves `normal` (one open incident per site);
  * - every second: one timeline row (`appendSeconds`, one transaction); every `updateEveryMs` (default

@@ -20,7 +20,7 @@ export type BanSource = 'auto' | 'manual';
 export type AuditActor = 'auto' | 'manual' | 'cli' | 'admin';
 
 /**
- * A stored ban (issue #3, "Escalation"). `key` is canonical: an address as `normalizeAddress` gives it
+ * A stored ban. `key` is canonical: an address as `normalizeAddress` gives it
  * (`203.0.113.7`, `2001:db8::1`), or a prefix as `prefixKey` gives it (`203.0.113.0/24`, `2001:db8::/64`).
  * Host prefixes (/32, /128) are stored as addresses.
  */
@@ -150,7 +150,7 @@ export interface IncidentSummaryShape {
   readonly top?: { readonly [dimension: string]: ReadonlyArray<{ readonly key: string | number; readonly count?: number; readonly share?: number }> | undefined };
 }
 
-/** A stored incident (issue #6, "Incidents"), without its timeline. JSON fields are returned parsed. */
+/** A stored incident, without its timeline. JSON fields are returned parsed. */
 export interface IncidentRecord {
   /** Sortable id, `inc-YYYYMMDD-NNNN` (UTC day of opening, sequence within the day). */
   readonly id: string;

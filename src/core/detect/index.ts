@@ -1,5 +1,5 @@
 /**
- * Attack detection (issue #6), pure core: per-site aggregates fed from the request path, learned
+ * Attack detection, pure core: per-site aggregates fed from the request path, learned
  * baselines, the detector's threat level, signature rules and incident fingerprints. Start with
  * `createSiteDetector` (site-detector.ts), which wires the parts in the order a tick needs.
  */
