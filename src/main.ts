@@ -18,7 +18,8 @@ import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts'
 import { startScale, type Scale } from './cluster/scale.ts';
 import type { WorkerLink } from './cluster/worker-link.ts';
 import { createShieldRegistry } from './pipeline/shield/shield-registry.ts';
-import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
+import { createPhaseFailureHandler } from './edge/phase-failure.ts';
+import { createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
 import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
 import type { TicketKeySource } from './core/tls/ticket-keys.ts';
 import { createProtocolStats } from './telemetry/protocol-stats.ts';
