@@ -7,7 +7,7 @@ export * from './aggregate-types.ts';
 export { createWindowAggregates } from './window-aggregates.ts';
 export { emptyTotals, type Totals } from './totals.ts';
 export * from './dimensions.ts';
-export * from './hash.ts';
+export { hash32 } from '../sketch/hash.ts';
 export * from './hyperloglog.ts';
 export * from './windowed-distinct.ts';
 export * from './heavy-hitters.ts';

@@ -26,7 +26,7 @@ import { OUTCOME_INDEX } from '../vocabulary.ts';
 import { BulwarkError } from '../errors.ts';
 import type { HeavySnapshot, RequestEvent, SecondExport, WindowAggregates, WindowAggregatesOptions } from './aggregate-types.ts';
 import { DIMENSIONS, byDimension } from './dimensions.ts';
-import { hash32 } from './hash.ts';
+import { hash32 } from '../sketch/hash.ts';
 import { createSpaceSaving, mergeHeavyHitters, type SpaceSaving } from './heavy-hitters.ts';
 import { LOG_BUCKETS, logBucket } from './log-histogram.ts';
 import { createWindowedDistinct } from './windowed-distinct.ts';

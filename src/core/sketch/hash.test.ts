@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { headerFingerprint } from '../identify/fingerprint.ts';
-import { hash32 } from '../detect/hash.ts';
-import { fmix32, hashChain64, hashString64, hashWordsChain64 } from './count-min.ts';
+import { fmix32, hash32, hashChain64, hashString64, hashWordsChain64 } from './hash.ts';
 
 const STRINGS: readonly string[] = [...["", "a", "ab", "abc", "203.0.113.7", "198.51.100.0/24", "2001:db8:1:2::/64", "\u00e9t\u00e9 \u2713 \ud83d\ude00"], 'x'.repeat(301)];
 const SEEDS: readonly number[] = [0, 1, 2538058380, 4294967295, 12345678901];
