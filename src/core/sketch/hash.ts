@@ -20,7 +20,6 @@ const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 const P1 = 0x9e3779b1;
 const P2 = 0x85ebca77;
-const P3 = 0xc2b2ae3d;
 const TWO_32 = 4294967296;
 
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. Result is a uint32 (int32 or uint32 input alike). */
