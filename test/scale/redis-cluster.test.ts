@@ -21,7 +21,7 @@ import { createRedisIncidentStore } from '../../src/stores/redis/redis-incident-
 import { redisMemory } from '../../src/stores/redis/redis-memory.ts';
 import { redisClusterUnavailable, startRedisCluster, type TestRedisCluster } from '../../src/stores/redis/test-redis-cluster.ts';
 import { runRedisConformance } from '../../src/stores/redis/test-redis-conformance.ts';
-import { pollFor } from '../../src/stores/redis/test-redis.ts';
+import { pollFor, waitSubscribed } from '../../src/stores/redis/test-redis.ts';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
@@ -125,7 +125,9 @@ if (skip !== null) {
     it('pushes a ban to another node over the cluster pub/sub, without a sync call', async () => {
       const config = (await cluster()).config();
       const a = await createRedisBanStore(await hub(config));
-      const b = await createRedisBanStore(await hub(config));
+      const hb = await hub(config);
+      const b = await createRedisBanStore(hb);
+      await waitSubscribed(hb, 5000);
       const now = Date.now();
       await a.add({ key: '203.0.113.0/24', scope: 'prefix', reason: 'test', by: 'limit/x', level: 1, createdAtMs: now, untilMs: now + 60_000, source: 'auto' }, { actor: 'auto' });
       await pollFor('the peer sees the ban', 5000, async () => b.isBanned('203.0.113.9', ['203.0.113.0/24'], Date.now()));

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { StoredBan } from '../../src/stores/types.ts';
 import { createRedisBanStore, type RedisBanStore } from '../../src/stores/redis/redis-ban-store.ts';
 import { createRedisHub, type RedisHub } from '../../src/stores/redis/redis-hub.ts';
-import { pollFor, redisUnavailable } from '../../src/stores/redis/test-redis.ts';
+import { pollFor, redisUnavailable, waitSubscribed } from '../../src/stores/redis/test-redis.ts';
 import { startSentinelGroup, type TestSentinelGroup } from '../../src/stores/redis/test-redis-sentinel.ts';
 
 function ban(key: string, source: StoredBan['source']): StoredBan {
@@ -26,7 +26,9 @@ describe('shared state through Redis Sentinel', { skip: redisUnavailable() ?? un
     const hub = createRedisHub({ ...config, node_name: name });
     hubs.push(hub);
     assert.equal(await hub.connect(5000), true, `${name} reached the master through the sentinel: ${hub.stats().last_error}`);
-    return { hub, bans: await createRedisBanStore(hub) };
+    const bans = await createRedisBanStore(hub);
+    await waitSubscribed(hub, 5000);
+    return { hub, bans };
   };
   const seen = (store: RedisBanStore, key: string) => pollFor(`${key} seen`, 5000, async () => store.isBanned(key, [], Date.now()));
 
@@ -68,6 +70,7 @@ describe('shared state through Redis Sentinel', { skip: redisUnavailable() ?? un
       const names = await group.clientNames(group.replica.port);
       return names.filter((n) => n === 'bulwark-commands').length === 2 && names.filter((n) => n === 'bulwark-subscriber').length === 2;
     });
+    for (const node of [a, b]) await waitSubscribed(node.hub, 10_000);
     assert.ok(a.hub.stats().reconnects >= 1);
 
     await pollFor('the ban queued during the failover is written', 10_000, async () => a.bans.sharedStats().pending === 0);
@@ -101,6 +104,7 @@ describe('shared state through Redis Sentinel', { skip: redisUnavailable() ?? un
     group.resumeReplica();
     await failover();
     await pollFor('both nodes reconnected', 15_000, async () => a.hub.up() && b.hub.up());
+    for (const node of [a, b]) await waitSubscribed(node.hub, 10_000);
 
     // The promoted replica never had the second ban: its audit counter is behind what the nodes read.
     await pollFor('the lost ban is written back to the new master', 10_000, async () => (await a.bans.get('203.0.113.2')) !== undefined);

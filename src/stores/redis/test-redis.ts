@@ -10,6 +10,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { SharedStateConfig } from '../../config/scale-schema.ts';
+import type { RedisHub } from './redis-hub.ts';
 
 export const REDIS_SERVER_PATH = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 
@@ -154,4 +155,20 @@ export async function pollFor<T>(what: string, ms: number, probe: () => Promise<
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${last !== undefined ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits (at most `ms`) until `hub`'s subscriber connection has processed every SUBSCRIBE sent so far: it
+ * subscribes a fresh probe channel on the same connection (after the others) and publishes to it until
+ * heard. A test that publishes before that could lose the message to the race (production has the
+ * stores' periodic sync for that; a test that checks the push alone must not depend on it).
+ */
+export async function waitSubscribed(hub: RedisHub, ms: number): Promise<void> {
+  const channel = `${hub.ks}:probe:${randomBytes(4).toString('hex')}`;
+  let heard = false;
+  hub.subscribe(channel, () => void (heard = true));
+  await pollFor('the subscriber connection is subscribed', ms, async () => {
+    await hub.cmd.publish(channel, 'probe');
+    return heard;
+  });
 }
