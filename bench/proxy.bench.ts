@@ -1,5 +1,5 @@
 /**
- * `npm run bench:proxy` — issue #2's pass-through benchmark.
+ * `npm run bench:proxy` — the pass-through benchmark.
  *
  * Bulwark (every phase in place) against the minimal undici Pool.stream proxy (bench/servers/
  * minimal-proxy.ts) and against the origin directly: same origin program, same load tool (wrk, else

@@ -1,5 +1,5 @@
 /**
- * Issue #3's rejection paths, each against a bare reference in the same run, servers on core 0 (both
+ * The rejection paths (deny list, ban, rate limit), each against a bare reference in the same run, servers on core 0 (both
  * running) and load on core 1, in alternating paired segments (bench/lib/paired.ts: the machine's
  * speed drifts within a minute, and the median of per-round ratios cancels most of it):
  * - a limited client on keep-alive connections: Bulwark's 429 rate vs a bare node:http server that
