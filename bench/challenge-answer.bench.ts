@@ -1,7 +1,7 @@
 /**
  * What a challenge answer costs Bulwark: every request of a browser-like client is answered with the
  * challenge page (a rule challenges every path), against a bare node:http hello server in the same run —
- * both pinned to core 0 and running, wrk on core 1, alternating paired segments (bench/lib/paired.ts).
+ * both pinned to core 0 and running, the load tool on core 1, alternating paired segments (bench/lib/paired.ts).
  *
  * - varied (the headline): every request carries its own `X-Bench-N` header value, as a flood whose
  *   requests differ does; nothing can be answered from bytes seen before.
@@ -26,7 +26,6 @@ import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
 import { startProcess, waitIdle, type Started } from './lib/processes.ts';
-import { HAS_WRK } from './lib/load.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' } } });
 const SECONDS = Number(values.seconds);
@@ -84,7 +83,6 @@ try {
   const a: Contender = { name: 'hello', url: `http://127.0.0.1:${hello.port}/story`, pid: hello.pid };
   const b: Contender = { name: 'challenge', url, pid: bulwark.pid };
   const opts = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, headers: BROWSER };
-  if (!HAS_WRK) throw new Error('needs wrk (varied requests)');
   const varied = pairedLoad(a, b, { ...opts, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
   const repeated = pairedLoad(a, b, { ...opts, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
   if (!(await isChallenge(url))) throw new Error('after the load, Bulwark no longer answers with a challenge page');

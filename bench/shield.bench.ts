@@ -5,7 +5,7 @@
  * median of per-round ratios cancels most of it). Target: Bulwark's cache hits ≥ 0.8× the bare
  * server's req/s. The load tool repeats one request, as a flood does: after the first repeats on each
  * connection Bulwark answers the hits on the wire (edge/wire/hit.ts). A second run sends a new
- * `X-Bench-N` header value with every request (wrk only): no two requests are alike, so every hit takes
+ * `X-Bench-N` header value with every request: no two requests are alike, so every hit takes
  * the whole pipeline through node:http — the figure for traffic that does not repeat itself.
  *
  * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64).
@@ -17,7 +17,6 @@ import { startBulwarkProcess, siteYaml, ROOT } from './lib/bulwark-process.ts';
 import { CACHE_STATUS_HEADER } from '../src/pipeline/forward/forward-to-origin.ts';
 import { median, pairedLoad, segmentLine, type Contender } from './lib/paired.ts';
 import { startProcess, waitIdle, type Started } from './lib/processes.ts';
-import { HAS_WRK } from './lib/load.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' } } });
 const SECONDS = Number(values.seconds);
@@ -50,13 +49,13 @@ try {
   process.stdout.write(`per-round ratios (Bulwark / bare, req/s): ${r.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
   process.stdout.write(`per-round ratios (bare / Bulwark, CPU per request): ${r.cpuRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
   process.stdout.write(`Bulwark cache hit / bare hello server: ${median(r.rpsRatios).toFixed(3)}× req/s (median of paired rounds; target ≥ 0.8), ${median(r.cpuRatios).toFixed(3)}× by CPU per request\n`);
-  if (HAS_WRK) {
+  {
     const v = pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
     const vMisses = v.b.reduce((n, s) => n + s.non2xx, 0);
     process.stdout.write(`\nvaried header per request (no wire): median req/s bare ${median(v.a.map((s) => s.rps)).toFixed(0)}, Bulwark cache hit ${median(v.b.map((s) => s.rps)).toFixed(0)}${vMisses > 0 ? ` (${vMisses} non-2xx answers!)` : ''}; CPU µs/req bare ${median(v.a.map((s) => s.cpuUsPerReq)).toFixed(1)}, Bulwark ${median(v.b.map((s) => s.cpuUsPerReq)).toFixed(1)}\n`);
     process.stdout.write(`per-round ratios: ${v.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write(`Bulwark cache hit / bare hello server, varied header: ${median(v.rpsRatios).toFixed(3)}× req/s, ${median(v.cpuRatios).toFixed(3)}× by CPU per request\n`);
-  } else process.stdout.write('varied header per request: skipped (needs wrk)\n');
+  }
 } finally {
   for (const s of servers) await s.stop();
   await origin.stop();
