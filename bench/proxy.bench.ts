@@ -8,6 +8,9 @@
  * segments (bench/lib/paired.ts), the median of per-round ratios quoted. Loads:
  * - varied (the headline): every request carries its own `X-Bench-N` header, as real traffic varies a
  *   cookie or Referer;
+ * - varied at a fixed rate: the same, at one offered rate for both (--rate, default 3000 req/s; 0 skips
+ *   it): at full speed the faster proxy batches more requests per wake-up and system call, so its
+ *   requests get cheaper; at the same rate CPU per request compares the same work;
  * - repeated: the same request over and over.
  * The figure is CPU per request (minimal / Bulwark; target ≥ 0.85): req/s depends on the load tool's
  * and the origin's share of their shared core as much as on the proxy. The origin direct is printed for
@@ -17,7 +20,8 @@
  * stream open and /metrics scraped every second, against itself unwatched. Target ≥ 0.97×.
  *
  * Options: --seconds N (per segment, default 4), --rounds N (default 7), --connections N (default 64),
- * --admission fixed (the origin's concurrency limit not adaptive), --console off (skip the console part).
+ * --admission fixed (the origin's concurrency limit not adaptive), --console off (skip the console part),
+ * --rate N.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +38,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     admission: { type: 'string', default: 'adaptive' },
     console: { type: 'string', default: 'on' },
+    rate: { type: 'string', default: '3000' },
   },
 });
+const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
@@ -68,11 +74,13 @@ try {
   const b: Contender = { name: 'bulwark', url: `http://127.0.0.1:${bulwark.port}/`, pid: bulwark.pid };
   const opts = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1 };
   const varied = pairedLoad(a, b, { ...opts, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
+  const atRate = RATE > 0 ? pairedLoad(a, b, { ...opts, rate: RATE, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied@${RATE}`)) }) : null;
   const repeated = pairedLoad(a, b, { ...opts, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
   const direct: Contender = { name: 'origin', url: `${originUrl}/`, pid: origin.pid };
   const scale = pairedLoad(direct, b, { ...opts, rounds: 1, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} scale`)) });
   process.stdout.write('\n');
   summary('varied header per request', varied);
+  if (atRate !== null) summary(`varied header per request at ${RATE} req/s for both`, atRate);
   summary('same request repeated', repeated);
   process.stdout.write(`origin direct (varied, one round): ${median(scale.a.map((s) => s.rps)).toFixed(0)} req/s, ${median(scale.a.map((s) => s.cpuUsPerReq)).toFixed(1)} µs/req\n`);
 } finally {

@@ -8,7 +8,11 @@
  * `X-Bench-N` header value with every request: no two requests are alike, so every hit takes
  * the whole pipeline through node:http — the figure for traffic that does not repeat itself.
  *
- * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64).
+ * A third run sends the varied requests at one fixed rate for both servers (--rate, default 5000 req/s;
+ * 0 skips it): at full speed the faster server batches more requests per wake-up and system call, so
+ * its requests get cheaper; at the same offered rate CPU per request compares the same work.
+ *
+ * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64), --rate N.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +22,8 @@ import { CACHE_STATUS_HEADER } from '../src/pipeline/forward/forward-to-origin.t
 import { median, pairedLoad, segmentLine, type Contender } from './lib/paired.ts';
 import { startProcess, waitIdle, type Started } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' }, rate: { type: 'string', default: '5000' } } });
+const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
@@ -55,6 +60,13 @@ try {
     process.stdout.write(`\nvaried header per request (no wire): median req/s bare ${median(v.a.map((s) => s.rps)).toFixed(0)}, Bulwark cache hit ${median(v.b.map((s) => s.rps)).toFixed(0)}${vMisses > 0 ? ` (${vMisses} non-2xx answers!)` : ''}; CPU µs/req bare ${median(v.a.map((s) => s.cpuUsPerReq)).toFixed(1)}, Bulwark ${median(v.b.map((s) => s.cpuUsPerReq)).toFixed(1)}\n`);
     process.stdout.write(`per-round ratios: ${v.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write(`Bulwark cache hit / bare hello server, varied header: ${median(v.rpsRatios).toFixed(3)}× req/s, ${median(v.cpuRatios).toFixed(3)}× by CPU per request\n`);
+  }
+  if (RATE > 0) {
+    const v = pairedLoad(a, b, { rate: RATE, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied@${RATE}`)) });
+    const vMisses = v.b.reduce((n, s) => n + s.non2xx, 0);
+    process.stdout.write(`\nvaried header per request at ${RATE} req/s for both: median req/s bare ${median(v.a.map((s) => s.rps)).toFixed(0)}, Bulwark cache hit ${median(v.b.map((s) => s.rps)).toFixed(0)}${vMisses > 0 ? ` (${vMisses} non-2xx answers!)` : ''}; CPU µs/req bare ${median(v.a.map((s) => s.cpuUsPerReq)).toFixed(1)}, Bulwark ${median(v.b.map((s) => s.cpuUsPerReq)).toFixed(1)}\n`);
+    process.stdout.write(`per-round ratios: ${v.rpsRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`Bulwark cache hit / bare hello server, varied header at ${RATE} req/s: ${median(v.rpsRatios).toFixed(3)}× req/s, ${median(v.cpuRatios).toFixed(3)}× by CPU per request\n`);
   }
 } finally {
   for (const s of servers) await s.stop();

@@ -70,13 +70,21 @@ export interface LoadOptions {
    * headers always in the same order.
    */
   readonly vary?: 'query' | 'header';
+  /**
+   * Requests per second over all connections (autocannon's overallRate, whatever tool is installed):
+   * the same offered load for every server compared. A server's CPU per request depends on how busy
+   * it is (at full speed, one wake-up and one system call serve several requests), so at full speed
+   * the faster server also gets the cheaper requests; at one fixed rate below both servers' capacity,
+   * the CPU per request compares the same work. Unset: as fast as the server answers.
+   */
+  readonly rate?: number;
 }
 
 /** Runs `connections` keep-alive connections for `seconds` against `url`, pinned to `core`. */
 export function runLoad(url: string, options: LoadOptions): LoadResult {
   assertLoopback(url);
   const pin = options.core !== null && HAS_TASKSET ? ['taskset', '-c', String(options.core)] : [];
-  if (HAS_WRK) {
+  if (HAS_WRK && options.rate === undefined) {
     const script = options.vary !== undefined ? ['-s', varyScript(url, options.vary, options.headers ?? {})] : [];
     const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
     const argv = [...pin, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...script, ...headerArgs, url];
@@ -93,7 +101,7 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
   // The placeholder `[<id>]` is replaced with a fresh id in every request (the query string or one header).
   const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : {}) };
   const target = options.vary === 'query' ? `${url}${url.includes('?') ? '&' : '?'}n=[<id>]` : url;
-  const spec = { url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined };
+  const spec = { url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined, ...(options.rate === undefined ? {} : { overallRate: options.rate }) };
   const argv = [...pin, process.execPath, join(ROOT, 'bench/servers/autocannon-run.mjs'), JSON.stringify(spec)];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
   const j = JSON.parse(r.stdout);
