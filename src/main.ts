@@ -4,6 +4,7 @@
  * requests use the new config, in-flight ones finish on the old) and graceful stop (stop accepting,
  * finish in-flight work within a deadline).
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
@@ -242,7 +243,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   function loadGeo(config: Config): void {
     const g = config.identify.geo;
     if (!g.enabled) return;
-    loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country })
+    loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country, cacheDir: join(config.state_dir, 'geo') })
       .then((geo) => {
         services.geo = geo;
         logger.info({ load_ms: geo.stats().loadMs }, 'geo data loaded (ASN: RouteViews and DB-IP, CC BY 4.0)');
