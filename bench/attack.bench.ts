@@ -1,5 +1,5 @@
 /**
- * `npm run bench:attack` — issue #7's attack suite: each chosen drill scenario against Bulwark and, as
+ * `npm run bench:attack` — the attack suite: each chosen drill scenario against Bulwark and, as
  * references in the same run (same seed, same bounds, same origin fixture settings), against NO
  * protection (the attack and the visitors go straight to the origin fixture) and against nginx with
  * `limit_req` per address (bench/servers/nginx-limit-req.ts) when /usr/sbin/nginx is installed. Prints

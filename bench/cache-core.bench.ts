@@ -1,5 +1,5 @@
 /**
- * Micro benchmarks of the shield's pure core (issue #5): cache key computation, cache lookup hit,
+ * Micro benchmarks of the shield's pure core: cache key computation, cache lookup hit,
  * admission acquire/release. Each figure is printed next to a reference measured in the same run,
  * interleaved over several rounds (the machine is shared and noisy), with the ratio; the median round
  * is reported. Bounded: ~0.2 s per measurement per round, 3 rounds, about 10 s in all.

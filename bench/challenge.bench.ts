@@ -1,5 +1,5 @@
 /**
- * Challenge benchmark (issue #4): what a challenge costs Bulwark, what it costs a client, and the ratio.
+ * Challenge benchmark: what a challenge costs Bulwark, what it costs a client, and the ratio.
  *
  *   node --import tsx bench/challenge.bench.ts [--quick] [--no-browser]
  *

@@ -1,5 +1,5 @@
 /**
- * Decision micro-benchmark (issue #3, "Performance": ≤ 2 µs per decision on a realistic policy — 100k deny
+ * Decision micro-benchmark (target: ≤ 2 µs per decision on a realistic policy — 100k deny
  * prefixes, 5 limits, 20 rules including CEL), plus the identify helpers that run before it (header
  * fingerprint, user-agent class).
  *

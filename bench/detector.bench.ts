@@ -1,5 +1,5 @@
 /**
- * Detector benchmarks (issue #6, "Performance"):
+ * Detector benchmarks:
  *  1. observe() per request event, with a million distinct sources, against a reference measured in
  *     the same run: exact counting of the same dimensions in Maps and a Set (what one would write
  *     first — and which grows without bound). Interleaved rounds, median reported, with memory growth.

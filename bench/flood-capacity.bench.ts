@@ -1,5 +1,5 @@
 /**
- * Issue #5: a flood of 20× the origin's capacity while cleared visitors keep browsing. Bulwark runs as
+ * Flood capacity: a flood of 20× the origin's capacity while cleared visitors keep browsing. Bulwark runs as
  * its own process (pinned to core 0 when taskset exists) in front of an origin fixture with a hard
  * capacity; the flood comes from 400 source addresses (each under the per-address limits), the visitors
  * carry a valid clearance. Prints the origin's peak concurrency against its capacity and the cleared

@@ -1,5 +1,5 @@
 /**
- * Durable-state micro-benchmarks (issues #3 and #6), each against references measured in the same run:
+ * Durable-state micro-benchmarks, each against references measured in the same run:
  *
  *  1. `appendSeconds` — the detector's per-second write, one row per open incident — against
  *     `JSON.stringify` of the same row (a CPU yardstick) and a bare prepared INSERT committed on its own

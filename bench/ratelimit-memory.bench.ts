@@ -6,7 +6,7 @@
  *
  * Each scenario runs in its own child process (`--expose-gc`, so the baseline is clean and one
  * scenario's garbage cannot inflate another's); RSS is read after a full GC, before creating the
- * structure and after each flood stage. Targets (issue 3): 1M distinct addresses add ≤ 64 MB RSS; 10M add
+ * structure and after each flood stage. Targets: 1M distinct addresses add ≤ 64 MB RSS; 10M add
  * no more than the configured cap (the table's bytes, allocated once). Bounded: each child is killed
  * after 240 s.
  *

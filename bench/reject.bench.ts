@@ -1,5 +1,6 @@
 /**
- * The rejection paths, each against a bare reference in the same run, servers on core 0 (both
+ * The rejection paths (deny list, ban, rate limit), each against a bare reference in the same run,
+ * servers on core 0 (both
  * running) and load on core 1, in alternating paired segments (bench/lib/paired.ts: the machine's
  * speed drifts within a minute, and the median of per-round ratios cancels most of it). The figure to
  * quote is CPU per request (reference / Bulwark): the load tool shares its core with other work, so

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:shield` — issue #5's cache-hit throughput: Bulwark answering from its micro-cache
+ * `npm run bench:shield` — cache-hit throughput: Bulwark answering from its micro-cache
  * against a bare node:http hello server, both running and pinned to core 0, the same load tool on
  * core 1, in alternating paired segments (bench/lib/paired.ts: the machine's speed drifts, and the
  * median of per-round ratios cancels most of it). Target: Bulwark's cache hits ≥ 0.8× the bare

@@ -1,5 +1,5 @@
 /**
- * Issue #2: memory stays flat while a 1 GiB body streams through Bulwark, up and down. Bulwark runs as
+ * Streaming memory: memory stays flat while a 1 GiB body streams through Bulwark, up and down. Bulwark runs as
  * its own process (the production bundle); its RSS is sampled from /proc every 50 ms. The reference is
  * Bulwark's own RSS when idle, measured in the same run just before.
  *

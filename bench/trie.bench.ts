@@ -1,5 +1,5 @@
 /**
- * Micro-benchmarks for addresses, lists and geo data (issue #3, "~1 µs per lookup at 100k prefixes").
+ * Micro-benchmarks for addresses, lists and geo data (target: ~1 µs per lookup at 100k prefixes).
  *
  *   node --import tsx bench/trie.bench.ts            (about 20 s; every loop is bounded in time)
  *

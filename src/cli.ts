@@ -1,5 +1,5 @@
 /**
- * The `bulwark` command line (issue #2, point 8). Each command is a thin adapter: parse arguments,
+ * The `bulwark` command line. Each command is a thin adapter: parse arguments,
  * call the library, print. Exit codes: 0 ok, 1 runtime failure, 2 invalid config or usage.
  */
 import { Command, Option } from 'commander';

@@ -4,36 +4,25 @@
  * requests use the new config, in-flight ones finish on the old) and graceful stop (stop accepting,
  * finish in-flight work within a deadline).
  */
-import { join } from 'node:path';
-import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
-import { createAcceptGate, type AcceptGate } from './edge/accept-gate.ts';
+import { createAcceptGate } from './edge/accept-gate.ts';
 import { acceptSocket, bindListener, closeListeners, type BoundListener } from './edge/listeners.ts';
-import { loadGeoData } from './runtime/geo-data.ts';
-import { challengeKeyFile, loadOrCreateChallengeKeys } from './stores/challenge-key-store.ts';
-import { statSync } from 'node:fs';
-import type { CrawlerResolver } from './runtime/crawler-verify.ts';
+import { loadOrCreateChallengeKeys } from './stores/challenge-key-store.ts';
 import { createServices, currentAudit } from './runtime/services.ts';
 import { attachSharedStores, type SharedStores } from './cluster/shared-stores.ts';
-import { createKernelDrop, type KernelDrop } from './edge/kernel/kernel-drop.ts';
+import type { KernelDrop } from './edge/kernel/kernel-drop.ts';
 import { startScale, type Scale } from './cluster/scale.ts';
-import type { WorkerLink } from './cluster/worker-link.ts';
 import { createShieldRegistry } from './pipeline/shield/shield-registry.ts';
-import { createPhaseFailureHandler, createProxyServer, type ProxyServer } from './edge/proxy-server.ts';
+import { createPhaseFailureHandler } from './edge/phase-failure.ts';
+import { createProxyServer } from './edge/proxy-server.ts';
 import { createHttpsEdge, type HttpsEdge } from './edge/https-edge.ts';
-import type { TicketKeySource } from './core/tls/ticket-keys.ts';
 import { createProtocolStats } from './telemetry/protocol-stats.ts';
 import { createRequestIds } from './edge/request-id.ts';
 import { createSlowReadGuard } from './edge/slow-read-guard.ts';
-import { planeRoutes } from './admin/plane-routes.ts';
-import { detectionRoutes } from './admin/detection-routes.ts';
-import { createMetricsSource } from './admin/metrics-source.ts';
-import { attachDashboard } from './admin/dashboard/attach.ts';
 import type { Dashboard } from './admin/dashboard/dashboard.ts';
-import { createMetrics, type Metrics } from './telemetry/metrics.ts';
-import { startAdminPlane, type AdminPlane } from './admin/start-admin.ts';
-import { createAuditor, type Auditor } from './admin/audit.ts';
-import { createReloadLog, type ReloadAttempt, type ReloadLog } from './admin/reload-log.ts';
+import type { AdminPlane } from './admin/start-admin.ts';
+import { createAuditor } from './admin/audit.ts';
+import { createReloadLog, type ReloadAttempt } from './admin/reload-log.ts';
 import type { BulwarkError } from './core/errors.ts';
 import { banScopeGuardFromConfig, type BanScopeGuard } from './admin/ban-guard.ts';
 import { attachDetection, type AttachedDetection } from './detection/attach.ts';
@@ -42,61 +31,23 @@ import { createPipeline, type Pipeline } from './pipeline/runner.ts';
 import { createOriginPools } from './runtime/origin-pools.ts';
 import { buildRuntime, releaseRuntime, type Runtime } from './runtime/runtime.ts';
 import { readListFiles, type ListFileTexts } from './runtime/lists.ts';
-import { openAccessLog, type AccessLog } from './telemetry/access-log.ts';
 import { createLogger } from './telemetry/logger.ts';
-import { createRecorder, type Recorder } from './telemetry/recorder.ts';
-import { UNROUTED_SITE } from './telemetry/request-record.ts';
+import { createRecorder } from './telemetry/recorder.ts';
+import { createAccessLogSink } from './main/access-log-sink.ts';
+import { createProcessMetrics, startAdminAndDashboard } from './main/admin-start.ts';
+import { startStateTimers } from './main/housekeeping.ts';
+import { logListWarnings, warnRestartOnly } from './main/config-warnings.ts';
+import { loadGeo, startKernelDrop } from './main/optional-parts.ts';
+import { drainInFlight } from './main/drain.ts';
+import { statsOf } from './main/stats.ts';
+import type { Bulwark, BulwarkOptions, ProxyServers } from './main/types.ts';
 
-export interface BulwarkOptions {
-  readonly config: Config;
-  /** The config file, for reloads and messages; absent for zero-config and tests. */
-  readonly file?: string;
-  readonly logger?: Logger;
-  /** DNS used to verify search-engine crawlers (tests inject a fake resolver). */
-  readonly crawlerResolver?: CrawlerResolver;
-  /** TLS session ticket keys (default: random, rotated every `tls.ticket_key_rotation`); processes that share one source resume each other's sessions. */
-  readonly ticketKeys?: TicketKeySource;
-  /**
-   * Set when this process is one of several workers (src/worker.ts): no admin listener, no detection
-   * (its primary detects from every worker's share), connections handed over or accepted on the shared
-   * socket, and state exchanged with the other workers through the primary (src/cluster/).
-   */
-  readonly worker?: WorkerLink;
-}
+export type { Bulwark, BulwarkOptions } from './main/types.ts';
 
-export interface Bulwark {
-  readonly logger: Logger;
-  readonly recorder: Recorder;
-  readonly gate: AcceptGate;
-  /** Binds every listener and the admin listener. Rejects (and releases what it bound) on failure. */
-  start(): Promise<void>;
-  /** Swaps in a new validated config. Throws ConfigError (and keeps the old config) if it cannot compile. `by` names who asked (audit log). */
-  reload(config: Config, by?: string): void;
-  /**
-   * {@link reload}, with the config's list files read off the event loop first, so the process keeps
-   * serving while they are read (SIGHUP). Rejects with ConfigError and keeps the old config.
-   */
-  reloadAsync(config: Config, by?: string): Promise<void>;
-  /** Reload attempts: applied and refused ones are audited; the last of each is shown on the config page. */
-  readonly reloads: ReloadLog;
-  /** The audit writer (admin API, reloads). */
-  readonly auditor: Auditor;
-  /** Graceful stop: stop accepting, let in-flight requests finish up to `drain_timeout`, then cut. */
-  stop(): Promise<void>;
-  readonly listeners: readonly BoundListener[];
-  readonly admin: AdminPlane | null;
-  runtime(): Runtime;
-  /** The attached detection service (after start; null when `detection.enabled` is false). */
-  detection(): AttachedDetection | null;
-  /** The HTTPS edge (after start; null without https listeners). */
-  httpsEdge(): HttpsEdge | null;
-  /** Prometheus exposition of this Bulwark (served as /metrics on the admin listener). */
-  readonly metrics: Metrics;
-  /** `http://host:port` of the first plain-HTTP listener (tests, demo). */
-  url(secure?: boolean): string;
-  stats(): unknown;
-}
-
+/**
+ * Builds one Bulwark process from a validated config: every part is created here and wired together;
+ * nothing listens until `start`. Throws (and releases what it opened) when the config does not compile.
+ */
 export function createBulwark(options: BulwarkOptions): Bulwark {
   const logger = options.logger ?? createLogger(options.config.log.level);
   const recorder = createRecorder(logger);
@@ -111,7 +62,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const listeners: BoundListener[] = [];
   let admin: AdminPlane | null = null;
   let dashboard: Dashboard | null = null;
-  let accessLog: AccessLog | null = null;
+  const accessLog = createAccessLogSink(recorder);
   let detection: AttachedDetection | null = null;
   const pipeline: Pipeline = createPipeline(DEFAULT_PHASES, createPhaseFailureHandler(logger));
   const slowReads = createSlowReadGuard(() => ({ minRate: current.config.connections.min_send_rate, graceMs: current.config.connections.body_rate_grace }));
@@ -136,23 +87,17 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   const capShare = worker !== undefined && worker.accept === 'primary' ? options.config.workers : 1;
   const auditor = createAuditor(currentAudit(services), logger);
   const reloads = createReloadLog(auditor);
-  const metrics = createMetrics(
-    createMetricsSource({
-      recorder,
-      sites: () => current.config.sites.map((s) => s.name),
-      levelOf: (site) => services.levelOf(site),
-      shield: (site) => shields.get(site),
-      challenge: (site) => services.challengeStatsOf(site),
-      detection: () => detection?.service.stats() ?? null,
-      bans: () => bans().stats(),
-      limiter: () => services.policy.table.stats(),
-      connections: () => gate.stats(),
-      admin: async () =>
-        admin === null
-          ? null
-          : { streams: dashboard?.streams.stats().open ?? 0, streamCapacity: dashboard?.streams.stats().capacity ?? 0, sessions: await services.stores.sessions.count(), loginFailuresTracked: admin.limiter.stats().tracked, auditRows: await services.stores.audit.count() },
-    }),
-  );
+  const metrics = createProcessMetrics({
+    recorder,
+    services,
+    shields,
+    gate: () => gate,
+    runtime: () => current,
+    bans,
+    detection: () => detection,
+    admin: () => admin,
+    dashboard: () => dashboard,
+  });
   services.onBan = (ban, change, err) => {
     if (err !== undefined) logger.error({ err, code: 'BULWARK_ERR_BAN_STORE' }, 'an automatic ban could not be stored');
     else if (ban !== null && (change === 'added' || change === 'extended')) {
@@ -169,7 +114,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     services.stores.close();
     throw err;
   }
-  logListWarnings(current);
+  logListWarnings(current, logger);
 
   const gate = createAcceptGate({
     maxConnections: () => Math.ceil(current.config.connections.max_connections / capShare),
@@ -182,29 +127,6 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     },
   });
 
-  /** Housekeeping of durable state: bans written by the CLI or another node, expiry. */
-  function startStateTimers(): void {
-    const every = (ms: number, fn: () => Promise<unknown>) => {
-      const t = setInterval(() => void fn().catch((err: unknown) => logger.error({ err, code: 'BULWARK_ERR_STATE_TIMER' }, 'state housekeeping failed')), ms);
-      t.unref();
-      timers.push(t);
-    };
-    every(1000, () => bans().sync());
-    // A key rotated by `bulwark keys rotate` (another process) is picked up here: new gates, same config.
-    let keyStamp = keyFileStamp(current.config.state_dir);
-    every(10_000, async () => {
-      const stamp = keyFileStamp(current.config.state_dir);
-      if (stamp === keyStamp) return;
-      keyStamp = stamp;
-      reloadKeys();
-    });
-    every(60_000, () => bans().purgeExpired(Date.now()));
-    // Browser sessions past their end or idle expiry (each request checks too; this keeps the table small).
-    every(60_000, () => services.stores.sessions.purge(Date.now(), current.config.admin.session.idle));
-    // Audit retention: rows older than admin.audit_retention go (and the row cap is kept), daily.
-    every(86_400_000, () => services.stores.audit.purge(Date.now() - current.config.admin.audit_retention));
-  }
-
   /** Signs with the key file's current key from now on (rotated by `bulwark keys rotate`). */
   function reloadKeys(): void {
     // With shared state the deployment's keys live on the server (cluster/shared-keys.ts), not in the file.
@@ -212,43 +134,6 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     services.challenge.keys = loadOrCreateChallengeKeys(current.config.state_dir).ring;
     reloadWith(current.config);
     logger.info({ code: 'BULWARK_KEYS_ROTATED' }, 'challenge signing key changed: now signing with the new key');
-  }
-
-  function logListWarnings(runtime: Runtime): void {
-    const stats = runtime.lists.stats();
-    for (const w of runtime.lists.warnings.slice(0, 50)) logger.warn({ code: 'BULWARK_WARN_LIST_ENTRY', ...w }, `list entry skipped or flagged: ${w.reason}`);
-    if (runtime.lists.warnings.length > 50) logger.warn({ code: 'BULWARK_WARN_LIST_ENTRY', more: runtime.lists.warnings.length - 50 }, 'more list warnings not shown');
-    if (stats.allowPrefixes + stats.denyPrefixes > 0) logger.info({ allow: stats.allowPrefixes, deny: stats.denyPrefixes }, 'ip lists compiled');
-  }
-
-  function keyFileStamp(stateDir: string): number {
-    try {
-      return statSync(challengeKeyFile(stateDir)).mtimeMs;
-    } catch {
-      return 0;
-    }
-  }
-
-  /** Mirrors bans and deny lists into nftables (config `kernel_drop`); null when unavailable in `auto` mode. */
-  async function startKernelDrop(config: Config): Promise<KernelDrop | null> {
-    const kd = createKernelDrop({ mode: config.kernel_drop.mode as 'auto' | 'on', table: config.kernel_drop.table, logger });
-    kd.setPorts(listeners.map((l) => l.port));
-    kd.setLists(current.lists, config.trusted_proxies);
-    kd.followBans(bans());
-    if (!(await kd.start())) await kd.stop();
-    return kd;
-  }
-
-  /** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
-  function loadGeo(config: Config): void {
-    const g = config.identify.geo;
-    if (!g.enabled) return;
-    loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country, cacheDir: join(config.state_dir, 'geo') })
-      .then((geo) => {
-        services.geo = geo;
-        logger.info({ load_ms: geo.stats().loadMs }, 'geo data loaded (ASN: RouteViews and DB-IP, CC BY 4.0)');
-      })
-      .catch((err: unknown) => logger.error({ err, code: (err as { code?: string }).code ?? 'BULWARK_ERR_GEO' }, 'geo data could not be loaded; ASN and country stay unknown'));
   }
 
   const deps = {
@@ -261,7 +146,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       if (retired.delete(runtime)) releaseRuntime(runtime, pools);
     },
   };
-  const servers: { http: ProxyServer | null; https: ProxyServer | null } = { http: null, https: null };
+  const servers: ProxyServers = { http: null, https: null };
   /** The HTTPS edge (handshake cap, certificates, resumption, HTTP/2): built with the https server. */
   let httpsEdge: HttpsEdge | null = null;
 
@@ -272,66 +157,25 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     return guardOf.guard;
   }
 
-  function setAccessLog(config: Config): void {
-    const want = config.log.access_log;
-    if (accessLog) {
-      const old = accessLog;
-      recorder.removeSink('access_log');
-      accessLog = null;
-      void old.close();
-    }
-    if (want) {
-      const log = openAccessLog(want.path, want.format);
-      accessLog = log;
-      recorder.addSink('access_log', (r) => log.write(r));
-    }
-  }
-
-  /** The wire (edge/wire): connections taken from node:http's native reads and given back, copies answered. */
-  function wireStats(): { connections_taken: number; connections_returned: number; answered: number } {
-    let taken = 0;
-    let returned = 0;
-    let answered = 0;
-    for (const server of [servers.http, servers.https]) {
-      const w = server?.wire.stats();
-      taken += w?.taken ?? 0;
-      returned += w?.returned ?? 0;
-      answered += w?.answered ?? 0;
-    }
-    return { connections_taken: taken, connections_returned: returned, answered };
-  }
-
   function stats(): unknown {
-    const now = Date.now();
-    return {
-      time: new Date(now).toISOString(),
-      generation: current.generation,
-      draining,
-      connections: gate.stats(),
-      rate_limit_table: services.policy.table.stats(),
-      escalation: services.policy.escalation?.stats() ?? null,
-      bans: bans().stats(),
-      shared_state: shared?.stats() ?? null,
-      kernel_drop: kernelDrop?.stats() ?? null,
-      cluster: scale?.stats() ?? null,
-      challenge: { replay: services.challenge.replay.stats(), spread: services.challenge.spread.stats() },
-      detection: detection?.service.stats() ?? null,
-      slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
-      slow_reads_closed: slowReads.closed,
-      wire: wireStats(),
-      https: httpsEdge?.stats() ?? null,
-      access_log_dropped: accessLog?.dropped ?? 0,
-      record_sink_errors: recorder.sinkErrors,
-      process: { rss_bytes: process.memoryUsage.rss(), uptime_s: Math.round(process.uptime()) },
-      sites: recorder.allStats().map((s) => ({
-        ...s.snapshot(now, 60),
-        level: services.levelOf(s.site),
-        shield: shields.get(s.site)?.stats(now) ?? null,
-        challenge: s.site === UNROUTED_SITE ? null : services.challengeStatsOf(s.site).snapshot(),
-        policy: s.site === UNROUTED_SITE ? null : services.policyStatsOf(s.site).snapshot(),
-        protocols: protocols.of(s.site),
-      })),
-    };
+    return statsOf({
+      recorder,
+      services,
+      shields,
+      protocols,
+      gate,
+      slowReads,
+      servers,
+      runtime: () => current,
+      draining: () => draining,
+      bans,
+      shared: () => shared,
+      kernelDrop: () => kernelDrop,
+      scale: () => scale,
+      detection: () => detection,
+      httpsEdge: () => httpsEdge,
+      accessLogDropped: () => accessLog.dropped(),
+    });
   }
 
   /** Runs a reload and records it (applied, or refused with its problems) in the audit log. */
@@ -348,7 +192,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
   /** Swaps in a new config generation (SIGHUP, key rotation): new requests use it, in-flight ones finish on the old. */
   function reloadWith(config: Config, listTexts?: ListFileTexts): void {
     const next = buildRuntime({ config, generation: generation + 1, pools, recorder, shields, services, file: options.file, listTexts });
-    logListWarnings(next);
+    logListWarnings(next, logger);
     generation++;
     const old = current;
     current = next;
@@ -360,14 +204,9 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
     shields.retain(config.sites);
     servers.http?.applySettings(config.connections);
     servers.https?.applySettings(config.connections);
-    setAccessLog(config);
+    accessLog.apply(config);
     kernelDrop?.setLists(next.lists, config.trusted_proxies);
-    const listenChanged =
-      JSON.stringify(config.listen) !== JSON.stringify(old.config.listen) || JSON.stringify(config.admin) !== JSON.stringify(old.config.admin);
-    if (listenChanged) logger.warn({ code: 'BULWARK_WARN_RELOAD_LISTEN' }, 'listen and admin addresses change only on restart; keeping the current ones');
-    if (config.connections.max_header_bytes !== old.config.connections.max_header_bytes) {
-      logger.warn({ code: 'BULWARK_WARN_RELOAD_HEADER_SIZE' }, 'connections.max_header_bytes changes only on restart');
-    }
+    warnRestartOnly(old.config, config, logger);
     logger.info({ generation: next.generation, sites: config.sites.map((s) => s.name) }, 'config reloaded');
   }
 
@@ -386,7 +225,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       if (started) throw new Error('already started');
       started = true;
       const config = current.config;
-      setAccessLog(config);
+      accessLog.apply(config);
       if (config.shared_state !== undefined) {
         shared = await attachSharedStores(services.stores, config.shared_state, { truncateAddresses: config.detection.truncate_addresses, logger });
         services.stores = shared.stores;
@@ -411,8 +250,8 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
         };
       }
       shields.start(() => current.sites);
-      startStateTimers();
-      loadGeo(config);
+      startStateTimers({ logger, services, bans, config: () => current.config, reloadKeys, timers });
+      loadGeo(config, services, logger);
       try {
         // Detection first: it restores each site's threat level, override and signature rules (a restart
         // during an attack), so the first request a listener accepts is already decided under them. A
@@ -441,45 +280,26 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
           for (const a of config.listen.http) listeners.push(await bindListener(a, servers.http!, gate));
           for (const a of config.listen.https) listeners.push(await bindListener(a, servers.https!, gate, undefined, httpsEdge!.secureAccept));
         }
-        if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config);
+        if (config.kernel_drop.mode !== 'off' && worker === undefined) kernelDrop = await startKernelDrop(config, listeners.map((l) => l.port), current, bans(), logger);
         if (config.admin.listen !== null && worker === undefined) {
-          let reported = false;
-          dashboard = attachDashboard({
-            recorder,
-            config: () => current.config,
-            generation: () => current.generation,
+          ({ admin, dashboard } = await startAdminAndDashboard({
+            config,
+            listen: config.admin.listen,
             file: options.file ?? null,
-            levelOf: (site) => services.levelOf(site),
-            shield: (site) => shields.get(site),
-            challenge: (site) => services.challengeStatsOf(site),
-            detection: () => detection,
-            geo: () => services.geo,
-            reloads: () => reloads.view(),
-            audit: services.stores.audit,
-            onError: (err) => {
-              if (!reported) logger.error({ err, code: 'BULWARK_ERR_DASHBOARD_TICK' }, 'dashboard sampling failed (reported once)');
-              reported = true;
-            },
-          });
-          admin = await startAdminPlane({
-            config: { ...config.admin, listen: config.admin.listen },
-            stateDir: config.state_dir,
-            stores: services.stores,
             logger,
+            recorder,
+            services,
+            shields,
             auditor,
-            routes: planeRoutes({
-              ready: () => !draining && listeners.length > 0,
-              stats,
-              bans: bans(),
-              banGuard,
-              adminClients: () => admin?.recentClients.list(Date.now()) ?? [],
-              audit: services.stores.audit,
-              metrics,
-              detection: detection === null ? {} : detectionRoutes(detection),
-              extra: dashboard.routes,
-            }),
-          });
-          dashboard.start();
+            reloads,
+            metrics,
+            detection,
+            bans: bans(),
+            runtime: () => current,
+            ready: () => !draining && listeners.length > 0,
+            stats,
+            banGuard,
+          }));
         }
       } catch (err) {
         shields.stop();
@@ -531,15 +351,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       servers.http?.closeIdle();
       servers.https?.closeIdle();
       httpsEdge?.closeIdle();
-      const inFlight = () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0);
-      const until = Date.now() + deadline;
-      while (inFlight() > 0 && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 50));
-        servers.http?.closeIdle();
-        servers.https?.closeIdle();
-      }
-      const unfinished = inFlight();
-      if (unfinished > 0) logger.warn({ unfinished, code: 'BULWARK_WARN_DRAIN_DEADLINE' }, 'drain deadline passed; closing remaining connections');
+      const unfinished = await drainInFlight(servers, () => current.inFlight + [...retired].reduce((n, r) => n + r.inFlight, 0), deadline, logger);
       httpsEdge?.destroyAll();
       servers.http?.destroyAll();
       servers.https?.destroyAll();
@@ -555,7 +367,7 @@ export function createBulwark(options: BulwarkOptions): Bulwark {
       await pools.destroyAll();
       dashboard?.stop();
       await admin?.close();
-      if (accessLog) await accessLog.close();
+      await accessLog.close();
       await detection?.stop().catch((err: unknown) => logger.error({ err }, 'detection state could not be saved'));
       await scale?.stop();
       services.stores.close();

@@ -1,5 +1,5 @@
 /**
- * The decide benchmark's scenario (issue #3: "a realistic policy — 100k deny prefixes, 5 limits, 20 rules
+ * The decide benchmark's scenario ("a realistic policy — 100k deny prefixes, 5 limits, 20 rules
  * including CEL"), shared by bench/decide.bench.ts and the same-process A/B against another revision
  * (scripts/ab-decide.mjs): the policy as data, the traffic as request facts, and a builder that compiles
  * the policy with a given set of core modules (this tree's, or another revision's).

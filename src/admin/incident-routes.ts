@@ -1,5 +1,5 @@
 /**
- * The admin listener's detection and incident endpoints (issue #6), in the shape of
+ * The admin listener's detection and incident endpoints, in the shape of
  * `AdminState.routes` (admin-server.ts):
  * - `GET /incidents[?site=S&status=open|closed&limit=N]`: newest first, headline fields;
  * - `GET /incident?id=ID[&timeline=0]`: one incident as `bulwark incidents show --json` prints it;

@@ -1,5 +1,5 @@
 /**
- * `bulwark drill SCENARIO` (issue #7): attacks a Bulwark on loopback with one scenario of THREATS.md while
+ * `bulwark drill SCENARIO`: attacks a Bulwark on loopback with one scenario of THREATS.md while
  * simulated real visitors use the site, and prints what reached the origin and what the visitors got.
  * By default the drill starts everything itself (an origin fixture, Bulwark on `-c` or the demo config)
  * and tears it down; `--target` attacks an already running deployment — loopback only. The lead wires it
@@ -12,12 +12,14 @@ import { runDrill, type DrillOptions } from '../drill/run.ts';
 import { formatReport, reportJson } from '../drill/report.ts';
 import { listScenarios } from '../drill/scenarios/index.ts';
 
+import { positiveDurationArg } from './cli-units.ts';
 import type { Fail } from './state-commands.ts';
 
 /** Options as commander hands them over. */
 interface DrillCliOptions {
   config?: string;
   site?: string;
+  /** Attack duration in seconds (the flag takes `30s`, `2m` or a bare number of seconds). */
   duration?: number;
   rate?: number;
   sources?: number;
@@ -26,6 +28,7 @@ interface DrillCliOptions {
   onsetVisitors?: number;
   sharedVisitors?: number;
   uncacheable?: boolean;
+  /** Origin fixture's page latency in milliseconds (the flag takes `100ms`, `1s` or a bare number of ms). */
   pageLatency?: number;
   maxRequests?: number;
   seed?: number;
@@ -33,6 +36,7 @@ interface DrillCliOptions {
   admin?: string;
   json?: boolean;
   list?: boolean;
+  /** true: restart half way; a number: seconds into the attack. */
   restart?: boolean | number;
 }
 
@@ -55,12 +59,12 @@ Bulwark's baseline before and after the attack (also printed without it).
 
 Examples:
   bulwark drill --list
-  bulwark drill get-flood-few --duration 20 --rate 2000 --sources 10
+  bulwark drill get-flood-few --duration 20s --rate 2000 --sources 10
   bulwark drill get-flood-many --uncacheable --page-latency 100
   bulwark drill slowloris -c bulwark.yaml --json
   bulwark drill cache-busting --target http://127.0.0.1:8080 --admin http://127.0.0.1:9901
   bulwark drill get-flood-many --restart
-  bulwark drill slow-ramp --duration 120`;
+  bulwark drill slow-ramp --duration 2m`;
 
 /** A commander argument parser accepting positive numbers (integers when `integer`); usage error otherwise. */
 function positive(integer: boolean): (value: string) => number {
@@ -71,6 +75,11 @@ function positive(integer: boolean): (value: string) => number {
     }
     return n;
   };
+}
+
+/** A commander argument parser for a positive duration flag counted in seconds (`30s`, `2m`, or `30`). */
+function seconds(text: string): number {
+  return positiveDurationArg('s')(text) / 1000;
 }
 
 /** A commander argument parser accepting integers ≥ 0; usage error otherwise. */
@@ -126,7 +135,7 @@ export function addDrillCommand(program: Command, fail: Fail): void {
     .description('attack your own deployment on loopback with one attack scenario and measure what real visitors get')
     .option('-c, --config <file>', 'bulwark.yaml for the Bulwark the drill starts (default: the demo config)')
     .option('--site <name>', 'site of the config to drill (default: the first)')
-    .option('--duration <seconds>', 'attack duration (default: the scenario\'s)', positive(false))
+    .option('--duration <duration>', 'attack duration, e.g. 30s or 2m; a bare number is seconds (default: the scenario\'s)', seconds)
     .option('--rate <n>', 'attack requests per second in total (connections/s for slow attacks)', positive(false))
     .option('--sources <n>', 'attacking source addresses', positive(true))
     .option('--capacity <n>', "origin fixture's capacity in concurrent requests (default 64)", positive(true))
@@ -134,12 +143,12 @@ export function addDrillCommand(program: Command, fail: Fail): void {
     .option('--onset-visitors <n>', 'browsers arriving in the attack\'s first 5 s on pages that cannot be cached (default 4)', count)
     .option('--shared-visitors <n>', 'browsers behind one shared address, as through a NAT (default 10)', count)
     .option('--uncacheable', "make every page of the origin fixture 'private, no-store' (nothing can come from a cache)")
-    .option('--page-latency <ms>', "latency of the origin fixture's pages (default 10)", positive(false))
+    .option('--page-latency <duration>', "latency of the origin fixture's pages, e.g. 100ms or 1s; a bare number is milliseconds (default 10)", positiveDurationArg('ms'))
     .option('--max-requests <n>', 'attack requests at most (default rate × duration × 1.1)', positive(true))
     .option('--seed <n>', 'seed of the attack traffic (same seed, same requests)', positive(true))
     .option('--target <url>', 'attack an already running deployment instead (loopback only)')
     .option('--admin <url>', "that deployment's admin URL, for origin figures from its /stats (loopback only)")
-    .option('--restart [seconds]', 'kill Bulwark with SIGKILL this many seconds into the attack (default: half way), restart it on the same state, and report the protection lost', positive(false))
+    .option('--restart [duration]', 'kill Bulwark with SIGKILL this long into the attack, e.g. 15s; a bare number is seconds (default: half way), restart it on the same state, and report the protection lost', seconds)
     .option('--json', 'print one JSON object instead of the table')
     .option('--list', 'list the scenarios, one line each')
     .addHelpText('after', HELP_AFTER)

@@ -1,5 +1,5 @@
 /**
- * CLI commands on incidents and threat levels (issue #6), working on the state database directly (the
+ * CLI commands on incidents and threat levels, working on the state database directly (the
  * SQLite file under the config's `state_dir`), so they work whether or not Bulwark runs:
  * - `bulwark incidents list [--site S] [--status open|closed] [--limit N] [--json]`
  * - `bulwark incidents show ID [--json] [--no-timeline]`
@@ -16,6 +16,7 @@ import { openStateForConfig } from '../cluster/shared-stores.ts';
 import { BulwarkError } from '../core/errors.ts';
 import { parseModeRequest, readOverride, writeMode, type ModeRequest } from '../detection/override.ts';
 import { auditCli, cliActor } from './cli-audit.ts';
+import { explicitDuration, requireDurationMs } from './cli-units.ts';
 import { incidentJson, incidentListJson, renderIncidentList, renderIncidentText } from '../incidents/report.ts';
 import { addIncidentReport } from './incident-report-command.ts';
 
@@ -100,7 +101,7 @@ function addShow(incidents: Command, fail: Fail): void {
 function addMode(program: Command, fail: Fail): void {
   stateOptions(program.command('mode <site> [level]'))
     .description("override a site's threat level for a while (normal | elevated | under_attack), or `auto` to return to the detector")
-    .option('--for <duration>', 'how long the override lasts (e.g. 30m, 2h; at most 7d)', '1h')
+    .option('--for <duration>', 'how long the override lasts (e.g. 30m, 2h; a bare number is seconds; at most 7d)', '1h')
     .option('--reason <text>', 'why (shown in /detection and the incident)')
     .addHelpText('after', '\nWithout LEVEL, prints the override in force.\n\nExamples:\n  bulwark mode news under_attack --for 30m -c bulwark.yaml\n  bulwark mode news auto -c bulwark.yaml')
     .action((site: string, level: string | undefined, opts: StateOptions & { for: string; reason?: string }) =>
@@ -114,7 +115,8 @@ function addMode(program: Command, fail: Fail): void {
         }
         let request: ModeRequest;
         try {
-          request = parseModeRequest(level, opts.for);
+          if (level !== 'auto') requireDurationMs('--for', opts.for);
+          request = parseModeRequest(level, explicitDuration(opts.for));
         } catch (err) {
           usage((err as Error).message);
         }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.ts';
-import { parseDuration } from '../config/units.ts';
+import { requireDurationMs } from './cli-units.ts';
 import { banByHand, formatBans, unbanByHand } from '../admin/ban-operations.ts';
 import type { StateStores } from '../stores/index.ts';
 import { openStateForConfig } from '../cluster/shared-stores.ts';
@@ -52,12 +52,11 @@ export function addStateCommands(program: Command, fail: Fail): void {
   const keys = program.command('keys').description('the challenge signing keys (under state_dir/keys, mode 0600)');
   withState(keys.command('rotate'))
     .description('start signing with a new key; the previous one stays valid for --grace (visitors keep their clearance)')
-    .option('--grace <duration>', 'how long the previous key is still accepted', '2h')
+    .option('--grace <duration>', 'how long the previous key is still accepted, e.g. 2h (a bare number is seconds)', '2h')
     .addHelpText('after', '\nA running Bulwark picks the new key up within 10 seconds; with shared_state, every node switches at once.')
     .action(async (opts: StateOptions & { grace: string }) => {
       try {
-        const graceMs = parseDuration(opts.grace);
-        if (graceMs === null) throw new BulwarkError('BULWARK_ERR_USAGE', `--grace: invalid duration ${opts.grace}`, { source: 'config' });
+        const graceMs = requireDurationMs('--grace', opts.grace);
         const config = opts.config ? loadConfigFile(opts.config) : undefined;
         if (config?.shared_state !== undefined && opts.stateDir === undefined) {
           const until = await rotateSharedKeys(config.shared_state, config.state_dir, graceMs);
@@ -79,7 +78,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
 
   withState(program.command('ban <key>'))
     .description('ban an address or prefix (dropped at accept) for a while')
-    .option('--for <duration>', 'how long, e.g. 10m, 1h, 7d', '1h')
+    .option('--for <duration>', 'how long, e.g. 10m, 1h, 7d (a bare number is seconds)', '1h')
     .option('--reason <text>', 'why (kept in the audit log)')
     .option('--force', 'ban even a prefix wider than /8 (IPv4) or /16 (IPv6), or one covering loopback, an allow list or a trusted proxy')
     .addHelpText(
@@ -88,8 +87,7 @@ export function addStateCommands(program: Command, fail: Fail): void {
     )
     .action(async (key: string, opts: StateOptions & { for: string; reason?: string; force?: boolean }) => {
       try {
-        const durationMs = parseDuration(opts.for);
-        if (durationMs === null) throw new BulwarkError('BULWARK_ERR_USAGE', `--for: invalid duration ${opts.for}`, { source: 'config' });
+        const durationMs = requireDurationMs('--for', opts.for);
         const guard = banGuardFor(opts);
         const state = await openStateFor(opts);
         try {

@@ -5,7 +5,7 @@
  * request). The secret is printed once, on stdout alone, so `bulwark tokens create ... > file` stores it.
  */
 import type { Command } from 'commander';
-import { parseDuration } from '../config/units.ts';
+import { requireDurationMs } from './cli-units.ts';
 import { BulwarkError } from '../core/errors.ts';
 import { ADMIN_ROLES, type AdminRole } from '../stores/index.ts';
 import { issueToken, tokenView } from '../admin/auth/tokens.ts';
@@ -37,7 +37,7 @@ export function addTokenCommands(program: Command, fail: Fail): void {
   withState(tokens.command('create <name>'))
     .description('create a token; its secret is printed once')
     .requiredOption('--role <role>', `what it may do: ${ADMIN_ROLES.join(' | ')}`)
-    .option('--expires <duration>', 'lifetime, e.g. 90d (default: until revoked)')
+    .option('--expires <duration>', 'lifetime, e.g. 90d; a bare number is seconds (default: until revoked)')
     .addHelpText(
       'after',
       '\nviewer reads (dashboard, API); operator also bans, sets levels, accepts rules; admin also manages\ntokens; metrics reads /metrics only (for Prometheus).\n\nExamples:\n  bulwark tokens create alice --role operator --expires 90d -c bulwark.yaml\n  bulwark tokens create prometheus --role metrics -c bulwark.yaml > /etc/prometheus/bulwark.token',
@@ -45,8 +45,7 @@ export function addTokenCommands(program: Command, fail: Fail): void {
     .action(async (name: string, opts: StateOptions & { role: string; expires?: string }) => {
       try {
         if (!(ADMIN_ROLES as readonly string[]).includes(opts.role)) usage(`--role must be one of ${ADMIN_ROLES.join(', ')}`);
-        const expiresInMs = opts.expires === undefined ? null : parseDuration(opts.expires);
-        if (opts.expires !== undefined && expiresInMs === null) usage(`--expires: invalid duration ${opts.expires}`);
+        const expiresInMs = opts.expires === undefined ? null : requireDurationMs('--expires', opts.expires);
         const state = await openStateFor(opts);
         try {
           const { secret, token } = await issueToken(state.tokens, { name, role: opts.role as AdminRole, expiresInMs, by: cliActor() }, Date.now());

@@ -1,5 +1,5 @@
 /**
- * `identify:` (how clients are grouped and located) and `lists:` (allow and deny lists) — issue #3.
+ * `identify:` (how clients are grouped and located) and `lists:` (allow and deny lists).
  */
 import { z } from 'zod';
 import { cidrSchema } from './cidr-schema.ts';

@@ -1,5 +1,5 @@
 /**
- * `policy:` — rules and rate limits (issue #3). A top-level `policy:` applies to every site; a site's own
+ * `policy:` — rules and rate limits. A top-level `policy:` applies to every site; a site's own
  * `policy:` adds rules evaluated before the global ones and limits evaluated with them. Rule semantics
  * (CEL compilation, regex safety, imports) are checked by the policy compiler after this schema, and its
  * problems are reported with the rule's name and position (config/policy-check.ts).

@@ -1,5 +1,5 @@
 /**
- * The `shield:` block of a site (issue #5): micro-cache, coalescing, serve-stale, admission control
+ * The `shield:` block of a site: micro-cache, coalescing, serve-stale, admission control
  * toward the origin, circuit breaker, balancing and health checks. Defaults are what a newsroom site
  * behind Bulwark should get without thinking: the cache honours the origin's Cache-Control, serves stale
  * for five minutes when the origin fails, and never lets more requests reach the origin than it answers

@@ -10,7 +10,7 @@
  * secrets are arguments, never read from the environment.
  */
 
-/** A site's threat level, moved by the detector (issue #6) or by an operator override. */
+/** A site's threat level, moved by the detector or by an operator override. */
 export type ThreatLevel = 'normal' | 'elevated' | 'under_attack';
 export const THREAT_LEVELS: readonly ThreatLevel[] = ['normal', 'elevated', 'under_attack'];
 

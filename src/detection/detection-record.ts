@@ -4,7 +4,7 @@
  * `DetectionRecord` is the slice of `RequestRecord` (src/telemetry/request-record.ts) the detector needs:
  * every `RequestRecord` is a `DetectionRecord`, so the recorder's sink can be registered as is. The
  * fields `asn`, `country`, `fingerprint`, `uaClass` and `challenge` come from the identify phase and the
- * challenge (issue #3, #4).
+ * challenge.
  */
 import type { CacheStatus, RequestEvent } from '../core/detect/index.ts';
 import type { ClientClass, Outcome } from '../core/vocabulary.ts';

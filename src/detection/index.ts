@@ -1,5 +1,5 @@
 /**
- * Attack detection, I/O side (issue #6): the detection service (per-site detectors fed by the request
+ * Attack detection, I/O side: the detection service (per-site detectors fed by the request
  * records, ticked once a second, levels published, incidents driven, state persisted), its config block,
  * operator overrides, and the signature-rule enforcement for decide. Start with `attachDetection`
  * (attach.ts), which shows the whole wiring.

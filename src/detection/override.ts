@@ -1,5 +1,5 @@
 /**
- * The operator's threat-level override (issue #6: `bulwark mode SITE under_attack --for 30m`), stored in
+ * The operator's threat-level override (`bulwark mode SITE under_attack --for 30m`), stored in
  * the settings store under `mode/<site>` so the CLI can write it while Bulwark runs and the detection
  * service picks it up within `detection.override_poll` (default 1 s). The entry expires with the override
  * (`expiresAtMs = untilMs`); `auto` deletes it and the automatic level applies again.

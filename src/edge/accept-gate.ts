@@ -1,6 +1,6 @@
 /**
  * `accept` — the first and cheapest phase, per connection, before any HTTP parsing:
- * - sources that must be dropped (bans, deny lists: issue #3 plugs `isDropped` in) are destroyed;
+ * - sources that must be dropped (bans, deny lists: the decide layer plugs `isDropped` in) are destroyed;
  * - connections beyond `max_connections` in total or `max_connections_per_client` per address are
  *   closed at once (slowloris from one address cannot starve everyone else).
  *

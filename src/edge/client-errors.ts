@@ -1,6 +1,6 @@
 /**
- * What happens when node:http's parser refuses a request before it becomes a request (issue #2,
- * point 5): oversized heads (431), timeouts (408), and every framing ambiguity llhttp rejects in strict
+ * What happens when node:http's parser refuses a request before it becomes a request:
+ * oversized heads (431), timeouts (408), and every framing ambiguity llhttp rejects in strict
  * mode — Content-Length with Transfer-Encoding, duplicate or conflicting Content-Length, invalid chunked
  * encoding, obsolete line folding, invalid header names or methods (400). Nothing has been forwarded
  * yet. Bulwark answers with its own short page and closes the connection.

@@ -1,5 +1,5 @@
 /**
- * Binding the client-facing addresses (issue #2, point 2): one net.Server per configured address, each
+ * Binding the client-facing addresses: one net.Server per configured address, each
  * passing admitted sockets to the HTTP or HTTPS proxy server. The accept gate runs here, before TLS and
  * before HTTP parsing, so refusing a socket costs one `destroy()`.
  *

@@ -1,5 +1,5 @@
 /**
- * Slow POST defence (issue #2, point 5): once `body_rate_grace` has passed, a request body arriving
+ * Slow POST defence: once `body_rate_grace` has passed, a request body arriving
  * slower than `min_body_rate` bytes per second gets the connection closed. One sweep a second over the
  * uploads in progress (no timer per request). Progress is read from the socket's byte counter, so
  * nothing is added to the body stream itself; an upload that is paused because the origin is slow to

@@ -1,5 +1,5 @@
 /**
- * The JSON an incident stores in its `summary`, `actions` and `visitors` fields (issue #6), with stable
+ * The JSON an incident stores in its `summary`, `actions` and `visitors` fields, with stable
  * snake_case field names: what `bulwark incidents show --json` and the admin API print, and what a
  * restarted Bulwark reads back to continue an incident. Also the conversion of `summary` to the core's
  * `IncidentSummary`, which `compareIncidents` (recurrence) works on.

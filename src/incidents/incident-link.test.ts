@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKmv } from '../core/detect/kmv.ts';
-import { hash32 } from '../core/detect/hash.ts';
+import { hash32 } from '../core/sketch/hash.ts';
 import type { IncidentRecord } from '../stores/index.ts';
 import { buildFingerprint } from './fingerprint/build-fingerprint.ts';
 import type { AttackFingerprint } from './fingerprint/fingerprint-types.ts';

@@ -1,5 +1,5 @@
 /**
- * Incidents, I/O side (issue #6): drives each site's lifecycle (lifecycle.ts) from the detector's second,
+ * Incidents, I/O side: drives each site's lifecycle (lifecycle.ts) from the detector's second,
  * accumulates the incident (incident-accumulator.ts) and writes it to the IncidentStore:
  * - open when the site leaves `normal` (one open incident per site);
  * - every second: one timeline row (`appendSeconds`, one transaction); every `updateEveryMs` (default
@@ -20,84 +20,20 @@
  * truncated to /24 or /48 here (whether or not the store was opened with the same option); the
  * retention `sweep` removes address-level source data of incidents closed longer ago than `retentionMs`.
  */
-import type { IncidentRecord, IncidentSecond, IncidentStore, CloseReason, IncidentUpdate } from '../stores/index.ts';
+import type { IncidentRecord, IncidentSecond, CloseReason, IncidentUpdate } from '../stores/index.ts';
 import { truncateAddressesInJson } from '../stores/index.ts';
 import { createIncidentAccumulator, type IncidentAccumulator, type IncidentSecondInput } from './incident-accumulator.ts';
 import { parseSummaryCarry } from './incident-json.ts';
 import { linkIncident } from './incident-link.ts';
 import { IDLE, resumedLifecycle, stepLifecycle, type LifecycleState } from './lifecycle.ts';
-import { buildFingerprint, type NetworkLookup } from './fingerprint/build-fingerprint.ts';
+import { buildFingerprint } from './fingerprint/build-fingerprint.ts';
 import { createFingerprintRecorder, type FingerprintRecorder } from './fingerprint/fingerprint-recorder.ts';
 import type { AttackFingerprint } from './fingerprint/fingerprint-types.ts';
 import { fingerprintOf, parseFingerprint } from './fingerprint/read-fingerprint.ts';
+import { MAX_PENDING_ROWS, type IncidentTracker, type IncidentTrackerOptions, type OpenIncidentInfo } from './incident-tracker-types.ts';
 
-/** Timeline rows kept in memory while the store refuses writes, per incident. */
-export const MAX_PENDING_ROWS = 600;
-
-/** What the tracker logs through (pino's Logger fits). */
-export interface TrackerLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** Lifecycle and privacy settings (the `detection.incidents` block, in ms). */
-export interface TrackerConfig {
-  readonly calmMs: number;
-  readonly updateEveryMs: number;
-  readonly resumeGapMs: number;
-  /** Closed incidents of the same site compared with on close (0 = no linking). */
-  readonly compareWith: number;
-  /** Retention of address-level source data; 0 keeps it. */
-  readonly retentionMs: number;
-  readonly truncateAddresses: boolean;
-}
-
-/** Options of {@link createIncidentTracker}. */
-export interface IncidentTrackerOptions {
-  readonly store: IncidentStore;
-  readonly config: TrackerConfig;
-  readonly logger: TrackerLogger;
-  /** ASN, AS name and country of a source prefix (offline geo data) for the fingerprint; none by default. */
-  readonly lookupNetwork?: NetworkLookup;
-}
-
-/** A site's open incident, as the service and `/stats` show it. */
-export interface OpenIncidentInfo {
-  readonly site: string;
-  /** Null while the store has refused to open it (retried every second). */
-  readonly id: string | null;
-  readonly openedAtMs: number;
-}
-
-/** The incidents of every site. */
-export interface IncidentTracker {
-  /** Applies the restart policy to incidents left open; call once before the first second. */
-  recover(nowMs: number): Promise<{ continued: IncidentRecord[]; closed: IncidentRecord[] }>;
-  /** One detector second of a site. */
-  onSecond(site: string, input: IncidentSecondInput, nowMs: number): Promise<void>;
-  /** The site's open incident, or null. */
-  current(site: string): OpenIncidentInfo | null;
-  /** Sites with an open incident. */
-  openSites(): string[];
-  /** Closes a site's incident now (site removed from the config: `interrupted`; operator: `manual`). */
-  closeSite(site: string, nowMs: number, reason: CloseReason): Promise<void>;
-  /** Writes every open incident's pending rows and record (at stop; they stay open for `recover`). */
-  flush(nowMs: number): Promise<void>;
-  /** Retention: removes address-level source data of incidents closed before nowMs − retentionMs. */
-  sweep(nowMs: number): Promise<number>;
-  /**
-   * This process starts leading `site` (several Bulwark processes share the store and one leads each
-   * site): the site's open incident in the store is continued (closed as `interrupted` when silent for
-   * longer than `resumeGapMs`); when the store has none but this process released one of the site's
-   * incidents less than `resumeGapMs` ago (the shared store restarted empty), that one is opened again
-   * under its id, with what was accumulated.
-   */
-  adopt(site: string, nowMs: number): Promise<void>;
-  /** This process stops leading `site`: forgets its state without writing or closing (the next leader adopts it). */
-  release(site: string, nowMs: number): void;
-  stats(): { open: OpenIncidentInfo[]; opened: number; closed: number; writeErrors: number; pendingRows: number; droppedRows: number };
-}
+export { MAX_PENDING_ROWS } from './incident-tracker-types.ts';
+export type { IncidentTracker, IncidentTrackerOptions, OpenIncidentInfo, TrackerConfig, TrackerLogger } from './incident-tracker-types.ts';
 
 interface OpenIncident {
   id: string | null;

@@ -1,5 +1,5 @@
 /**
- * Incidents (issue #6): the pure lifecycle and severity, the per-incident accumulator, the tracker that
+ * Incidents: the pure lifecycle and severity, the per-incident accumulator, the tracker that
  * writes them to the IncidentStore, recurrence links, and the text / JSON reports.
  */
 export { IDLE, resumedLifecycle, stepLifecycle, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';

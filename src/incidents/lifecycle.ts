@@ -1,6 +1,6 @@
 /**
- * The life of one site's incident as a pure state machine (issue #6, "Incidents: opened when a site
- * leaves `normal`, updated every second, closed after a calm period"). Fed the site's level once a
+ * The life of one site's incident as a pure state machine: opened when a site
+ * leaves `normal`, updated every second, closed after a calm period. Fed the site's level once a
  * second; says when to open, update and close. No clock, no I/O: the tracker (incident-tracker.ts)
  * does the writing.
  *

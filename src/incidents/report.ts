@@ -1,6 +1,6 @@
 /**
- * An incident for humans and for machines (issue #6: `bulwark incidents list|show [--json]`, admin
- * `/incidents`, `/incident`).
+ * An incident for humans and for machines: `bulwark incidents list|show [--json]` and the admin
+ * listener's `/incidents` and `/incident`.
  *
  * JSON: the stored shape with stable snake_case names — the record's columns, then `summary`, `actions`,
  * `visitors` and `link_evidence` exactly as stored (incident-json.ts, incident-link.ts), then the

@@ -1,5 +1,5 @@
 /**
- * An incident's severity (issue #6: "a severity"), from four things an investigator weighs: how far the
+ * An incident's severity, from four things an investigator weighs: how far the
  * peak rate rose above the site's normal, how long the site was above normal, how high the level went,
  * and — most of all — whether real visitors suffered. Points per factor, summed:
  *

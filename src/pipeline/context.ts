@@ -110,7 +110,7 @@ export class RequestContext {
   country: string | null = null;
   /** `public`, `loopback`, `private`, ... (geo labels non-public ranges instead of locating them). */
   addressLabel = 'public';
-  /** Header fingerprint: order and presence of header names (issue #3), '' until computed. */
+  /** Header fingerprint: order and presence of header names, '' until computed. */
   fingerprint = '';
   /** What the user agent looks like (browser, crawler, library, unknown). */
   uaClass: ClientClass = 'unknown';
@@ -133,7 +133,7 @@ export class RequestContext {
   level: ThreatLevel = 'normal';
   /** Challenge step of this request, for the detector and solve-rate stats. */
   challengeEvent: 'issued' | 'solved' | 'failed' | null = null;
-  /** Queue priority toward the origin (issue #5). */
+  /** Queue priority toward the origin. */
   priority: Priority = PRIORITY_UNKNOWN;
 
   decision: Decision = DEFAULT_ALLOW;
@@ -141,7 +141,7 @@ export class RequestContext {
   limits: LimitsVerdict | null = null;
   /** How the request ended; set by whichever phase answers. Null = still running (record treats as error). */
   outcome: Outcome | null = null;
-  /** Cache status header value (issue #5), null when the cache was not involved. */
+  /** Cache status header value, null when the cache was not involved. */
   cacheStatus: string | null = null;
   /** A fresh cache hit answered at once: the entry, its key and the request's cache class (edge/wire/hit.ts). */
   hitEntry: CacheEntry | null = null;

@@ -1,5 +1,5 @@
 /**
- * Escalation from a refusal to a ban (issue #3): a client (or prefix) that keeps being refused is banned
+ * Escalation from a refusal to a ban: a client (or prefix) that keeps being refused is banned
  * for a growing time; the ban is stored durably and from then on the source is dropped at accept.
  * Storing is asynchronous and never blocks or fails the request.
  */

@@ -1,5 +1,5 @@
 /**
- * Compiles the allow and deny lists of a config generation (issue #3): inline entries plus list files
+ * Compiles the allow and deny lists of a config generation: inline entries plus list files
  * read from disk. Invalid lines are reported and skipped, never fatal; a file that cannot be read — or
  * is not a regular file at all (a FIFO, a device: config/read-file.ts) — is a config problem naming its
  * key, so a reload keeps the old lists rather than silently dropping one, and never hangs on it.

@@ -1,5 +1,5 @@
 /**
- * One undici Pool per origin with keep-alive (issue #2, point 3), shared across config generations so a
+ * One undici Pool per origin with keep-alive, shared across config generations so a
  * reload keeps warm connections: a pool is reference-counted by the generations using it and closed
  * (gracefully: in-flight requests finish) when the last one lets go.
  */

@@ -1,5 +1,5 @@
 /**
- * Compiling a site's policy (issue #3): the site's own rules, then the global rules; the global limits
+ * Compiling a site's policy: the site's own rules, then the global rules; the global limits
  * and the site's limits; the allow/deny lists; the threat-level response. Keys of limits and of
  * rate_limit rules are scoped by site (every key starts with the site), so sites sharing the process's
  * bounded limiter table never share counters.

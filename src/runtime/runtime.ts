@@ -38,7 +38,7 @@ export interface SiteRuntime {
   readonly stats: SiteStats;
   /** The site's compiled policy: lists, rules (site's then global), limits, threat-level response. */
   readonly policy: CompiledPolicy;
-  /** The site's challenge gate (issue #4): clearance checks, challenge pages, verification. */
+  /** The site's challenge gate: clearance checks, challenge pages, verification. */
   readonly challenge: ChallengeGate;
   /** Challenges issued, solved, failed and solve time, per rule (outlive generations). */
   readonly challengeStats: ChallengeStats;

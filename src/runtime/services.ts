@@ -69,7 +69,7 @@ export interface Services {
   stores: StateStores;
   readonly challenge: ChallengeServices;
   readonly policy: PolicyServices;
-  /** Each site's current threat level (issue #6 moves it; `normal` until then). */
+  /** Each site's current threat level (the detector or an operator override moves it; `normal` until then). */
   levelOf(site: string): ThreatLevel;
   /** Per-site challenge statistics (created on first use, kept across reloads). */
   challengeStatsOf(site: string): ChallengeStats;
@@ -77,7 +77,7 @@ export interface Services {
   policyStatsOf(site: string): PolicyStats;
   /** What decide consults: bans from the durable store's in-memory mirror. */
   readonly decideState: DecideState;
-  /** The detector's signature rules (issue #6), enforced by decide; null when detection is off. */
+  /** The detector's signature rules, enforced by decide; null when detection is off. */
   signatures: SignatureDecider | null;
   /** Limits counted exactly on the shared server (`exact: true`); null without shared state. */
   exactLimits: ExactLimiter | null;

@@ -1,5 +1,5 @@
 /**
- * Routing by host (issue #2, point 1): exact names first, then the longest matching `*.suffix`
+ * Routing by host: exact names first, then the longest matching `*.suffix`
  * wildcard, then a catch-all `*` site. Compiled once per config generation; a lookup is one Map get in
  * the common case.
  */

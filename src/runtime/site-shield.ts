@@ -1,5 +1,5 @@
 /**
- * One site's shield state (issue #5): the pure core's cache store, keyer, coalescer, admission
+ * One site's shield state: the pure core's cache store, keyer, coalescer, admission
  * controller and balancer, built from the site's `shield:` config. It outlives config generations: a
  * reload that leaves a site's shield config and origins unchanged keeps its cache, limit and breaker
  * state (see shield-registry.ts).

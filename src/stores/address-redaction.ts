@@ -1,5 +1,5 @@
 /**
- * Privacy for incident records (issue #6, "Privacy"): truncating client addresses to their /24 (IPv4) or
+ * Privacy for incident records: truncating client addresses to their /24 (IPv4) or
  * /48 (IPv6) and removing address-level source data after the retention period.
  *
  * Pure functions over JSON values. They find addresses anywhere — whole strings, object keys, and tokens
@@ -15,7 +15,7 @@
  */
 import { parseCidr, prefixKey } from '../core/net/ip.ts';
 
-/** Prefix lengths addresses are truncated to: IPv4 /24, IPv6 /48 (issue #6). */
+/** Prefix lengths addresses are truncated to: IPv4 /24, IPv6 /48. */
 export const TRUNCATE_BITS = Object.freeze({ v4: 24, v6: 48 });
 
 /** A token that may be an address: hex digits, dots, colons (at least one), maybe `/n`; not glued to a word or a `/`. */

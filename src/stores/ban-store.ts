@@ -1,5 +1,5 @@
 /**
- * Bans in SQLite (issue #3, "Escalation"): table `bans` (one row per canonical key), audit log `ban_audit`,
+ * Bans in SQLite: table `bans` (one row per canonical key), audit log `ban_audit`,
  * and the in-memory mirror (ban-mirror.ts) the accept phase reads. The mirror is loaded from the table at
  * creation, so bans survive a restart, and is updated by every add / remove / purge of this process;
  * changes written by another process (the CLI against the same file) are picked up by `sync()`, which

@@ -1,5 +1,5 @@
 /**
- * Per-site detector baselines in SQLite (issue #6, "Baselines"): one JSON blob per site
+ * Per-site detector baselines in SQLite: one JSON blob per site
  * (`Baseline.toJSON()`, see core/detect/baseline-json.ts), so a restart does not forget what normal
  * traffic looks like. The blob is stored as given and returned parsed; validating it on restore is the
  * detector's job (`parseBaselineJson`).

@@ -1,5 +1,5 @@
 /**
- * "A crash in the middle of an incident loses at most the last few seconds" (issue #6): a child process
+ * "A crash in the middle of an incident loses at most the last few seconds": a child process
  * writes an incident's timeline in a loop and is killed with SIGKILL; reopening the state must find every
  * batch the child reported as committed, nothing half-written, and aggregates that agree with the timeline.
  *

@@ -1,5 +1,5 @@
 /**
- * Incidents in SQLite (issue #6, "Incidents"): one row per incident in `incidents`, its seconds in
+ * Incidents in SQLite: one row per incident in `incidents`, its seconds in
  * `incident_seconds` (incident-timeline.ts). Opened when a site leaves `normal`, updated every second,
  * closed after calm; at most one open incident per site (a unique partial index enforces it).
  *

@@ -1,5 +1,5 @@
 /**
- * What the policy did, per rule or limit (issue #3): non-allow decisions by their source, what log
+ * What the policy did, per rule or limit: non-allow decisions by their source, what log
  * and shadow rules would have done, and rules whose expression failed at run time. Shadow counts are
  * how an operator tries a rule before enforcing it. Bounded: at most 512 sources per site.
  */

@@ -1,7 +1,7 @@
 import type { ClientClass, Outcome, ThreatLevel } from '../core/vocabulary.ts';
 
 /**
- * The one event every request produces, served, refused or failed (issue #2, point 6). Built by the
+ * The one event every request produces, served, refused or failed. Built by the
  * record step when the response closes, then handed to every sink (stats, access log, detector).
  */
 export interface RequestRecord {
@@ -35,10 +35,10 @@ export interface RequestRecord {
   /** Client's autonomous system and country (null when unknown). */
   readonly asn: number | null;
   readonly country: string | null;
-  /** Header fingerprint (issue #3), '' when not computed. */
+  /** Header fingerprint, '' when not computed. */
   readonly fingerprint: string;
   readonly uaClass: ClientClass;
-  /** The challenge step of this request, if any (issue #4). */
+  /** The challenge step of this request, if any. */
   readonly challenge: 'issued' | 'solved' | 'failed' | null;
   /** Threat level of the site when the request arrived. */
   readonly level: ThreatLevel;

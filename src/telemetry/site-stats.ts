@@ -1,5 +1,5 @@
 /**
- * Bounded per-site aggregates (issue #2, point 6): per-second counters by outcome and status class,
+ * Bounded per-site aggregates: per-second counters by outcome and status class,
  * bytes in and out, an origin latency histogram (with its sum, for Prometheus), cleared visitors and how
  * many of them were served, and open connections. A ring of `windowS` seconds (default 900: the
  * dashboard's 15-minute live view) plus running totals; memory is fixed at creation whatever the

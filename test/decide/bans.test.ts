@@ -1,5 +1,5 @@
 /**
- * Issue #3, bans over real sockets: a ban by hand (admin listener, or the CLI's store) drops the source
+ * Bans over real sockets: a ban by hand (admin listener, or the CLI's store) drops the source
  * at accept; bans survive a restart; unban lets it back in.
  */
 import { test } from 'node:test';

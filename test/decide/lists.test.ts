@@ -1,5 +1,5 @@
 /**
- * Issue #3, lists over real sockets: a deny-listed source is dropped at accept (before any HTTP
+ * Allow and deny lists over real sockets: a deny-listed source is dropped at accept (before any HTTP
  * parsing) while others are served; list files in FireHOL/Spamhaus formats load with invalid lines
  * skipped; an entry covering loopback is skipped unless forced.
  */

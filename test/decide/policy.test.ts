@@ -1,5 +1,5 @@
 /**
- * Issue #3 over real sockets with many source addresses: limits per address and per prefix (a /64
+ * Rules and rate limits over real sockets with many source addresses: limits per address and per prefix (a /64
  * rotation through a trusted proxy), escalation to a ban and a drop at accept, rules (block, challenge,
  * CEL), shadow and log rules, and allow-listed clients that are never limited.
  */

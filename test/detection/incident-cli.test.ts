@@ -109,6 +109,17 @@ describe('incident commands and admin routes', () => {
     assert.match((await bulwark(['mode', SITE, 'auto', '--state-dir', h.dir])).out, /override removed/);
     assert.equal(await readOverride(h.stores.kv, SITE, Date.now()), null);
 
+    // --for takes the config's duration syntax; a bare number is seconds, as on every duration flag.
+    assert.equal((await bulwark(['mode', SITE, 'elevated', '--for', '90', '--state-dir', h.dir])).code, 0);
+    assert.ok(Math.abs((await readOverride(h.stores.kv, SITE, Date.now()))!.untilMs - Date.now() - 90_000) < 5000, 'a bare 90 is 90 seconds');
+    const soon = await bulwark(['mode', SITE, 'elevated', '--for', 'soon', '--state-dir', h.dir]);
+    assert.equal(soon.code, 2);
+    assert.match(soon.err, /--for: invalid duration "soon"/);
+    const long = await bulwark(['mode', SITE, 'elevated', '--for', '8d', '--state-dir', h.dir]);
+    assert.equal(long.code, 2);
+    assert.match(long.err, /at most 7d .*"8d"/);
+    assert.match((await bulwark(['mode', SITE, 'auto', '--state-dir', h.dir])).out, /override removed/);
+
     const bad = await bulwark(['mode', SITE, 'panic', '--state-dir', h.dir]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /level must be one of/);

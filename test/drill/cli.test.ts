@@ -86,6 +86,39 @@ test('usage errors: no scenario, unknown scenario, bad numbers, bounds beyond th
   await assert.rejects(runDrill({ scenario: 'get-flood-few', target: 'http://127.0.0.1:8080', restart: true }), { code: 'BULWARK_ERR_DRILL_BOUNDS', message: /restart/ });
 });
 
+/** The options `bulwark drill --list ARGS` parses (--list returns before anything starts). */
+function parsedDrillOptions(args: string[]): Record<string, unknown> {
+  const program = new Command('bulwark').exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  addDrillCommand(program, (err) => {
+    throw err;
+  });
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    program.parse(['node', 'bulwark', 'drill', '--list', ...args]);
+  } finally {
+    process.stdout.write = write;
+  }
+  return program.commands.find((c) => c.name() === 'drill')!.opts();
+}
+
+test('--duration, --restart and --page-latency take the config duration syntax; bare numbers keep their unit', () => {
+  const cases: readonly [args: string[], key: string, value: number][] = [
+    [['--duration', '30'], 'duration', 30],
+    [['--duration', '30s'], 'duration', 30],
+    [['--duration', '2m'], 'duration', 120],
+    [['--duration', '1500ms'], 'duration', 1.5],
+    [['--restart', '15'], 'restart', 15],
+    [['--restart', '15s'], 'restart', 15],
+    [['--page-latency', '100'], 'pageLatency', 100],
+    [['--page-latency', '100ms'], 'pageLatency', 100],
+    [['--page-latency', '1s'], 'pageLatency', 1000],
+  ];
+  for (const [args, key, value] of cases) assert.equal(parsedDrillOptions(args)[key], value, args.join(' '));
+  assert.equal(parsedDrillOptions(['--restart']).restart, true);
+  assert.throws(() => parsedDrillOptions(['--duration', '30x']), (err: Error & { code?: string }) => err.code === 'commander.invalidArgument' && err.message.includes('--duration') && /positive duration such as 30s/.test(err.message));
+});
+
 test('--restart: half way by default, or at the seconds given', () => {
   assert.equal(drillOptionsFrom('get-flood-many', { restart: true }).restart, true);
   assert.equal(drillOptionsFrom('get-flood-many', { restart: 7 }).restart, 7);

@@ -40,8 +40,26 @@ test('h2-stream-flood: connections ended with GOAWAY stream_flood', async () => 
 });
 
 test('tls-handshake-flood: handshakes over budget refused at accept', async () => {
-  // A small per-address budget, so the cap is reached whatever rate a loaded machine lets the attacker make.
-  const r = await drill('tls-handshake-flood', 400, 2, { ...demoConfigInput({ originUrl: 'http://127.0.0.1:9' }), tls: { handshakes: { per_address: { rate: 2, burst: 10 } } } });
+  // The proof must not depend on how fast a loaded machine lets the attacker go. The attack is bounded by
+  // its count (60 handshakes from 2 addresses; the 30 s duration is only a backstop), so every handshake
+  // settles — none is cut off in flight by a deadline — and the budget barely refills (burst 10, then one
+  // per 1000 s): GCRA admits at most burst + rate·t per address, so at most 10 per address can complete
+  // however long the run takes, and the other 40 or more must be refused (at accept, or dropped once the
+  // refusals escalated to a ban). Before, a 3 s window against a budget that refills at 20/s (later 2/s)
+  // could end with no handshake refused when the machine let the attacker make only ~80 a second.
+  const sources = 2;
+  const burst = 10;
+  const handshakes = 60;
+  const r = await runDrill({
+    scenario: 'tls-handshake-flood', seed: 7, warmupS: 1, capacity: 64, durationS: 30, rate: 400, sources, maxRequests: handshakes,
+    visitors: { browsers: 3, nojs: 1, api: 1 },
+    config: { ...demoConfigInput({ originUrl: 'http://127.0.0.1:9' }), tls: { handshakes: { per_address: { rate: 0.001, burst } } } },
+  });
+  const d = r.details as { handshakesAttempted: number; handshakesCompleted: number; refusedBeforeHandshake: number };
+  const why = JSON.stringify({ attack: r.attack, details: r.details }, null, 1);
   assertRepelled(r);
-  assert.ok(((r.details as { refusedBeforeHandshake: number }).refusedBeforeHandshake ?? 0) > 0);
+  assert.equal(r.attack.stoppedBy, 'count', `the attack ran to its count, every handshake settled\n${why}`);
+  assert.equal(d.handshakesAttempted, handshakes, why);
+  assert.ok(d.handshakesCompleted <= sources * burst, `no address completed more than its burst\n${why}`);
+  assert.equal(d.refusedBeforeHandshake, handshakes - d.handshakesCompleted, `every other handshake was refused\n${why}`);
 });

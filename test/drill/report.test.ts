@@ -1,5 +1,5 @@
 /**
- * The drill's report: time to mitigate (table-driven), the verdict rule, the JSON shape issue #7 asks
+ * The drill's report: time to mitigate (table-driven), the verdict rule, the JSON shape the drill promises
  * for, and the readable table.
  */
 import { createVisitorTimeline, onsetFigures, phaseFigures, type VisitorSample } from '../../src/drill/visitors/visitor-timeline.ts';
@@ -104,7 +104,7 @@ function sampleReport(): DrillReport {
   };
 }
 
-test('the JSON is ONE object with the fields issue #7 asks for', () => {
+test('the JSON is ONE object with the fields the drill report promises', () => {
   const text = reportJson(sampleReport());
   assert.ok(text.endsWith('}\n'));
   const r = JSON.parse(text) as Record<string, Record<string, unknown>>;

@@ -1,6 +1,6 @@
 /**
  * A short subset of the drill against the real Bulwark binary (a child process, the production bundle
- * when built), with the thresholds issue #7 requires to hold on every change: real visitors served
+ * when built), with the thresholds the drill requires to hold on every change: real visitors served
  * ≥ 99%, the origin never above its capacity, no crash (alive at the end, exit 0 on SIGTERM) and peak
  * memory under a cap. Scenarios Bulwark handles today, at modest loads (a 2-core machine shared with
  * others): a small few-source GET flood, cache busting, the malformed corpus and slowloris. About 30 s.

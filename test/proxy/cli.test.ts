@@ -1,5 +1,5 @@
 /**
- * Issue #2 points 7 and 8 through the real `bulwark` binary: check, schema, start with a file, SIGHUP
+ * The CLI through the real `bulwark` binary: check, schema, start with a file, SIGHUP
  * reload (valid and invalid), SIGTERM exits 0 after finishing in-flight work, and the zero-config form.
  */
 import { test } from 'node:test';

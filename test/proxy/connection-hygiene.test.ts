@@ -1,5 +1,5 @@
 /**
- * Issue #2 point 5, slow clients and connection caps: slowloris sockets are closed on time while a
+ * Slow clients and connection caps: slowloris sockets are closed on time while a
  * normal client still gets through, slow POST bodies are cut off, and connections beyond the per-client
  * cap are closed at accept.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #2 points 1, 3 and 6 over real sockets: routing by Host, header rewriting, request IDs,
+ * Forwarding over real sockets: routing by Host, header rewriting, request IDs,
  * origin failures as 502/504 pages that never show the origin's address, and one record per request.
  */
 import { after, before, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Issue #2 point 5, framing: every ambiguous or malformed request is refused with a 4xx before anything
+ * Framing: every ambiguous or malformed request is refused with a 4xx before anything
  * is forwarded (request smuggling, RFC 9112 §6.1 and §6.3), and no input crashes the process.
  */
 import { after, before, test } from 'node:test';

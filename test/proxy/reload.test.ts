@@ -1,5 +1,5 @@
 /**
- * Issue #2 point 7: reload swaps the config for new requests while in-flight ones finish on the old;
+ * Reload: swaps the config for new requests while in-flight ones finish on the old;
  * an invalid config is refused and the old one keeps running.
  */
 import { test } from 'node:test';

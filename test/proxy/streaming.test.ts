@@ -1,5 +1,5 @@
 /**
- * Issue #2 point 3: bodies stream both ways and are never buffered whole. 256 MiB go up and 256 MiB come
+ * Streaming: bodies stream both ways and are never buffered whole. 256 MiB go up and 256 MiB come
  * down through Bulwark while the process's RSS stays flat (the benchmark does the 1 GiB run).
  */
 import { after, before, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Issue #2 points 2 and 3: WebSocket upgrades pass through (echo over the tunnel), TLS with two sites
+ * WebSocket upgrades pass through (echo over the tunnel), TLS with two sites
  * chosen by SNI, and an IPv6 listener.
  */
 import { after, before, test } from 'node:test';

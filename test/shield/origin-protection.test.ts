@@ -1,5 +1,5 @@
 /**
- * Issue #5 over real sockets: the origin never sees more concurrent requests than the admission limit
+ * Origin protection over real sockets: the origin never sees more concurrent requests than the admission limit
  * under a 2,000-request flood while cached pages keep being served; when the origin dies, stale pages are
  * served for the configured window, then 503 with Retry-After, and service resumes when it returns.
  */

@@ -1,5 +1,5 @@
 /**
- * Request coalescing (issue #5): concurrent cache misses on one key become one origin request. The
+ * Request coalescing: concurrent cache misses on one key become one origin request. The
  * first caller becomes the *leader* and forwards; later callers become *waiters* and await the leader's
  * result, each with its own deadline. Bounded: at most `maxKeys` keys in flight and `maxWaitersPerKey`
  * waiters per key; beyond that `join` answers `refused` and the caller decides (forward itself through

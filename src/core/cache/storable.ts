@@ -66,7 +66,7 @@ export const DEFAULT_SITE_CACHE_POLICY: SiteCachePolicy = Object.freeze({
   honourRequestNoCache: false,
 });
 
-/** Micro-cache TTL bounds (issue #5: "an opt-in short TTL (1–10 s)"). */
+/** Micro-cache TTL bounds: an opt-in short TTL of 1–10 s, long enough to absorb a flood on one URL, short enough that visitors never see stale content for long. */
 export const MICRO_TTL_MIN_MS = 1_000;
 export const MICRO_TTL_MAX_MS = 10_000;
 

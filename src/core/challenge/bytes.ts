@@ -4,7 +4,7 @@
  * The decoder is strict on purpose: Node's `Buffer.from(s, 'base64url')` skips characters outside the
  * alphabet and also accepts `+`/`/`, so two different strings could decode to the same token. Here a
  * token string has exactly one accepted spelling, which is what "any single-bit change is rejected"
- * (issue #4) needs. Token lengths are multiples of 3 bytes, so there are no padding bits either.
+ * needs. Token lengths are multiples of 3 bytes, so there are no padding bits either.
  */
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -17,7 +17,7 @@
  *
  * Memory: about 100 bytes per remembered nonce (a 16-character string in a Set), so the default 100 000
  * costs ~10 MB. Per process: with several Bulwark nodes a solution could be accepted once per node until
- * the set is shared (issue #2's Redis store).
+ * the set is shared (a shared store such as Redis).
  */
 
 import { MAX_CLOCK_SKEW_MS } from './tokens.ts';

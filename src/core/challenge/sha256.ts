@@ -4,7 +4,7 @@
  * Why not node:crypto? On Node 20 (OpenSSL 3) every `createHash`/`createHmac` call pays a fixed setup cost
  * of several microseconds (algorithm fetch, object creation); measured here: ~3 µs for one SHA-256 and
  * ~5 µs for one HMAC of 60 bytes, which alone would exceed the 5 µs budget for issuing a challenge or
- * checking a clearance (issue #4). Our inputs are tiny (one or two 64-byte blocks), so the work is
+ * checking a clearance. Our inputs are tiny (one or two 64-byte blocks), so the work is
  * dominated by that overhead. This implementation keeps HMAC key pads pre-absorbed (so an HMAC over one
  * block costs two compressions) and allocates nothing per call. It is checked byte for byte against
  * node:crypto by a property test on random inputs of every length around the block boundaries.
@@ -114,7 +114,7 @@ export function sha256(data: Uint8Array, length: number = data.length, out: Uint
 
 /**
  * Number of leading zero bits of SHA-256(`data[0..length)`), without serialising the digest: the proof-of-work
- * check of issue #4 ("≥ difficulty leading zero bits"). 0..256.
+ * check ("≥ difficulty leading zero bits"). 0..256.
  */
 export function sha256LeadingZeroBits(data: Uint8Array, length: number = data.length): number {
   STATE.set(IV);

@@ -7,10 +7,10 @@ import type { ByDimension } from './dimensions.ts';
 import type { HeavyHitter } from './heavy-hitters.ts';
 import type { Totals } from './totals.ts';
 
-/** Micro-cache result of a request (issue #5), as in the `X-Cache`-like response header. */
+/** Micro-cache result of a request, as in the `X-Cache`-like response header. */
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'bypass';
 
-/** Challenge step seen on this request (issue #4): a page served, or an answer checked. */
+/** Challenge step seen on this request: a page served, or an answer checked. */
 export type ChallengeStep = 'issued' | 'solved' | 'failed';
 
 /**
@@ -33,7 +33,7 @@ export interface RequestEvent {
   /** Normalised path without query (null when the request was not parsed). */
   readonly path: string | null;
   readonly userAgent: string | null;
-  /** Header-order fingerprint (issue #3). */
+  /** Header-order fingerprint. */
   readonly fingerprint: string | null;
   /** Valid clearance, allow-listed or verified good bot. */
   readonly cleared: boolean;

@@ -1,5 +1,5 @@
 /**
- * The detector (issue #6): a pure function run every second per site. It evaluates the signals of the
+ * The detector: a pure function run every second per site. It evaluates the signals of the
  * latest snapshot against the learned baseline and moves the site's threat level
  * `normal → elevated → under_attack` with hysteresis (raise thresholds to enter, lower hold thresholds
  * to stay), a confirmation count before raising, a minimum dwell time and a calm period before each

@@ -1,9 +1,9 @@
 /**
  * The dimensions along which the detector looks for heavy hitters, learns baseline shares and proposes
- * signature rules (issue #6). Keys are strings except `asn` (a number).
- * - `address`: the client address; `prefix`: its /24 or /64 (issue #3); `asn`, `country`: offline data;
+ * signature rules. Keys are strings except `asn` (a number).
+ * - `address`: the client address; `prefix`: its /24 or /64; `asn`, `country`: offline data;
  * - `path`: the normalised path without query; `userAgent`: the raw User-Agent;
- * - `fingerprint`: the header-order fingerprint (issue #3), stable across user-agent rotation.
+ * - `fingerprint`: the header-order fingerprint, stable across user-agent rotation.
  */
 export type Dimension = 'address' | 'prefix' | 'asn' | 'country' | 'path' | 'userAgent' | 'fingerprint';
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hash32, mix32 } from './hash.ts';
+import { fmix32, hash32 } from '../sketch/hash.ts';
 import { createHyperLogLog, estimateCardinality } from './hyperloglog.ts';
 import { createWindowedDistinct } from './windowed-distinct.ts';
 
@@ -13,7 +13,7 @@ describe('hash32', () => {
     assert.equal(hash32('203.0.113.7'), hash32('203.0.113.7'));
     assert.notEqual(hash32('203.0.113.7', 1), hash32('203.0.113.7', 2));
     assert.notEqual(hash32('ab'), hash32('ba'));
-    assert.equal(hash32(''), mix32(0));
+    assert.equal(hash32(''), fmix32(0));
     const buckets = new Array<number>(16).fill(0);
     for (let i = 0; i < 160_000; i++) buckets[hash32(address(i)) >>> 28]!++;
     for (const b of buckets) assert.ok(Math.abs(b - 10_000) < 500, `bucket ${b} far from 10000`);
@@ -38,7 +38,7 @@ describe('HyperLogLog', () => {
       assert.ok(Math.abs(hll.count() / 1e6 - 1) < 0.03, `seed ${seed}: ${hll.count()}`);
     }
     const big = createHyperLogLog();
-    for (let i = 0; i < 5_000_000; i++) big.addHash(mix32(i * 0x9e3779b1 + 12345));
+    for (let i = 0; i < 5_000_000; i++) big.addHash(fmix32(i * 0x9e3779b1 + 12345));
     assert.ok(Math.abs(big.count() / 5e6 - 1) < 0.03, `5M: ${big.count()}`);
   });
 

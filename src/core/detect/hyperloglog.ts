@@ -12,7 +12,7 @@
  * rank, so registers hold 0..q+1. That is ample up to ~10^8 distinct keys.
  */
 import { BulwarkError } from '../errors.ts';
-import { hash32 } from './hash.ts';
+import { hash32 } from '../sketch/hash.ts';
 
 /** A HyperLogLog sketch. `registers` is exposed for merging and persistence; do not resize it. */
 export interface HyperLogLog {

@@ -1,5 +1,5 @@
 /**
- * Attack detection (issue #6), pure core: per-site aggregates fed from the request path, learned
+ * Attack detection, pure core: per-site aggregates fed from the request path, learned
  * baselines, the detector's threat level, signature rules and incident fingerprints. Start with
  * `createSiteDetector` (site-detector.ts), which wires the parts in the order a tick needs.
  */
@@ -7,7 +7,7 @@ export * from './aggregate-types.ts';
 export { createWindowAggregates } from './window-aggregates.ts';
 export { emptyTotals, type Totals } from './totals.ts';
 export * from './dimensions.ts';
-export * from './hash.ts';
+export { hash32 } from '../sketch/hash.ts';
 export * from './hyperloglog.ts';
 export * from './windowed-distinct.ts';
 export * from './heavy-hitters.ts';

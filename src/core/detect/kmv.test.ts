@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createKmv, kmvJaccard, mergeKmv } from './kmv.ts';
-import { hash32 } from './hash.ts';
+import { hash32 } from '../sketch/hash.ts';
 
 function sketch(keys: string[]): number[] {
   const k = createKmv();

@@ -1,5 +1,5 @@
 /**
- * The detector's signals (issue #6, "Detector"): each compares one aspect of the current snapshot with
+ * The detector's signals: each compares one aspect of the current snapshot with
  * the baseline and says which level it argues for. `evaluate` is run twice per tick — with the raise
  * thresholds (to enter a level) and with the lower hold thresholds (to stay in it).
  */

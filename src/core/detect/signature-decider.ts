@@ -1,6 +1,6 @@
 /**
- * Enforcing the detector's signature rules in `decide` (issue #6, "Signature rules ... applies those
- * under a collateral threshold with an expiry"). For one request of a site: the first *applied* rule
+ * Enforcing the detector's signature rules in `decide`: the rules apply
+ * under a collateral threshold, with an expiry. For one request of a site: the first *applied* rule
  * (`mode: 'apply'`, not expired) whose every `match` field equals the request's, harshest action first
  * (block, then rate_limit, then challenge), gives a `Decision` named by the rule id (`sig/...`), so the
  * incident record counts its effect (`actions.rules[].requests`). `log_only` rules never decide.

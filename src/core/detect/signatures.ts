@@ -1,5 +1,5 @@
 /**
- * Signature rules (issue #6): from the heavy hitters of the current window, compared with the shares the
+ * Signature rules: from the heavy hitters of the current window, compared with the shares the
  * same keys had in the pre-attack baseline, propose mitigation rules — "challenge fingerprint F",
  * "rate-limit prefix P", "block ASN A on path /x" — each with its evidence and an estimate of its
  * collateral: the share of baseline (normal-time, uncleared) traffic it would have hit.
@@ -16,7 +16,7 @@ import { byDimension, DIMENSIONS, type ByDimension, type Dimension } from './dim
 import type { HeavyKey } from './heavy-hitters.ts';
 import type { Snapshot } from './window-aggregates.ts';
 
-/** What a signature rule does to matching uncleared clients (the words of Decision, issue #3). */
+/** What a signature rule does to matching uncleared clients (the words of `Decision`). */
 export type RuleAction = 'challenge' | 'rate_limit' | 'block';
 
 /** Actions from mildest to harshest. */

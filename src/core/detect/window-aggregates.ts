@@ -1,5 +1,5 @@
 /**
- * Per-site aggregates of the last N seconds (issue #6, "Aggregates"): what the detector reads every
+ * Per-site aggregates of the last N seconds: what the detector reads every
  * second. Fed one `RequestEvent` per request by the record phase, from the request path, so `observe`
  * is O(1) and allocation-light: typed-array counters in a ring of per-second buckets, two windowed
  * HyperLogLogs (all clients, uncleared clients) and, for uncleared requests, one Space-Saving offer per
@@ -26,7 +26,7 @@ import { OUTCOME_INDEX } from '../vocabulary.ts';
 import { BulwarkError } from '../errors.ts';
 import type { HeavySnapshot, RequestEvent, SecondExport, WindowAggregates, WindowAggregatesOptions } from './aggregate-types.ts';
 import { DIMENSIONS, byDimension } from './dimensions.ts';
-import { hash32 } from './hash.ts';
+import { hash32 } from '../sketch/hash.ts';
 import { createSpaceSaving, mergeHeavyHitters, type SpaceSaving } from './heavy-hitters.ts';
 import { LOG_BUCKETS, logBucket } from './log-histogram.ts';
 import { createWindowedDistinct } from './windowed-distinct.ts';

@@ -1,6 +1,7 @@
 /**
  * Strict checks of a request head that node:http lets through but Bulwark will not forward
- * (issue #2 point 5; the drill's malformed corpus lists what Node 20 accepts on its own). Pure:
+ * (THREATS.md, "malformed and oversized requests"; the drill's malformed corpus lists what Node 20
+ * accepts on its own). Pure:
  * the parse phase calls it with what node:http parsed.
  *
  * Refused:

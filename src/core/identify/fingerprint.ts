@@ -33,6 +33,7 @@
  * order, presence or repetition changes. Allocation: only the result string; about 30–40 `Map.get`s' worth
  * of time for 15 headers (0.7–1.4 µs on the shared benchmark machine; see bench/decide.bench.ts).
  */
+import { fmix32 } from '../sketch/hash.ts';
 
 /** Options of {@link createHeaderFingerprinter}. */
 export interface HeaderFingerprinterOptions {
@@ -94,15 +95,6 @@ function eqLower(name: string, target: string): boolean {
     if (c !== target.charCodeAt(i)) return false;
   }
   return true;
-}
-
-/** Murmur3's 32-bit finaliser: every input bit affects every output bit. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function methodChar(c: number): string {

@@ -23,7 +23,7 @@ import { readRule } from './spec.ts';
 import type { PolicyDocument } from './spec.ts';
 
 /**
- * The threat-level defaults hook (issue 6 fills it): what the site's current level imposes on a request
+ * The threat-level defaults hook (the detection layer fills it): what the site's current level imposes on a request
  * that no list, ban, rule or limit decided — e.g. at `under_attack`, challenge uncleared browsers. Return
  * null for "nothing"; a returned decision should name `level/<level>` as its `by`.
  */

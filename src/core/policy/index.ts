@@ -1,5 +1,5 @@
 /**
- * The decision core (issue 3, "Rules" and "Decide"): policy files compiled once (rules with matchers, CEL
+ * The decision core: policy files compiled once (rules with matchers, CEL
  * expressions and their own limits, imports merged), and the pure `decide` that turns request facts into a
  * {@link Decision} naming what produced it. See decide.ts for the evaluation order.
  */

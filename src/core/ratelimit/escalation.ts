@@ -18,7 +18,8 @@
  * a key judged from the sketch may be banned again at a higher rung — stricter, never looser.)
  */
 import { BulwarkError } from '../errors.ts';
-import { createCountMinSketch, hashString64 } from '../sketch/count-min.ts';
+import { createCountMinSketch } from '../sketch/count-min.ts';
+import { hashString64 } from '../sketch/hash.ts';
 import { createSlotTable } from './slot-table.ts';
 
 /** When strikes turn into a ban: `threshold` refusals within about `windowMs`. */

@@ -1,5 +1,5 @@
 /**
- * Rate limiting and escalation (issue 3, "Rate limits" and "Escalation"): GCRA limits in Traefik's words,
+ * Rate limiting and escalation: GCRA limits in Traefik's words,
  * kept in bounded tables that no flood can grow or reset, a compiled multi-limit evaluator, the response
  * fields for refusals, and the ban ladder. Everything here is pure: time is `nowMs`, the seed an argument.
  */

@@ -16,7 +16,7 @@
  * freely chosen values (path, method, header values) as `<length>:<value>` and absent values as `-`.
  */
 import { parseIpInto } from '../net/ip-parse.ts';
-import { hashWordsChain64 } from '../sketch/count-min.ts';
+import { hashWordsChain64 } from '../sketch/hash.ts';
 import type { RequestFacts } from './facts.ts';
 import type { PartHashes } from './part-hash.ts';
 
@@ -46,7 +46,7 @@ type PartReader = (facts: RequestFacts) => string | undefined;
 export interface CompiledKey {
   /** The readable key, e.g. `limit:per-ip|203.0.113.7`. */
   compose(facts: RequestFacts): string;
-  /** Fold the key's parts into `state` (see hashWordsChain64 in sketch/count-min.ts). */
+  /** Fold the key's parts into `state` (see hashWordsChain64 in sketch/hash.ts). */
   hashInto(facts: RequestFacts, state: Uint32Array, hashing: KeyHashing): void;
 }
 

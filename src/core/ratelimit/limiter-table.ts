@@ -18,7 +18,8 @@
  * The price of a saturated table is precision, never safety: keys that share sketch cells with hot keys
  * are judged more strictly until those TATs pass. `fallbacks` counts how often that mode is used.
  */
-import { createCountMinSketch, hashString64 } from '../sketch/count-min.ts';
+import { createCountMinSketch } from '../sketch/count-min.ts';
+import { hashString64 } from '../sketch/hash.ts';
 import { BulwarkError } from '../errors.ts';
 import { createSlotTable } from './slot-table.ts';
 import { MAX_KEY_PART_CHARS } from './key.ts';

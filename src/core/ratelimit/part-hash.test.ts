@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { hashChain64 } from '../sketch/count-min.ts';
+import { hashChain64 } from '../sketch/hash.ts';
 import { createPartHashes } from './part-hash.ts';
 
 const SEED = Uint32Array.of(0x1234, 0x5678);

@@ -16,7 +16,7 @@
  * time); when full it starts afresh, so a flood of ever-new values costs one clear per `maxEntries`
  * misses and memory stays under `maxEntries × maxChars` characters.
  */
-import { hashChain64 } from '../sketch/count-min.ts';
+import { hashChain64 } from '../sketch/hash.ts';
 
 /** Options of {@link createPartHashes}. */
 export interface PartHashesOptions {

@@ -1,5 +1,5 @@
 /**
- * Choosing an origin when a site has several (issue #5): round robin or least-pending, skipping origins
+ * Choosing an origin when a site has several: round robin or least-pending, skipping origins
  * that active checks say are down ({@link HealthState}), that passive health has ejected, or whose
  * {@link CircuitBreaker} is open; failover to the next candidate when a request could not connect.
  *

@@ -1,5 +1,5 @@
 /**
- * A circuit breaker per origin (issue #5): stop sending requests to an origin that keeps failing, so
+ * A circuit breaker per origin: stop sending requests to an origin that keeps failing, so
  * the shield serves stale content or a 503 at once instead of piling up timeouts, and let a few probes
  * find out when it is back.
  *

@@ -1,5 +1,5 @@
 /**
- * Adaptive concurrency limits toward an origin (issue #5): how many requests a site may have in flight
+ * Adaptive concurrency limits toward an origin: how many requests a site may have in flight
  * at the origin right now, learned from the latencies the origin answers with.
  *
  * - `gradient` (default), after Envoy's adaptive concurrency filter and Netflix concurrency-limits:

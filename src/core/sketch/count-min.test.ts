@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createCountMinSketch, fmix32, hashString64 } from './count-min.ts';
+import { createCountMinSketch } from './count-min.ts';
+import { fmix32, hashString64 } from './hash.ts';
 
 function hash(key: string, seed: number): [number, number] {
   const out = new Uint32Array(2);

@@ -1,5 +1,5 @@
 /**
- * The simulated visitors' side of Bulwark's challenge (issue #7): a browser that runs the JavaScript
+ * The simulated visitors' side of Bulwark's challenge: a browser that runs the JavaScript
  * proof of work (solved here in Node with the same SHA-256 puzzle), and a client without JavaScript that
  * follows the page's meta refresh after the wait it announces. Both post their answer as the visitor
  * (same source address, same cookie jar) and then retry the original request.

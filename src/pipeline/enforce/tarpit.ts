@@ -1,5 +1,5 @@
 /**
- * `tarpit` (issue #3): answer slowly on purpose, so a bot that waits for answers sends fewer requests.
+ * `tarpit`: answer slowly on purpose, so a bot that waits for answers sends fewer requests.
  * The answer is a 429 after TARPIT_DELAY_MS; at most MAX_TARPITTED sockets wait at once (a tarpit must
  * never hold more resources than the attack it slows), and beyond that the request is dropped instead.
  */

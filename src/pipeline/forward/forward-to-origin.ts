@@ -1,5 +1,5 @@
 /**
- * Forwarding one request to the origin through its undici pool (issue #2, point 3).
+ * Forwarding one request to the origin through its undici pool.
  *
  * Bodies stream both ways and are never buffered whole: the client's request stream is the undici body
  * (undici reads it as the origin accepts it), and response chunks are written to the client with
@@ -20,7 +20,7 @@ import type { SlowReadWatch } from '../../runtime/services.ts';
 import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 
-/** The response header that says how the cache was involved: HIT, MISS, STALE or BYPASS (issue #5). */
+/** The response header that says how the cache was involved: HIT, MISS, STALE or BYPASS. */
 export const CACHE_STATUS_HEADER = 'x-bulwark-cache';
 
 /** How an origin exchange ended, for the shield's limiter, balancer and breaker. */

@@ -1,5 +1,5 @@
 /**
- * WebSocket (and any HTTP/1.1 `Upgrade`) pass-through (issue #2, point 3). The upgrade request runs the
+ * WebSocket (and any HTTP/1.1 `Upgrade`) pass-through. The upgrade request runs the
  * same pipeline as any request — routed, identified, decided, enforced — with a ServerResponse bound to
  * the raw socket so refusals are normal pages. When it reaches `forward`, undici's `upgrade` opens the
  * tunnel to the origin; on 101 Bulwark relays the handshake and splices the two sockets. A tunnel that

@@ -1,7 +1,7 @@
 /**
  * `decide` — the pure policy evaluation (core/policy/decide.ts) over this request's facts, producing a
  * {@link Decision} that names what produced it: allow list → deny list → bans → rules → rate limits →
- * the threat-level response → `default/allow`; then the detector's signature rules (issue #6) where
+ * the threat-level response → `default/allow`; then the detector's signature rules where
  * they are harsher than that. This adapter only builds the facts and acts on the
  * result's side effects that belong outside the pure core:
  * - an enforced rate-limit refusal counts toward escalation; a due ban is stored (and so dropped at
@@ -99,7 +99,7 @@ export const decidePhase: Phase = {
         ctx.limits = penalty.limits;
       }
     }
-    // The detector's signature rules (issue #6) apply where the policy had nothing harsher to say.
+    // The detector's signature rules apply where the policy had nothing harsher to say.
     const signatures = services.signatures;
     if (signatures !== null && (ctx.decision.by === 'default/allow' || ctx.decision.by.startsWith('level/'))) {
       const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs);

@@ -1,6 +1,6 @@
 /**
- * `forward` — the last phase: hands the request to the site's origin (round robin over its origins
- * until issue #5 adds balancing and health) and streams the answer back. Always DONE: the answer is
+ * `forward` — the last phase: hands the request to the site's origin (the site's balancer picks
+ * among its healthy origins) and streams the answer back. Always DONE: the answer is
  * under way and `record` runs when the response closes.
  */
 import { forwardToOrigin } from '../forward/forward-to-origin.ts';

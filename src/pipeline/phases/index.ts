@@ -1,6 +1,6 @@
 /**
- * The phase order of a proxied request (ARCHITECTURE.md, "One request, end to end"). `accept` runs per
- * connection in edge/accept-gate.ts; `record` runs on every exit through the response's close event.
+ * The phase order of a proxied request (docs/architecture.md walks one request through them).
+ * `accept` runs per connection in edge/accept-gate.ts; `record` runs on every exit through the response's close event.
  * `lane` answers a refused flood's repeated requests before `parse` (pipeline/lane/refusal-lane.ts); `exact` counts
  * limits marked `exact` on the shared server (a no-op without shared state).
  */

@@ -14,7 +14,7 @@
  * `ctx.originPath`; core/http/request-target.ts), the normalised authority (`ctx.host` for routing,
  * `ctx.authority` for the origin and the cache key; core/http/authority.ts), and the header fields
  * (those a client's `Connection` names are removed here, as forwarding removes them).
- * Every refusal here is recorded once and counts toward escalation (edge/proxy-server.ts, finish).
+ * Every refusal here is recorded once and counts toward escalation (edge/request-finish.ts, `finish`).
  */
 import { PAGES, sendPage, type PageSpec } from '../pages/pages.ts';
 import { normalizeAuthority } from '../../core/http/authority.ts';

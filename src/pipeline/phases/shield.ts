@@ -1,5 +1,5 @@
 /**
- * `shield` — keeps the origin alive between "allowed" and "forwarded" (issue #5): micro-cache and
+ * `shield` — keeps the origin alive between "allowed" and "forwarded": micro-cache and
  * serve-stale, coalescing, adaptive concurrency with a priority queue (cleared visitors first), circuit
  * breaker and balancing. The work is in pipeline/shield/shield-flow.ts; upgrades (WebSocket tunnels) pass
  * straight through, since a long-lived tunnel must not hold an admission slot.

@@ -1,6 +1,6 @@
 /**
  * What every answer feeds besides its record, whichever path wrote it — node:http's pipeline (`finish`
- * in edge/proxy-server.ts), a refusal of a request node:http could not parse, or a copy answered on
+ * in edge/request-finish.ts), a refusal of a request node:http could not parse, or a copy answered on
  * the wire (edge/wire/hit.ts) — so no path can be used to dodge the accounting of another:
  * - the 404 budget (not-found-budget.ts): a 404 answered to a client without priority (not cleared, not
  *   a verified crawler, not allow-listed) counts against its prefix;

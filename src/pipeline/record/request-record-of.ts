@@ -1,6 +1,6 @@
 /**
  * The request record of a request the pipeline handled, from its context: what `finish` in
- * proxy-server.ts writes for every request, and what the wire's answers (wire/hit.ts, wire/refusal.ts)
+ * edge/request-finish.ts writes for every request, and what the wire's answers (wire/hit.ts, wire/refusal.ts)
  * repeat for each copy of an armed request with the copy's own ID, time, bytes and duration — one place
  * that says which context field goes where, so a copy's record cannot drift from the pipeline's.
  */

@@ -1,5 +1,5 @@
 /**
- * Background refreshes (issue #5): a stale-while-revalidate hit triggers one refresh of its key
+ * Background refreshes: a stale-while-revalidate hit triggers one refresh of its key
  * (coalesced: only the first stale hit leads), and key pages are refreshed on a timer so there is always
  * a recent copy to show. A refresh takes an admission slot only if one is free at once — when the origin
  * is struggling, the stale copy is the point — and never answers a client.

@@ -1,5 +1,5 @@
 /**
- * The shield phase's work for one request (issue #5), in order:
+ * The shield phase's work for one request, in order:
  * 1. cache: a fresh entry is served at once (HIT); a stale-while-revalidate one too (STALE), while one
  *    background refresh runs; a stale-if-error one is kept as a fallback;
  * 2. coalescing: concurrent misses on one key wait for the first (the leader) within `coalesce_wait`;
@@ -261,7 +261,7 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
   }
   if (hit.state === 'stale_if_error_only') {
     // Under attack, cached and stale content is served first: the origin's capacity is kept for what
-    // has no copy at all (issue #6, responses per level).
+    // has no copy at all (the responses a threat level imposes).
     if (ctx.level === 'under_attack') {
       shield.counters.staleServed++;
       serveEntry(ctx, hit.entry, 'STALE', now);

@@ -13,7 +13,7 @@
  */
 
 import { escapeHtml } from './html.ts';
-import { PAGE_STYLES_LINK } from './styles.ts';
+import { pageFooter, pageHead } from './shell.ts';
 import { SOLVER_SCRIPT_INTEGRITY, SOLVER_SCRIPT_PATH } from './solver-script.ts';
 import { REASON_TEXT, TEXT, type PageReason } from './texts.ts';
 import { CHALLENGE_VERIFY_PATH } from '../return-path.ts';
@@ -43,15 +43,6 @@ export interface ChallengePageInput {
 
 const VERIFY = escapeHtml(CHALLENGE_VERIFY_PATH);
 
-function head(title: string, extra: string): string {
-  return (
-    '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
-    '<meta name="viewport" content="width=device-width,initial-scale=1">\n' +
-    '<meta name="robots" content="noindex,nofollow">\n' +
-    `<title>${title}</title>\n${PAGE_STYLES_LINK}\n${extra}</head>\n`
-  );
-}
-
 function hiddenFields(token: string, returnPath: string): string {
   return `<input type="hidden" name="token" value="${token}">\n<input type="hidden" name="return" value="${returnPath}">\n`;
 }
@@ -63,10 +54,6 @@ function noJsBlock(p: ChallengePageInput): string {
     `<noscript>\n<h2>${TEXT.noJsHeading}</h2>\n<p>${TEXT.noJsOpen(p.noJsWaitS)}</p>\n` +
     `<input type="hidden" name="nojs" value="1">\n<button type="submit">${TEXT.noJsButton}</button>\n</noscript>\n`
   );
-}
-
-function footer(requestId: string): string {
-  return `<footer>\n<p>${TEXT.reference(`<code>${requestId}</code>`)}</p>\n<p>${TEXT.operator}</p>\n</footer>\n`;
 }
 
 /** Renders the challenge page. Pure: the same input gives the same HTML. */
@@ -83,7 +70,7 @@ export function renderChallengePage(p: ChallengePageInput): string {
       ? ''
       : `<h2>${TEXT.formHeading}</h2>\n<p>${TEXT.formText}</p>\n<p><a href="${returnPath}">${TEXT.formLink}</a></p>\n`;
   return (
-    head(`${TEXT.title} &ndash; ${site}`, refresh) +
+    pageHead(`${TEXT.title} &ndash; ${site}`, refresh) +
     `<body>\n<main>\n<h1>${TEXT.title}</h1>\n<p>${TEXT.intro(site)} ${REASON_TEXT[p.reason]}</p>\n` +
     `<div id="bw-js" hidden>\n<p>${TEXT.jsWorking(Math.max(1, p.expectedS | 0))}</p>\n` +
     `<label for="bw-progress">${TEXT.progressLabel}</label>\n<progress id="bw-progress" max="100" value="0">0%</progress>\n` +
@@ -94,7 +81,7 @@ export function renderChallengePage(p: ChallengePageInput): string {
     '</form>\n' +
     otherMethod +
     `<p>${TEXT.privacy}</p>\n` +
-    footer(escapeHtml(p.requestId)) +
+    pageFooter(escapeHtml(p.requestId)) +
     `</main>\n<script src="${SOLVER_SCRIPT_PATH}" integrity="${SOLVER_SCRIPT_INTEGRITY}"></script>\n</body>\n</html>\n`
   );
 }

@@ -4,7 +4,7 @@
  */
 
 import { escapeHtml } from './html.ts';
-import { PAGE_STYLES_LINK } from './styles.ts';
+import { PAGE_END, pageFooter, pageHead } from './shell.ts';
 import { TEXT, describeDuration } from './texts.ts';
 import { CLEARANCE_COOKIE_NAME } from '../cookie.ts';
 
@@ -22,13 +22,11 @@ export interface CookiesOffPageInput {
 export function renderCookiesOffPage(p: CookiesOffPageInput): string {
   const site = escapeHtml(p.siteName);
   return (
-    '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
-    '<meta name="viewport" content="width=device-width,initial-scale=1">\n<meta name="robots" content="noindex,nofollow">\n' +
-    `<title>${TEXT.cookiesTitle} &ndash; ${site}</title>\n${PAGE_STYLES_LINK}\n</head>\n` +
+    pageHead(`${TEXT.cookiesTitle} &ndash; ${site}`) +
     `<body>\n<main>\n<h1>${TEXT.cookiesTitle}</h1>\n<p>${TEXT.cookiesPassed(site)}</p>\n` +
     `<p>${TEXT.cookiesWhat(`<code>${CLEARANCE_COOKIE_NAME}</code>`, describeDuration(p.clearanceLifetimeS))}</p>\n` +
     `<p>${TEXT.cookiesFix(site)}</p>\n<p><a href="${escapeHtml(p.returnPath)}">${TEXT.cookiesRetry}</a></p>\n` +
-    `<footer>\n<p>${TEXT.reference(`<code>${escapeHtml(p.requestId)}</code>`)}</p>\n<p>${TEXT.operator}</p>\n</footer>\n` +
-    '</main>\n</body>\n</html>\n'
+    pageFooter(escapeHtml(p.requestId)) +
+    PAGE_END
   );
 }

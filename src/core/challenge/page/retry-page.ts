@@ -5,7 +5,7 @@
  */
 
 import { escapeHtml } from './html.ts';
-import { PAGE_STYLES_LINK } from './styles.ts';
+import { PAGE_END, pageFooter, pageHead } from './shell.ts';
 import { REASON_TEXT, TEXT, type PageReason } from './texts.ts';
 
 /** What the retry page shows. */
@@ -24,13 +24,10 @@ export function renderRetryPage(p: RetryPageInput): string {
   const site = escapeHtml(p.siteName);
   const back = escapeHtml(p.returnPath);
   return (
-    '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
-    '<meta name="viewport" content="width=device-width,initial-scale=1">\n<meta name="robots" content="noindex,nofollow">\n' +
-    `<meta http-equiv="refresh" content="${Math.max(1, p.refreshS | 0)};url=${back}">\n` +
-    `<title>${TEXT.retryTitle} &ndash; ${site}</title>\n${PAGE_STYLES_LINK}\n</head>\n` +
+    pageHead(`${TEXT.retryTitle} &ndash; ${site}`, '', `<meta http-equiv="refresh" content="${Math.max(1, p.refreshS | 0)};url=${back}">\n`) +
     `<body>\n<main>\n<h1>${TEXT.retryTitle}</h1>\n<p>${REASON_TEXT[p.reason]}</p>\n` +
     `<p>${TEXT.retryText}</p>\n<p><a href="${back}">${TEXT.retryLink}</a></p>\n` +
-    `<footer>\n<p>${TEXT.reference(`<code>${escapeHtml(p.requestId)}</code>`)}</p>\n<p>${TEXT.operator}</p>\n</footer>\n` +
-    '</main>\n</body>\n</html>\n'
+    pageFooter(escapeHtml(p.requestId)) +
+    PAGE_END
   );
 }
