@@ -1,7 +1,7 @@
 /**
  * What a challenge answer costs Bulwark: every request of a browser-like client is answered with the
  * challenge page (a rule challenges every path), against a bare node:http hello server in the same run —
- * both pinned to core 0 and running, wrk on core 1, alternating paired segments (bench/lib/paired.ts).
+ * both pinned to core 0 and running, the load tool on core 1, alternating paired segments (bench/lib/paired.ts).
  *
  * - varied (the headline): every request carries its own `X-Bench-N` header value, as a flood whose
  *   requests differ does; nothing can be answered from bytes seen before.
@@ -18,7 +18,10 @@
  * record and node:http alone. The page's own cost is the difference between the two.
  *
  * Target: CPU per answer ≥ 0.6× the hello server's (reference CPU / Bulwark CPU) on varied requests.
- * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64).
+ * - varied at a fixed rate: the varied requests at one offered rate for both servers (--rate, default
+ *   4000 req/s; 0 skips it). At full speed the faster server batches more requests per wake-up and
+ *   system call, so its requests get cheaper; at the same rate CPU per request compares the same work.
+ * Options: --seconds N (default 4), --rounds N (default 7), --connections N (default 64), --rate N.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,9 +29,9 @@ import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
 import { startProcess, waitIdle, type Started } from './lib/processes.ts';
-import { HAS_WRK } from './lib/load.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, connections: { type: 'string', default: '64' }, rate: { type: 'string', default: '4000' } } });
+const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
@@ -84,14 +87,15 @@ try {
   const a: Contender = { name: 'hello', url: `http://127.0.0.1:${hello.port}/story`, pid: hello.pid };
   const b: Contender = { name: 'challenge', url, pid: bulwark.pid };
   const opts = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, headers: BROWSER };
-  if (!HAS_WRK) throw new Error('needs wrk (varied requests)');
   const varied = pairedLoad(a, b, { ...opts, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
+  const atRate = RATE > 0 ? pairedLoad(a, b, { ...opts, rate: RATE, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied@${RATE}`)) }) : null;
   const repeated = pairedLoad(a, b, { ...opts, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
   if (!(await isChallenge(url))) throw new Error('after the load, Bulwark no longer answers with a challenge page');
   if (!(await isStatusOnly(url))) throw new Error('Bulwark does not answer JSON requests with the status-only challenge answer');
   const floor = pairedLoad(a, b, { ...opts, headers: { ...BROWSER, accept: 'application/json' }, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} floor`)) });
   process.stdout.write('\n');
   summary('varied header per request', varied);
+  if (atRate !== null) summary(`varied header per request at ${RATE} req/s for both`, atRate);
   summary('same request repeated', repeated);
   summary('floor: the same decision answered status-only (no token, no page), varied', floor);
   const page = median(varied.b.map((s) => s.cpuUsPerReq)) - median(floor.b.map((s) => s.cpuUsPerReq));

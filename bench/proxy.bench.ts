@@ -1,36 +1,47 @@
 /**
  * `npm run bench:proxy` — the pass-through benchmark.
  *
- * Bulwark (every phase in place) against the minimal undici Pool.stream proxy (bench/servers/
- * minimal-proxy.ts) and against the origin directly: same origin program, same load tool (wrk, else
- * autocannon), interleaved rounds, the server under test pinned to core 0 and the load tool plus the
- * origin to core 1. Prints req/s, p50/p99, CPU µs per request of the server under test, and ratios.
- * Target: Bulwark ≥ 0.85× the minimal proxy.
+ * Bulwark (every phase in place, zero config but a fresh state directory) against the minimal undici
+ * Pool.stream proxy (bench/servers/minimal-proxy.mjs: the same 256 pooled origin connections Bulwark
+ * uses by default, so neither is held back by its pool) in front of the same origin program. Both
+ * proxies run at once, pinned to core 0; the load tool and the origin on core 1; alternating paired
+ * segments (bench/lib/paired.ts), the median of per-round ratios quoted. Loads:
+ * - varied (the headline): every request carries its own `X-Bench-N` header, as real traffic varies a
+ *   cookie or Referer;
+ * - varied at a fixed rate: the same, at one offered rate for both (--rate, default 3000 req/s; 0 skips
+ *   it): at full speed the faster proxy batches more requests per wake-up and system call, so its
+ *   requests get cheaper; at the same rate CPU per request compares the same work;
+ * - repeated: the same request over and over.
+ * The figure is CPU per request (minimal / Bulwark; target ≥ 0.85): req/s depends on the load tool's
+ * and the origin's share of their shared core as much as on the proxy. The origin direct is printed for
+ * scale. A reference whose rate swings from segment to segment shows it in the per-round lines.
  *
  * Then the operator console's cost (bench/lib/console-load.ts): the same Bulwark with a live dashboard
  * stream open and /metrics scraped every second, against itself unwatched. Target ≥ 0.97×.
  *
- * Options: --seconds N (per run, default 8), --rounds N (default 3), --connections N (default 64),
- * --console off (skip the console comparison).
+ * Options: --seconds N (per segment, default 4), --rounds N (default 7), --connections N (default 64),
+ * --admission fixed (the origin's concurrency limit not adaptive), --console off (skip the console part),
+ * --rate N.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, startProcess, type Started } from './lib/processes.ts';
-import { runLoad, type LoadResult } from './lib/load.ts';
+import { startProcess, waitIdle, type Started } from './lib/processes.ts';
 import { runConsoleComparison } from './lib/console-load.ts';
+import { siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
+import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '7' },
     connections: { type: 'string', default: '64' },
     admission: { type: 'string', default: 'adaptive' },
     console: { type: 'string', default: 'on' },
+    rate: { type: 'string', default: '3000' },
   },
 });
+const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
@@ -38,76 +49,44 @@ const CONNECTIONS = Number(values.connections);
 const SITE_EXTRA = values.admission === 'fixed' ? '    shield:\n      admission:\n        algorithm: fixed\n        max_limit: 512\n' : '';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = process.execPath;
-const tsx = ['--import', 'tsx'];
 
-type Target = 'origin' | 'minimal' | 'bulwark';
-
-async function startTarget(target: Target, originUrl: string): Promise<Started> {
-  if (target === 'origin') return startProcess(node, [join(root, 'bench/servers/hello-origin.mjs'), '0'], 0);
-  if (target === 'minimal') return startProcess(node, [join(root, 'bench/servers/minimal-proxy.mjs'), '0', originUrl], 0);
-  const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-'));
-  const file = join(dir, 'bulwark.yaml');
-  writeFileSync(file, `state_dir: ${dir}/state\nlisten:\n  http: ["127.0.0.1:0"]\nadmin:\n  listen: null\nlog:\n  level: info\nsites:\n  - name: bench\n    hosts: ["*"]\n    origins: ["${originUrl}"]\n${SITE_EXTRA}`);
-  return startProcess(node, [join(root, 'bin/bulwark.js'), 'start', '-c', file], 0, /"listeners":\["http:\/\/127\.0\.0\.1:(\d+)"/);
-}
-
-interface Run extends LoadResult {
-  readonly cpuUsPerReq: number;
-}
-
-async function measure(target: Target, originUrl: string): Promise<Run> {
-  const server = await startTarget(target, originUrl);
-  try {
-    const url = `http://127.0.0.1:${server.port}/`;
-    runLoad(url, { seconds: 2, connections: CONNECTIONS, core: 1 }); // warm-up (JIT, pools)
-    const cpu0 = cpuSeconds(server.pid);
-    const r = runLoad(url, { seconds: SECONDS, connections: CONNECTIONS, core: 1 });
-    const cpu = cpuSeconds(server.pid) - cpu0;
-    return { ...r, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : NaN };
-  } finally {
-    await server.stop();
-  }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+function summary(label: string, r: PairedResult): void {
+  const line = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(
+    `${label}: CPU µs/req Bulwark ${median(r.b.map((s) => s.cpuUsPerReq)).toFixed(1)}, minimal ${median(r.a.map((s) => s.cpuUsPerReq)).toFixed(1)}; ` +
+      `req/s Bulwark ${median(r.b.map((s) => s.rps)).toFixed(0)}, minimal ${median(r.a.map((s) => s.rps)).toFixed(0)}; ` +
+      `p99 ms Bulwark ${median(r.b.map((s) => s.p99Ms)).toFixed(2)}, minimal ${median(r.a.map((s) => s.p99Ms)).toFixed(2)}\n` +
+      `  per-round CPU ratios (minimal / Bulwark): ${line(r.cpuRatios)}; req/s ratios: ${line(r.rpsRatios)}\n` +
+      `  Bulwark / minimal undici proxy: ${median(r.cpuRatios).toFixed(3)}× by CPU per request (target ≥ 0.85), ${median(r.rpsRatios).toFixed(3)}× by req/s\n`,
+  );
 }
 
 const origin = await startProcess(node, [join(root, 'bench/servers/hello-origin.mjs'), '0'], 1);
 const originUrl = `http://127.0.0.1:${origin.port}`;
-const runs: Record<Target, Run[]> = { origin: [], minimal: [], bulwark: [] };
+const servers: Started[] = [];
 try {
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const target of ['origin', 'minimal', 'bulwark'] as Target[]) {
-      const r = await measure(target, originUrl);
-      runs[target].push(r);
-      process.stdout.write(
-        `round ${round} ${target.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerReq.toFixed(1)} µs/req  non2xx ${r.non2xx} errors ${r.errors} (${r.tool})\n`,
-      );
-    }
-  }
+  const minimal = await startProcess(node, [join(root, 'bench/servers/minimal-proxy.mjs'), '0', originUrl], 0);
+  servers.push(minimal);
+  const bulwark = await startBulwarkProcess(siteYaml(originUrl, SITE_EXTRA), 0);
+  servers.push(bulwark);
+  await waitIdle(bulwark.pid);
+  const a: Contender = { name: 'minimal', url: `http://127.0.0.1:${minimal.port}/`, pid: minimal.pid };
+  const b: Contender = { name: 'bulwark', url: `http://127.0.0.1:${bulwark.port}/`, pid: bulwark.pid };
+  const opts = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1 };
+  const varied = pairedLoad(a, b, { ...opts, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
+  const atRate = RATE > 0 ? pairedLoad(a, b, { ...opts, rate: RATE, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied@${RATE}`)) }) : null;
+  const repeated = pairedLoad(a, b, { ...opts, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
+  const direct: Contender = { name: 'origin', url: `${originUrl}/`, pid: origin.pid };
+  const scale = pairedLoad(direct, b, { ...opts, rounds: 1, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} scale`)) });
+  process.stdout.write('\n');
+  summary('varied header per request', varied);
+  if (atRate !== null) summary(`varied header per request at ${RATE} req/s for both`, atRate);
+  summary('same request repeated', repeated);
+  process.stdout.write(`origin direct (varied, one round): ${median(scale.a.map((s) => s.rps)).toFixed(0)} req/s, ${median(scale.a.map((s) => s.cpuUsPerReq)).toFixed(1)} µs/req\n`);
 } finally {
+  for (const s of servers) await s.stop();
   await origin.stop();
 }
-
-const summary = Object.fromEntries(
-  (Object.keys(runs) as Target[]).map((t) => [
-    t,
-    { rps: median(runs[t].map((r) => r.rps)), p50Ms: median(runs[t].map((r) => r.p50Ms)), p99Ms: median(runs[t].map((r) => r.p99Ms)), cpuUsPerReq: median(runs[t].map((r) => r.cpuUsPerReq)) },
-  ]),
-) as Record<Target, { rps: number; p50Ms: number; p99Ms: number; cpuUsPerReq: number }>;
-
-process.stdout.write('\nmedian of rounds (server under test on core 0; load tool and origin on core 1)\n');
-process.stdout.write('target     req/s     p50 ms   p99 ms   cpu µs/req\n');
-for (const t of ['origin', 'minimal', 'bulwark'] as Target[]) {
-  const s = summary[t];
-  process.stdout.write(`${t.padEnd(9)} ${s.rps.toFixed(0).padStart(7)}  ${s.p50Ms.toFixed(2).padStart(7)}  ${s.p99Ms.toFixed(2).padStart(7)}  ${s.cpuUsPerReq.toFixed(1).padStart(8)}\n`);
-}
-const ratio = summary.bulwark.rps / summary.minimal.rps;
-process.stdout.write(`\nbulwark / minimal undici proxy: ${ratio.toFixed(3)}× req/s (target ≥ 0.85), ${(summary.bulwark.cpuUsPerReq / summary.minimal.cpuUsPerReq).toFixed(3)}× CPU per request\n`);
-process.stdout.write(`bulwark / origin direct:        ${(summary.bulwark.rps / summary.origin.rps).toFixed(3)}× req/s\n`);
-process.stdout.write(`minimal / origin direct:        ${(summary.minimal.rps / summary.origin.rps).toFixed(3)}× req/s\n`);
 
 if (values.console !== 'off') {
   const originAgain = await startProcess(node, [join(root, 'bench/servers/hello-origin.mjs'), '0'], 1);

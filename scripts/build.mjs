@@ -19,7 +19,7 @@ const common = {
 };
 await Promise.all([
   build({ ...common, entryPoints: [`${root}src/cli.ts`], outfile: `${root}dist/cli.js` }),
-  // The ASN data is parsed in a worker thread at start-up (src/runtime/geo-data.ts looks for it beside cli.js).
+  // The ASN data is parsed in a child process into a binary image at start-up (src/runtime/geo-data.ts looks for it beside cli.js).
   build({ ...common, entryPoints: [`${root}src/runtime/geo-asn-worker.ts`], outfile: `${root}dist/geo-asn-worker.js` }),
   // A worker process of `workers: N` (src/worker.ts): the primary forks it from beside cli.js.
   build({ ...common, entryPoints: [`${root}src/worker.ts`], outfile: `${root}dist/worker.js` }),

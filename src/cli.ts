@@ -11,6 +11,7 @@ import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
 import { BulwarkError } from './core/errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
+import { favourHeapSize } from './main/heap-policy.ts';
 import { createPrimary } from './cluster/primary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
@@ -130,6 +131,7 @@ export function buildProgram(): Command {
         if (opts.config) config = loadConfigFile(opts.config);
         else if (opts.origin) config = zeroConfig(opts.listen, opts.origin, opts.admin);
         else throw new BulwarkError('BULWARK_ERR_USAGE', 'give -c FILE, or --origin URL (with optional --listen and --admin)', { source: 'config' });
+        favourHeapSize();
         await run(bulwarkFor(config, opts.config), opts.config);
       } catch (err) {
         fail(err);

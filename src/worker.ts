@@ -13,6 +13,7 @@ import type { Config } from './config/schema.ts';
 import { createWorkerLink, type WorkerChannel } from './cluster/worker-link.ts';
 import { WORKER_ENV } from './cluster/ipc-messages.ts';
 import { createBulwark, type Bulwark } from './main.ts';
+import { favourHeapSize } from './main/heap-policy.ts';
 import { createDerivedTicketKeys } from './core/tls/ticket-keys.ts';
 import { createLogger } from './telemetry/logger.ts';
 
@@ -68,5 +69,6 @@ const link = createWorkerLink({
 // secret) seals and opens the same tickets, so a returning visitor resumes whichever worker it reaches.
 const secret = env[WORKER_ENV.secret] ?? '';
 const ticketKeys = secret.length >= 64 ? createDerivedTicketKeys(config.tls.ticket_key_rotation, Buffer.from(secret, 'hex')) : undefined;
+favourHeapSize();
 bulwark = createBulwark({ config, file: env[WORKER_ENV.file], logger, worker: link, ticketKeys });
 await bulwark.start();

@@ -1,13 +1,17 @@
 /**
  * The load tool for HTTP benchmarks: wrk when installed (C, cheap, accurate percentiles), else
- * autocannon. Both run pinned to a core, against loopback only, for a fixed duration.
+ * autocannon (installed with the dev dependencies, so no benchmark needs a hand install;
+ * BULWARK_BENCH_LOAD=autocannon picks it even when wrk is there). Both run pinned to a core, against
+ * loopback only, for a fixed duration.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { HAS_TASKSET } from './processes.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface LoadResult {
   readonly tool: string;
@@ -31,26 +35,27 @@ function toMs(text: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
 }
 
-export const HAS_WRK = existsSync('/usr/bin/wrk');
+export const HAS_WRK = existsSync('/usr/bin/wrk') && process.env.BULWARK_BENCH_LOAD !== 'autocannon';
 
-// wrk.format(method, path, headers) sends `headers` *instead of* the -H headers, so the header variant
-// copies them (once, in a fixed order for the whole run) into every request's table.
-const VARY_SCRIPTS = {
-  query: 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, wrk.path .. "?n=" .. n)\nend\n',
-  header:
-    'local n = 0\nlocal base = {}\nfor k, v in pairs(wrk.headers) do base[#base + 1] = { k, v } end\n' +
-    'request = function()\n  n = n + 1\n  local h = {}\n  for i = 1, #base do h[base[i][1]] = base[i][2] end\n' +
-    '  h["X-Bench-N"] = tostring(n)\n  return wrk.format(nil, wrk.path, h)\nend\n',
-} as const;
-const varyScripts = new Map<string, string>();
-/** A wrk script that makes every request differ: `?n=<counter>` on the path, or an `X-Bench-N` header. */
-function varyScript(kind: keyof typeof VARY_SCRIPTS): string {
-  let file = varyScripts.get(kind);
-  if (file === undefined) {
-    file = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), `vary-${kind}.lua`);
-    writeFileSync(file, VARY_SCRIPTS[kind]);
-    varyScripts.set(kind, file);
-  }
+/**
+ * A wrk script that makes every request differ — `?n=<counter>` on the path, or an `X-Bench-N` header —
+ * and writes the request line and headers itself, in one fixed order for every request of every run:
+ * wrk.format iterates a Lua table, whose order changes from run to run, and a header order that changes
+ * looks to the detector like a new client stack taking over the site (it would escalate on the
+ * benchmark's own traffic).
+ */
+function varyScript(url: string, kind: 'query' | 'header', headers: Record<string, string>): string {
+  const u = new URL(url);
+  const lua = (text: string): string => JSON.stringify(text); // ASCII header text: JSON's escapes are Lua's
+  const fixed = [`Host: ${u.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].map((h) => `${h}\r\n`).join('');
+  const path = `${u.pathname}${u.search}`;
+  const target = kind === 'query' ? `${lua(path + (u.search === '' ? '?n=' : '&n='))} .. n` : lua(path);
+  const extra = kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"` : '""';
+  const script =
+    `local n = 0\nlocal fixed = ${lua(fixed)}\n` +
+    `request = function()\n  n = n + 1\n  return "GET " .. ${target} .. " HTTP/1.1\\r\\n" .. fixed .. ${extra} .. "\\r\\n"\nend\n`;
+  const file = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), `vary-${kind}.lua`);
+  writeFileSync(file, script);
   return file;
 }
 
@@ -61,19 +66,27 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   /**
    * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...) or its own
-   * `X-Bench-N` header value. Needs wrk (its Lua scripting).
+   * `X-Bench-N` header value (wrk's Lua script; autocannon's `-I` id replacement without wrk), the
+   * headers always in the same order.
    */
   readonly vary?: 'query' | 'header';
+  /**
+   * Requests per second over all connections (autocannon's overallRate, whatever tool is installed):
+   * the same offered load for every server compared. A server's CPU per request depends on how busy
+   * it is (at full speed, one wake-up and one system call serve several requests), so at full speed
+   * the faster server also gets the cheaper requests; at one fixed rate below both servers' capacity,
+   * the CPU per request compares the same work. Unset: as fast as the server answers.
+   */
+  readonly rate?: number;
 }
 
 /** Runs `connections` keep-alive connections for `seconds` against `url`, pinned to `core`. */
 export function runLoad(url: string, options: LoadOptions): LoadResult {
   assertLoopback(url);
   const pin = options.core !== null && HAS_TASKSET ? ['taskset', '-c', String(options.core)] : [];
-  const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  if (options.vary !== undefined && !HAS_WRK) throw new Error('varying requests needs wrk');
-  if (HAS_WRK) {
-    const script = options.vary !== undefined ? ['-s', varyScript(options.vary)] : [];
+  if (HAS_WRK && options.rate === undefined) {
+    const script = options.vary !== undefined ? ['-s', varyScript(url, options.vary, options.headers ?? {})] : [];
+    const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
     const argv = [...pin, 'wrk', '-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', ...script, ...headerArgs, url];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
     const out = r.stdout;
@@ -85,9 +98,11 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
     const errors = (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1) ?? []).reduce((a, b) => a + Number(b), 0);
     return { tool: 'wrk', requests, rps, p50Ms: p50, p99Ms: p99, non2xx, errors };
   }
-  const require = createRequire(import.meta.url);
-  const bin = require.resolve('autocannon/autocannon.js');
-  const argv = [...pin, process.execPath, bin, '-j', '-c', String(options.connections), '-d', String(options.seconds), ...headerArgs, url];
+  // The placeholder `[<id>]` is replaced with a fresh id in every request (the query string or one header).
+  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : {}) };
+  const target = options.vary === 'query' ? `${url}${url.includes('?') ? '&' : '?'}n=[<id>]` : url;
+  const spec = { url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined, ...(options.rate === undefined ? {} : { overallRate: options.rate }) };
+  const argv = [...pin, process.execPath, join(ROOT, 'bench/servers/autocannon-run.mjs'), JSON.stringify(spec)];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
   const j = JSON.parse(r.stdout);
   return {

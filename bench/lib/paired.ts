@@ -38,8 +38,10 @@ export interface PairedOptions {
   readonly core: number;
   /** Extra request headers. */
   readonly headers?: Record<string, string>;
-  /** Every request differs (load.ts; needs wrk). */
+  /** Every request differs (load.ts). */
   readonly vary?: 'query' | 'header';
+  /** A fixed offered rate, requests per second (load.ts: the same work for both servers). */
+  readonly rate?: number;
   /** Called after each segment (progress lines). */
   readonly onSegment?: (round: number, who: Contender, s: Segment) => void;
 }
@@ -59,7 +61,7 @@ function segment(who: Contender, other: Contender, options: PairedOptions): Segm
   const cpu0 = cpuSeconds(who.pid);
   const idle0 = cpuSeconds(other.pid);
   const t0 = Date.now();
-  const r = runLoad(who.url, { seconds: options.seconds, connections: options.connections, core: options.core, headers: options.headers, vary: options.vary });
+  const r = runLoad(who.url, { seconds: options.seconds, connections: options.connections, core: options.core, headers: options.headers, vary: options.vary, rate: options.rate });
   const wallS = (Date.now() - t0) / 1000;
   return {
     ...r,
@@ -70,7 +72,7 @@ function segment(who: Contender, other: Contender, options: PairedOptions): Segm
 
 /** Warms both up (2 s each, not measured), then runs `rounds` alternating pairs of segments. */
 export function pairedLoad(a: Contender, b: Contender, options: PairedOptions): PairedResult {
-  for (const who of [a, b]) runLoad(who.url, { seconds: 2, connections: options.connections, core: options.core, headers: options.headers, vary: options.vary });
+  for (const who of [a, b]) runLoad(who.url, { seconds: 2, connections: options.connections, core: options.core, headers: options.headers, vary: options.vary, rate: options.rate });
   const out: PairedResult = { a: [], b: [], rpsRatios: [], cpuRatios: [] };
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? [a, b] : [b, a];

@@ -3,6 +3,7 @@
  * in the background so the listeners never wait for it, and the kernel drop, which mirrors bans and
  * deny lists into nftables so a banned source is dropped before it reaches Node.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { createKernelDrop, type KernelDrop } from '../edge/kernel/kernel-drop.ts';
@@ -11,11 +12,14 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Services } from '../runtime/services.ts';
 import type { BanStore } from '../stores/types.ts';
 
-/** Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then). */
+/**
+ * Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then).
+ * The ASN table's binary image is kept in `<state_dir>/geo` (runtime/geo-data.ts).
+ */
 export function loadGeo(config: Config, services: Services, logger: Logger): void {
   const g = config.identify.geo;
   if (!g.enabled) return;
-  loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country })
+  loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country, cacheDir: join(config.state_dir, 'geo') })
     .then((geo) => {
       services.geo = geo;
       logger.info({ load_ms: geo.stats().loadMs }, 'geo data loaded (ASN: RouteViews and DB-IP, CC BY 4.0)');

@@ -12,7 +12,8 @@
  * - `bytesRead`, `bytesWritten`: the record (pipeline/context.ts, takeSocketBytes);
  * - `route`: parse (the last valid Host and its site);
  * - `peer`, `fingerprint`: identify (the peer's address, prefix and geo; the last header fingerprint);
- * - `lane`: the refusal lane (pipeline/lane/refusal-lane.ts);
+ * - `lane`, `laneMisses`, `laneSkips`: the refusal lane (pipeline/lane/refusal-lane.ts) and its backoff
+ *   on a connection whose requests vary;
  * - `wire`: the wire (edge/wire/wire.ts keeps its `WireTap` here; undefined until first armed, null
  *   when the connection cannot have one). The pipeline never reads it, so it is typed as an opaque
  *   object here: the wire sits above the pipeline and its type is the wire's own business;
@@ -32,6 +33,10 @@ export class ConnectionMemo {
   peer: PeerIdentity | null = null;
   fingerprint: LastFingerprint | null = null;
   lane: Lane | null = null;
+  /** Lanes in a row that closed because a request did not repeat the one that opened them (capped). */
+  laneMisses = 0;
+  /** Refusals still to come on this connection that open no lane (backoff after `laneMisses`). */
+  laneSkips = 0;
   wire: object | null | undefined = undefined;
   cacheKey: CacheKeyMemo | null = null;
 }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +74,30 @@ test('operator-supplied files are used', async () => {
   const g = await loadGeoData({ asnV4Path: v4, asnV6Path: false, countryPath: false });
   assert.equal(g.lookup('8.8.8.8').asnOrg, 'Example Org');
   assert.equal(g.lookup('1.1.1.1').asn, null);
+});
+
+test('the ASN image is kept in cacheDir: a later load reads it, a changed CSV gets a new one, a damaged one is rebuilt', async () => {
+  const cacheDir = path.join(dir, 'geo-cache');
+  const v4 = path.join(dir, 'cached-v4.csv');
+  await writeFile(v4, '8.8.8.0,8.8.8.255,64500,First Org\n');
+  const first = await loadGeoData({ asnV4Path: v4, asnV6Path: false, countryPath: false, cacheDir });
+  assert.equal(first.lookup('8.8.8.8').asnOrg, 'First Org');
+  const images = await readdir(cacheDir);
+  assert.equal(images.length, 1);
+  assert.match(images[0]!, /^asn-[0-9a-f]+\.bin$/);
+  const again = await loadGeoData({ asnV4Path: v4, asnV6Path: false, countryPath: false, cacheDir });
+  assert.equal(again.lookup('8.8.8.8').asnOrg, 'First Org');
+  assert.deepEqual(await readdir(cacheDir), images, 'read from the image, not rebuilt');
+  await writeFile(v4, '8.8.8.0,8.8.8.255,64501,Second Org\n');
+  await utimes(v4, new Date(), new Date(Date.now() + 5000));
+  const changed = await loadGeoData({ asnV4Path: v4, asnV6Path: false, countryPath: false, cacheDir });
+  assert.equal(changed.lookup('8.8.8.8').asnOrg, 'Second Org');
+  const now = await readdir(cacheDir);
+  assert.equal(now.length, 1, 'the old image is removed');
+  assert.notDeepEqual(now, images);
+  await writeFile(path.join(cacheDir, now[0]!), 'damaged');
+  const rebuilt = await loadGeoData({ asnV4Path: v4, asnV6Path: false, countryPath: false, cacheDir });
+  assert.equal(rebuilt.lookup('8.8.8.8').asn, 64501);
 });
 
 test('clear, coded errors for missing or corrupt files', async () => {

@@ -3,7 +3,11 @@
  * answers `lookup(address)` in a few hundred nanoseconds, without network access.
  *
  * - ASN: `@ip-location-db/asn` CSVs (CC BY 4.0 — credit RouteViews, DB-IP and the NRO), built into
- *   sorted typed arrays by `core/identify/geo/asn-table.ts`.
+ *   sorted typed arrays by `core/identify/geo/asn-table.ts` — in a short-lived child process
+ *   (geo-asn-worker.ts) that writes the table's compact binary image (core/identify/geo/asn-binary.ts);
+ *   this process reads the image once and looks up in views over it. With `cacheDir` (Bulwark passes
+ *   `<state_dir>/geo`), the image is kept there, keyed by the CSVs' paths, sizes and modification
+ *   times, and later starts read it without parsing at all.
  * - Country: `@ip-location-db/geo-whois-asn-country-mmdb` (CC0), records `{country_code}`. Any MaxMind
  *   DB whose records carry `country_code`, `country.iso_code` or `registered_country.iso_code` works
  *   (e.g. GeoLite2-Country). The search tree is walked by `core/identify/geo/mmdb-tree.ts`; each
@@ -12,14 +16,17 @@
  * Non-public addresses (loopback, private, link-local, ...) are not looked up: `label` says what they
  * are and `asn`/`asnOrg`/`country` are null. `country` is never a made-up code like `PRIVATE`.
  */
-import { readFile } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
-import type { AsnWorkerOutput } from './geo-asn-worker.ts';
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { AsnWorkerInput, AsnWorkerOutput } from './geo-asn-worker.ts';
+import { decodeAsnTableData } from '../core/identify/geo/asn-binary.ts';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Reader } from 'maxmind';
 import { asnTableFromData, buildAsnTable } from '../core/identify/geo/asn-table.ts';
-import type { AsnTable, AsnTableData, AsnTableStats } from '../core/identify/geo/asn-table.ts';
+import type { AsnTable, AsnTableStats } from '../core/identify/geo/asn-table.ts';
 import { createMmdbTree } from '../core/identify/geo/mmdb-tree.ts';
 import type { MmdbTree } from '../core/identify/geo/mmdb-tree.ts';
 import { parseIpInto } from '../core/net/ip-parse.ts';
@@ -38,6 +45,11 @@ export interface GeoDataOptions {
   readonly countryPath?: string | false;
   /** Refuse an ASN file when more than this share of its lines is invalid (default 0.01). */
   readonly maxInvalidShare?: number;
+  /**
+   * Directory that keeps the ASN table's binary image between starts (one image: a new one replaces
+   * the others). Default: none — the image goes to a temporary directory, removed once read.
+   */
+  readonly cacheDir?: string;
 }
 
 /** What is known about an address. Null fields: no data, or a non-public address (see `label`). */
@@ -109,44 +121,100 @@ function resolvePath(option: string | false | undefined, pkg: string, file: stri
   return option ?? packageFile(pkg, file);
 }
 
+/** Errors a child reports for a file, as loadGeoData's coded errors. */
+function childError(out: Extract<AsnWorkerOutput, { ok: false }>, v6Path: string | null): GeoDataError {
+  const missing = out.errno === 'ENOENT';
+  const what = out.file === v6Path ? 'ASN (IPv6)' : 'ASN (IPv4)';
+  return out.errno !== undefined
+    ? new GeoDataError(missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE', `${what} file ${out.file} ${missing ? 'does not exist' : 'cannot be read'}`)
+    : new GeoDataError('BULWARK_ERR_GEO_ASN_CORRUPT', `ASN data could not be parsed: ${out.message}`);
+}
+
 /**
- * Parses the ASN files in a worker thread (see geo-asn-worker.ts); falls back to this thread when a
- * worker cannot be started. Missing or unreadable files give the same errors either way.
+ * Builds the ASN image `out` in a child process (see geo-asn-worker.ts). Resolves true when written,
+ * false when no child could be started (the caller parses in this thread instead); rejects with a
+ * {@link GeoDataError} for missing, unreadable or corrupt files.
  */
-function parseInWorker(v4Path: string | null, v6Path: string | null): Promise<AsnTableData> {
-  // Under tsx the sources run as .ts and the worker inherits the loader; the bundle ships a .js worker.
+function buildImageInChild(v4Path: string | null, v6Path: string | null, out: string): Promise<boolean> {
+  // Under tsx the sources run as .ts and the child inherits the loader flags; the bundle ships a .js file.
   const url = import.meta.url.endsWith('.ts') ? new URL('./geo-asn-worker.ts', import.meta.url) : new URL('./geo-asn-worker.js', import.meta.url);
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { v4Path, v6Path } });
-    worker.once('message', (out: AsnWorkerOutput) => {
-      void worker.terminate();
-      if (out.ok) return resolve(out.data);
-      const missing = out.errno === 'ENOENT';
-      const what = out.file === v6Path ? 'ASN (IPv6)' : 'ASN (IPv4)';
-      reject(
-        out.errno !== undefined
-          ? new GeoDataError(missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE', `${what} file ${out.file} ${missing ? 'does not exist' : 'cannot be read'}`)
-          : new GeoDataError('BULWARK_ERR_GEO_ASN_CORRUPT', `ASN data could not be parsed: ${out.message}`),
-      );
-    });
-    worker.once('error', reject);
+    let settled = false;
+    const done = (f: () => void) => {
+      if (!settled) {
+        settled = true;
+        f();
+      }
+    };
+    let child;
+    try {
+      child = fork(url, [JSON.stringify({ v4Path, v6Path, out } satisfies AsnWorkerInput)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    } catch {
+      return resolve(false);
+    }
+    child.once('message', (msg: AsnWorkerOutput) => done(() => (msg.ok ? resolve(true) : reject(childError(msg, v6Path)))));
+    child.once('error', () => done(() => resolve(false)));
+    child.once('exit', () => done(() => resolve(false)));
   });
 }
 
-async function loadAsn(v4Path: string | null, v6Path: string | null, maxInvalidShare: number): Promise<AsnTable | null> {
-  if (v4Path === null && v6Path === null) return null;
-  let table: AsnTable;
-  try {
-    table = asnTableFromData(await parseInWorker(v4Path, v6Path));
-  } catch (err) {
-    if (err instanceof GeoDataError) throw err;
-    // No worker (e.g. an unusual runtime): parse here.
-    const [v4, v6] = await Promise.all([
-      v4Path === null ? undefined : readData(v4Path, 'ASN (IPv4)').then((b) => b.toString('latin1')),
-      v6Path === null ? undefined : readData(v6Path, 'ASN (IPv6)').then((b) => b.toString('latin1')),
-    ]);
-    table = buildAsnTable({ v4, v6, latin1: true });
+/** The image's file name for these CSVs: their paths, sizes and modification times (a new file, a new image). */
+async function imageName(v4Path: string | null, v6Path: string | null): Promise<string> {
+  const parts: unknown[] = ['BWASN001'];
+  for (const [file, what] of [[v4Path, 'ASN (IPv4)'], [v6Path, 'ASN (IPv6)']] as const) {
+    if (file === null) {
+      parts.push(null);
+      continue;
+    }
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+      parts.push([file, st.size, st.mtimeMs]);
+    } catch (cause) {
+      const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new GeoDataError(missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE', `${what} file ${file} ${missing ? 'does not exist' : 'cannot be read'}`, { cause });
+    }
   }
+  return `asn-${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24)}.bin`;
+}
+
+/** The ASN table from its image: read from the cache, else built by a child (else parsed here). */
+async function loadAsnTable(v4Path: string | null, v6Path: string | null, cacheDir: string | undefined): Promise<AsnTable> {
+  const name = await imageName(v4Path, v6Path);
+  if (cacheDir !== undefined) {
+    const cached = await readFile(path.join(cacheDir, name)).catch(() => null);
+    if (cached !== null) {
+      try {
+        return asnTableFromData(decodeAsnTableData(cached));
+      } catch {
+        // A damaged image is rebuilt below.
+      }
+    }
+  }
+  const dir = cacheDir ?? (await mkdtemp(path.join(tmpdir(), 'bulwark-asn-')));
+  try {
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, name);
+    if (await buildImageInChild(v4Path, v6Path, file)) {
+      const table = asnTableFromData(decodeAsnTableData(await readFile(file)));
+      // One image in the cache: older ones (other files, older data) go.
+      if (cacheDir !== undefined) for (const f of await readdir(dir)) if (f !== name && /^asn-[0-9a-f]+\.bin$/.test(f)) await rm(path.join(dir, f), { force: true });
+      return table;
+    }
+  } finally {
+    if (cacheDir === undefined) await rm(dir, { recursive: true, force: true });
+  }
+  // No child process (e.g. an unusual runtime): parse here.
+  const [v4, v6] = await Promise.all([
+    v4Path === null ? undefined : readData(v4Path, 'ASN (IPv4)').then((b) => b.toString('latin1')),
+    v6Path === null ? undefined : readData(v6Path, 'ASN (IPv6)').then((b) => b.toString('latin1')),
+  ]);
+  return buildAsnTable({ v4, v6, latin1: true });
+}
+
+async function loadAsn(v4Path: string | null, v6Path: string | null, maxInvalidShare: number, cacheDir: string | undefined): Promise<AsnTable | null> {
+  if (v4Path === null && v6Path === null) return null;
+  const table = await loadAsnTable(v4Path, v6Path, cacheDir);
   const s = table.stats;
   const rows = s.v4Rows + s.v6Rows;
   const empty = (v4Path !== null && s.v4Rows === 0) || (v6Path !== null && s.v6Rows === 0);
@@ -199,7 +267,7 @@ export async function loadGeoData(options: GeoDataOptions = {}): Promise<GeoData
   const countryPath = resolvePath(options.countryPath, '@ip-location-db/geo-whois-asn-country-mmdb', 'geo-whois-asn-country.mmdb');
   const t0 = performance.now();
   const countryP = loadCountry(countryPath).then((c) => ({ c, ms: performance.now() - t0 }));
-  const asn = await loadAsn(v4Path, v6Path, options.maxInvalidShare ?? 0.01);
+  const asn = await loadAsn(v4Path, v6Path, options.maxInvalidShare ?? 0.01, options.cacheDir);
   const asnMs = performance.now() - t0;
   const { c: country, ms: countryMs } = await countryP;
 

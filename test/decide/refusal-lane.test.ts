@@ -89,6 +89,26 @@ test('a changed header leaves the lane (the request is decided again), and a pat
   s.close();
 });
 
+test('a flood varying a header per request: every request still refused and recorded; lanes back off, and a connection that repeats itself again gets one', async () => {
+  const c = await KeepAliveClient.open(b.port, '127.61.0.7');
+  const before = laneAnswers();
+  const statuses: number[] = [];
+  // Opens a lane on its first refusal, which the next (different) request closes unused: from then on
+  // the connection's refusals open lanes less and less often; each request is decided in full.
+  for (let i = 0; i < 40; i++) statuses.push((await c.send(laneGet('/', { Cookie: `visit=${i}` })))!.status);
+  assert.deepEqual(statuses, [200, 200, ...Array(38).fill(429)]);
+  assert.equal(laneAnswers(), before, 'no request repeated the one before it: none came from a lane');
+  // The same request over and over: within the backoff (at most 63 refusals) a lane opens and answers.
+  const repeated: number[] = [];
+  for (let i = 0; i < 70; i++) repeated.push((await c.send(laneGet('/', { Cookie: 'visit=same' })))!.status);
+  c.close();
+  assert.deepEqual(repeated, Array(70).fill(429));
+  assert.ok(laneAnswers() - before > 0, 'the repeats are answered from a lane again');
+  const mine = records.filter((r) => r.clientAddress === '127.61.0.7');
+  assert.equal(mine.length, 110, 'one record per request, lane or not');
+  assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 108);
+});
+
 test('a ban ends the lane: the next request on the connection is dropped', async () => {
   const c = await KeepAliveClient.open(b.port, '127.61.0.4');
   for (let i = 0; i < 4; i++) await c.send(laneGet('/'));

@@ -360,11 +360,14 @@ export function createWire(deps: WireDeps): Wire {
       const tap = tapOf(memo, socket);
       if (tap === null || socket.parser !== tap.parser) return;
       const url = req.url ?? '';
-      if (tap.source?.deref() !== source || tap.url !== url || tap.method !== method || !sameStrings(tap.rawHeaders, req.rawHeaders)) {
+      const sameSource = tap.source?.deref() === source;
+      if (!sameSource || tap.url !== url || tap.method !== method || !sameStrings(tap.rawHeaders, req.rawHeaders)) {
         // The wire takes a connection only once it repeats a request (same answer source, method,
         // target and header fields as the one before): a flood that varies its requests never does,
-        // and keeps node:http's native read path. A few string compares per answer, no more.
-        tap.source = new WeakRef(source);
+        // and keeps node:http's native read path. A few string compares per answer, no more (the
+        // source's WeakRef is kept while the source stays: a hit on a page whose requests vary a header
+        // makes none).
+        if (!sameSource) tap.source = new WeakRef(source);
         tap.url = url;
         tap.method = method;
         tap.rawHeaders = req.rawHeaders;

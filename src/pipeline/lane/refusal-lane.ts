@@ -18,6 +18,12 @@
  * request record (stats, detector, access log), still counts toward escalation and the policy stats,
  * and carries fresh `Retry-After` / `RateLimit` values.
  *
+ * A connection whose requests differ from each other (a flood varying a cookie or Referer) would open a
+ * lane on every refusal and close it on the next request, paying for both and gaining nothing: after a
+ * lane closes unused, the connection's next 2^n − 1 refusals open none (n lanes in a row closed unused,
+ * up to 2^6 − 1), and one answered from a lane resets it. Those refusals take the normal path, which
+ * answers them exactly as the lane would have.
+ *
  * Repeats that are byte-for-byte copies of a request the lane answered go one step further: the wire
  * (wire/refusal.ts) answers them from the bytes read, before node:http parses them, with the same page,
  * fields and record.
@@ -57,6 +63,9 @@ type LaneFacts = Pick<
 >;
 
 
+/** Backoff cap: after this many lanes in a row closed unused, one refusal in 2^6 opens a lane. */
+const MAX_LANE_MISSES = 6;
+
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -77,8 +86,13 @@ export function openRefusalLane(ctx: RequestContext): void {
   if ((method !== 'GET' && method !== 'HEAD') || ctx.forwardedFor !== '' || ctx.upgrade || !ctx.res.shouldKeepAlive || hasRequestBody(req)) return;
   const socket = req.socket as Socket | null;
   if (socket === null) return;
+  const memo = connectionMemo(socket);
+  if (memo.laneSkips > 0) {
+    memo.laneSkips--;
+    return;
+  }
   const result = refused.result;
-  connectionMemo(socket).lane = {
+  memo.lane = {
     runtime: ctx.runtime,
     site,
     untilMs: ctx.startMs + result.retryAfterMs,
@@ -122,8 +136,11 @@ export function answerFromLane(ctx: RequestContext): boolean {
   if (scanTarget(ctx.path) !== TARGET_CLEAN) return false;
   if (!laneServes(lane, ctx)) {
     memo.lane = null;
+    if (memo.laneMisses < MAX_LANE_MISSES) memo.laneMisses++;
+    memo.laneSkips = (1 << memo.laneMisses) - 1;
     return false;
   }
+  memo.laneMisses = 0;
   const f = lane.facts;
   const site = lane.site;
   ctx.site = site;

@@ -157,8 +157,15 @@ export interface AsnTableData {
   readonly v6: AsnRows;
   readonly idx4: Uint32Array;
   readonly idx6: Uint32Array;
-  readonly names: readonly string[];
+  /** Organisation names by id: an array when parsed, decoded on use from a binary image (asn-binary.ts). */
+  readonly names: OrgNames;
   readonly stats: AsnTableStats;
+}
+
+/** Organisation names by id (`orgIds` values). */
+export interface OrgNames {
+  readonly length: number;
+  at(id: number): string | undefined;
 }
 
 /** The typed arrays of a table's data (to pass as a transfer list to postMessage). */
@@ -247,7 +254,7 @@ export function asnTableFromData(data: AsnTableData): AsnTable {
   }
 
   const asnAt = (row: number): number => (row < n4 ? v4.asns[row] : v6.asns[row - n4]);
-  const orgAt = (row: number): string => names[row < n4 ? v4.orgIds[row]! : v6.orgIds[row - n4]!]!;
+  const orgAt = (row: number): string => names.at(row < n4 ? v4.orgIds[row]! : v6.orgIds[row - n4]!) ?? '';
 
   function lookup(address: string | ParsedIp): AsnRecord | null {
     let row: number;
