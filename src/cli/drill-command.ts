@@ -1,5 +1,5 @@
 /**
- * `bulwark drill SCENARIO`: attacks a Bulwark on loopback with one scenario of THREATS.md while
+ * `bulwark drill SCENARIO`: attacks a Bulwark on loopback with one scenario of docs/threats.md while
  * simulated real visitors use the site, and prints what reached the origin and what the visitors got.
  * By default the drill starts everything itself (an origin fixture, Bulwark on `-c` or the demo config)
  * and tears it down; `--target` attacks an already running deployment — loopback only. The lead wires it

@@ -1,5 +1,5 @@
 /**
- * The one strict schema of `bulwark.yaml` (STYLE.md, "Config is data with one strict schema"): types,
+ * The one strict schema of `bulwark.yaml`: types,
  * defaults and validation live here and nowhere else. Every object is strict — an unknown key is an
  * error naming its path — and `bulwark schema` exports this as JSON Schema for editors.
  *

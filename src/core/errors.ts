@@ -1,5 +1,5 @@
 /**
- * One error shape for all of Bulwark, with two audiences (STYLE.md, "Errors: one shape, two audiences"):
+ * One error shape for all of Bulwark, with two audiences (Errors: one shape, two audiences):
  * `code` is stable (`BULWARK_ERR_<AREA>_<WHAT>`), `publicReason` is what a visitor or API caller may see,
  * `message` and `cause` are for the log only.
  */

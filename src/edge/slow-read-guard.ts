@@ -1,5 +1,5 @@
 /**
- * Slow read defence (THREATS.md, "slow read"; and the drill's slow-read finding): a client that keeps reading a
+ * Slow read defence (docs/threats.md, "slow read"; and the drill's slow-read finding): a client that keeps reading a
  * response, but slower than `min_send_rate` bytes per second, is cut off. `send_timeout` only catches a
  * client that stops reading altogether, and counting the bytes handed to the socket says little (the
  * kernel's send buffer, megabytes on loopback, absorbs them): so once a second, for responses whose

@@ -1,5 +1,5 @@
 /**
- * Recurrence (THREATS.md, "recurrence"): when an incident closes, its attack fingerprint is compared with
+ * Recurrence (docs/threats.md, "recurrence"): when an incident closes, its attack fingerprint is compared with
  * those of the site's recent closed incidents (recurrence/compare.ts) and the incident is linked to the
  * most telling one: a `same_actor` match beats a `copycat` match beats an unrelated one; within a verdict,
  * the higher network (same actor) or pattern (copycat, unrelated) similarity wins. Reports compare with

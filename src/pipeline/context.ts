@@ -1,5 +1,5 @@
 /**
- * The one object every phase of a request shares (STYLE.md: pass a context, not ten parameters).
+ * The one object every phase of a request shares (pass a context, not ten parameters).
  *
  * Fields are all initialised in the constructor so every context has the same shape (V8 keeps the
  * hot path monomorphic). Phases fill them in order: parse sets `site`, identify sets the client fields,

@@ -1,5 +1,5 @@
 /**
- * A phase of the request pipeline (STYLE.md, after Pingora's proxy phases and Envoy's filter status).
+ * A phase of the request pipeline (after Pingora's proxy phases and Envoy's filter status).
  *
  * A phase returns an explicit value instead of calling `next()`:
  * - `CONTINUE`: go on with the next phase;

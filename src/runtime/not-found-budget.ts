@@ -1,5 +1,5 @@
 /**
- * The 404 budget (THREATS.md, cache busting: "random-path 404 storms recognised"): every 404 a client
+ * The 404 budget (docs/threats.md, cache busting: "random-path 404 storms recognised"): every 404 a client
  * prefix receives is counted against a GCRA budget; a prefix that overspends it is answered 429 for the
  * budget's Retry-After on every path (`limit/not-found`), which also counts toward escalation to a ban.
  * A site's visitors rarely see more than a handful of 404s; a scanner or a random-path flood sees

@@ -1,7 +1,7 @@
 /**
  * The challenge over real sockets, with the drill's Node solver as the "browser": a challenged site lets
  * a client through only with a valid clearance; forged, expired, transplanted and replayed answers never
- * reach the origin (the origin fixture counts) — the key theft attempts of THREATS.md; what must not be
+ * reach the origin (the origin fixture counts) — the key theft attempts of docs/threats.md; what must not be
  * challenged is not.
  */
 import { after, before, test } from 'node:test';

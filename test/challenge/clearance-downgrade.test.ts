@@ -1,5 +1,5 @@
 /**
- * Clearance downgrade (THREATS.md): a cheap clearance — from a rule asking one bit of work, or from the
+ * Clearance downgrade (docs/threats.md): a cheap clearance — from a rule asking one bit of work, or from the
  * no-JavaScript wait at `normal` — used where a harder challenge is asked. Over real sockets: a clearance
  * satisfies only what it proved, and the no-JS path grants less than a solved puzzle (shorter, bound to
  * the exact address and user agent, without a cleared visitor's privileges). The origin fixture counts

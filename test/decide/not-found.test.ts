@@ -1,5 +1,5 @@
 /**
- * The 404 budget over real sockets (THREATS.md, cache busting: random-path 404 storms): a prefix that
+ * The 404 budget over real sockets (docs/threats.md, cache busting: random-path 404 storms): a prefix that
  * keeps hitting missing pages is answered 429 `limit/not-found` on every path, so a random-path flood
  * stops reaching the origin; its neighbours in other prefixes, and allow-listed clients, are unaffected.
  */

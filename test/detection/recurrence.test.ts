@@ -1,5 +1,5 @@
 /**
- * Recurrence (THREATS.md): the same botnet comes back — the second incident is linked to the first as
+ * Recurrence (docs/threats.md): the same botnet comes back — the second incident is linked to the first as
  * `same_actor`; a different botnet copying its pattern (same path, fingerprint and user agent from other
  * networks) is linked as a `copycat`. Also: privacy (addresses truncated at write, source data removed
  * after the retention period) and a site leaving the config mid-incident.

@@ -1,5 +1,5 @@
 /**
- * Web cache poisoning through the Host (THREATS.md, "cache poisoning"): a cacheable page the origin
+ * Web cache poisoning through the Host (docs/threats.md, "cache poisoning"): a cacheable page the origin
  * builds from the Host it receives must never be served to visitors of another authority. An attacker
  * chooses the Host (any port on an exact host, any name under `*.suffix` or `*`), strips it with
  * `Connection: Host`, or sends a field some origins read instead of it (`X-Forwarded-Port`,

@@ -1,5 +1,5 @@
 /**
- * Rule evasion by encoding (THREATS.md): percent-encoding, dot segments and duplicate slashes must not
+ * Rule evasion by encoding (docs/threats.md): percent-encoding, dot segments and duplicate slashes must not
  * slip a request past a path rule while the origin, which decodes and resolves them, serves the
  * protected path. Rules, the cache key, the 404 budget, the record and the origin all see one
  * normalised path (core/http/request-target.ts); escaped separators are refused.

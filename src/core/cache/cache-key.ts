@@ -1,6 +1,6 @@
 /**
  * Cache keys, normalised per site so that a flood of random query strings cannot bust the cache
- * (THREATS.md "cache busting").
+ * (docs/threats.md "cache busting").
  *
  * Primary key: `<method class> <scheme>://<authority><path>?<query>`, where
  * - GET and HEAD share the class `GET` (HEAD is answered from stored GET responses);

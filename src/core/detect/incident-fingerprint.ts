@@ -3,7 +3,7 @@
  * fingerprints with their shares, and the shape of its request rate — and a comparison of two summaries
  * that says whether a recurrence is the `same_actor` (the same networks again: overlapping prefixes and
  * ASNs), a `copycat` (the same paths / tooling from disjoint networks) or `different`, with the evidence
- * (THREATS.md, "recurrence").
+ * (docs/threats.md, "recurrence").
  *
  * Per dimension, similarity is the mean of the weighted Jaccard index Σmin/Σmax of the shares and the
  * cosine of the share vectors: Jaccard rewards the same keys in the same proportions, cosine the same

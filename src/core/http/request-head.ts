@@ -1,6 +1,6 @@
 /**
  * Strict checks of a request head that node:http lets through but Bulwark will not forward
- * (THREATS.md, "malformed and oversized requests"; the drill's malformed corpus lists what Node 20
+ * (docs/threats.md, "malformed and oversized requests"; the drill's malformed corpus lists what Node 20
  * accepts on its own). Pure:
  * the parse phase calls it with what node:http parsed.
  *

@@ -1,7 +1,7 @@
 /**
  * `decide`: what happens to this request, as a value that names what produced it. Pure over its inputs
  * (time is `nowMs`; the only state it changes is the limiter tables the policy's limits own). No counters,
- * no logging (STYLE.md): the result says what matched, and the caller counts and logs.
+ * no logging: the result says what matched, and the caller counts and logs.
  *
  * Order, cheapest first — the first step that decides ends the evaluation:
  * 1. **Lists** (longest prefix; allow wins ties): allow-listed → `allow` by `list/allow`, skipping bans,

@@ -1,5 +1,5 @@
 /**
- * Problems found while compiling a policy, reported all at once (STYLE.md: config validation reports
+ * Problems found while compiling a policy, reported all at once (config validation reports
  * every problem with the path of its key). A rule problem names where the rule is, its name and the field:
  *
  *     policy.rules[3] (name "block-scanners"): expr: column 12: no such overload: string == int

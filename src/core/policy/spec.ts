@@ -1,7 +1,7 @@
 /**
  * The shape of a policy as written in YAML (snake_case keys, as in the rest of bulwark.yaml), and its
  * structural validation. Imported policy files arrive here as parsed but unchecked data, so everything is
- * checked, and unknown keys are errors (STYLE.md: an unknown key is an error, not a silent default).
+ * checked, and unknown keys are errors (an unknown key is an error, not a silent default).
  *
  * ```yaml
  * import: [policies/bots.yaml]          # merged first, in order

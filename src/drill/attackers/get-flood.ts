@@ -1,7 +1,7 @@
 /**
  * GET flood: many requests per second from N source addresses, to fixed paths, cache-busting query
  * strings or random 404 paths, with one browser-like header set or rotating user agents / header sets /
- * header orders. Covers the THREATS.md classes "GET flood, few / many sources", "cache busting" and
+ * header orders. Covers the docs/threats.md classes "GET flood, few / many sources", "cache busting" and
  * "header / user-agent rotation".
  */
 import { runHttpFlood, type FloodOptions } from './http-flood.ts';

@@ -1,6 +1,6 @@
 /**
  * POST flood against expensive endpoints (search, login, forms): form-encoded bodies with random values,
- * so no cache can answer them. Covers the THREATS.md class "expensive endpoints".
+ * so no cache can answer them. Covers the docs/threats.md class "expensive endpoints".
  */
 import { runHttpFlood, type FloodOptions } from './http-flood.ts';
 import { flatHeaders, nextHeaders, pick, token, type HeaderMode, type Random } from './traffic-shapes.ts';

@@ -1,6 +1,6 @@
 /**
  * Slowloris: many connections that each send a request head a byte at a time and never finish it, to
- * hold the server's sockets. "Repelled" (THREATS.md) means header timeouts and per-address connection
+ * hold the server's sockets. "Repelled" (docs/threats.md) means header timeouts and per-address connection
  * caps free the sockets while real visitors still connect: the result says how many the server closed
  * and after how long. Spread over many sources to stay under per-address caps, or one source to test them.
  */

@@ -1,5 +1,5 @@
 /**
- * `cache-busting` — THREATS.md "cache busting": half the attack asks cacheable pages with a random query
+ * `cache-busting` — docs/threats.md "cache busting": half the attack asks cacheable pages with a random query
  * string (`/?_=k3j9x0q2aa`), the other half random paths that do not exist (`/x8k2a1/p9q0z1.php`, a 404
  * storm). Repelled: normalised cache keys and coalescing keep the origin's load flat; random-path 404
  * storms are recognised.

@@ -155,13 +155,13 @@ export interface JudgedFigures {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-/** A drill scenario: one attack class of THREATS.md. */
+/** A drill scenario: one attack class of docs/threats.md. */
 export interface Scenario {
   /** CLI name, e.g. `get-flood-few`. */
   readonly name: string;
   /** One line for `bulwark drill --list`. */
   readonly summary: string;
-  /** What "repelled" means for this class (THREATS.md). */
+  /** What "repelled" means for this class (docs/threats.md). */
   readonly repelledMeans: string;
   readonly kind: ScenarioKind;
   readonly defaults: ScenarioDefaults;

@@ -5,7 +5,7 @@
  */
 import type { Criterion, JudgedFigures } from './context.ts';
 
-/** Real visitors served at least this share (THREATS.md: a defence that blocks visitors has failed). */
+/** Real visitors served at least this share (docs/threats.md: a defence that blocks visitors has failed). */
 export const VISITORS_SERVED_MIN = 0.99;
 
 /** Visitors arriving at the onset of the attack served within 10 s of their first request, at least this share. */

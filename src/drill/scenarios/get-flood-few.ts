@@ -1,5 +1,5 @@
 /**
- * `get-flood-few` — THREATS.md "GET flood, few sources": tens of addresses, each sending hundreds of
+ * `get-flood-few` — docs/threats.md "GET flood, few sources": tens of addresses, each sending hundreds of
  * requests per second to the front page and article pages. Repelled: the sources are rate-limited, then
  * dropped at accept; the origin's load stays at its baseline.
  */

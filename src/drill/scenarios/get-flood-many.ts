@@ -1,5 +1,5 @@
 /**
- * `get-flood-many` — THREATS.md "GET flood, many sources": thousands of addresses (each in its own /24),
+ * `get-flood-many` — docs/threats.md "GET flood, many sources": thousands of addresses (each in its own /24),
  * each staying well under any per-address limit (about one request every two seconds). Repelled: detected
  * from the site-wide rate and the surge of new sources within seconds; uncleared clients challenged;
  * cleared visitors unaffected.

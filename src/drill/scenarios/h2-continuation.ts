@@ -1,5 +1,5 @@
 /**
- * `h2-continuation` — THREATS.md "HTTP/2 floods", CONTINUATION flood (CVE-2024-27316): a header block
+ * `h2-continuation` — docs/threats.md "HTTP/2 floods", CONTINUATION flood (CVE-2024-27316): a header block
  * that never ends, one CONTINUATION frame after another, for the server to buffer. Repelled: the
  * connection is ended with GOAWAY ENHANCE_YOUR_CALM at the first CONTINUATION over the limit, nothing of
  * it reaches the origin, and visitors are served.

@@ -1,5 +1,5 @@
 /**
- * `h2-rapid-reset` — THREATS.md "HTTP/2 floods", Rapid Reset (CVE-2023-44487): streams opened and reset
+ * `h2-rapid-reset` — docs/threats.md "HTTP/2 floods", Rapid Reset (CVE-2023-44487): streams opened and reset
  * at once, so the server starts work the client never waits for. Repelled: each connection is ended with
  * GOAWAY ENHANCE_YOUR_CALM after the reset budget, the flooding sources are escalated to bans and dropped
  * at accept, the origin stays within capacity and visitors are served.

@@ -1,5 +1,5 @@
 /**
- * `h2-stream-flood` — THREATS.md "HTTP/2 floods", stream floods: after acknowledging the server's
+ * `h2-stream-flood` — docs/threats.md "HTTP/2 floods", stream floods: after acknowledging the server's
  * SETTINGS_MAX_CONCURRENT_STREAMS, a client opens far more streams at once, on a page that must go to
  * the origin. Repelled: the connection is ended with GOAWAY PROTOCOL_ERROR at the first stream over the
  * limit, the streams within it wait their turn on the connection and in the origin's queue (never more

@@ -1,5 +1,5 @@
 /**
- * The drill's scenarios, one per attack class of THREATS.md, in the order `bulwark drill --list` shows
+ * The drill's scenarios, one per attack class of docs/threats.md, in the order `bulwark drill --list` shows
  * them. Each lives in its own file with its defaults and what "repelled" means for it.
  */
 import { DrillError } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * `ipv6-rotation` — THREATS.md "IPv6 rotation": every request claims a new address inside one /64, told
+ * `ipv6-rotation` — docs/threats.md "IPv6 rotation": every request claims a new address inside one /64, told
  * to Bulwark through `X-Forwarded-For` from 127.0.0.1 — the drill configures Bulwark to trust 127.0.0.1/32
  * as a proxy for this scenario only (attackers must not be able to pick their address otherwise).
  * Repelled: limits apply per prefix (/64), not per address.

@@ -1,5 +1,5 @@
 /**
- * `malformed` — THREATS.md "malformed and oversized requests": the drill's corpus of 68 broken requests
+ * `malformed` — docs/threats.md "malformed and oversized requests": the drill's corpus of 68 broken requests
  * (huge heads, bad framing, conflicting Content-Length / Transfer-Encoding, invalid methods, smuggling
  * attempts, raw bytes), each on its own connection, several in parallel, cycling through the corpus until
  * the run's duration or budget. Repelled: a clear 4xx (or a close) for each, no crash, and nothing

@@ -1,5 +1,5 @@
 /**
- * `origin-collapse` — THREATS.md "origin collapse": a moderate GET flood in three equal phases while the
+ * `origin-collapse` — docs/threats.md "origin collapse": a moderate GET flood in three equal phases while the
  * origin fixture degrades — normal, then every page takes {@link SLOW_LATENCY_MS} ms, then every request
  * fails with a 500. Repelled: circuit breaker, stale content served, 503 with Retry-After instead of
  * timeouts piling up. (Real visitors of uncacheable pages cannot be served by a failed origin, so the

@@ -1,5 +1,5 @@
 /**
- * `post-flood` — THREATS.md "expensive endpoints": POSTs with random form values to `/search` (150 ms at
+ * `post-flood` — docs/threats.md "expensive endpoints": POSTs with random form values to `/search` (150 ms at
  * the origin) and `/login` (100 ms), which no cache can answer; at the default rate the origin would need
  * more concurrency than it has. Repelled: per-endpoint limits; the origin's concurrency never goes above
  * its capacity; cleared visitors are queued first.

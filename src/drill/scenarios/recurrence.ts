@@ -1,5 +1,5 @@
 /**
- * `recurrence` — THREATS.md "recurrence": botnet A floods, pauses, floods again with exactly the same
+ * `recurrence` — docs/threats.md "recurrence": botnet A floods, pauses, floods again with exactly the same
  * traffic (same seed: same paths, same rotating user agents, same rate, same sources); after another
  * pause a different botnet B — other source ranges — copies A's pattern; after a last pause botnet C,
  * from yet other ranges, does something else entirely (a POST flood on /login from a curl-like client).

@@ -1,5 +1,5 @@
 /**
- * `slow-post` — THREATS.md "slow POST" (R.U.D.Y.): a complete head announcing a 10 MB body to `/upload`,
+ * `slow-post` — docs/threats.md "slow POST" (R.U.D.Y.): a complete head announcing a 10 MB body to `/upload`,
  * then 4 bytes of body per second. Repelled: the minimum body rate (or the request timeout) closes the
  * sockets; the origin is not held waiting for bodies; real visitors still connect.
  */

@@ -1,5 +1,5 @@
 /**
- * `slow-read` — THREATS.md "slow read": request a 64 MiB download, then read the answer 16 bytes per
+ * `slow-read` — docs/threats.md "slow read": request a 64 MiB download, then read the answer 16 bytes per
  * second, so the server's send buffers stay full. Repelled: the send timeout aborts the responses the
  * client does not read, memory stays flat, real visitors still connect.
  */

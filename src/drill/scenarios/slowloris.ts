@@ -1,5 +1,5 @@
 /**
- * `slowloris` — THREATS.md "slowloris": connections that send a request head a byte per second and never
+ * `slowloris` — docs/threats.md "slowloris": connections that send a request head a byte per second and never
  * finish it. Repelled: the header timeout and per-address connection caps free the sockets; real visitors
  * still connect.
  */

@@ -1,5 +1,5 @@
 /**
- * `tls-handshake-flood` — THREATS.md "TLS handshake floods": new TLS connections as fast as possible from
+ * `tls-handshake-flood` — docs/threats.md "TLS handshake floods": new TLS connections as fast as possible from
  * many sources, each a full handshake (a private-key signature for the server), closed at once.
  * Repelled: each source's and prefix's handshakes beyond their budget are refused at accept, before any
  * TLS work; the sources that keep at it are escalated to bans; visitors are served.

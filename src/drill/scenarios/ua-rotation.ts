@@ -1,5 +1,5 @@
 /**
- * `ua-rotation` — THREATS.md "header / user-agent rotation": each request carries a whole header set of
+ * `ua-rotation` — docs/threats.md "header / user-agent rotation": each request carries a whole header set of
  * a different client (Chrome, Firefox, Safari, curl, python-requests, Go) with its header order shuffled.
  * Repelled: the header-order fingerprint and prefix aggregation still group the bots.
  */

@@ -6,7 +6,7 @@
 import { createKeyedCounter, createLatencyRecorder, type LatencyRecorder, type LatencySummary } from '../stats.ts';
 import { errorCode, type AnswerOutcome } from '../answer-outcome.ts';
 
-/** The kinds of simulated visitors (THREATS.md "real visitors"). */
+/** The kinds of simulated visitors (docs/threats.md "real visitors"). */
 export type VisitorKind = 'browser' | 'nojs' | 'api';
 
 /** One kind's figures. */

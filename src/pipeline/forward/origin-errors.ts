@@ -1,5 +1,5 @@
 /**
- * One place that maps a failure toward the origin to what the client sees (STYLE.md, after Pingora's
+ * One place that maps a failure toward the origin to what the client sees (after Pingora's
  * error-source mapping): timeouts become 504, refused/reset/unreachable connections 502, a client body
  * that does not match its declared length 400. The page never shows the origin's address.
  */

@@ -2,7 +2,7 @@
  * The small pages Bulwark answers with itself (421 unknown host, 4xx refusals, 5xx origin trouble).
  *
  * Each page tells the visitor in plain words what happened and shows the request ID that matches the
- * log line (STYLE.md, after Caddy); it never names the origin's address or Bulwark internals. The format
+ * log line (after Caddy); it never names the origin's address or Bulwark internals. The format
  * follows `Accept`: HTML for browsers, JSON for API clients, plain text otherwise. Pages are never
  * cached (`Cache-Control: no-store`).
  *

@@ -1,5 +1,5 @@
 /**
- * Request buffering (THREATS.md, "slow POST"; and the drill's slow POST finding): before a request with a body
+ * Request buffering (docs/threats.md, "slow POST"; and the drill's slow POST finding): before a request with a body
  * competes for an origin slot, Bulwark receives its first `shield.request_buffer` bytes — the whole body
  * when it is that small (forms, API calls), the start of it otherwise. A client that uploads slowly
  * therefore costs Bulwark a little memory and the origin nothing (the slow-body guard cuts it off);

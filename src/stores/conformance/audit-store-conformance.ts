@@ -1,5 +1,5 @@
 /**
- * The conformance suite every {@link AuditStore} implementation must pass (STYLE.md: one suite per
+ * The conformance suite every {@link AuditStore} implementation must pass (one suite per
  * interface, run against every implementation): newest first with paging, filters by time and action
  * prefix, details clipped at 4 KiB, the row cap and the age purge, and a restart.
  */

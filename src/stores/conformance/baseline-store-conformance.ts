@@ -1,5 +1,5 @@
 /**
- * The conformance suite every {@link BaselineStore} implementation must pass (STYLE.md: one suite per
+ * The conformance suite every {@link BaselineStore} implementation must pass (one suite per
  * interface, run against every implementation).
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The conformance suite every {@link IncidentStore} implementation must pass (STYLE.md: one suite per
+ * The conformance suite every {@link IncidentStore} implementation must pass (one suite per
  * interface, run against every implementation). Call it from the implementation's test file.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The conformance suite every {@link KvStore} implementation must pass (STYLE.md: one suite per interface,
+ * The conformance suite every {@link KvStore} implementation must pass (one suite per interface,
  * run against every implementation).
  */
 import assert from 'node:assert/strict';
