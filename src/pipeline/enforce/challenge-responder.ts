@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import {
   CHALLENGE_RETURN_PATH, CHALLENGE_VERIFY_PATH, challengeReturnPath, MAX_SUBMISSION_LENGTH, PAGE_STYLES, PAGE_STYLES_HEADERS, PAGE_STYLES_PATH, parseSubmission,
   SOLVER_SCRIPT, SOLVER_SCRIPT_HEADERS, SOLVER_SCRIPT_PATH,
-  type GateResponse,
+  type ChallengeTarget, type GateResponse,
 } from '../../core/challenge/index.ts';
 import { challengeClientOf } from '../challenge-client.ts';
 import type { RequestContext } from '../context.ts';
@@ -81,13 +81,15 @@ function sendAsset(ctx: RequestContext, asset: { body: string; fields: PreparedF
   ctx.res.end(ctx.req.method === 'HEAD' ? undefined : asset.body, 'latin1');
 }
 
-/** Answers a `challenge` decision. CONTINUE when this request must not be challenged (robots.txt, ACME...). */
-export function answerChallenge(ctx: RequestContext, difficulty: number | undefined, status?: number): PhaseResult {
-  const site = ctx.site!;
-  const gate = site.challenge;
+/**
+ * What a challenge for this request would be: a page, a status-only answer (feed readers, API clients,
+ * command-line tools, subresources — clients that cannot solve a page), or a pass (ACME, verified
+ * crawlers...). The site's exemptions decide (core/challenge/exemptions.ts).
+ */
+export function challengeTargetOf(ctx: RequestContext): ChallengeTarget {
   const req = ctx.req;
   const q = ctx.path.indexOf('?');
-  const target = gate.classify({
+  return ctx.site!.challenge.classify({
     method: req.method ?? 'GET',
     path: q === -1 ? ctx.path : ctx.path.slice(0, q),
     accept: req.headers.accept,
@@ -96,6 +98,14 @@ export function answerChallenge(ctx: RequestContext, difficulty: number | undefi
     hasUserAgent: req.headers['user-agent'] !== undefined,
     verifiedCrawler: ctx.verifiedCrawler,
   });
+}
+
+/** Answers a `challenge` decision. CONTINUE when this request must not be challenged (robots.txt, ACME...). */
+export function answerChallenge(ctx: RequestContext, difficulty: number | undefined, status?: number): PhaseResult {
+  const site = ctx.site!;
+  const gate = site.challenge;
+  const req = ctx.req;
+  const target = challengeTargetOf(ctx);
   if (target.kind === 'pass') return CONTINUE;
   ctx.end('challenged');
   if (target.kind === 'status_only') {

@@ -2,7 +2,8 @@
  * `decide` — the pure policy evaluation (core/policy/decide.ts) over this request's facts, producing a
  * {@link Decision} that names what produced it: allow list → deny list → bans → rules → rate limits →
  * the threat-level response → `default/allow`; then the detector's signature rules where
- * they are harsher than that. This adapter only builds the facts and acts on the
+ * they are harsher than that (a client that cannot solve a challenge page gets a per-client limit from
+ * them, never a status-only challenge). This adapter only builds the facts and acts on the
  * result's side effects that belong outside the pure core:
  * - an enforced rate-limit refusal counts toward escalation; a due ban is stored (and so dropped at
  *   accept from the next connection on);
@@ -18,6 +19,7 @@ import { headerValue } from '../../core/cache/cache-control.ts';
 import type { ChallengeGate, ClearanceClaims } from '../../core/challenge/index.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase } from '../phase.ts';
+import { challengeTargetOf } from '../enforce/challenge-responder.ts';
 
 /** How harsh an action is: a signature rule only replaces a milder decision. */
 export const SEVERITY: Readonly<Record<DecisionAction, number>> = { allow: 0, challenge: 1, rate_limit: 2, tarpit: 3, block: 4, drop: 5 };
@@ -102,7 +104,9 @@ export const decidePhase: Phase = {
     // The detector's signature rules apply where the policy had nothing harsher to say.
     const signatures = services.signatures;
     if (signatures !== null && (ctx.decision.by === 'default/allow' || ctx.decision.by.startsWith('level/'))) {
-      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs);
+      // A client whose challenge would be a bare status (feed reader, API client, curl) cannot pass one:
+      // the decider gives it a per-client limit instead of locking it out.
+      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs, () => challengeTargetOf(ctx).kind === 'status_only');
       if (sig !== null && SEVERITY[sig.action] > SEVERITY[ctx.decision.action]) ctx.decision = sig;
     }
     if (result.list !== null && result.list.kind === 'allow') ctx.priority = PRIORITY_CLEARED;
