@@ -13,7 +13,8 @@
  * client gets its own per-client token bucket instead ({@link NO_JS_CLIENT_RPS}, burst
  * {@link NO_JS_CLIENT_BURST}, keyed by rule and address): a feed reader polling every few minutes always
  * passes, while a bot that merely claims a feed reader's user agent is still held to a per-address
- * limit. `block` rules (chosen only under a collateral of 0.2%) apply to everyone.
+ * limit. The caller says which clients these are (the decide phase: not claiming a browser, and the
+ * challenge would be status-only). `block` rules (chosen only under a collateral of 0.2%) apply to everyone.
  *
  * `rate_limit` rules hold one token bucket per rule — `rateLimitRps` for the whole matched key, burst
  * of one second — refusing with Retry-After 1 s; a request the bucket admits goes on to the next rule.

@@ -82,6 +82,16 @@ export class RequestDecideFacts implements DecideFacts {
   }
 }
 
+/**
+ * Whether this client cannot be shown a challenge page and says it is no browser: its user agent is a
+ * crawler, feed reader, library or tool (or unknown, or absent) and a challenge would be answered with
+ * a bare status (feed and API paths, non-browser clients). Such a client gets a per-client limit from
+ * signature rules, never their status-only challenge.
+ */
+export function cannotSolvePage(ctx: RequestContext): boolean {
+  return ctx.uaClass !== 'browser' && challengeTargetOf(ctx).kind === 'status_only';
+}
+
 export const decidePhase: Phase = {
   name: 'decide',
   run(ctx: RequestContext) {
@@ -104,9 +114,10 @@ export const decidePhase: Phase = {
     // The detector's signature rules apply where the policy had nothing harsher to say.
     const signatures = services.signatures;
     if (signatures !== null && (ctx.decision.by === 'default/allow' || ctx.decision.by.startsWith('level/'))) {
-      // A client whose challenge would be a bare status (feed reader, API client, curl) cannot pass one:
-      // the decider gives it a per-client limit instead of locking it out.
-      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs, () => challengeTargetOf(ctx).kind === 'status_only');
+      // A client that says it is no browser (feed reader, API client, curl) and whose challenge would be a
+      // bare status cannot pass one: the decider gives it a per-client limit instead of locking it out. A
+      // client claiming a browser keeps the rule's answer (flood kits claim browsers).
+      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs, () => cannotSolvePage(ctx));
       if (sig !== null && SEVERITY[sig.action] > SEVERITY[ctx.decision.action]) ctx.decision = sig;
     }
     if (result.list !== null && result.list.kind === 'allow') ctx.priority = PRIORITY_CLEARED;
