@@ -54,6 +54,9 @@ then stops everything and prints the figures. With --target it attacks a running
 Time to mitigate: first second after which >= 90% of attack requests per second no longer reach the origin.
 Onset: of the visitors' requests first sent in the attack's first 5 s, the share served within 10 s (browsers
 stay on a page that retries itself, as a person would; challenges are solved on the way).
+Solves: the simulated browsers solve their proofs of work on this machine's cores (a few worker threads),
+where real visitors each use their own device; the time they waited for a core is reported apart
+(visitors.solver, the SOLVES line), so a slow onset on a busy machine can be told apart from Bulwark.
 With --restart, the report adds the seconds of protection the SIGKILL and restart lost (goal 0) and
 Bulwark's baseline before and after the attack (also printed without it).
 

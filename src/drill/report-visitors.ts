@@ -6,6 +6,7 @@
 import type { AnswerOutcome } from './answer-outcome.ts';
 import { columns, num, pct } from './report-cells.ts';
 import type { VisitorsResult } from './visitors/run-visitors.ts';
+import type { PowSolveFigures } from './visitors/pow-off-thread.ts';
 import type { VisitorKind, VisitorStats } from './visitors/visitor-stats.ts';
 import { ONSET_SERVED_WITHIN_MS, ONSET_WINDOW_MS, onsetFigures, phaseFigures, type OnsetFigures, type PhaseFigures } from './visitors/visitor-timeline.ts';
 
@@ -32,6 +33,11 @@ export type VisitorFigures = VisitorKindFigures & {
   readonly byGroup: Readonly<{ onset: VisitorKindFigures; shared: VisitorKindFigures & { readonly address: string | null } }>;
   /** Visitors' requests by when they were first sent: warm-up, the attack's first 5 s, the rest. */
   readonly phases: Readonly<{ warmup: PhaseFigures; firstFiveS: PhaseFigures; rest: PhaseFigures }>;
+  /**
+   * The simulated browsers' proof-of-work solves on the drill's own worker threads: their wait for a core
+   * and whole time. Real visitors solve on their own devices; a wait here is this machine's, not Bulwark's.
+   */
+  readonly solver: PowSolveFigures;
 };
 
 /** One kind's (or group's) figures as the report shows them. */
@@ -52,6 +58,7 @@ export function visitorFigures(v: VisitorsResult, attackStartMs: number): { visi
       firstFiveS: phaseFigures(v.timeline, attackStartMs, onsetEnd),
       rest: phaseFigures(v.timeline, onsetEnd, Number.POSITIVE_INFINITY),
     },
+    solver: v.solver,
   };
   return { visitors, onset: onsetFigures(v.timeline, attackStartMs, ONSET_WINDOW_MS, ONSET_SERVED_WITHIN_MS) };
 }
@@ -76,7 +83,17 @@ export function visitorLines(v: VisitorFigures, onset: OnsetFigures): string[] {
       phaseRow('rest', v.phases.rest),
     ]),
     `ONSET  ${onsetLine(onset)}`,
+    `SOLVES ${solverLine(v.solver)}`,
   ];
+}
+
+function solverLine(s: PowSolveFigures): string {
+  if (s.solves === 0) return "the browsers solved no proof of work on the drill's worker threads";
+  return (
+    `${s.solves} proofs of work solved by the browsers on the drill's ${s.workers} worker thread(s): ` +
+    `whole time p50 ${num(s.totalP50Ms, 0)} ms, p90 ${num(s.totalP90Ms, 0)} ms, of which waiting for a core p50 ${num(s.waitP50Ms, 0)} ms, ` +
+    `p90 ${num(s.waitP90Ms, 0)} ms (up to ${s.maxQueued} queued) — this machine's time, not Bulwark's`
+  );
 }
 
 function why(notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>): string {

@@ -92,6 +92,7 @@ function sampleReport(): DrillReport {
         firstFiveS: phaseFigures(SAMPLES, T * 1000, T * 1000 + 5_000),
         rest: phaseFigures(SAMPLES, T * 1000 + 5_000, Infinity),
       },
+      solver: { solves: 12, workers: 2, maxQueued: 9, waitP50Ms: 3100, waitP90Ms: 5200, totalP50Ms: 3400, totalP90Ms: 5600, totalMaxMs: 6100 },
     },
     onset: onsetFigures(SAMPLES, T * 1000),
     origin: { capacity: 64, peakConcurrency: 12, peakRps: 90, overCapacity: 0, requests: 150, byClass: { attack: 120, visitor: 30 }, source: 'fixture' },
@@ -118,6 +119,7 @@ test('the JSON is ONE object with the fields the drill report promises', () => {
   for (const k of ['requests', 'servedWithin', 'ratio', 'arrivals', 'shared']) assert.ok(k in r.onset, `onset.${k}`);
   assert.deepEqual(Object.keys(r.visitors.phases as object), ['warmup', 'firstFiveS', 'rest']);
   assert.deepEqual(Object.keys(r.visitors.byGroup as object), ['onset', 'shared']);
+  for (const k of ['solves', 'waitP50Ms', 'totalP50Ms', 'maxQueued']) assert.ok(k in (r.visitors.solver as object), `visitors.solver.${k}`);
   for (const k of ['cpuS', 'peakRssMb']) assert.ok(k in r.bulwark, `bulwark.${k}`);
   for (const k of ['durationS', 'rate', 'sources', 'maxRequests', 'capacity']) assert.ok(k in r.bounds, `bounds.${k}`);
   for (const k of ['attackS', 'warmupS', 'totalS']) assert.ok(k in r.durations, `durations.${k}`);
@@ -131,4 +133,5 @@ test('the table names every section and the verdict', () => {
   assert.match(text, /120 \(24\.0%\)/);
   assert.match(text, /normal at the start → under_attack at 2\.0 s/);
   assert.match(text, /^ {2}browser +2 +10 +10 +100\.0%/m);
+  assert.match(text, /^SOLVES 12 proofs of work .* 2 worker thread\(s\): whole time p50 3400 ms, p90 5600 ms, of which waiting for a core p50 3100 ms, p90 5200 ms \(up to 9 queued\)/m);
 });

@@ -1,5 +1,5 @@
 /**
- * The micro-cache over real sockets: the micro-cache honours Cache-Control (no-store, private, Vary,
+ * The micro-cache over real sockets: it honours Cache-Control (no-store, private, Vary,
  * Authorization, Set-Cookie — one user's page is never served to another), says HIT/MISS/STALE/BYPASS,
  * normalises keys so random query strings cannot bust it, and coalesces concurrent misses.
  */

@@ -22,6 +22,7 @@ import { recordInto, type Visitor, type VisitorDeps } from './visitor.ts';
 import { createBrowserVisitor, type BrowserVisitorOptions } from './browser.ts';
 import { createNoJsVisitor, type NoJsVisitorOptions } from './nojs.ts';
 import { createApiVisitor, type ApiVisitorOptions } from './api.ts';
+import { powSolveFigures, type PowSolveFigures } from './pow-off-thread.ts';
 
 /** Options of {@link runVisitors}. */
 export interface VisitorsOptions {
@@ -66,6 +67,11 @@ export interface VisitorsResult {
   readonly sharedAddress: string | null;
   readonly durationMs: number;
   readonly stoppedBy: StoppedBy;
+  /**
+   * The browsers' proof-of-work solves on this machine's worker threads during the run (pow-off-thread.ts):
+   * how long they waited for a core, apart from Bulwark's answers.
+   */
+  readonly solver: PowSolveFigures;
 }
 
 /** Runs the visitors until a bound or the signal stops them; requests cut short are not counted. */
@@ -86,6 +92,7 @@ export async function runVisitors(options: VisitorsOptions): Promise<VisitorsRes
   const groupRecorders = { onset: createVisitorRecorder('browser'), shared: createVisitorRecorder('browser') };
   const timeline = createVisitorTimeline(bounds.maxRequests);
   const random = createRandom(options.seed);
+  const startedMs = Date.now();
   let budget = bounds.maxRequests;
   const mayRequest = (): boolean => !run.signal.aborted && budget-- > 0;
   const built = buildVisitors({ options, counts, groups, site, pool, recorders, groupRecorders, timeline: (s) => timeline.add(s), random, signal: run.signal });
@@ -126,6 +133,7 @@ export async function runVisitors(options: VisitorsOptions): Promise<VisitorsRes
     sharedAddress: built.sharedAddress,
     durationMs: Math.round(run.elapsedMs()),
     stoppedBy: run.stoppedBy(),
+    solver: powSolveFigures(startedMs),
   };
 }
 

@@ -2,8 +2,10 @@
  * Reading bans and the ban audit log back from Redis/Valkey, for the Redis ban store (redis-ban-store.ts):
  * a ban's hash into a {@link StoredBan}, many bans in one pipeline, the audit log paged by id.
  */
+import { parseBanKey } from '../ban-key.ts';
+import { checkMs } from '../state-error.ts';
+import type { AuditActor, BanAuditEntry, BanStore, StoredBan } from '../types.ts';
 import type { RedisClient } from './redis-connection.ts';
-import type { AuditActor, BanAuditEntry, StoredBan } from '../types.ts';
 
 /** Keys of the ban store under a namespace. */
 export interface BanKeys {
@@ -84,4 +86,50 @@ export async function scanAudit(cmd: RedisClient, k: BanKeys, from: string, to: 
     if (rows.length < PAGE) break;
   }
   return out;
+}
+
+const DEFAULT_LIST_LIMIT = 10_000;
+
+function limitOf(limit: number | undefined, fallback: number): number {
+  return limit === undefined ? fallback : Math.max(0, Math.floor(limit));
+}
+
+/** The ban store's reads of the server (the store answers `isBanned` from its mirror, these from Redis). */
+export function banQueries(cmd: RedisClient, k: BanKeys): Pick<BanStore, 'get' | 'active' | 'list' | 'audit' | 'purgeAudit'> {
+  return {
+    async get(key) {
+      const kk = parseBanKey(key);
+      if (kk === null) return undefined;
+      return hashToBan(kk.key, (await cmd.hgetall(k.ban(kk.key))) as Record<string, string>);
+    },
+    async active(nowMs, opts = {}) {
+      const keys = await cmd.zrevrangebyscore(k.index, '+inf', `(${checkMs(nowMs, 'nowMs')}`, 'LIMIT', 0, limitOf(opts.limit, DEFAULT_LIST_LIMIT));
+      return (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined);
+    },
+    async list(opts) {
+      const limit = limitOf(opts.limit, DEFAULT_LIST_LIMIT);
+      if (limit === 0) return [];
+      const keys = opts.includeExpired === true
+        ? await cmd.zrevrange(k.index, 0, limit - 1)
+        : await cmd.zrevrangebyscore(k.index, '+inf', `(${checkMs(opts.nowMs, 'nowMs')}`, 'LIMIT', 0, limit);
+      return (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined);
+    },
+    async audit(opts = {}) {
+      const key = opts.key === undefined ? null : (parseBanKey(opts.key)?.key ?? opts.key);
+      return scanAudit(cmd, k, `(${opts.afterId ?? 0}`, '+inf', (e) => key === null || e.key === key, limitOf(opts.limit, 100), true);
+    },
+    async purgeAudit(olderThanMs) {
+      checkMs(olderThanMs, 'olderThanMs');
+      let removed = 0;
+      for (let offset = 0; ; offset += PAGE) {
+        const rows = await cmd.zrange(k.audit, String(offset), String(offset + PAGE - 1));
+        const old = rows.filter((m) => (parseAudit(m)?.atMs ?? Infinity) < olderThanMs);
+        if (old.length > 0) {
+          removed += await cmd.zrem(k.audit, ...old);
+          offset -= old.length;
+        }
+        if (rows.length < PAGE) return removed;
+      }
+    },
+  };
 }

@@ -81,3 +81,14 @@ end
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
 return gone
 `;
+
+/**
+ * Raises the audit id counter (KEYS[1]) to at least ARGV[1]: after the server lost rows a node had read
+ * (a replica promoted before it received them), new rows must not reuse those ids, or nodes that read
+ * past them would skip the new rows. Returns the counter's value before.
+ */
+export const RAISE_SEQ = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return cur
+`;

@@ -15,16 +15,19 @@
  * Never on the request path, never lost to an outage: `isBanned` and friends answer from the in-memory
  * mirror (ban-mirror.ts). An automatic ban made while the server is unreachable goes into the mirror at
  * once (this node drops the source) and into a bounded queue (`maxPending`, oldest dropped and counted)
- * written when the server returns. A server that comes back empty (restarted without persistence: its
- * epoch marker is gone) gets every active ban this node knows written back, so no node's bans are lost.
+ * written when the server returns. A server that comes back without writes this node had read — restarted
+ * without persistence (its epoch marker is gone), or a replica promoted by Sentinel before it received
+ * the last writes (the last audit row this node read is gone) — gets every active ban this node knows
+ * written back, and its audit ids raised past every id read, so no node's bans are lost and no node skips
+ * a new row as one it has read.
  */
-import { parseBanKey, requireBanKey } from '../ban-key.ts';
+import { requireBanKey } from '../ban-key.ts';
 import { createBanMirror, DEFAULT_MAX_BANS } from '../ban-mirror.ts';
 import { normalizeBan } from '../ban-record.ts';
 import { checkMs } from '../state-error.ts';
-import type { AddBanResult, AuditActor, BanAuditEntry, BanStore, BanStoreStats, StoredBan } from '../types.ts';
-import { ADD_BAN, PURGE_BANS, REMOVE_BAN } from './redis-ban-scripts.ts';
-import { banKeys, hashToBan, parseAudit, readBans, scanAudit as scanAuditOf, toBan } from './redis-ban-reads.ts';
+import type { AddBanResult, AuditActor, BanStore, BanStoreStats, StoredBan } from '../types.ts';
+import { ADD_BAN, PURGE_BANS, RAISE_SEQ, REMOVE_BAN } from './redis-ban-scripts.ts';
+import { banKeys, banQueries, parseAudit, readBans, toBan } from './redis-ban-reads.ts';
 import { isReplyError, type RedisHub } from './redis-hub.ts';
 
 /** Options of {@link createRedisBanStore}. */
@@ -49,17 +52,11 @@ export interface RedisBanStore extends BanStore {
 
 /** A ban hash keeps existing this long after the ban ended (so `list({ includeExpired })` can show it). */
 const KEEP_ENDED_MS = 86_400_000;
-const DEFAULT_LIST_LIMIT = 10_000;
-const PAGE = 1000;
 
 interface Pending {
   readonly ban: StoredBan;
   readonly actor: AuditActor;
   readonly nowMs: number;
-}
-
-function limitOf(limit: number | undefined, fallback: number): number {
-  return limit === undefined ? fallback : Math.max(0, Math.floor(limit));
 }
 
 /**
@@ -78,11 +75,14 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   const addScript = hub.script(ADD_BAN, 4);
   const removeScript = hub.script(REMOVE_BAN, 4);
   const purgeScript = hub.script(PURGE_BANS, 2);
+  const raiseSeqScript = hub.script(RAISE_SEQ, 1);
   const cmd = hub.cmd;
   let refusedFull = 0;
   let notLoaded = 0;
   let lastPurgeMs = -Infinity;
   let lastAuditId = 0;
+  /** The audit row `lastAuditId` names, as read: gone or different after a reconnect = the server lost rows. */
+  let lastAuditRow: string | null = null;
   let loaded = false;
   let epoch: string | null = null;
   let pending: Pending[] = [];
@@ -91,6 +91,13 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   let pushedBack = 0;
   let syncing: Promise<number> | null = null;
   let syncAgain = false;
+  /** Resynchronisations and syncs run one at a time (a sync must not read past rows a resync checks). */
+  let busy: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = busy.then(fn, fn);
+    busy = run.catch(() => undefined);
+    return run;
+  }
 
   /**
    * Keys this process changed while a refresh was reading: the refresh read them before the change, so
@@ -124,6 +131,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
   async function loadAll(): Promise<void> {
     const nowMs = clock();
     const seq = Number((await cmd.get(k.seq)) ?? 0);
+    const top = await cmd.zrangebyscore(k.audit, seq, seq);
     const keys = await cmd.zrangebyscore(k.index, `(${nowMs}`, '+inf');
     const bans = (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined && b.untilMs > nowMs);
     bans.sort((a, b) => (a.source === b.source ? b.untilMs - a.untilMs : a.source === 'manual' ? -1 : 1));
@@ -139,6 +147,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     records.clear();
     for (const b of keep.values()) remember(b);
     lastAuditId = seq;
+    lastAuditRow = top[0] ?? null;
     loaded = true;
   }
 
@@ -176,29 +185,60 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     return { change: active ? 'extended' : 'added', ban: stored };
   }
 
-  /** Back after an outage: write what was queued, give an emptied server our bans, read what we missed. */
+  /**
+   * True when the server lost audit rows this node had read: the row it read last is gone or another
+   * row has its id (a replica promoted before it received the last writes; a restart from an older
+   * snapshot). A log trimmed past that row is not a loss (syncNow reloads the index then).
+   */
+  async function lostRows(): Promise<boolean> {
+    if (lastAuditRow === null) return false;
+    if (Number((await cmd.get(k.seq)) ?? 0) < lastAuditId) return true;
+    if ((await cmd.zrangebyscore(k.audit, lastAuditId, lastAuditId)).includes(lastAuditRow)) return false;
+    return (await cmd.zcard(k.audit)) < maxAuditRows;
+  }
+
+  /**
+   * New audit ids start above every id read here, so no node skips a new row as one it read already
+   * (called when the server lost rows, before anything is written to it).
+   */
+  async function raiseSeq(): Promise<void> {
+    await raiseSeqScript([k.seq], [lastAuditId]);
+  }
+
+  /**
+   * The server lost writes this node knows: every active ban this node holds is written again (a longer
+   * or equal ban already there stays: nothing changes for it).
+   */
+  async function writeBack(): Promise<void> {
+    const nowMs = clock();
+    for (const b of [...records.values()]) {
+      if (b.untilMs <= nowMs) continue;
+      const r = await runAdd(b, b.source === 'auto' ? 'auto' : 'manual', false, nowMs, false);
+      if (r.change !== 'unchanged') pushedBack++;
+    }
+  }
+
+  /**
+   * Back after an outage: find out whether the server lost what we had read (restarted empty: its epoch
+   * marker is gone; failed over to a replica that lagged: our last audit row is gone), write what was
+   * queued, give the server back the bans it lost, read what we missed.
+   */
   async function resync(): Promise<void> {
     resyncs++;
     const marker = await cmd.get(k.epoch);
-    const lost = loaded && epoch !== null && marker !== epoch;
+    const lost = loaded && ((epoch !== null && marker !== epoch) || (await lostRows()));
     if (marker === null) {
       epoch = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
       await cmd.set(k.epoch, epoch, 'NX');
       epoch = (await cmd.get(k.epoch)) ?? epoch;
     } else epoch = marker;
+    if (lost) await raiseSeq();
     const queued = pending;
     pending = [];
     for (const p of queued) {
       if (p.ban.untilMs > clock()) await runAdd(p.ban, p.actor, false, clock(), false);
     }
-    if (lost) {
-      const nowMs = clock();
-      for (const b of [...records.values()]) {
-        if (b.untilMs <= nowMs) continue;
-        await runAdd(b, b.source === 'auto' ? 'auto' : 'manual', false, nowMs, false);
-        pushedBack++;
-      }
-    }
+    if (lost) await writeBack();
     if (!loaded || lost) await loadAll();
     else await syncNow();
   }
@@ -207,7 +247,9 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     let total = 0;
     const seq = Number((await cmd.get(k.seq)) ?? 0);
     if (seq < lastAuditId) {
-      await loadAll(); // the counter went back: the server lost its data since we last read
+      await raiseSeq(); // the counter went back: the server lost rows we had read
+      await writeBack();
+      await loadAll();
       return records.size;
     }
     for (;;) {
@@ -222,6 +264,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
       for (let i = 0; i < rows.length; i += 2) keys.add(parseAudit(rows[i]!)?.key ?? '');
       keys.delete('');
       lastAuditId = Number(rows[rows.length - 1]);
+      lastAuditRow = rows[rows.length - 2]!;
       total += await refresh(keys);
     }
   }
@@ -246,22 +289,22 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
       syncAgain = true;
       return syncing;
     }
-    syncing = (async () => {
+    syncing = exclusive(async () => {
       let n = 0;
       do {
         syncAgain = false;
         n += await syncNow();
       } while (syncAgain);
       return n;
-    })().finally(() => void (syncing = null));
+    }).finally(() => void (syncing = null));
     return syncing;
   }
 
   hub.subscribe(k.channel, () => {
     if (hub.up() && loaded) void sync().catch((err: unknown) => hub.noteError(err));
   });
-  hub.onReady(() => void resync().catch((err: unknown) => hub.noteError(err)));
-  if (hub.up()) await resync().catch((err: unknown) => hub.noteError(err));
+  hub.onReady(() => void exclusive(resync).catch((err: unknown) => hub.noteError(err)));
+  if (hub.up()) await exclusive(resync).catch((err: unknown) => hub.noteError(err));
 
   async function add(input: StoredBan, opts: { actor?: AuditActor; replace?: boolean; nowMs?: number } = {}): Promise<AddBanResult> {
     const nowMs = opts.nowMs ?? input.createdAtMs;
@@ -282,6 +325,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
     }
   }
 
+  const queries = banQueries(cmd, k);
   const stats = (): BanStoreStats => ({ mirrored: mirror.size(), cap: mirror.cap, refusedFull, notLoaded, prefixLengths: mirror.prefixLengths() });
 
   return {
@@ -295,23 +339,6 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
       if (r.length === 0) return undefined;
       hub.publish(k.channel, r[7]!);
       return toBan(kk, r.slice(0, 7));
-    },
-    async get(key) {
-      const kk = parseBanKey(key);
-      if (kk === null) return undefined;
-      return hashToBan(kk.key, (await cmd.hgetall(k.ban(kk.key))) as Record<string, string>);
-    },
-    async active(nowMs, opts = {}) {
-      const keys = await cmd.zrevrangebyscore(k.index, '+inf', `(${checkMs(nowMs, 'nowMs')}`, 'LIMIT', 0, limitOf(opts.limit, DEFAULT_LIST_LIMIT));
-      return (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined);
-    },
-    async list(opts) {
-      const limit = limitOf(opts.limit, DEFAULT_LIST_LIMIT);
-      if (limit === 0) return [];
-      const keys = opts.includeExpired === true
-        ? await cmd.zrevrange(k.index, 0, limit - 1)
-        : await cmd.zrevrangebyscore(k.index, '+inf', `(${checkMs(opts.nowMs, 'nowMs')}`, 'LIMIT', 0, limit);
-      return (await readBans(cmd, k, keys)).filter((b): b is StoredBan => b !== undefined);
     },
     async purgeExpired(nowMs) {
       checkMs(nowMs, 'nowMs');
@@ -329,23 +356,7 @@ export async function createRedisBanStore(hub: RedisHub, options: RedisBanStoreO
       for (const [key, b] of records) if (b.untilMs <= nowMs) records.delete(key);
       return total;
     },
-    async audit(opts = {}) {
-      const key = opts.key === undefined ? null : (parseBanKey(opts.key)?.key ?? opts.key);
-      return scanAuditOf(cmd, k, `(${opts.afterId ?? 0}`, '+inf', (e) => key === null || e.key === key, limitOf(opts.limit, 100), true);
-    },
-    async purgeAudit(olderThanMs) {
-      checkMs(olderThanMs, 'olderThanMs');
-      let removed = 0;
-      for (let offset = 0; ; offset += PAGE) {
-        const rows = await cmd.zrange(k.audit, String(offset), String(offset + PAGE - 1));
-        const old = rows.filter((m) => (parseAudit(m)?.atMs ?? Infinity) < olderThanMs);
-        if (old.length > 0) {
-          removed += await cmd.zrem(k.audit, ...old);
-          offset -= old.length;
-        }
-        if (rows.length < PAGE) return removed;
-      }
-    },
+    ...queries,
     sync,
     isBanned: (address, prefixKeys, nowMs) => mirror.bannedKey(address, prefixKeys, nowMs) !== undefined,
     bannedKey: (address, prefixKeys, nowMs) => mirror.bannedKey(address, prefixKeys, nowMs),

@@ -53,6 +53,17 @@ describe('shared_state options', () => {
     assert.equal(keyspaceOf('prod'), 'bulwark:{prod}');
   });
 
+  it('refuses a script that names no key (a Cluster client would send it to any master; only one serves the namespace)', async () => {
+    const hub = createRedisHub(parse({ url: 'redis://127.0.0.1:1', cluster: ['127.0.0.1:1'] }));
+    try {
+      assert.throws(() => hub.script('return 1', 0), /at least one key/);
+      await assert.rejects(hub.script('return 2', null)([], []), /at least one key/);
+      await assert.rejects(hub.script('return 3', 2)(['bulwark:{t}:a'], ['x']), /takes 2 keys, got 1/);
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('connects over TLS with the CA of the server certificate (rediss://)', { skip: redisUnavailable() ?? undefined }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bulwark-redis-tls-'));
     const port = await freePort();

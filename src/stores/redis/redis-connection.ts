@@ -7,8 +7,8 @@
  * Nothing on the request path ever waits for Redis: commands are never queued while the connection is
  * down (`enableOfflineQueue: false`: a command fails in about a millisecond instead), each command
  * fails after `command_timeout`, and reconnection backs off to at most one attempt a second. The
- * subscriber connection is the one exception to the queue rule: its SUBSCRIBE waits for the connection
- * and is replayed on every reconnect.
+ * subscriber connection is the one exception to the queue rule: its SUBSCRIBE waits for the connection;
+ * the hub sends it again on every reconnect (redis-hub.ts).
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -73,6 +73,10 @@ export function redisOptionsOf(config: SharedStateConfig, purpose: 'commands' | 
     enableOfflineQueue: purpose === 'subscriber',
     maxRetriesPerRequest: purpose === 'subscriber' ? null : 0,
     retryStrategy,
+    // The hub subscribes again itself on every ready, and catches a failure: ioredis's own resubscription
+    // leaves its promise unhandled, so a connection closed during it (a stop while reconnecting) was an
+    // unhandled rejection — fatal for the process.
+    autoResubscribe: false,
     lazyConnect: true,
     connectionName: `bulwark-${purpose}`,
   };

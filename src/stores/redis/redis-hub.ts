@@ -38,7 +38,13 @@ export interface RedisHub {
   readonly cmd: RedisClient;
   /** True while the command connection is ready. */
   up(): boolean;
-  /** A script runner (defined once per hub and source); `null` keys: as many as given at each call. */
+  /**
+   * A script runner (defined once per hub and source); `null` keys: as many as given at each call, else
+   * a call with another number of keys rejects (the client would take arguments for keys). A script
+   * names at least one key (throws on `0`; a call of a `null` script without keys rejects): the
+   * client routes a script by its first key, and a Cluster master refuses a script that touches a slot it
+   * does not serve — without a key, a Cluster client would send it to any master.
+   */
   script(lua: string, numberOfKeys: number | null): RedisScript;
   /** Calls `onMessage` for every message on `channel` (full name), from now on and after reconnects. */
   subscribe(channel: string, onMessage: (message: string) => void): void;
@@ -110,6 +116,11 @@ export function createRedisHub(config: SharedStateConfig, options: RedisHubOptio
     if (ready) downSinceMs = Date.now();
     ready = false;
   });
+  /** Subscribes to every channel a handler listens on (on each ready of the subscriber connection). */
+  function subscribeAll(): void {
+    if (handlers.size > 0) sub.subscribe(...handlers.keys()).catch(noteError);
+  }
+  sub.on('ready', subscribeAll);
   sub.on('message', (channel: string, message: string) => {
     for (const fn of handlers.get(channel) ?? []) fn(message);
   });
@@ -139,10 +150,13 @@ export function createRedisHub(config: SharedStateConfig, options: RedisHubOptio
     script(lua, numberOfKeys) {
       let run = scripts.get(lua);
       if (run !== undefined) return run;
+      if (numberOfKeys === 0) throw new Error('a Redis script must name at least one key (the namespace\'s master is found by it in a Cluster)');
       const name = `bulwark_${createHash('sha1').update(lua).digest('hex').slice(0, 12)}`;
       cmd.defineCommand(name, numberOfKeys === null ? { lua } : { lua, numberOfKeys });
       const fn = (cmd as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!.bind(cmd);
-      run = numberOfKeys === null ? (keys, args) => fn(keys.length, ...keys, ...args) : (keys, args) => fn(...keys, ...args);
+      run = numberOfKeys === null
+        ? (keys, args) => (keys.length === 0 ? Promise.reject(new Error('a Redis script call must name at least one key')) : fn(keys.length, ...keys, ...args))
+        : (keys, args) => (keys.length === numberOfKeys ? fn(...keys, ...args) : Promise.reject(new Error(`the script takes ${numberOfKeys} keys, got ${keys.length}`)));
       scripts.set(lua, run);
       return run;
     },
@@ -150,7 +164,7 @@ export function createRedisHub(config: SharedStateConfig, options: RedisHubOptio
       let list = handlers.get(channel);
       if (list === undefined) {
         handlers.set(channel, (list = []));
-        void sub.subscribe(channel).catch(noteError);
+        if (sub.status === 'ready') sub.subscribe(channel).catch(noteError);
       }
       list.push(onMessage);
     },

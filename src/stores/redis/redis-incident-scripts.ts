@@ -6,6 +6,9 @@
  *
  * Key names: ARGV carries the namespace prefix `P` (`bulwark:{ns}:`) for keys a script derives (an
  * evicted incident's keys); every key shares the namespace's hash tag, so a Cluster keeps them in one slot.
+ * KEYS[1] is always the incident index `P..'incs'`: a script must name at least one key, because a Cluster
+ * client sends a script without keys to any master, and every master but the one serving the namespace's
+ * slot refuses it ("Script attempted to access a non local key").
  * `P..'inc:'..id` is an incident's hash, `..':tl'` its timeline hash (t → JSON row), `P..'incs'` the index
  * of all incidents by opening time, `P..'incs:site:'..site` the same per site, `P..'incs:closed'` and
  * `P..'incs:closed:'..site` closed incidents by closing time, `P..'incs:open'` site → open incident id,

@@ -102,12 +102,14 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
   const maxJson = options.maxJsonChars ?? DEFAULT_MAX_JSON_CHARS;
   const P = `${hub.ks}:`;
   const cmd = hub.cmd;
-  const openScript = hub.script(OPEN_INCIDENT, 0);
-  const updateScript = hub.script(UPDATE_INCIDENT, 0);
-  const closeScript = hub.script(CLOSE_INCIDENT, 0);
-  const appendScript = hub.script(APPEND_SECONDS, 0);
-  const deleteScript = hub.script(DELETE_CLOSED, 0);
+  const openScript = hub.script(OPEN_INCIDENT, 1);
+  const updateScript = hub.script(UPDATE_INCIDENT, 1);
+  const closeScript = hub.script(CLOSE_INCIDENT, 1);
+  const appendScript = hub.script(APPEND_SECONDS, 1);
+  const deleteScript = hub.script(DELETE_CLOSED, 1);
   const inc = (id: string) => `${P}inc:${id}`;
+  /** KEYS[1] of every incident script: the incident index, so a Cluster runs it on the namespace's master. */
+  const routing = [`${P}incs`];
 
   /** Validated field/value pairs of an update, and the id linkedTo must name ('' when not set). */
   function pairs(id: string, u: IncidentUpdate): { pairs: string[]; link: string } {
@@ -145,7 +147,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
     if (reason !== undefined && reason !== 'calm' && reason !== 'interrupted' && reason !== 'manual') invalidState(`close reason ${String(reason)} is unknown`);
     const p = pairs(id, rest);
     try {
-      await closeScript([], [P, id, checkMs(closedAtMs, 'closedAtMs'), reason ?? 'calm', clock(), p.link, ...p.pairs]);
+      await closeScript(routing, [P, id, checkMs(closedAtMs, 'closedAtMs'), reason ?? 'calm', clock(), p.link, ...p.pairs]);
     } catch (err) {
       translate(err, id);
     }
@@ -176,7 +178,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
       const explicit = id === undefined ? '' : checkId(id);
       let newId: string;
       try {
-        newId = String(await openScript([], [P, site, explicit, idDayPrefix(checkMs(openedAtMs, 'openedAtMs')), openedAtMs, rest.peakLevel ?? 'elevated', truncate ? 1 : 0, clock(), maxIncidents]));
+        newId = String(await openScript(routing, [P, site, explicit, idDayPrefix(checkMs(openedAtMs, 'openedAtMs')), openedAtMs, rest.peakLevel ?? 'elevated', truncate ? 1 : 0, clock(), maxIncidents]));
       } catch (err) {
         if (isReplyError(err) && (err as Error).message.startsWith('CONFLICT')) {
           throw new StateError('BULWARK_ERR_STATE_CONFLICT', `cannot open an incident for site ${site}: the site already has an open incident, or the id is taken`, { cause: err });
@@ -185,7 +187,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
       }
       if (fields.pairs.length > 0) {
         try {
-          await updateScript([], [P, newId, clock(), fields.link, ...fields.pairs]);
+          await updateScript(routing, [P, newId, clock(), fields.link, ...fields.pairs]);
         } catch (err) {
           translate(err, newId);
         }
@@ -199,7 +201,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
         args.push(s.t, s.requests, levelRank(s.level), s.level, `{"r":${s.requests},"d":${s.distinct},"l":"${s.level}","o":${outcomes ?? 'null'}${extra === null ? '' : `,"x":${extra}`}}`);
       }
       try {
-        const [inserted, duplicates, dropped] = (await appendScript([], args)) as number[];
+        const [inserted, duplicates, dropped] = (await appendScript(routing, args)) as number[];
         return { inserted: inserted!, duplicates: duplicates!, dropped: dropped! };
       } catch (err) {
         translate(err, id);
@@ -208,7 +210,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
     async update(id, partial) {
       const p = pairs(id, partial);
       try {
-        await updateScript([], [P, id, partial.nowMs ?? clock(), p.link, ...p.pairs]);
+        await updateScript(routing, [P, id, partial.nowMs ?? clock(), p.link, ...p.pairs]);
       } catch (err) {
         translate(err, id);
       }
@@ -265,7 +267,7 @@ export function createRedisIncidentStore(hub: RedisHub, options: RedisIncidentSt
     async deleteClosedBefore(closedBeforeMs) {
       checkMs(closedBeforeMs, 'closedBeforeMs');
       let total = 0;
-      for (let n = Number(await deleteScript([], [P, closedBeforeMs])); n > 0; n = Number(await deleteScript([], [P, closedBeforeMs]))) total += n;
+      for (let n = Number(await deleteScript(routing, [P, closedBeforeMs])); n > 0; n = Number(await deleteScript(routing, [P, closedBeforeMs]))) total += n;
       return total;
     },
     async stats() {

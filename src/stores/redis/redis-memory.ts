@@ -36,13 +36,19 @@ function infoField(info: string, name: string): string | null {
   return m === null ? null : m[1]!.trim();
 }
 
+/**
+ * `INFO memory` of the server holding the namespace, asked through a script keyed on it: a plain `INFO`
+ * on a Cluster client goes to any master, which would report another shard's memory and eviction policy.
+ */
+const INFO_MEMORY = "return redis.call('INFO', 'memory')";
+
 /** Asks the server (a handful of commands; call it from `/stats`, not per request). */
 export async function redisMemory(hub: RedisHub): Promise<RedisMemoryReport> {
   const P = `${hub.ks}:`;
   try {
     const cmd = hub.cmd;
     const [info, bans, audit, incs, rows, kv, baselines, adminAudit] = await Promise.all([
-      cmd.info('memory'),
+      hub.script(INFO_MEMORY, 1)([`${P}bans`], []) as Promise<string>,
       cmd.zcard(`${P}bans`),
       cmd.zcard(`${P}bans:audit`),
       cmd.zcard(`${P}incs`),
