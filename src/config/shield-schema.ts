@@ -37,7 +37,7 @@ export const admissionSchema = z
   .strictObject({
     algorithm: z.enum(['gradient', 'aimd', 'fixed']).default('gradient').describe('adaptive limit toward the origin (fixed = max_limit)'),
     min_limit: z.number().int().positive().default(4),
-    max_limit: z.number().int().positive().default(256).describe('never more requests in flight to the origin than this'),
+    max_limit: z.number().int().positive().default(256).describe('never more requests in flight to the origin than this: set it to the origin\'s capacity when known (the adaptive limit otherwise learns a hard cap from the origin\'s first refusals)'),
     initial_limit: z.number().int().positive().default(32),
     latency_threshold: duration('AIMD: a response slower than this counts as overload', { min: '10ms', max: '5m' }).default(1000),
     tolerated_latency: duration(
