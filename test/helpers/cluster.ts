@@ -171,3 +171,19 @@ export function addresses(prefix: string, count: number): string[] {
   for (let i = 0; i < count; i++) out.push(`${prefix}.${Math.floor(i / 250)}.${(i % 250) + 1}`);
   return out;
 }
+
+/** Whether a connection from `localAddress` to `url` is closed without an answer (a ban or deny list drops it). */
+export function dropped(url: string, localAddress: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    let data = false;
+    const s = net.connect({ port: Number(u.port), host: u.hostname, localAddress }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    s.on('data', () => {
+      data = true;
+      s.destroy();
+    });
+    s.on('close', () => resolve(!data));
+    s.on('error', () => {});
+    setTimeout(() => s.destroy(), 2000).unref();
+  });
+}

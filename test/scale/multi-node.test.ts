@@ -11,7 +11,6 @@
  * Kept lean for CI: the nodes are started once; floods last a few seconds.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { createBaseline } from '../../src/core/detect/index.ts';
@@ -19,7 +18,7 @@ import { createSyntheticSite } from '../../src/core/detect/synthetic-site.ts';
 import { createRedisBaselineStore, createRedisHub } from '../../src/stores/redis/index.ts';
 import { redisUnavailable, startTestRedis, type TestRedis } from '../../src/stores/redis/test-redis.ts';
 import { clusterStatus, formatClusterStatus } from '../../src/cluster/cluster-status.ts';
-import { addresses, getJson, load, startNode, startRelay, waitFor, type Relay, type TestNode } from '../helpers/cluster.ts';
+import { addresses, dropped, getJson, load, startNode, startRelay, waitFor, type Relay, type TestNode } from '../helpers/cluster.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
 const NAMESPACE = `mn${process.pid}`;
@@ -61,21 +60,6 @@ async function seedBaseline(redis: TestRedis): Promise<void> {
   for (let i = 1; i <= 60; i++) baseline.update(site.next({ rps: 5 }, t0 + i * 1000), 'normal', t0 + i * 1000);
   await createRedisBaselineStore(hub).save({ site: 'test', updatedAtMs: Date.now(), json: baseline.toJSON() });
   await hub.close();
-}
-
-function dropped(url: string, localAddress: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    let data = false;
-    const s = net.connect({ port: Number(u.port), host: u.hostname, localAddress }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    s.on('data', () => {
-      data = true;
-      s.destroy();
-    });
-    s.on('close', () => resolve(!data));
-    s.on('error', () => {});
-    setTimeout(() => s.destroy(), 2000).unref();
-  });
 }
 
 interface ClusterStats {

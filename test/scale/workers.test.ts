@@ -6,12 +6,11 @@
  * graceful stop drains them and exits 0. Then the shared-socket variant (`worker_accept: shared`) serves.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { Agent, request } from 'undici';
-import { addresses, getJson, load, startNode, waitFor, type TestNode } from '../helpers/cluster.ts';
+import { addresses, dropped, getJson, load, startNode, waitFor, type TestNode } from '../helpers/cluster.ts';
 import { startOriginFixture } from '../helpers/origin.ts';
 
 interface PrimaryStats {
@@ -32,21 +31,6 @@ function config(origin: string, extra: Record<string, unknown> = {}): Record<str
     sites: [{ name: 'test', hosts: ['*'], origins: [origin] }],
     ...extra,
   };
-}
-
-function dropped(url: string, localAddress: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    let data = false;
-    const s = net.connect({ port: Number(u.port), host: u.hostname, localAddress }, () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    s.on('data', () => {
-      data = true;
-      s.destroy();
-    });
-    s.on('close', () => resolve(!data));
-    s.on('error', () => {});
-    setTimeout(() => s.destroy(), 2000).unref();
-  });
 }
 
 describe('workers: 2, worker_accept: primary (connections handed over)', () => {
