@@ -62,6 +62,29 @@ export interface DistressThreshold {
   readonly shedShare: number;
 }
 
+/** Absolute floors of the cold-start rule, per level (raise; hold uses half of them). */
+export interface ColdStartFloors {
+  readonly elevated: number;
+  readonly underAttack: number;
+}
+
+/** Configuration of the cold-start rule. */
+export interface ColdStartConfig {
+  /** Default true; false restores the old behaviour (silent until the baseline is established). */
+  readonly enabled: boolean;
+  /** Uncleared requests per second (this second to raise; the recent mean to hold). */
+  readonly rps: ColdStartFloors;
+  /** Distinct uncleared clients per second. */
+  readonly sources: ColdStartFloors;
+}
+
+/** Defaults: 4× the rate floor of a surge (`rate.raise.*.min` is 20/100), i.e. far above a quiet site. */
+const DEFAULT_COLD_START: ColdStartConfig = {
+  enabled: true,
+  rps: { elevated: 200, underAttack: 1000 },
+  sources: { elevated: 200, underAttack: 1000 },
+};
+
 /** Detector configuration (one per site; `resolveDetectorConfig` fills defaults). */
 export interface DetectorConfig {
   /** Uncleared requests per second (the total rate, for flash crowds, uses the same thresholds). */
@@ -85,6 +108,8 @@ export interface DetectorConfig {
   };
   /** Surge signals stay silent until the baseline has this many samples (seconds). */
   readonly minBaselineSamples: number;
+  /** Until then, the cold-start rule (cold-start.ts): origin saturated + uncleared surge above floors. */
+  readonly coldStart: ColdStartConfig;
   /** Consecutive ticks a higher level must be indicated before it is entered. */
   readonly confirmTicks: number;
   /** Minimum time at a level before stepping down from it (seconds). */
@@ -141,6 +166,7 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
     },
   },
   minBaselineSamples: 30,
+  coldStart: DEFAULT_COLD_START,
   confirmTicks: 1,
   minDwellS: { elevated: 30, underAttack: 60 },
   calmS: 30,

@@ -59,6 +59,12 @@ export interface DetectResult {
   readonly clearedFlashCrowd: boolean;
   readonly overridden: boolean;
   readonly warmingUp: boolean;
+  /**
+   * No baseline yet and the cold-start rule (cold-start.ts) sees an attack: the origin saturated under
+   * a surge of uncleared traffic (raise), or that surge still there (hold, while the level is up).
+   * Such seconds are not learned.
+   */
+  readonly coldStart: boolean;
 }
 
 /** The state of a site that has just started (normal, no override). */
@@ -104,13 +110,15 @@ export function detect(snapshot: Snapshot, baseline: BaselineView, state: Detect
   }
   const warmingUp = !baseline.warm;
   if (warmingUp) reasons.push(`baseline warming up (${baseline.samples} samples): absolute floors in force, concentration signals off`);
+  const coldStart = raise.coldStart || (auto.autoLevel !== 'normal' && hold.coldStart);
+  if (coldStart) reasons.push('cold start: no baseline yet, attack evidence from the origin\'s saturation and absolute floors; these seconds are not learned');
   const changed = level !== state.level;
   const next: DetectorState = { ...auto, level, sinceMs: changed ? nowMs : state.sinceMs, override, lastTickMs: nowMs };
   const signals = [...raise.signals];
   if (auto.autoLevel !== 'normal') {
     for (const s of hold.signals) if (!signals.some((r) => r.kind === s.kind && r.metric === s.metric)) signals.push(s);
   }
-  return { level, state: next, signals, reasons, changed, target: LEVEL_OF_RANK[raise.target]!, clearedFlashCrowd, overridden: override !== null, warmingUp };
+  return { level, state: next, signals, reasons, changed, target: LEVEL_OF_RANK[raise.target]!, clearedFlashCrowd, overridden: override !== null, warmingUp, coldStart };
 }
 
 type AutoPart = Pick<DetectorState, 'autoLevel' | 'autoSinceMs' | 'raiseTicks' | 'calmSinceMs'>;
@@ -149,10 +157,11 @@ function nextAutoLevel(state: DetectorState, raise: Evaluation, hold: Evaluation
 /**
  * What the baseline may learn after a tick: the enforced level, and whether a rise happened or is under
  * way — the level rose, the raise thresholds point higher than the level (a rise not yet confirmed), or
- * the automatic level is above an override's. Seconds queued before any of these are thrown away.
+ * the automatic level is above an override's, or the cold-start rule sees an attack. Seconds queued
+ * before any of these are thrown away.
  */
 export function learnContext(previousLevel: ThreatLevel, result: DetectResult, incidentOpen = false): LearnContext {
   const level = rankOf(result.level);
-  const rising = level > rankOf(previousLevel) || rankOf(result.target) > level || rankOf(result.state.autoLevel) > level;
+  const rising = level > rankOf(previousLevel) || rankOf(result.target) > level || rankOf(result.state.autoLevel) > level || result.coldStart;
   return { level: result.level, rising, incidentOpen };
 }

@@ -16,6 +16,7 @@ export { SEASONAL_METRICS, type SeasonalBasis, type SeasonalMetric, type Seasona
 export type { LearningQueueStats } from './learning-queue.ts';
 export * from './detector-config.ts';
 export * from './signals.ts';
+export { coldStartApplies, coldStartEvidence, type ColdStartEvidence } from './cold-start.ts';
 export * from './detector.ts';
 export * from './signatures.ts';
 export * from './incident-fingerprint.ts';

@@ -3,6 +3,7 @@
  * the baseline and says which level it argues for. `evaluate` is run twice per tick — with the raise
  * thresholds (to enter a level) and with the lower hold thresholds (to stay in it).
  */
+import { coldStartApplies, coldStartEvidence } from './cold-start.ts';
 import type { ThreatLevel } from '../vocabulary.ts';
 import type { BaselineMetric, BaselineView, NormalBasis } from './baseline.ts';
 import type { ConcentrationThreshold, DetectorConfig, DistressThreshold, SurgeConfig, SurgeLevels, SurgeThreshold } from './detector-config.ts';
@@ -11,7 +12,7 @@ import type { HeavyKey } from './heavy-hitters.ts';
 import type { Snapshot } from './window-aggregates.ts';
 
 /** What a signal is about: traffic surges, a dominant key, origin health, challenge failures, a cleared crowd. */
-export type SignalKind = 'rate_surge' | 'source_surge' | 'concentration' | 'challenge_failures' | 'origin_distress' | 'flash_crowd';
+export type SignalKind = 'rate_surge' | 'source_surge' | 'concentration' | 'challenge_failures' | 'origin_distress' | 'flash_crowd' | 'cold_start';
 
 /** One observation that argues for a level. */
 export interface Signal {
@@ -59,8 +60,10 @@ export interface Evaluation {
   readonly distress: Rank;
   /** The total rate surges but nothing points at an attack: cleared visitors are flocking in. */
   readonly flashCrowd: boolean;
-  /** Level these signals argue for, combined (see `combine`). */
+  /** Level these signals argue for, combined (see `combine`), or the cold-start rule's if higher. */
   readonly target: Rank;
+  /** The cold-start rule (no baseline yet) found evidence of an attack (cold-start.ts). */
+  readonly coldStart: boolean;
 }
 
 type Mode = 'raise' | 'hold';
@@ -99,7 +102,11 @@ export function evaluate(snapshot: Snapshot, baseline: BaselineView, config: Det
       signals.push(crowd);
     }
   }
-  return { signals, attack, distress, flashCrowd, target: combine(attack, kinds, distress, flashCrowd) };
+  const target = combine(attack, kinds, distress, flashCrowd);
+  if (!coldStartApplies(baseline.samples, config)) return { signals, attack, distress, flashCrowd, target, coldStart: false };
+  const cold = coldStartEvidence(snapshot, config, mode);
+  signals.push(...cold.signals);
+  return { signals, attack: Math.max(attack, cold.rank) as Rank, distress, flashCrowd, target: Math.max(target, cold.rank) as Rank, coldStart: cold.rank > 0 };
 }
 
 /** A drift signal measured against a seasonal slot (argues for `elevated` at most). */

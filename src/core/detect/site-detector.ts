@@ -57,7 +57,7 @@ export function resumedState(saved: DetectorState): DetectorState {
 function heldResult(state: DetectorState, nowMs: number): DetectResult {
   return {
     level: state.level, state: { ...state, lastTickMs: nowMs }, signals: [], changed: false, target: state.level, clearedFlashCrowd: false,
-    overridden: state.override !== null, warmingUp: false,
+    overridden: state.override !== null, warmingUp: false, coldStart: false,
     reasons: [`first second since start not complete yet: holding ${state.level}`],
   };
 }
