@@ -34,6 +34,17 @@ const surgeSchema = (d: { elevated: [number, number]; under_attack: [number, num
     })
     .describe(what);
 
+const coldFloors = (unit: string, elevated: number, underAttack: number) =>
+  z
+    .strictObject({
+      elevated: z.number().min(1).max(10_000_000).default(elevated).describe(`${unit} that, with the origin saturated, raise elevated`),
+      under_attack: z.number().min(1).max(10_000_000).default(underAttack).describe(`${unit} that, with the origin saturated, raise under_attack`),
+    })
+    .superRefine((f, ctx) => {
+      if (f.under_attack < f.elevated) ctx.addIssue({ code: 'custom', path: ['under_attack'], message: 'under_attack must not be below elevated' });
+    })
+    .prefault({});
+
 export const detectorKnobsSchema = z.strictObject({
   rate: surgeSchema({ elevated: [3, 20], under_attack: [8, 100] }, 'uncleared requests per second above the baseline').prefault({}),
   sources: surgeSchema({ elevated: [3, 50], under_attack: [10, 500] }, 'distinct uncleared clients per second above the baseline').prefault({}),
@@ -44,6 +55,16 @@ export const detectorKnobsSchema = z.strictObject({
     })
     .prefault({})
     .describe('while the baseline warms up, a level is raised only above these absolute rates'),
+  cold_start: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('raise a level before any baseline is learned when the origin is saturated under a surge of uncleared traffic'),
+      rps: coldFloors('req/s', 200, 1000),
+      sources: coldFloors('clients/s', 200, 1000),
+    })
+    .prefault({})
+    .describe(
+      'a Bulwark started without a saved baseline cannot judge a surge yet; meanwhile the admission queue long or shedding (the origin saturated) together with uncleared requests or distinct uncleared clients per second at these floors raises the level, and such seconds are never learned as normal. The level is held while the surge stays above half the floors',
+    ),
   confirm_ticks: z.number().int().min(1).max(30).default(1).describe('consecutive seconds a higher level must be indicated before it is entered'),
   calm: duration('continuous calm before each automatic step down', { min: '1s', max: '1d' }).default(30_000),
   min_dwell: z

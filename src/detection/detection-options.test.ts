@@ -30,6 +30,14 @@ describe('detection config', () => {
     assert.deepEqual(d.sources, DEFAULT_DETECTOR_CONFIG.sources, 'other signals untouched');
   });
 
+  it('maps the cold-start floors onto the core', () => {
+    const c = detectionSchema.parse({ detector: { cold_start: { rps: { elevated: 300 }, sources: { under_attack: 5000 } } } });
+    const d = resolveDetectorConfig(detectorConfigInput(c.detector));
+    assert.deepEqual(d.coldStart, { enabled: true, rps: { elevated: 300, underAttack: 1000 }, sources: { elevated: 200, underAttack: 5000 } });
+    const off = detectionSchema.parse({ detector: { cold_start: { enabled: false } } });
+    assert.equal(resolveDetectorConfig(detectorConfigInput(off.detector)).coldStart.enabled, false);
+  });
+
   it('reads durations in the config units', () => {
     const c = detectionSchema.parse({ detector: { calm: '1m', min_dwell: { under_attack: '2m' } }, incidents: { calm: '90s' }, retention: '7d' });
     const d = resolveDetectorConfig(detectorConfigInput(c.detector));
@@ -47,6 +55,9 @@ describe('detection config', () => {
     ['bad duration', { incidents: { calm: 'soon' } }, 'incidents.calm'],
     ['a growth cap below 1', { baseline: { max_growth_per_hour: 0.5 } }, 'baseline.max_growth_per_hour'],
     ['a learning delay above an hour', { baseline: { learn_delay: '2h' } }, 'baseline.learn_delay'],
+    ['a cold-start floor of 0', { detector: { cold_start: { rps: { elevated: 0 } } } }, 'detector.cold_start.rps.elevated'],
+    ['a cold-start under_attack floor below elevated', { detector: { cold_start: { sources: { elevated: 500, under_attack: 400 } } } }, 'detector.cold_start.sources.under_attack'],
+    ['an unknown cold-start key', { detector: { cold_start: { queue: 10 } } }, 'detector.cold_start'],
     ['an unknown seasonal key', { baseline: { seasonal: { hours: 24 } } }, 'baseline.seasonal'],
   ];
   for (const [name, input, path] of invalid) {

@@ -44,6 +44,11 @@ export function detectorConfigInput(knobs: Knobs): DetectorConfigInput {
   return {
     rate: surgeConfig(knobs.rate, d.rate, knobs.warmup_floor.rps),
     sources: surgeConfig(knobs.sources, d.sources, knobs.warmup_floor.sources),
+    coldStart: {
+      enabled: knobs.cold_start.enabled,
+      rps: { elevated: knobs.cold_start.rps.elevated, underAttack: knobs.cold_start.rps.under_attack },
+      sources: { elevated: knobs.cold_start.sources.elevated, underAttack: knobs.cold_start.sources.under_attack },
+    },
     confirmTicks: knobs.confirm_ticks,
     calmS: knobs.calm / 1000,
     minDwellS: { elevated: knobs.min_dwell.elevated / 1000, underAttack: knobs.min_dwell.under_attack / 1000 },
