@@ -68,7 +68,11 @@ export interface ColdStartFloors {
   readonly underAttack: number;
 }
 
-/** Configuration of the cold-start rule. */
+/**
+ * Configuration of the cold-start rule (cold-start.ts): while fewer than `minBaselineSamples` seconds are
+ * learned, a saturated origin under uncleared traffic at these floors raises the level, so a Bulwark
+ * (re)started without a saved baseline in the middle of a flood does not stay `normal` throughout.
+ */
 export interface ColdStartConfig {
   /** Default true; false restores the old behaviour (silent until the baseline is established). */
   readonly enabled: boolean;
@@ -78,7 +82,11 @@ export interface ColdStartConfig {
   readonly sources: ColdStartFloors;
 }
 
-/** Defaults: 4× the rate floor of a surge (`rate.raise.*.min` is 20/100), i.e. far above a quiet site. */
+/**
+ * Defaults: the rate floors equal the warm-up floors of the rate surge (`rate.warmupMin`, 200/1000 req/s,
+ * ten times the surge's own floors), so the evidence is far above a quiet site's traffic; the source
+ * floors are lower than the warm-up ones (500/2000) because they only count with a saturated origin.
+ */
 const DEFAULT_COLD_START: ColdStartConfig = {
   enabled: true,
   rps: { elevated: 200, underAttack: 1000 },
