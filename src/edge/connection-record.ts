@@ -1,8 +1,9 @@
 /**
- * The record of a connection Bulwark ended before (or between) requests — an HTTP/2 connection over a
- * flood limit — so the client's refusal shows in the stats, the access log and the detector like any
- * request's: outcome `dropped`, no status, `decisionBy` naming the limit (e.g. `h2/rapid_reset`) and a
- * stable error code.
+ * The record of a refusal with no request context: a connection Bulwark ended before (or between)
+ * requests — an HTTP/2 connection over a flood limit: outcome `dropped`, no status — or a head node:http's
+ * parser refused (outcome `rejected` with its status and method). The client's refusal shows in the
+ * stats, the access log and the detector like any request's, with `decisionBy` naming what refused it
+ * (e.g. `h2/rapid_reset`) and a stable error code.
  */
 import type { RequestRecord } from '../telemetry/request-record.ts';
 
@@ -23,6 +24,12 @@ export interface ConnectionRefusal {
   readonly bytesOut: number;
   readonly durationMs: number;
   readonly level: RequestRecord['level'];
+  /** `dropped` (a connection ended, the default) or `rejected` (a head answered with `status`). */
+  readonly outcome?: 'dropped' | 'rejected';
+  /** The status answered (0, the default: none). */
+  readonly status?: number;
+  /** The method, when the head got that far. */
+  readonly method?: string;
 }
 
 /** The record of a refused connection. */
@@ -31,9 +38,9 @@ export function connectionRefusalRecord(r: ConnectionRefusal): RequestRecord {
     timeMs: r.timeMs,
     site: r.site,
     requestId: r.requestId,
-    outcome: 'dropped',
-    status: 0,
-    method: '',
+    outcome: r.outcome ?? 'dropped',
+    status: r.status ?? 0,
+    method: r.method ?? '',
     host: r.host,
     path: '',
     httpVersion: r.httpVersion,

@@ -12,7 +12,8 @@ import { takeSocketBytes } from '../pipeline/context.ts';
 import { accountAnswer } from '../pipeline/record/answer-accounting.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
-import { UNROUTED_SITE, type RequestRecord } from '../telemetry/request-record.ts';
+import { UNROUTED_SITE } from '../telemetry/request-record.ts';
+import { connectionRefusalRecord } from './connection-record.ts';
 
 /** Records one refusal of an unparsed request on `socket` (answered with `status`, code `code`) and accounts for it. */
 export function recordUnparsedRefusal(runtime: Runtime, recorder: Recorder, socket: Socket, id: string, status: number, code: string, method: string): void {
@@ -22,35 +23,24 @@ export function recordUnparsedRefusal(runtime: Runtime, recorder: Recorder, sock
   const prefix = ip === null ? '' : prefixKeyOf(ip, ip.family === 6 ? idc.prefix_v6 : idc.prefix_v4);
   // What earlier requests on a keep-alive connection already recorded is not counted again.
   const bytes = takeSocketBytes(socket);
-  const record: RequestRecord = {
+  const record = connectionRefusalRecord({
     timeMs: Date.now(),
     site: UNROUTED_SITE,
-    requestId: id,
-    outcome: 'rejected',
-    status,
-    method,
     host: '',
-    path: '',
-    httpVersion: '1.1',
+    requestId: id,
     clientAddress: client.address,
     prefix,
-    userAgent: undefined,
-    referer: undefined,
+    httpVersion: '1.1',
+    decisionBy: `parse/${code}`,
+    errorCode: code,
     bytesIn: bytes.bytesIn,
     bytesOut: bytes.bytesOut,
     durationMs: 0,
-    originLatencyMs: -1,
-    decisionBy: `parse/${code}`,
-    cacheStatus: null,
-    errorCode: code,
-    cleared: false,
-    asn: null,
-    country: null,
-    fingerprint: '',
-    uaClass: 'unknown',
-    challenge: null,
     level: 'normal',
-  };
+    outcome: 'rejected',
+    status,
+    method,
+  });
   accountAnswer(runtime, record, PRIORITY_UNKNOWN);
   recorder.record(record);
 }
