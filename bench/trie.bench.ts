@@ -1,5 +1,6 @@
 /**
- * Micro-benchmarks for addresses, lists and geo data (target: ~1 µs per lookup at 100k prefixes).
+ * Micro-benchmarks for addresses and lists (target: ~1 µs per lookup at 100k prefixes). Geo lookups
+ * have their own: bench/geo-lookup.bench.ts.
  *
  *   node --import tsx bench/trie.bench.ts            (about 20 s; every loop is bounded in time)
  *
@@ -8,24 +9,19 @@
  * is printed next to a reference measured in the same group:
  * - trie lookup vs `Map.get` of a string key (a machine-speed yardstick), a naive linear scan and
  *   ipaddr.js `match` (both over 1k prefixes, extrapolated ×100 to 100k);
- * - normalizeAddress / prefixKey vs ipaddr.js;
- * - geo lookup vs the same yardstick and vs the maxmind reader.
+ * - normalizeAddress / prefixKey vs ipaddr.js.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import ipaddr from 'ipaddr.js';
-import { Reader } from 'maxmind';
 import { createCidrTrie } from '../src/core/net/cidr-trie.ts';
 import { cidrHasAddress, parseCidr } from '../src/core/net/cidr.ts';
 import type { Cidr } from '../src/core/net/cidr.ts';
 import { formatV4, formatV6 } from '../src/core/net/ip-format.ts';
 import { normalizeAddress, parseIp, prefixKey, prefixKeys } from '../src/core/net/ip.ts';
 import { parseIpInto } from '../src/core/net/ip-parse.ts';
-import { buildAsnTable } from '../src/core/identify/geo/asn-table.ts';
-import { loadGeoData } from '../src/runtime/geo-data.ts';
 import { createRandom as rng } from '../src/drill/attackers/traffic-shapes.ts';
 
 v8.setFlagsFromString('--expose-gc');
@@ -190,56 +186,7 @@ function benchAddresses(): void {
   row('yardstick: Map.get(string), 4k keys', r.map);
 }
 
-async function benchGeo(): Promise<void> {
-  console.log('\nGeo data (packaged @ip-location-db files)');
-  gc();
-  const m0 = process.memoryUsage();
-  const w0 = performance.now();
-  const c0 = cpuMs();
-  const geo = await loadGeoData();
-  const loadWall = performance.now() - w0;
-  const loadCpu = cpuMs() - c0;
-  gc();
-  const m1 = process.memoryUsage();
-  const st = geo.stats();
-  const asnDir = pkgDir('@ip-location-db/asn');
-  const csvBytes = (await readFile(path.join(asnDir, 'asn-ipv4.csv'))).length + (await readFile(path.join(asnDir, 'asn-ipv6.csv'))).length;
-  const y0 = cpuMs();
-  const lines = (await readFile(path.join(asnDir, 'asn-ipv4.csv'))).toString('latin1').split('\n').map((l) => l.split(',')).length;
-  const splitMs = cpuMs() - y0;
-  console.log(`  cold load: ${loadWall.toFixed(0)} ms wall, ${loadCpu.toFixed(0)} ms CPU (ASN ${st.loadMs.asn.toFixed(0)} ms, country ${st.loadMs.country.toFixed(0)} ms, in parallel)`);
-  console.log(`  yardstick: reading asn-ipv4.csv and splitting its ${lines} lines into fields: ${splitMs.toFixed(0)} ms CPU`);
-  console.log(`  ASN: ${st.asn!.v4Rows} IPv4 + ${st.asn!.v6Rows} IPv6 rows from ${(csvBytes / 1e6).toFixed(0)} MB of CSV, ${st.asn!.orgs} organisations; typed arrays ${(st.asn!.bytes / 1e6).toFixed(1)} MB + ${(st.asn!.orgChars / 1e6).toFixed(1)}M name chars`);
-  console.log(`  country: DB ${(st.countryDatabase!.bytes / 1e6).toFixed(1)} MB held in memory + ${(st.countryDatabase!.indexBytes / 1e6).toFixed(1)} MB jump tables`);
-  console.log(`  retained after GC: heap +${((m1.heapUsed - m0.heapUsed) / 1e6).toFixed(1)} MB, array buffers +${((m1.arrayBuffers - m0.arrayBuffers) / 1e6).toFixed(1)} MB`);
-
-  const v4 = Array.from({ length: 4096 }, () => formatV4(u32()));
-  const v6 = Array.from({ length: 4096 }, () => formatV6(Uint32Array.of((0x20000000 | (u32() & 0x0fffffff)) >>> 0, u32(), u32(), u32())));
-  const m = 4095;
-  const yard = new Map(v4.map((a, i) => [a, i]));
-  const reader = new Reader<Record<string, unknown>>(await readFile(path.join(pkgDir('@ip-location-db/geo-whois-asn-country-mmdb'), 'geo-whois-asn-country.mmdb')));
-  const t0 = cpuMs();
-  const table = buildAsnTable({ v4: (await readFile(path.join(asnDir, 'asn-ipv4.csv'))).toString('latin1'), latin1: true });
-  console.log(`  (IPv4 ASN table alone, warm: read + built in ${(cpuMs() - t0).toFixed(0)} ms CPU)`);
-  const words = new Uint32Array(4);
-  const r = compare({
-    g4: (i) => geo.lookup(v4[i & m]).asn ?? 0,
-    g6: (i) => geo.lookup(v6[i & m]).asn ?? 0,
-    asn: (i) => {
-      parseIpInto(v4[i & m], words);
-      return table.rowV4(words[0]);
-    },
-    mm: (i) => (reader.get(v4[i & m])?.country_code !== undefined ? 1 : 0),
-    map: (i) => yard.get(v4[i & m]) ?? 0,
-  });
-  row('geo.lookup IPv4 (ASN + org + country)', r.g4, `${(r.g4 / r.map).toFixed(1)}× Map.get; maxmind reader.get (country only) ${fmt(r.mm)}: ${(r.mm / r.g4).toFixed(1)}× slower`);
-  row('geo.lookup IPv6', r.g6, `${(r.g6 / r.map).toFixed(1)}× Map.get`);
-  row('ASN row only (parse + indexed binary search)', r.asn, `${(r.asn / r.map).toFixed(1)}× Map.get`);
-  row('yardstick: Map.get(string), 4k keys', r.map);
-}
-
 const started = performance.now();
 benchTrie();
 benchAddresses();
-await benchGeo();
 console.log(`\n(done in ${((performance.now() - started) / 1000).toFixed(1)} s wall; sink ${sink > 0 ? 'ok' : '0'})`);

@@ -19,8 +19,8 @@ const common = {
 };
 await Promise.all([
   build({ ...common, entryPoints: [`${root}src/cli.ts`], outfile: `${root}dist/cli.js` }),
-  // The ASN data is parsed in a child process into a binary image at start-up (src/runtime/geo-data.ts looks for it beside cli.js).
-  build({ ...common, entryPoints: [`${root}src/runtime/geo-asn-worker.ts`], outfile: `${root}dist/geo-asn-worker.js` }),
+  // The geo data is built into its image file in a child process at start-up (src/runtime/geo-data.ts looks for it beside cli.js).
+  build({ ...common, entryPoints: [`${root}src/runtime/geo-image-worker.ts`], outfile: `${root}dist/geo-image-worker.js` }),
   // A worker process of `workers: N` (src/worker.ts): the primary forks it from beside cli.js.
   build({ ...common, entryPoints: [`${root}src/worker.ts`], outfile: `${root}dist/worker.js` }),
   // The drill's simulated browsers solve challenges in worker threads (src/drill/visitors/pow-off-thread.ts).

@@ -14,15 +14,24 @@ import type { BanStore } from '../stores/types.ts';
 
 /**
  * Geo data loads in the background: the listeners do not wait for it (ASN/country are null until then).
- * The ASN table's binary image is kept in `<state_dir>/geo` (runtime/geo-data.ts).
+ * Its image file is kept in `<state_dir>/geo` and read a block per new address (runtime/geo-data.ts); a
+ * damaged image is logged and rebuilt.
  */
 export function loadGeo(config: Config, services: Services, logger: Logger): void {
   const g = config.identify.geo;
   if (!g.enabled) return;
-  loadGeoData({ asnV4Path: g.asn_v4, asnV6Path: g.asn_v6, countryPath: g.country, cacheDir: join(config.state_dir, 'geo') })
+  loadGeoData({
+    asnV4Path: g.asn_v4,
+    asnV6Path: g.asn_v6,
+    countryPath: g.country,
+    cacheDir: join(config.state_dir, 'geo'),
+    onDamage: (err) => logger.error({ err, code: err.code }, 'geo image damaged; answering without ASN and country for the damaged part until it is rebuilt'),
+    onRebuilt: () => logger.info('geo image rebuilt'),
+  })
     .then((geo) => {
       services.geo = geo;
-      logger.info({ load_ms: geo.stats().loadMs }, 'geo data loaded (ASN: RouteViews and DB-IP, CC BY 4.0)');
+      const s = geo.stats();
+      logger.info({ load_ms: Math.round(s.loadMs), image_bytes: s.image?.bytes ?? 0, memory_bytes: s.image?.memoryBytes ?? 0 }, 'geo data loaded (ASN: RouteViews and DB-IP, CC BY 4.0)');
     })
     .catch((err: unknown) => logger.error({ err, code: (err as { code?: string }).code ?? 'BULWARK_ERR_GEO' }, 'geo data could not be loaded; ASN and country stay unknown'));
 }

@@ -1,55 +1,62 @@
 /**
  * Offline ASN and country data: loads the @ip-location-db files (or files an operator points at) and
- * answers `lookup(address)` in a few hundred nanoseconds, without network access.
+ * answers `lookup(address)` without network access.
  *
- * - ASN: `@ip-location-db/asn` CSVs (CC BY 4.0 — credit RouteViews, DB-IP and the NRO), built into
- *   sorted typed arrays by `core/identify/geo/asn-table.ts` — in a short-lived child process
- *   (geo-asn-worker.ts) that writes the table's compact binary image (core/identify/geo/asn-binary.ts);
- *   this process reads the image once and looks up in views over it. With `cacheDir` (Bulwark passes
- *   `<state_dir>/geo`), the image is kept there, keyed by the CSVs' paths, sizes and modification
- *   times, and later starts read it without parsing at all.
+ * - ASN: `@ip-location-db/asn` CSVs (CC BY 4.0 — credit RouteViews, DB-IP and the NRO).
  * - Country: `@ip-location-db/geo-whois-asn-country-mmdb` (CC0), records `{country_code}`. Any MaxMind
  *   DB whose records carry `country_code`, `country.iso_code` or `registered_country.iso_code` works
- *   (e.g. GeoLite2-Country). The search tree is walked by `core/identify/geo/mmdb-tree.ts`; each
- *   distinct record is decoded once with the `maxmind` reader and cached.
+ *   (e.g. GeoLite2-Country).
+ *
+ * Both are built, in a short-lived child process, into one geo image file (core/identify/geo/geo-image.ts;
+ * kept in `cacheDir` between starts, see geo-image-source.ts), and this process holds only the image's
+ * block index (a few hundred KB) instead of the tables (~20 MB): an address's first lookup reads one
+ * block of the file (~1–2 µs from the page cache), and the answer is kept in a bounded cache, so a
+ * returning client costs one `Map.get`. The cache keeps at most {@link GEO_CACHE_GENERATION} × 2 answers
+ * per family in two generations: when the young one fills, the old one is dropped and the young one
+ * becomes old; an answer used again from the old generation moves to the young one. So a flood of new
+ * addresses costs a read each, never memory beyond the cap, and returning clients stay cached.
+ *
+ * A block found damaged while serving gives no answer for that address (null ASN and country, never a
+ * wrong one), is reported through `onDamage`, and the image is rebuilt in the background and swapped in.
  *
  * Non-public addresses (loopback, private, link-local, ...) are not looked up: `label` says what they
  * are and `asn`/`asnOrg`/`country` are null. `country` is never a made-up code like `PRIVATE`.
  */
-import { fork } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import type { AsnWorkerInput, AsnWorkerOutput } from './geo-asn-worker.ts';
-import { decodeAsnTableData } from '../core/identify/geo/asn-binary.ts';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Reader } from 'maxmind';
-import { asnTableFromData, buildAsnTable } from '../core/identify/geo/asn-table.ts';
-import type { AsnTable, AsnTableStats } from '../core/identify/geo/asn-table.ts';
-import { createMmdbTree } from '../core/identify/geo/mmdb-tree.ts';
-import type { MmdbTree } from '../core/identify/geo/mmdb-tree.ts';
+import type { AsnTableStats } from '../core/identify/geo/asn-table.ts';
 import { parseIpInto } from '../core/net/ip-parse.ts';
 import type { ParsedIp } from '../core/net/ip.ts';
-import { formatV4, formatV6 } from '../core/net/ip-format.ts';
 import { labelV4, labelV6 } from '../core/net/protected-ranges.ts';
 import type { AddressLabel } from '../core/net/protected-ranges.ts';
+import type { GeoImageReader, GeoRecord } from './geo-image-file.ts';
+import { GeoDataError, openGeoSources } from './geo-image-source.ts';
+import type { GeoSources, OpenedImage } from './geo-image-source.ts';
+
+export { GeoDataError } from './geo-image-source.ts';
+
+/** Answers cached per family and generation (two generations: at most twice this many per family). */
+export const GEO_CACHE_GENERATION = 8192;
 
 /** Where the data comes from. A path of `false` disables that part; omitted means the npm package file. */
 export interface GeoDataOptions {
   /** IPv4 ASN CSV. Default `@ip-location-db/asn/asn-ipv4.csv`. */
   readonly asnV4Path?: string | false;
-  /** IPv6 ASN CSV. Default `@ip-location-db/asn/asn-ipv6.csv` (adds ~25% to load time and memory). */
+  /** IPv6 ASN CSV. Default `@ip-location-db/asn/asn-ipv6.csv`. */
   readonly asnV6Path?: string | false;
   /** Country MaxMind DB (IPv4 + IPv6). Default `@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb`. */
   readonly countryPath?: string | false;
   /** Refuse an ASN file when more than this share of its lines is invalid (default 0.01). */
   readonly maxInvalidShare?: number;
   /**
-   * Directory that keeps the ASN table's binary image between starts (one image: a new one replaces
-   * the others). Default: none — the image goes to a temporary directory, removed once read.
+   * Directory that keeps the geo image between starts (one image: a new one replaces the others).
+   * Default: none — the image is built in a temporary directory and deleted once open.
    */
   readonly cacheDir?: string;
+  /** Told when a damaged image block was read, or a rebuild failed; default: nothing. */
+  readonly onDamage?: (err: GeoDataError) => void;
+  /** Told when an image rebuilt after damage has been swapped in; default: nothing. */
+  readonly onRebuilt?: () => void;
 }
 
 /** What is known about an address. Null fields: no data, or a non-public address (see `label`). */
@@ -61,13 +68,25 @@ export interface GeoInfo {
   readonly label: AddressLabel;
 }
 
-/** Load figures for start-up logs. */
+/** Load and use figures for start-up logs and metrics. */
 export interface GeoDataStats {
+  /** How the ASN CSVs were read (rows, invalid lines, repairs), null when ASN data is off. */
   readonly asn: AsnTableStats | null;
-  readonly countryRecordsCached: number;
-  /** `bytes`: the file, held in memory; `indexBytes`: the jump tables built over it. */
-  readonly countryDatabase: { readonly type: string; readonly buildEpoch: string; readonly bytes: number; readonly indexBytes: number } | null;
-  readonly loadMs: { readonly asn: number; readonly country: number };
+  /** The country database read, null when off (`bytes`: its file size; it is not held in memory). */
+  readonly countryDatabase: { readonly type: string; readonly buildEpoch: string; readonly bytes: number } | null;
+  /** The image: its file (null when temporary), size, rows per family, memory held, damaged reads, rebuilds. */
+  readonly image: {
+    readonly file: string | null;
+    readonly bytes: number;
+    readonly rows: { readonly v4: number; readonly v6: number };
+    readonly memoryBytes: number;
+    readonly damagedReads: number;
+    readonly rebuilds: number;
+  } | null;
+  /** The answer cache: entries (both families), capacity, hits and misses (a miss is one read). */
+  readonly cache: { readonly entries: number; readonly capacity: number; readonly hits: number; readonly misses: number };
+  /** Milliseconds to open (or build and open) the image at load. */
+  readonly loadMs: number;
   readonly paths: { readonly asnV4: string | null; readonly asnV6: string | null; readonly country: string | null };
 }
 
@@ -78,21 +97,9 @@ export interface GeoData {
   /** Same for an address identify already parsed (no second parse on the hot path). */
   lookupIp(ip: ParsedIp): GeoInfo;
   stats(): GeoDataStats;
+  /** Closes the image file (lookups then answer without ASN and country). */
+  close(): void;
 }
-
-/** Stable error codes: BULWARK_ERR_GEO_FILE_MISSING, _FILE_UNREADABLE, _PACKAGE_MISSING, _ASN_CORRUPT, _COUNTRY_CORRUPT. */
-export class GeoDataError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'GeoDataError';
-  }
-}
-
-const COUNTRY_CACHE_CAP = 65_536;
 
 function packageFile(pkg: string, file: string): string {
   try {
@@ -103,176 +110,129 @@ function packageFile(pkg: string, file: string): string {
   }
 }
 
-async function readData(file: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (cause) {
-    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new GeoDataError(
-      missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE',
-      `${what} file ${file} ${missing ? 'does not exist' : 'cannot be read'}`,
-      { cause },
-    );
-  }
-}
-
 function resolvePath(option: string | false | undefined, pkg: string, file: string): string | null {
   if (option === false) return null;
   return option ?? packageFile(pkg, file);
 }
 
-/** Errors a child reports for a file, as loadGeoData's coded errors. */
-function childError(out: Extract<AsnWorkerOutput, { ok: false }>, v6Path: string | null): GeoDataError {
-  const missing = out.errno === 'ENOENT';
-  const what = out.file === v6Path ? 'ASN (IPv6)' : 'ASN (IPv4)';
-  return out.errno !== undefined
-    ? new GeoDataError(missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE', `${what} file ${out.file} ${missing ? 'does not exist' : 'cannot be read'}`)
-    : new GeoDataError('BULWARK_ERR_GEO_ASN_CORRUPT', `ASN data could not be parsed: ${out.message}`);
+/** Refuses ASN data with too many invalid lines, or none where a file was given. */
+function checkAsn(stats: AsnTableStats | null, sources: GeoSources, maxInvalidShare: number): void {
+  if (stats === null) return;
+  const rows = stats.v4Rows + stats.v6Rows;
+  const empty = (sources.asnV4 !== null && stats.v4Rows === 0) || (sources.asnV6 !== null && stats.v6Rows === 0);
+  if (!empty && stats.invalidLines <= rows * maxInvalidShare) return;
+  const sample = stats.invalidSamples[0];
+  const detail = sample ? `; first bad line: IPv${sample.family} line ${sample.line} (${sample.reason})` : '';
+  throw new GeoDataError(
+    'BULWARK_ERR_GEO_ASN_CORRUPT',
+    `ASN data ${[sources.asnV4, sources.asnV6].filter(Boolean).join(', ')} is not an ip-location-db ASN CSV: ${rows} rows, ${stats.invalidLines} invalid lines${detail}`,
+  );
+}
+
+/** Two-generation answer cache of one family (see the module comment). */
+class AnswerCache<V> {
+  private young = new Map<number, V>();
+  private old = new Map<number, V>();
+
+  get(key: number): V | undefined {
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const aged = this.old.get(key);
+    if (aged !== undefined) this.set(key, aged);
+    return aged;
+  }
+
+  set(key: number, value: V): void {
+    if (this.young.size >= GEO_CACHE_GENERATION) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
+  }
+}
+
+/** An IPv6 answer with its address: the cache is keyed by a hash of the address, checked on every hit. */
+interface V6Answer {
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+  readonly record: GeoRecord;
+}
+
+/** A 30-bit hash of an IPv6 address (the cache's key; two addresses may share one, the hit checks). */
+function hashV6(w: Uint32Array): number {
+  let h = Math.imul(w[0]! ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ w[1]! ^ (h >>> 15), 0xc2b2ae35);
+  h = Math.imul(h ^ w[2]! ^ (h >>> 13), 0x85ebca6b);
+  h = Math.imul(h ^ w[3]! ^ (h >>> 16), 0xc2b2ae35);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
 /**
- * Builds the ASN image `out` in a child process (see geo-asn-worker.ts). Resolves true when written,
- * false when no child could be started (the caller parses in this thread instead); rejects with a
- * {@link GeoDataError} for missing, unreadable or corrupt files.
- */
-function buildImageInChild(v4Path: string | null, v6Path: string | null, out: string): Promise<boolean> {
-  // Under tsx the sources run as .ts and the child inherits the loader flags; the bundle ships a .js file.
-  const url = import.meta.url.endsWith('.ts') ? new URL('./geo-asn-worker.ts', import.meta.url) : new URL('./geo-asn-worker.js', import.meta.url);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (f: () => void) => {
-      if (!settled) {
-        settled = true;
-        f();
-      }
-    };
-    let child;
-    try {
-      child = fork(url, [JSON.stringify({ v4Path, v6Path, out } satisfies AsnWorkerInput)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    } catch {
-      return resolve(false);
-    }
-    child.once('message', (msg: AsnWorkerOutput) => done(() => (msg.ok ? resolve(true) : reject(childError(msg, v6Path)))));
-    child.once('error', () => done(() => resolve(false)));
-    child.once('exit', () => done(() => resolve(false)));
-  });
-}
-
-/** The image's file name for these CSVs: their paths, sizes and modification times (a new file, a new image). */
-async function imageName(v4Path: string | null, v6Path: string | null): Promise<string> {
-  const parts: unknown[] = ['BWASN001'];
-  for (const [file, what] of [[v4Path, 'ASN (IPv4)'], [v6Path, 'ASN (IPv6)']] as const) {
-    if (file === null) {
-      parts.push(null);
-      continue;
-    }
-    try {
-      const st = await stat(file);
-      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-      parts.push([file, st.size, st.mtimeMs]);
-    } catch (cause) {
-      const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new GeoDataError(missing ? 'BULWARK_ERR_GEO_FILE_MISSING' : 'BULWARK_ERR_GEO_FILE_UNREADABLE', `${what} file ${file} ${missing ? 'does not exist' : 'cannot be read'}`, { cause });
-    }
-  }
-  return `asn-${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24)}.bin`;
-}
-
-/** The ASN table from its image: read from the cache, else built by a child (else parsed here). */
-async function loadAsnTable(v4Path: string | null, v6Path: string | null, cacheDir: string | undefined): Promise<AsnTable> {
-  const name = await imageName(v4Path, v6Path);
-  if (cacheDir !== undefined) {
-    const cached = await readFile(path.join(cacheDir, name)).catch(() => null);
-    if (cached !== null) {
-      try {
-        return asnTableFromData(decodeAsnTableData(cached));
-      } catch {
-        // A damaged image is rebuilt below.
-      }
-    }
-  }
-  const dir = cacheDir ?? (await mkdtemp(path.join(tmpdir(), 'bulwark-asn-')));
-  try {
-    await mkdir(dir, { recursive: true });
-    const file = path.join(dir, name);
-    if (await buildImageInChild(v4Path, v6Path, file)) {
-      const table = asnTableFromData(decodeAsnTableData(await readFile(file)));
-      // One image in the cache: older ones (other files, older data) go.
-      if (cacheDir !== undefined) for (const f of await readdir(dir)) if (f !== name && /^asn-[0-9a-f]+\.bin$/.test(f)) await rm(path.join(dir, f), { force: true });
-      return table;
-    }
-  } finally {
-    if (cacheDir === undefined) await rm(dir, { recursive: true, force: true });
-  }
-  // No child process (e.g. an unusual runtime): parse here.
-  const [v4, v6] = await Promise.all([
-    v4Path === null ? undefined : readData(v4Path, 'ASN (IPv4)').then((b) => b.toString('latin1')),
-    v6Path === null ? undefined : readData(v6Path, 'ASN (IPv6)').then((b) => b.toString('latin1')),
-  ]);
-  return buildAsnTable({ v4, v6, latin1: true });
-}
-
-async function loadAsn(v4Path: string | null, v6Path: string | null, maxInvalidShare: number, cacheDir: string | undefined): Promise<AsnTable | null> {
-  if (v4Path === null && v6Path === null) return null;
-  const table = await loadAsnTable(v4Path, v6Path, cacheDir);
-  const s = table.stats;
-  const rows = s.v4Rows + s.v6Rows;
-  const empty = (v4Path !== null && s.v4Rows === 0) || (v6Path !== null && s.v6Rows === 0);
-  if (empty || s.invalidLines > rows * maxInvalidShare) {
-    const sample = s.invalidSamples[0];
-    const detail = sample ? `; first bad line: IPv${sample.family} line ${sample.line} (${sample.reason})` : '';
-    throw new GeoDataError(
-      'BULWARK_ERR_GEO_ASN_CORRUPT',
-      `ASN data ${[v4Path, v6Path].filter(Boolean).join(', ')} is not an ip-location-db ASN CSV: ${rows} rows, ${s.invalidLines} invalid lines${detail}`,
-    );
-  }
-  return table;
-}
-
-interface CountrySource {
-  readonly reader: Reader<Record<string, unknown>>;
-  readonly tree: MmdbTree;
-  readonly bytes: number;
-}
-
-async function loadCountry(file: string | null): Promise<CountrySource | null> {
-  if (file === null) return null;
-  const buf = await readData(file, 'country database');
-  try {
-    const reader = new Reader<Record<string, unknown>>(buf);
-    const tree = createMmdbTree(buf, reader.metadata);
-    return { reader, tree, bytes: buf.length };
-  } catch (cause) {
-    throw new GeoDataError('BULWARK_ERR_GEO_COUNTRY_CORRUPT', `country database ${file} is not a valid MaxMind DB: ${(cause as Error).message}`, { cause });
-  }
-}
-
-/** Country code of a decoded record, whatever the database's shape. */
-function countryOf(rec: Record<string, unknown> | null): string | null {
-  if (!rec) return null;
-  const iso = (v: unknown): string | null => (typeof v === 'object' && v !== null && typeof (v as { iso_code?: unknown }).iso_code === 'string' ? (v as { iso_code: string }).iso_code : null);
-  if (typeof rec.country_code === 'string') return rec.country_code;
-  return iso(rec.country) ?? iso(rec.registered_country);
-}
-
-/**
- * Load the ASN CSVs and the country database (in parallel). Rejects with a {@link GeoDataError} when
- * a file is missing, unreadable or not in the expected format — never silently runs without data
- * that was asked for. Takes about half a second with the default files (see the bench).
+ * Load the ASN CSVs and the country database (as one image, see the module comment). Rejects with a
+ * {@link GeoDataError} when a file is missing, unreadable or not in the expected format — never
+ * silently runs without data that was asked for. About a second when the image must be built, tens of
+ * milliseconds when a sound one is in `cacheDir`.
  */
 export async function loadGeoData(options: GeoDataOptions = {}): Promise<GeoData> {
   const asnPkg = '@ip-location-db/asn';
-  const v4Path = resolvePath(options.asnV4Path, asnPkg, 'asn-ipv4.csv');
-  const v6Path = resolvePath(options.asnV6Path, asnPkg, 'asn-ipv6.csv');
-  const countryPath = resolvePath(options.countryPath, '@ip-location-db/geo-whois-asn-country-mmdb', 'geo-whois-asn-country.mmdb');
+  const sources: GeoSources = {
+    asnV4: resolvePath(options.asnV4Path, asnPkg, 'asn-ipv4.csv'),
+    asnV6: resolvePath(options.asnV6Path, asnPkg, 'asn-ipv6.csv'),
+    country: resolvePath(options.countryPath, '@ip-location-db/geo-whois-asn-country-mmdb', 'geo-whois-asn-country.mmdb'),
+  };
   const t0 = performance.now();
-  const countryP = loadCountry(countryPath).then((c) => ({ c, ms: performance.now() - t0 }));
-  const asn = await loadAsn(v4Path, v6Path, options.maxInvalidShare ?? 0.01, options.cacheDir);
-  const asnMs = performance.now() - t0;
-  const { c: country, ms: countryMs } = await countryP;
+  const any = sources.asnV4 !== null || sources.asnV6 !== null || sources.country !== null;
+  let image: OpenedImage | null = any ? await openGeoSources(sources, options.cacheDir) : null;
+  const loadMs = performance.now() - t0;
+  try {
+    checkAsn((image?.reader.head.header.asn ?? null) as AsnTableStats | null, sources, options.maxInvalidShare ?? 0.01);
+  } catch (err) {
+    image?.reader.close();
+    throw err;
+  }
+  const cache4 = new AnswerCache<GeoRecord>();
+  const cache6 = new AnswerCache<V6Answer>();
+  const counts = { hits: 0, misses: 0, rebuilds: 0, damagedBefore: 0 };
+  let rebuilding = false;
+  let lastRebuildAt = Number.NEGATIVE_INFINITY;
+  let closed = false;
+
+  /** A damaged block was read: report it, and build the image again (not more than once a minute). */
+  function damaged(reader: GeoImageReader): void {
+    const err = new GeoDataError('BULWARK_ERR_GEO_ASN_CORRUPT', `geo image ${image?.file ?? '(temporary)'} is damaged (${reader.damage().last}); rebuilding it`);
+    options.onDamage?.(err);
+    if (rebuilding || closed || performance.now() - lastRebuildAt < 60_000) return;
+    rebuilding = true;
+    lastRebuildAt = performance.now();
+    openGeoSources(sources, options.cacheDir, true)
+      .then((fresh) => {
+        if (closed) return fresh.reader.close();
+        const stale = image;
+        counts.damagedBefore += stale?.reader.damage().reads ?? 0;
+        image = fresh;
+        counts.rebuilds++;
+        cache4.clear();
+        cache6.clear();
+        stale?.reader.close();
+        options.onRebuilt?.();
+      })
+      .catch((cause: unknown) => options.onDamage?.(new GeoDataError('BULWARK_ERR_GEO_ASN_CORRUPT', `geo image could not be rebuilt: ${(cause as Error).message}`, { cause })))
+      .finally(() => (rebuilding = false));
+  }
 
   const scratch = new Uint32Array(4);
-  const countries = new Map<number, string | null>();
+  const NO_DATA: GeoRecord = Object.freeze({ asn: null, asnOrg: null, country: null, label: 'public' });
   const labelled = new Map<AddressLabel, GeoInfo>();
   const nonPublic = (label: AddressLabel): GeoInfo => {
     let info = labelled.get(label);
@@ -280,50 +240,87 @@ export async function loadGeoData(options: GeoDataOptions = {}): Promise<GeoData
     return info;
   };
 
-  function countryAt(leaf: number, fam: 4 | 6): string | null {
-    if (leaf === 0 || country === null) return null;
-    const known = countries.get(leaf);
-    if (known !== undefined) return known;
-    const code = countryOf(country.reader.get(fam === 4 ? formatV4(scratch[0]) : formatV6(scratch)));
-    if (countries.size < COUNTRY_CACHE_CAP) countries.set(leaf, code);
-    return code;
+  function publicV4(v4: number): GeoInfo {
+    const hit = cache4.get(v4);
+    if (hit !== undefined) {
+      counts.hits++;
+      return hit;
+    }
+    if (image === null) return NO_DATA;
+    counts.misses++;
+    const reader = image.reader;
+    const rec = reader.recordV4(v4);
+    if (rec === null) {
+      damaged(reader);
+      return NO_DATA;
+    }
+    cache4.set(v4, rec);
+    return rec;
   }
 
-  function lookup(address: string): GeoInfo {
-    return lookupScratch(parseIpInto(address, scratch));
-  }
-
-  function lookupIp(ip: ParsedIp): GeoInfo {
-    if (ip.family === 4) scratch[0] = ip.v4;
-    else scratch.set(ip.v6);
-    return lookupScratch(ip.family);
+  function publicV6(w: Uint32Array): GeoInfo {
+    const key = hashV6(w);
+    const hit = cache6.get(key);
+    if (hit !== undefined && hit.w0 === w[0] && hit.w1 === w[1] && hit.w2 === w[2] && hit.w3 === w[3]) {
+      counts.hits++;
+      return hit.record;
+    }
+    if (image === null) return NO_DATA;
+    counts.misses++;
+    const reader = image.reader;
+    const rec = reader.recordV6(w);
+    if (rec === null) {
+      damaged(reader);
+      return NO_DATA;
+    }
+    cache6.set(key, { w0: w[0]!, w1: w[1]!, w2: w[2]!, w3: w[3]!, record: rec });
+    return rec;
   }
 
   function lookupScratch(fam: 0 | 4 | 6): GeoInfo {
     if (fam === 0) return nonPublic('reserved');
-    const label = fam === 4 ? labelV4(scratch[0]) : labelV6(scratch);
+    const label = fam === 4 ? labelV4(scratch[0]!) : labelV6(scratch);
     if (label !== 'public') return nonPublic(label);
-    const row = asn === null ? -1 : fam === 4 ? asn.rowV4(scratch[0]) : asn.rowV6(scratch);
-    const leaf = country === null ? 0 : fam === 4 ? country.tree.leafV4(scratch[0]) : country.tree.leafV6(scratch);
-    return {
-      asn: row < 0 ? null : asn!.asnAt(row),
-      asnOrg: row < 0 ? null : asn!.orgAt(row),
-      country: countryAt(leaf, fam),
-      label,
-    };
+    return fam === 4 ? publicV4(scratch[0]!) : publicV6(scratch);
   }
 
-  const stats = (): GeoDataStats => ({
-    asn: asn?.stats ?? null,
-    countryRecordsCached: countries.size,
-    countryDatabase: country && {
-      type: country.reader.metadata.databaseType,
-      buildEpoch: country.reader.metadata.buildEpoch.toISOString(),
-      bytes: country.bytes,
-      indexBytes: country.tree.bytes,
+  const stats = (): GeoDataStats => {
+    const r = image?.reader ?? null;
+    const h = r?.head.header ?? null;
+    return {
+      asn: (h?.asn ?? null) as AsnTableStats | null,
+      countryDatabase: (h?.country ?? null) as GeoDataStats['countryDatabase'],
+      image: r && {
+        file: image!.file,
+        bytes: r.head.byteLength,
+        rows: { v4: r.head.header.v4.rows, v6: r.head.header.v6.rows },
+        memoryBytes: r.memoryBytes,
+        damagedReads: counts.damagedBefore + r.damage().reads,
+        rebuilds: counts.rebuilds,
+      },
+      cache: { entries: cache4.size + cache6.size, capacity: GEO_CACHE_GENERATION * 4, hits: counts.hits, misses: counts.misses },
+      loadMs,
+      paths: { asnV4: sources.asnV4, asnV6: sources.asnV6, country: sources.country },
+    };
+  };
+
+  return {
+    lookup: (address: string): GeoInfo => lookupScratch(parseIpInto(address, scratch)),
+    lookupIp(ip: ParsedIp): GeoInfo {
+      if (ip.family === 4) {
+        const label = labelV4(ip.v4);
+        return label !== 'public' ? nonPublic(label) : publicV4(ip.v4);
+      }
+      const label = labelV6(ip.v6);
+      return label !== 'public' ? nonPublic(label) : publicV6(ip.v6);
     },
-    loadMs: { asn: asnMs, country: countryMs },
-    paths: { asnV4: v4Path, asnV6: v6Path, country: countryPath },
-  });
-  return { lookup, lookupIp, stats };
+    stats,
+    close(): void {
+      closed = true;
+      image?.reader.close();
+      image = null;
+      cache4.clear();
+      cache6.clear();
+    },
+  };
 }

@@ -157,7 +157,7 @@ export interface AsnTableData {
   readonly v6: AsnRows;
   readonly idx4: Uint32Array;
   readonly idx6: Uint32Array;
-  /** Organisation names by id: an array when parsed, decoded on use from a binary image (asn-binary.ts). */
+  /** Organisation names by id. */
   readonly names: OrgNames;
   readonly stats: AsnTableStats;
 }

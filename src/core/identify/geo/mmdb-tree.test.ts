@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMmdbTree } from './mmdb-tree.ts';
+import fc from 'fast-check';
+import { createMmdbTree, mmdbLeafRuns } from './mmdb-tree.ts';
 
 type Slot = { node: number } | { leaf: number } | null;
 
@@ -87,4 +88,61 @@ test('malformed metadata is refused with a coded error', () => {
   assert.throws(() => createMmdbTree(bytes, { nodeCount: 2, recordSize: 20, ipVersion: 4 }), { code: 'BULWARK_ERR_GEO_MMDB_TREE' });
   assert.throws(() => createMmdbTree(bytes, { nodeCount: 100, recordSize: 24, ipVersion: 4 }), { code: 'BULWARK_ERR_GEO_MMDB_TREE' });
   assert.throws(() => createMmdbTree(bytes, { nodeCount: 2, recordSize: 24, ipVersion: 5 }), { code: 'BULWARK_ERR_GEO_MMDB_TREE' });
+});
+
+/** The leaf of the run holding `v4`, found by scanning the runs (the slow, obvious way). */
+function runLeafV4(runs: { count: number; starts: Uint32Array; values: Int32Array }, v4: number): number {
+  let leaf = 0;
+  for (let i = 0; i < runs.count && runs.starts[i]! <= v4; i++) leaf = runs.values[i]!;
+  return leaf;
+}
+
+test('leaf runs cover the address space in order and agree with the tree walk (property)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(0xffffffff), fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 12 }),
+      fc.constantFrom(24, 28, 32),
+      fc.array(fc.nat(0xffffffff), { minLength: 20, maxLength: 20 }),
+      (prefixes, recordSize, probes) => {
+        // Longer prefixes after shorter ones, and none nested in a leaf already placed (a tree has leaves only at its ends).
+        const sorted = prefixes.map(([a, len, id]) => [bits32(a, len), id] as [string, number]).sort((x, y) => x[0].length - y[0].length);
+        const kept: Array<[string, number]> = [];
+        for (const p of sorted) if (!kept.some(([k]) => p[0].startsWith(k) || k.startsWith(p[0]))) kept.push(p);
+        const { bytes, nodeCount } = buildTree(kept, recordSize as 24 | 28 | 32);
+        const meta = { nodeCount, recordSize, ipVersion: 4 };
+        const tree = createMmdbTree(bytes, meta);
+        const runs = mmdbLeafRuns(bytes, meta, 4);
+        assert.equal(runs.starts[0], 0);
+        for (let i = 1; i < runs.count; i++) {
+          assert.ok(runs.starts[i]! > runs.starts[i - 1]!, 'starts increase');
+          assert.notEqual(runs.values[i], runs.values[i - 1], 'adjacent runs differ');
+        }
+        for (const a of [...probes, 0, 0xffffffff, ...Array.from(runs.starts)]) assert.equal(runLeafV4(runs, a), tree.leafV4(a), `address ${a}`);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('leaf runs of an IPv6 tree: IPv4 under ::/96, IPv6 runs in 128-bit order; an IPv4 tree has no IPv6 data', () => {
+  const v6bits = (w: number[], len: number): string => w.map((x) => bits32(x, 32)).join('').slice(0, len);
+  const { bytes, nodeCount } = buildTree([[v6bits([0x20010db8, 0, 0, 0], 32), 5], ['0'.repeat(96) + bits32(0x08080800, 24), 6]], 24);
+  const meta = { nodeCount, recordSize: 24, ipVersion: 6 };
+  const v4 = mmdbLeafRuns(bytes, meta, 4);
+  assert.deepEqual([...v4.starts], [0, 0x08080800, 0x08080900]);
+  assert.deepEqual([...v4.values], [0, nodeCount + 16 + 6, 0]);
+  const v6 = mmdbLeafRuns(bytes, meta, 6);
+  const starts = Array.from({ length: v6.count }, (_, i) => [...v6.starts.subarray(i * 4, i * 4 + 4)]);
+  assert.deepEqual(starts, [[0, 0, 0, 0], [0, 0, 0, 0x08080800], [0, 0, 0, 0x08080900], [0x20010db8, 0, 0, 0], [0x20010db9, 0, 0, 0]]);
+  assert.deepEqual([...v6.values], [0, nodeCount + 16 + 6, 0, nodeCount + 16 + 5, 0]);
+  const only4 = buildTree([['1', 1]], 24);
+  const none = mmdbLeafRuns(only4.bytes, { nodeCount: only4.nodeCount, recordSize: 24, ipVersion: 4 }, 6);
+  assert.deepEqual([none.count, [...none.values]], [1, [0]]);
+});
+
+test('a damaged tree that points back up is refused instead of walked forever', () => {
+  // Two nodes whose records point at each other: every path loops.
+  const bytes = Uint8Array.of(0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0);
+  assert.throws(() => mmdbLeafRuns(bytes, { nodeCount: 2, recordSize: 24, ipVersion: 6 }, 6), { code: 'BULWARK_ERR_GEO_MMDB_TREE' });
+  assert.throws(() => mmdbLeafRuns(bytes, { nodeCount: 2, recordSize: 24, ipVersion: 4 }, 4), { code: 'BULWARK_ERR_GEO_MMDB_TREE' });
 });

@@ -35,11 +35,8 @@ export class MmdbTreeError extends Error {
   readonly code = 'BULWARK_ERR_GEO_MMDB_TREE';
 }
 
-/**
- * Wrap a MaxMind DB buffer. Checks that the record size is one of the three defined (24, 28, 32) and
- * that the buffer is long enough for `nodeCount` nodes; throws {@link MmdbTreeError} otherwise.
- */
-export function createMmdbTree(bytes: Uint8Array, meta: MmdbTreeMeta): MmdbTree {
+/** Reads record `bit` (0 left, 1 right) of node `node`; checks the record size and that the nodes fit. */
+function recordReader(bytes: Uint8Array, meta: MmdbTreeMeta): (node: number, bit: number) => number {
   const { nodeCount, recordSize, ipVersion } = meta;
   if (recordSize !== 24 && recordSize !== 28 && recordSize !== 32) throw new MmdbTreeError(`unsupported record size ${recordSize}`);
   if (ipVersion !== 4 && ipVersion !== 6) throw new MmdbTreeError(`unsupported IP version ${ipVersion}`);
@@ -48,8 +45,7 @@ export function createMmdbTree(bytes: Uint8Array, meta: MmdbTreeMeta): MmdbTree 
     throw new MmdbTreeError(`search tree of ${nodeCount} nodes does not fit in ${bytes.length} bytes`);
   }
   const b = bytes;
-
-  function record(node: number, bit: number): number {
+  return function record(node: number, bit: number): number {
     if (recordSize === 24) {
       const o = node * 6 + bit * 3;
       return (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
@@ -61,7 +57,23 @@ export function createMmdbTree(bytes: Uint8Array, meta: MmdbTreeMeta): MmdbTree 
     }
     const o = node * 8 + bit * 4;
     return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-  }
+  };
+}
+
+/** The node where IPv4 addresses start: the root of an IPv4 tree, `::/96` of an IPv6 tree. */
+function v4Root(record: (node: number, bit: number) => number, meta: MmdbTreeMeta): number {
+  let node = 0;
+  if (meta.ipVersion === 6) for (let i = 0; i < 96 && node < meta.nodeCount; i++) node = record(node, 0);
+  return node;
+}
+
+/**
+ * Wrap a MaxMind DB buffer. Checks that the record size is one of the three defined (24, 28, 32) and
+ * that the buffer is long enough for `nodeCount` nodes; throws {@link MmdbTreeError} otherwise.
+ */
+export function createMmdbTree(bytes: Uint8Array, meta: MmdbTreeMeta): MmdbTree {
+  const { nodeCount } = meta;
+  const record = recordReader(bytes, meta);
 
   /** Follow bits `from`..0 of `word` (most significant first) from `node`. */
   function walkBits(node: number, word: number, from: number): number {
@@ -86,10 +98,8 @@ export function createMmdbTree(bytes: Uint8Array, meta: MmdbTreeMeta): MmdbTree 
 
   const leaf = (node: number): number => (node > nodeCount ? node : 0);
 
-  let v4Start = 0;
-  if (ipVersion === 6) for (let i = 0; i < 96 && v4Start < nodeCount; i++) v4Start = record(v4Start, 0);
-  const jump4 = jumpTable(v4Start);
-  const jump6 = ipVersion === 6 ? jumpTable(0) : null;
+  const jump4 = jumpTable(v4Root(record, meta));
+  const jump6 = meta.ipVersion === 6 ? jumpTable(0) : null;
 
   return {
     leafV4(v4: number): number {
@@ -103,4 +113,60 @@ export function createMmdbTree(bytes: Uint8Array, meta: MmdbTreeMeta): MmdbTree 
     },
     bytes: jump4.byteLength + (jump6?.byteLength ?? 0),
   };
+}
+
+/** Covering runs of leaves (see ./geo-runs.ts): each run's value is its leaf pointer, 0 where there is no data. */
+export interface LeafRuns {
+  readonly words: 1 | 4;
+  readonly count: number;
+  readonly starts: Uint32Array;
+  readonly values: Int32Array;
+}
+
+/**
+ * Every leaf of one family's tree, in address order, as covering runs (adjacent ranges with the same
+ * leaf joined). An IPv4 tree has no IPv6 data: one run without data. Visits each node once per path
+ * that reaches it (an IPv6 tree may alias its IPv4 subtree under a few prefixes), and refuses a tree
+ * that needs more than eight visits per node — a damaged tree whose records point back up would
+ * otherwise walk forever — or more than `maxRuns` runs; throws {@link MmdbTreeError}.
+ */
+export function mmdbLeafRuns(bytes: Uint8Array, meta: MmdbTreeMeta, family: 4 | 6, maxRuns = 8_000_000): LeafRuns {
+  const { nodeCount } = meta;
+  const record = recordReader(bytes, meta);
+  const words = family === 4 ? 1 : 4;
+  const bits = family === 4 ? 32 : 128;
+  const cur = new Uint32Array(words);
+  let starts = new Uint32Array(1024 * words);
+  let values = new Int32Array(1024);
+  let count = 0;
+  let visits = 0;
+  const maxVisits = nodeCount * 8 + 1024;
+  const emit = (leaf: number): void => {
+    if (count > 0 && values[count - 1] === leaf) return;
+    if (count >= maxRuns) throw new MmdbTreeError(`more than ${maxRuns} IPv${family} ranges`);
+    if (count === values.length) {
+      const s = new Uint32Array(starts.length * 2);
+      s.set(starts);
+      starts = s;
+      const v = new Int32Array(values.length * 2);
+      v.set(values);
+      values = v;
+    }
+    starts.set(cur, count * words);
+    values[count++] = leaf;
+  };
+  const walk = (node: number, depth: number): void => {
+    if (node >= nodeCount) return emit(node > nodeCount ? node : 0);
+    if (depth === bits) throw new MmdbTreeError(`IPv${family} search tree deeper than ${bits} bits`);
+    if (++visits > maxVisits) throw new MmdbTreeError('search tree loops back on itself');
+    const word = depth >>> 5;
+    const mask = 1 << (31 - (depth & 31));
+    walk(record(node, 0), depth + 1);
+    cur[word] |= mask;
+    walk(record(node, 1), depth + 1);
+    cur[word] &= ~mask;
+  };
+  if (family === 6 && meta.ipVersion === 4) emit(0);
+  else walk(family === 4 ? v4Root(record, meta) : 0, 0);
+  return { words, count, starts: starts.slice(0, count * words), values: values.slice(0, count) };
 }
