@@ -2,7 +2,10 @@
 // The `bulwark` command. Runs the production bundle dist/cli.js (built by `npm run build`, which
 // `npm ci`/`npm install` run through `prepare`). In a checkout where src/ changed after the last build,
 // the bundle is rebuilt first (esbuild takes a fraction of a second), so the command never runs stale
-// code. BULWARK_FROM_SOURCE=1 runs the TypeScript sources through tsx instead (slower request path).
+// code — in a child process, so that esbuild (and vite, for a changed dashboard) never load into the
+// server and stay in its memory. BULWARK_FROM_SOURCE=1 runs the TypeScript sources through tsx instead
+// (slower request path).
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +28,8 @@ if (process.env.BULWARK_FROM_SOURCE === '1') {
 } else {
   const hasSources = existsSync(`${root}src`);
   if (!existsSync(bundle) || (hasSources && newestSource(`${root}src`) > statSync(bundle).mtimeMs)) {
-    await import('../scripts/build.mjs');
+    const built = spawnSync(process.execPath, [`${root}scripts/build.mjs`], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (built.status !== 0) process.exit(built.status ?? 1);
   }
   await import(new URL('../dist/cli.js', import.meta.url).href);
 }

@@ -38,7 +38,9 @@ export function createNotFoundBudget(table: LimiterTable, config: NotFoundBudget
   const evaluator: LimitEvaluator | null = config.enabled
     ? createLimitEvaluator({ limits: [{ name: 'not-found', average: config.average, period: config.period, burst: config.burst, key: ['site', 'prefix'] }], table })
     : null;
-  const penalties = new LRUCache<string, NotFoundPenalty>({ max: 100_000 });
+  // At most 100,000 prefixes, least recently used out first; counted by size rather than `max`, which
+  // would make lru-cache allocate two 100,000-slot arrays up front (1.5 MB) before any 404 is seen.
+  const penalties = new LRUCache<string, NotFoundPenalty>({ maxSize: 100_000, sizeCalculation: () => 1 });
   return {
     note(site, address, prefix, nowMs) {
       if (evaluator === null || prefix === '') return;

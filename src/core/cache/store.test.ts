@@ -151,6 +151,18 @@ describe('response store: byte budget and LRU', () => {
     assert.ok(s.stats().evictions >= 1);
     assert.equal(s.stats().entries, s.stats().keys);
   });
+  it('never holds more than maxKeys keys, least recently used out first, each eviction counted', () => {
+    const s = store({ maxKeys: 3 });
+    const put = (p: string) => s.put(respond(p, { 'cache-control': 'max-age=60' }, T0).entry!);
+    for (let i = 0; i < 3; i++) put(`/n${i}`);
+    s.lookup(keyer(request('/n0')), T0, request('/n0')); // n0 becomes most recent
+    put('/n3');
+    put('/n4');
+    assert.equal(s.stats().keys, 3);
+    assert.deepEqual(['/n0', '/n1', '/n2', '/n3', '/n4'].map((p) => s.lookup(keyer(request(p)), T0, request(p)).state), ['fresh', 'miss', 'miss', 'fresh', 'fresh']);
+    assert.equal(s.stats().evictions, 2);
+    assert.equal(s.stats().entries, 3);
+  });
   it('refuses objects over the maximum size', () => {
     const s = store({ maxBytes: 10_000, maxObjectBytes: 100 });
     assert.equal(s.put(respond('/big', { 'cache-control': 'max-age=60' }, T0, { body: 'z'.repeat(101) }).entry!), 'too_large');

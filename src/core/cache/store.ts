@@ -131,8 +131,10 @@ export function createResponseStore(options: ResponseStoreOptions = {}): Respons
   const c = { hits: 0, staleRevalidate: 0, staleIfErrorOnly: 0, misses: 0, stored: 0, evictions: 0, expired: 0, admissionsRefused: 0, tooLarge: 0 };
   let entries = 0;
   let pinnedBytes = 0;
+  // The key cap is kept here (`lru.pop()` after a set), not as lru-cache's `max`: with `max` it allocates
+  // two arrays of `max` slots up front (1.5 MB per site at 100k keys), whether the cache fills or not.
+  const maxKeys = positive('maxKeys', options.maxKeys ?? 100_000);
   const lru = new LRUCache<string, KeyRecord>({
-    max: positive('maxKeys', options.maxKeys ?? 100_000),
     maxSize: maxBytes,
     sizeCalculation: (r) => r.bytes,
     dispose: (r, _k, reason) => {
@@ -167,7 +169,10 @@ export function createResponseStore(options: ResponseStoreOptions = {}): Respons
     if (record === undefined || record.count === 0) {
       if (old !== undefined) entries += old.count; // dispose('delete') subtracts it
       lru.delete(key);
-    } else lru.set(key, record);
+    } else {
+      lru.set(key, record);
+      if (lru.size > maxKeys) lru.pop(); // the least recently used key goes (dispose: 'evict')
+    }
   };
 
   const withEntry = (old: KeyRecord | undefined, entry: CacheEntry, hash: number): KeyRecord => {
@@ -190,7 +195,7 @@ export function createResponseStore(options: ResponseStoreOptions = {}): Respons
   const admits = (hash: number, bytes: number): boolean => {
     const uses = sketch.estimate(hash);
     if (admitAfter > 1 && uses < admitAfter) return false;
-    if (lru.calculatedSize + bytes <= maxBytes && lru.size < lru.max) return true;
+    if (lru.calculatedSize + bytes <= maxBytes && lru.size < maxKeys) return true;
     const victimKey = lru.rkeys().next().value;
     const victim = victimKey === undefined ? undefined : lru.peek(victimKey);
     return victim === undefined || uses >= sketch.estimate(victim.hash);
