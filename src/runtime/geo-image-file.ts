@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import {
   blockOf,
   blockOfV4,
+  blockBuffer,
   blockProblem,
   blockRow,
   GeoImageError,
@@ -82,8 +83,8 @@ async function readHead(fd: number, size: number): Promise<GeoImageHead> {
 
 /** Checks every block of one family in full, reading the file in 1 MB chunks. */
 async function checkFamily(fd: number, head: GeoImageHead, index: GeoFamilyIndex): Promise<void> {
-  const chunk = new Uint32Array(Math.max(CHUNK, head.header.maxBlockBytes) / 4);
-  const bytes = new Uint8Array(chunk.buffer);
+  const chunk = blockBuffer(Math.max(CHUNK, head.header.maxBlockBytes));
+  const bytes = chunk.bytes;
   let b = 0;
   while (b < index.blocks) {
     const from = index.offsets[b]!;
@@ -93,7 +94,7 @@ async function checkFamily(fd: number, head: GeoImageHead, index: GeoFamilyIndex
     for (; b < to; b++) {
       const at = index.offsets[b]! - from;
       const size = index.offsets[b + 1]! - index.offsets[b]!;
-      const problem = blockProblem(index, b, chunk.subarray(at / 4, (at + size) / 4), size, head.header, true);
+      const problem = blockProblem(index, b, chunk, at, size, head.header, true);
       if (problem !== null) throw new GeoImageError(`geo image block ${b} of IPv${index.words === 1 ? 4 : 6}: ${problem}`);
     }
   }
@@ -121,7 +122,8 @@ export async function openGeoImage(file: string): Promise<GeoImageReader> {
 
 function createReader(fd: number, head: GeoImageHead): GeoImageReader {
   const { header } = head;
-  const words = new Uint32Array(header.maxBlockBytes / 4);
+  const block = blockBuffer(header.maxBlockBytes);
+  const words = block.words;
   const bytes = Buffer.from(words.buffer);
   const key = new Uint32Array(4);
   let damagedReads = 0;
@@ -134,7 +136,7 @@ function createReader(fd: number, head: GeoImageHead): GeoImageReader {
     let problem: string | null;
     try {
       const got = closed ? 0 : readSync(fd, bytes, 0, size, index.offsets[b]!);
-      problem = got !== size ? 'geo image truncated' : blockProblem(index, b, words.subarray(0, size / 4), size, header, false);
+      problem = got !== size ? 'geo image truncated' : blockProblem(index, b, block, 0, size, header, false);
     } catch (err) {
       problem = `geo image unreadable: ${(err as Error).message}`;
     }

@@ -11,11 +11,19 @@
  * the hub sends it again on every reconnect (redis-hub.ts).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'node:tls';
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { SharedStateConfig } from '../../config/scale-schema.ts';
+
+/**
+ * The ioredis module, loaded on the first connection: a Bulwark without `shared_state` never opens one,
+ * and a static import would keep ioredis's code (~2 MB of heap, more resident) in every process.
+ */
+let ioredis: typeof import('ioredis') | null = null;
+const loadIoredis = (): typeof import('ioredis') => (ioredis ??= createRequire(import.meta.url)('ioredis') as typeof import('ioredis'));
 
 /** A connection: a standalone/Sentinel client or a Cluster client (same command API). */
 export type RedisClient = Redis | Cluster;
@@ -95,6 +103,7 @@ export function redisOptionsOf(config: SharedStateConfig, purpose: 'commands' | 
 /** Creates one connection (not yet connected: call `connect()`). */
 export function createRedisClient(config: SharedStateConfig, purpose: 'commands' | 'subscriber'): RedisClient {
   const options = redisOptionsOf(config, purpose);
+  const { Cluster, Redis } = loadIoredis();
   if (config.cluster === undefined) return new Redis(options);
   const { host: _h, port: _p, db: _d, sentinels: _s, ...redisOptions } = options;
   const clusterOptions: ClusterOptions = {

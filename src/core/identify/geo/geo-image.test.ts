@@ -63,7 +63,7 @@ function imageOf(data: AsnTableData, country: Runs | null): { image: Uint8Array;
     const size = index.offsets[b + 1]! - from;
     const words = new Uint32Array(image.slice(from, from + size).buffer);
     const bytes = new Uint8Array(words.buffer);
-    assert.equal(blockProblem(index, b, words, size, head.header, true), null);
+    assert.equal(blockProblem(index, b, { words, bytes }, 0, size, head.header, true), null);
     const r = blockRow(words, bytes, index.words, rowInBlock(words, index.words, a, 0));
     const org = new TextDecoder().decode(bytes.subarray(r.nameStart, r.nameEnd));
     return `${r.asn} ${r.asn === null ? null : org} ${r.country === 0 ? null : COUNTRIES[r.country - 1]}`;
@@ -108,9 +108,10 @@ test('property: image lookups equal the parsed table for random IPv4 addresses, 
   assert.ok(head.v4.blocks > 5, `${head.v4.blocks} blocks`);
   // A block in the wrong place — sound in itself, but not the one the index points at — is refused.
   const { image } = imageOf(data, null);
-  const second = new Uint32Array(image.slice(head.v4.offsets[1], head.v4.offsets[2]).buffer);
-  assert.equal(blockProblem(head.v4, 1, second, second.byteLength, head.header, true), null);
-  assert.equal(blockProblem(head.v4, 2, second, second.byteLength, head.header, false), 'first address differs from the index');
+  const whole = { words: new Uint32Array(image.buffer), bytes: image };
+  const [at1, at2] = [head.v4.offsets[1]!, head.v4.offsets[2]!];
+  assert.equal(blockProblem(head.v4, 1, whole, at1, at2 - at1, head.header, true), null);
+  assert.equal(blockProblem(head.v4, 2, whole, at1, at2 - at1, head.header, false), 'first address differs from the index');
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => {
       const t = table.lookup(formatV4(n));
@@ -151,8 +152,8 @@ test('a cut, damaged or foreign image is refused with BULWARK_ERR_GEO_ASN_CORRUP
   const block = image.slice();
   const at = head.v4.offsets[0]! + 12;
   block[at] ^= 0x10;
-  const words = new Uint32Array(block.slice(head.v4.offsets[0], head.v4.offsets[1]).buffer);
-  assert.equal(blockProblem(head.v4, 0, words, words.byteLength, head.header, false), 'checksum mismatch');
+  const size = head.v4.offsets[1]! - head.v4.offsets[0]!;
+  assert.equal(blockProblem(head.v4, 0, { words: new Uint32Array(block.buffer), bytes: block }, head.v4.offsets[0]!, size, head.header, false), 'checksum mismatch');
 });
 
 test('covering runs: gaps, the top of the space, and merging keeps the first run at 0', () => {

@@ -313,33 +313,48 @@ export function blockOfV4(index: GeoFamilyIndex, v4: number): number {
   return lo;
 }
 
+/** A buffer holding blocks, as words and as bytes (two views of the same memory, 4-byte aligned). */
+export interface BlockBuffer {
+  readonly words: Uint32Array;
+  readonly bytes: Uint8Array;
+}
+
+/** Views of a fresh buffer of `bytes` bytes (rounded up to whole words). */
+export function blockBuffer(bytes: number): BlockBuffer {
+  const words = new Uint32Array(Math.ceil(bytes / 4));
+  return { words, bytes: new Uint8Array(words.buffer) };
+}
+
 /**
- * Why block `b` of `index`, read into `words` (`bytes` long), cannot be used — or null when its
- * checksum, row count, size and first address agree. `full` also checks every row: starts increasing,
- * country indexes known, names inside the block (done once for every block when the image is opened).
+ * Why block `b` of `index`, held in `buf` from byte `at` (a multiple of 4) for `size` bytes, cannot be
+ * used — or null when its checksum, row count, size and first address agree. `full` also checks every
+ * row: starts increasing, country indexes known, names inside the block (done once for every block when
+ * the image is opened). Allocation-free.
  */
-export function blockProblem(index: GeoFamilyIndex, b: number, words: Uint32Array, bytes: number, header: GeoImageHeader, full: boolean): string | null {
+export function blockProblem(index: GeoFamilyIndex, b: number, buf: BlockBuffer, at: number, size: number, header: GeoImageHeader, full: boolean): string | null {
+  const { words, bytes } = buf;
   const w = index.words;
-  const n = words[1]!;
-  const nWords = bytes / 4;
-  if (checksumWords(words, 1, nWords) !== words[0]) return 'checksum mismatch';
+  const base = at >>> 2;
+  const nWords = size >>> 2;
+  const n = words[base + 1]!;
+  if (checksumWords(words, base + 1, base + nWords) !== words[base]) return 'checksum mismatch';
   if (n < 1 || n > header.blockRows || 2 + n * (w + 2) > nWords) return 'row count out of range';
-  if (compare(words, 2, index.starts, b * w, w) !== 0) return 'first address differs from the index';
+  if (compare(words, base + 2, index.starts, b * w, w) !== 0) return 'first address differs from the index';
   if (!full) return null;
-  const nameBase = (2 + n * (w + 2)) * 4;
-  const bytesView = new Uint8Array(words.buffer, words.byteOffset, bytes);
+  const nameBase = at + (2 + n * (w + 2)) * 4;
+  const end = at + size;
   for (let i = 0; i < n; i++) {
-    if (i > 0 && compare(words, 2 + (i - 1) * w, words, 2 + i * w, w) >= 0) return 'rows out of order';
-    const info = words[2 + n * w + n + i]!;
+    if (i > 0 && compare(words, base + 2 + (i - 1) * w, words, base + 2 + i * w, w) >= 0) return 'rows out of order';
+    const info = words[base + 2 + n * w + n + i]!;
     if ((info & 0xffff) > header.countries.length) return 'unknown country index';
     const ref = info >>> 16;
     if (ref !== 0) {
-      const at = nameBase + ref - 1;
-      if (at + 2 > bytes || at + 2 + (bytesView[at]! | (bytesView[at + 1]! << 8)) > bytes) return 'name outside the block';
+      const name = nameBase + ref - 1;
+      if (name + 2 > end || name + 2 + (bytes[name]! | (bytes[name + 1]! << 8)) > end) return 'name outside the block';
     }
   }
   const next = b + 1 < index.blocks ? b + 1 : -1;
-  if (next >= 0 && compare(words, 2 + (n - 1) * w, index.starts, next * w, w) >= 0) return 'rows overlap the next block';
+  if (next >= 0 && compare(words, base + 2 + (n - 1) * w, index.starts, next * w, w) >= 0) return 'rows overlap the next block';
   return null;
 }
 
