@@ -13,7 +13,7 @@
  * prom-client is loaded, and the registry with its default collectors (an event-loop delay monitor that
  * wakes every 20 ms) built, on the first scrape: a Bulwark nobody scrapes never pays their memory and
  * wake-ups. Cumulative figures (CPU, bytes, requests) are whole from the first scrape; the event-loop
- * delay and GC histograms cover the time since it.
+ * delay and GC histograms cover the time since it (the first scrape waits 60 ms for a delay sample).
  */
 import { createRequire } from 'node:module';
 import type { Registry } from 'prom-client';
@@ -63,6 +63,9 @@ export interface Metrics {
   readonly contentType: string;
 }
 
+/** How often prom-client's event-loop delay monitor samples, in ms. */
+const EVENT_LOOP_PRECISION_MS = 20;
+
 /** The Prometheus text format's content type (prom-client's `Registry.PROMETHEUS_CONTENT_TYPE`). */
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -103,8 +106,12 @@ export function createMetrics(source: MetricsSource): Metrics {
   return {
     contentType: CONTENT_TYPE,
     async text() {
+      if (registry === null) {
+        registry = createRegistry(now);
+        // The event-loop delay monitor needs a sample before its first report (NaN otherwise).
+        await new Promise((resolve) => setTimeout(resolve, EVENT_LOOP_PRECISION_MS * 3));
+      }
       const global = await source.global();
-      registry ??= createRegistry(now);
       // Every family reads these synchronously when metrics() starts, so concurrent scrapes stay consistent.
       now.sites = source.sites();
       now.global = global;
@@ -123,7 +130,7 @@ interface FiguresNow {
 function createRegistry(now: FiguresNow): Registry {
   const { Registry: RegistryClass, collectDefaultMetrics } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
   const registry = new RegistryClass();
-  collectDefaultMetrics({ register: registry, prefix: 'bulwark_', eventLoopMonitoringPrecision: 20 });
+  collectDefaultMetrics({ register: registry, prefix: 'bulwark_', eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
 
   const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: () => Sample[]) => {
     registry.registerMetric({
