@@ -9,14 +9,14 @@
  * megabytes of buffers never touch the serving process. `maxmind` is loaded here only, with `require`
  * at call time, so the serving process never loads it.
  */
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reader } from 'maxmind';
 import { parseAsnTableData } from '../core/identify/geo/asn-table.ts';
 import type { AsnTableData } from '../core/identify/geo/asn-table.ts';
-import { encodeGeoImage } from '../core/identify/geo/geo-image.ts';
-import type { GeoImageRows } from '../core/identify/geo/geo-image.ts';
-import { asnRowRuns, mergeRuns, RunBuilder, wholeSpace } from '../core/identify/geo/geo-runs.ts';
+import { encodeGeoImageParts } from '../core/identify/geo/geo-image.ts';
+import type { GeoImageParts, GeoImageRows } from '../core/identify/geo/geo-image.ts';
+import { asnRowRuns, mergeRuns, wholeSpace } from '../core/identify/geo/geo-runs.ts';
 import type { Runs } from '../core/identify/geo/geo-runs.ts';
 import { mmdbLeafRuns } from '../core/identify/geo/mmdb-tree.ts';
 import { formatV4, formatV6 } from '../core/net/ip-format.ts';
@@ -78,22 +78,25 @@ function readCountry(file: string): CountryParts {
     const codes: string[] = [];
     const codeIndex = new Map<string, number>();
     const byLeaf = new Map<number, number>();
+    // Leaves become country indexes in place; neighbours that now have the same country are joined.
     const family = (fam: 4 | 6): Runs => {
-      const leaves = mmdbLeafRuns(buf, reader.metadata, fam);
-      const out = new RunBuilder(leaves.words, leaves.count);
-      for (let i = 0; i < leaves.count; i++) {
-        const leaf = leaves.values[i]!;
+      const { words: w, starts, values, count } = mmdbLeafRuns(buf, reader.metadata, fam);
+      let kept = 0;
+      for (let i = 0; i < count; i++) {
+        const leaf = values[i]!;
         let idx = leaf === 0 ? 0 : byLeaf.get(leaf);
         if (idx === undefined) {
-          const at = leaves.starts.subarray(i * leaves.words, (i + 1) * leaves.words);
+          const at = starts.subarray(i * w, (i + 1) * w);
           const code = countryOf(reader.get(fam === 4 ? formatV4(at[0]!) : formatV6(at)));
           idx = code === null ? 0 : (codeIndex.get(code) ?? codes.push(code));
           if (code !== null) codeIndex.set(code, idx);
           byLeaf.set(leaf, idx);
         }
-        out.push(leaves.starts, i * leaves.words, idx);
+        if (kept > 0 && values[kept - 1] === idx) continue;
+        if (kept !== i) starts.copyWithin(kept * w, i * w, i * w + w);
+        values[kept++] = idx;
       }
-      return out.done();
+      return { words: w, count: kept, starts: starts.subarray(0, kept * w), values: values.subarray(0, kept) };
     };
     const v4 = family(4);
     const v6 = family(6);
@@ -129,7 +132,7 @@ export function buildGeoImageFile(input: GeoBuildInput): void {
     const names = new Map<number, Uint8Array>();
     const encoder = new TextEncoder();
     const orgId = (row: number): number => (row < n4 ? asn.v4.orgIds[row]! : asn.v6.orgIds[row - n4]!);
-    return encodeGeoImage(
+    return encodeGeoImageParts(
       familyRows(asn, 4, country?.v4 ?? null, 0),
       familyRows(asn, 6, country?.v6 ?? null, n4),
       {
@@ -147,10 +150,37 @@ export function buildGeoImageFile(input: GeoBuildInput): void {
   const tmp = `${input.out}.${process.pid}.tmp`;
   step('image', input.out, () => {
     try {
-      writeFileSync(tmp, image);
+      writeParts(tmp, image);
       renameSync(tmp, input.out);
     } finally {
       if (statSync(tmp, { throwIfNoEntry: false }) !== undefined) rmSync(tmp, { force: true });
     }
   });
+}
+
+/** Writes the image's parts to `file` through a 1 MB buffer (no second copy of the whole image). */
+function writeParts(file: string, parts: GeoImageParts): void {
+  const fd = openSync(file, 'w');
+  const buffer = new Uint8Array(1 << 20);
+  let used = 0;
+  const flush = (): void => {
+    for (let done = 0; done < used; ) done += writeSync(fd, buffer, done, used - done);
+    used = 0;
+  };
+  const put = (bytes: Uint8Array): void => {
+    for (let at = 0; at < bytes.length; ) {
+      if (used === buffer.length) flush();
+      const n = Math.min(bytes.length - at, buffer.length - used);
+      buffer.set(bytes.subarray(at, at + n), used);
+      used += n;
+      at += n;
+    }
+  };
+  try {
+    put(parts.head);
+    for (const b of parts.blocks()) put(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    flush();
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -81,9 +81,11 @@ export function checksumWords(words: Uint32Array, from: number, to: number): num
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
-/** Rows of one family cut into blocks: each block's first row, and where its names overflow early. */
-function planBlocks(rows: GeoImageRows, asn: GeoImageAsn): number[] {
+/** Rows of one family cut into blocks: each block's first row and its size in bytes (names may end a block early). */
+function planBlocks(rows: GeoImageRows, asn: GeoImageAsn): { firsts: number[]; sizes: number[] } {
   const firsts: number[] = [];
+  const sizes: number[] = [];
+  const w = rows.words;
   let i = 0;
   while (i < rows.count) {
     firsts.push(i);
@@ -99,8 +101,9 @@ function planBlocks(rows: GeoImageRows, asn: GeoImageAsn): number[] {
       n++;
       i++;
     }
+    sizes.push((2 + n * w + 2 * n) * 4 + pad4(names));
   }
-  return firsts;
+  return { firsts, sizes };
 }
 
 /** Encodes rows `from` .. `to` − 1 as one block (see the module comment). */
@@ -140,52 +143,79 @@ function encodeBlock(rows: GeoImageRows, from: number, to: number, asn: GeoImage
   return out;
 }
 
-/** Encodes both families (see the module comment). Rows must be covering runs, strictly increasing from 0. */
-export function encodeGeoImage(v4: GeoImageRows, v6: GeoImageRows, asn: GeoImageAsn, meta: GeoImageMeta): Uint8Array {
+/** An encoded image in parts: the head (magic, header, index, checksum), then the blocks in file order. */
+export interface GeoImageParts {
+  readonly head: Uint8Array;
+  /** The blocks in file order, each encoded when the iteration reaches it (so they are never all held at once). */
+  blocks(): Iterable<Uint32Array>;
+  /** Bytes of the whole file. */
+  readonly byteLength: number;
+}
+
+/**
+ * Encodes both families (see the module comment) as parts, so a writer can stream the blocks to a file
+ * without holding the whole image. Rows must be covering runs, strictly increasing from 0.
+ */
+export function encodeGeoImageParts(v4: GeoImageRows, v6: GeoImageRows, asn: GeoImageAsn, meta: GeoImageMeta): GeoImageParts {
   if (meta.countries.length > 0xfffe) throw new GeoImageError('too many country codes');
-  const fams = [v4, v6].map((rows) => {
-    const firsts = planBlocks(rows, asn);
-    const blocks = firsts.map((f, b) => encodeBlock(rows, f, firsts[b + 1] ?? rows.count, asn));
-    return { rows, firsts, blocks };
-  });
-  const maxBlockBytes = Math.max(...fams.flatMap((f) => f.blocks.map((b) => b.byteLength)));
+  const fams = [v4, v6].map((rows) => ({ rows, ...planBlocks(rows, asn) }));
+  let maxBlockBytes = 0;
+  for (const f of fams) for (const size of f.sizes) maxBlockBytes = Math.max(maxBlockBytes, size);
   const header: GeoImageHeader = {
     version: VERSION,
     blockRows: BLOCK_ROWS,
     maxBlockBytes,
-    v4: { rows: v4.count, blocks: fams[0]!.blocks.length },
-    v6: { rows: v6.count, blocks: fams[1]!.blocks.length },
+    v4: { rows: v4.count, blocks: fams[0]!.firsts.length },
+    v6: { rows: v6.count, blocks: fams[1]!.firsts.length },
     ...meta,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerEnd = pad4(12 + json.length);
-  const indexWords = fams.reduce((s, f) => s + f.blocks.length * (f.rows.words + 1) + 1, 0);
+  const indexWords = fams.reduce((s, f) => s + f.firsts.length * (f.rows.words + 1) + 1, 0);
   const blocksStart = headerEnd + indexWords * 4 + 4;
-  const total = blocksStart + fams.reduce((s, f) => s + f.blocks.reduce((t, b) => t + b.byteLength, 0), 0);
+  const total = blocksStart + fams.reduce((s, f) => s + f.sizes.reduce((t, b) => t + b, 0), 0);
   if (total > 0xffffffff) throw new GeoImageError('geo image larger than 4 GB');
-  const out = new Uint8Array(total);
-  const words = new Uint32Array(out.buffer);
-  for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+  const head = new Uint8Array(blocksStart);
+  const words = new Uint32Array(head.buffer);
+  for (let i = 0; i < MAGIC.length; i++) head[i] = MAGIC.charCodeAt(i);
   words[2] = json.length;
-  out.set(json, 12);
+  head.set(json, 12);
   let w = headerEnd / 4;
   let offset = blocksStart;
   for (const f of fams) {
     const ww = f.rows.words;
     for (const first of f.firsts) for (let k = 0; k < ww; k++) words[w++] = f.rows.starts[first * ww + k]!;
-    for (const b of f.blocks) {
+    for (const size of f.sizes) {
       words[w++] = offset;
-      offset += b.byteLength;
+      offset += size;
     }
     words[w++] = offset;
   }
   words[w] = checksumWords(words, 0, w);
-  offset = blocksStart;
-  for (const f of fams) {
-    for (const b of f.blocks) {
-      out.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), offset);
-      offset += b.byteLength;
-    }
+  return {
+    head,
+    byteLength: total,
+    *blocks() {
+      for (const f of fams) {
+        for (let b = 0; b < f.firsts.length; b++) {
+          const block = encodeBlock(f.rows, f.firsts[b]!, f.firsts[b + 1] ?? f.rows.count, asn);
+          if (block.byteLength !== f.sizes[b]) throw new GeoImageError('geo image block size differs from its plan');
+          yield block;
+        }
+      }
+    },
+  };
+}
+
+/** Encodes both families into one buffer (see {@link encodeGeoImageParts}). */
+export function encodeGeoImage(v4: GeoImageRows, v6: GeoImageRows, asn: GeoImageAsn, meta: GeoImageMeta): Uint8Array {
+  const parts = encodeGeoImageParts(v4, v6, asn, meta);
+  const out = new Uint8Array(parts.byteLength);
+  out.set(parts.head, 0);
+  let offset = parts.head.length;
+  for (const b of parts.blocks()) {
+    out.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), offset);
+    offset += b.byteLength;
   }
   return out;
 }
