@@ -20,7 +20,7 @@
  *   requests get cheaper; at the same offered rate the CPU per request compares the same work.
  * Escalation stays on (every refusal is counted toward a ban, as in production) with a threshold the
  * benchmark's one address never reaches, so the 429 path is what is measured, not the drop.
- * Options: --seconds N (default 4), --rounds N (default 7), --rate N (default 5000).
+ * Options: --seconds N (default 4), --rounds N (default 7), --rate N (default 5000), --only drop|429 (default: both).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -28,9 +28,9 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
-import { HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
+import { cpuSeconds, HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, rate: { type: 'string', default: '5000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, rate: { type: 'string', default: '5000' }, only: { type: 'string', default: 'all' } } });
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
@@ -51,12 +51,19 @@ const LIMITED = siteYaml(
 
 const BANNED = '127.66.6.6';
 
-/** Connections per second a loop of connect-and-wait-for-close reaches from the banned address. */
-function connectLoop(port: number): number {
+/**
+ * A loop of connect-and-wait-for-close from the banned address against the server `pid` listens on:
+ * connections per second, and the server's CPU µs per connection (its share of the work: the load
+ * tool's own rate says as much about the load tool as about the server).
+ */
+function connectLoop(port: number, pid: number): { rate: number; cpuUs: number } {
   const pin = HAS_TASKSET ? ['taskset', '-c', '1'] : [];
   const argv = [...pin, node, join(ROOT, 'bench/servers/connect-loop.mjs'), String(port), BANNED, String(SECONDS), '64'];
+  const cpu0 = cpuSeconds(pid);
   const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 }).stdout;
-  return Number(/connections (\d+)/.exec(out)?.[1] ?? 0) / SECONDS;
+  const cpu = cpuSeconds(pid) - cpu0;
+  const n = Number(/connections (\d+)/.exec(out)?.[1] ?? 0);
+  return { rate: n / SECONDS, cpuUs: n > 0 ? (cpu * 1e6) / n : NaN };
 }
 
 const servers: Started[] = [];
@@ -68,38 +75,46 @@ async function started(s: Promise<Started>): Promise<Started> {
 }
 
 try {
-  // The 429 path: a limited client on 64 keep-alive connections.
-  const bare429 = await started(startProcess(node, [join(ROOT, 'bench/servers/reject-429.mjs'), '0'], 0));
-  const bulwark429 = await started(startBulwarkProcess(LIMITED, 0));
-  await (await request(`http://127.0.0.1:${bulwark429.port}/`)).body.dump(); // the one admitted request
-  const a: Contender = { name: '429 bare', url: `http://127.0.0.1:${bare429.port}/`, pid: bare429.pid };
-  const b: Contender = { name: '429 bulwark', url: `http://127.0.0.1:${bulwark429.port}/`, pid: bulwark429.pid };
-  const run = (label: string, vary?: 'query' | 'header', rate?: number): PairedResult =>
-    pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, vary, rate, onSegment: (round, who, seg) => process.stdout.write(segmentLine(round, who, seg).replace(who.name, `${who.name} ${label}`)) });
-  const results: Array<[string, PairedResult]> = [
-    ['varied header (whole path)', run('header', 'header')],
-    ...(RATE > 0 ? ([[`varied header at ${RATE} req/s for both`, run(`header@${RATE}`, 'header', RATE)]] as Array<[string, PairedResult]>) : []),
-    ['varied URL (refusal lane)', run('url', 'query')],
-    ['same request repeated (wire)', run('repeated')],
-  ];
+  const results: Array<[string, PairedResult]> = [];
+  if (values.only !== 'drop') {
+    // The 429 path: a limited client on 64 keep-alive connections.
+    const bare429 = await started(startProcess(node, [join(ROOT, 'bench/servers/reject-429.mjs'), '0'], 0));
+    const bulwark429 = await started(startBulwarkProcess(LIMITED, 0));
+    await (await request(`http://127.0.0.1:${bulwark429.port}/`)).body.dump(); // the one admitted request
+    const a: Contender = { name: '429 bare', url: `http://127.0.0.1:${bare429.port}/`, pid: bare429.pid };
+    const b: Contender = { name: '429 bulwark', url: `http://127.0.0.1:${bulwark429.port}/`, pid: bulwark429.pid };
+    const run = (label: string, vary?: 'query' | 'header', rate?: number): PairedResult =>
+      pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, vary, rate, onSegment: (round, who, seg) => process.stdout.write(segmentLine(round, who, seg).replace(who.name, `${who.name} ${label}`)) });
+    results.push(
+      ['varied header (whole path)', run('header', 'header')],
+      ...(RATE > 0 ? ([[`varied header at ${RATE} req/s for both`, run(`header@${RATE}`, 'header', RATE)]] as Array<[string, PairedResult]>) : []),
+      ['varied URL (refusal lane)', run('url', 'query')],
+      ['same request repeated (wire)', run('repeated')],
+    );
+  }
   for (const s of servers.splice(0)) await s.stop();
 
-  // Drop at accept: a deny-listed source connecting over and over.
-  const bareDrop = await started(startProcess(node, [join(ROOT, 'bench/servers/destroy-all.mjs'), '0'], 0));
-  const bulwarkDrop = await started(startBulwarkProcess(siteYaml(originUrl, '', `lists:\n  deny:\n    - { cidr: ${BANNED}, force: true }\nidentify:\n  geo:\n    enabled: false\n`), 0));
-  connectLoop(bareDrop.port); // warm-up
-  connectLoop(bulwarkDrop.port);
   const drops = { bare: [] as number[], bulwark: [] as number[] };
-  for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 === 1 ? (['bare', 'bulwark'] as const) : (['bulwark', 'bare'] as const);
-    for (const t of order) {
-      const c = connectLoop(t === 'bare' ? bareDrop.port : bulwarkDrop.port);
-      drops[t].push(c);
-      process.stdout.write(`round ${round} drop ${t.padEnd(8)} ${c.toFixed(0).padStart(7)} connections/s\n`);
+  const dropCpu = { bare: [] as number[], bulwark: [] as number[] };
+  if (values.only !== '429') {
+    // Drop at accept: a deny-listed source connecting over and over.
+    const bareDrop = await started(startProcess(node, [join(ROOT, 'bench/servers/destroy-all.mjs'), '0'], 0));
+    const bulwarkDrop = await started(startBulwarkProcess(siteYaml(originUrl, '', `lists:\n  deny:\n    - { cidr: ${BANNED}, force: true }\nidentify:\n  geo:\n    enabled: false\n`), 0));
+    connectLoop(bareDrop.port, bareDrop.pid); // warm-up
+    connectLoop(bulwarkDrop.port, bulwarkDrop.pid);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? (['bare', 'bulwark'] as const) : (['bulwark', 'bare'] as const);
+      for (const t of order) {
+        const who = t === 'bare' ? bareDrop : bulwarkDrop;
+        const c = connectLoop(who.port, who.pid);
+        drops[t].push(c.rate);
+        dropCpu[t].push(c.cpuUs);
+        process.stdout.write(`round ${round} drop ${t.padEnd(8)} ${c.rate.toFixed(0).padStart(7)} connections/s  cpu ${c.cpuUs.toFixed(1)} µs/connection\n`);
+      }
     }
   }
   const dropRatios = drops.bare.map((x, i) => drops.bulwark[i]! / Math.max(1, x));
-
+  const dropCpuRatios = dropCpu.bare.map((x, i) => x / dropCpu.bulwark[i]!);
   process.stdout.write('\n');
   for (const [label, r] of results) {
     const refused = r.b.reduce((n, seg) => n + seg.non2xx, 0) / Math.max(1, r.b.reduce((n, seg) => n + seg.requests, 0));
@@ -110,9 +125,13 @@ try {
         `  ${median(r.cpuRatios).toFixed(3)}× the bare server by CPU per request (target ≥ 0.9), ${median(r.rpsRatios).toFixed(3)}× by req/s\n`,
     );
   }
-  process.stdout.write(`drop at accept: median Bulwark ${median(drops.bulwark).toFixed(0)} vs bare ${median(drops.bare).toFixed(0)} connections/s\n`);
-  process.stdout.write(`  per-round ratios: ${dropRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`  drop at accept: ${median(dropRatios).toFixed(3)}× the bare server's rate (median of paired rounds; target ≥ 0.9)\n`);
+  if (drops.bare.length > 0) {
+    process.stdout.write(`drop at accept: median Bulwark ${median(drops.bulwark).toFixed(0)} vs bare ${median(drops.bare).toFixed(0)} connections/s\n`);
+    process.stdout.write(`  per-round ratios: ${dropRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`  drop at accept: ${median(dropRatios).toFixed(3)}× the bare server's rate (median of paired rounds)\n`);
+    process.stdout.write(`  CPU µs per connection: Bulwark ${median(dropCpu.bulwark).toFixed(1)}, bare ${median(dropCpu.bare).toFixed(1)}; per-round ratios (bare / Bulwark) ${dropCpuRatios.map((x) => x.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`  drop at accept: ${median(dropCpuRatios).toFixed(3)}× the bare server by CPU per connection (target ≥ 0.95)\n`);
+  }
 } finally {
   for (const s of servers) await s.stop();
   await origin.stop();
