@@ -5,17 +5,21 @@
  * speed drifts within a minute, and the median of per-round ratios cancels most of it). The figure to
  * quote is CPU per request (reference / Bulwark): the load tool shares its core with other work, so
  * req/s says as much about it as about the server.
- * - a limited client on keep-alive connections whose every request carries its own `X-Bench-N` header
- *   (the headline: real floods vary a cookie or Referer): Bulwark's 429 vs a bare node:http server that
- *   answers 429 to everything (target ≥ 0.9×). No two requests are alike, so neither the wire nor the
- *   refusal lane (which needs the opening request's headers repeated) answers: the whole path runs;
+ * - a limited client on keep-alive connections whose every request carries its own cookie
+ *   (`Cookie: visit=N`; the headline: real floods vary a cookie or a user agent, fields Bulwark's decision
+ *   reads): Bulwark's 429 vs a bare node:http server that answers 429 to everything (target ≥ 0.9×).
+ *   No two requests are alike in a field the decision reads, so neither the wire nor the refusal lane
+ *   answers: the whole path runs;
+ * - the same with its own `X-Bench-N` header value instead (a field no decision reads, like a Referer
+ *   or a cache-busting extension header): the refusal lane answers (pipeline/lane/refusal-lane.ts:
+ *   only the names, in order, and the values of the fields a lane answer depends on must repeat);
  * - the same with a new query string on every request and the headers repeated: the refusal lane
- *   answers (pipeline/lane/refusal-lane.ts);
+ *   answers;
  * - the same request repeated, as a naive flood sends it: after the first refusal on each connection
  *   Bulwark answers on the wire (edge/wire/refusal.ts);
- * - a banned source: Bulwark's connection rate (dropped at accept) vs a bare server that destroys every
- *   socket (target ≥ 0.95×).
- * - the header-varied load again at one fixed rate for both servers (--rate, default 5000 req/s; 0 skips
+ * - a deny-listed source connecting over and over: Bulwark's CPU per connection (dropped at accept) vs
+ *   a bare server that destroys every socket (target ≥ 0.95×), and both connection rates.
+ * - the cookie-varied load again at one fixed rate for both servers (--rate, default 5000 req/s; 0 skips
  *   it): at full speed the faster server also batches more requests per wake-up and system call, so its
  *   requests get cheaper; at the same offered rate the CPU per request compares the same work.
  * Escalation stays on (every refusal is counted toward a ban, as in production) with a threshold the
@@ -28,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
 import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
+import type { VaryKind } from './lib/load.ts';
 import { cpuSeconds, HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '7' }, rate: { type: 'string', default: '5000' }, only: { type: 'string', default: 'all' } } });
@@ -83,11 +88,12 @@ try {
     await (await request(`http://127.0.0.1:${bulwark429.port}/`)).body.dump(); // the one admitted request
     const a: Contender = { name: '429 bare', url: `http://127.0.0.1:${bare429.port}/`, pid: bare429.pid };
     const b: Contender = { name: '429 bulwark', url: `http://127.0.0.1:${bulwark429.port}/`, pid: bulwark429.pid };
-    const run = (label: string, vary?: 'query' | 'header', rate?: number): PairedResult =>
+    const run = (label: string, vary?: VaryKind, rate?: number): PairedResult =>
       pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, vary, rate, onSegment: (round, who, seg) => process.stdout.write(segmentLine(round, who, seg).replace(who.name, `${who.name} ${label}`)) });
     results.push(
-      ['varied header (whole path)', run('header', 'header')],
-      ...(RATE > 0 ? ([[`varied header at ${RATE} req/s for both`, run(`header@${RATE}`, 'header', RATE)]] as Array<[string, PairedResult]>) : []),
+      ['varied cookie (whole path)', run('cookie', 'cookie')],
+      ...(RATE > 0 ? ([[`varied cookie at ${RATE} req/s for both`, run(`cookie@${RATE}`, 'cookie', RATE)]] as Array<[string, PairedResult]>) : []),
+      ['varied extension header (refusal lane)', run('header', 'header')],
       ['varied URL (refusal lane)', run('url', 'query')],
       ['same request repeated (wire)', run('repeated')],
     );
