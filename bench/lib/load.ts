@@ -38,19 +38,20 @@ function toMs(text: string): number {
 export const HAS_WRK = existsSync('/usr/bin/wrk') && process.env.BULWARK_BENCH_LOAD !== 'autocannon';
 
 /**
- * A wrk script that makes every request differ — `?n=<counter>` on the path, or an `X-Bench-N` header —
+ * A wrk script that makes every request differ — `?n=<counter>` on the path, an `X-Bench-N` header or a
+ * `Cookie: visit=<counter>` —
  * and writes the request line and headers itself, in one fixed order for every request of every run:
  * wrk.format iterates a Lua table, whose order changes from run to run, and a header order that changes
  * looks to the detector like a new client stack taking over the site (it would escalate on the
  * benchmark's own traffic).
  */
-function varyScript(url: string, kind: 'query' | 'header', headers: Record<string, string>): string {
+function varyScript(url: string, kind: VaryKind, headers: Record<string, string>): string {
   const u = new URL(url);
   const lua = (text: string): string => JSON.stringify(text); // ASCII header text: JSON's escapes are Lua's
   const fixed = [`Host: ${u.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].map((h) => `${h}\r\n`).join('');
   const path = `${u.pathname}${u.search}`;
   const target = kind === 'query' ? `${lua(path + (u.search === '' ? '?n=' : '&n='))} .. n` : lua(path);
-  const extra = kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"` : '""';
+  const extra = kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"` : kind === 'cookie' ? `"Cookie: visit=" .. n .. "\\r\\n"` : '""';
   const script =
     `local n = 0\nlocal fixed = ${lua(fixed)}\n` +
     `request = function()\n  n = n + 1\n  return "GET " .. ${target} .. " HTTP/1.1\\r\\n" .. fixed .. ${extra} .. "\\r\\n"\nend\n`;
@@ -59,17 +60,21 @@ function varyScript(url: string, kind: 'query' | 'header', headers: Record<strin
   return file;
 }
 
+/** What changes from request to request (see LoadOptions.vary). */
+export type VaryKind = 'query' | 'header' | 'cookie';
+
 export interface LoadOptions {
   readonly seconds: number;
   readonly connections: number;
   readonly core: number | null;
   readonly headers?: Record<string, string>;
   /**
-   * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...) or its own
-   * `X-Bench-N` header value (wrk's Lua script; autocannon's `-I` id replacement without wrk), the
-   * headers always in the same order.
+   * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...), its own
+   * `X-Bench-N` header value, or its own cookie (`Cookie: visit=N`, a field Bulwark's decisions read)
+   * (wrk's Lua script; autocannon's `-I` id replacement without wrk), the headers always in the same
+   * order.
    */
-  readonly vary?: 'query' | 'header';
+  readonly vary?: VaryKind;
   /**
    * Requests per second over all connections (autocannon's overallRate, whatever tool is installed):
    * the same offered load for every server compared. A server's CPU per request depends on how busy
@@ -99,7 +104,7 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
     return { tool: 'wrk', requests, rps, p50Ms: p50, p99Ms: p99, non2xx, errors };
   }
   // The placeholder `[<id>]` is replaced with a fresh id in every request (the query string or one header).
-  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : {}) };
+  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : options.vary === 'cookie' ? { Cookie: 'visit=[<id>]' } : {}) };
   const target = options.vary === 'query' ? `${url}${url.includes('?') ? '&' : '?'}n=[<id>]` : url;
   const spec = { url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined, ...(options.rate === undefined ? {} : { overallRate: options.rate }) };
   const argv = [...pin, process.execPath, join(ROOT, 'bench/servers/autocannon-run.mjs'), JSON.stringify(spec)];

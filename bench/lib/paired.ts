@@ -12,7 +12,7 @@
  * segment is measured and printed (`idle neighbour`), so a busy neighbour would be visible; Bulwark
  * idling (timers, detector tick) costs well under 1% of a core.
  */
-import { runLoad, type LoadResult } from './load.ts';
+import { runLoad, type LoadResult, type VaryKind } from './load.ts';
 import { cpuSeconds } from './processes.ts';
 
 /** One server under test: where to send the load and which process to charge the CPU to. */
@@ -39,7 +39,7 @@ export interface PairedOptions {
   /** Extra request headers. */
   readonly headers?: Record<string, string>;
   /** Every request differs (load.ts). */
-  readonly vary?: 'query' | 'header';
+  readonly vary?: VaryKind;
   /** A fixed offered rate, requests per second (load.ts: the same work for both servers). */
   readonly rate?: number;
   /** Called after each segment (progress lines). */

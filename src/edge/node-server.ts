@@ -1,7 +1,8 @@
 /**
  * The node:http (or node:https) server under the proxy, with Bulwark's strict settings: limits and
  * timeouts from `connections:`, no lenient parsing, duplicate headers kept apart, prepared response
- * heads. The server never listens itself: the listeners hand it sockets the accept gate admitted.
+ * heads, header objects built from remembered field names. The server never listens itself: the
+ * listeners hand it sockets the accept gate admitted.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -9,6 +10,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { BulwarkResponse } from '../pipeline/pages/prepared-head.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { BulwarkRequest } from './request-headers.ts';
 
 /**
  * Creates the server. `secure` gives an https server whose certificate is chosen per SNI name from the
@@ -30,6 +32,8 @@ export function createNodeServer(getRuntime: () => Runtime, secure: boolean, ini
     insecureHTTPParser: false,
     // Accepts prepared heads (prepared-head.ts) for pages and cache hits.
     ServerResponse: BulwarkResponse as unknown as typeof http.ServerResponse,
+    // Builds each request's header object from remembered field-name rules (request-headers.ts).
+    IncomingMessage: BulwarkRequest,
   };
   const server: http.Server = secure
     ? https.createServer({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { laneRefusals, NOT_FOUND_BY } from './refusal-lane-policy.ts';
+import { LANE_BOUND_FIELDS, laneHeadersRepeat, laneRefusals, NOT_FOUND_BY } from './refusal-lane-policy.ts';
 
 const rule = (action: string, shadow = false) => ({ action, shadow }) as never;
 
@@ -23,4 +23,18 @@ test('request-independent enforced limits open lanes; path/method/header keys, m
 
 test('an enforced allow rule closes every lane on the site (it may let a refused client through)', () => {
   assert.equal(laneRefusals([{ name: 'per-ip', key: ['site', 'address'] }], [rule('allow')]).size, 0);
+});
+
+test('laneHeadersRepeat: names in order always, values only for the bound fields', () => {
+  const first = ['Host', 'a.test', 'User-Agent', 'ua', 'Referer', 'https://x/1', 'X-Bust', '1'];
+  assert.equal(laneHeadersRepeat(first, [...first]), true);
+  assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'User-Agent', 'ua', 'Referer', 'https://x/2', 'X-Bust', '2']), true, 'free values vary');
+  assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'User-Agent', 'ua2', 'Referer', 'https://x/1', 'X-Bust', '1']), false, 'user agent is bound');
+  assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'Referer', 'https://x/1', 'User-Agent', 'ua', 'X-Bust', '1']), false, 'order');
+  assert.equal(laneHeadersRepeat(first, ['host', 'a.test', 'User-Agent', 'ua', 'Referer', 'https://x/1', 'X-Bust', '1']), false, 'names as received');
+  assert.equal(laneHeadersRepeat(first, first.slice(0, 6)), false, 'a field less');
+  for (const name of LANE_BOUND_FIELDS) {
+    const a = ['Host', 'a.test', name.toUpperCase(), 'one'];
+    assert.equal(laneHeadersRepeat(a, ['Host', 'a.test', name.toUpperCase(), 'two']), false, name);
+  }
 });

@@ -4,9 +4,9 @@
  * admit it again. That is exact only when every later request on the connection would be refused by
  * the same limit anyway, so a limit qualifies when:
  * - it applies to every request (no `match` on path or method) and is enforced (not shadow);
- * - its key is made only of what cannot change on one connection with identical headers: the site,
+ * - its key is made only of what cannot change on one connection whose headers repeat: the site,
  *   the client's address, prefix, ASN, country and header fingerprint (the lane compares the headers of
- *   every request with the first one's; a changed header leaves the lane);
+ *   every request with the first one's, {@link laneHeadersRepeat}; a changed one leaves the lane);
  * - and no enforced `allow` rule exists on the site: rules run before limits, so an allow rule on some
  *   path would let a refused client through there. (Other rules only refuse differently — a 403
  *   instead of a 429 — which the lane does not distinguish.)
@@ -26,6 +26,37 @@ export interface LaneLimitSpec {
 
 /** Key parts that are the same for every request of one connection whose headers do not change. */
 const CONNECTION_PARTS: ReadonlySet<string> = new Set(['site', 'address', 'prefix', 'asn', 'country', 'fingerprint']);
+
+/**
+ * Header fields whose values a lane request must repeat (lower-case names). What the lane copies from
+ * the opening request or answers with depends on them: the site (Host), the client behind a trusted
+ * proxy (X-Forwarded-For, Forwarded, X-Real-IP) and its request ID, the user-agent class, the
+ * clearance and its binding (Cookie, Authorization, Accept-Language), the page's format (Accept), what
+ * a browser says about the navigation (Sec-Fetch-*), and the framing node:http and Bulwark act on. Every other field (Referer, an extension
+ * header, a cache-busting value) changes nothing a lane answer says: its value may differ from request
+ * to request, as long as the names, in order, repeat (the header fingerprint is made of them).
+ */
+export const LANE_BOUND_FIELDS: ReadonlySet<string> = new Set([
+  'host', 'user-agent', 'cookie', 'authorization', 'proxy-authorization', 'accept', 'accept-language',
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'x-request-id', 'via',
+  'sec-fetch-dest', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-user',
+  'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'expect', 'upgrade', 'te', 'trailer',
+]);
+
+/**
+ * Whether `next`'s header fields repeat `first`'s for the lane: the same names in the same order, and
+ * the same values for every {@link LANE_BOUND_FIELDS} name (other values may differ). Names are compared
+ * as received (case included: the fingerprint sees them so); only a differing value costs a lower-casing.
+ */
+export function laneHeadersRepeat(first: readonly string[], next: readonly string[]): boolean {
+  if (first.length !== next.length) return false;
+  for (let i = 0; i < first.length; i += 2) {
+    const name = first[i]!;
+    if (next[i] !== name) return false;
+    if (next[i + 1] !== first[i + 1] && LANE_BOUND_FIELDS.has(name.toLowerCase())) return false;
+  }
+  return true;
+}
 
 /** The decision name of the 404 budget's refusals (runtime/not-found-budget.ts). */
 export const NOT_FOUND_BY = 'limit/not-found';

@@ -109,6 +109,28 @@ test('a flood varying a header per request: every request still refused and reco
   assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 108);
 });
 
+test('a flood varying its Referer or an extension header per request is answered from the lane; a varied user agent, cookie or Accept is decided again', async () => {
+  const c = await KeepAliveClient.open(b.port, '127.61.0.8');
+  const statuses: number[] = [];
+  const before = laneAnswers();
+  for (let i = 0; i < 30; i++) statuses.push((await c.send(laneGet('/', { Referer: `https://elsewhere.test/${i}`, 'X-Bust': String(i) })))!.status);
+  assert.deepEqual(statuses, [200, 200, ...Array(28).fill(429)]);
+  // The first refusal opens the lane; every later one repeats the bound fields and is answered from it.
+  assert.equal(laneAnswers() - before, 27, 'every refusal after the one that opened the lane');
+  const mine = records.filter((r) => r.clientAddress === '127.61.0.8');
+  assert.equal(mine.length, 30, 'one record per request');
+  assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 28);
+  assert.equal(new Set(mine.map((r) => r.fingerprint)).size, 1, 'one fingerprint: the names repeat');
+  // A bound field's value changes: decided again (still refused, by the limit), not from the lane.
+  for (const change of [{ 'User-Agent': 'flood/2.0' }, { Accept: 'application/json' }]) {
+    const lanes = laneAnswers();
+    const raw = laneGet('/', { Referer: 'https://elsewhere.test/x', 'X-Bust': 'x' }).replace(/User-Agent: [^\r]*/, `User-Agent: ${change['User-Agent'] ?? 'flood/1.0'}`).replace(/Accept: [^\r]*/, `Accept: ${change.Accept ?? '*/*'}`);
+    assert.equal((await c.send(raw))!.status, 429);
+    assert.equal(laneAnswers(), lanes, `${Object.keys(change)[0]} changed: not from the lane`);
+  }
+  c.close();
+});
+
 test('a ban ends the lane: the next request on the connection is dropped', async () => {
   const c = await KeepAliveClient.open(b.port, '127.61.0.4');
   for (let i = 0; i < 4; i++) await c.send(laneGet('/'));

@@ -9,8 +9,11 @@
  * decision depended on is provably unchanged:
  * - same config generation, same method and HTTP version, an origin-form target already in normal form
  *   (core/http/request-target.ts: the record shows the path parse would have made), no body;
- * - header for header identical to the request that opened it (names, order and values: so the same
- *   Host and site, user agent, fingerprint, cookies and clearance);
+ * - its header fields repeat the opening request's (runtime/refusal-lane-policy.ts, `laneHeadersRepeat`):
+ *   the same names in the same order (so the same fingerprint), and the same values for every field a
+ *   lane answer depends on — Host and site, user agent, cookies and clearance, Accept, the forwarding
+ *   fields, framing. A value nothing here reads (Referer, an extension header, a cache-busting field)
+ *   may change from request to request: the lane answers it exactly as decide would have;
  * - before the time the limit admits again (GCRA: refused requests do not move the limit, so nothing
  *   else can make it admit earlier);
  * - the client is still not banned (a ban turns the 429 into a drop: the normal path handles it).
@@ -18,7 +21,7 @@
  * request record (stats, detector, access log), still counts toward escalation and the policy stats,
  * and carries fresh `Retry-After` / `RateLimit` values.
  *
- * A connection whose requests differ from each other (a flood varying a cookie or Referer) would open a
+ * A connection whose requests differ in a bound field (a flood varying a cookie or user agent) would open a
  * lane on every refusal and close it on the next request, paying for both and gaining nothing: after a
  * lane closes unused, the connection's next 2^n − 1 refusals open none (n lanes in a row closed unused,
  * up to 2^6 − 1), and one answered from a lane resets it. Those refusals take the normal path, which
@@ -37,6 +40,7 @@ import { formatRateLimitItem, rateLimitPolicyItem } from '../../core/ratelimit/i
 import { connectionMemo } from '../connection-memo.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
+import { laneHeadersRepeat } from '../../runtime/refusal-lane-policy.ts';
 
 export interface Lane {
   readonly runtime: Runtime;
@@ -47,7 +51,7 @@ export interface Lane {
   readonly resetAtMs: number;
   readonly method: string;
   readonly version: string;
-  /** The opening request's raw headers: every lane request must repeat them exactly. */
+  /** The opening request's raw headers: every lane request must repeat them (`laneHeadersRepeat`). */
   readonly rawHeaders: readonly string[];
   /** What identify and parse found for the opening request (copied into each lane request). */
   readonly facts: LaneFacts;
@@ -65,12 +69,6 @@ type LaneFacts = Pick<
 
 /** Backoff cap: after this many lanes in a row closed unused, one refusal in 2^6 opens a lane. */
 const MAX_LANE_MISSES = 6;
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * Opens a lane on the request's connection after a rate-limit refusal, when the refusing limit and
@@ -115,7 +113,7 @@ function laneServes(lane: Lane, ctx: RequestContext): boolean {
   const req = ctx.req;
   if (lane.runtime !== ctx.runtime || ctx.startMs >= lane.untilMs) return false;
   if (req.method !== lane.method || req.httpVersion !== lane.version || ctx.path.charCodeAt(0) !== 47 /* / */) return false;
-  if (!sameStrings(req.rawHeaders, lane.rawHeaders)) return false;
+  if (!laneHeadersRepeat(lane.rawHeaders, req.rawHeaders)) return false;
   const ban = ctx.runtime.services.decideState.ban;
   return ban === undefined || ban(lane.facts.clientAddress, ctx.startMs) == null;
 }
