@@ -10,7 +10,8 @@
  * - {@link connectRaw}: a node:net socket bound to a source address, for byte-level clients.
  */
 import net from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { undici } from '../runtime/undici-modules.ts';
 import { assertLoopbackHost, isLoopbackAddress, resolveLoopbackTarget } from './loopback-guard.ts';
 import { DrillError } from './errors.ts';
 
@@ -128,7 +129,7 @@ export function createSourcePool(options: SourcePoolOptions = {}): SourcePool {
   const agents = new Map<string, Agent>();
   let evicted = 0;
   const make = (localAddress: string): Agent =>
-    new Agent({
+    new (undici().Agent)({
       localAddress,
       connections: options.connectionsPerAgent ?? 4,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 4000,

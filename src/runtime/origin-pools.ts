@@ -3,7 +3,8 @@
  * reload keeps warm connections: a pool is reference-counted by the generations using it and closed
  * (gracefully: in-flight requests finish) when the last one lets go.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { undiciPool } from './undici-modules.ts';
 import type { OriginOptions } from '../config/schema.ts';
 
 export interface Upstream {
@@ -41,7 +42,7 @@ export function createOriginPools(): OriginPools {
         return existing.upstream;
       }
       const u = new URL(url);
-      const pool = new Pool(u.origin, {
+      const pool = new (undiciPool())(u.origin, {
         connections: options.max_connections,
         keepAliveTimeout: options.keep_alive_timeout,
         keepAliveMaxTimeout: Math.max(options.keep_alive_timeout, 600_000),

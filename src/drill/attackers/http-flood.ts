@@ -3,7 +3,7 @@
  * spread round-robin over source addresses (one undici Agent each), paced by {@link runPaced}, each
  * classified into an {@link AttackOutcome}. Loopback targets only.
  */
-import { request } from 'undici';
+import { undici } from '../../runtime/undici-modules.ts';
 import { resolveLoopbackTarget } from '../loopback-guard.ts';
 import { createSourcePool, requireIPv4Target, sourceAddress, type SourcePool, type SourceRange } from '../source-pool.ts';
 import { checkBounds, type AttackBounds } from './bounds.ts';
@@ -72,7 +72,7 @@ export async function runHttpFlood(
     const started = performance.now();
     recorder.sent(Date.now());
     try {
-      const res = await request(new URL(spec.path, target), {
+      const res = await undici().request(new URL(spec.path, target), {
         method: spec.method,
         headers,
         body: spec.body,

@@ -13,7 +13,8 @@ import { createSourcePool, requireIPv4Target, sourceAddress, VISITOR_BLOCK, type
 import { checkBounds, sleep, startBoundedRun, type AttackBounds, type StoppedBy } from '../attackers/bounds.ts';
 import { createRandom } from '../attackers/traffic-shapes.ts';
 import type { ChallengeDetector } from '../answer-outcome.ts';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { undici } from '../../runtime/undici-modules.ts';
 import { createCookieJar } from './cookie-jar.ts';
 import { createVisitorTimeline, type VisitorGroup, type VisitorSample } from './visitor-timeline.ts';
 import { combineVisitorStats, createVisitorRecorder, type VisitorKind, type VisitorRecorder, type VisitorStats } from './visitor-stats.ts';
@@ -196,7 +197,7 @@ function buildVisitors(a: BuildArgs): { entries: Entry[]; sharedAddress: string 
   if (a.groups.shared > 0) {
     sharedAddress = sourceAddress(n++, range);
     // One address, the connections of all its people (two each), as through a NAT.
-    shared = new Agent({ localAddress: sharedAddress, connections: 2 * a.groups.shared, keepAliveTimeout: 4_000, connectTimeout: 5_000 });
+    shared = new (undici().Agent)({ localAddress: sharedAddress, connections: 2 * a.groups.shared, keepAliveTimeout: 4_000, connectTimeout: 5_000 });
     for (let index = 0; index < a.groups.shared; index++) {
       const deps: VisitorDeps = { client: clientFor(a, sharedAddress, shared, true), recorder: a.recorders.browser, index, random: a.random, isChallenge: a.options.isChallenge, sink: sinkFor(a, 'browser', 'shared') };
       entries.push({ visitor: createBrowserVisitor(deps, a.options.browser), thinkMs: a.options.shared?.thinkTimeMs });

@@ -5,7 +5,8 @@
  * The result says whether the visitor was served (2xx/3xx, not a challenge) and how long it took.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from '../../runtime/undici-modules.ts';
 import { outcomeOfAnswer, outcomeOfError, defaultChallengeDetector, type AnswerOutcome, type ChallengeDetector } from '../answer-outcome.ts';
 import type { HeaderList } from '../attackers/traffic-shapes.ts';
 import type { CookieJar } from './cookie-jar.ts';
@@ -91,7 +92,7 @@ export async function sendOnce(client: VisitorClient, req: VisitorRequest): Prom
   const headers = [...(req.headers ?? [])].flat();
   const cookie = client.jar?.header(Date.now());
   if (cookie) headers.push('cookie', cookie);
-  const res = await request(url, {
+  const res = await undici().request(url, {
     method: req.method ?? 'GET',
     headers,
     body: req.body,
