@@ -11,7 +11,7 @@ import { demoConfigInput } from './demo/demo-config.ts';
 import { startDemoOrigin } from './demo/demo-origin.ts';
 import { BulwarkError } from './core/errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
-import { favourHeapSize } from './main/heap-policy.ts';
+import { favourHeapSize, releaseYoungGeneration } from './main/heap-policy.ts';
 import { createPrimary } from './cluster/primary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
@@ -72,6 +72,7 @@ async function run(bulwark: Runnable, file: string | undefined, onStop?: () => P
   process.on('uncaughtException', fatal('uncaughtException'));
   process.on('unhandledRejection', fatal('unhandledRejection'));
   await bulwark.start();
+  releaseYoungGeneration(); // started: from here on the young generation grows as V8 sees fit (main/heap-policy.ts)
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -191,6 +192,10 @@ export function buildProgram(): Command {
   addClusterCommand(program, fail);
   addTokenCommands(program, fail);
   addAuditCommand(program, fail);
+  // Every command but `start` (which does so once started) lets the young generation grow again before its work.
+  program.hook('preAction', (_program, action) => {
+    if (action.name() !== 'start') releaseYoungGeneration();
+  });
   return program;
 }
 
