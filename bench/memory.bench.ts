@@ -167,10 +167,10 @@ try {
   console.log(`  idle ≤ ${TARGET_IDLE_MB} MB: highest of ${idles.length} starts ${MB(idleMax)} MB (median ${MB(bwIdle.res.rss)}) — ${idleMet ? 'met' : 'NOT met'}`);
   console.log(`  flood peak ≤ ${TARGET_FLOOD_MB} MB: ${MB(Math.max(bwFlood.peak.rss, bwFlood.hwm))} MB (higher of sampled peak and VmHWM) — ${floodMet ? 'met' : 'NOT met'}`);
   console.log(
-    '\nNote: idle RSS varies by up to ~10 MB from start to start. The first request to an origin makes V8 compile\n' +
-      "undici's llhttp WebAssembly parser with TurboFan on a background thread, whose glibc malloc arena grows to ~36 MB\n" +
-      'for it; how much of that arena stays resident afterwards depends on what else the thread allocates there.\n' +
-      'MALLOC_ARENA_MAX=2 in the environment bounds it (measured 83-87 MB idle over 4 starts, against 86-101 MB).',
+    '\nNote: idle RSS varies by several MB from start to start, mostly in glibc malloc arenas: the first request to an\n' +
+      "origin makes V8 compile undici's llhttp WebAssembly parser with TurboFan on a background thread, whose arena grows\n" +
+      'to ~36 MB for it; how much of it stays resident afterwards depends on what else that thread allocates there.\n' +
+      'MALLOC_ARENA_MAX=2 in the environment (examples/bulwark.service) measured 80-85 MB idle over 5 starts, against 87-92 MB.',
   );
   rmSync(dir, { recursive: true, force: true });
 } finally {
