@@ -10,6 +10,7 @@ import type { AttachedDetection } from '../detection/attach.ts';
 import type { AcceptGate } from '../edge/accept-gate.ts';
 import type { HttpsEdge } from '../edge/https-edge.ts';
 import type { KernelDrop } from '../edge/kernel/kernel-drop.ts';
+import { knownFieldNames, MAX_KNOWN_FIELD_NAMES } from '../edge/request-headers.ts';
 import type { SlowReadGuard } from '../edge/slow-read-guard.ts';
 import type { ShieldRegistry } from '../pipeline/shield/shield-registry.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -75,6 +76,8 @@ export function statsOf(src: StatsSources): unknown {
     slow_bodies_closed: (servers.http?.slowBodies.closed ?? 0) + (servers.https?.slowBodies.closed ?? 0),
     slow_reads_closed: slowReads.closed,
     wire: wireStats(servers),
+    // Field names whose header-object rule is remembered (edge/request-headers.ts), against their cap.
+    request_field_names: { known: knownFieldNames(), cap: MAX_KNOWN_FIELD_NAMES },
     https: src.httpsEdge()?.stats() ?? null,
     access_log_dropped: src.accessLogDropped(),
     record_sink_errors: recorder.sinkErrors,

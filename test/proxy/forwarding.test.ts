@@ -149,3 +149,13 @@ test('GET /stats on the admin listener reports per-site aggregates; healthz and 
   assert.equal((await request(`${b.adminUrl}/healthz`)).statusCode, 200);
   assert.equal((await request(`${b.adminUrl}/readyz`)).statusCode, 200);
 });
+
+test('repeated fields of any case reach the origin as sent; the field names remembered for header objects show in /stats', async () => {
+  const r = await rawExchange(b.port, 'GET /names HTTP/1.1\r\nHost: main.test\r\nX-Dup: one\r\nx-dup: two\r\nCookie: a=1\r\ncookie: b=2\r\nConnection: close\r\n\r\n', { idleMs: 300 });
+  assert.equal(r.status, 200);
+  const seen = origin.requests.at(-1)!;
+  assert.deepEqual(seen.rawHeaders.filter((_, i, a) => i % 2 === 0 && /^(x-dup|cookie)$/i.test(a[i]!)), ['X-Dup', 'x-dup', 'Cookie', 'cookie']);
+  assert.equal(seen.headers['x-dup'], 'one, two');
+  const fields = (b.bulwark.stats() as { request_field_names: { known: number; cap: number } }).request_field_names;
+  assert.ok(fields.known >= 6 && fields.known <= fields.cap, JSON.stringify(fields));
+});
