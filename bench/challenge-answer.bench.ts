@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
+import { BROWSER_HEADERS, CHALLENGE_EVERYTHING_SITE, SIGNATURES_SHADOW_TOP } from './lib/bench-configs.ts';
 import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
 import { startProcess, waitIdle, type Started } from './lib/processes.ts';
 
@@ -36,30 +37,17 @@ const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
 
-/** What a browser sends (Chrome's navigation headers, shortened): a challenge page, not a status-only answer. */
-const BROWSER = {
-  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Safari/537.36',
-  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-  'accept-language': 'en-GB,en;q=0.9',
-  'accept-encoding': 'gzip, deflate, br',
-  'sec-fetch-dest': 'document',
-  'sec-fetch-mode': 'navigate',
-};
 
-const CONFIG = siteYaml(
-  'http://127.0.0.1:9',
-  '    policy:\n      rules:\n        - { name: everyone, match: { path: "/" }, action: challenge }\n',
-  'detection:\n  signatures:\n    shadow: true\n',
-);
+const CONFIG = siteYaml('http://127.0.0.1:9', CHALLENGE_EVERYTHING_SITE, SIGNATURES_SHADOW_TOP);
 
 async function isChallenge(url: string): Promise<boolean> {
-  const r = await request(url, { headers: { ...BROWSER, 'x-bench-n': 'check' } });
+  const r = await request(url, { headers: { ...BROWSER_HEADERS, 'x-bench-n': 'check' } });
   const body = await r.body.text();
   return r.statusCode === 403 && r.headers['x-bulwark-challenge'] === 'page' && body.includes('id="bw-form"');
 }
 
 async function isStatusOnly(url: string): Promise<boolean> {
-  const r = await request(url, { headers: { ...BROWSER, accept: 'application/json', 'x-bench-n': 'check' } });
+  const r = await request(url, { headers: { ...BROWSER_HEADERS, accept: 'application/json', 'x-bench-n': 'check' } });
   await r.body.dump();
   return (r.statusCode === 429 || r.statusCode === 503) && r.headers['x-bulwark-challenge'] === 'status';
 }
@@ -86,13 +74,13 @@ try {
   if (!(await isChallenge(url))) throw new Error('Bulwark does not answer with a challenge page');
   const a: Contender = { name: 'hello', url: `http://127.0.0.1:${hello.port}/story`, pid: hello.pid };
   const b: Contender = { name: 'challenge', url, pid: bulwark.pid };
-  const opts = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, headers: BROWSER };
+  const opts = { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, core: 1, headers: BROWSER_HEADERS };
   const varied = pairedLoad(a, b, { ...opts, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied`)) });
   const atRate = RATE > 0 ? pairedLoad(a, b, { ...opts, rate: RATE, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} varied@${RATE}`)) }) : null;
   const repeated = pairedLoad(a, b, { ...opts, onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s)) });
   if (!(await isChallenge(url))) throw new Error('after the load, Bulwark no longer answers with a challenge page');
   if (!(await isStatusOnly(url))) throw new Error('Bulwark does not answer JSON requests with the status-only challenge answer');
-  const floor = pairedLoad(a, b, { ...opts, headers: { ...BROWSER, accept: 'application/json' }, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} floor`)) });
+  const floor = pairedLoad(a, b, { ...opts, headers: { ...BROWSER_HEADERS, accept: 'application/json' }, vary: 'header', onSegment: (round, who, s) => process.stdout.write(segmentLine(round, who, s).replace(who.name, `${who.name} floor`)) });
   process.stdout.write('\n');
   summary('varied header per request', varied);
   if (atRate !== null) summary(`varied header per request at ${RATE} req/s for both`, atRate);

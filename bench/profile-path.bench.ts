@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml } from './lib/bulwark-process.ts';
+import { BROWSER_HEADERS, CHALLENGE_EVERYTHING_SITE, LIMITED_TOP, SIGNATURES_SHADOW_TOP } from './lib/bench-configs.ts';
 import { loadProfile } from './lib/cpu-profile.ts';
 import { runLoad, type LoadOptions } from './lib/load.ts';
 import { HAS_TASKSET, startProcess, type Started } from './lib/processes.ts';
@@ -31,34 +32,27 @@ const PATH = values.path!;
 const SECONDS = Number(values.seconds);
 const node = process.execPath;
 const BANNED = '127.66.6.7';
-const BROWSER = {
-  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Safari/537.36',
-  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-  'accept-language': 'en-GB,en;q=0.9',
-  'sec-fetch-dest': 'document',
-  'sec-fetch-mode': 'navigate',
-};
-const NO_GEO_NO_BANS = 'identify:\n  geo:\n    enabled: false\n';
+const NO_GEO = 'identify:\n  geo:\n    enabled: false\n';
 
 /** Per path: origin program, config, URL path, load, warm-up requests. */
 function setup(originUrl: string): { yaml: string; url: string; load: Omit<LoadOptions, 'seconds' | 'connections' | 'core'>; warm: number } {
   switch (PATH) {
     case '429':
       return {
-        yaml: siteYaml(originUrl, '', `policy:\n  limits:\n    - { name: everyone, average: 1, period: 1h, burst: 1, key: [site] }\n  escalation:\n    address_threshold: 1000000000\n    address_window: 1s\n${NO_GEO_NO_BANS}`),
+        yaml: siteYaml(originUrl, '', LIMITED_TOP),
         url: '/', load: { vary: 'cookie' }, warm: 1,
       };
     case 'challenge':
       return {
-        yaml: siteYaml(originUrl, '    policy:\n      rules:\n        - { name: everyone, match: { path: "/" }, action: challenge }\n', 'detection:\n  signatures:\n    shadow: true\n'),
-        url: '/story', load: { vary: 'header', headers: BROWSER }, warm: 0,
+        yaml: siteYaml(originUrl, CHALLENGE_EVERYTHING_SITE, SIGNATURES_SHADOW_TOP),
+        url: '/story', load: { vary: 'header', headers: { ...BROWSER_HEADERS } }, warm: 0,
       };
     case 'hit':
       return { yaml: siteYaml(originUrl), url: '/', load: { vary: 'header' }, warm: 4 };
     case 'pass':
       return { yaml: siteYaml(originUrl), url: '/', load: { vary: 'header' }, warm: 0 };
     case 'drop':
-      return { yaml: siteYaml(originUrl, '', `lists:\n  deny:\n    - { cidr: ${BANNED}, force: true }\n${NO_GEO_NO_BANS}`), url: '/', load: {}, warm: 0 };
+      return { yaml: siteYaml(originUrl, '', `lists:\n  deny:\n    - { cidr: ${BANNED}, force: true }\n${NO_GEO}`), url: '/', load: {}, warm: 0 };
     default:
       throw new Error(`--path must be 429, challenge, hit, pass or drop, not ${PATH}`);
   }

@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ROOT, siteYaml, startBulwarkProcess } from './lib/bulwark-process.ts';
+import { LIMITED_TOP } from './lib/bench-configs.ts';
 import { median, pairedLoad, segmentLine, type Contender, type PairedResult } from './lib/paired.ts';
 import type { VaryKind } from './lib/load.ts';
 import { cpuSeconds, HAS_TASKSET, startProcess, waitIdle, type Started } from './lib/processes.ts';
@@ -44,15 +45,8 @@ const node = process.execPath;
 const origin = await startProcess(node, [join(ROOT, 'bench/servers/hello-origin.mjs'), '0'], 1);
 const originUrl = `http://127.0.0.1:${origin.port}`;
 
-/**
- * Every request after the first is refused (one request per hour). Escalation counts every refusal but
- * its threshold (a billion a second) is out of the benchmark's reach, so it stays a 429.
- */
-const LIMITED = siteYaml(
-  originUrl,
-  '',
-  'policy:\n  limits:\n    - { name: everyone, average: 1, period: 1h, burst: 1, key: [site] }\n  escalation:\n    address_threshold: 1000000000\n    address_window: 1s\nidentify:\n  geo:\n    enabled: false\n',
-);
+/** Every request after the first is refused, and stays a 429 (bench-configs.ts). */
+const LIMITED = siteYaml(originUrl, '', LIMITED_TOP);
 
 const BANNED = '127.66.6.6';
 
