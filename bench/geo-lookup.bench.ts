@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/geo-lookup.bench.ts            (about 15 s; every loop is bounded in time)
  *
- * Times are process CPU time, each group measured interleaved (7 rounds, the median kept), next to a
+ * Times are process CPU time, each group measured interleaved (bench/lib/cpu-compare.ts: the median round), next to a
  * `Map.get` yardstick. Two address sets per family:
  * - repeated: 4,096 addresses looked up again and again (returning clients: the answer cache holds them);
  * - new: 65,536 addresses in a cycle longer than the answer cache, so every lookup reads a block of the file.
@@ -27,6 +27,7 @@ import { parseIpInto } from '../src/core/net/ip-parse.ts';
 import { labelV4, labelV6 } from '../src/core/net/protected-ranges.ts';
 import { GEO_CACHE_GENERATION, loadGeoData } from '../src/runtime/geo-data.ts';
 import { createRandom as rng } from '../src/drill/attackers/traffic-shapes.ts';
+import { compare, sinkValue } from './lib/cpu-compare.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -34,34 +35,12 @@ const require = createRequire(import.meta.url);
 const pkgDir = (name: string): string => path.dirname(require.resolve(`${name}/package.json`));
 const rand = rng(7);
 const u32 = (): number => (rand() * 4294967296) >>> 0;
-let sink = 0;
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
 /** CPU ns per call of each function, interleaved: 7 rounds of `budgetMs / 7`, batches of 2000 calls, median round. */
-function compare(fns: Record<string, (i: number) => number>, budgetMs = 1400): Record<string, number> {
-  const names = Object.keys(fns);
-  const rounds: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (const n of names) for (let i = 0; i < 70_000; i++) sink += fns[n]!(i); // warm-up (and fills the caches)
-  for (let r = 0; r < 7; r++) {
-    for (const n of names) {
-      const fn = fns[n]!;
-      let calls = 0;
-      const t0 = cpuMs();
-      let t = t0;
-      while (t - t0 < budgetMs / 7 / names.length) {
-        for (let i = 0; i < 2000; i++) sink += fn(calls + i);
-        calls += 2000;
-        t = cpuMs();
-      }
-      rounds[n]!.push(((t - t0) * 1e6) / calls);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, rounds[n]!.sort((a, b) => a - b)[3]!]));
-}
-
 const fmt = (ns: number): string => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 const row = (name: string, ns: number, note = ''): void => console.log(`  ${name.padEnd(40)} ${fmt(ns).padStart(9)}  ${note}`);
 
@@ -126,7 +105,7 @@ try {
     const info = g.lookup(a);
     return (info.asn ?? 0) + (info.asnOrg?.length ?? 0);
   };
-  const r = compare({
+  const timed = compare({
     rep4: (i) => look(geo, repeated4[i & 4095]!),
     rep4ref: (i) => ref(repeated4[i & 4095]!),
     new4: (i) => look(geoNew, fresh4[i & 65535]!),
@@ -137,6 +116,7 @@ try {
     new6ref: (i) => ref(fresh6[i & 65535]!),
     map: (i) => yard.get(repeated4[i & 4095]!) ?? 0,
   });
+  const r = Object.fromEntries(Object.entries(timed).map(([k, t]) => [k, t.median]));
   const vs = (a: number, b: number): string => `in memory ${fmt(b)}: ${(a / b).toFixed(2)}× its time`;
   row('IPv4, repeated addresses (cached)', r.rep4!, vs(r.rep4!, r.rep4ref!));
   row('IPv4, new addresses (one read each)', r.new4!, vs(r.new4!, r.new4ref!));
@@ -151,4 +131,4 @@ try {
 } finally {
   await rm(cacheDir, { recursive: true, force: true });
 }
-console.log(`(sink ${sink > 0 ? 'ok' : '0'})`);
+console.log(`(sink ${sinkValue() > 0 ? 'ok' : '0'})`);
