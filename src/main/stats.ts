@@ -11,6 +11,7 @@ import type { AcceptGate } from '../edge/accept-gate.ts';
 import type { HttpsEdge } from '../edge/https-edge.ts';
 import type { KernelDrop } from '../edge/kernel/kernel-drop.ts';
 import { knownFieldNames, MAX_KNOWN_FIELD_NAMES } from '../edge/request-headers.ts';
+import { forwardFieldNames } from '../pipeline/forward/field-names.ts';
 import type { SlowReadGuard } from '../edge/slow-read-guard.ts';
 import type { ShieldRegistry } from '../pipeline/shield/shield-registry.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -78,6 +79,8 @@ export function statsOf(src: StatsSources): unknown {
     wire: wireStats(servers),
     // Field names whose header-object rule is remembered (edge/request-headers.ts), against their cap.
     request_field_names: { known: knownFieldNames(), cap: MAX_KNOWN_FIELD_NAMES },
+    // Field names whose forwarding decision is remembered per direction (pipeline/forward/field-names.ts).
+    forward_field_names: forwardFieldNames(),
     https: src.httpsEdge()?.stats() ?? null,
     access_log_dropped: src.accessLogDropped(),
     record_sink_errors: recorder.sinkErrors,

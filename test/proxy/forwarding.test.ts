@@ -156,6 +156,10 @@ test('repeated fields of any case reach the origin as sent; the field names reme
   const seen = origin.requests.at(-1)!;
   assert.deepEqual(seen.rawHeaders.filter((_, i, a) => i % 2 === 0 && /^(x-dup|cookie)$/i.test(a[i]!)), ['X-Dup', 'x-dup', 'Cookie', 'cookie']);
   assert.equal(seen.headers['x-dup'], 'one, two');
-  const fields = (b.bulwark.stats() as { request_field_names: { known: number; cap: number } }).request_field_names;
+  const stats = b.bulwark.stats() as { request_field_names: { known: number; cap: number }; forward_field_names: { request: number; response: number; cap: number } };
+  const fields = stats.request_field_names;
   assert.ok(fields.known >= 6 && fields.known <= fields.cap, JSON.stringify(fields));
+  // The forwarding decisions remembered per name, both directions, against their cap.
+  const forward = stats.forward_field_names;
+  assert.ok(forward.request >= 4 && forward.request <= forward.cap && forward.response >= 1 && forward.response <= forward.cap, JSON.stringify(forward));
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { clientResponseHeaders, originRequestHeaders, originResponseHeaders } from './proxy-headers.ts';
 
 const facts = { clientAddress: '203.0.113.7', trustedForwardedFor: '', proto: 'https' as const, authority: 'example.org', requestId: 'rid-1', originHost: 'example.org' };
@@ -86,4 +87,68 @@ test('what the cache stores is the origin\'s fields: no request ID, the origin\'
   assert.deepEqual(originResponseHeaders(chained), ['Content-Type', 'text/plain', 'via', '1.1 cdn']);
   // A list of another shape: request IDs dropped all the same.
   assert.deepEqual(originResponseHeaders(['A', '1', 'X-Request-Id', 'x', 'B', '2']), ['A', '1', 'B', '2']);
+});
+
+// Model-based: whatever the spelling and order of the fields, and whether a Connection names fields or
+// not (the remembered fast path or the general one), both directions follow RFC 9110 §7.6.1 as written
+// here from scratch.
+const NAMES = ['Accept', 'Cookie', 'X-Bench-N', 'Cache-Control', 'Expires', 'Via', 'Connection', 'Keep-Alive', 'TE', 'Trailer', 'Upgrade', 'Transfer-Encoding', 'Proxy-Authorization', 'X-Request-Id', 'X-Forwarded-For', 'Host', 'X-Internal', 'Set-Cookie', 'Content-Length'];
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const fieldArb = fc.tuple(
+  fc.constantFrom(...NAMES),
+  fc.constantFrom('lower', 'upper', 'as is'),
+  fc.constantFrom('1', 'keep-alive', 'close', 'Keep-Alive', 'x-internal', 'close, X-Internal', 'cookie, accept', 'via', 'cache-control', '1.0 cdn'),
+).map(([n, c, v]) => [c === 'lower' ? n.toLowerCase() : c === 'upper' ? n.toUpperCase() : n, v] as const);
+
+function connectionNamed(fields: readonly (readonly [string, string])[]): Set<string> {
+  const named = new Set<string>();
+  for (const [n, v] of fields) if (n.toLowerCase() === 'connection') for (const t of v.split(',')) named.add(t.trim().toLowerCase());
+  named.delete('keep-alive');
+  named.delete('close');
+  named.delete('');
+  return named;
+}
+
+test('property: the client gets every origin field but hop-by-hop, Connection-named and X-Request-Id ones, in order', () => {
+  fc.assert(
+    fc.property(fc.array(fieldArb, { maxLength: 12 }), fc.boolean(), (fields, asBuffers) => {
+      const named = connectionNamed(fields);
+      const expected: string[] = [];
+      const vias: string[] = [];
+      for (const [n, v] of fields) {
+        const lower = n.toLowerCase();
+        if (HOP.has(lower) || lower === 'x-request-id' || named.has(lower)) continue;
+        if (lower === 'via') vias.push(v);
+        else expected.push(n, v);
+      }
+      expected.push('x-request-id', 'rid', 'via', [...vias, '1.1 bulwark'].join(', '));
+      const raw: (Buffer | string)[] = fields.flatMap(([n, v]): (Buffer | string)[] => (asBuffers ? [Buffer.from(n), Buffer.from(v)] : [n, v]));
+      const facts = { explicitFreshness: false };
+      assert.deepEqual(clientResponseHeaders(raw, 'rid', facts), expected);
+      const fresh = expected.some((x, i) => i % 2 === 0 && (x.toLowerCase() === 'cache-control' || x.toLowerCase() === 'expires'));
+      // False only when surely no freshness field crossed (true is allowed when unsure).
+      if (!facts.explicitFreshness) assert.equal(fresh, false);
+      if (named.size === 0) assert.equal(facts.explicitFreshness, fresh);
+    }),
+  );
+});
+
+test('property: the origin gets every client field but hop-by-hop, Bulwark-set and Connection-named ones, in order', () => {
+  const never = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
+  fc.assert(
+    fc.property(fc.array(fieldArb, { maxLength: 12 }), (fields) => {
+      const named = connectionNamed(fields);
+      for (const keep of ['host', 'content-length', 'via', ...never]) named.delete(keep);
+      const expected: string[] = ['host', 'example.org'];
+      const vias: string[] = [];
+      for (const [n, v] of fields) {
+        const lower = n.toLowerCase();
+        if (HOP.has(lower) || never.has(lower) || named.has(lower)) continue;
+        if (lower === 'via') vias.push(v);
+        else expected.push(n, v);
+      }
+      expected.push('x-forwarded-for', '203.0.113.7', 'x-forwarded-proto', 'https', 'x-forwarded-host', 'example.org', 'x-request-id', 'rid-1', 'via', [...vias, '1.1 bulwark'].join(', '));
+      assert.deepEqual(originRequestHeaders(fields.flatMap(([n, v]) => [n, v]), facts), expected);
+    }),
+  );
 });

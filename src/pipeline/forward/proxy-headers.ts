@@ -7,6 +7,7 @@
  * client's `Connection` may remove, is core/http/forwarded-fields.ts.
  */
 import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../../core/http/forwarded-fields.ts';
+import { FIELD_CONNECTION, FIELD_KEEP, FIELD_VIA, latin1, requestFieldKind, responseFieldName } from './field-names.ts';
 
 export const VIA_VALUE = '1.1 bulwark';
 
@@ -32,8 +33,46 @@ export interface ForwardedFacts {
  * and the fields Bulwark sets, which `Connection` cannot touch; parse removed the same fields from what
  * Bulwark itself reads (forwarded-fields.ts), so the origin gets exactly the fields rules and the cache
  * key were decided on.
+ *
+ * What each field name gets is remembered per spelling (field-names.ts); a `Connection` that names
+ * anything but `keep-alive` or `close` (rare: browsers never do) sends the request down the general path.
  */
 export function originRequestHeaders(raw: readonly string[], facts: ForwardedFacts): string[] {
+  const out: string[] = ['host', facts.originHost];
+  let via = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const kind = requestFieldKind(name);
+    if (kind === FIELD_KEEP) out.push(name, raw[i + 1]!);
+    else if (kind === FIELD_VIA) via = via === '' ? raw[i + 1]! : `${via}, ${raw[i + 1]!}`;
+    else if (kind === FIELD_CONNECTION && !plainConnection(raw[i + 1]!)) return originRequestHeadersNaming(raw, facts);
+  }
+  return appendForwarded(out, facts, via);
+}
+
+/** A `Connection` value that names no field: `keep-alive` or `close` (any case), alone. */
+function plainConnection(value: string): boolean {
+  if (value === 'keep-alive' || value === 'close') return true;
+  if (value.length !== 10 && value.length !== 5) return false;
+  const lower = value.toLowerCase();
+  return lower === 'keep-alive' || lower === 'close';
+}
+
+/** Bulwark's own fields after the client's: forwarding facts, request ID and the extended Via. */
+function appendForwarded(out: string[], facts: ForwardedFacts, via: string): string[] {
+  out.push(
+    'x-forwarded-for',
+    facts.trustedForwardedFor === '' ? facts.clientAddress : `${facts.trustedForwardedFor}, ${facts.clientAddress}`,
+    'x-forwarded-proto',
+    facts.proto,
+  );
+  if (facts.authority !== '') out.push('x-forwarded-host', facts.authority);
+  out.push('x-request-id', facts.requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
+  return out;
+}
+
+/** {@link originRequestHeaders} for a request whose `Connection` names fields: those are removed too. */
+function originRequestHeadersNaming(raw: readonly string[], facts: ForwardedFacts): string[] {
   const named = clientConnectionFields(raw);
   const out: string[] = ['host', facts.originHost];
   let via = '';
@@ -47,25 +86,52 @@ export function originRequestHeaders(raw: readonly string[], facts: ForwardedFac
     }
     out.push(name, raw[i + 1]!);
   }
-  out.push(
-    'x-forwarded-for',
-    facts.trustedForwardedFor === '' ? facts.clientAddress : `${facts.trustedForwardedFor}, ${facts.clientAddress}`,
-    'x-forwarded-proto',
-    facts.proto,
-  );
-  if (facts.authority !== '') out.push('x-forwarded-host', facts.authority);
-  out.push('x-request-id', facts.requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
-  return out;
+  return appendForwarded(out, facts, via);
+}
+
+/** What {@link clientResponseHeaders} noticed in a response head besides the list it built. */
+export interface ResponseHeadFacts {
+  /**
+   * The origin sent `Cache-Control` or `Expires` (true also when unsure): false means the response
+   * carries no explicit freshness, so only a micro-cache could store it (core/cache/storable.ts).
+   */
+  explicitFreshness: boolean;
 }
 
 /**
  * Converts the origin's raw response headers (undici gives Buffers) into the flat string list written
- * to the client, minus hop-by-hop fields, with `x-request-id` and `Via` added. Returns the list and the
- * declared content-length (-1 if none) for accounting.
+ * to the client, minus hop-by-hop fields (and the fields the origin's `Connection` names, RFC 9110
+ * §7.6.1), with `x-request-id` and `Via` added. Names keep the origin's spelling. A dropped field's value
+ * is never turned into a string; a known name never is (field-names.ts). `facts`, when given, is filled
+ * in (see {@link ResponseHeadFacts}).
  */
-export function clientResponseHeaders(raw: readonly (Buffer | string)[], requestId: string): string[] {
+export function clientResponseHeaders(raw: readonly (Buffer | string)[], requestId: string, facts?: ResponseHeadFacts): string[] {
+  const out: string[] = [];
+  let via = '';
+  let freshness = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const field = responseFieldName(raw[i]!);
+    const kind = field.kind;
+    if (kind === FIELD_KEEP) {
+      out.push(field.name, latin1(raw[i + 1]!));
+      if (field.freshness) freshness = true;
+    } else if (kind === FIELD_VIA) {
+      const value = latin1(raw[i + 1]!);
+      via = via === '' ? value : `${via}, ${value}`;
+    } else if (kind === FIELD_CONNECTION && !plainConnection(latin1(raw[i + 1]!))) {
+      if (facts !== undefined) facts.explicitFreshness = true;
+      return clientResponseHeadersNaming(raw, requestId);
+    }
+  }
+  if (facts !== undefined) facts.explicitFreshness = freshness;
+  out.push('x-request-id', requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
+  return out;
+}
+
+/** {@link clientResponseHeaders} for a response whose `Connection` names fields: those are removed too. */
+function clientResponseHeadersNaming(raw: readonly (Buffer | string)[], requestId: string): string[] {
   const strings: string[] = new Array(raw.length);
-  for (let i = 0; i < raw.length; i++) strings[i] = typeof raw[i] === 'string' ? (raw[i] as string) : (raw[i] as Buffer).toString('latin1');
+  for (let i = 0; i < raw.length; i++) strings[i] = latin1(raw[i]!);
   const named = connectionTokens(strings);
   const out: string[] = [];
   let via = '';
