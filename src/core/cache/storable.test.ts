@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { HeaderBag } from './cache-control.ts';
 import {
   DEFAULT_SITE_CACHE_POLICY,
   classifyCacheRequest,
+  refusedWithoutFreshness,
   storable,
   validateSiteCachePolicy,
   type SiteCachePolicy,
@@ -119,5 +121,32 @@ describe('validateSiteCachePolicy', () => {
       () => validateSiteCachePolicy({ ...DEFAULT_SITE_CACHE_POLICY, microTtlMs: 60_000, maxTtlMs: -1 }),
       (e: Error & { code?: string }) => e.code === 'BULWARK_ERR_CACHE_POLICY' && /microTtlMs/.test(e.message) && /maxTtlMs/.test(e.message),
     );
+  });
+});
+
+describe('refusedWithoutFreshness', () => {
+  it('property: whenever it says refused, storable refuses every response without Cache-Control and Expires', () => {
+    const other = fc.dictionary(fc.constantFrom('content-type', 'set-cookie', 'vary', 'age', 'date', 'last-modified', 'etag', 'pragma'), fc.constantFrom('text/html', 'a=1', 'accept', 'cookie', '*', '10', HTTP_NOW, 'x'));
+    fc.assert(
+      fc.property(
+        fc.constantFrom('GET', 'HEAD', 'POST'),
+        fc.dictionary(fc.constantFrom('cookie', 'authorization', 'cache-control'), fc.constantFrom('a=1', 'no-store', 'max-age=0')),
+        fc.constantFrom(200, 203, 204, 206, 301, 302, 304, 307, 404, 410, 500, 501, 503),
+        other,
+        fc.constantFrom(DEFAULT_SITE_CACHE_POLICY, MICRO),
+        (method, reqHeaders, status, headers, policy) => {
+          const r = req(method, reqHeaders);
+          if (refusedWithoutFreshness(r, status, policy)) assert.equal(storable(r, { status, headers }, policy, NOW).storable, false);
+        },
+      ),
+    );
+  });
+  it('refused without a micro-cache; not for an anonymous GET of a heuristic status with one', () => {
+    assert.equal(refusedWithoutFreshness(req('GET'), 200, DEFAULT_SITE_CACHE_POLICY), true);
+    assert.equal(refusedWithoutFreshness(req('GET'), 200, MICRO), false);
+    assert.equal(refusedWithoutFreshness(req('GET'), 404, MICRO), false);
+    assert.equal(refusedWithoutFreshness(req('GET', { cookie: 'a=1' }), 200, MICRO), true);
+    assert.equal(refusedWithoutFreshness(req('GET'), 302, MICRO), true);
+    assert.equal(refusedWithoutFreshness(req('HEAD'), 200, MICRO), true);
   });
 });

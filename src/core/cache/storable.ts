@@ -249,6 +249,17 @@ export function storable(
   };
 }
 
+/**
+ * Whether {@link storable} refuses every response to `request` with `status` that carries neither
+ * `Cache-Control` nor `Expires` — true unless the policy's micro-cache could take it (a heuristically
+ * cacheable status, an anonymous request, `microTtlMs` on). Without those fields a response has no
+ * explicit freshness (RFC 9111 §4.2.1), so the micro-cache is its only way into the cache. Lets the
+ * forwarder skip building the decision for the common uncacheable answer; when false, ask `storable`.
+ */
+export function refusedWithoutFreshness(request: CacheRequest, status: number, policy: SiteCachePolicy): boolean {
+  return !(policy.microTtlMs > 0 && request.method === 'GET' && HEURISTIC_STATUSES.has(status) && request.header('cookie') === undefined);
+}
+
 function windowMs(originS: number | undefined, policyMs: number, capMs: number): number {
   return Math.min(originS !== undefined ? originS * 1000 : policyMs, capMs);
 }

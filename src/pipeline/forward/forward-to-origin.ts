@@ -17,7 +17,7 @@ import type { Upstream } from '../../runtime/origin-pools.ts';
 import { BulwarkError } from '../../core/errors.ts';
 import { classifyOriginError, type OriginFailure } from './origin-errors.ts';
 import type { SlowReadWatch } from '../../runtime/services.ts';
-import { clientResponseHeaders, originRequestHeaders } from './proxy-headers.ts';
+import { clientResponseHeaders, originRequestHeaders, type ResponseHeadFacts } from './proxy-headers.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 
 /** The response header that says how the cache was involved: HIT, MISS, STALE or BYPASS. */
@@ -35,11 +35,12 @@ export type ForwardResult =
  */
 export interface ForwardHooks {
   /**
-   * The origin's final response head arrived (`headers` as sent to the client). Return false when the
-   * hook has answered the client itself (e.g. a stale page instead of a 5xx): the origin exchange is
-   * then aborted and nothing of it is relayed.
+   * The origin's final response head arrived (`headers` as sent to the client; `explicitFreshness`:
+   * whether it may carry `Cache-Control` or `Expires`, false only when surely not). Return false when
+   * the hook has answered the client itself (e.g. a stale page instead of a 5xx): the origin exchange
+   * is then aborted and nothing of it is relayed.
    */
-  onHead?(ctx: RequestContext, status: number, headers: string[]): boolean;
+  onHead?(ctx: RequestContext, status: number, headers: string[], explicitFreshness: boolean): boolean;
   /** A body chunk that was relayed to the client. */
   onData?(ctx: RequestContext, chunk: Buffer): void;
   /** The body is complete. */
@@ -88,7 +89,9 @@ async function* chunkedBody(first: Buffer | undefined, rest: AsyncIterator<Buffe
   }
 }
 
-class ForwardHandler implements Dispatcher.DispatchHandler {
+class ForwardHandler implements Dispatcher.DispatchHandler, ResponseHeadFacts {
+  /** Filled in by clientResponseHeaders for the hooks (see ResponseHeadFacts). */
+  explicitFreshness = false;
   private resumeOrigin: (() => void) | null = null;
   private sendTimer: NodeJS.Timeout | null = null;
   private settled = false;
@@ -115,8 +118,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.resumeOrigin = resume;
     this.status = statusCode;
     if (ctx.res.destroyed) return false;
-    const headers = clientResponseHeaders(rawHeaders, ctx.id);
-    if (this.hooks.onHead !== undefined && !this.hooks.onHead(ctx, statusCode, headers)) {
+    const headers = clientResponseHeaders(rawHeaders, ctx.id, this);
+    if (this.hooks.onHead !== undefined && !this.hooks.onHead(ctx, statusCode, headers, this.explicitFreshness)) {
       this.settle({ kind: 'response', status: statusCode, complete: false });
       this.abort?.();
       return false;
@@ -138,23 +141,24 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     // The client is not reading fast enough: pause the origin until it drains, or give up on it
     // (send_timeout without any progress; the slow-read guard for a trickle below min_send_rate).
     this.slowRead?.watch(res, Date.now());
-    res.once('drain', this.onDrain);
-    this.sendTimer = setTimeout(this.onSendTimeout, this.sendTimeoutMs);
+    // (The callbacks are made here, not per request: most responses never wait for the client.)
+    res.once('drain', () => this.onDrain());
+    this.sendTimer = setTimeout(() => this.onSendTimeout(), this.sendTimeoutMs);
     return false;
   }
 
-  private readonly onDrain = (): void => {
+  private onDrain(): void {
     if (this.sendTimer) clearTimeout(this.sendTimer);
     this.sendTimer = null;
     this.resumeOrigin?.();
-  };
+  }
 
-  private readonly onSendTimeout = (): void => {
+  private onSendTimeout(): void {
     this.sendTimer = null;
     this.ctx.errorCode = 'BULWARK_ERR_CLIENT_SEND_TIMEOUT';
     this.ctx.end('forwarded');
     this.ctx.res.destroy();
-  };
+  }
 
   onComplete(): void {
     if (this.settled) return;

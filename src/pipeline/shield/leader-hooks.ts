@@ -7,7 +7,7 @@
 import type { HeaderBag, HeaderGetter } from '../../core/cache/cache-control.ts';
 import type { Flight } from '../../core/cache/coalescer.ts';
 import { createEntry, entryState, type CacheEntry } from '../../core/cache/entry.ts';
-import { storable, type StorableDecision } from '../../core/cache/storable.ts';
+import { refusedWithoutFreshness, storable, type StorableDecision } from '../../core/cache/storable.ts';
 import type { ClientKey } from '../../core/shield/admission.ts';
 import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
 import type { RequestContext } from '../context.ts';
@@ -61,16 +61,23 @@ export function usableOnError(entry: CacheEntry | null, nowMs: number): entry is
   return state !== 'expired';
 }
 
-export function createLeaderHooks(s: LeaderState): ForwardHooks {
-  let decision: StorableDecision | null = null;
-  let headers: HeaderBag | null = null;
-  let status = 0;
-  let chunks: Buffer[] | null = null;
-  let bytes = 0;
-  let flightOpen = s.flight !== null;
-  let settled = false;
-  let released = false;
-  const { shield } = s;
+/**
+ * The hooks of one request the shield let through (see the module comment). One object per request,
+ * its methods on the prototype: no closures are made per request.
+ */
+class LeaderHooks implements ForwardHooks {
+  private decision: StorableDecision | null = null;
+  private headers: HeaderBag | null = null;
+  private status = 0;
+  private chunks: Buffer[] | null = null;
+  private bytes = 0;
+  private flightOpen: boolean;
+  private settled = false;
+  private released = false;
+
+  constructor(private readonly s: LeaderState) {
+    this.flightOpen = s.flight !== null;
+  }
 
   /**
    * The admission slot is held until the origin has sent the whole response (with response buffering,
@@ -78,15 +85,15 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
    * origin is really doing; the latency sample is the time to the response head, so a long body or a
    * slow reader never drags the limit down.
    */
-  function release(outcome: 'success' | 'dropped' | 'ignored', latencyMs: number, nowMs: number): void {
-    if (released) return;
-    released = true;
-    shield.admission.release(s.client, outcome, latencyMs, nowMs);
+  private release(outcome: 'success' | 'dropped' | 'ignored', latencyMs: number, nowMs: number): void {
+    if (this.released) return;
+    this.released = true;
+    this.s.shield.admission.release(this.s.client, outcome, latencyMs, nowMs);
   }
 
-  function failFlight(reason: 'leader_failed' | 'not_shareable'): void {
-    if (flightOpen && s.flight !== null) shield.coalescer.fail(s.flight, reason);
-    flightOpen = false;
+  private failFlight(reason: 'leader_failed' | 'not_shareable'): void {
+    if (this.flightOpen && this.s.flight !== null) this.s.shield.coalescer.fail(this.s.flight, reason);
+    this.flightOpen = false;
   }
 
   /**
@@ -94,79 +101,99 @@ export function createLeaderHooks(s: LeaderState): ForwardHooks {
    * The answer still reaches the client; the waiters go to the origin; the failure is counted and
    * reported (logged once per site, site-shield.ts).
    */
-  function cannotStore(err: unknown): void {
-    chunks = null;
-    failFlight('not_shareable');
-    shield.storeFailed(err);
+  private cannotStore(err: unknown): void {
+    this.chunks = null;
+    this.failFlight('not_shareable');
+    this.s.shield.storeFailed(err);
   }
 
-  return {
-    onHead(ctx, st, flat) {
-      const now = Date.now();
-      if (st >= 500 && st !== 501 && usableOnError(s.fallback, now)) {
-        failFlight('leader_failed');
-        shield.counters.staleServed++;
-        serveEntry(ctx, s.fallback, 'STALE', now);
-        return false;
-      }
-      if (s.key !== null) {
-        status = st;
-        ctx.cacheStatus = 'MISS';
-        shield.counters.misses++;
-        try {
-          // The origin's fields only: every answer from the cache adds its own request ID and Via.
-          headers = bagOf(originResponseHeaders(flat));
-          decision = storable({ method: ctx.req.method ?? 'GET', header: s.header }, { status, headers }, shield.policy, now);
-          if (decision.storable && ctx.req.method === 'GET') chunks = [];
-          else failFlight('not_shareable');
-        } catch (err) {
-          cannotStore(err);
-        }
-      }
-      return true;
-    },
-    onData(_ctx, chunk) {
-      if (chunks === null) return;
-      bytes += chunk.length;
-      if (bytes > shield.store.maxObjectBytes) {
-        chunks = null;
-        failFlight('not_shareable');
-      } else chunks.push(chunk);
-    },
-    onEnd() {
-      if (chunks === null || decision === null || headers === null || s.key === null) return;
-      try {
-        const entry = createEntry(s.key, { status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes) }, decision, Date.now(), s.header);
-        chunks = null;
-        shield.store.put(entry, { pin: s.pin });
-        if (flightOpen && s.flight !== null) shield.coalescer.resolve(s.flight, entry);
-        flightOpen = false;
-      } catch (err) {
-        cannotStore(err);
-      }
-    },
-    onFailure(ctx) {
-      failFlight('leader_failed');
-      const now = Date.now();
-      if (!usableOnError(s.fallback, now)) return false;
+  onHead(ctx: RequestContext, st: number, flat: string[], explicitFreshness: boolean): boolean {
+    const s = this.s;
+    const shield = s.shield;
+    const now = Date.now();
+    if (st >= 500 && st !== 501 && usableOnError(s.fallback, now)) {
+      this.failFlight('leader_failed');
       shield.counters.staleServed++;
       serveEntry(ctx, s.fallback, 'STALE', now);
-      return true;
-    },
-    onSettled(ctx, result) {
-      // Called by the forward handler, and again by the response's close as a backstop (a request
-      // whose body framing broke never reaches the origin): release exactly once.
-      if (settled) return;
-      settled = true;
-      failFlight('leader_failed');
-      const now = Date.now();
-      const dropped =
-        (result.kind === 'failed' && result.source === 'origin' && (result.timeout || result.connect)) ||
-        (result.kind === 'response' && (result.status === 503 || result.status === 429));
-      const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
-      release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
-      shield.balancer.done(s.pick, originResult(result), now);
-      if (result.kind === 'response' && result.status < 400) noteServed(ctx, shield, now);
-    },
-  };
+      return false;
+    }
+    if (s.key !== null) {
+      this.status = st;
+      ctx.cacheStatus = 'MISS';
+      shield.counters.misses++;
+      const request = { method: ctx.req.method ?? 'GET', header: s.header };
+      // Most origin answers say nothing about caching: without Cache-Control or Expires only the
+      // micro-cache could store one, so without it the decision is known before any of it is built.
+      if (!explicitFreshness && refusedWithoutFreshness(request, st, shield.policy)) {
+        this.failFlight('not_shareable');
+        return true;
+      }
+      try {
+        // The origin's fields only: every answer from the cache adds its own request ID and Via.
+        const headers = bagOf(originResponseHeaders(flat));
+        this.headers = headers;
+        const decision = storable(request, { status: st, headers }, shield.policy, now);
+        this.decision = decision;
+        if (decision.storable && ctx.req.method === 'GET') this.chunks = [];
+        else this.failFlight('not_shareable');
+      } catch (err) {
+        this.cannotStore(err);
+      }
+    }
+    return true;
+  }
+
+  onData(_ctx: RequestContext, chunk: Buffer): void {
+    if (this.chunks === null) return;
+    this.bytes += chunk.length;
+    if (this.bytes > this.s.shield.store.maxObjectBytes) {
+      this.chunks = null;
+      this.failFlight('not_shareable');
+    } else this.chunks.push(chunk);
+  }
+
+  onEnd(): void {
+    const { chunks, decision, headers, s } = this;
+    if (chunks === null || decision === null || headers === null || s.key === null) return;
+    try {
+      const entry = createEntry(s.key, { status: this.status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.bytes) }, decision, Date.now(), s.header);
+      this.chunks = null;
+      s.shield.store.put(entry, { pin: s.pin });
+      if (this.flightOpen && s.flight !== null) s.shield.coalescer.resolve(s.flight, entry);
+      this.flightOpen = false;
+    } catch (err) {
+      this.cannotStore(err);
+    }
+  }
+
+  onFailure(ctx: RequestContext): boolean {
+    this.failFlight('leader_failed');
+    const now = Date.now();
+    if (!usableOnError(this.s.fallback, now)) return false;
+    this.s.shield.counters.staleServed++;
+    serveEntry(ctx, this.s.fallback, 'STALE', now);
+    return true;
+  }
+
+  onSettled(ctx: RequestContext, result: ForwardResult): void {
+    // Called by the forward handler, and again by the response's close as a backstop (a request
+    // whose body framing broke never reaches the origin): release exactly once.
+    if (this.settled) return;
+    this.settled = true;
+    this.failFlight('leader_failed');
+    const shield = this.s.shield;
+    const now = Date.now();
+    const dropped =
+      (result.kind === 'failed' && result.source === 'origin' && (result.timeout || result.connect)) ||
+      (result.kind === 'response' && (result.status === 503 || result.status === 429));
+    const latency = ctx.originLatencyMs >= 0 ? ctx.originLatencyMs : 0;
+    this.release(result.kind === 'client_gone' ? 'ignored' : dropped ? 'dropped' : 'success', latency, now);
+    shield.balancer.done(this.s.pick, originResult(result), now);
+    if (result.kind === 'response' && result.status < 400) noteServed(ctx, shield, now);
+  }
+}
+
+/** The forward hooks of a request the shield let through (see {@link LeaderHooks}). */
+export function createLeaderHooks(s: LeaderState): ForwardHooks {
+  return new LeaderHooks(s);
 }
