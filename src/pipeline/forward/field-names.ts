@@ -40,7 +40,22 @@ export interface ResponseFieldName {
    * §4.2.1). A response with neither is stored only by a micro-cache (core/cache/storable.ts).
    */
   readonly freshness: boolean;
+  /**
+   * A name node:http would accept (an RFC 9110 §5.6.2 token) and writes without looking at it: not one
+   * of the fields it manages (Connection, Keep-Alive, Transfer-Encoding, Trailer, Expect). A head whose
+   * every forwarded name is plain can be written as one checked block (prepared-head.ts).
+   */
+  readonly plain: boolean;
+  /** `Content-Length`. */
+  readonly length: boolean;
+  /** `Date`. */
+  readonly date: boolean;
 }
+
+/** node:http's test of a field name (a token, RFC 9110 §5.6.2). */
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+/** The fields node:http's head serialisation looks at (besides Content-Length and Date). */
+const MANAGED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'expect']);
 
 /** The kind of a client request field by its lower-case name (what the origin gets of it). */
 function requestKindOfLower(lower: string): FieldKind {
@@ -85,7 +100,14 @@ export function latin1(value: Buffer | string): string {
 
 function decideResponseName(name: string): ResponseFieldName {
   const lower = name.toLowerCase();
-  return { name, kind: responseKindOfLower(lower), freshness: lower === 'cache-control' || lower === 'expires' };
+  return {
+    name,
+    kind: responseKindOfLower(lower),
+    freshness: lower === 'cache-control' || lower === 'expires',
+    plain: TOKEN.test(name) && !MANAGED.has(lower),
+    length: lower === 'content-length',
+    date: lower === 'date',
+  };
 }
 
 /** True when `name` (latin1) is exactly the bytes of `bytes`. */

@@ -17,7 +17,7 @@ import type { Upstream } from '../../runtime/origin-pools.ts';
 import { BulwarkError } from '../../core/errors.ts';
 import { classifyOriginError, type OriginFailure } from './origin-errors.ts';
 import type { SlowReadWatch } from '../../runtime/services.ts';
-import { clientResponseHeaders, originRequestHeaders, type ResponseHeadFacts } from './proxy-headers.ts';
+import { clientResponseHeaders, originRequestHeaders, writeClientHead, type ResponseHeadFacts } from './proxy-headers.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 
 /** The response header that says how the cache was involved: HIT, MISS, STALE or BYPASS. */
@@ -92,6 +92,8 @@ async function* chunkedBody(first: Buffer | undefined, rest: AsyncIterator<Buffe
 class ForwardHandler implements Dispatcher.DispatchHandler, ResponseHeadFacts {
   /** Filled in by clientResponseHeaders for the hooks (see ResponseHeadFacts). */
   explicitFreshness = false;
+  plainHead = false;
+  hasDate = false;
   private resumeOrigin: (() => void) | null = null;
   private sendTimer: NodeJS.Timeout | null = null;
   private settled = false;
@@ -125,7 +127,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler, ResponseHeadFacts {
       return false;
     }
     if (ctx.cacheStatus !== null) headers.push(CACHE_STATUS_HEADER, ctx.cacheStatus);
-    ctx.res.writeHead(statusCode, headers);
+    writeClientHead(ctx.res, statusCode, headers, this);
     return true;
   }
 

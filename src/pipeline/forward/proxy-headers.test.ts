@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { clientResponseHeaders, originRequestHeaders, originResponseHeaders } from './proxy-headers.ts';
+import http, { type IncomingMessage } from 'node:http';
+import { BulwarkResponse } from '../pages/prepared-head.ts';
+import { clientResponseHeaders, originRequestHeaders, originResponseHeaders, writeClientHead } from './proxy-headers.ts';
 
 const facts = { clientAddress: '203.0.113.7', trustedForwardedFor: '', proto: 'https' as const, authority: 'example.org', requestId: 'rid-1', originHost: 'example.org' };
 
@@ -123,7 +125,7 @@ test('property: the client gets every origin field but hop-by-hop, Connection-na
       }
       expected.push('x-request-id', 'rid', 'via', [...vias, '1.1 bulwark'].join(', '));
       const raw: (Buffer | string)[] = fields.flatMap(([n, v]): (Buffer | string)[] => (asBuffers ? [Buffer.from(n), Buffer.from(v)] : [n, v]));
-      const facts = { explicitFreshness: false };
+      const facts = { explicitFreshness: false, plainHead: false, hasDate: false };
       assert.deepEqual(clientResponseHeaders(raw, 'rid', facts), expected);
       const fresh = expected.some((x, i) => i % 2 === 0 && (x.toLowerCase() === 'cache-control' || x.toLowerCase() === 'expires'));
       // False only when surely no freshness field crossed (true is allowed when unsure).
@@ -150,5 +152,55 @@ test('property: the origin gets every client field but hop-by-hop, Bulwark-set a
       expected.push('x-forwarded-for', '203.0.113.7', 'x-forwarded-proto', 'https', 'x-forwarded-host', 'example.org', 'x-request-id', 'rid-1', 'via', [...vias, '1.1 bulwark'].join(', '));
       assert.deepEqual(originRequestHeaders(fields.flatMap(([n, v]) => [n, v]), facts), expected);
     }),
+  );
+});
+
+type Internals = { _header: string | null; _last: boolean; chunkedEncoding: boolean; shouldKeepAlive: boolean; _keepAliveTimeout: number };
+const fakeReq = (method: string) => ({ method, httpVersionMajor: 1, httpVersionMinor: 1, headers: {} }) as unknown as IncomingMessage;
+const noDate = (h: string | null) => h?.replace(/\r\nDate: [^\r]*/, '') ?? null;
+
+test('property: the client head is byte for byte what node:http writes for the same list, and refused alike', () => {
+  const field = fc.tuple(
+    fc.constantFrom('Content-Type', 'content-length', 'Date', 'Set-Cookie', 'Connection', 'Keep-Alive', 'Transfer-Encoding', 'Expect', 'Trailer', 'X-Bad Name', 'Via', 'ETag', 'Cache-Control'),
+    fc.constantFrom('text/html', '12', 'Tue, 01 Jan 2030 00:00:00 GMT', 'a=1; Path=/', 'keep-alive', 'close', 'timeout=5', 'chunked', '100-continue', 'x\u0001y', 'tab\there', 'del\u007f', 'caf\u00e9', '1.1 cdn'),
+  );
+  fc.assert(
+    fc.property(fc.array(field, { maxLength: 10 }), fc.boolean(), fc.constantFrom('GET', 'HEAD'), fc.constantFrom(200, 204, 304, 404), (fields, keepAlive, method, status) => {
+      const raw = fields.flatMap(([n, v]) => [Buffer.from(n, 'latin1'), Buffer.from(v, 'latin1')]);
+      const facts = { explicitFreshness: false, plainHead: false, hasDate: false };
+      const list = clientResponseHeaders(raw, 'rid-1', facts);
+      list.push('x-bulwark-cache', 'MISS');
+      const ours = new BulwarkResponse(fakeReq(method));
+      const node = new http.ServerResponse(fakeReq(method));
+      for (const r of [ours, node] as unknown as Internals[]) {
+        r.shouldKeepAlive = keepAlive;
+        r._keepAliveTimeout = 5000;
+      }
+      let nodeError: unknown = null;
+      try {
+        node.writeHead(status, [...list]);
+      } catch (err) {
+        nodeError = err;
+      }
+      let ourError: unknown = null;
+      let block = false;
+      try {
+        block = writeClientHead(ours, status, list, facts);
+      } catch (err) {
+        ourError = err;
+      }
+      assert.equal((ourError as { code?: string } | null)?.code, (nodeError as { code?: string } | null)?.code);
+      if (nodeError !== null) return;
+      const a = ours as unknown as Internals;
+      const b = node as unknown as Internals;
+      assert.equal(noDate(a._header), noDate(b._header));
+      assert.equal(a._last, b._last);
+      assert.equal(a.chunkedEncoding, b.chunkedEncoding);
+      // The block is taken whenever the names allow it and a Content-Length is there.
+      const names = fields.map(([n]) => n.toLowerCase());
+      const plainNames = !names.some((n) => ['x-bad name', 'expect'].includes(n)) && !fields.some(([n, v]) => n === 'Connection' && v !== 'keep-alive' && v !== 'close');
+      if (plainNames && names.includes('content-length')) assert.equal(block, true, JSON.stringify(fields));
+    }),
+    { numRuns: 500 },
   );
 });

@@ -7,6 +7,8 @@
  * client's `Connection` may remove, is core/http/forwarded-fields.ts.
  */
 import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../../core/http/forwarded-fields.ts';
+import type { ServerResponse } from 'node:http';
+import { writeCheckedHead } from '../pages/prepared-head.ts';
 import { FIELD_CONNECTION, FIELD_KEEP, FIELD_VIA, latin1, requestFieldKind, responseFieldName } from './field-names.ts';
 
 export const VIA_VALUE = '1.1 bulwark';
@@ -96,6 +98,13 @@ export interface ResponseHeadFacts {
    * carries no explicit freshness, so only a micro-cache could store it (core/cache/storable.ts).
    */
   explicitFreshness: boolean;
+  /**
+   * Every forwarded name is one node:http writes without looking at it (field-names.ts `plain`) and a
+   * `Content-Length` is among them: {@link writeClientHead} may write the head as one checked block.
+   */
+  plainHead: boolean;
+  /** A `Date` is among the forwarded fields (node:http then adds none). */
+  hasDate: boolean;
 }
 
 /**
@@ -109,21 +118,34 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], request
   const out: string[] = [];
   let via = '';
   let freshness = false;
+  let plain = true;
+  let length = false;
+  let date = false;
   for (let i = 0; i < raw.length; i += 2) {
     const field = responseFieldName(raw[i]!);
     const kind = field.kind;
     if (kind === FIELD_KEEP) {
       out.push(field.name, latin1(raw[i + 1]!));
       if (field.freshness) freshness = true;
+      if (!field.plain) plain = false;
+      if (field.length) length = true;
+      if (field.date) date = true;
     } else if (kind === FIELD_VIA) {
       const value = latin1(raw[i + 1]!);
       via = via === '' ? value : `${via}, ${value}`;
     } else if (kind === FIELD_CONNECTION && !plainConnection(latin1(raw[i + 1]!))) {
-      if (facts !== undefined) facts.explicitFreshness = true;
+      if (facts !== undefined) {
+        facts.explicitFreshness = true;
+        facts.plainHead = false;
+      }
       return clientResponseHeadersNaming(raw, requestId);
     }
   }
-  if (facts !== undefined) facts.explicitFreshness = freshness;
+  if (facts !== undefined) {
+    facts.explicitFreshness = freshness;
+    facts.plainHead = plain && length;
+    facts.hasDate = date;
+  }
   out.push('x-request-id', requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
   return out;
 }
@@ -147,6 +169,35 @@ function clientResponseHeadersNaming(raw: readonly (Buffer | string)[], requestI
   }
   out.push('x-request-id', requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
   return out;
+}
+
+/** node:http's test of a field value (RFC 9110 §5.5: no control character but HTAB). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Writes the client's response head from the list {@link clientResponseHeaders} built (plus any fields
+ * appended since). When its facts say every name is plain and a Content-Length is there, the head is
+ * written as one block after checking each value as node:http does (its names were checked once each,
+ * field-names.ts), without node:http's per-field name check and lower-casing; any doubt (a value node
+ * would refuse, a response that is not Bulwark's) goes through `writeHead`, which validates and throws
+ * as before. Same bytes on the wire either way. Returns true when the head went out as a block.
+ */
+export function writeClientHead(res: ServerResponse, status: number, headers: readonly string[], facts: ResponseHeadFacts): boolean {
+  if (facts.plainHead) {
+    let block = '';
+    let valid = true;
+    for (let i = 0; i < headers.length; i += 2) {
+      const value = headers[i + 1]!;
+      if (INVALID_VALUE.test(value)) {
+        valid = false;
+        break;
+      }
+      block += headers[i]! + ': ' + value + '\r\n';
+    }
+    if (valid && writeCheckedHead(res, status, block, facts.hasDate)) return true;
+  }
+  res.writeHead(status, headers as string[]);
+  return false;
 }
 
 /**

@@ -162,6 +162,20 @@ export function writePreparedHead(res: ServerResponse, status: number, fields: P
   res.writeHead(status, fields.pairs.concat(extra));
 }
 
+/**
+ * Writes a head whose fields the caller has checked as node:http would (`name: value\r\n` lines; names
+ * are tokens, values carry no control character but HTAB), among them a `Content-Length`, and none of
+ * the fields node:http manages (Connection, Keep-Alive, Transfer-Encoding, Expect, Trailer). For
+ * per-request heads checked in fewer steps than node's (a forwarded origin head, whose names are checked
+ * once per name). Returns false, writing nothing, when a prepared head cannot be used here (not a
+ * BulwarkResponse, the self-check failed, or a field was set with setHeader): then use `writeHead`.
+ */
+export function writeCheckedHead(res: ServerResponse, status: number, block: string, hasDate: boolean): boolean {
+  if (!PREPARED_HEADS || !(res instanceof BulwarkResponse) || (res as unknown as Record<symbol, unknown>)[kOutHeaders!] != null) return false;
+  res.writeHead(status, new PreparedHead(block, hasDate) as unknown as string[]);
+  return true;
+}
+
 /** node:http's symbol for fields set with setHeader (found by looking, not by name lookup in internals). */
 const kOutHeaders: symbol | undefined = (() => {
   const probe = new http.ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as unknown as IncomingMessage);
