@@ -25,6 +25,7 @@ before(async () => {
       '/news/*': { cacheControl: 'public, max-age=60', latencyMs: 100 },
       '/slow': { cacheControl: 'public, max-age=60', latencyMs: 300 },
       '/plain': {},
+      '/turns': { cacheControl: 'no-store', latencyMs: 50 },
     },
   });
   b = await startBulwark({
@@ -114,4 +115,28 @@ test('concurrent misses on one key become one origin request', async () => {
   assert.ok(results.every((r) => r.status === 200));
   assert.equal(originHits('/slow'), 1);
   assert.equal(results.filter((r) => r.cache === 'MISS').length, 1);
+});
+
+function coalescerStats(): { alone: number; failed: number; unshareable: number } {
+  const site = (b.bulwark.stats() as { sites: { site: string; shield: { cache: { coalescer: { alone: number; failed: number; unshareable: number } } } | null }[] }).sites.find((x) => x.site === 'c')!;
+  return site.shield!.cache.coalescer;
+}
+
+test('hit-for-miss: once a page is known unshareable its concurrent requests go to the origin side by side, and it is stored once it turns cacheable', async () => {
+  assert.equal((await get('/turns')).cache, 'MISS');
+  const before = coalescerStats();
+  assert.ok(before.unshareable >= 1, JSON.stringify(before));
+  const results = await Promise.all(Array.from({ length: 20 }, () => get('/turns')));
+  assert.ok(results.every((r) => r.status === 200 && r.cache === 'MISS'));
+  const during = coalescerStats();
+  // Nobody waited for another (no waiter was released empty-handed); every request reached the origin.
+  assert.equal(during.alone - before.alone, 20);
+  assert.equal(during.failed, before.failed);
+  assert.equal(originHits('/turns'), 21);
+  // The page becomes cacheable: the next request, not coalesced, still stores it, and the mark goes.
+  origin.setPath('/turns', { cacheControl: 'public, max-age=60' });
+  assert.equal((await get('/turns')).cache, 'MISS');
+  assert.equal((await get('/turns')).cache, 'HIT');
+  assert.equal(originHits('/turns'), 22);
+  assert.equal(coalescerStats().unshareable, during.unshareable - 1);
 });

@@ -79,4 +79,38 @@ describe('coalescer', () => {
     co.resolve(g, 'v');
     assert.equal(co.stats().keys, 0);
   });
+  it('a key marked unshareable is not coalesced for unshareableMs: joins answer alone, nobody waits', () => {
+    const co = createCoalescer<string>({ unshareableMs: 1_000 });
+    const f = leader(co.join('k', T0, T0 + 100));
+    co.fail(f, 'not_shareable');
+    co.markUnshareable('k', T0);
+    assert.deepEqual(co.join('k', T0 + 10, T0 + 110), { role: 'alone' });
+    assert.deepEqual(co.join('k', T0 + 999, T0 + 1_099), { role: 'alone' });
+    assert.deepEqual([co.stats().keys, co.stats().waiters, co.stats().alone, co.stats().unshareable], [0, 0, 2, 1]);
+    leader(co.join('other', T0 + 10, T0 + 110)); // other keys are coalesced as before
+    // Lapsed: coalesced again.
+    const g = leader(co.join('k', T0 + 1_000, T0 + 1_100));
+    waiter(co.join('k', T0 + 1_000, T0 + 1_100));
+    co.fail(g, 'leader_failed');
+  });
+  it('a shareable answer forgets the mark; a new mark refreshes the old one', () => {
+    const co = createCoalescer<string>({ unshareableMs: 1_000 });
+    co.markUnshareable('k', T0);
+    co.markShareable('k');
+    leader(co.join('k', T0 + 1, T0 + 100));
+    co.markUnshareable('j', T0);
+    co.markUnshareable('j', T0 + 900);
+    assert.deepEqual(co.join('j', T0 + 1_500, T0 + 1_600), { role: 'alone' });
+  });
+  it('marks are capped (oldest evicted first) and swept by expire once lapsed', () => {
+    const co = createCoalescer<string>({ unshareableMs: 1_000, maxUnshareable: 3 });
+    for (const [i, key] of ['a', 'b', 'c', 'd'].entries()) co.markUnshareable(key, T0 + i);
+    assert.deepEqual([co.stats().unshareable, co.stats().maxUnshareable], [3, 3]);
+    leader(co.join('a', T0 + 5, T0 + 100)); // evicted: coalesced again
+    for (const key of ['b', 'c', 'd']) assert.deepEqual(co.join(key, T0 + 5, T0 + 100), { role: 'alone' });
+    co.expire(T0 + 1_002); // b (T0 + 1) and c (T0 + 2) lapsed, d (T0 + 3) not yet
+    assert.equal(co.stats().unshareable, 1);
+    co.expire(T0 + 1_003);
+    assert.equal(co.stats().unshareable, 0);
+  });
 });

@@ -14,6 +14,15 @@
  * and only for responses that may be shared (`storable`), otherwise it calls `fail(flight,
  * 'not_shareable')`. A waiter must still check the entry against its own request (`entryMatches`:
  * `Vary` values, anonymous-only).
+ *
+ * Keys whose answer cannot be shared with anyone (`markUnshareable`: an ordinary page that says
+ * `no-store`, or gives no freshness without a micro-cache...) are remembered for `unshareableMs`: for
+ * them `join` answers `alone` — no flight, nobody waits. Waiting would gain nothing there (the
+ * waiters of an unshareable answer go to the origin anyway, after the leader) and costs every
+ * concurrent request a wait of one origin round trip: the "hit-for-miss" of HTTP caches such as
+ * Varnish. The caller may still store what comes back (a page can become cacheable); `markShareable`
+ * forgets the key. At most `maxUnshareable` keys, the oldest mark evicted first (an evicted key is
+ * simply coalesced again).
  */
 
 /** Options for {@link createCoalescer}. */
@@ -24,6 +33,10 @@ export interface CoalescerOptions {
   readonly maxWaitersPerKey?: number;
   /** A flight older than this is abandoned by `expire` (default 60 000 ms). */
   readonly maxFlightMs?: number;
+  /** How long a key marked unshareable is not coalesced (default 10 000 ms). */
+  readonly unshareableMs?: number;
+  /** Keys remembered as unshareable at most (default 10 000; the oldest mark is evicted first). */
+  readonly maxUnshareable?: number;
 }
 
 /** Why a waiter got no result. */
@@ -42,6 +55,8 @@ export interface Flight {
 export type JoinResult<T> =
   | { readonly role: 'leader'; readonly flight: Flight }
   | { readonly role: 'waiter'; readonly result: Promise<CoalesceResult<T>>; readonly cancel: () => void }
+  /** The key's answer was lately unshareable (`markUnshareable`): go to the origin, no flight, nobody waits. */
+  | { readonly role: 'alone' }
   | { readonly role: 'refused'; readonly reason: 'too_many_keys' | 'too_many_waiters' };
 
 /** Counters and fill levels. */
@@ -55,6 +70,10 @@ export interface CoalescerStats {
   readonly failed: number;
   readonly refused: number;
   readonly abandoned: number;
+  /** Keys remembered as unshareable (not coalesced), against their cap; joins answered `alone`. */
+  readonly unshareable: number;
+  readonly maxUnshareable: number;
+  readonly alone: number;
 }
 
 /** See the module comment. */
@@ -67,6 +86,13 @@ export interface Coalescer<T> {
   fail(flight: Flight, reason?: 'leader_failed' | 'not_shareable'): number;
   /** Times out waiters whose deadline is ≤ `nowMs`, abandons flights older than `maxFlightMs`. */
   expire(nowMs: number): number;
+  /**
+   * The answer for `key` cannot be shared with anyone for now: joins within `unshareableMs` of `nowMs`
+   * answer `alone` (see the module comment). Refreshes an existing mark.
+   */
+  markUnshareable(key: string, nowMs: number): void;
+  /** A shareable answer for `key` came: coalesce it again. */
+  markShareable(key: string): void;
   /** Earliest waiter deadline or flight abandonment time (O(keys)), `undefined` when idle. */
   nextDeadlineMs(): number | undefined;
   stats(): CoalescerStats;
@@ -90,14 +116,20 @@ function positive(name: string, v: number): number {
   return v;
 }
 
+const ALONE = Object.freeze({ role: 'alone' as const });
+
 /** Creates a coalescer; see {@link CoalescerOptions} for defaults. */
 export function createCoalescer<T>(options: CoalescerOptions = {}): Coalescer<T> {
   const maxKeys = positive('maxKeys', options.maxKeys ?? 10_000);
   const maxWaiters = positive('maxWaitersPerKey', options.maxWaitersPerKey ?? 1_000);
   const maxFlightMs = positive('maxFlightMs', options.maxFlightMs ?? 60_000);
+  const unshareableMs = positive('unshareableMs', options.unshareableMs ?? 10_000);
+  const maxUnshareable = positive('maxUnshareable', options.maxUnshareable ?? 10_000);
   const flights = new Map<string, FlightState<T>>();
+  /** Unshareable keys → until when (ms); insertion order is mark order, so the first is the oldest. */
+  const unshareable = new Map<string, number>();
   let waiting = 0;
-  const c = { leaders: 0, coalesced: 0, timeouts: 0, failed: 0, refused: 0, abandoned: 0 };
+  const c = { leaders: 0, coalesced: 0, timeouts: 0, failed: 0, refused: 0, abandoned: 0, alone: 0 };
 
   const finish = (w: Waiter<T>, r: CoalesceResult<T>): boolean => {
     if (w.done) return false;
@@ -120,6 +152,16 @@ export function createCoalescer<T>(options: CoalescerOptions = {}): Coalescer<T>
     join(key, nowMs, deadlineMs) {
       const f = flights.get(key);
       if (f === undefined) {
+        if (unshareable.size > 0) {
+          const until = unshareable.get(key);
+          if (until !== undefined) {
+            if (nowMs < until) {
+              c.alone++;
+              return ALONE;
+            }
+            unshareable.delete(key);
+          }
+        }
         if (flights.size >= maxKeys) {
           c.refused++;
           return { role: 'refused', reason: 'too_many_keys' };
@@ -158,7 +200,21 @@ export function createCoalescer<T>(options: CoalescerOptions = {}): Coalescer<T>
       c.failed += n;
       return n;
     },
+    markUnshareable(key, nowMs) {
+      // Re-inserted so that the map's order stays the order of the latest marks (oldest first).
+      unshareable.delete(key);
+      if (unshareable.size >= maxUnshareable) unshareable.delete(unshareable.keys().next().value!);
+      unshareable.set(key, nowMs + unshareableMs);
+    },
+    markShareable(key) {
+      unshareable.delete(key);
+    },
     expire(nowMs) {
+      // Marks run out in the order they were made (one duration for all): drop the lapsed ones first.
+      for (const [key, until] of unshareable) {
+        if (until > nowMs) break;
+        unshareable.delete(key);
+      }
       let n = 0;
       for (const f of flights.values()) {
         if (nowMs - f.startedAtMs >= maxFlightMs) {
@@ -192,6 +248,6 @@ export function createCoalescer<T>(options: CoalescerOptions = {}): Coalescer<T>
       for (const f of flights.values()) min = Math.min(min, f.minDeadlineMs, f.startedAtMs + maxFlightMs);
       return min === Infinity ? undefined : min;
     },
-    stats: () => ({ keys: flights.size, maxKeys, waiters: waiting, ...c }),
+    stats: () => ({ keys: flights.size, maxKeys, waiters: waiting, unshareable: unshareable.size, maxUnshareable, ...c }),
   };
 }

@@ -5,6 +5,7 @@ import type { HeaderBag } from './cache-control.ts';
 import {
   DEFAULT_SITE_CACHE_POLICY,
   classifyCacheRequest,
+  refusedForEveryone,
   refusedWithoutFreshness,
   storable,
   validateSiteCachePolicy,
@@ -149,4 +150,25 @@ describe('refusedWithoutFreshness', () => {
     assert.equal(refusedWithoutFreshness(req('GET'), 302, MICRO), true);
     assert.equal(refusedWithoutFreshness(req('HEAD'), 200, MICRO), true);
   });
+});
+
+describe('refusedForEveryone', () => {
+  const rows: [string, Parameters<typeof refusedForEveryone>[0], number, SiteCachePolicy, boolean][] = [
+    ['no-store page', 'no_store', 200, DEFAULT_SITE_CACHE_POLICY, true],
+    ['private page', 'private', 200, MICRO, true],
+    ['a page that sets a cookie', 'set_cookie', 200, DEFAULT_SITE_CACHE_POLICY, true],
+    ['Vary: Cookie', 'vary_private', 200, DEFAULT_SITE_CACHE_POLICY, true],
+    ['no freshness, no micro-cache', 'no_freshness', 200, DEFAULT_SITE_CACHE_POLICY, true],
+    ['no freshness, but a micro-cache could take it for an anonymous request', 'no_freshness', 200, MICRO, false],
+    ['a 404 without freshness', 'no_freshness', 404, DEFAULT_SITE_CACHE_POLICY, true],
+    ['the request had a cookie', 'cookie', 200, DEFAULT_SITE_CACHE_POLICY, false],
+    ['the request had Authorization', 'authorization', 200, DEFAULT_SITE_CACHE_POLICY, false],
+    ['the request said no-store', 'request_no_store', 200, DEFAULT_SITE_CACHE_POLICY, false],
+    ['an origin in trouble (500)', 'status', 500, DEFAULT_SITE_CACHE_POLICY, false],
+    ['an overloaded origin (503, no-store)', 'no_store', 503, DEFAULT_SITE_CACHE_POLICY, false],
+    ['a 304 to a conditional request', 'status', 304, DEFAULT_SITE_CACHE_POLICY, false],
+    ['a 302 without freshness', 'no_freshness', 302, DEFAULT_SITE_CACHE_POLICY, false],
+    ['expired on arrival', 'expired', 200, DEFAULT_SITE_CACHE_POLICY, false],
+  ];
+  for (const [name, reason, status, policy, want] of rows) it(name, () => assert.equal(refusedForEveryone(reason, status, policy), want));
 });

@@ -260,6 +260,22 @@ export function refusedWithoutFreshness(request: CacheRequest, status: number, p
   return !(policy.microTtlMs > 0 && request.method === 'GET' && HEURISTIC_STATUSES.has(status) && request.header('cookie') === undefined);
 }
 
+/** Refusals that come from the response alone: no other request for the page would be answered otherwise. */
+const RESPONSE_REFUSALS: ReadonlySet<StorableReason> = new Set<StorableReason>(['no_store', 'private', 'no_cache', 'set_cookie', 'vary_star', 'vary_private', 'vary_too_many', 'no_freshness']);
+
+/**
+ * Whether a refusal of `storable` says the page's answer cannot be shared with anyone for now, so
+ * concurrent requests for it gain nothing by waiting for one another (the coalescer's unshareable
+ * keys). True only for an ordinary answer (a heuristically cacheable status: never a 5xx of an origin
+ * in trouble, a 304 or a range) refused for a reason of the response alone — not for the request's
+ * `Cookie` or `Authorization`, nor `no_freshness` when a micro-cache could store the page for an
+ * anonymous request.
+ */
+export function refusedForEveryone(reason: StorableReason, status: number, policy: SiteCachePolicy): boolean {
+  if (!HEURISTIC_STATUSES.has(status) || !RESPONSE_REFUSALS.has(reason)) return false;
+  return reason !== 'no_freshness' || policy.microTtlMs === 0;
+}
+
 function windowMs(originS: number | undefined, policyMs: number, capMs: number): number {
   return Math.min(originS !== undefined ? originS * 1000 : policyMs, capMs);
 }

@@ -7,7 +7,7 @@
 import type { HeaderBag, HeaderGetter } from '../../core/cache/cache-control.ts';
 import type { Flight } from '../../core/cache/coalescer.ts';
 import { createEntry, entryState, type CacheEntry } from '../../core/cache/entry.ts';
-import { refusedWithoutFreshness, storable, type StorableDecision } from '../../core/cache/storable.ts';
+import { refusedForEveryone, refusedWithoutFreshness, storable, type StorableDecision, type StorableReason } from '../../core/cache/storable.ts';
 import type { ClientKey } from '../../core/shield/admission.ts';
 import type { OriginResult, Pick } from '../../core/shield/balancer.ts';
 import type { RequestContext } from '../context.ts';
@@ -97,6 +97,16 @@ class LeaderHooks implements ForwardHooks {
   }
 
   /**
+   * The answer cannot be stored: the waiters go to the origin, and when nobody's request would be
+   * answered otherwise (core/cache/storable.ts refusedForEveryone), the key is not coalesced for a while
+   * (core/cache/coalescer.ts unshareable keys).
+   */
+  private unshareable(reason: StorableReason, status: number, nowMs: number): void {
+    this.failFlight('not_shareable');
+    if (this.s.key !== null && refusedForEveryone(reason, status, this.s.shield.policy)) this.s.shield.coalescer.markUnshareable(this.s.key, nowMs);
+  }
+
+  /**
    * A response the cache could not take (a bug: the hooks must never throw into the origin exchange).
    * The answer still reaches the client; the waiters go to the origin; the failure is counted and
    * reported (logged once per site, site-shield.ts).
@@ -125,7 +135,7 @@ class LeaderHooks implements ForwardHooks {
       // Most origin answers say nothing about caching: without Cache-Control or Expires only the
       // micro-cache could store one, so without it the decision is known before any of it is built.
       if (!explicitFreshness && refusedWithoutFreshness(request, st, shield.policy)) {
-        this.failFlight('not_shareable');
+        this.unshareable('no_freshness', st, now);
         return true;
       }
       try {
@@ -135,7 +145,7 @@ class LeaderHooks implements ForwardHooks {
         const decision = storable(request, { status: st, headers }, shield.policy, now);
         this.decision = decision;
         if (decision.storable && ctx.req.method === 'GET') this.chunks = [];
-        else this.failFlight('not_shareable');
+        else this.unshareable(decision.reason, st, now);
       } catch (err) {
         this.cannotStore(err);
       }
@@ -159,6 +169,7 @@ class LeaderHooks implements ForwardHooks {
       const entry = createEntry(s.key, { status: this.status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.bytes) }, decision, Date.now(), s.header);
       this.chunks = null;
       s.shield.store.put(entry, { pin: s.pin });
+      s.shield.coalescer.markShareable(s.key);
       if (this.flightOpen && s.flight !== null) s.shield.coalescer.resolve(s.flight, entry);
       this.flightOpen = false;
     } catch (err) {

@@ -277,6 +277,12 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
     return admit(ctx, shield, c);
   }
   if (j.role === 'refused') return admit(ctx, shield, c);
+  if (j.role === 'alone') {
+    // The key's answer is lately unshareable: nobody waits for it, but this request may still store
+    // what comes back (a leader without a flight; leader-hooks.ts).
+    c.leader = true;
+    return admit(ctx, shield, c);
+  }
   const onClose = () => j.cancel();
   ctx.res.once('close', onClose);
   return j.result.then((r) => {
