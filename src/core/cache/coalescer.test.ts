@@ -99,8 +99,11 @@ describe('coalescer', () => {
     co.markShareable('k');
     leader(co.join('k', T0 + 1, T0 + 100));
     co.markUnshareable('j', T0);
-    co.markUnshareable('j', T0 + 900);
-    assert.deepEqual(co.join('j', T0 + 1_500, T0 + 1_600), { role: 'alone' });
+    co.markUnshareable('j', T0 + 400); // less than half its age old: left as it was
+    co.fail(leader(co.join('j', T0 + 1_000, T0 + 1_100)), 'not_shareable');
+    co.markUnshareable('j', T0 + 1_100);
+    co.markUnshareable('j', T0 + 1_700); // older than half: refreshed
+    assert.deepEqual(co.join('j', T0 + 2_500, T0 + 2_600), { role: 'alone' });
   });
   it('marks are capped (oldest evicted first) and swept by expire once lapsed', () => {
     const co = createCoalescer<string>({ unshareableMs: 1_000, maxUnshareable: 3 });

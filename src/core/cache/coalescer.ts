@@ -201,6 +201,10 @@ export function createCoalescer<T>(options: CoalescerOptions = {}): Coalescer<T>
       return n;
     },
     markUnshareable(key, nowMs) {
+      // A mark less than half its age old is left as it is: a page every request marks again costs one
+      // lookup per request, not a map rewrite.
+      const until = unshareable.get(key);
+      if (until !== undefined && until - nowMs > unshareableMs / 2) return;
       // Re-inserted so that the map's order stays the order of the latest marks (oldest first).
       unshareable.delete(key);
       if (unshareable.size >= maxUnshareable) unshareable.delete(unshareable.keys().next().value!);
