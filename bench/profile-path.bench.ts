@@ -1,8 +1,8 @@
 /**
  * Where a request path's CPU goes: Bulwark (the production bundle) runs one path under a varied load
  * with V8's sampling profiler on, and the profile is printed as µs per request — the functions with
- * the most samples of their own, then the tree of what the request handler (or, for drops, the accept
- * callback) called. The benchmarks give the figures; this says which function a change should target.
+ * the most samples of their own, then the tree of what the request handler (or, for drops, the
+ * listening handle's screen) called. The benchmarks give the figures; this says which function a change should target.
  *
  * Paths (--path):
  * - `429`: a limited client whose every request carries its own cookie (the whole refusal path);
@@ -103,7 +103,7 @@ try {
   const unit = PATH === 'drop' ? 'connection' : 'request';
   process.stdout.write(`\nsampled busy time: ${view.busyUs.toFixed(2)} µs per ${unit} (start-up included)\n\nown samples, µs per ${unit}:\n`);
   for (const f of view.self(Number(values.top))) process.stdout.write(`${f.us.toFixed(2).padStart(7)} µs  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}\n`);
-  const root = PATH === 'drop' ? 'onconnection' : 'onRequest';
+  const root = PATH === 'drop' ? 'screened' : 'onRequest';
   process.stdout.write(`\nwhat ${root} called, µs per ${unit}:\n${view.tree(root, Number(values.depth), 0.05).join('\n')}\n`);
 } finally {
   for (const p of started) await p.stop();
