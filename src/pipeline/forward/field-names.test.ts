@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIELD_CONNECTION, FIELD_DROP, FIELD_KEEP, FIELD_VIA, MAX_FORWARD_FIELD_NAMES, forwardFieldNames, latin1, requestFieldKind, responseFieldName } from './field-names.ts';
+import { FIELD_CONNECTION, FIELD_DROP, FIELD_KEEP, FIELD_VIA, INVALID_VALUE, MAX_FORWARD_FIELD_NAMES, MAX_REMEMBERED_VALUE, forwardFieldNames, latin1, plainConnectionBytes, rememberValue, rememberedValue, requestFieldKind, responseFieldName } from './field-names.ts';
 
 test('request fields: hop-by-hop and Bulwark-set fields dropped, Connection and Via singled out, any spelling', () => {
   const table: [string, number][] = [
@@ -57,4 +57,24 @@ test('a flood of distinct names fills each memory to its cap and no further; dec
   assert.equal(responseFieldName(Buffer.from('KEEP-ALIVE')).kind, FIELD_DROP);
   assert.equal(responseFieldName(Buffer.from('Cache-control')).freshness, true);
   assert.deepEqual(forwardFieldNames(), { request: MAX_FORWARD_FIELD_NAMES, response: MAX_FORWARD_FIELD_NAMES, cap: MAX_FORWARD_FIELD_NAMES });
+});
+
+test('a response value is reused when the same bytes come again under the same name; long values are not remembered', () => {
+  const field = responseFieldName(Buffer.from('X-Value-Test'));
+  assert.equal(rememberedValue(field, Buffer.from('text/html')), null);
+  rememberValue(field, 'text/html');
+  const again = rememberedValue(field, Buffer.from('xtext/htmlx').subarray(1, 10));
+  assert.equal(again, 'text/html');
+  assert.equal(rememberedValue(field, Buffer.from('text/htmm')), null);
+  assert.equal(rememberedValue(field, Buffer.from('text/html; charset=utf-8')), null);
+  assert.equal(rememberedValue(field, 'text/html'), 'text/html');
+  rememberValue(field, 'x'.repeat(MAX_REMEMBERED_VALUE + 1));
+  assert.equal(rememberedValue(field, Buffer.from('text/html')), 'text/html', 'a long value does not replace the remembered one');
+  assert.equal(INVALID_VALUE.test('a\u0001b'), true);
+  assert.equal(INVALID_VALUE.test('tab\there caf\u00e9'), false);
+});
+
+test('Connection values that name no field, recognised from their bytes', () => {
+  for (const v of ['keep-alive', 'close']) assert.equal(plainConnectionBytes(Buffer.from(v)), true, v);
+  for (const v of ['Keep-Alive', 'close, x-secret', 'upgrade', 'keep-alivf', '']) assert.equal(plainConnectionBytes(Buffer.from(v)), false, v);
 });

@@ -50,7 +50,19 @@ export interface ResponseFieldName {
   readonly length: boolean;
   /** `Date`. */
   readonly date: boolean;
+  /**
+   * The last value seen under this name that node:http accepts (at most {@link MAX_REMEMBERED_VALUE}
+   * characters), reused by {@link responseFieldValue} when the same bytes come again: an origin sends
+   * the same `Content-Type`, the same `Date` within a second, the same `Cache-Control`, over and over.
+   */
+  lastValue: string | null;
 }
+
+/** Longest value remembered per response field name (a name's memory stays small whatever it holds). */
+export const MAX_REMEMBERED_VALUE = 128;
+
+/** node:http's test of a field value (RFC 9110 §5.5: no control character but HTAB). */
+export const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** node:http's test of a field name (a token, RFC 9110 §5.6.2). */
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
@@ -107,6 +119,7 @@ function decideResponseName(name: string): ResponseFieldName {
     plain: TOKEN.test(name) && !MANAGED.has(lower),
     length: lower === 'content-length',
     date: lower === 'date',
+    lastValue: null,
   };
 }
 
@@ -129,6 +142,28 @@ export function responseFieldName(raw: Buffer | string): ResponseFieldName {
   const decided = decideResponseName(latin1(raw));
   if (known === undefined && responseNames.size < MAX_FORWARD_FIELD_NAMES) responseNames.set(h, decided);
   return decided;
+}
+
+/**
+ * The value remembered for `field` when `raw` holds the same bytes (see
+ * {@link ResponseFieldName.lastValue}; one node:http accepts), else null: make the string, check it, and
+ * {@link rememberValue} it.
+ */
+export function rememberedValue(field: ResponseFieldName, raw: Buffer | string): string | null {
+  const last = field.lastValue;
+  if (last === null) return null;
+  return (typeof raw === 'string' ? raw === last : sameBytes(last, raw)) ? last : null;
+}
+
+/** Remembers `value` for `field`: only a value node:http accepts (checked with {@link INVALID_VALUE}), if short. */
+export function rememberValue(field: ResponseFieldName, value: string): void {
+  if (value.length <= MAX_REMEMBERED_VALUE) field.lastValue = value;
+}
+
+/** A `Connection` value of exactly `keep-alive` or `close` (the usual spelling): names no field. */
+export function plainConnectionBytes(raw: Buffer | string): boolean {
+  if (typeof raw === 'string') return raw === 'keep-alive' || raw === 'close';
+  return (raw.length === 10 && sameBytes('keep-alive', raw)) || (raw.length === 5 && sameBytes('close', raw));
 }
 
 /** The memories' fill (for /stats): names remembered per direction, against their cap. */

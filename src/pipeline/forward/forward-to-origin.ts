@@ -94,6 +94,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler, ResponseHeadFacts {
   explicitFreshness = false;
   plainHead = false;
   hasDate = false;
+  checkedValues = 0;
   private resumeOrigin: (() => void) | null = null;
   private sendTimer: NodeJS.Timeout | null = null;
   private settled = false;

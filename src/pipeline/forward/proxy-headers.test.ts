@@ -125,7 +125,7 @@ test('property: the client gets every origin field but hop-by-hop, Connection-na
       }
       expected.push('x-request-id', 'rid', 'via', [...vias, '1.1 bulwark'].join(', '));
       const raw: (Buffer | string)[] = fields.flatMap(([n, v]): (Buffer | string)[] => (asBuffers ? [Buffer.from(n), Buffer.from(v)] : [n, v]));
-      const facts = { explicitFreshness: false, plainHead: false, hasDate: false };
+      const facts = { explicitFreshness: false, plainHead: false, hasDate: false, checkedValues: 0 };
       assert.deepEqual(clientResponseHeaders(raw, 'rid', facts), expected);
       const fresh = expected.some((x, i) => i % 2 === 0 && (x.toLowerCase() === 'cache-control' || x.toLowerCase() === 'expires'));
       // False only when surely no freshness field crossed (true is allowed when unsure).
@@ -167,7 +167,7 @@ test('property: the client head is byte for byte what node:http writes for the s
   fc.assert(
     fc.property(fc.array(field, { maxLength: 10 }), fc.boolean(), fc.constantFrom('GET', 'HEAD'), fc.constantFrom(200, 204, 304, 404), (fields, keepAlive, method, status) => {
       const raw = fields.flatMap(([n, v]) => [Buffer.from(n, 'latin1'), Buffer.from(v, 'latin1')]);
-      const facts = { explicitFreshness: false, plainHead: false, hasDate: false };
+      const facts = { explicitFreshness: false, plainHead: false, hasDate: false, checkedValues: 0 };
       const list = clientResponseHeaders(raw, 'rid-1', facts);
       list.push('x-bulwark-cache', 'MISS');
       const ours = new BulwarkResponse(fakeReq(method));

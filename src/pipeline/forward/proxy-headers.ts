@@ -9,7 +9,7 @@
 import { clientConnectionFields, connectionTokens, HOP_BY_HOP, NEVER_FROM_CLIENT } from '../../core/http/forwarded-fields.ts';
 import type { ServerResponse } from 'node:http';
 import { writeCheckedHead } from '../pages/prepared-head.ts';
-import { FIELD_CONNECTION, FIELD_KEEP, FIELD_VIA, latin1, requestFieldKind, responseFieldName } from './field-names.ts';
+import { FIELD_CONNECTION, FIELD_KEEP, FIELD_VIA, INVALID_VALUE, latin1, plainConnectionBytes, rememberedValue, rememberValue, requestFieldKind, responseFieldName } from './field-names.ts';
 
 export const VIA_VALUE = '1.1 bulwark';
 
@@ -105,6 +105,11 @@ export interface ResponseHeadFacts {
   plainHead: boolean;
   /** A `Date` is among the forwarded fields (node:http then adds none). */
   hasDate: boolean;
+  /**
+   * The list's first `checkedValues` entries (names and values) hold only values node:http accepts,
+   * checked while the list was built: {@link writeClientHead} checks the rest (the fields appended).
+   */
+  checkedValues: number;
 }
 
 /**
@@ -121,22 +126,31 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], request
   let plain = true;
   let length = false;
   let date = false;
+  let valid = true;
   for (let i = 0; i < raw.length; i += 2) {
     const field = responseFieldName(raw[i]!);
     const kind = field.kind;
     if (kind === FIELD_KEEP) {
-      out.push(field.name, latin1(raw[i + 1]!));
+      let value = rememberedValue(field, raw[i + 1]!);
+      if (value === null) {
+        value = latin1(raw[i + 1]!);
+        if (INVALID_VALUE.test(value)) valid = false;
+        else rememberValue(field, value);
+      }
+      out.push(field.name, value);
       if (field.freshness) freshness = true;
       if (!field.plain) plain = false;
       if (field.length) length = true;
       if (field.date) date = true;
     } else if (kind === FIELD_VIA) {
       const value = latin1(raw[i + 1]!);
+      if (INVALID_VALUE.test(value)) valid = false;
       via = via === '' ? value : `${via}, ${value}`;
-    } else if (kind === FIELD_CONNECTION && !plainConnection(latin1(raw[i + 1]!))) {
+    } else if (kind === FIELD_CONNECTION && !plainConnectionBytes(raw[i + 1]!) && !plainConnection(latin1(raw[i + 1]!))) {
       if (facts !== undefined) {
         facts.explicitFreshness = true;
         facts.plainHead = false;
+        facts.checkedValues = 0;
       }
       return clientResponseHeadersNaming(raw, requestId);
     }
@@ -145,6 +159,7 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], request
     facts.explicitFreshness = freshness;
     facts.plainHead = plain && length;
     facts.hasDate = date;
+    facts.checkedValues = valid ? out.length : 0;
   }
   out.push('x-request-id', requestId, 'via', via === '' ? VIA_VALUE : `${via}, ${VIA_VALUE}`);
   return out;
@@ -171,14 +186,11 @@ function clientResponseHeadersNaming(raw: readonly (Buffer | string)[], requestI
   return out;
 }
 
-/** node:http's test of a field value (RFC 9110 §5.5: no control character but HTAB). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
 /**
  * Writes the client's response head from the list {@link clientResponseHeaders} built (plus any fields
  * appended since). When its facts say every name is plain and a Content-Length is there, the head is
- * written as one block after checking each value as node:http does (its names were checked once each,
- * field-names.ts), without node:http's per-field name check and lower-casing; any doubt (a value node
+ * written as one block after checking each value as node:http does (values checked while the list was
+ * built are not checked again; names were checked once each, field-names.ts), without node:http's per-field name check and lower-casing; any doubt (a value node
  * would refuse, a response that is not Bulwark's) goes through `writeHead`, which validates and throws
  * as before. Same bytes on the wire either way. Returns true when the head went out as a block.
  */
@@ -186,9 +198,10 @@ export function writeClientHead(res: ServerResponse, status: number, headers: re
   if (facts.plainHead) {
     let block = '';
     let valid = true;
+    const checked = facts.checkedValues;
     for (let i = 0; i < headers.length; i += 2) {
       const value = headers[i + 1]!;
-      if (INVALID_VALUE.test(value)) {
+      if (i >= checked && INVALID_VALUE.test(value)) {
         valid = false;
         break;
       }
