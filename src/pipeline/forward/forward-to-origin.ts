@@ -38,7 +38,7 @@ export interface ForwardHooks {
    * The origin's final response head arrived (`headers` as sent to the client; `explicitFreshness`:
    * whether it may carry `Cache-Control` or `Expires`, false only when surely not). Return false when
    * the hook has answered the client itself (e.g. a stale page instead of a 5xx): the origin exchange
-   * is then aborted and nothing of it is relayed.
+   * is then aborted and nothing of it is relayed. The hook may read `headers`, never change it.
    */
   onHead?(ctx: RequestContext, status: number, headers: string[], explicitFreshness: boolean): boolean;
   /** A body chunk that was relayed to the client. */

@@ -188,9 +188,10 @@ function clientResponseHeadersNaming(raw: readonly (Buffer | string)[], requestI
 
 /**
  * Writes the client's response head from the list {@link clientResponseHeaders} built (plus any fields
- * appended since). When its facts say every name is plain and a Content-Length is there, the head is
- * written as one block after checking each value as node:http does (values checked while the list was
- * built are not checked again; names were checked once each, field-names.ts), without node:http's per-field name check and lower-casing; any doubt (a value node
+ * appended since: the forward handler only appends). When its facts say every name is plain and a Content-Length
+ * is there, the head is written as one block after checking each value as node:http does (values
+ * checked while the list was built are not checked again; names were checked once each,
+ * field-names.ts), without node:http's per-field name check and lower-casing; any doubt (a value node
  * would refuse, a response that is not Bulwark's) goes through `writeHead`, which validates and throws
  * as before. Same bytes on the wire either way. Returns true when the head went out as a block.
  */
