@@ -120,12 +120,14 @@ class LeaderHooks implements ForwardHooks {
   onHead(ctx: RequestContext, st: number, flat: string[], explicitFreshness: boolean): boolean {
     const s = this.s;
     const shield = s.shield;
-    const now = Date.now();
-    if (st >= 500 && st !== 501 && usableOnError(s.fallback, now)) {
-      this.failFlight('leader_failed');
-      shield.counters.staleServed++;
-      serveEntry(ctx, s.fallback, 'STALE', now);
-      return false;
+    if (st >= 500 && st !== 501 && s.fallback !== null) {
+      const now = Date.now();
+      if (usableOnError(s.fallback, now)) {
+        this.failFlight('leader_failed');
+        shield.counters.staleServed++;
+        serveEntry(ctx, s.fallback, 'STALE', now);
+        return false;
+      }
     }
     if (s.key !== null) {
       this.status = st;
@@ -135,9 +137,11 @@ class LeaderHooks implements ForwardHooks {
       // Most origin answers say nothing about caching: without Cache-Control or Expires only the
       // micro-cache could store one, so without it the decision is known before any of it is built.
       if (!explicitFreshness && refusedWithoutFreshness(request, st, shield.policy)) {
-        this.unshareable('no_freshness', st, now);
+        // (The request's start is time enough for a mark of seconds: no clock read here.)
+        this.unshareable('no_freshness', st, ctx.startMs);
         return true;
       }
+      const now = Date.now();
       try {
         // The origin's fields only: every answer from the cache adds its own request ID and Via.
         const headers = bagOf(originResponseHeaders(flat));
