@@ -228,6 +228,20 @@ export function onlyCopies(chunk: Buffer, head: Buffer): boolean {
   return head.length > 0 && chunk.length > 0 && chunk.length % head.length === 0 && leadingCopies(chunk, head) === chunk.length / head.length;
 }
 
+/**
+ * One WeakRef per source (a cache entry, a refusal lane), made the first time the source arms a
+ * connection: comparing refs tells whether a request was answered by the same source as the one before
+ * without `deref()` (which allocates: it keeps its target alive until the end of the current job).
+ * Weakly keyed, so an entry lives exactly as long as its source; it holds the source weakly too.
+ */
+const sourceRefs = new WeakMap<object, WeakRef<object>>();
+
+function weakRefOf(source: object): WeakRef<object> {
+  let ref = sourceRefs.get(source);
+  if (ref === undefined) sourceRefs.set(source, (ref = new WeakRef(source)));
+  return ref;
+}
+
 export function createWire(deps: WireDeps): Wire {
   const { server, logger } = deps;
   let failureLogged = false;
@@ -357,30 +371,32 @@ export function createWire(deps: WireDeps): Wire {
     arm(ctx, source, make) {
       const req = ctx.req;
       const socket = req.socket as NodeSocket | null;
-      if (socket === null || socket.destroyed || !deps.accepting()) return;
+      if (socket === null || socket.destroyed) return;
       const method = req.method;
-      // HTTP/1.1 GET/HEAD without a body, kept alive, no per-socket request cap; no `Expect` (node:http
-      // writes `100 Continue` before the answer to such a request: not the wire's to repeat).
+      // HTTP/1.1 GET/HEAD, kept alive (the rest of what the wire repeats is checked for a repeat only).
       if (req.httpVersion !== '1.1' || (method !== 'GET' && method !== 'HEAD') || !ctx.res.shouldKeepAlive) return;
-      if ((server.maxRequestsPerSocket ?? 0) > 0 || req.headers.expect !== undefined || hasRequestBody(req)) return;
       const memo = connectionMemo(socket);
       const tap = tapOf(memo, socket);
       if (tap === null || socket.parser !== tap.parser) return;
       const url = req.url ?? '';
       const rawHeaders = req.rawHeaders;
+      const ref = weakRefOf(source);
       // Cheapest tells first: the header list (the part of a varied flood that varies), then the target.
-      const same = sameFieldsFromLast(tap.rawHeaders, rawHeaders) && tap.url === url && tap.method === method;
-      const sameSource = tap.source?.deref() === source;
-      if (!same || !sameSource) {
+      if (!sameFieldsFromLast(tap.rawHeaders, rawHeaders) || tap.url !== url || tap.method !== method || tap.source !== ref) {
         // The wire takes a connection only once it repeats a request (same answer source, method,
         // target and header fields as the one before): a flood that varies its requests never does,
-        // and keeps node:http's native read path. A few string compares per answer, no more (the
-        // source's WeakRef is kept while the source stays: a hit on a page whose requests vary a header
-        // makes none).
-        if (!sameSource) tap.source = new WeakRef(source);
+        // and keeps node:http's native read path. A few string compares per answer, no more (no
+        // allocation: the source's WeakRef is made once per source, weakRefOf).
+        tap.source = ref;
         tap.url = url;
         tap.method = method;
         tap.rawHeaders = rawHeaders;
+        tap.armed = false;
+        return;
+      }
+      // A repeat. No body, no per-socket request cap, no `Expect` (node:http writes `100 Continue`
+      // before the answer to such a request: not the wire's to repeat), and the server not draining.
+      if ((server.maxRequestsPerSocket ?? 0) > 0 || req.headers.expect !== undefined || hasRequestBody(req) || !deps.accepting()) {
         tap.armed = false;
         return;
       }
