@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { sameFieldsFromLast } from './wire.ts';
+import { fieldsTag, sameFieldsFromLast } from './wire.ts';
 
 test('sameFieldsFromLast: equal lists only, whichever field differs', () => {
   const base = ['Host', 'example.org', 'User-Agent', 'Mozilla/5.0', 'Accept', '*/*', 'X-Bench-N', '1'];
@@ -24,4 +24,18 @@ test('sameFieldsFromLast agrees with an element-wise comparison (property)', () 
       assert.equal(sameFieldsFromLast(a, b), a.length === b.length && a.every((v, i) => v === b[i]));
     }),
   );
+});
+
+test('fieldsTag: equal header lists always have equal tags (so a repeat is never missed); lists whose count or last value differ at its end mostly do not', () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ maxLength: 300 }), { maxLength: 40 }), (list) => {
+      assert.equal(fieldsTag(list), fieldsTag(list.map((s) => `${s}`)));
+    }),
+  );
+  const list = (n: string) => ['Host', 'example.org', 'User-Agent', 'Mozilla/5.0', 'X-Bench-N', n];
+  assert.notEqual(fieldsTag(list('1000')), fieldsTag(list('1064')));
+  assert.notEqual(fieldsTag(list('99')), fieldsTag(list('100')));
+  assert.notEqual(fieldsTag(list('1')), fieldsTag([...list('1'), 'Cookie', 'a=1']));
+  assert.equal(fieldsTag([]), 0);
+  assert.equal(fieldsTag(['X-Empty', '']), fieldsTag(['X-Other', '']));
 });
