@@ -1,8 +1,8 @@
 /**
  * Where a request path's CPU goes: Bulwark (the production bundle) runs one path under a varied load
  * with V8's sampling profiler on, and the profile is printed as µs per request — the functions with
- * the most samples of their own, then the tree of what the request handler (or, for drops, the accept
- * callback) called. The benchmarks give the figures; this says which function a change should target.
+ * the most samples of their own, then the tree of what the request handler (or, for drops, the
+ * listening handle's screen) called. The benchmarks give the figures; this says which function a change should target.
  *
  * Paths (--path):
  * - `429`: a limited client whose every request carries its own cookie (the whole refusal path);
@@ -12,8 +12,9 @@
  * - `drop`: a deny-listed source connecting over and over (dropped at accept).
  * Bulwark on core 0, load and origin on core 1; loopback only; bounded by --seconds (default 8).
  * Sampled times include the profiler's overhead (about a third at the 100 µs interval used here):
- * compare entries with each other. Options: --path P (default 429), --seconds N, --top N (default 30),
- * --depth N (tree depth, default 6).
+ * compare entries with each other. Options: --path P (default 429), --seconds N, --rate N (requests per
+ * second offered, through autocannon; default 0: full speed), --top N (default 30), --depth N (tree
+ * depth, default 6).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { loadProfile } from './lib/cpu-profile.ts';
 import { runLoad, type LoadOptions } from './lib/load.ts';
 import { HAS_TASKSET, startProcess, type Started } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { path: { type: 'string', default: '429' }, seconds: { type: 'string', default: '8' }, top: { type: 'string', default: '30' }, depth: { type: 'string', default: '6' } } });
+const { values } = parseArgs({ options: { path: { type: 'string', default: '429' }, seconds: { type: 'string', default: '8' }, rate: { type: 'string', default: '0' }, top: { type: 'string', default: '30' }, depth: { type: 'string', default: '6' } } });
 const PATH = values.path!;
 const SECONDS = Number(values.seconds);
 const node = process.execPath;
@@ -91,7 +92,8 @@ try {
     const out = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 }).stdout;
     requests = Number(/connections (\d+)/.exec(out)?.[1] ?? 0);
   } else {
-    const r = runLoad(url, { seconds: SECONDS, connections: 64, core: 1, ...s.load });
+    const rate = Number(values.rate);
+    const r = runLoad(url, { seconds: SECONDS, connections: 64, core: 1, ...s.load, ...(rate > 0 ? { rate } : {}) });
     requests = r.requests;
     process.stdout.write(`${PATH}: ${r.requests} requests in ${SECONDS} s (${r.rps.toFixed(0)} req/s, ${r.non2xx} non-2xx) through ${r.tool}\n`);
   }
@@ -103,7 +105,7 @@ try {
   const unit = PATH === 'drop' ? 'connection' : 'request';
   process.stdout.write(`\nsampled busy time: ${view.busyUs.toFixed(2)} µs per ${unit} (start-up included)\n\nown samples, µs per ${unit}:\n`);
   for (const f of view.self(Number(values.top))) process.stdout.write(`${f.us.toFixed(2).padStart(7)} µs  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}\n`);
-  const root = PATH === 'drop' ? 'onconnection' : 'onRequest';
+  const root = PATH === 'drop' ? 'screened' : 'onRequest';
   process.stdout.write(`\nwhat ${root} called, µs per ${unit}:\n${view.tree(root, Number(values.depth), 0.05).join('\n')}\n`);
 } finally {
   for (const p of started) await p.stop();

@@ -17,8 +17,10 @@
  *   answers;
  * - the same request repeated, as a naive flood sends it: after the first refusal on each connection
  *   Bulwark answers on the wire (edge/wire/refusal.ts);
- * - a deny-listed source connecting over and over: Bulwark's CPU per connection (dropped at accept) vs
- *   a bare server that destroys every socket (target ≥ 0.95×), and both connection rates.
+ * - a deny-listed source connecting over and over: Bulwark's CPU per connection (dropped at the listening
+ *   handle, before node:net builds a Socket: edge/accept-handle.ts) vs a bare server that destroys every
+ *   socket in its 'connection' listener, the way a Node server drops (target ≥ 0.95×), and both
+ *   connection rates (the rate is bounded by the connect loop as much as by the server).
  * - the cookie-varied load again at one fixed rate for both servers (--rate, default 5000 req/s; 0 skips
  *   it): at full speed the faster server also batches more requests per wake-up and system call, so its
  *   requests get cheaper; at the same offered rate the CPU per request compares the same work.

@@ -2,10 +2,10 @@
  * Micro-benchmarks for addresses and lists (target: ~1 µs per lookup at 100k prefixes). Geo lookups
  * have their own: bench/geo-lookup.bench.ts.
  *
- *   node --import tsx bench/trie.bench.ts            (about 20 s; every loop is bounded in time)
+ *   node --import tsx bench/trie.bench.ts            (a few seconds; every loop is bounded in CPU time)
  *
  * The machine is shared and noisy, so: times are process CPU time (not wall time), each group of
- * functions is measured interleaved (A B C, A B C, ...) and the median round is kept, and every figure
+ * functions is measured interleaved (A B C, A B C, ...: bench/lib/cpu-compare.ts) and the median round is kept, and every figure
  * is printed next to a reference measured in the same group:
  * - trie lookup vs `Map.get` of a string key (a machine-speed yardstick), a naive linear scan and
  *   ipaddr.js `match` (both over 1k prefixes, extrapolated ×100 to 100k);
@@ -13,8 +13,6 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import ipaddr from 'ipaddr.js';
 import { createCidrTrie } from '../src/core/net/cidr-trie.ts';
 import { cidrHasAddress, parseCidr } from '../src/core/net/cidr.ts';
@@ -23,9 +21,8 @@ import { formatV4, formatV6 } from '../src/core/net/ip-format.ts';
 import { normalizeAddress, parseIp, prefixKey, prefixKeys } from '../src/core/net/ip.ts';
 import { parseIpInto } from '../src/core/net/ip-parse.ts';
 import { createRandom as rng } from '../src/drill/attackers/traffic-shapes.ts';
+import { compare as compareCpu, sinkValue } from './lib/cpu-compare.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
 const require = createRequire(import.meta.url);
 const pkgDir = (name: string): string => path.dirname(require.resolve(`${name}/package.json`));
 
@@ -33,35 +30,15 @@ const rand = rng(42);
 const u32 = (): number => (rand() * 4294967296) >>> 0;
 const v6Global = (): Uint32Array => Uint32Array.of((0x20000000 | (u32() & 0x1fffffff)) >>> 0, u32(), u32(), u32());
 
-let sink = 0;
+/** Process CPU time in ms (user + system). */
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
-/**
- * CPU ns per call for each function, measured interleaved: 7 rounds, each giving every function
- * `budgetMs / 7` of CPU time in batches of 2000 calls; the median round is reported.
- */
+/** CPU ns per call of each case, interleaved (bench/lib/cpu-compare.ts): the median round. */
 function compare(fns: Record<string, (i: number) => number>, budgetMs = 700): Record<string, number> {
-  const names = Object.keys(fns);
-  const rounds: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (const n of names) for (let i = 0; i < 20_000; i++) sink += fns[n](i); // warm-up
-  for (let r = 0; r < 7; r++) {
-    for (const n of names) {
-      const fn = fns[n];
-      let calls = 0;
-      const t0 = cpuMs();
-      let t = t0;
-      while (t - t0 < budgetMs / 7 / names.length) {
-        for (let i = 0; i < 2000; i++) sink += fn(calls + i);
-        calls += 2000;
-        t = cpuMs();
-      }
-      rounds[n].push(((t - t0) * 1e6) / calls);
-    }
-  }
-  return Object.fromEntries(names.map((n) => [n, rounds[n].sort((a, b) => a - b)[3]]));
+  return Object.fromEntries(Object.entries(compareCpu(fns, budgetMs)).map(([name, t]) => [name, t.median]));
 }
 
 const fmt = (ns: number): string => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
@@ -189,4 +166,4 @@ function benchAddresses(): void {
 const started = performance.now();
 benchTrie();
 benchAddresses();
-console.log(`\n(done in ${((performance.now() - started) / 1000).toFixed(1)} s wall; sink ${sink > 0 ? 'ok' : '0'})`);
+console.log(`\n(done in ${((performance.now() - started) / 1000).toFixed(1)} s wall; sink ${sinkValue() > 0 ? 'ok' : '0'})`);

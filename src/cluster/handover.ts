@@ -1,7 +1,7 @@
 /**
  * The primary's listeners when `worker_accept: primary` (the default with several workers): the primary
- * accepts every connection, refuses banned and deny-listed sources itself — one `destroy()`, the worker
- * never wakes up — and hands every other socket, untouched (`pauseOnConnect`: not a byte read), to the
+ * accepts every connection, refuses banned and deny-listed sources itself — at the listening handle,
+ * before a Socket exists (edge/accept-handle.ts); the worker never wakes up — and hands every other socket, untouched (`pauseOnConnect`: not a byte read), to the
  * next ready worker in turn. Handing over costs the primary one accept and one `sendmsg` with the file
  * descriptor per connection, never per request: a keep-alive connection stays with its worker.
  *
@@ -10,6 +10,7 @@
  */
 import net from 'node:net';
 import { normalizeAddress } from '../core/identify/client-address.ts';
+import { screenAtHandle, type HandleScreen } from '../edge/accept-handle.ts';
 import { formatListenAddress, parseListenAddress } from '../config/listen-address.ts';
 import { BulwarkError } from '../core/errors.ts';
 import type { WorkerPool } from './worker-pool.ts';
@@ -36,10 +37,15 @@ export function bindHandover(text: string, secure: boolean, pool: WorkerPool, is
   const parsed = parseListenAddress(text);
   if (!parsed) return Promise.reject(new BulwarkError('BULWARK_ERR_LISTEN_INVALID', `invalid listen address ${text}`, { source: 'config' }));
   let next = 0;
+  const refuse = (address: string): boolean => {
+    if (!isDropped(address)) return false;
+    stats.dropped_banned++;
+    return true;
+  };
+  let screen: HandleScreen | undefined;
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    const address = normalizeAddress(socket.remoteAddress ?? '') ?? '';
-    if (isDropped(address)) {
-      stats.dropped_banned++;
+    // Screened at the handle already, or (no screen) decided here.
+    if (screen?.takeScreened(socket) === undefined && refuse(normalizeAddress(socket.remoteAddress ?? '') ?? '')) {
       socket.destroy();
       return;
     }
@@ -60,6 +66,7 @@ export function bindHandover(text: string, secure: boolean, pool: WorkerPool, is
     server.listen({ host: parsed.host, port: parsed.port, backlog, ipv6Only: false }, () => {
       server.removeAllListeners('error');
       server.on('error', () => {});
+      screen = screenAtHandle(server, (address) => !refuse(address));
       const port = (server.address() as net.AddressInfo).port;
       resolve({ address: formatListenAddress({ host: parsed.host, port }), host: parsed.host, port, secure, server });
     });

@@ -29,8 +29,18 @@ export interface AcceptGateOptions {
 }
 
 export interface AcceptGate {
-  /** Decides on a new socket; when accepted, tracks it until it closes. Destroys it otherwise. */
-  admit(socket: Socket): AcceptVerdict;
+  /**
+   * Decides on a new socket; when accepted, tracks it until it closes. Destroys it otherwise.
+   * `screened`: the address `screen` already admitted this socket on (at the listening handle, a moment
+   * ago and with nothing in between): the socket is tracked under it without deciding twice.
+   */
+  admit(socket: Socket, screened?: string): AcceptVerdict;
+  /**
+   * Decides on a connection from `address` before it has a Socket (edge/accept-handle.ts): false when
+   * it must be dropped — a dropped source, or a connection cap already reached — and the drop is counted
+   * here. True admits nothing yet: `admit` tracks the socket once node:net made it.
+   */
+  screen(address: string): boolean;
   stats(): AcceptStats;
   setDropCheck(check: ((address: string) => boolean) | undefined): void;
 }
@@ -50,31 +60,42 @@ export function createAcceptGate(options: AcceptGateOptions): AcceptGate {
     else perClient.set(address, n);
   }
 
+  /** The verdict for a new connection from `address`, its drop counted. */
+  function decide(address: string): AcceptVerdict {
+    if (isDropped !== undefined && isDropped(address)) {
+      s.droppedBanned++;
+      return 'dropped_banned';
+    }
+    if (s.open >= options.maxConnections()) {
+      s.droppedTotal++;
+      return 'dropped_total';
+    }
+    if ((perClient.get(address) ?? 0) >= options.maxPerClient()) {
+      s.droppedPerClient++;
+      return 'dropped_per_client';
+    }
+    return 'accepted';
+  }
+
   return {
-    admit(socket) {
-      const address = normalizeAddress(socket.remoteAddress ?? '') ?? '';
-      if (isDropped !== undefined && isDropped(address)) {
-        s.droppedBanned++;
-        socket.destroy();
-        return 'dropped_banned';
+    admit(socket, screened) {
+      const address = screened ?? normalizeAddress(socket.remoteAddress ?? '') ?? '';
+      if (screened === undefined) {
+        const verdict = decide(address);
+        if (verdict !== 'accepted') {
+          socket.destroy();
+          return verdict;
+        }
       }
-      if (s.open >= options.maxConnections()) {
-        s.droppedTotal++;
-        socket.destroy();
-        return 'dropped_total';
-      }
-      const n = perClient.get(address) ?? 0;
-      if (n >= options.maxPerClient()) {
-        s.droppedPerClient++;
-        socket.destroy();
-        return 'dropped_per_client';
-      }
-      perClient.set(address, n + 1);
+      perClient.set(address, (perClient.get(address) ?? 0) + 1);
       s.open++;
       s.accepted++;
       (socket as Socket & { [kClient]?: string })[kClient] = address;
       socket.once('close', onClose);
       return 'accepted';
+    },
+    screen(address) {
+      return decide(address) === 'accepted';
     },
     stats() {
       return { ...s, distinctClients: perClient.size };

@@ -10,19 +10,8 @@
  */
 import { close, closeSync, fstat, open, read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
-import {
-  blockOf,
-  blockOfV4,
-  blockBuffer,
-  blockProblem,
-  blockRow,
-  GeoImageError,
-  geoImageHeadBytes,
-  geoImageHeaderLength,
-  parseGeoImageHead,
-  parseGeoImageHeader,
-  rowInBlock,
-} from '../core/identify/geo/geo-image.ts';
+import { GeoImageError, geoImageHeadBytes, geoImageHeaderLength, parseGeoImageHead, parseGeoImageHeader } from '../core/identify/geo/geo-image.ts';
+import { blockOf, blockOfV4, blockBuffer, blockProblem, blockRow, rowInBlock } from '../core/identify/geo/geo-image-blocks.ts';
 import type { GeoFamilyIndex, GeoImageHead } from '../core/identify/geo/geo-image.ts';
 
 /** What the image says about a public address (null fields: no data). */

@@ -71,3 +71,44 @@ test('deny list: dropped at accept, other clients served, file formats and prote
 test('a list file that cannot be read is a config error naming its key', async () => {
   await assert.rejects(startBulwark({ lists: { files: [{ path: '/nonexistent/list.txt', kind: 'deny' }] } }), /lists\.files\[0\]\.path/);
 });
+
+test('reconnect flood from a deny-listed source: every connection is closed at the listening handle, before node:net builds a Socket', async () => {
+  const origin = await startOriginFixture();
+  const b = await startBulwark({ origin: origin.url, lists: { deny: [{ cidr: '127.55.0.2', force: true }] }, connections: { max_connections_per_client: 2 } });
+  const server = b.bulwark.listeners[0]!.server;
+  let connectionEvents = 0;
+  const count = (): void => {
+    connectionEvents++;
+  };
+  server.on('connection', count);
+  try {
+    const before = b.bulwark.gate.stats().droppedBanned;
+    const results = await Promise.all(Array.from({ length: 40 }, () => connectFrom(b.port, '127.55.0.2')));
+    assert.ok(results.every((r) => r.closedWithoutData), 'every flood connection closed without an answer');
+    assert.equal(b.bulwark.gate.stats().droppedBanned - before, 40, 'each drop counted');
+    assert.equal(connectionEvents, 0, 'no Socket was built for a dropped connection');
+    assert.equal(origin.stats().bySource['127.55.0.2'] ?? 0, 0);
+
+    // The per-client cap is screened at the handle too: two open connections from one address, the third
+    // is closed before it gets a Socket; the two admitted ones are served.
+    const held = [0, 1].map(() => net.connect({ port: b.port, host: '127.0.0.1', localAddress: '127.55.0.3' }));
+    await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await connectFrom(b.port, '127.55.0.3');
+    assert.equal(third.closedWithoutData, true);
+    assert.equal(connectionEvents, 2, 'only the two admitted connections got a Socket');
+    assert.equal(b.bulwark.gate.stats().droppedPerClient, 1);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      held[0]!.on('data', (d) => (text += d.toString('latin1')));
+      held[0]!.on('close', () => resolve(text));
+      held[0]!.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    for (const s of held) s.destroy();
+  } finally {
+    server.off('connection', count);
+    await b.stop();
+    await origin.stop();
+  }
+});

@@ -70,10 +70,10 @@ describe('signature rules in decide', () => {
       const d = createSignatureDecider(() => [feedRule()]);
       const feedly = facts({ path: '/feed', ua: 'Feedly/1.0 (+https://feedly.com/poller.html; 12 subscribers)' });
       // a browser that can be shown a page still gets the rule's challenge
-      assert.deepEqual(d.decide('news', facts({ path: '/feed' }), false, T, () => false), { action: 'challenge', by: 'sig/path=/feed' });
+      assert.deepEqual(d.decide('news', { ...facts({ path: '/feed' }), cannotSolvePage: () => false }, false, T), { action: 'challenge', by: 'sig/path=/feed' });
       // feed readers polling every few minutes, 22 of them from their own addresses, all pass
       for (let i = 0; i < 22; i++) {
-        for (let poll = 0; poll < 3; poll++) assert.equal(d.decide('news', { ...feedly, address: `127.2.0.${i}` }, false, T + poll * 300_000 + i, pageless), null);
+        for (let poll = 0; poll < 3; poll++) assert.equal(d.decide('news', { ...feedly, address: `127.2.0.${i}`, cannotSolvePage: pageless }, false, T + poll * 300_000 + i), null);
       }
       assert.equal(d.stats().clientBuckets, 22);
     });
@@ -81,45 +81,45 @@ describe('signature rules in decide', () => {
     it('keeps a per-address limit on a bot that merely claims a feed reader', () => {
       const d = createSignatureDecider(() => [feedRule()]);
       const bot = facts({ path: '/feed', ua: 'Feedly/1.0', address: '127.3.0.1' });
-      const answers = Array.from({ length: 100 }, (_, i) => d.decide('news', bot, false, T + i * 10, pageless));
+      const answers = Array.from({ length: 100 }, (_, i) => d.decide('news', { ...bot, cannotSolvePage: pageless }, false, T + i * 10));
       const refused = answers.filter((a) => a !== null);
       // 1 s at 100 req/s against 1 req/s with a burst of 10: about 11 admitted
       assert.ok(refused.length >= 88 && refused.length <= 90, String(refused.length));
       assert.deepEqual(refused[0], { action: 'rate_limit', by: 'sig/path=/feed', retryAfterS: 1 });
       // another address has its own bucket
-      assert.equal(d.decide('news', { ...bot, address: '127.3.0.2' }, false, T + 1000, pageless), null);
+      assert.equal(d.decide('news', { ...bot, address: '127.3.0.2', cannotSolvePage: pageless }, false, T + 1000), null);
     });
 
     it('gives them their own bucket under a key-wide rate_limit rule a flood keeps empty', () => {
       const d = createSignatureDecider(() => [rule('rl', 'rate_limit', { path: '/feed' }, { rateLimitRps: 5 })]);
-      for (let i = 0; i < 50; i++) d.decide('news', facts({ path: '/feed', address: `127.4.0.${i}` }), false, T + i, () => false);
-      assert.ok(d.decide('news', facts({ path: '/feed' }), false, T + 60, () => false), 'the key-wide bucket is empty');
-      assert.equal(d.decide('news', facts({ path: '/feed', address: '127.2.0.9' }), false, T + 60, pageless), null);
+      for (let i = 0; i < 50; i++) d.decide('news', { ...facts({ path: '/feed', address: `127.4.0.${i}` }), cannotSolvePage: () => false }, false, T + i);
+      assert.ok(d.decide('news', { ...facts({ path: '/feed' }), cannotSolvePage: () => false }, false, T + 60), 'the key-wide bucket is empty');
+      assert.equal(d.decide('news', { ...facts({ path: '/feed', address: '127.2.0.9' }), cannotSolvePage: pageless }, false, T + 60), null);
     });
 
     it('still blocks them under a block rule, and asks whether a page is possible only when a rule matches', () => {
       let asked = 0;
       const ask = () => (asked++, true);
       const d = createSignatureDecider(() => [rule('b', 'block', { prefix: '127.1.0.0/24' }), feedRule()]);
-      assert.deepEqual(d.decide('news', facts({ path: '/feed' }), false, T, ask), { action: 'block', by: 'b' });
+      assert.deepEqual(d.decide('news', { ...facts({ path: '/feed' }), cannotSolvePage: ask }, false, T), { action: 'block', by: 'b' });
       assert.equal(asked, 0);
-      assert.equal(d.decide('news', facts({ path: '/', prefix: '10.0.0.0/24' }), false, T, ask), null);
+      assert.equal(d.decide('news', { ...facts({ path: '/', prefix: '10.0.0.0/24' }), cannotSolvePage: ask }, false, T), null);
       assert.equal(asked, 0);
-      assert.equal(d.decide('news', facts({ path: '/feed', prefix: '10.0.0.0/24' }), false, T, ask), null);
+      assert.equal(d.decide('news', { ...facts({ path: '/feed', prefix: '10.0.0.0/24' }), cannotSolvePage: ask }, false, T), null);
       assert.equal(asked, 1);
     });
 
     it('caps per-client buckets, evicting the least recently used, and keeps them across recompiles', () => {
       let rules = [feedRule()];
       const d = createSignatureDecider(() => rules);
-      for (let i = 0; i < MAX_CLIENT_BUCKETS + 5; i++) d.decide('news', facts({ path: '/feed', address: `a${i}` }), false, T, pageless);
+      for (let i = 0; i < MAX_CLIENT_BUCKETS + 5; i++) d.decide('news', { ...facts({ path: '/feed', address: `a${i}` }), cannotSolvePage: pageless }, false, T);
       assert.equal(d.stats().clientBuckets, MAX_CLIENT_BUCKETS);
       const hot = facts({ path: '/feed', address: 'hot' });
-      for (let i = 0; i < NO_JS_CLIENT_BURST; i++) assert.equal(d.decide('news', hot, false, T, pageless), null);
+      for (let i = 0; i < NO_JS_CLIENT_BURST; i++) assert.equal(d.decide('news', { ...hot, cannotSolvePage: pageless }, false, T), null);
       rules = [feedRule()];
-      assert.ok(d.decide('news', hot, false, T, pageless), 'the spent bucket survived the recompile');
+      assert.ok(d.decide('news', { ...hot, cannotSolvePage: pageless }, false, T), 'the spent bucket survived the recompile');
       rules = [];
-      d.decide('news', hot, false, T, pageless);
+      d.decide('news', { ...hot, cannotSolvePage: pageless }, false, T);
       assert.equal(d.stats().clientBuckets, 0);
     });
   });

@@ -35,16 +35,22 @@ export interface SignatureFacts {
   readonly path: string;
   readonly fingerprint: string;
   header(name: string): string | undefined;
+  /**
+   * Whether this client cannot be shown a challenge page (its challenge would be status-only); such a
+   * client gets a per-client limit instead of a `challenge` or `rate_limit` rule's answer. Asked at most
+   * once per decision, only when such a rule matches. Absent: it can.
+   */
+  cannotSolvePage?(): boolean;
 }
 
 /** Enforces a site's applied signature rules. */
 export interface SignatureDecider {
   /**
-   * The decision of the first matching applied rule, or null. `pageless` (called at most once, only when
-   * a `challenge` or `rate_limit` rule matches) says whether this client cannot be shown a challenge page
-   * (its challenge would be status-only); such a client gets a per-client limit instead. Default: never.
+   * The decision of the first matching applied rule, or null. A client that cannot be shown a challenge
+   * page (`facts.cannotSolvePage`) gets a per-client limit instead of a `challenge` or `rate_limit`
+   * rule's answer.
    */
-  decide(site: string, facts: SignatureFacts, cleared: boolean, nowMs: number, pageless?: () => boolean): Decision | null;
+  decide(site: string, facts: SignatureFacts, cleared: boolean, nowMs: number): Decision | null;
   /** Whether the site has any rule that could decide now (read-only: no bucket moves). */
   hasRules(site: string, nowMs: number): boolean;
   /** Drops the state of sites no longer configured. */
@@ -146,7 +152,7 @@ function admitClient(c: Compiled, rule: SignatureRule, address: string, nowMs: n
 export function createSignatureDecider(activeRules: (site: string) => readonly SignatureRule[]): SignatureDecider {
   const sites = new Map<string, Compiled>();
   return {
-    decide(site, facts, cleared, nowMs, pageless) {
+    decide(site, facts, cleared, nowMs) {
       if (cleared) return null;
       const source = activeRules(site);
       let c = sites.get(site);
@@ -154,7 +160,7 @@ export function createSignatureDecider(activeRules: (site: string) => readonly S
       let noPage: boolean | undefined;
       for (const rule of c.rules) {
         if (nowMs >= rule.expiresMs || !matchesRule(rule, facts)) continue;
-        if (rule.action !== 'block' && (noPage ??= pageless?.() ?? false)) {
+        if (rule.action !== 'block' && (noPage ??= facts.cannotSolvePage?.() ?? false)) {
           if (admitClient(c, rule, facts.address, nowMs)) continue;
           return c.clientRefusals.get(rule.id)!;
         }

@@ -145,11 +145,15 @@ export function renderedOf(spec: PageSpec, format: PageFormat): RenderedPage {
 }
 
 /**
- * Prepared try-again variants, by spec and `format|mode|delay`. Delays are whole seconds up to
+ * Prepared try-again variants, by spec and variant key (retryVariantKey: format, mode and delay as one
+ * small integer, so the lookup on every 429 builds no string). Delays are whole seconds up to
  * MAX_RETRY_DELAY_S and a site uses a handful; the table holds at most {@link MAX_RETRY_VARIANTS} and
  * starts afresh when full (each variant is a few kB and cheap to render again).
  */
-const retryRendered = new Map<PageSpec, Map<string, RenderedPage>>();
+const retryRendered = new Map<PageSpec, Map<number, RenderedPage>>();
+const FORMAT_CODE: Readonly<Record<PageFormat, number>> = { html: 0, json: 1, text: 2 };
+/** One integer per (format, mode, delay): delay × 8 + format × 2 + mode. */
+const retryVariantKey = (format: PageFormat, mode: RetryMode, delayS: number): number => delayS * 8 + FORMAT_CODE[format] * 2 + (mode === 'auto' ? 0 : 1);
 let retryVariants = 0;
 /** Cap on prepared try-again variants kept at once. */
 export const MAX_RETRY_VARIANTS = 2048;
@@ -169,7 +173,7 @@ export function retryRenderedOf(spec: PageSpec, format: PageFormat, method: stri
   const delayS = retryDelayS(retryAfterS, requestId);
   let per = retryRendered.get(spec);
   if (per === undefined) retryRendered.set(spec, (per = new Map()));
-  const key = `${format}|${mode}|${delayS}`;
+  const key = retryVariantKey(format, mode, delayS);
   let page = per.get(key);
   if (page === undefined) {
     if (retryVariants >= MAX_RETRY_VARIANTS) {

@@ -48,6 +48,7 @@ export class RequestDecideFacts implements DecideFacts {
   readonly headers: IncomingHttpHeaders;
   private readonly gate: ChallengeGate;
   private readonly clearanceClaims: ClearanceClaims | null;
+  private readonly ctx: RequestContext;
 
   constructor(ctx: RequestContext) {
     const req = ctx.req;
@@ -69,6 +70,12 @@ export class RequestDecideFacts implements DecideFacts {
     this.headers = req.headers;
     this.gate = ctx.site!.challenge;
     this.clearanceClaims = ctx.clearanceClaims;
+    this.ctx = ctx;
+  }
+
+  /** Whether this client cannot be shown a challenge page (SignatureFacts.cannotSolvePage; see {@link cannotSolvePage}). */
+  cannotSolvePage(): boolean {
+    return cannotSolvePage(this.ctx);
   }
 
   /** Whether the client's clearance proves at least what the challenge asks (DecideFacts.satisfiesChallenge). */
@@ -117,7 +124,7 @@ export const decidePhase: Phase = {
       // A client that says it is no browser (feed reader, API client, curl) and whose challenge would be a
       // bare status cannot pass one: the decider gives it a per-client limit instead of locking it out. A
       // client claiming a browser keeps the rule's answer (flood kits claim browsers).
-      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs, () => cannotSolvePage(ctx));
+      const sig = signatures.decide(site.name, facts, ctx.cleared || ctx.verifiedCrawler, ctx.startMs);
       if (sig !== null && SEVERITY[sig.action] > SEVERITY[ctx.decision.action]) ctx.decision = sig;
     }
     if (result.list !== null && result.list.kind === 'allow') ctx.priority = PRIORITY_CLEARED;

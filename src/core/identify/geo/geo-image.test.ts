@@ -3,17 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { asnTableFromData, parseAsnTableData } from './asn-table.ts';
 import type { AsnTableData } from './asn-table.ts';
-import {
-  blockOf,
-  blockOfV4,
-  blockProblem,
-  blockRow,
-  encodeGeoImage,
-  GeoImageError,
-  parseGeoImageHead,
-  rowInBlock,
-} from './geo-image.ts';
-import type { GeoImageHead, GeoImageRows } from './geo-image.ts';
+import { GeoImageError, parseGeoImageHead } from './geo-image.ts';
+import type { GeoImageHead } from './geo-image.ts';
+import { blockOf, blockOfV4, blockProblem, blockRow, rowInBlock } from './geo-image-blocks.ts';
+import { encodeGeoImage, type GeoImageRows } from './geo-image-encode.ts';
 import { asnRowRuns, mergeRuns, wholeSpace } from './geo-runs.ts';
 import type { Runs } from './geo-runs.ts';
 import { parseIpInto } from '../../net/ip-parse.ts';
