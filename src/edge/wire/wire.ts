@@ -117,6 +117,8 @@ export class WireTap implements WireOut {
   url = '';
   method = '';
   rawHeaders: readonly string[] = [];
+  /** fieldsTag(rawHeaders): told apart from the next request's without reading the list above. */
+  fieldsTag = -1;
   /** The answerer for `head`, and the source and header list (of the run's first request) it was made for. */
   answerer: WireAnswerer | null = null;
   answererSource: WeakRef<object> | null = null;
@@ -192,10 +194,32 @@ export class WireTap implements WireOut {
   }
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/**
+ * Whether two header lists are equal, compared from the last field to the first: the fields that
+ * change from one request to the next (a cookie, a cache-busting field a tool adds) come last in
+ * browsers' and load tools' order, so a request that does not repeat the one before is told apart in a
+ * compare or two instead of after the long, constant fields (Host, User-Agent, Accept...).
+ */
+export function sameFieldsFromLast(a: readonly string[], b: readonly string[]): boolean {
+  let i = a.length;
+  if (i !== b.length) return false;
+  while (i-- > 0) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * A number that differs between two header lists more often than not, read from the newest request
+ * only: the number of fields and the length and last two characters of the last value (where the
+ * fields that vary from request to request sit, see sameFieldsFromLast). Equal tags prove nothing;
+ * different tags prove the lists differ. The previous request's list is then never read: by the time
+ * the connection's next request arrives, it has left the processor's caches.
+ */
+export function fieldsTag(rawHeaders: readonly string[]): number {
+  const n = rawHeaders.length;
+  if (n === 0) return 0;
+  const last = rawHeaders[n - 1]!;
+  const len = last.length;
+  return n * 0x1000000 + (len & 0xff) * 0x10000 + (len > 0 ? (last.charCodeAt(len - 1) & 0xff) * 0x100 : 0) + (len > 1 ? last.charCodeAt(len - 2) & 0xff : 0);
 }
 
 /** The request head as a client writes it in canonical form: `Name: value` lines, CRLF, no extra space. */
@@ -219,6 +243,20 @@ export function leadingCopies(chunk: Buffer, head: Buffer): number {
 /** Whether `chunk` is one or more whole copies of `head` and nothing else. */
 export function onlyCopies(chunk: Buffer, head: Buffer): boolean {
   return head.length > 0 && chunk.length > 0 && chunk.length % head.length === 0 && leadingCopies(chunk, head) === chunk.length / head.length;
+}
+
+/**
+ * One WeakRef per source (a cache entry, a refusal lane), made the first time the source arms a
+ * connection: comparing refs tells whether a request was answered by the same source as the one before
+ * without `deref()` (which allocates: it keeps its target alive until the end of the current job).
+ * Weakly keyed, so an entry lives exactly as long as its source; it holds the source weakly too.
+ */
+const sourceRefs = new WeakMap<object, WeakRef<object>>();
+
+function weakRefOf(source: object): WeakRef<object> {
+  let ref = sourceRefs.get(source);
+  if (ref === undefined) sourceRefs.set(source, (ref = new WeakRef(source)));
+  return ref;
 }
 
 export function createWire(deps: WireDeps): Wire {
@@ -350,27 +388,34 @@ export function createWire(deps: WireDeps): Wire {
     arm(ctx, source, make) {
       const req = ctx.req;
       const socket = req.socket as NodeSocket | null;
-      if (socket === null || socket.destroyed || !deps.accepting()) return;
+      if (socket === null || socket.destroyed) return;
       const method = req.method;
-      // HTTP/1.1 GET/HEAD without a body, kept alive, no per-socket request cap; no `Expect` (node:http
-      // writes `100 Continue` before the answer to such a request: not the wire's to repeat).
+      // HTTP/1.1 GET/HEAD, kept alive (the rest of what the wire repeats is checked for a repeat only).
       if (req.httpVersion !== '1.1' || (method !== 'GET' && method !== 'HEAD') || !ctx.res.shouldKeepAlive) return;
-      if ((server.maxRequestsPerSocket ?? 0) > 0 || req.headers.expect !== undefined || hasRequestBody(req)) return;
       const memo = connectionMemo(socket);
       const tap = tapOf(memo, socket);
       if (tap === null || socket.parser !== tap.parser) return;
       const url = req.url ?? '';
-      const sameSource = tap.source?.deref() === source;
-      if (!sameSource || tap.url !== url || tap.method !== method || !sameStrings(tap.rawHeaders, req.rawHeaders)) {
+      const rawHeaders = req.rawHeaders;
+      const ref = weakRefOf(source);
+      const tag = fieldsTag(rawHeaders);
+      // Cheapest tells first: the header list (the part of a varied flood that varies), then the target.
+      if (tap.fieldsTag !== tag || !sameFieldsFromLast(tap.rawHeaders, rawHeaders) || tap.url !== url || tap.method !== method || tap.source !== ref) {
         // The wire takes a connection only once it repeats a request (same answer source, method,
         // target and header fields as the one before): a flood that varies its requests never does,
-        // and keeps node:http's native read path. A few string compares per answer, no more (the
-        // source's WeakRef is kept while the source stays: a hit on a page whose requests vary a header
-        // makes none).
-        if (!sameSource) tap.source = new WeakRef(source);
+        // and keeps node:http's native read path. A few string compares per answer, no more (no
+        // allocation: the source's WeakRef is made once per source, weakRefOf).
+        tap.source = ref;
         tap.url = url;
         tap.method = method;
-        tap.rawHeaders = req.rawHeaders;
+        tap.rawHeaders = rawHeaders;
+        tap.fieldsTag = tag;
+        tap.armed = false;
+        return;
+      }
+      // A repeat. No body, no per-socket request cap, no `Expect` (node:http writes `100 Continue`
+      // before the answer to such a request: not the wire's to repeat), and the server not draining.
+      if ((server.maxRequestsPerSocket ?? 0) > 0 || req.headers.expect !== undefined || hasRequestBody(req) || !deps.accepting()) {
         tap.armed = false;
         return;
       }

@@ -3,7 +3,7 @@ import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { BulwarkResponse, PREPARED_HEADS, prepareFields, writePreparedHead } from './prepared-head.ts';
+import { BulwarkResponse, PREPARED_HEADS, prepareFields, writeCachedHead, writePreparedHead } from './prepared-head.ts';
 
 type Internals = { _header: string | null; _last: boolean; shouldKeepAlive: boolean; _keepAliveTimeout: number; _maxRequestsPerSocket: number };
 const fakeReq = (method = 'GET') => ({ method, httpVersionMajor: 1, httpVersionMinor: 1, headers: {} }) as unknown as IncomingMessage;
@@ -43,6 +43,33 @@ test('a prepared head is byte for byte what node:http writes for the same fields
     ),
     { numRuns: 300 },
   );
+});
+
+test("a cached answer's head (Age, request ID) is byte for byte node:http's for the same fields, keep-alive or not, Date from node or the entry", () => {
+  const id = fc.stringMatching(/^[A-Za-z0-9._:-]{8,64}$/);
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 1e9 }), id, fc.boolean(), fc.boolean(), fc.constantFrom(200, 203, 301, 404, 410), (age, requestId, keepAlive, ownDate, status) => {
+      const pairs = ['content-type', 'text/html', 'cache-control', 'public, max-age=60', 'content-length', '64', ...(ownDate ? ['date', 'Tue, 01 Jan 2030 00:00:00 GMT'] : []), 'x-bulwark-cache', 'HIT'];
+      const ours = new BulwarkResponse(fakeReq());
+      const node = new http.ServerResponse(fakeReq());
+      for (const r of [ours, node] as unknown as Internals[]) {
+        r.shouldKeepAlive = keepAlive;
+        r._keepAliveTimeout = 5000;
+      }
+      writeCachedHead(ours, status, prepareFields(pairs), String(age), requestId);
+      node.writeHead(status, [...pairs, 'age', String(age), 'x-request-id', requestId]);
+      const a = ours as unknown as Internals;
+      const b = node as unknown as Internals;
+      assert.equal(noDate(a._header), noDate(b._header));
+      assert.equal(a._last, b._last);
+    }),
+    { numRuns: 200 },
+  );
+  // A field set before (setHeader) takes node:http's validated path, with every field.
+  const mixed = new BulwarkResponse(fakeReq());
+  mixed.setHeader('x-early', '1');
+  writeCachedHead(mixed, 200, prepareFields(['content-length', '2']), '7', 'abc-12345');
+  assert.match((mixed as unknown as Internals)._header!, /x-early: 1\r\ncontent-length: 2\r\nage: 7\r\nx-request-id: abc-12345\r\n/);
 });
 
 test('prepareFields refuses what node:http would refuse and the fields node:http manages', () => {

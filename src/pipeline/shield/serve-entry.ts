@@ -7,7 +7,7 @@ import { ageSeconds, type CacheEntry } from '../../core/cache/entry.ts';
 import type { RequestContext } from '../context.ts';
 import { CACHE_STATUS_HEADER } from '../forward/forward-to-origin.ts';
 import { VIA_VALUE } from '../forward/proxy-headers.ts';
-import { prepareFields, writePreparedHead, type PreparedFields } from '../pages/prepared-head.ts';
+import { prepareFields, writeCachedHead, type PreparedFields } from '../pages/prepared-head.ts';
 
 /** An entry's fields plus the cache status and Via, validated once per entry and status (null: plain path). */
 const preparedHeads = new WeakMap<CacheEntry, { HIT?: PreparedFields | null; STALE?: PreparedFields | null }>();
@@ -48,7 +48,7 @@ export function serveEntry(ctx: RequestContext, entry: CacheEntry, status: 'HIT'
   // Age is digits and the request ID plain ASCII ([A-Za-z0-9._:-]): per-request fields, as they are.
   const age = String(ageSeconds(entry, nowMs));
   const prepared = preparedOf(entry, status);
-  if (prepared !== null) writePreparedHead(res, entry.status, prepared, ['age', age, 'x-request-id', ctx.id]);
+  if (prepared !== null) writeCachedHead(res, entry.status, prepared, age, ctx.id);
   else res.writeHead(entry.status, flatten(entry).concat('age', age, CACHE_STATUS_HEADER, status, 'x-request-id', ctx.id, 'via', VIA_VALUE));
   res.end(ctx.req.method === 'HEAD' ? undefined : entry.body);
 }

@@ -210,14 +210,16 @@ export function serveCachedCopy(ctx: RequestContext): boolean {
   return true;
 }
 
-/** Runs the shield for one request; see the module comment. */
-export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
-  const header = headerGetter(ctx);
-  const method = ctx.req.method ?? 'GET';
+/**
+ * For a request that declares a body: receives it (or its first bytes) before it is admitted (see
+ * request-buffer.ts). Null when there is nothing to wait for (no length or a zero one, chunked, or
+ * buffering off): the request goes on to the cache like any other.
+ */
+function bodyFirst(ctx: RequestContext, shield: SiteShield): Promise<PhaseResult> | PhaseResult | null {
   const reserved = shouldBuffer(ctx, shield.config.request_buffer);
-  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(ctx, header), reserved);
+  if (reserved > 0) return bufferThenAdmit(ctx, shield, newCacheState(ctx, headerGetter(ctx)), reserved);
   if (shield.config.request_buffer > 0 && Number(ctx.req.headers['content-length']) > 0 && ctx.req.headers['transfer-encoding'] === undefined) {
-    const c = newCacheState(ctx, header);
+    const c = newCacheState(ctx, headerGetter(ctx));
     return awaitFirstBytes(ctx).then((ok) => {
       if (!ok) {
         if (!ctx.res.destroyed && !ctx.res.headersSent) ctx.res.destroy();
@@ -226,6 +228,19 @@ export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult 
       return admit(ctx, shield, c);
     });
   }
+  return null;
+}
+
+/** Runs the shield for one request; see the module comment. */
+export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
+  const fields = ctx.req.headers;
+  // Most requests (every cache hit) declare no body: two field reads, not the buffering decision.
+  if (fields['content-length'] !== undefined || fields['transfer-encoding'] !== undefined) {
+    const waiting = bodyFirst(ctx, shield);
+    if (waiting !== null) return waiting;
+  }
+  const header = headerGetter(ctx);
+  const method = ctx.req.method ?? 'GET';
   if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD')) return admit(ctx, shield, newCacheState(ctx, header));
   const cls = classifyCacheRequest({ method, header }, shield.policy);
   if (!cls.lookup) {
