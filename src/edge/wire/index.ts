@@ -8,7 +8,8 @@ import { hitAnswerFor } from './hit.ts';
 import { refusalAnswerFor } from './refusal.ts';
 import type { Wire } from './wire.ts';
 
-export { createWire, canonicalHead, leadingCopies, onlyCopies, type Wire, type WireDeps, type WireStats, type WireTap } from './wire.ts';
+export { createWire, type Wire, type WireDeps, type WireStats, type WireTap } from './wire.ts';
+export { canonicalHead, leadingCopies, onlyCopies } from './head-match.ts';
 
 /**
  * After the pipeline answered `ctx` before returning: arms the wire for what answered it — the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fieldsTag, sameFieldsFromLast } from './wire.ts';
+import { fieldsTag, sameFieldsFromLast } from './head-match.ts';
 
 test('sameFieldsFromLast: equal lists only, whichever field differs', () => {
   const base = ['Host', 'example.org', 'User-Agent', 'Mozilla/5.0', 'Accept', '*/*', 'X-Bench-N', '1'];
