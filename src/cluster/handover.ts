@@ -2,8 +2,9 @@
  * The primary's listeners when `worker_accept: primary` (the default with several workers): the primary
  * accepts every connection, refuses banned and deny-listed sources itself — at the listening handle,
  * before a Socket exists (edge/accept-handle.ts); the worker never wakes up — and hands every other
- * socket, untouched (`pauseOnConnect`: not a byte read), to the next ready worker in turn. Handing over costs the primary one accept and one `sendmsg` with the file
- * descriptor per connection, never per request: a keep-alive connection stays with its worker.
+ * socket, untouched (`pauseOnConnect`: not a byte read), to the next ready worker in turn. Handing over
+ * costs the primary one accept and one `sendmsg` with the file descriptor per connection, never per
+ * request: a keep-alive connection stays with its worker.
  *
  * The connection caps are the workers' (each enforces its share): the primary cannot see when a socket
  * it handed over closes.
