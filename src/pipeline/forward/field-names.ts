@@ -15,6 +15,7 @@
  * names cannot grow them. Their fill is in /stats (`forward_field_names`).
  */
 import { HOP_BY_HOP, NEVER_FROM_CLIENT } from '../../core/http/forwarded-fields.ts';
+import { MANAGED } from '../pages/prepared-head.ts';
 
 /** Distinct names remembered per direction (exact spelling). Beyond it, names are decided each time. */
 export const MAX_FORWARD_FIELD_NAMES = 1024;
@@ -66,8 +67,6 @@ export const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** node:http's test of a field name (a token, RFC 9110 §5.6.2). */
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
-/** The fields node:http's head serialisation looks at (besides Content-Length and Date). */
-const MANAGED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'expect']);
 
 /** The kind of a client request field by its lower-case name (what the origin gets of it). */
 function requestKindOfLower(lower: string): FieldKind {

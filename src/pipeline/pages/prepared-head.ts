@@ -30,7 +30,7 @@ export interface PreparedFields {
 }
 
 /** Fields node:http manages itself around a prepared block: a prepared set must not contain them. */
-const MANAGED = new Set(['connection', 'transfer-encoding', 'expect', 'trailer', 'keep-alive']);
+export const MANAGED = new Set(['connection', 'transfer-encoding', 'expect', 'trailer', 'keep-alive']);
 
 /**
  * Validates constant fields (`[name, value, name, value...]`) once. They must not include the fields
