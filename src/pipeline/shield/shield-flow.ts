@@ -20,7 +20,7 @@ import type { ClientKey, Ticket } from '../../core/shield/admission.ts';
 import { PRIORITY_RETURNING, PRIORITY_SUSPICIOUS, PRIORITY_UNKNOWN } from '../../core/vocabulary.ts';
 import { isReturning, noteServed } from './onset.ts';
 import { connectionMemo } from '../connection-memo.ts';
-import type { RequestContext } from '../context.ts';
+import { hasRequestBody, type RequestContext } from '../context.ts';
 import { CONTINUE, DONE, type PhaseResult } from '../phase.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 import { createLeaderHooks, usableOnError } from './leader-hooks.ts';
@@ -233,9 +233,8 @@ function bodyFirst(ctx: RequestContext, shield: SiteShield): Promise<PhaseResult
 
 /** Runs the shield for one request; see the module comment. */
 export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
-  const fields = ctx.req.headers;
   // Most requests (every cache hit) declare no body: two field reads, not the buffering decision.
-  if (fields['content-length'] !== undefined || fields['transfer-encoding'] !== undefined) {
+  if (hasRequestBody(ctx.req)) {
     const waiting = bodyFirst(ctx, shield);
     if (waiting !== null) return waiting;
   }
