@@ -12,6 +12,7 @@ import { startDemoOrigin } from './demo/demo-origin.ts';
 import { BulwarkError } from './core/errors.ts';
 import { createBulwark, type Bulwark } from './main.ts';
 import { favourHeapSize, releaseYoungGeneration } from './main/heap-policy.ts';
+import { keepTickObjectShape } from './main/tick-shape.ts';
 import { createPrimary } from './cluster/primary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { addStateCommands } from './cli/state-commands.ts';
@@ -71,6 +72,7 @@ async function run(bulwark: Runnable, file: string | undefined, onStop?: () => P
   };
   process.on('uncaughtException', fatal('uncaughtException'));
   process.on('unhandledRejection', fatal('unhandledRejection'));
+  keepTickObjectShape();
   await bulwark.start();
   releaseYoungGeneration(); // started: from here on the young generation grows as V8 sees fit (main/heap-policy.ts)
   let stopping = false;

@@ -14,6 +14,7 @@ import { createWorkerLink, type WorkerChannel } from './cluster/worker-link.ts';
 import { WORKER_ENV } from './cluster/ipc-messages.ts';
 import { createBulwark, type Bulwark } from './main.ts';
 import { favourHeapSize } from './main/heap-policy.ts';
+import { keepTickObjectShape } from './main/tick-shape.ts';
 import { createDerivedTicketKeys } from './core/tls/ticket-keys.ts';
 import { createLogger } from './telemetry/logger.ts';
 
@@ -70,5 +71,6 @@ const link = createWorkerLink({
 const secret = env[WORKER_ENV.secret] ?? '';
 const ticketKeys = secret.length >= 64 ? createDerivedTicketKeys(config.tls.ticket_key_rotation, Buffer.from(secret, 'hex')) : undefined;
 favourHeapSize();
+keepTickObjectShape();
 bulwark = createBulwark({ config, file: env[WORKER_ENV.file], logger, worker: link, ticketKeys });
 await bulwark.start();
