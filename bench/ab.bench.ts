@@ -8,10 +8,12 @@
  *   node --import tsx bench/ab.bench.ts --path 429|challenge|hit|pass --old DIR --new DIR [--rounds 5]
  *        [--seconds 3] [--rate N] [--new-first]
  *
- * Give the same tree as --old and --new to see the spread between two processes of one build: a
- * process keeps the speed it settles at for its whole life, and two processes of one build have been
- * seen to settle ~1.35× apart (lane 429 at ~14–16 vs ~20–22 µs, every round alike). A ratio between
- * two trees means something only when the same-tree check reads ~1.0 in that run's conditions.
+ * Give the same tree as --old and --new to see the spread between two processes of one build; a ratio
+ * between two trees means something only when that same-tree check reads ~1.0 in the run's conditions.
+ * Two processes of one build used to settle ~1.35× apart for their whole lives (lane 429 at ~14–16 vs
+ * ~20–22 µs): V8's inline caches in Node's `nextTick` turned megamorphic in whichever process ran a few
+ * full collections while no tick was queued. Serving processes now hold one tick object for life
+ * (src/main/tick-shape.ts); if the spread comes back, look for another cache of that kind first.
  * --new-first starts NEW before OLD. Loopback only; every round bounded by --seconds.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -4,13 +4,15 @@
  * heads, header objects built from remembered field names. The server never listens itself: the
  * listeners hand it sockets the accept gate admitted.
  */
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { BulwarkResponse } from '../pipeline/pages/prepared-head.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { BulwarkRequest } from './request-headers.ts';
+import { settleInstanceSize } from './instance-size.ts';
 
 /**
  * Creates the server. `secure` gives an https server whose certificate is chosen per SNI name from the
@@ -19,6 +21,7 @@ import { BulwarkRequest } from './request-headers.ts';
  * changes it); the timeouts can be changed later on the server object.
  */
 export function createNodeServer(getRuntime: () => Runtime, secure: boolean, initial: ConnectionsConfig, tlsOptions: TlsOptions): http.Server {
+  settleRequestObjects();
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: initial.max_header_bytes,
     requestTimeout: initial.request_timeout,
@@ -50,4 +53,27 @@ export function createNodeServer(getRuntime: () => Runtime, secure: boolean, ini
   // connection tracking — header/request timeouts, closeIdleConnections — on 'listening'.
   server.emit('listening');
   return server;
+}
+
+/**
+ * Settles the size of the request and response objects (instance-size.ts) before the first request:
+ * the response is given what node:http and a written head add to it (keep-alive fields, status, head).
+ */
+export function settleRequestObjects(): void {
+  settleInstanceSize(
+    BulwarkRequest,
+    () => new BulwarkRequest(new Socket()),
+    () => {},
+  );
+  const req = { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as unknown as IncomingMessage;
+  settleInstanceSize(
+    BulwarkResponse,
+    () => new BulwarkResponse(req),
+    (res) => {
+      const fields = res as unknown as { shouldKeepAlive: boolean; _maxRequestsPerSocket: number };
+      fields.shouldKeepAlive = true;
+      fields._maxRequestsPerSocket = 0;
+      res.writeHead(200, ['content-length', '0']);
+    },
+  );
 }
