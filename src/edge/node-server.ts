@@ -1,8 +1,9 @@
 /**
  * The node:http (or node:https) server under the proxy, with Bulwark's strict settings: limits and
  * timeouts from `connections:`, no lenient parsing, duplicate headers kept apart, prepared response
- * heads, header objects built from remembered field names. The server never listens itself: the
- * listeners hand it sockets the accept gate admitted.
+ * heads, header objects built from remembered field names, request and response objects sized before
+ * the first request (instance-size.ts). The server never listens itself: the listeners hand it sockets
+ * the accept gate admitted.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
