@@ -1,4 +1,5 @@
 // The benchmark origin: a bare node:http server answering a small fixed body with keep-alive. Usage: node bench/servers/hello-origin.mjs PORT [BODY_BYTES]
+import "./steady-v8.mjs";
 import http from "node:http";
 const port = Number(process.argv[2] ?? 0);
 const body = Buffer.alloc(Number(process.argv[3] ?? 64), "x");

@@ -1,4 +1,5 @@
 // The reference proxy of the pass-through benchmark (bench/proxy.bench.ts): the least a correct streaming reverse proxy on undici does (Pool.stream per request, hop-by-hop headers dropped). Plain JS so no loader overhead skews it. Usage: node bench/servers/minimal-proxy.mjs PORT ORIGIN_URL
+import "./steady-v8.mjs";
 import http from "node:http";
 import { Pool } from "undici";
 const HOP = /* @__PURE__ */ new Set(["connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "trailer", "expect"]);

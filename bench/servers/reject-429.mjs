@@ -1,5 +1,6 @@
 // The reference for the rejection path: a bare node:http server answering 429 to everything (keep-alive).
 // Usage: node bench/servers/reject-429.mjs PORT
+import "./steady-v8.mjs";
 import http from "node:http";
 const body = "Too Many Requests\n";
 const server = http.createServer((_req, res) => {
