@@ -12,8 +12,9 @@
  * between two trees means something only when that same-tree check reads ~1.0 in the run's conditions.
  * Two processes of one build used to settle ~1.35× apart for their whole lives (lane 429 at ~14–16 vs
  * ~20–22 µs): V8's inline caches in Node's `nextTick` turned megamorphic in whichever process ran a few
- * full collections while no tick was queued. Serving processes now hold one tick object for life
- * (src/main/tick-shape.ts); if the spread comes back, look for another cache of that kind first.
+ * full collections while no tick was queued (src/main/tick-shape.ts now prevents it), and in some
+ * processes responses were left no in-object room and built as dictionaries (src/edge/instance-size.ts).
+ * If the spread comes back, `perf record` both processes and compare runtime entries first.
  * --new-first starts NEW before OLD. Loopback only; every round bounded by --seconds.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
