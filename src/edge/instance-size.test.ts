@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runWithV8Print } from '../../test/helpers/v8-print.ts';
 import { settleInstanceSize } from './instance-size.ts';
 
 const NODE_SERVER = new URL('./node-server.ts', import.meta.url).href;
@@ -43,19 +40,7 @@ function rooms(settle: boolean): { response: Room; request: Room } {
     process.stdout.write('fields ' + count(req) + '\\n');
     print(req);
   `;
-  // V8 prints with C stdio, which loses output on a non-blocking pipe: the child writes to a file.
-  const dir = mkdtempSync(join(tmpdir(), 'bulwark-room-'));
-  const file = join(dir, 'out.txt');
-  const fd = openSync(file, 'w');
-  let out: string;
-  try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', fd, 'pipe'] });
-    assert.equal(r.status, 0, r.stderr);
-    out = readFileSync(file, 'utf8');
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = runWithV8Print(script);
   const parts = out.split(/^fields /m).slice(1);
   assert.equal(parts.length, 2, `expected two printed maps:\n${out.slice(0, 1500)}`);
   const parse = (part: string): Room => {

@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runWithV8Print } from '../../test/helpers/v8-print.ts';
 import { keepTickObjectShape, tickObjectHeld } from './tick-shape.ts';
 
 const MODULE = new URL('./tick-shape.ts', import.meta.url).href;
@@ -24,25 +21,13 @@ function megamorphicTickStores(keep: boolean): number {
     await burst();
     new Function('f', '%DebugPrint(f)')(process.nextTick);
   `;
-  // V8 prints with C stdio, which loses output on a non-blocking pipe: the child writes to a file.
-  const dir = mkdtempSync(join(tmpdir(), 'bulwark-tick-'));
-  const file = join(dir, 'out.txt');
-  const fd = openSync(file, 'w');
-  let stdout: string;
-  try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', '--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', fd, 'pipe'] });
-    assert.equal(r.status, 0, r.stderr);
-    stdout = readFileSync(file, 'utf8');
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const stdout = runWithV8Print(script);
   const stores = stdout.match(/DefineKeyedOwnPropertyInLiteral \w+/g) ?? [];
   assert.ok(stores.length > 0, `no computed-key store feedback printed for nextTick (${stdout.length} chars):\n${stdout.slice(0, 1500)}`);
   return stores.filter((s) => s.endsWith('MEGAMORPHIC')).length;
 }
 
-test('catches and holds one tick object, once', () => {
+test('catches and holds a tick object; a second call keeps it', () => {
   keepTickObjectShape();
   keepTickObjectShape();
   assert.equal(tickObjectHeld(), true);
