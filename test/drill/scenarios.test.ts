@@ -55,10 +55,15 @@ test('cache-busting: visitors served, origin within capacity, no crash', async (
   assertThresholds(await drill({ scenario: 'cache-busting', durationS: 4, rate: 300, sources: 20, config: QUICK_TIMEOUTS }));
 });
 
-test('malformed: every case refused as expected except known gaps, never two answers, no crash', async () => {
+test('malformed: every case refused as expected (a banned source refused at accept included), never two answers, no crash', async () => {
   const r = await drill({ scenario: 'malformed', durationS: 4, rate: 40, config: QUICK_TIMEOUTS });
   assertThresholds(r);
-  const d = r.details as { smuggled: number; unexpectedCases: Array<{ name: string }> };
+  const d = r.details as { smuggled: number; unexpected: number; refusedBanned: number; bannedSources: number; casesJudged: number; corpusSize: number; unexpectedCases: Array<{ name: string }> };
+  assert.equal(d.unexpected, 0, `unexpected: ${JSON.stringify(d.unexpectedCases)}`);
+  assert.equal(d.casesJudged, d.corpusSize, 'every corpus case answered at least once before its source was banned');
+  // The sources keep sending refused requests: escalation bans them, and what they send afterwards is refused at accept.
+  assert.ok(d.refusedBanned > 0 && d.bannedSources > 0, JSON.stringify(d));
+  assert.equal(r.repelled.criteria.find((c) => c.check === 'every case answered as expected')?.ok, true);
   assert.equal(d.smuggled, 0, 'never two answers on one connection');
   assert.equal(r.timeToMitigateS, null);
 });

@@ -109,7 +109,9 @@ export const MALFORMED_CORPUS: readonly MalformedCase[] = [
   c('version_9_9', 'request_line', [505, 400], 'version "HTTP/9.9"', (h) => msg(['GET / HTTP/9.9', `Host: ${h}`])),
   c('http_09', 'request_line', [400, 'close'], 'HTTP/0.9 request line without a version', () => 'GET /\r\n\r\n'),
   c('h2_preface', 'request_line', [400, 505, 'close'], 'the HTTP/2 connection preface on an HTTP/1 port', () => 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
-  c('double_space', 'request_line', [400], 'two spaces between method and target', (h) => msg(['GET  / HTTP/1.1', `Host: ${h}`])),
+  // RFC 9112 §3 lets a recipient parse the request line on whitespace boundaries; node's parser does, and
+  // Bulwark forwards a request line of its own making, so no server behind it sees the double space.
+  c('double_space', 'request_line', [400, 200], 'two spaces between method and target', (h) => msg(['GET  / HTTP/1.1', `Host: ${h}`])),
   c('tabs_as_separators', 'request_line', [400], 'tabs instead of spaces in the request line', (h) => msg(['GET\t/\tHTTP/1.1', `Host: ${h}`])),
   c('target_no_slash', 'request_line', [400], 'origin-form target without a leading slash', (h) => msg(['GET index.html HTTP/1.1', `Host: ${h}`])),
   c('target_asterisk_get', 'request_line', [400], 'asterisk-form with GET (only OPTIONS may use it)', (h) => msg(['GET * HTTP/1.1', `Host: ${h}`])),

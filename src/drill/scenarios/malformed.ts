@@ -4,6 +4,11 @@
  * attempts, raw bytes), each on its own connection, several in parallel, cycling through the corpus until
  * the run's duration or budget. Repelled: a clear 4xx (or a close) for each, no crash, and nothing
  * forwarded ambiguously (never two answers on one connection).
+ *
+ * Bulwark bans a source that keeps sending such requests, and then closes its connections at accept:
+ * with the admin API at hand (a managed Bulwark, or `--admin`), a case left unanswered because its
+ * source had been banned before it was sent counts as refused as expected (banned-refusals.ts), and the
+ * report says how many; without it, such cases stay unexpected.
  */
 import { resolveLoopbackTarget } from '../loopback-guard.ts';
 import { sourceAddress } from '../source-pool.ts';
@@ -14,6 +19,7 @@ import { createKeyedCounter } from '../stats.ts';
 import { commonCriteria } from './criteria.ts';
 import { emptyFigures } from './figures.ts';
 import { BOTNET_RANGE } from './site.ts';
+import { fetchBans, refusedByBan, type UnansweredCase } from './banned-refusals.ts';
 import type { AttackFigures, Scenario, ScenarioContext, ScenarioOutcome } from './context.ts';
 
 /** Cases in flight at once at most. */
@@ -29,10 +35,17 @@ export const malformed: Scenario = {
   defaults: { durationS: 10, rate: 50, sources: 10, maxSockets: 64 },
   run: runMalformed,
   judge(f) {
-    const d = f.details as { unexpected?: number; smuggled?: number; sent?: number };
+    const d = f.details as { unexpected?: number; smuggled?: number; sent?: number; refusedBanned?: number; casesJudged?: number; corpusSize?: number };
     return [
       ...commonCriteria(f),
-      { check: 'every case answered as expected', ok: (d.unexpected ?? 0) === 0, detail: `${d.unexpected ?? 0} unexpected of ${f.attack.sent}` },
+      {
+        check: 'every case answered as expected',
+        // Bans must not hide the corpus: every case needs at least one answer of its own to be judged.
+        ok: (d.unexpected ?? 0) === 0 && (d.casesJudged ?? 0) >= (d.corpusSize ?? 0),
+        detail:
+          `${d.unexpected ?? 0} unexpected of ${f.attack.sent}; ${d.casesJudged ?? 0} of ${d.corpusSize ?? 0} cases answered at least once` +
+          ((d.refusedBanned ?? 0) > 0 ? `; ${d.refusedBanned} refused at accept after their source was banned` : ''),
+      },
       { check: 'never two answers on one connection', ok: (d.smuggled ?? 0) === 0, detail: `${d.smuggled ?? 0} connections with a second answer` },
     ];
   },
@@ -43,7 +56,11 @@ async function runMalformed(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const target = await resolveLoopbackTarget(ctx.target);
   const bounds = checkBounds({ maxRequests: s.maxRequests, maxDurationMs: s.durationS * 1000, maxSockets: Math.min(s.maxSockets, MALFORMED_PARALLEL) });
   const unexpected: Array<Pick<MalformedOutcome, 'name' | 'observed' | 'statuses'>> = [];
+  // Unanswered cases (no status at all): a ban may explain them once the run is over.
+  const unanswered: Array<UnansweredCase & Pick<MalformedOutcome, 'name' | 'observed' | 'statuses'>> = [];
   const c = { sent: 0, unexpected: 0, smuggled: 0, answered: 0, close: 0, timeout: 0, connectFailed: 0 };
+  // Corpus cases judged on an answer of their own (not only refused at accept after a ban).
+  const judged = new Set<string>();
   const byStatus = createKeyedCounter(64);
   const run = await runPaced({
     bounds,
@@ -53,11 +70,13 @@ async function runMalformed(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     async send(i) {
       const kase = MALFORMED_CORPUS[i % MALFORMED_CORPUS.length]!;
       c.sent++;
+      const source = sourceAddress(i % s.sources, BOTNET_RANGE);
+      const sentAtMs = Date.now();
       const o = await sendMalformedCase(kase, {
         hostIp: target.hostname.replace(/^\[|\]$/g, ''),
         port: Number(target.port || 80),
         host: target.host,
-        localAddress: sourceAddress(i % s.sources, BOTNET_RANGE),
+        localAddress: source,
         readTimeoutMs: 1500,
       });
       if (typeof o.observed === 'number') {
@@ -67,13 +86,33 @@ async function runMalformed(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       else if (o.observed === 'connect_failed') c.connectFailed++;
       else c.close++;
       if (o.statuses.length > 1) c.smuggled++;
-      if (!o.asExpected) {
-        c.unexpected++;
-        if (unexpected.length < MAX_LISTED && !unexpected.some((u) => u.name === o.name)) unexpected.push({ name: o.name, observed: o.observed, statuses: o.statuses });
+      if (o.asExpected) {
+        judged.add(o.name);
+        return;
       }
+      if (o.statuses.length === 0 && (o.observed === 'reset' || o.observed === 'close' || o.observed === 'connect_failed')) {
+        unanswered.push({ source, sentAtMs, name: o.name, observed: o.observed, statuses: o.statuses });
+        return;
+      }
+      c.unexpected++;
+      judged.add(o.name);
+      if (unexpected.length < MAX_LISTED && !unexpected.some((u) => u.name === o.name)) unexpected.push({ name: o.name, observed: o.observed, statuses: o.statuses });
     },
   });
-  return { attack: figuresOf(c, byStatus.snapshot()), stoppedBy: run.stoppedBy, details: { corpusSize: MALFORMED_CORPUS.length, asExpected: c.sent - c.unexpected, unexpected: c.unexpected, smuggled: c.smuggled, unexpectedCases: unexpected, connectFailed: c.connectFailed } };
+  const bans = ctx.adminUrl !== undefined && unanswered.length > 0 ? await fetchBans(ctx.adminUrl) : [];
+  const banned = refusedByBan(unanswered, bans);
+  let refusedBanned = 0;
+  unanswered.forEach((u, k) => {
+    if (banned[k]) {
+      refusedBanned++;
+      return;
+    }
+    c.unexpected++;
+    judged.add(u.name);
+    if (unexpected.length < MAX_LISTED && !unexpected.some((x) => x.name === u.name)) unexpected.push({ name: u.name, observed: u.observed, statuses: u.statuses });
+  });
+  const bannedSources = new Set(unanswered.filter((_, k) => banned[k]).map((u) => u.source)).size;
+  return { attack: figuresOf(c, byStatus.snapshot()), stoppedBy: run.stoppedBy, details: { corpusSize: MALFORMED_CORPUS.length, casesJudged: judged.size, asExpected: c.sent - c.unexpected - refusedBanned, refusedBanned, bannedSources, unexpected: c.unexpected, smuggled: c.smuggled, unexpectedCases: unexpected, connectFailed: c.connectFailed } };
 }
 
 function figuresOf(c: { sent: number; answered: number; close: number; timeout: number }, byStatus: Record<string, number>): AttackFigures {
