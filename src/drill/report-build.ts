@@ -8,7 +8,7 @@ import { visitorFigures } from './report-visitors.ts';
 import { forwardedSeries, type AdminObservation } from './scenarios/admin-observer.ts';
 import type { ProcUsage, StopResult } from './bulwark-process.ts';
 import { commonCriteria } from './scenarios/criteria.ts';
-import { restartCriterion, restartFigures } from './restart-figures.ts';
+import { restartCriterion, restartFigures, visitorFailuresWhileDown } from './restart-figures.ts';
 import type { Arena, AttackPhase, DrillPlan } from './run.ts';
 import { TTM_DEFINITION, timeToMitigate, verdictOf, type DrillReport, type ProtectorFigures } from './report.ts';
 
@@ -36,9 +36,10 @@ export function buildReport(i: ReportInputs): DrillReport {
   const origin = originFigures(i);
   const bulwark = protectorFigures(i);
   const attack = { ...run.outcome.attack, reachedOrigin: reached.count, reachedOriginRatio: reached.count === null ? null : reached.count / Math.max(1, run.outcome.attack.sent), reachedOriginEstimated: reached.estimated, stoppedBy: run.outcome.stoppedBy };
+  const failedWhileDown = run.restart === undefined ? 0 : visitorFailuresWhileDown(run.visitors.timeline, run.restart);
   const judged: JudgedFigures = {
     attack,
-    visitors,
+    visitors: failedWhileDown > 0 ? { ...visitors, failedWhileDown } : visitors,
     onset,
     origin,
     timeToMitigateS: ttm.seconds,
@@ -47,7 +48,7 @@ export function buildReport(i: ReportInputs): DrillReport {
     runs: run.outcome.runs,
     details: run.outcome.details,
   };
-  const restart = run.restart === undefined ? undefined : restartFigures(run.restart, run.attackStartMs, run.attackEndMs, run.outcome.sentPerSecond ?? [], arena.tracker?.series('attack'), observation);
+  const restart = run.restart === undefined ? undefined : { ...restartFigures(run.restart, run.attackStartMs, run.attackEndMs, run.outcome.sentPerSecond ?? [], arena.tracker?.series('attack'), observation), visitorsFailedWhileDown: failedWhileDown };
   const criteria = [...(scenario.judge ? scenario.judge(judged) : commonCriteria(judged)), ...crashCriteria(i), ...(restart ? [restartCriterion(restart)] : [])];
   return {
     scenario: scenario.name,

@@ -10,6 +10,7 @@
  *   one (`levelDropped`).
  */
 import type { RestartEvent } from './bulwark-process.ts';
+import type { VisitorSample } from './visitors/visitor-timeline.ts';
 import type { AdminObservation } from './scenarios/admin-observer.ts';
 import type { Criterion } from './scenarios/context.ts';
 import type { RatePoint } from './stats.ts';
@@ -32,6 +33,8 @@ export interface RestartFigures {
   /** Attack requests sent, and reaching the origin, from the restart to the end of the attack. */
   readonly sentAfter: number | null;
   readonly reachedOriginAfter: number | null;
+  /** Visitors' requests that failed while Bulwark was down (see {@link visitorFailuresWhileDown}); set by the report. */
+  readonly visitorsFailedWhileDown?: number;
 }
 
 const RANK: Record<string, number> = { normal: 0, elevated: 1, under_attack: 2 };
@@ -65,6 +68,27 @@ export function restartFigures(
   };
 }
 
+/**
+ * After the new process is ready, a visitor's failure may still be the kill's: a request that was refused
+ * just before `/readyz` answered is reported a moment later. Failures ending this long after ready count too.
+ */
+export const DOWN_GRACE_MS = 1000;
+
+/**
+ * Visitors' requests that failed because the drill itself killed Bulwark: not served, and ended (first send
+ * plus latency) between the SIGKILL and shortly after the new process was ready. Nobody can serve them —
+ * one process was down — so the visitors' check judges the others and the report names these apart.
+ */
+export function visitorFailuresWhileDown(samples: readonly VisitorSample[], e: Pick<RestartEvent, 'killedAtMs' | 'readyAtMs'>): number {
+  let n = 0;
+  for (const s of samples) {
+    if (s.served) continue;
+    const endMs = s.startMs + s.latencyMs;
+    if (endMs >= e.killedAtMs && endMs <= e.readyAtMs + DOWN_GRACE_MS) n++;
+  }
+  return n;
+}
+
 /** The restart's check of "repelled": no protection lost (judged when the attack was mitigated before the kill). */
 export function restartCriterion(r: RestartFigures): Criterion {
   const check = 'no protection lost over the SIGKILL and restart';
@@ -80,6 +104,7 @@ export function restartLines(r: RestartFigures): string[] {
   return [
     `RESTART  SIGKILL at ${r.atS.toFixed(1)} s (pid ${r.pidBefore} → ${r.pidAfter}), down ${r.downS.toFixed(1)} s; level before ${r.levelBefore ?? '-'}${r.levelDropped === null ? '' : r.levelDropped ? ', LOWER after the restart' : ', kept after the restart'}`,
     `  protection lost ${n(r.protectionLostS)} s (goal 0); after the restart ${n(r.reachedOriginAfter)} of ${n(r.sentAfter)} attack requests reached the origin; mitigated before the kill: ${r.mitigatedBeforeKill ?? '-'}`,
+    ...(r.visitorsFailedWhileDown === undefined ? [] : [`  visitors: ${r.visitorsFailedWhileDown} requests failed while Bulwark was down (judged apart from "real visitors served")`]),
   ];
 }
 

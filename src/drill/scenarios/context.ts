@@ -143,6 +143,8 @@ export interface JudgedFigures {
     readonly servedRatio: number;
     readonly p99Ms: number;
     readonly notServedBy: Readonly<Partial<Record<AnswerOutcome, number>>>;
+    /** Requests that failed while the drill's own `--restart` had Bulwark down (counted in `sent`, judged apart). */
+    readonly failedWhileDown?: number;
   };
   /** Visitors' requests first sent in the attack's first seconds, and how many were served in time (optional for older callers). */
   readonly onset?: { readonly windowS: number; readonly withinS: number; readonly requests: number; readonly ratio: number | null };

@@ -16,11 +16,7 @@ export const ONSET_SERVED_MIN = 0.95;
  * arrived), origin within its capacity.
  */
 export function commonCriteria(f: JudgedFigures): Criterion[] {
-  const out: Criterion[] = [
-    f.visitors.sent === 0
-      ? { check: 'real visitors served ≥ 99%', ok: null, detail: 'no visitor request completed' }
-      : { check: 'real visitors served ≥ 99%', ok: f.visitors.servedRatio >= VISITORS_SERVED_MIN, detail: `${pct(f.visitors.servedRatio)} of ${f.visitors.sent}` },
-  ];
+  const out: Criterion[] = [visitorsServed(f)];
   const o = f.onset;
   if (o !== undefined && o.requests > 0) {
     const check = `visitors' requests in the first ${o.windowS} s served within ${o.withinS} s ≥ ${pct(ONSET_SERVED_MIN)}`;
@@ -33,6 +29,21 @@ export function commonCriteria(f: JudgedFigures): Criterion[] {
       : { check: 'origin within its capacity', ok: peakConcurrency <= capacity, detail: `peak ${peakConcurrency} / capacity ${capacity}` },
   );
   return out;
+}
+
+/**
+ * Real visitors served: the share of their requests served, leaving out those that failed while the
+ * drill's own `--restart` had Bulwark down (no single process can serve them; the report shows them).
+ */
+export function visitorsServed(f: JudgedFigures): Criterion {
+  const check = 'real visitors served ≥ 99%';
+  const v = f.visitors;
+  const down = v.failedWhileDown ?? 0;
+  const judged = v.sent - down;
+  if (judged <= 0) return { check, ok: null, detail: down > 0 ? `all ${down} visitor requests failed while Bulwark was down` : 'no visitor request completed' };
+  const ratio = down === 0 ? v.servedRatio : (v.servedRatio * v.sent) / judged;
+  const apart = down === 0 ? '' : ` (${down} more failed while the drill had Bulwark down, judged apart)`;
+  return { check, ok: ratio >= VISITORS_SERVED_MIN, detail: `${pct(ratio)} of ${judged}${apart}` };
 }
 
 /** Time to mitigate at most `maxS` seconds (null time: never mitigated); not judged without origin figures. */
