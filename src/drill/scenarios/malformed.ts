@@ -35,15 +35,15 @@ export const malformed: Scenario = {
   defaults: { durationS: 10, rate: 50, sources: 10, maxSockets: 64 },
   run: runMalformed,
   judge(f) {
-    const d = f.details as { unexpected?: number; smuggled?: number; sent?: number; refusedBanned?: number; casesJudged?: number; corpusSize?: number };
+    const d = f.details as { unexpected?: number; smuggled?: number; sent?: number; refusedBanned?: number; casesJudged?: number; casesSent?: number };
     return [
       ...commonCriteria(f),
       {
         check: 'every case answered as expected',
-        // Bans must not hide the corpus: every case needs at least one answer of its own to be judged.
-        ok: (d.unexpected ?? 0) === 0 && (d.casesJudged ?? 0) >= (d.corpusSize ?? 0),
+        // Bans must not hide the corpus: every case sent needs at least one answer of its own to be judged.
+        ok: (d.unexpected ?? 0) === 0 && (d.casesJudged ?? 0) >= (d.casesSent ?? 0),
         detail:
-          `${d.unexpected ?? 0} unexpected of ${f.attack.sent}; ${d.casesJudged ?? 0} of ${d.corpusSize ?? 0} cases answered at least once` +
+          `${d.unexpected ?? 0} unexpected of ${f.attack.sent}; ${d.casesJudged ?? 0} of ${d.casesSent ?? 0} cases answered at least once` +
           ((d.refusedBanned ?? 0) > 0 ? `; ${d.refusedBanned} refused at accept after their source was banned` : ''),
       },
       { check: 'never two answers on one connection', ok: (d.smuggled ?? 0) === 0, detail: `${d.smuggled ?? 0} connections with a second answer` },
@@ -112,7 +112,7 @@ async function runMalformed(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     if (unexpected.length < MAX_LISTED && !unexpected.some((x) => x.name === u.name)) unexpected.push({ name: u.name, observed: u.observed, statuses: u.statuses });
   });
   const bannedSources = new Set(unanswered.filter((_, k) => banned[k]).map((u) => u.source)).size;
-  return { attack: figuresOf(c, byStatus.snapshot()), stoppedBy: run.stoppedBy, details: { corpusSize: MALFORMED_CORPUS.length, casesJudged: judged.size, asExpected: c.sent - c.unexpected - refusedBanned, refusedBanned, bannedSources, unexpected: c.unexpected, smuggled: c.smuggled, unexpectedCases: unexpected, connectFailed: c.connectFailed } };
+  return { attack: figuresOf(c, byStatus.snapshot()), stoppedBy: run.stoppedBy, details: { corpusSize: MALFORMED_CORPUS.length, casesSent: Math.min(c.sent, MALFORMED_CORPUS.length), casesJudged: judged.size, asExpected: c.sent - c.unexpected - refusedBanned, refusedBanned, bannedSources, unexpected: c.unexpected, smuggled: c.smuggled, unexpectedCases: unexpected, connectFailed: c.connectFailed } };
 }
 
 function figuresOf(c: { sent: number; answered: number; close: number; timeout: number }, byStatus: Record<string, number>): AttackFigures {
