@@ -9,10 +9,9 @@
  * descriptor keeps it readable for the process's life and nothing is left behind.
  */
 import { fork } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { GeoImageError } from '../core/identify/geo/geo-image.ts';
 import { openGeoImage } from './geo-image-file.ts';
@@ -115,8 +114,9 @@ export const BUILD_NICENESS = 10;
  * build at equal priority took a large share of it for 3–4 s (first second: 2.5k requests served against
  * 10.8k with this). A lower priority only changes who waits when both want the core; the cost is that under
  * a flood saturating that core the build takes longer (16 s against 3.5 s, measured), during which ASN
- * and country are unknown — limits, bans, the challenge and the detector do not need them. Best effort:
- * where the system refuses, the build runs at Bulwark's own priority.
+ * and country are unknown: limits, bans, the challenge and the detector's levels work without them; rules
+ * and signatures by ASN or country, and the incident's networks, wait for them. Best effort: where the
+ * system refuses, the build runs at Bulwark's own priority.
  */
 export function yieldToServing(pid: number | undefined): void {
   if (pid === undefined) return;

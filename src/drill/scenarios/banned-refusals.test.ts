@@ -3,16 +3,18 @@ import assert from 'node:assert/strict';
 import { BAN_CLOCK_SLACK_MS, refusedByBan } from './banned-refusals.ts';
 
 test('a case sent after its address was banned is the ban at work; one sent before is not', () => {
-  const bans = [{ key: '127.1.4.5', createdAtMs: 10_000 }];
+  const bans = [{ key: '127.1.4.5', createdAtMs: 10_000 }, { key: '2001:db8::9', createdAtMs: 10_000 }, { key: '127.1.4.5', createdAtMs: 11_000 }];
   const got = refusedByBan(
     [
       { source: '127.1.4.5', sentAtMs: 12_000 },
       { source: '127.1.4.5', sentAtMs: 9_000 },
+      { source: '127.1.4.5', sentAtMs: 10_500 },
       { source: '127.1.4.6', sentAtMs: 12_000 },
+      { source: '2001:0db8:0:0::9', sentAtMs: 12_000 },
     ],
     bans,
   );
-  assert.deepEqual(got, [true, false, false]);
+  assert.deepEqual(got, [true, false, true, false, true]);
 });
 
 test('a prefix ban covers every address in it, of its family only', () => {

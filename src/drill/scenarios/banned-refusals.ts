@@ -31,15 +31,21 @@ export const BAN_CLOCK_SLACK_MS = 5;
  * was made before the case was sent. Bans whose key is not an address or prefix are ignored.
  */
 export function refusedByBan(cases: readonly UnansweredCase[], bans: readonly ListedBan[]): boolean[] {
-  const parsed: Array<{ cidr: Cidr; createdAtMs: number }> = [];
+  // Address bans (most of them) by their canonical text; prefix bans are few and checked one by one.
+  const byAddress = new Map<string, number>();
+  const prefixes: Array<{ cidr: Cidr; createdAtMs: number }> = [];
   for (const b of bans) {
     const cidr = typeof b.key === 'string' ? parseCidr(b.key) : null;
-    if (cidr !== null && Number.isFinite(b.createdAtMs)) parsed.push({ cidr, createdAtMs: b.createdAtMs });
+    if (cidr === null || !Number.isFinite(b.createdAtMs)) continue;
+    if (cidr.bits === (cidr.family === 4 ? 32 : 128)) byAddress.set(cidr.text, Math.min(byAddress.get(cidr.text) ?? Infinity, b.createdAtMs));
+    else prefixes.push({ cidr, createdAtMs: b.createdAtMs });
   }
   return cases.map((c) => {
     const source = parseCidr(c.source);
     if (source === null) return false;
-    return parsed.some((b) => b.createdAtMs <= c.sentAtMs + BAN_CLOCK_SLACK_MS && cidrContains(b.cidr, source));
+    const latest = c.sentAtMs + BAN_CLOCK_SLACK_MS;
+    if ((byAddress.get(source.text) ?? Infinity) <= latest) return true;
+    return prefixes.some((b) => b.createdAtMs <= latest && cidrContains(b.cidr, source));
   });
 }
 
