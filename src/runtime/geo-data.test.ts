@@ -6,21 +6,59 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { Reader } from 'maxmind';
+import { readdirSync, readFileSync } from 'node:fs';
 import { GEO_CACHE_GENERATION, loadGeoData } from './geo-data.ts';
+import { BUILD_NICENESS } from './geo-image-source.ts';
 import { openGeoImage } from './geo-image-file.ts';
 import type { GeoData } from './geo-data.ts';
 import { formatV4, formatV6 } from '../core/net/ip-format.ts';
 
 let geo: GeoData;
 let dir: string;
+/** The scheduling priority the image build's child process was seen with while the first load ran. */
+let buildPriority: number | null = null;
+
+/** Children of this process whose command line names the geo image worker (from /proc: Linux only). */
+function buildChildren(): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('geo-image-worker')) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
 
 before(async () => {
-  geo = await loadGeoData();
+  let loading = true;
+  const load = loadGeoData().finally(() => void (loading = false));
+  while (loading && buildPriority === null && process.platform === 'linux') {
+    for (const pid of buildChildren()) {
+      try {
+        buildPriority = os.getPriority(pid);
+      } catch {
+        // exited between the listing and the read
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  geo = await load;
   dir = await mkdtemp(path.join(os.tmpdir(), 'bulwark-geo-'));
 });
 after(async () => {
   geo.close();
   await rm(dir, { recursive: true, force: true });
+});
+
+test('the image build runs in a child at a lower scheduling priority than Bulwark (a first start under attack keeps serving)', (t) => {
+  if (process.platform !== 'linux') return t.skip('reads /proc');
+  assert.notEqual(buildPriority, null, 'the build child was seen while the data loaded');
+  assert.equal(buildPriority, Math.min(19, os.getPriority() + BUILD_NICENESS));
 });
 
 test('known addresses from the packaged data', () => {
