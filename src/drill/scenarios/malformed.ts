@@ -62,6 +62,11 @@ async function runMalformed(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   // Corpus cases judged on an answer of their own (not only refused at accept after a ban).
   const judged = new Set<string>();
   const byStatus = createKeyedCounter(64);
+  const noteUnexpected = (o: Pick<MalformedOutcome, 'name' | 'observed' | 'statuses'>): void => {
+    c.unexpected++;
+    judged.add(o.name);
+    if (unexpected.length < MAX_LISTED && !unexpected.some((u) => u.name === o.name)) unexpected.push({ name: o.name, observed: o.observed, statuses: o.statuses });
+  };
   const run = await runPaced({
     bounds,
     signal: ctx.signal,
@@ -94,22 +99,15 @@ async function runMalformed(ctx: ScenarioContext): Promise<ScenarioOutcome> {
         unanswered.push({ source, sentAtMs, name: o.name, observed: o.observed, statuses: o.statuses });
         return;
       }
-      c.unexpected++;
-      judged.add(o.name);
-      if (unexpected.length < MAX_LISTED && !unexpected.some((u) => u.name === o.name)) unexpected.push({ name: o.name, observed: o.observed, statuses: o.statuses });
+      noteUnexpected(o);
     },
   });
   const bans = ctx.adminUrl !== undefined && unanswered.length > 0 ? await fetchBans(ctx.adminUrl) : [];
   const banned = refusedByBan(unanswered, bans);
   let refusedBanned = 0;
   unanswered.forEach((u, k) => {
-    if (banned[k]) {
-      refusedBanned++;
-      return;
-    }
-    c.unexpected++;
-    judged.add(u.name);
-    if (unexpected.length < MAX_LISTED && !unexpected.some((x) => x.name === u.name)) unexpected.push({ name: u.name, observed: u.observed, statuses: u.statuses });
+    if (banned[k]) refusedBanned++;
+    else noteUnexpected(u);
   });
   const bannedSources = new Set(unanswered.filter((_, k) => banned[k]).map((u) => u.source)).size;
   return { attack: figuresOf(c, byStatus.snapshot()), stoppedBy: run.stoppedBy, details: { corpusSize: MALFORMED_CORPUS.length, casesSent: Math.min(c.sent, MALFORMED_CORPUS.length), casesJudged: judged.size, asExpected: c.sent - c.unexpected - refusedBanned, refusedBanned, bannedSources, unexpected: c.unexpected, smuggled: c.smuggled, unexpectedCases: unexpected, connectFailed: c.connectFailed } };
