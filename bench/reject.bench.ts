@@ -6,23 +6,24 @@
  * quote is CPU per request (reference / Bulwark): the load tool shares its core with other work, so
  * req/s says as much about it as about the server.
  * - a limited client on keep-alive connections whose every request carries its own cookie
- *   (`Cookie: visit=N`; the headline: real floods vary a cookie or a user agent, fields Bulwark's decision
- *   reads): Bulwark's 429 vs a bare node:http server that answers 429 to everything (target ≥ 0.9×).
- *   No two requests are alike in a field the decision reads, so neither the wire nor the refusal lane
- *   answers: the whole path runs;
- * - the same with its own `X-Bench-N` header value instead (a field no decision reads, like a Referer
- *   or a cache-busting extension header): the refusal lane answers (pipeline/lane/refusal-lane.ts:
- *   only the names, in order, and the values of the fields a lane answer depends on must repeat);
- * - the same with a new query string on every request and the headers repeated: the refusal lane
- *   answers;
- * - the same request repeated, as a naive flood sends it: after the first refusal on each connection
+ *   (`Cookie: visit=N`; the headline: real floods vary a cookie, a Referer or a user agent): Bulwark's
+ *   429 vs a bare node:http server that answers 429 to everything (target ≥ 0.9×). A cookie that does not
+ *   carry Bulwark's clearance changes nothing the refusal depends on, so the refusal lane answers
+ *   (pipeline/lane/refusal-lane.ts), at the parsed head, before node:http builds request and response
+ *   objects (edge/wire/head-hook.ts);
+ * - the same with its own user agent instead (`User-Agent: bench-agent/N`, a field the decision reads:
+ *   user-agent class, rules): no two requests are alike there, so neither the lane nor the wire
+ *   answers: the whole path runs — identify, decide, enforce, record — through node:http;
+ * - the same with its own `X-Bench-N` header value (a field no decision reads, like a Referer or a
+ *   cache-busting extension header) or a new query string on every request: the refusal lane answers;
+ * - the same request repeated, as a naive flood sends it: after the first refusals on each connection
  *   Bulwark answers on the wire (edge/wire/refusal.ts);
  * - a deny-listed source connecting over and over: Bulwark's CPU per connection (dropped at the listening
  *   handle, before node:net builds a Socket: edge/accept-handle.ts) vs a bare server that destroys every
  *   socket in its 'connection' listener, the way a Node server drops (target ≥ 0.95×), and both
  *   connection rates (the rate is bounded by the connect loop as much as by the server).
- * - the cookie-varied load again at one fixed rate for both servers (--rate, default 5000 req/s; 0 skips
- *   it): at full speed the faster server also batches more requests per wake-up and system call, so its
+ * - the cookie- and agent-varied loads again at one fixed rate for both servers (--rate, default 5000
+ *   req/s; 0 skips them): at full speed the faster server also batches more requests per wake-up and system call, so its
  *   requests get cheaper; at the same offered rate the CPU per request compares the same work.
  * Escalation stays on (every refusal is counted toward a ban, as in production) with a threshold the
  * benchmark's one address never reaches, so the 429 path is what is measured, not the drop.
@@ -87,8 +88,10 @@ try {
     const run = (label: string, vary?: VaryKind, rate?: number): PairedResult =>
       pairedLoad(a, b, { rounds: ROUNDS, seconds: SECONDS, connections: 64, core: 1, vary, rate, onSegment: (round, who, seg) => process.stdout.write(segmentLine(round, who, seg).replace(who.name, `${who.name} ${label}`)) });
     results.push(
-      ['varied cookie (whole path)', run('cookie', 'cookie')],
+      ['varied cookie (refusal lane, at the parsed head)', run('cookie', 'cookie')],
       ...(RATE > 0 ? ([[`varied cookie at ${RATE} req/s for both`, run(`cookie@${RATE}`, 'cookie', RATE)]] as Array<[string, PairedResult]>) : []),
+      ['varied user agent (whole path)', run('agent', 'agent')],
+      ...(RATE > 0 ? ([[`varied user agent at ${RATE} req/s for both`, run(`agent@${RATE}`, 'agent', RATE)]] as Array<[string, PairedResult]>) : []),
       ['varied extension header (refusal lane)', run('header', 'header')],
       ['varied URL (refusal lane)', run('url', 'query')],
       ['same request repeated (wire)', run('repeated')],

@@ -38,8 +38,8 @@ function toMs(text: string): number {
 export const HAS_WRK = existsSync('/usr/bin/wrk') && process.env.BULWARK_BENCH_LOAD !== 'autocannon';
 
 /**
- * A wrk script that makes every request differ — `?n=<counter>` on the path, an `X-Bench-N` header or a
- * `Cookie: visit=<counter>` —
+ * A wrk script that makes every request differ — `?n=<counter>` on the path, an `X-Bench-N` header, a
+ * `Cookie: visit=<counter>` or a `User-Agent: bench-agent/<counter>` —
  * and writes the request line and headers itself, in one fixed order for every request of every run:
  * wrk.format iterates a Lua table, whose order changes from run to run, and a header order that changes
  * looks to the detector like a new client stack taking over the site (it would escalate on the
@@ -51,7 +51,7 @@ function varyScript(url: string, kind: VaryKind, headers: Record<string, string>
   const fixed = [`Host: ${u.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].map((h) => `${h}\r\n`).join('');
   const path = `${u.pathname}${u.search}`;
   const target = kind === 'query' ? `${lua(path + (u.search === '' ? '?n=' : '&n='))} .. n` : lua(path);
-  const extra = kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"` : kind === 'cookie' ? `"Cookie: visit=" .. n .. "\\r\\n"` : '""';
+  const extra = kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"` : kind === 'cookie' ? `"Cookie: visit=" .. n .. "\\r\\n"` : kind === 'agent' ? `"User-Agent: bench-agent/" .. n .. "\\r\\n"` : '""';
   const script =
     `local n = 0\nlocal fixed = ${lua(fixed)}\n` +
     `request = function()\n  n = n + 1\n  return "GET " .. ${target} .. " HTTP/1.1\\r\\n" .. fixed .. ${extra} .. "\\r\\n"\nend\n`;
@@ -61,7 +61,7 @@ function varyScript(url: string, kind: VaryKind, headers: Record<string, string>
 }
 
 /** What changes from request to request (see LoadOptions.vary). */
-export type VaryKind = 'query' | 'header' | 'cookie';
+export type VaryKind = 'query' | 'header' | 'cookie' | 'agent';
 
 export interface LoadOptions {
   readonly seconds: number;
@@ -70,7 +70,8 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   /**
    * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...), its own
-   * `X-Bench-N` header value, or its own cookie (`Cookie: visit=N`, a field Bulwark's decisions read)
+   * `X-Bench-N` header value, its own cookie (`Cookie: visit=N`) or its own user agent
+   * (`User-Agent: bench-agent/N`, a field Bulwark's decisions read: user-agent class, rules)
    * (wrk's Lua script; autocannon's `-I` id replacement without wrk), the headers always in the same
    * order.
    */
@@ -104,7 +105,7 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
     return { tool: 'wrk', requests, rps, p50Ms: p50, p99Ms: p99, non2xx, errors };
   }
   // The placeholder `[<id>]` is replaced with a fresh id in every request (the query string or one header).
-  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : options.vary === 'cookie' ? { Cookie: 'visit=[<id>]' } : {}) };
+  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : options.vary === 'cookie' ? { Cookie: 'visit=[<id>]' } : options.vary === 'agent' ? { 'User-Agent': 'bench-agent/[<id>]' } : {}) };
   const target = options.vary === 'query' ? `${url}${url.includes('?') ? '&' : '?'}n=[<id>]` : url;
   const spec = { url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined, ...(options.rate === undefined ? {} : { overallRate: options.rate }) };
   const argv = [...pin, process.execPath, join(ROOT, 'bench/servers/autocannon-run.mjs'), JSON.stringify(spec)];

@@ -23,6 +23,7 @@ import { attachRawSocketEvents } from './raw-socket-events.ts';
 import { createRequestFinisher, kContext, type ContextualResponse } from './request-finish.ts';
 import { createSlowBodyGuard, type SlowBodyGuard } from './slow-body-guard.ts';
 import { armAfterAnswer, createWire, type Wire } from './wire/index.ts';
+import { createHeadHook, type HeadHook } from './wire/head-hook.ts';
 
 export interface ProxyServerDeps {
   readonly logger: Logger;
@@ -49,6 +50,8 @@ export interface ProxyServer {
   readonly slowBodies: SlowBodyGuard;
   /** The wire: exact repeats answered before node:http parses them (its counters for the stats). */
   readonly wire: Wire;
+  /** Lane requests answered at their parsed head, before node:http's request objects (its counters for the stats). */
+  readonly head: HeadHook;
   /** Stops taking requests on existing keep-alive connections and closes idle ones. */
   closeIdle(): void;
   destroyAll(): void;
@@ -68,7 +71,16 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
 
   // Cleared by closeIdle: from then on node:http answers every request (and closes the connection).
   let accepting = true;
-  const wire = createWire({ server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting });
+  const wireDeps = { server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting };
+  const wire = createWire(wireDeps);
+  const head = createHeadHook(wireDeps, wire);
+  // node:http sets up a TLS connection's parser in a 'secureConnection' listener (the HTTPS edge may
+  // re-register it behind its ALPN dispatch, after this one): the hook attaches once this event is
+  // over. A request parsed before then cannot be a lane request (a lane opens on a refusal answered).
+  if (secure) server.on('secureConnection', (socket: Socket) => process.nextTick(attachHead, socket));
+  function attachHead(socket: Socket): void {
+    if (!socket.destroyed) head.attach(socket);
+  }
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
   const { finish, onResponseClose } = createRequestFinisher(deps);
@@ -122,6 +134,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
         idle.forget(socket);
       });
       server.emit('connection', socket);
+      if (!secure) head.attach(socket);
     },
     applySettings(c) {
       settings = c;
@@ -132,6 +145,7 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
     },
     slowBodies,
     wire,
+    head,
     closeIdle() {
       accepting = false;
       server.closeIdleConnections();

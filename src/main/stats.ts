@@ -42,18 +42,23 @@ export interface StatsSources {
   accessLogDropped(): number;
 }
 
-/** The wire (edge/wire): connections taken from node:http's native reads and given back, copies answered. */
-function wireStats(servers: ProxyServers): { connections_taken: number; connections_returned: number; answered: number } {
+/**
+ * The wire (edge/wire): connections taken from node:http's native reads and given back, copies answered;
+ * lane requests answered at their parsed head.
+ */
+function wireStats(servers: ProxyServers): { connections_taken: number; connections_returned: number; answered: number; head_answered: number } {
   let taken = 0;
   let returned = 0;
   let answered = 0;
+  let headAnswered = 0;
   for (const server of [servers.http, servers.https]) {
     const w = server?.wire.stats();
     taken += w?.taken ?? 0;
     returned += w?.returned ?? 0;
     answered += w?.answered ?? 0;
+    headAnswered += server?.head.stats().answered ?? 0;
   }
-  return { connections_taken: taken, connections_returned: returned, answered };
+  return { connections_taken: taken, connections_returned: returned, answered, head_answered: headAnswered };
 }
 
 /** Builds the stats document now (snake_case fields, times as ISO 8601). */

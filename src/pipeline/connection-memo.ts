@@ -17,6 +17,8 @@
  * - `wire`: the wire (edge/wire/wire.ts keeps its `WireTap` here; undefined until first armed, null
  *   when the connection cannot have one). The pipeline never reads it, so it is typed as an opaque
  *   object here: the wire sits above the pipeline and its type is the wire's own business;
+ * - `head`: lane answers at the parsed head (edge/wire/head-hook.ts keeps its per-connection state
+ *   here; null on a connection it is not attached to), opaque here for the same reason as `wire`;
  * - `cacheKey`: the shield (the last normalised target and cache key).
  */
 import type { Socket } from 'node:net';
@@ -38,11 +40,17 @@ export class ConnectionMemo {
   /** Refusals still to come on this connection that open no lane (backoff after `laneMisses`). */
   laneSkips = 0;
   wire: object | null | undefined = undefined;
+  head: object | null = null;
   cacheKey: CacheKeyMemo | null = null;
 }
 
 const kMemo = Symbol('bulwark.connection');
 type SocketWithMemo = Socket & { [kMemo]?: ConnectionMemo };
+
+/** The connection's memo if it has one (a socket no Bulwark server handled has none). */
+export function connectionMemoIfAny(socket: Socket): ConnectionMemo | undefined {
+  return (socket as SocketWithMemo)[kMemo];
+}
 
 /** The connection's memo, created on its first request. */
 export function connectionMemo(socket: Socket): ConnectionMemo {

@@ -38,3 +38,12 @@ test('laneHeadersRepeat: names in order always, values only for the bound fields
     assert.equal(laneHeadersRepeat(a, ['Host', 'a.test', name.toUpperCase(), 'two']), false, name);
   }
 });
+
+test('laneHeadersRepeat: a Cookie line may vary unless it carries (or carried) the clearance', () => {
+  const first = ['Host', 'a.test', 'Cookie', 'visit=1', 'Cookie', 'bulwark_clearance=abc'];
+  assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'Cookie', 'visit=2', 'Cookie', 'bulwark_clearance=abc']), true, 'a session cookie varies');
+  assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'Cookie', 'visit=1', 'Cookie', 'bulwark_clearance=abd']), false, 'the clearance changed');
+  assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'Cookie', 'visit=1; bulwark_clearance=x', 'Cookie', 'bulwark_clearance=abc']), false, 'a clearance appeared');
+  assert.equal(laneHeadersRepeat(['Host', 'a.test', 'cookie', 'a=1; bulwark_clearance=x'], ['Host', 'a.test', 'cookie', 'a=2']), false, 'a clearance went');
+  assert.equal(laneHeadersRepeat(['Host', 'a.test', 'COOKIE', 'a=1'], ['Host', 'a.test', 'COOKIE', 'a=2; b=3']), true, 'any case of the name');
+});

@@ -13,6 +13,7 @@
  * The 404 budget (`limit/not-found`, keyed by site and prefix, "on every path") always qualifies.
  * Pure: from the site's limit specs and compiled rules, computed once per config generation.
  */
+import { CLEARANCE_COOKIE_NAME } from '../core/challenge/index.ts';
 import type { CompiledRule } from '../core/policy/index.ts';
 import type { KeyPart } from '../core/ratelimit/index.ts';
 
@@ -31,29 +32,48 @@ const CONNECTION_PARTS: ReadonlySet<string> = new Set(['site', 'address', 'prefi
  * Header fields whose values a lane request must repeat (lower-case names). What the lane copies from
  * the opening request or answers with depends on them: the site (Host), the client behind a trusted
  * proxy (X-Forwarded-For, Forwarded, X-Real-IP) and its request ID, the user-agent class, the
- * clearance and its binding (Cookie, Authorization, Accept-Language), the page's format (Accept), what
- * a browser says about the navigation (Sec-Fetch-*), and the framing node:http and Bulwark act on. Every other field (Referer, an extension
- * header, a cache-busting value) changes nothing a lane answer says: its value may differ from request
- * to request, as long as the names, in order, repeat (the header fingerprint is made of them).
+ * clearance's binding (Authorization, Accept-Language), the page's format (Accept), what a browser says
+ * about the navigation (Sec-Fetch-*), and the framing node:http and Bulwark act on. Cookie is bound
+ * only as far as the clearance goes ({@link LANE_COOKIE_NEEDLE}). Every other field (Referer, an
+ * extension header, a cache-busting value) changes nothing a lane answer says: its value may differ
+ * from request to request, as long as the names, in order, repeat (the header fingerprint is made of
+ * them).
  */
 export const LANE_BOUND_FIELDS: ReadonlySet<string> = new Set([
-  'host', 'user-agent', 'cookie', 'authorization', 'proxy-authorization', 'accept', 'accept-language',
+  'host', 'user-agent', 'authorization', 'proxy-authorization', 'accept', 'accept-language',
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'x-request-id', 'via',
   'sec-fetch-dest', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-user',
   'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'expect', 'upgrade', 'te', 'trailer',
 ]);
 
 /**
+ * What identify looks for in the Cookie field before it reads a clearance (pipeline/phases/identify.ts):
+ * a Cookie field line may change from request to request as long as neither its old nor its new value
+ * contains it. Then identify finds the same clearance (or none) in both requests — the clearance is the
+ * first `bulwark_clearance=` pair of the joined field, and a line without the name can neither add nor
+ * move one — and nothing else a lane answer depends on reads cookies. A flood that varies a session or
+ * tracking cookie stays in its lane; a changed clearance leaves it.
+ */
+export const LANE_COOKIE_NEEDLE = CLEARANCE_COOKIE_NAME;
+
+/**
  * Whether `next`'s header fields repeat `first`'s for the lane: the same names in the same order, and
- * the same values for every {@link LANE_BOUND_FIELDS} name (other values may differ). Names are compared
- * as received (case included: the fingerprint sees them so); only a differing value costs a lower-casing.
+ * the same values for every {@link LANE_BOUND_FIELDS} name and for any Cookie line that carries the
+ * clearance's name (other values may differ). Names are compared as received (case included: the
+ * fingerprint sees them so); only a differing value costs a lower-casing.
  */
 export function laneHeadersRepeat(first: readonly string[], next: readonly string[]): boolean {
   if (first.length !== next.length) return false;
   for (let i = 0; i < first.length; i += 2) {
     const name = first[i]!;
     if (next[i] !== name) return false;
-    if (next[i + 1] !== first[i + 1] && LANE_BOUND_FIELDS.has(name.toLowerCase())) return false;
+    const was = first[i + 1]!;
+    const now = next[i + 1]!;
+    if (now === was) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'cookie') {
+      if (was.includes(LANE_COOKIE_NEEDLE) || now.includes(LANE_COOKIE_NEEDLE)) return false;
+    } else if (LANE_BOUND_FIELDS.has(lower)) return false;
   }
   return true;
 }

@@ -13,12 +13,15 @@ export interface PolicyStats {
   laneAnswered(): void;
   /** One of those answered on the wire, before node:http parsed the request (edge/wire/refusal.ts). */
   wireAnswered(): void;
+  /** One of those answered at its parsed head, before node:http made a request and response of it (edge/wire/head-hook.ts). */
+  headAnswered(): void;
   snapshot(): {
     decisions: Record<string, number>;
     shadow: Record<string, number>;
     rule_errors: Record<string, number>;
     refusal_lane_answers: number;
     refusal_lane_wire_answers: number;
+    refusal_lane_head_answers: number;
   };
 }
 
@@ -35,18 +38,21 @@ export function createPolicyStats(): PolicyStats {
   const errors = new Map<string, number>();
   let laneAnswers = 0;
   let wireAnswers = 0;
+  let headAnswers = 0;
   return {
     decided: (by) => bump(decisions, by),
     shadow: (by, action) => bump(shadow, `${by} → ${action}`),
     ruleError: (by) => bump(errors, by),
     laneAnswered: () => void laneAnswers++,
     wireAnswered: () => void wireAnswers++,
+    headAnswered: () => void headAnswers++,
     snapshot: () => ({
       decisions: Object.fromEntries(decisions),
       shadow: Object.fromEntries(shadow),
       rule_errors: Object.fromEntries(errors),
       refusal_lane_answers: laneAnswers,
       refusal_lane_wire_answers: wireAnswers,
+      refusal_lane_head_answers: headAnswers,
     }),
   };
 }

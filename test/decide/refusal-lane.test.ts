@@ -95,12 +95,12 @@ test('a flood varying a header per request: every request still refused and reco
   const statuses: number[] = [];
   // Opens a lane on its first refusal, which the next (different) request closes unused: from then on
   // the connection's refusals open lanes less and less often; each request is decided in full.
-  for (let i = 0; i < 40; i++) statuses.push((await c.send(laneGet('/', { Cookie: `visit=${i}` })))!.status);
+  for (let i = 0; i < 40; i++) statuses.push((await c.send(laneGet('/', { 'Accept-Language': `x-${i}` })))!.status);
   assert.deepEqual(statuses, [200, 200, ...Array(38).fill(429)]);
   assert.equal(laneAnswers(), before, 'no request repeated the one before it: none came from a lane');
   // The same request over and over: within the backoff (at most 63 refusals) a lane opens and answers.
   const repeated: number[] = [];
-  for (let i = 0; i < 70; i++) repeated.push((await c.send(laneGet('/', { Cookie: 'visit=same' })))!.status);
+  for (let i = 0; i < 70; i++) repeated.push((await c.send(laneGet('/', { 'Accept-Language': 'x-same' })))!.status);
   c.close();
   assert.deepEqual(repeated, Array(70).fill(429));
   assert.ok(laneAnswers() - before > 0, 'the repeats are answered from a lane again');
@@ -109,11 +109,11 @@ test('a flood varying a header per request: every request still refused and reco
   assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 108);
 });
 
-test('a flood varying its Referer or an extension header per request is answered from the lane; a varied user agent, cookie or Accept is decided again', async () => {
+test('a flood varying its Referer, a cookie or an extension header per request is answered from the lane; a varied user agent, Accept or clearance is decided again', async () => {
   const c = await KeepAliveClient.open(b.port, '127.61.0.8');
   const statuses: number[] = [];
   const before = laneAnswers();
-  for (let i = 0; i < 30; i++) statuses.push((await c.send(laneGet('/', { Referer: `https://elsewhere.test/${i}`, 'X-Bust': String(i) })))!.status);
+  for (let i = 0; i < 30; i++) statuses.push((await c.send(laneGet('/', { Referer: `https://elsewhere.test/${i}`, 'X-Bust': String(i), Cookie: `visit=${i}` })))!.status);
   assert.deepEqual(statuses, [200, 200, ...Array(28).fill(429)]);
   // The first refusal opens the lane; every later one repeats the bound fields and is answered from it.
   assert.equal(laneAnswers() - before, 27, 'every refusal after the one that opened the lane');
@@ -122,9 +122,11 @@ test('a flood varying its Referer or an extension header per request is answered
   assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 28);
   assert.equal(new Set(mine.map((r) => r.fingerprint)).size, 1, 'one fingerprint: the names repeat');
   // A bound field's value changes: decided again (still refused, by the limit), not from the lane.
-  for (const change of [{ 'User-Agent': 'flood/2.0' }, { Accept: 'application/json' }]) {
+  for (const change of [{ 'User-Agent': 'flood/2.0' }, { Accept: 'application/json' }, { Cookie: 'visit=x; bulwark_clearance=forged' }]) {
     const lanes = laneAnswers();
-    const raw = laneGet('/', { Referer: 'https://elsewhere.test/x', 'X-Bust': 'x' }).replace(/User-Agent: [^\r]*/, `User-Agent: ${change['User-Agent'] ?? 'flood/1.0'}`).replace(/Accept: [^\r]*/, `Accept: ${change.Accept ?? '*/*'}`);
+    const raw = laneGet('/', { Referer: 'https://elsewhere.test/x', 'X-Bust': 'x', Cookie: change.Cookie ?? 'visit=x' })
+      .replace(/User-Agent: [^\r]*/, `User-Agent: ${change['User-Agent'] ?? 'flood/1.0'}`)
+      .replace(/Accept: [^\r]*/, `Accept: ${change.Accept ?? '*/*'}`);
     assert.equal((await c.send(raw))!.status, 429);
     assert.equal(laneAnswers(), lanes, `${Object.keys(change)[0]} changed: not from the lane`);
   }

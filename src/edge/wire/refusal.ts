@@ -20,29 +20,40 @@ import type { WireAnswerer, WireOut } from './wire.ts';
 
 const STATUS_LINE = 'HTTP/1.1 429 Too Many Requests\r\n';
 
-/** Answers copies of one lane request with the lane's 429. */
-class RefusalAnswer implements WireAnswerer {
+/** Answers copies of one lane request, or lane requests at their parsed head, with the lane's 429. */
+export class RefusalAnswer implements WireAnswerer {
   constructor(
     readonly lane: Lane,
     readonly format: PageFormat,
     readonly method: string,
-    /** The armed request's record: each copy's record is this one with its own ID, time, bytes and level. */
+    /** The record each answer's record is made from (with its own ID, time, bytes, level, path and Referer). */
     readonly record: RequestRecord,
+    /** Where the Referer's name sits in the lane's header list (-1: none), for answers at the head. */
+    readonly refererAt = -1,
   ) {}
 
+  /** A copy on the wire: the lane's conditions checked again, then answered as the request it copies. */
   answer(memo: ConnectionMemo, out: WireOut): boolean {
     const lane = this.lane;
     const runtime = out.deps.getRuntime();
     if (memo.lane !== lane || lane.runtime !== runtime) return false;
     const startMono = performance.now();
     const nowMs = Date.now();
-    const f = lane.facts;
-    const services = runtime.services;
-    const ban = services.decideState.ban;
-    if (nowMs >= lane.untilMs || (ban !== undefined && ban(f.clientAddress, nowMs) != null)) {
+    const ban = runtime.services.decideState.ban;
+    if (nowMs >= lane.untilMs || (ban !== undefined && ban(lane.facts.clientAddress, nowMs) != null)) {
       memo.lane = null;
       return false;
     }
+    return this.respond(out, runtime, nowMs, startMono, this.record.path, this.record.referer);
+  }
+
+  /**
+   * Writes the lane's 429 for a request the lane serves at `nowMs` (its caller checked), with the
+   * request's own target and Referer in its record, and accounts for it; false (nothing written) when
+   * the page cannot be written as latin1.
+   */
+  respond(out: WireOut, runtime: Lane['runtime'], nowMs: number, startMono: number, path: string, referer: string | undefined): boolean {
+    const lane = this.lane;
     const id = out.deps.nextId();
     // The same try-again page and fields, in the same order, as sendPage writes for the lane (refusal-lane.ts).
     const retryAfterS = laneRetryAfterS(lane, nowMs);
@@ -53,17 +64,17 @@ class RefusalAnswer implements WireAnswerer {
     for (let i = 0; i < fields.length; i += 2) head += fields[i] + ': ' + fields[i + 1] + '\r\n';
     head += 'retry-after: ' + retryAfterS + '\r\n' + out.tail(false);
     const bytesOut = out.write(head, this.method === 'HEAD' ? undefined : page.before + id + page.after);
-    // Written: the bookkeeping below must not make the wire think otherwise.
+    // Written: the bookkeeping below must not make the caller think otherwise.
     try {
-      this.account(out, runtime, id, nowMs, startMono, bytesOut);
+      this.account(out, runtime, id, nowMs, startMono, bytesOut, path, referer);
     } catch (err) {
-      out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a refusal answered on the wire failed');
+      out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a refusal answered before node:http failed');
     }
     return true;
   }
 
   /** The answer's escalation count, stats and record, as the lane gives them (refusal-lane.ts). */
-  private account(out: WireOut, runtime: Lane['runtime'], id: string, nowMs: number, startMono: number, bytesOut: number): void {
+  private account(out: WireOut, runtime: Lane['runtime'], id: string, nowMs: number, startMono: number, bytesOut: number, path: string, referer: string | undefined): void {
     const lane = this.lane;
     const f = lane.facts;
     const services = runtime.services;
@@ -73,10 +84,12 @@ class RefusalAnswer implements WireAnswerer {
     const stats = services.policyStatsOf(site.name);
     stats.decided(by);
     stats.laneAnswered();
-    stats.wireAnswered();
+    out.counted(stats);
     const durationMs = performance.now() - startMono;
-    const record: RequestRecord = { ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name) };
-    accountAnswer(runtime, record, lane.facts.priority);
+    const record: RequestRecord = {
+      ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, path, referer, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name),
+    };
+    accountAnswer(runtime, record, f.priority);
     out.deps.recorder.record(record);
   }
 }
@@ -95,3 +108,41 @@ export function refusalAnswerFor(ctx: RequestContext, lane: Lane): WireAnswerer 
   const record = { ...requestRecordOf(ctx, { outcome: 'limited', status: 429, bytesIn: 0, bytesOut: 0, durationMs: 0, timeMs: 0 }), challenge: null };
   return new RefusalAnswer(lane, format, ctx.req.method ?? 'GET', record);
 }
+
+/**
+ * The answerer of `lane`'s requests at their parsed head (head-hook.ts), made from the lane's own
+ * record; null when the lane's requests must take node:http's path: its page is not ASCII, or its
+ * opening request (whose field names every lane request repeats) carries a field node:http acts on
+ * before the answer — a body's framing, `Expect`, `Upgrade` —, a request ID a trusted proxy may have
+ * set (node:http's path decides whether to keep it), or `Accept` twice (the page's format is read from
+ * the two joined).
+ */
+export function laneHeadAnswerOf(lane: Lane): RefusalAnswer | null {
+  let answer = headAnswers.get(lane);
+  if (answer === undefined) {
+    answer = null;
+    const names = lane.rawHeaders;
+    let accept: string | undefined;
+    let refererAt = -1;
+    let plain = true;
+    for (let i = 0; i < names.length; i += 2) {
+      const name = names[i]!.toLowerCase();
+      if (HEAD_PATH_FIELDS.has(name)) plain = false;
+      else if (name === 'accept') {
+        // Repeats are joined by node:http: the page format would be read from the joined value.
+        if (accept !== undefined) plain = false;
+        accept = names[i + 1];
+      } else if (name === 'referer' && refererAt < 0) refererAt = i; // node:http keeps the first
+    }
+    const format = pageFormat(accept);
+    if (plain && renderedOf(PAGES.tooManyRequests, format).ascii) answer = new RefusalAnswer(lane, format, lane.method, lane.record, refererAt);
+    headAnswers.set(lane, answer);
+  }
+  return answer;
+}
+
+/** Fields whose presence keeps a lane's requests on node:http's path (laneHeadAnswerOf). */
+const HEAD_PATH_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'x-request-id']);
+
+/** One answerer per lane, made on the lane's first request answered at its head. */
+const headAnswers = new WeakMap<Lane, RefusalAnswer | null>();

@@ -41,6 +41,7 @@ import { connectionMemo, type ConnectionMemo } from '../../pipeline/connection-m
 import { hasRequestBody, type RequestContext } from '../../pipeline/context.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Recorder } from '../../telemetry/recorder.ts';
+import type { PolicyStats } from '../../telemetry/policy-stats.ts';
 import { keepAliveTail, utcDateLine } from '../../pipeline/pages/prepared-head.ts';
 import { canonicalHead, fieldsTag, leadingCopies, onlyCopies, sameFieldsFromLast } from './head-match.ts';
 
@@ -73,6 +74,8 @@ export interface WireOut {
   tail(hasDate: boolean): string;
   /** Writes one answer (a latin1 head and an optional latin1 string or Buffer body); returns its bytes. */
   write(head: string, body?: Buffer | string): number;
+  /** Counts a lane answer given this way in the site's policy stats (besides `laneAnswered`). */
+  counted(stats: PolicyStats): void;
 }
 
 export interface WireStats {
@@ -91,6 +94,12 @@ export interface Wire {
    * follow are answered by the answerer `make` returns (made once per source and target).
    */
   arm<S extends object>(ctx: RequestContext, source: S, make: (ctx: RequestContext, source: S) => WireAnswerer | null): void;
+  /**
+   * Notes a request answered from `source` without the pipeline (head-hook.ts), as `arm` notes one that
+   * does not repeat the one before: the next request the pipeline answers from that source, if it
+   * repeats this one, arms the wire.
+   */
+  observe(socket: Socket, source: object, method: string, url: string, rawHeaders: readonly string[]): void;
   stats(): WireStats;
 }
 
@@ -155,30 +164,17 @@ export class WireTap implements WireOut {
   }
 
   tail(hasDate: boolean): string {
-    const server = this.deps.server;
-    return (hasDate ? '' : utcDateLine()) + keepAliveTail(server.keepAliveTimeout, 0, server.keepAliveTimeout > 0) + '\r\n';
+    return answerTail(this.deps.server, hasDate);
+  }
+
+  counted(stats: PolicyStats): void {
+    stats.wireAnswered();
   }
 
   write(head: string, body?: Buffer | string): number {
-    const socket = this.socket;
-    let flushed: boolean;
-    let bytes = head.length;
-    if (body === undefined) flushed = socket.write(head, 'latin1');
-    else if (typeof body === 'string') {
-      flushed = socket.write(head + body, 'latin1');
-      bytes += body.length;
-    } else {
-      // Two writes, one system call: corked, they leave as one writev.
-      socket.cork();
-      socket.write(head, 'latin1');
-      flushed = socket.write(body);
-      socket.uncork();
-      bytes += body.length;
-    }
-    // The connection's byte marks move past this answer (pipeline/context.ts, takeSocketBytes).
-    this.memo.bytesWritten += bytes;
+    const bytes = writeAnswer(this.socket, this.memo, head, body);
     // A client that does not read its answers is not read from either (as node:http does).
-    if (!flushed) this.waitForDrain();
+    if (this.socket.writableNeedDrain) this.waitForDrain();
     return bytes;
   }
 
@@ -195,6 +191,34 @@ export class WireTap implements WireOut {
   }
 }
 
+
+/** node:http's own tail for an answer of `server`: Date (unless `hasDate`), keep-alive lines, the blank line. */
+export function answerTail(server: Server, hasDate: boolean): string {
+  return (hasDate ? '' : utcDateLine()) + keepAliveTail(server.keepAliveTimeout, 0, server.keepAliveTimeout > 0) + '\r\n';
+}
+
+/**
+ * Writes one answer written outside node:http (a latin1 head and an optional latin1 string or Buffer
+ * body) to the connection and moves its byte marks past it; returns the bytes written.
+ */
+export function writeAnswer(socket: Socket, memo: ConnectionMemo, head: string, body?: Buffer | string): number {
+  let bytes = head.length;
+  if (body === undefined) socket.write(head, 'latin1');
+  else if (typeof body === 'string') {
+    socket.write(head + body, 'latin1');
+    bytes += body.length;
+  } else {
+    // Two writes, one system call: corked, they leave as one writev.
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(body);
+    socket.uncork();
+    bytes += body.length;
+  }
+  // The connection's byte marks move past this answer (pipeline/context.ts, takeSocketBytes).
+  memo.bytesWritten += bytes;
+  return bytes;
+}
 
 /**
  * One WeakRef per source (a cache entry, a refusal lane), made the first time the source arms a
@@ -335,7 +359,23 @@ export function createWire(deps: WireDeps): Wire {
     return (memo.wire = tap);
   }
 
+  /** What the connection's last answer from a source repeated (the next repeat of it arms the wire). */
+  function remember(tap: WireTap, ref: WeakRef<object>, method: string, url: string, rawHeaders: readonly string[], tag: number): void {
+    tap.source = ref;
+    tap.url = url;
+    tap.method = method;
+    tap.rawHeaders = rawHeaders;
+    tap.fieldsTag = tag;
+    tap.armed = false;
+  }
+
   return {
+    observe(socket, source, method, url, rawHeaders) {
+      const memo = connectionMemo(socket);
+      if (memo.wire === null) return;
+      const tap = tapOf(memo, socket as NodeSocket);
+      if (tap !== null) remember(tap, weakRefOf(source), method, url, rawHeaders, fieldsTag(rawHeaders));
+    },
     arm(ctx, source, make) {
       const req = ctx.req;
       const socket = req.socket as NodeSocket | null;
@@ -356,12 +396,7 @@ export function createWire(deps: WireDeps): Wire {
         // target and header fields as the one before): a flood that varies its requests never does,
         // and keeps node:http's native read path. A few string compares per answer, no more (no
         // allocation: the source's WeakRef is made once per source, weakRefOf).
-        tap.source = ref;
-        tap.url = url;
-        tap.method = method;
-        tap.rawHeaders = rawHeaders;
-        tap.fieldsTag = tag;
-        tap.armed = false;
+        remember(tap, ref, method, url, rawHeaders, tag);
         return;
       }
       // A repeat. No body, no per-socket request cap, no `Expect` (node:http writes `100 Continue`

@@ -11,9 +11,10 @@
  *   (core/http/request-target.ts: the record shows the path parse would have made), no body;
  * - its header fields repeat the opening request's (runtime/refusal-lane-policy.ts, `laneHeadersRepeat`):
  *   the same names in the same order (so the same fingerprint), and the same values for every field a
- *   lane answer depends on — Host and site, user agent, cookies and clearance, Accept, the forwarding
- *   fields, framing. A value nothing here reads (Referer, an extension header, a cache-busting field)
- *   may change from request to request: the lane answers it exactly as decide would have;
+ *   lane answer depends on — Host and site, user agent, the clearance (a Cookie line may change unless it
+ *   carries one), Accept, the forwarding fields, framing. A value nothing here reads (Referer, a session
+ *   cookie, an extension header, a cache-busting field) may change from request to request: the lane
+ *   answers it exactly as decide would have;
  * - before the time the limit admits again (GCRA: refused requests do not move the limit, so nothing
  *   else can make it admit earlier);
  * - the client is still not banned (a ban turns the 429 into a drop: the normal path handles it).
@@ -21,15 +22,16 @@
  * request record (stats, detector, access log), still counts toward escalation and the policy stats,
  * and carries fresh `Retry-After` / `RateLimit` values.
  *
- * A connection whose requests differ in a bound field (a flood varying a cookie or user agent) would open a
+ * A connection whose requests differ in a bound field (a flood varying its user agent) would open a
  * lane on every refusal and close it on the next request, paying for both and gaining nothing: after a
  * lane closes unused, the connection's next 2^n − 1 refusals open none (n lanes in a row closed unused,
  * up to 2^6 − 1), and one answered from a lane resets it. Those refusals take the normal path, which
  * answers them exactly as the lane would have.
  *
- * Repeats that are byte-for-byte copies of a request the lane answered go one step further: the wire
- * (wire/refusal.ts) answers them from the bytes read, before node:http parses them, with the same page,
- * fields and record.
+ * Lane requests go one step further on HTTP/1.1: they are answered as soon as node's parser has read
+ * their head, before node:http makes request and response objects of them (edge/wire/head-hook.ts), and
+ * byte-for-byte copies of a request the lane answered are answered from the bytes read, before node:http
+ * parses them (edge/wire/refusal.ts) — both with the same page, fields and record.
  */
 import type { Socket } from 'node:net';
 import type { Decision } from '../../core/vocabulary.ts';
@@ -41,6 +43,8 @@ import { connectionMemo } from '../connection-memo.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
 import { laneHeadersRepeat } from '../../runtime/refusal-lane-policy.ts';
+import { requestRecordOf } from '../record/request-record-of.ts';
+import type { RequestRecord } from '../../telemetry/request-record.ts';
 
 export interface Lane {
   readonly runtime: Runtime;
@@ -59,6 +63,13 @@ export interface Lane {
   /** `RateLimit-Policy` value and the limit's name for `RateLimit`. */
   readonly policyField: string;
   readonly limitName: string;
+  /**
+   * The opening request's record as a lane answer records it (429, `limited`, no challenge step): a
+   * lane answer given without a request context (edge/wire/head-hook.ts) is this record with its own
+   * ID, time, bytes, level, path and Referer — the only fields a lane request may change that a record
+   * shows.
+   */
+  readonly record: RequestRecord;
 }
 
 type LaneFacts = Pick<
@@ -105,17 +116,22 @@ export function openRefusalLane(ctx: RequestContext): void {
     decision: d,
     policyField: rateLimitPolicyItem(refused.limit),
     limitName: refused.limit.name,
+    record: { ...requestRecordOf(ctx, { outcome: 'limited', status: 429, bytesIn: 0, bytesOut: 0, durationMs: 0, timeMs: 0 }), challenge: null },
   };
 }
 
-/** Whether the lane may answer this request (see the module comment). */
-function laneServes(lane: Lane, ctx: RequestContext): boolean {
-  const req = ctx.req;
-  if (lane.runtime !== ctx.runtime || ctx.startMs >= lane.untilMs) return false;
-  if (req.method !== lane.method || req.httpVersion !== lane.version || ctx.path.charCodeAt(0) !== 47 /* / */) return false;
-  if (!laneHeadersRepeat(lane.rawHeaders, req.rawHeaders)) return false;
-  const ban = ctx.runtime.services.decideState.ban;
-  return ban === undefined || ban(lane.facts.clientAddress, ctx.startMs) == null;
+/**
+ * Whether the lane may answer a request (see the module comment) arriving at `nowMs` under `runtime`
+ * with this method, HTTP version, origin-form target and header list. The one statement of the lane's
+ * conditions, for the pipeline's lane phase and for lane answers given at the parsed head
+ * (edge/wire/head-hook.ts); whether the target is in normal form each checks before.
+ */
+export function laneServes(lane: Lane, runtime: Runtime, nowMs: number, method: string | undefined, version: string, path: string, rawHeaders: readonly string[]): boolean {
+  if (lane.runtime !== runtime || nowMs >= lane.untilMs) return false;
+  if (method !== lane.method || version !== lane.version || path.charCodeAt(0) !== 47 /* / */) return false;
+  if (!laneHeadersRepeat(lane.rawHeaders, rawHeaders)) return false;
+  const ban = runtime.services.decideState.ban;
+  return ban === undefined || ban(lane.facts.clientAddress, nowMs) == null;
 }
 
 /**
@@ -132,7 +148,8 @@ export function answerFromLane(ctx: RequestContext): boolean {
   // may skip it, so the record shows the path every other answer would. Anything else takes the
   // normal path this once; the lane stays open.
   if (scanTarget(ctx.path) !== TARGET_CLEAN) return false;
-  if (!laneServes(lane, ctx)) {
+  const req = ctx.req;
+  if (!laneServes(lane, ctx.runtime, ctx.startMs, req.method, req.httpVersion, ctx.path, req.rawHeaders)) {
     memo.lane = null;
     if (memo.laneMisses < MAX_LANE_MISSES) memo.laneMisses++;
     memo.laneSkips = (1 << memo.laneMisses) - 1;

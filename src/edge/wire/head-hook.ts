@@ -1,0 +1,241 @@
+/**
+ * Lane answers at the parsed head: a request the connection's refusal lane serves is answered 429 as
+ * soon as node's parser has read its head, before node:http makes an IncomingMessage and a
+ * ServerResponse of it.
+ *
+ * A flood refused by a limit that varies its requests — a new cookie, Referer, extension header or
+ * query string each time — is answered from the refusal lane (pipeline/lane/refusal-lane.ts), whose own
+ * work is a few header comparisons; what is left is node:http's per-request machinery: two stream
+ * objects, the 'request' event, the response's head and end, its 'finish'. Measured on this machine's
+ * loopback, a node:http server answering at the parsed head spends ~7 µs per 429 against ~11.5 µs
+ * through those objects. The wire (wire.ts) skips them too, but only for byte-for-byte copies.
+ *
+ * How: node:http's parser calls one function when a head is complete (`parserOnHeadersComplete` in
+ * lib/_http_common.js, Node 18–24), with the method, target, version, header list and whether the
+ * connection stays open. The proxy's connections get a parser whose slot holds this module's function
+ * instead (found by the function's name on the first parser; when not found, nothing changes). It
+ * answers only when all of these hold, and otherwise calls node's own function with the same arguments,
+ * so node:http's path runs exactly as without it:
+ * - the connection has an open lane, and the lane serves the request by the lane's own conditions
+ *   (`laneServes`: config generation, time, method, HTTP/1.1, target in normal form, header fields,
+ *   ban); its answerer exists (refusal.ts `laneHeadAnswerOf`: no body framing, `Expect`, `Upgrade` or
+ *   request ID in the lane's field names);
+ * - the connection stays open, no response of node:http's is still being written on it (answers leave
+ *   in order), the server is not draining and has no per-connection request cap, the head came in one
+ *   piece (node hands over a head split across reads differently) and under the header-count cap;
+ * - it is not an exact repeat of the connection's previous request: those are the wire's, which answers
+ *   them from the bytes read after node:http's lane answer arms it — cheaper still. Where the wire
+ *   cannot take the connection, exact repeats are answered here as well.
+ * The answer is the lane's: the same page, fields, escalation count, stats and record as the lane phase
+ * gives through node:http (refusal.ts `RefusalAnswer`), with the request's own target and Referer in
+ * its record. node:http then finishes reading the (body-less) request and finds no message to end.
+ *
+ * Backpressure is node:http's own: when the socket's send buffer is full, the socket is paused the
+ * way node:http pauses it for its own queued responses, and node:http resumes it on 'drain'.
+ */
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
+import { connectionMemo, connectionMemoIfAny, type ConnectionMemo } from '../../pipeline/connection-memo.ts';
+import { laneServes } from '../../pipeline/lane/refusal-lane.ts';
+import type { PolicyStats } from '../../telemetry/policy-stats.ts';
+import { laneHeadAnswerOf } from './refusal.ts';
+import { sameFieldsFromLast } from './head-match.ts';
+import { answerTail, writeAnswer, type Wire, type WireDeps, type WireOut } from './wire.ts';
+
+/** node:http's parser as far as this module uses it (internal API, probed before use). */
+interface HeadParser {
+  socket: Socket | null;
+  incoming: unknown;
+  maxHeaderPairs: number;
+  [slot: number]: unknown;
+}
+type HookedSocket = Socket & { parser?: HeadParser | null; _httpMessage?: unknown; _paused?: boolean };
+
+/** node:http's head-complete callback (its arguments as lib/_http_common.js receives them). */
+type OnHeadersComplete = (
+  this: HeadParser,
+  versionMajor: number,
+  versionMinor: number,
+  headers: string[] | undefined,
+  method: number | undefined,
+  url: string | undefined,
+  statusCode: unknown,
+  statusMessage: unknown,
+  upgrade: boolean,
+  shouldKeepAlive: boolean,
+) => unknown;
+
+/** The name of node:http's callback, by which its slot in the parser is found. */
+const NODE_HEADERS_COMPLETE = 'parserOnHeadersComplete';
+
+/** The parser slot holding node:http's callback, and the callback; null when this Node has none such. */
+let nodeCallback: { slot: number; original: OnHeadersComplete } | null | undefined;
+
+/**
+ * Method names by the parser's method number, learnt from node:http's own requests (the first request
+ * with a method goes through node:http, which names it): never a copy of the parser's table.
+ */
+const methodNames: Array<string | undefined> = [];
+
+export interface HeadHookStats {
+  /** Lane requests answered at their parsed head since start. */
+  readonly answered: number;
+}
+
+export interface HeadHook {
+  /** Attaches to a connection node:http has just set up (its parser in place); no-op otherwise. */
+  attach(socket: Socket): void;
+  stats(): HeadHookStats;
+}
+
+/** What the hook keeps about one connection (`ConnectionMemo.head`); the answer's socket side. */
+class HeadTap implements WireOut {
+  /** Bytes read for the request being answered (the record's bytes in). */
+  headBytes = 0;
+  /** The connection's previous request as parsed (to leave its exact repeats to the wire). */
+  lastUrl = '';
+  lastHeaders: readonly string[] | null = null;
+  constructor(
+    readonly deps: WireDeps,
+    readonly memo: ConnectionMemo,
+    readonly socket: HookedSocket,
+    readonly wire: Wire,
+    readonly counts: { answered: number; failureLogged: boolean },
+  ) {}
+
+  tail(hasDate: boolean): string {
+    return answerTail(this.deps.server, hasDate);
+  }
+
+  write(head: string, body?: Buffer | string): number {
+    const socket = this.socket;
+    const bytes = writeAnswer(socket, this.memo, head, body);
+    // node:http's own backpressure: it reads no further request until its 'drain' listener resumes.
+    if (socket.writableNeedDrain && socket._paused !== true) {
+      socket._paused = true;
+      socket.pause();
+    }
+    return bytes;
+  }
+
+  counted(stats: PolicyStats): void {
+    stats.headAnswered();
+  }
+
+  /** Answers the request if the lane serves it (see the module comment); false: node:http's path. */
+  answer(parser: HeadParser, headers: string[], method: number, url: string): boolean {
+    const memo = this.memo;
+    const lastUrl = this.lastUrl;
+    const lastHeaders = this.lastHeaders;
+    this.lastUrl = url;
+    this.lastHeaders = headers;
+    const lane = memo.lane;
+    if (lane === null) return false;
+    // An exact repeat is the wire's (unless the wire cannot take this connection).
+    if (memo.wire !== null && url === lastUrl && lastHeaders !== null && sameFieldsFromLast(headers, lastHeaders)) return false;
+    const socket = this.socket;
+    const deps = this.deps;
+    if (socket._httpMessage != null || !socket.writable || !deps.accepting() || (deps.server.maxRequestsPerSocket ?? 0) > 0) return false;
+    if (parser.maxHeaderPairs > 0 && headers.length > parser.maxHeaderPairs) return false;
+    const answer = laneHeadAnswerOf(lane);
+    if (answer === null) return false;
+    const startMono = performance.now();
+    const nowMs = Date.now();
+    const runtime = deps.getRuntime();
+    if (scanTarget(url) !== TARGET_CLEAN || !laneServes(lane, runtime, nowMs, methodNames[method], '1.1', url, headers)) return false;
+    // The connection's read mark moves past this request (pipeline/context.ts, takeSocketBytes).
+    const read = socket.bytesRead;
+    this.headBytes = Math.max(0, read - memo.bytesRead);
+    memo.bytesRead = read;
+    // The lane's field names are the request's, in order: its Referer sits where the lane's does.
+    const referer = answer.refererAt < 0 ? undefined : headers[answer.refererAt + 1];
+    if (!answer.respond(this, runtime, nowMs, startMono, url, referer)) {
+      memo.bytesRead = read - this.headBytes;
+      return false;
+    }
+    memo.laneMisses = 0;
+    this.counts.answered++;
+    // Should the next request repeat this one exactly, node:http's lane answer to it arms the wire.
+    this.wire.observe(socket, lane, lane.method, url, headers);
+    return true;
+  }
+}
+
+/**
+ * The function put in the proxy's parsers instead of node:http's. Parsers are pooled and shared with
+ * every other node:http server and client in the process, so it serves any parser: one whose socket has
+ * no head tap (or any request it does not answer) goes to node:http's callback unchanged.
+ */
+function onHeadersComplete(
+  this: HeadParser,
+  versionMajor: number,
+  versionMinor: number,
+  headers: string[] | undefined,
+  method: number | undefined,
+  url: string | undefined,
+  statusCode: unknown,
+  statusMessage: unknown,
+  upgrade: boolean,
+  shouldKeepAlive: boolean,
+): unknown {
+  const socket = this.socket;
+  if (socket != null && headers !== undefined && url !== undefined && typeof method === 'number' && versionMajor === 1 && versionMinor === 1 && !upgrade && shouldKeepAlive) {
+    const tap = connectionMemoIfAny(socket)?.head;
+    if (tap instanceof HeadTap && tap.socket === socket) {
+      let answered = false;
+      try {
+        answered = tap.answer(this, headers, method, url);
+      } catch (err) {
+        // Thrown before anything was written (RefusalAnswer.respond catches what follows a write).
+        if (!tap.counts.failureLogged) {
+          tap.counts.failureLogged = true;
+          tap.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'answering a lane request at its head failed; node:http answers instead (reported once)');
+        }
+      }
+      if (answered) {
+        // No message for node:http to end when the parser reaches the end of this one.
+        this.incoming = null;
+        return 0;
+      }
+    }
+  }
+  const result = nodeCallback!.original.call(this, versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive);
+  if (typeof method === 'number' && methodNames[method] === undefined) {
+    const name = (this.incoming as { method?: unknown } | null)?.method;
+    if (typeof name === 'string') methodNames[method] = name;
+  }
+  return result;
+}
+
+/** Finds node:http's callback in a parser (once per process); null when this Node has none by that name. */
+function probe(parser: HeadParser): { slot: number; original: OnHeadersComplete } | null {
+  if (nodeCallback !== undefined) return nodeCallback;
+  nodeCallback = null;
+  for (let slot = 0; slot < 16; slot++) {
+    const f = parser[slot];
+    if (typeof f === 'function' && f.name === NODE_HEADERS_COMPLETE) {
+      nodeCallback = { slot, original: f as OnHeadersComplete };
+      break;
+    }
+  }
+  return nodeCallback;
+}
+
+export function createHeadHook(deps: WireDeps, wire: Wire): HeadHook {
+  const counts = { answered: 0, failureLogged: false };
+  return {
+    attach(socket) {
+      const parser = (socket as HookedSocket).parser;
+      if (parser == null) return;
+      const node = probe(parser);
+      if (node === null) return;
+      const current = parser[node.slot];
+      if (current !== node.original && current !== onHeadersComplete) return;
+      parser[node.slot] = onHeadersComplete;
+      const memo = connectionMemo(socket);
+      memo.head = new HeadTap(deps, memo, socket as HookedSocket, wire, counts);
+    },
+    stats: () => ({ answered: counts.answered }),
+  };
+}
