@@ -41,7 +41,7 @@ function setup(originUrl: string): { yaml: string; url: string; load: Omit<LoadO
     case '429':
       return {
         yaml: siteYaml(originUrl, '', LIMITED_TOP),
-        // A user agent of its own per request: the whole path (a varied cookie is answered by the refusal lane).
+        // A rotating user agent: the whole path (a varied cookie is answered by the refusal lane).
         url: '/', load: { vary: 'agent' }, warm: 1,
       };
     case 'challenge':

@@ -11,9 +11,10 @@
  *   carry Bulwark's clearance changes nothing the refusal depends on, so the refusal lane answers
  *   (pipeline/lane/refusal-lane.ts), at the parsed head, before node:http builds request and response
  *   objects (edge/wire/head-hook.ts);
- * - the same with its own user agent instead (`User-Agent: bench-agent/N`, a field the decision reads:
- *   user-agent class, rules): no two requests are alike there, so neither the lane nor the wire
- *   answers: the whole path runs — identify, decide, enforce, record — through node:http;
+ * - the same with the user agent rotating instead, through ten real browsers' (the drill's `ua-rotation`
+ *   pool), a field the decision reads (user-agent class, rules): no request repeats the one before it
+ *   there, so neither the lane nor the wire answers: the whole path runs — identify, decide, enforce,
+ *   record — through node:http;
  * - the same with its own `X-Bench-N` header value (a field no decision reads, like a Referer or a
  *   cache-busting extension header) or a new query string on every request: the refusal lane answers;
  * - the same request repeated, as a naive flood sends it: after the first refusals on each connection
@@ -90,8 +91,8 @@ try {
     results.push(
       ['varied cookie (refusal lane, at the parsed head)', run('cookie', 'cookie')],
       ...(RATE > 0 ? ([[`varied cookie at ${RATE} req/s for both`, run(`cookie@${RATE}`, 'cookie', RATE)]] as Array<[string, PairedResult]>) : []),
-      ['varied user agent (whole path)', run('agent', 'agent')],
-      ...(RATE > 0 ? ([[`varied user agent at ${RATE} req/s for both`, run(`agent@${RATE}`, 'agent', RATE)]] as Array<[string, PairedResult]>) : []),
+      ['rotating user agent (whole path)', run('agent', 'agent')],
+      ...(RATE > 0 ? ([[`rotating user agent at ${RATE} req/s for both`, run(`agent@${RATE}`, 'agent', RATE)]] as Array<[string, PairedResult]>) : []),
       ['varied extension header (refusal lane)', run('header', 'header')],
       ['varied URL (refusal lane)', run('url', 'query')],
       ['same request repeated (wire)', run('repeated')],

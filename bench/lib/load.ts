@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HAS_TASKSET } from './processes.ts';
+import { BROWSER_USER_AGENTS } from '../../src/drill/attackers/traffic-shapes.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,8 +39,9 @@ function toMs(text: string): number {
 export const HAS_WRK = existsSync('/usr/bin/wrk') && process.env.BULWARK_BENCH_LOAD !== 'autocannon';
 
 /**
- * A wrk script that makes every request differ — `?n=<counter>` on the path, an `X-Bench-N` header, a
- * `Cookie: visit=<counter>` or a `User-Agent: bench-agent/<counter>` —
+ * A wrk script that makes every request differ from the one before — `?n=<counter>` on the path, an
+ * `X-Bench-N` header, a `Cookie: visit=<counter>`, or the next of ten real browsers' user agents (the
+ * drill's `ua-rotation` pool, drill/attackers/traffic-shapes.ts) —
  * and writes the request line and headers itself, in one fixed order for every request of every run:
  * wrk.format iterates a Lua table, whose order changes from run to run, and a header order that changes
  * looks to the detector like a new client stack taking over the site (it would escalate on the
@@ -51,9 +53,13 @@ function varyScript(url: string, kind: VaryKind, headers: Record<string, string>
   const fixed = [`Host: ${u.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].map((h) => `${h}\r\n`).join('');
   const path = `${u.pathname}${u.search}`;
   const target = kind === 'query' ? `${lua(path + (u.search === '' ? '?n=' : '&n='))} .. n` : lua(path);
-  const extra = kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"` : kind === 'cookie' ? `"Cookie: visit=" .. n .. "\\r\\n"` : kind === 'agent' ? `"User-Agent: bench-agent/" .. n .. "\\r\\n"` : '""';
+  const extra =
+    kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"`
+    : kind === 'cookie' ? `"Cookie: visit=" .. n .. "\\r\\n"`
+    : kind === 'agent' ? `"User-Agent: " .. agents[(n % ${BROWSER_USER_AGENTS.length}) + 1] .. "\\r\\n"`
+    : '""';
   const script =
-    `local n = 0\nlocal fixed = ${lua(fixed)}\n` +
+    `local n = 0\nlocal fixed = ${lua(fixed)}\nlocal agents = {${BROWSER_USER_AGENTS.map(lua).join(', ')}}\n` +
     `request = function()\n  n = n + 1\n  return "GET " .. ${target} .. " HTTP/1.1\\r\\n" .. fixed .. ${extra} .. "\\r\\n"\nend\n`;
   const file = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), `vary-${kind}.lua`);
   writeFileSync(file, script);
@@ -70,8 +76,9 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   /**
    * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...), its own
-   * `X-Bench-N` header value, its own cookie (`Cookie: visit=N`) or its own user agent
-   * (`User-Agent: bench-agent/N`, a field Bulwark's decisions read: user-agent class, rules)
+   * `X-Bench-N` header value, its own cookie (`Cookie: visit=N`) or the next user agent of a pool of ten
+   * real browsers', as a botnet rotating user agents sends them (a field Bulwark's decisions read:
+   * user-agent class, rules)
    * (wrk's Lua script; autocannon's `-I` id replacement without wrk), the headers always in the same
    * order.
    */
@@ -105,9 +112,13 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
     return { tool: 'wrk', requests, rps, p50Ms: p50, p99Ms: p99, non2xx, errors };
   }
   // The placeholder `[<id>]` is replaced with a fresh id in every request (the query string or one header).
-  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : options.vary === 'cookie' ? { Cookie: 'visit=[<id>]' } : options.vary === 'agent' ? { 'User-Agent': 'bench-agent/[<id>]' } : {}) };
+  const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : options.vary === 'cookie' ? { Cookie: 'visit=[<id>]' } : options.vary === 'agent' ? { 'User-Agent': BROWSER_USER_AGENTS[0]! } : {}) };
   const target = options.vary === 'query' ? `${url}${url.includes('?') ? '&' : '?'}n=[<id>]` : url;
-  const spec = { url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined, ...(options.rate === undefined ? {} : { overallRate: options.rate }) };
+  const rotate = options.vary === 'agent' ? { rotate: { header: 'User-Agent', values: BROWSER_USER_AGENTS } } : {};
+  const spec = {
+    url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined && options.vary !== 'agent',
+    ...rotate, ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+  };
   const argv = [...pin, process.execPath, join(ROOT, 'bench/servers/autocannon-run.mjs'), JSON.stringify(spec)];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 });
   const j = JSON.parse(r.stdout);

@@ -1,9 +1,15 @@
 // The load tool without wrk: autocannon run programmatically (its command line reads `[...]` as a
 // sub-argument, so an `[<id>]` placeholder cannot be passed there). Prints autocannon's JSON result.
 // Usage: node bench/servers/autocannon-run.mjs '{"url":...,"connections":N,"duration":S,"headers":{},"idReplacement":bool}'
+// A `rotate: {header, values}` field sets that header to the next of `values` on every request, over all
+// connections in turn (a botnet rotating user agents).
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const autocannon = require("autocannon");
-const options = JSON.parse(process.argv[2]);
+const { rotate, ...options } = JSON.parse(process.argv[2]);
+if (rotate !== undefined) {
+  let n = 0;
+  options.requests = [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, [rotate.header]: rotate.values[n++ % rotate.values.length] } }) }];
+}
 const result = await autocannon({ ...options, renderProgressBar: false, renderResultsTable: false });
 process.stdout.write(JSON.stringify(result));
