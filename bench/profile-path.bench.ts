@@ -41,8 +41,8 @@ function setup(originUrl: string): { yaml: string; url: string; load: Omit<LoadO
     case '429':
       return {
         yaml: siteYaml(originUrl, '', LIMITED_TOP),
-        // A rotating user agent: the whole path (a varied cookie is answered by the refusal lane).
-        url: '/', load: { vary: 'agent' }, warm: 1,
+        // Rotating client stacks: the whole path (a varied cookie or user agent is answered by the refusal lane).
+        url: '/', load: { vary: 'stack' }, warm: 1,
       };
     case 'challenge':
       return {

@@ -11,10 +11,12 @@
  *   carry Bulwark's clearance changes nothing the refusal depends on, so the refusal lane answers
  *   (pipeline/lane/refusal-lane.ts), at the parsed head, before node:http builds request and response
  *   objects (edge/wire/head-hook.ts);
- * - the same with the user agent rotating instead, through ten real browsers' (the drill's `ua-rotation`
- *   pool), a field the decision reads (user-agent class, rules): no request repeats the one before it
- *   there, so neither the lane nor the wire answers: the whole path runs — identify, decide, enforce,
- *   record — through node:http;
+ * - the same with the user agent rotating through ten real browsers' instead (the drill's
+ *   `ua-rotation` pool): the same user-agent class, so the lane answers at the head too;
+ * - the same rotating through three whole client stacks (bench/lib/load.ts CLIENT_STACKS: header names
+ *   and order, user-agent class), as a botnet imitating several clients does: no request repeats the
+ *   one before it in what the decision reads, so neither the lane nor the wire answers: the whole path
+ *   runs — identify, decide, enforce, record — through node:http;
  * - the same with its own `X-Bench-N` header value (a field no decision reads, like a Referer or a
  *   cache-busting extension header) or a new query string on every request: the refusal lane answers;
  * - the same request repeated, as a naive flood sends it: after the first refusals on each connection
@@ -23,8 +25,8 @@
  *   handle, before node:net builds a Socket: edge/accept-handle.ts) vs a bare server that destroys every
  *   socket in its 'connection' listener, the way a Node server drops (target ≥ 0.95×), and both
  *   connection rates (the rate is bounded by the connect loop as much as by the server).
- * - the cookie- and agent-varied loads again at one fixed rate for both servers (--rate, default 5000
- *   req/s; 0 skips them): at full speed the faster server also batches more requests per wake-up and system call, so its
+ * - the cookie-varied and stack-rotating loads again at one fixed rate for both servers (--rate, default
+ *   5000 req/s; 0 skips them): at full speed the faster server also batches more requests per wake-up and system call, so its
  *   requests get cheaper; at the same offered rate the CPU per request compares the same work.
  * Escalation stays on (every refusal is counted toward a ban, as in production) with a threshold the
  * benchmark's one address never reaches, so the 429 path is what is measured, not the drop.
@@ -91,8 +93,9 @@ try {
     results.push(
       ['varied cookie (refusal lane, at the parsed head)', run('cookie', 'cookie')],
       ...(RATE > 0 ? ([[`varied cookie at ${RATE} req/s for both`, run(`cookie@${RATE}`, 'cookie', RATE)]] as Array<[string, PairedResult]>) : []),
-      ['rotating user agent (whole path)', run('agent', 'agent')],
-      ...(RATE > 0 ? ([[`rotating user agent at ${RATE} req/s for both`, run(`agent@${RATE}`, 'agent', RATE)]] as Array<[string, PairedResult]>) : []),
+      ['rotating browser user agents (refusal lane, at the parsed head)', run('agent', 'agent')],
+      ['rotating client stacks (whole path)', run('stack', 'stack')],
+      ...(RATE > 0 ? ([[`rotating client stacks at ${RATE} req/s for both`, run(`stack@${RATE}`, 'stack', RATE)]] as Array<[string, PairedResult]>) : []),
       ['varied extension header (refusal lane)', run('header', 'header')],
       ['varied URL (refusal lane)', run('url', 'query')],
       ['same request repeated (wire)', run('repeated')],

@@ -40,8 +40,9 @@ export const HAS_WRK = existsSync('/usr/bin/wrk') && process.env.BULWARK_BENCH_L
 
 /**
  * A wrk script that makes every request differ from the one before — `?n=<counter>` on the path, an
- * `X-Bench-N` header, a `Cookie: visit=<counter>`, or the next of ten real browsers' user agents (the
- * drill's `ua-rotation` pool, drill/attackers/traffic-shapes.ts) —
+ * `X-Bench-N` header, a `Cookie: visit=<counter>`, the next of ten real browsers' user agents (the
+ * drill's `ua-rotation` pool, drill/attackers/traffic-shapes.ts), or the next of three whole client
+ * stacks ({@link CLIENT_STACKS}) —
  * and writes the request line and headers itself, in one fixed order for every request of every run:
  * wrk.format iterates a Lua table, whose order changes from run to run, and a header order that changes
  * looks to the detector like a new client stack taking over the site (it would escalate on the
@@ -57,17 +58,30 @@ function varyScript(url: string, kind: VaryKind, headers: Record<string, string>
     kind === 'header' ? `"X-Bench-N: " .. n .. "\\r\\n"`
     : kind === 'cookie' ? `"Cookie: visit=" .. n .. "\\r\\n"`
     : kind === 'agent' ? `"User-Agent: " .. agents[(n % ${BROWSER_USER_AGENTS.length}) + 1] .. "\\r\\n"`
+    : kind === 'stack' ? `stacks[(n % ${CLIENT_STACKS.length}) + 1]`
     : '""';
+  const stacks = CLIENT_STACKS.map((stack) => lua(stack.map(([k, v]) => `${k}: ${v}\r\n`).join('')));
   const script =
-    `local n = 0\nlocal fixed = ${lua(fixed)}\nlocal agents = {${BROWSER_USER_AGENTS.map(lua).join(', ')}}\n` +
+    `local n = 0\nlocal fixed = ${lua(fixed)}\nlocal agents = {${BROWSER_USER_AGENTS.map(lua).join(', ')}}\nlocal stacks = {${stacks.join(', ')}}\n` +
     `request = function()\n  n = n + 1\n  return "GET " .. ${target} .. " HTTP/1.1\\r\\n" .. fixed .. ${extra} .. "\\r\\n"\nend\n`;
   const file = join(mkdtempSync(join(tmpdir(), 'bulwark-bench-')), `vary-${kind}.lua`);
   writeFileSync(file, script);
   return file;
 }
 
+/**
+ * Three client stacks a botnet may rotate through, each its own header names, order and user agent (a
+ * browser's, a second browser's, an HTTP library's): no request repeats the one before it in a field
+ * the decision reads, its user-agent class, or its header fingerprint.
+ */
+export const CLIENT_STACKS: ReadonlyArray<ReadonlyArray<readonly [string, string]>> = [
+  [['User-Agent', BROWSER_USER_AGENTS[0]!], ['Accept', 'text/html,application/xhtml+xml'], ['Accept-Language', 'en-GB,en;q=0.9'], ['Sec-Fetch-Mode', 'navigate']],
+  [['User-Agent', BROWSER_USER_AGENTS[3]!], ['Accept', 'text/html'], ['Accept-Encoding', 'gzip, deflate, br'], ['Accept-Language', 'de-DE,de;q=0.8']],
+  [['User-Agent', 'python-requests/2.32.4'], ['Accept-Encoding', 'gzip, deflate'], ['Accept', '*/*']],
+];
+
 /** What changes from request to request (see LoadOptions.vary). */
-export type VaryKind = 'query' | 'header' | 'cookie' | 'agent';
+export type VaryKind = 'query' | 'header' | 'cookie' | 'agent' | 'stack';
 
 export interface LoadOptions {
   readonly seconds: number;
@@ -76,9 +90,9 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   /**
    * Every request differs from the one before: its own query string (`?n=1`, `?n=2`...), its own
-   * `X-Bench-N` header value, its own cookie (`Cookie: visit=N`) or the next user agent of a pool of ten
-   * real browsers', as a botnet rotating user agents sends them (a field Bulwark's decisions read:
-   * user-agent class, rules)
+   * `X-Bench-N` header value, its own cookie (`Cookie: visit=N`), the next user agent of a pool of ten
+   * real browsers', as a botnet rotating user agents sends them, or the next of three whole client stacks
+   * ({@link CLIENT_STACKS}: header names, order and user-agent class change)
    * (wrk's Lua script; autocannon's `-I` id replacement without wrk), the headers always in the same
    * order.
    */
@@ -114,9 +128,12 @@ export function runLoad(url: string, options: LoadOptions): LoadResult {
   // The placeholder `[<id>]` is replaced with a fresh id in every request (the query string or one header).
   const headers = { ...options.headers, ...(options.vary === 'header' ? { 'X-Bench-N': '[<id>]' } : options.vary === 'cookie' ? { Cookie: 'visit=[<id>]' } : options.vary === 'agent' ? { 'User-Agent': BROWSER_USER_AGENTS[0]! } : {}) };
   const target = options.vary === 'query' ? `${url}${url.includes('?') ? '&' : '?'}n=[<id>]` : url;
-  const rotate = options.vary === 'agent' ? { rotate: { header: 'User-Agent', values: BROWSER_USER_AGENTS } } : {};
+  const rotate =
+    options.vary === 'agent' ? { rotate: { header: 'User-Agent', values: BROWSER_USER_AGENTS } }
+    : options.vary === 'stack' ? { stacks: CLIENT_STACKS.map((stack) => Object.fromEntries(stack)) }
+    : {};
   const spec = {
-    url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined && options.vary !== 'agent',
+    url: target, connections: options.connections, duration: options.seconds, headers, idReplacement: options.vary !== undefined && options.vary !== 'agent' && options.vary !== 'stack',
     ...rotate, ...(options.rate === undefined ? {} : { overallRate: options.rate }),
   };
   const argv = [...pin, process.execPath, join(ROOT, 'bench/servers/autocannon-run.mjs'), JSON.stringify(spec)];

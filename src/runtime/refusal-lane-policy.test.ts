@@ -39,6 +39,17 @@ test('laneHeadersRepeat: names in order always, values only for the bound fields
   }
 });
 
+test('laneHeadersRepeat: a User-Agent may change only under the lane\'s rule, to one of the same class', () => {
+  const classOf = (ua: string) => (ua.startsWith('Mozilla/5.0') ? 'browser' : ua.startsWith('curl') ? 'library' : 'unknown') as 'browser' | 'library' | 'unknown';
+  const first = ['Host', 'a.test', 'User-Agent', 'Mozilla/5.0 A'];
+  const firefox = ['Host', 'a.test', 'User-Agent', 'Mozilla/5.0 B'];
+  const curl = ['Host', 'a.test', 'User-Agent', 'curl/8'];
+  assert.equal(laneHeadersRepeat(first, firefox), false, 'no rule: bound');
+  assert.equal(laneHeadersRepeat(first, firefox, { uaClass: 'browser', classOf }), true, 'same class');
+  assert.equal(laneHeadersRepeat(first, curl, { uaClass: 'browser', classOf }), false, 'another class');
+  assert.equal(laneHeadersRepeat(first, [...first], null), true);
+});
+
 test('laneHeadersRepeat: a Cookie line may vary unless it carries (or carried) the clearance', () => {
   const first = ['Host', 'a.test', 'Cookie', 'visit=1', 'Cookie', 'bulwark_clearance=abc'];
   assert.equal(laneHeadersRepeat(first, ['Host', 'a.test', 'Cookie', 'visit=2', 'Cookie', 'bulwark_clearance=abc']), true, 'a session cookie varies');

@@ -15,6 +15,7 @@
  */
 import { CLEARANCE_COOKIE_NAME } from '../core/challenge/index.ts';
 import type { CompiledRule } from '../core/policy/index.ts';
+import type { ClientClass } from '../core/vocabulary.ts';
 import type { KeyPart } from '../core/ratelimit/index.ts';
 
 /** The limit-spec fields this decision reads. */
@@ -31,38 +32,48 @@ const CONNECTION_PARTS: ReadonlySet<string> = new Set(['site', 'address', 'prefi
 /**
  * Header fields whose values a lane request must repeat (lower-case names). What the lane copies from
  * the opening request or answers with depends on them: the site (Host), the client behind a trusted
- * proxy (X-Forwarded-For, Forwarded, X-Real-IP) and its request ID, the user-agent class, the
- * clearance's binding (Authorization, Accept-Language), the page's format (Accept), what a browser says
- * about the navigation (Sec-Fetch-*), and the framing node:http and Bulwark act on. Cookie is bound
- * only as far as the clearance goes ({@link LANE_COOKIE_NEEDLE}). Every other field (Referer, an
- * extension header, a cache-busting value) changes nothing a lane answer says: its value may differ
- * from request to request, as long as the names, in order, repeat (the header fingerprint is made of
- * them).
+ * proxy (X-Forwarded-For, Forwarded, X-Real-IP) and its request ID, the clearance's binding
+ * (Authorization, Accept-Language), the page's format (Accept), what a browser says about the
+ * navigation (Sec-Fetch-*), and the framing node:http and Bulwark act on. Cookie and User-Agent are
+ * bound only as far as what identify derives from them goes ({@link laneHeadersRepeat}). Every other
+ * field (Referer, an extension header, a cache-busting value) changes nothing a lane answer says: its
+ * value may differ from request to request, as long as the names, in order, repeat (the header
+ * fingerprint is made of them).
  */
 export const LANE_BOUND_FIELDS: ReadonlySet<string> = new Set([
-  'host', 'user-agent', 'authorization', 'proxy-authorization', 'accept', 'accept-language',
+  'host', 'authorization', 'proxy-authorization', 'accept', 'accept-language',
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'x-request-id', 'via',
   'sec-fetch-dest', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-user',
   'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'expect', 'upgrade', 'te', 'trailer',
 ]);
 
-/**
- * What identify looks for in the Cookie field before it reads a clearance (pipeline/phases/identify.ts):
- * a Cookie field line may change from request to request as long as neither its old nor its new value
- * contains it. Then identify finds the same clearance (or none) in both requests — the clearance is the
- * first `bulwark_clearance=` pair of the joined field, and a line without the name can neither add nor
- * move one — and nothing else a lane answer depends on reads cookies. A flood that varies a session or
- * tracking cookie stays in its lane; a changed clearance leaves it.
- */
+/** What identify looks for in the Cookie field before it reads a clearance (pipeline/phases/identify.ts). */
 export const LANE_COOKIE_NEEDLE = CLEARANCE_COOKIE_NAME;
 
 /**
+ * When a lane request's User-Agent may differ from the opening request's: never (null), or when the
+ * new one is of this class (by `classOf`, identify's own classifier). A lane allows it only for a client
+ * without a clearance (a clearance is bound to the user agent) whose user agent claimed no crawler
+ * (crawler verification depends on it): then all identify derives from the user agent is its class.
+ */
+export interface LaneAgentRule {
+  readonly uaClass: ClientClass;
+  readonly classOf: (userAgent: string) => ClientClass;
+}
+
+/**
  * Whether `next`'s header fields repeat `first`'s for the lane: the same names in the same order, and
- * the same values for every {@link LANE_BOUND_FIELDS} name and for any Cookie line that carries the
- * clearance's name (other values may differ). Names are compared as received (case included: the
+ * the same values for every {@link LANE_BOUND_FIELDS} name; other values may differ, except that
+ * - a Cookie line may change only when neither its old nor its new value contains the clearance's name
+ *   ({@link LANE_COOKIE_NEEDLE}): then identify finds the same clearance (or none) in both requests — the
+ *   clearance is the first `bulwark_clearance=` pair of the joined field, and a line without the name
+ *   can neither add nor move one — and nothing else a lane answer depends on reads cookies;
+ * - a User-Agent may change only under `agent` ({@link LaneAgentRule}): to one of the same class.
+ * A flood that varies a session cookie, or rotates browsers' user agents, stays in its lane; a changed
+ * clearance or user-agent class leaves it. Names are compared as received (case included: the
  * fingerprint sees them so); only a differing value costs a lower-casing.
  */
-export function laneHeadersRepeat(first: readonly string[], next: readonly string[]): boolean {
+export function laneHeadersRepeat(first: readonly string[], next: readonly string[], agent: LaneAgentRule | null = null): boolean {
   if (first.length !== next.length) return false;
   for (let i = 0; i < first.length; i += 2) {
     const name = first[i]!;
@@ -73,6 +84,8 @@ export function laneHeadersRepeat(first: readonly string[], next: readonly strin
     const lower = name.toLowerCase();
     if (lower === 'cookie') {
       if (was.includes(LANE_COOKIE_NEEDLE) || now.includes(LANE_COOKIE_NEEDLE)) return false;
+    } else if (lower === 'user-agent') {
+      if (agent === null || agent.classOf(now) !== agent.uaClass) return false;
     } else if (LANE_BOUND_FIELDS.has(lower)) return false;
   }
   return true;

@@ -117,9 +117,9 @@ test('pipelined: lane requests answered at the head in order among node:http\'s 
   for (let i = 0; i < first.length; i++) answers.push((await c.read())!);
   assert.deepEqual(answers.map((a) => a.status), [200, 429, 429, 429]);
   assert.equal(stats().refusal_lane_head_answers, headBefore, 'nothing answered ahead of the 200');
-  // Now nothing is pending: lane requests, one request the lane does not serve (a new user agent, which
-  // leaves the lane) and one after it, in one read: all answered, in order, each recorded once.
-  const second = [request('/?c', 4), request('/?d', 5), request('/?e', 6).replace('flood/3.0', 'flood/4.0'), request('/?f', 7)];
+  // Now nothing is pending: lane requests, one request the lane does not serve (a user agent of another
+  // class, which leaves the lane) and one after it, in one read: all answered, in order, each recorded once.
+  const second = [request('/?c', 4), request('/?d', 5), request('/?e', 6).replace('flood/3.0', 'curl/8.4.0'), request('/?f', 7)];
   c.write(second.join(''));
   for (let i = 0; i < second.length; i++) answers.push((await c.read())!);
   c.close();
@@ -129,6 +129,41 @@ test('pipelined: lane requests answered at the head in order among node:http\'s 
   assert.equal(rs.length, 8);
   assert.deepEqual(rs.map((r) => r.path), ['/slow', '/', '/?a', '/?b', '/?c', '/?d', '/?e', '/?f']);
   assert.deepEqual(rs.map((r) => r.requestId).slice(1), answers.slice(1).map((a) => a.headers['x-request-id']), 'each answer is its request\'s');
+});
+
+test('user-agent-rotating flood (browsers\' user agents): answered at the head, each record with its own user agent; a library\'s leaves the lane', async () => {
+  const address = '127.63.0.6';
+  const agents = [
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36',
+    'Mozilla/5.0 (X11; Linux x86_64; rv:139.0) Gecko/20100101 Firefox/139.0',
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Safari/605.1.15',
+  ];
+  const c = await KeepAliveClient.open(b.port, address);
+  const before = stats().refusal_lane_head_answers;
+  const statuses: number[] = [];
+  for (let i = 0; i < 9; i++) statuses.push((await c.send(request('/', i).replace('flood/3.0', agents[i % 3]!)))!.status);
+  const rotated = stats().refusal_lane_head_answers - before;
+  statuses.push((await c.send(request('/', 9).replace('flood/3.0', 'python-requests/2.32.4')))!.status);
+  c.close();
+  assert.deepEqual(statuses, [200, ...Array(9).fill(429)]);
+  assert.equal(rotated, 7, 'every request after the refusal that opened the lane');
+  assert.equal(stats().refusal_lane_head_answers - before, 7, 'a library\'s user agent is decided again');
+  const rs = mine(address);
+  assert.deepEqual(rs.map((r) => r.userAgent), [...Array.from({ length: 9 }, (_, i) => agents[i % 3]), 'python-requests/2.32.4']);
+  assert.deepEqual(rs.map((r) => r.uaClass), [...Array(9).fill('browser'), 'library']);
+  assert.equal(new Set(rs.map((r) => r.fingerprint)).size, 1);
+});
+
+test('a lane opened for a client claiming to be a crawler keeps its user agent bound (verification depends on it)', async () => {
+  const c = await KeepAliveClient.open(b.port, '127.63.0.7');
+  const bots = ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)'];
+  const before = stats().refusal_lane_head_answers;
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await c.send(request(`/?n=${i}`, i).replace('flood/3.0', bots[i % 2]!)))!.status);
+  c.close();
+  assert.deepEqual(statuses, [200, ...Array(5).fill(429)]);
+  assert.equal(stats().refusal_lane_head_answers, before, 'every changed crawler user agent is decided again');
+  assert.ok(mine('127.63.0.7').every((r) => r.uaClass === 'crawler'));
 });
 
 test('HEAD at the head: the lane\'s fields without a body, as node:http answers HEAD', async () => {

@@ -109,7 +109,7 @@ test('a flood varying a header per request: every request still refused and reco
   assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 108);
 });
 
-test('a flood varying its Referer, a cookie or an extension header per request is answered from the lane; a varied user agent, Accept or clearance is decided again', async () => {
+test('a flood varying its Referer, a cookie, an extension header or its user agent (same class) per request is answered from the lane; another user-agent class, Accept or clearance is decided again', async () => {
   const c = await KeepAliveClient.open(b.port, '127.61.0.8');
   const statuses: number[] = [];
   const before = laneAnswers();
@@ -122,7 +122,11 @@ test('a flood varying its Referer, a cookie or an extension header per request i
   assert.equal(mine.filter((r) => r.outcome === 'limited' && r.decisionBy === 'limit/per-ip' && r.status === 429).length, 28);
   assert.equal(new Set(mine.map((r) => r.fingerprint)).size, 1, 'one fingerprint: the names repeat');
   // A bound field's value changes: decided again (still refused, by the limit), not from the lane.
-  for (const change of [{ 'User-Agent': 'flood/2.0' }, { Accept: 'application/json' }, { Cookie: 'visit=x; bulwark_clearance=forged' }]) {
+  // A user agent of the same class (here: neither browser, crawler nor library) stays in the lane.
+  const same = laneAnswers();
+  assert.equal((await c.send(laneGet('/', { Referer: 'https://elsewhere.test/y', 'X-Bust': 'y', Cookie: 'visit=y' }).replace('flood/1.0', 'flood/2.0')))!.status, 429);
+  assert.equal(laneAnswers() - same, 1, 'same user-agent class: from the lane');
+  for (const change of [{ 'User-Agent': 'curl/8.4.0' }, { Accept: 'application/json' }, { Cookie: 'visit=x; bulwark_clearance=forged' }]) {
     const lanes = laneAnswers();
     const raw = laneGet('/', { Referer: 'https://elsewhere.test/x', 'X-Bust': 'x', Cookie: change.Cookie ?? 'visit=x' })
       .replace(/User-Agent: [^\r]*/, `User-Agent: ${change['User-Agent'] ?? 'flood/1.0'}`)

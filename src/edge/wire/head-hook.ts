@@ -27,8 +27,8 @@
  *   them from the bytes read after node:http's lane answer arms it — cheaper still. Where the wire
  *   cannot take the connection, exact repeats are answered here as well.
  * The answer is the lane's: the same page, fields, escalation count, stats and record as the lane phase
- * gives through node:http (refusal.ts `RefusalAnswer`), with the request's own target and Referer in
- * its record. node:http then finishes reading the (body-less) request and finds no message to end.
+ * gives through node:http (refusal.ts `RefusalAnswer`), with the request's own target, Referer and
+ * User-Agent in its record. node:http then finishes reading the (body-less) request and finds no message to end.
  *
  * Backpressure is node:http's own: when the socket's send buffer is full, the socket is paused the
  * way node:http pauses it for its own queued responses, and node:http resumes it on 'drain'.
@@ -148,9 +148,10 @@ class HeadTap implements WireOut {
     const read = socket.bytesRead;
     this.headBytes = Math.max(0, read - memo.bytesRead);
     memo.bytesRead = read;
-    // The lane's field names are the request's, in order: its Referer sits where the lane's does.
+    // The lane's field names are the request's, in order: its Referer and User-Agent sit where the lane's do.
     const referer = answer.refererAt < 0 ? undefined : headers[answer.refererAt + 1];
-    if (!answer.respond(this, runtime, nowMs, startMono, url, referer)) {
+    const userAgent = answer.agentAt < 0 ? undefined : headers[answer.agentAt + 1];
+    if (!answer.respond(this, runtime, nowMs, startMono, url, referer, userAgent)) {
       memo.bytesRead = read - this.headBytes;
       return false;
     }

@@ -28,8 +28,9 @@ export class RefusalAnswer implements WireAnswerer {
     readonly method: string,
     /** The record each answer's record is made from (with its own ID, time, bytes, level, path and Referer). */
     readonly record: RequestRecord,
-    /** Where the Referer's name sits in the lane's header list (-1: none), for answers at the head. */
+    /** Where the Referer's and User-Agent's names sit in the lane's header list (-1: none), for answers at the head. */
     readonly refererAt = -1,
+    readonly agentAt = -1,
   ) {}
 
   /** A copy on the wire: the lane's conditions checked again, then answered as the request it copies. */
@@ -44,15 +45,15 @@ export class RefusalAnswer implements WireAnswerer {
       memo.lane = null;
       return false;
     }
-    return this.respond(out, runtime, nowMs, startMono, this.record.path, this.record.referer);
+    return this.respond(out, runtime, nowMs, startMono, this.record.path, this.record.referer, this.record.userAgent);
   }
 
   /**
    * Writes the lane's 429 for a request the lane serves at `nowMs` (its caller checked), with the
-   * request's own target and Referer in its record, and accounts for it; false (nothing written) when
-   * the page cannot be written as latin1.
+   * request's own target, Referer and User-Agent in its record, and accounts for it; false (nothing
+   * written) when the page cannot be written as latin1.
    */
-  respond(out: WireOut, runtime: Lane['runtime'], nowMs: number, startMono: number, path: string, referer: string | undefined): boolean {
+  respond(out: WireOut, runtime: Lane['runtime'], nowMs: number, startMono: number, path: string, referer: string | undefined, userAgent: string | undefined): boolean {
     const lane = this.lane;
     const id = out.deps.nextId();
     // The same try-again page and fields, in the same order, as sendPage writes for the lane (refusal-lane.ts).
@@ -66,7 +67,7 @@ export class RefusalAnswer implements WireAnswerer {
     const bytesOut = out.write(head, this.method === 'HEAD' ? undefined : page.before + id + page.after);
     // Written: the bookkeeping below must not make the caller think otherwise.
     try {
-      this.account(out, runtime, id, nowMs, startMono, bytesOut, path, referer);
+      this.account(out, runtime, id, nowMs, startMono, bytesOut, path, referer, userAgent);
     } catch (err) {
       out.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'recording a refusal answered before node:http failed');
     }
@@ -74,7 +75,9 @@ export class RefusalAnswer implements WireAnswerer {
   }
 
   /** The answer's escalation count, stats and record, as the lane gives them (refusal-lane.ts). */
-  private account(out: WireOut, runtime: Lane['runtime'], id: string, nowMs: number, startMono: number, bytesOut: number, path: string, referer: string | undefined): void {
+  private account(
+    out: WireOut, runtime: Lane['runtime'], id: string, nowMs: number, startMono: number, bytesOut: number, path: string, referer: string | undefined, userAgent: string | undefined,
+  ): void {
     const lane = this.lane;
     const f = lane.facts;
     const services = runtime.services;
@@ -87,7 +90,7 @@ export class RefusalAnswer implements WireAnswerer {
     out.counted(stats);
     const durationMs = performance.now() - startMono;
     const record: RequestRecord = {
-      ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, path, referer, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name),
+      ...this.record, timeMs: Math.floor(nowMs + durationMs), requestId: id, path, referer, userAgent, bytesIn: out.headBytes, bytesOut, durationMs, level: services.levelOf(site.name),
     };
     accountAnswer(runtime, record, f.priority);
     out.deps.recorder.record(record);
@@ -124,6 +127,7 @@ export function laneHeadAnswerOf(lane: Lane): RefusalAnswer | null {
     const names = lane.rawHeaders;
     let accept: string | undefined;
     let refererAt = -1;
+    let agentAt = -1;
     let plain = true;
     for (let i = 0; i < names.length; i += 2) {
       const name = names[i]!.toLowerCase();
@@ -133,9 +137,10 @@ export function laneHeadAnswerOf(lane: Lane): RefusalAnswer | null {
         if (accept !== undefined) plain = false;
         accept = names[i + 1];
       } else if (name === 'referer' && refererAt < 0) refererAt = i; // node:http keeps the first
+      else if (name === 'user-agent' && agentAt < 0) agentAt = i; // likewise
     }
     const format = pageFormat(accept);
-    if (plain && renderedOf(PAGES.tooManyRequests, format).ascii) answer = new RefusalAnswer(lane, format, lane.method, lane.record, refererAt);
+    if (plain && renderedOf(PAGES.tooManyRequests, format).ascii) answer = new RefusalAnswer(lane, format, lane.method, lane.record, refererAt, agentAt);
     headAnswers.set(lane, answer);
   }
   return answer;

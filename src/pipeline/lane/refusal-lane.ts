@@ -11,10 +11,11 @@
  *   (core/http/request-target.ts: the record shows the path parse would have made), no body;
  * - its header fields repeat the opening request's (runtime/refusal-lane-policy.ts, `laneHeadersRepeat`):
  *   the same names in the same order (so the same fingerprint), and the same values for every field a
- *   lane answer depends on — Host and site, user agent, the clearance (a Cookie line may change unless it
- *   carries one), Accept, the forwarding fields, framing. A value nothing here reads (Referer, a session
- *   cookie, an extension header, a cache-busting field) may change from request to request: the lane
- *   answers it exactly as decide would have;
+ *   lane answer depends on — Host and site, the user-agent class (a User-Agent may change to another of
+ *   the same class, unless a clearance or a crawler's claim is involved), the clearance (a Cookie line
+ *   may change unless it carries one), Accept, the forwarding fields, framing. A value nothing here
+ *   reads (Referer, a session cookie, an extension header, a cache-busting field) may change from
+ *   request to request: the lane answers it exactly as decide would have;
  * - before the time the limit admits again (GCRA: refused requests do not move the limit, so nothing
  *   else can make it admit earlier);
  * - the client is still not banned (a ban turns the 429 into a drop: the normal path handles it).
@@ -22,7 +23,7 @@
  * request record (stats, detector, access log), still counts toward escalation and the policy stats,
  * and carries fresh `Retry-After` / `RateLimit` values.
  *
- * A connection whose requests differ in a bound field (a flood varying its user agent) would open a
+ * A connection whose requests differ in a bound field (a flood varying its Accept-Language) would open a
  * lane on every refusal and close it on the next request, paying for both and gaining nothing: after a
  * lane closes unused, the connection's next 2^n − 1 refusals open none (n lanes in a row closed unused,
  * up to 2^6 − 1), and one answered from a lane resets it. Those refusals take the normal path, which
@@ -42,7 +43,8 @@ import { formatRateLimitItem, rateLimitPolicyItem } from '../../core/ratelimit/i
 import { connectionMemo } from '../connection-memo.ts';
 import { PAGES, sendPage } from '../pages/pages.ts';
 import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
-import { laneHeadersRepeat } from '../../runtime/refusal-lane-policy.ts';
+import { laneHeadersRepeat, type LaneAgentRule } from '../../runtime/refusal-lane-policy.ts';
+import { userAgentClass } from '../phases/identify.ts';
 import { requestRecordOf } from '../record/request-record-of.ts';
 import type { RequestRecord } from '../../telemetry/request-record.ts';
 
@@ -57,6 +59,8 @@ export interface Lane {
   readonly version: string;
   /** The opening request's raw headers: every lane request must repeat them (`laneHeadersRepeat`). */
   readonly rawHeaders: readonly string[];
+  /** Whether (and to what) a lane request's User-Agent may change (`laneHeadersRepeat`); null: it may not. */
+  readonly agent: LaneAgentRule | null;
   /** What identify and parse found for the opening request (copied into each lane request). */
   readonly facts: LaneFacts;
   readonly decision: Decision;
@@ -109,6 +113,9 @@ export function openRefusalLane(ctx: RequestContext): void {
     method,
     version: req.httpVersion,
     rawHeaders: req.rawHeaders,
+    // All identify derives from a user agent is its class, unless a clearance (bound to the user agent)
+    // or a crawler's claim (verified against it) is involved: then the user agent must repeat.
+    agent: ctx.clearance === 'none' && ctx.uaClass !== 'crawler' && !ctx.verifiedCrawler ? { uaClass: ctx.uaClass, classOf: userAgentClass } : null,
     facts: {
       host: ctx.host, clientAddress: ctx.clientAddress, ip: ctx.ip, prefix: ctx.prefix, asn: ctx.asn, country: ctx.country, addressLabel: ctx.addressLabel,
       fingerprint: ctx.fingerprint, uaClass: ctx.uaClass, cleared: ctx.cleared, clearance: ctx.clearance, verifiedCrawler: ctx.verifiedCrawler, priority: ctx.priority,
@@ -129,7 +136,7 @@ export function openRefusalLane(ctx: RequestContext): void {
 export function laneServes(lane: Lane, runtime: Runtime, nowMs: number, method: string | undefined, version: string, path: string, rawHeaders: readonly string[]): boolean {
   if (lane.runtime !== runtime || nowMs >= lane.untilMs) return false;
   if (method !== lane.method || version !== lane.version || path.charCodeAt(0) !== 47 /* / */) return false;
-  if (!laneHeadersRepeat(lane.rawHeaders, rawHeaders)) return false;
+  if (!laneHeadersRepeat(lane.rawHeaders, rawHeaders, lane.agent)) return false;
   const ban = runtime.services.decideState.ban;
   return ban === undefined || ban(lane.facts.clientAddress, nowMs) == null;
 }

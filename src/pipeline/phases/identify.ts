@@ -14,7 +14,7 @@ import type { GeoData } from '../../runtime/geo-data.ts';
 import { CLEARANCE_COOKIE_NAME } from '../../core/challenge/index.ts';
 import { createUaClassifier } from '../../core/identify/ua-class.ts';
 import { createHeaderFingerprinter } from '../../core/identify/fingerprint.ts';
-import { PRIORITY_CLEARED } from '../../core/vocabulary.ts';
+import { PRIORITY_CLEARED, type ClientClass } from '../../core/vocabulary.ts';
 import { connectionMemo, type ConnectionMemo } from '../connection-memo.ts';
 import { challengeClientOf } from '../challenge-client.ts';
 import type { RequestContext } from '../context.ts';
@@ -22,6 +22,11 @@ import { CONTINUE, type Phase } from '../phase.ts';
 
 /** User agents repeat: a bounded memo makes classification ~0.1 µs. */
 const uaClassifier = createUaClassifier();
+
+/** What a user agent says it is, by identify's own (remembering) classifier. */
+export function userAgentClass(userAgent: string | undefined): ClientClass {
+  return uaClassifier.classify(userAgent);
+}
 /** Headers a trusted proxy adds are not the client's habits: left out of the fingerprint. */
 const fingerprinter = createHeaderFingerprinter({ ignore: ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'via', 'x-request-id'] });
 
