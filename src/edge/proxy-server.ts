@@ -74,13 +74,6 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
   const wireDeps = { server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting };
   const wire = createWire(wireDeps);
   const head = createHeadHook(wireDeps, wire);
-  // node:http sets up a TLS connection's parser in a 'secureConnection' listener (the HTTPS edge may
-  // re-register it behind its ALPN dispatch, after this one): the hook attaches once this event is
-  // over. A request parsed before then cannot be a lane request (a lane opens on a refusal answered).
-  if (secure) server.on('secureConnection', (socket: Socket) => process.nextTick(attachHead, socket));
-  function attachHead(socket: Socket): void {
-    if (!socket.destroyed) head.attach(socket);
-  }
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
   const { finish, onResponseClose } = createRequestFinisher(deps);
@@ -106,6 +99,8 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
       finish(ctx, true);
       // A refusal from the connection's lane or a fresh hit: its next copies may be answered on the wire.
       armAfterAnswer(wire, ctx);
+      // A refusal that left a lane open: the connection's next lane requests are answered at their head.
+      if (ctx.outcome === 'limited') head.attachForLane(ctx);
     } else res.on('close', onResponseClose);
   }
 
@@ -134,7 +129,6 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
         idle.forget(socket);
       });
       server.emit('connection', socket);
-      if (!secure) head.attach(socket);
     },
     applySettings(c) {
       settings = c;

@@ -34,6 +34,11 @@ before(async () => {
     sites: [{ name: 'head', hosts: ['head.test'], origins: [origin.url], policy: { limits: [{ name: 'per-ip', average: 1, period: '1m', burst: 1, key: ['address'] }] } }],
   });
   b.bulwark.recorder.addSink('test', (r) => records.push(r));
+  // The hook learns the parser's method numbers from node:http's own requests: the process's first lane
+  // request with a method goes through node:http. One lane on a throwaway connection teaches it GET.
+  const c = await KeepAliveClient.open(b.port, '127.63.9.9');
+  for (let i = 0; i < 4; i++) await c.send(request(`/?warm=${i}`, i));
+  c.close();
 });
 after(async () => {
   await b.stop();
@@ -117,17 +122,21 @@ test('pipelined: lane requests answered at the head in order among node:http\'s 
   for (let i = 0; i < first.length; i++) answers.push((await c.read())!);
   assert.deepEqual(answers.map((a) => a.status), [200, 429, 429, 429]);
   assert.equal(stats().refusal_lane_head_answers, headBefore, 'nothing answered ahead of the 200');
+  // A lane request alone: node:http's lane answers it (the queued refusal above opened the lane without
+  // the hook seeing it), and the hook attaches to the connection.
+  answers.push((await c.send(request('/?b2', 3)))!);
+  assert.equal(stats().refusal_lane_head_answers, headBefore);
   // Now nothing is pending: lane requests, one request the lane does not serve (a user agent of another
   // class, which leaves the lane) and one after it, in one read: all answered, in order, each recorded once.
   const second = [request('/?c', 4), request('/?d', 5), request('/?e', 6).replace('flood/3.0', 'curl/8.4.0'), request('/?f', 7)];
   c.write(second.join(''));
   for (let i = 0; i < second.length; i++) answers.push((await c.read())!);
   c.close();
-  assert.deepEqual(answers.slice(4).map((a) => a.status), [429, 429, 429, 429]);
+  assert.deepEqual(answers.slice(4).map((a) => a.status), [429, 429, 429, 429, 429]);
   assert.equal(stats().refusal_lane_head_answers - headBefore, 2, 'the two lane requests before the lane closed');
   const rs = mine(address);
-  assert.equal(rs.length, 8);
-  assert.deepEqual(rs.map((r) => r.path), ['/slow', '/', '/?a', '/?b', '/?c', '/?d', '/?e', '/?f']);
+  assert.equal(rs.length, 9);
+  assert.deepEqual(rs.map((r) => r.path), ['/slow', '/', '/?a', '/?b', '/?b2', '/?c', '/?d', '/?e', '/?f']);
   assert.deepEqual(rs.map((r) => r.requestId).slice(1), answers.slice(1).map((a) => a.headers['x-request-id']), 'each answer is its request\'s');
 });
 
@@ -164,6 +173,33 @@ test('a lane opened for a client claiming to be a crawler keeps its user agent b
   assert.deepEqual(statuses, [200, ...Array(5).fill(429)]);
   assert.equal(stats().refusal_lane_head_answers, before, 'every changed crawler user agent is decided again');
   assert.ok(mine('127.63.0.7').every((r) => r.uaClass === 'crawler'));
+});
+
+test('a lane request behind an answer still being written is left to node:http, which answers it in order', async () => {
+  const s = await startBulwark({
+    origin: origin.url,
+    policy: { escalation: { address_threshold: 100_000, prefix_threshold: 100_000 } },
+    sites: [{ name: 'head', hosts: ['head.test'], origins: [origin.url], policy: { limits: [{ name: 'per-ip', average: 1, period: '1s', burst: 1, key: ['address'] }] } }],
+  });
+  try {
+    const c = await KeepAliveClient.open(s.port, '127.63.0.8');
+    for (let i = 0; i < 3; i++) await c.send(request('/', i)); // admitted, refused (lane opens), the head
+    assert.equal(stats(s).refusal_lane_head_answers, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the limit admits again
+    // One read: an admitted request to a page that takes 300 ms, two refusals (the first opens no lane:
+    // the lane before just ended; the second opens one), and a lane request. The hook is attached and
+    // the lane open, but the 200 is still being written: the lane request must not overtake it.
+    const batch = [request('/slow', 3), request('/', 4), request('/', 5), request('/?after', 6)];
+    c.write(batch.join(''));
+    const answers: Answer[] = [];
+    for (let i = 0; i < batch.length; i++) answers.push((await c.read())!);
+    c.close();
+    assert.deepEqual(answers.map((a) => a.status), [200, 429, 429, 429], 'in order');
+    assert.equal(stats(s).refusal_lane_head_answers, 1, 'not answered at the head');
+    assert.equal(stats(s).refusal_lane_answers, 2, 'node:http\'s lane answered it');
+  } finally {
+    await s.stop();
+  }
 });
 
 test('HEAD at the head: the lane\'s fields without a body, as node:http answers HEAD', async () => {

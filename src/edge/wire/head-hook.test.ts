@@ -1,62 +1,106 @@
 /**
- * The head hook's attachment, in isolation: what it puts in a parser, and that everything it does not
- * answer reaches node:http's own callback with the same arguments and result. (Answers over real
- * sockets: test/decide/head-lane.test.ts.)
+ * The head hook's attachment, in isolation: when it takes a parser's head-complete slot, that
+ * everything it does not answer reaches node:http's own callback with the same arguments and result,
+ * and that a closed connection's parser gets node's callback back. (Answers over real sockets:
+ * test/decide/head-lane.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
+import { connectionMemo } from '../../pipeline/connection-memo.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
+import type { Lane } from '../../pipeline/lane/refusal-lane.ts';
 import { createHeadHook } from './head-hook.ts';
 import type { WireDeps } from './wire.ts';
 
 const deps = {} as WireDeps;
 const wire = { arm() {}, observe() {}, stats: () => ({ taken: 0, returned: 0, answered: 0 }) };
 
-/** A parser shaped like node:http's, with a stand-in for its head-complete callback in slot 2. */
-function fakeParser(calls: unknown[][]) {
+/** What the stand-in for node:http's callback was called with. */
+const calls: unknown[][] = [];
+
+/** The stand-in: one function, as node:http's is one function shared by every parser. */
+function parserOnHeadersComplete(this: Record<string, unknown>, ...args: unknown[]): number {
+  calls.push(args);
+  this.incoming = { method: 'PURGE' };
+  return 7;
+}
+
+/** A parser shaped like node:http's, with the stand-in in slot 2. */
+function fakeParser() {
   const parser: Record<number | string, unknown> = { socket: null, incoming: null, maxHeaderPairs: 4000 };
-  parser[2] = function parserOnHeadersComplete(this: typeof parser, ...args: unknown[]) {
-    calls.push(args);
-    this.incoming = { method: 'PURGE' };
-    return 7;
-  };
+  parser[2] = parserOnHeadersComplete;
   return parser;
 }
 
-test('attach: node:http\'s callback is replaced; a request it does not answer reaches the original with the same arguments and result', () => {
-  const calls: unknown[][] = [];
-  const parser = fakeParser(calls);
-  const original = parser[2];
+/** A connection with that parser, as node:http sets one up, and a refused request on it. */
+function connection(parser: Record<number | string, unknown>, lane: boolean) {
   const socket = new Socket() as Socket & { parser?: unknown };
   socket.parser = parser;
   parser.socket = socket;
-  createHeadHook(deps, wire).attach(socket);
+  if (lane) connectionMemo(socket).lane = {} as Lane;
+  const ctx = { outcome: 'limited', req: { socket, url: '/', rawHeaders: ['Host', 'x'] } } as unknown as RequestContext;
+  return { socket, ctx };
+}
+
+test('attachForLane: only a connection with an open lane; then a request the hook does not answer reaches node:http\'s callback unchanged', () => {
+  calls.length = 0;
+  const hook = createHeadHook(deps, wire);
+  const parser = fakeParser();
+  const original = parser[2];
+  const unrefused = connection(fakeParser(), false);
+  hook.attachForLane(unrefused.ctx);
+  assert.equal(connectionMemo(unrefused.socket).head, null, 'no lane: not attached');
+  const { socket, ctx } = connection(parser, true);
+  hook.attachForLane(ctx);
   assert.notEqual(parser[2], original, 'the hook took the slot');
+  connectionMemo(socket).lane = null; // the lane ended: node:http's path
   const args = [1, 1, ['Host', 'x'], 26, '/a', undefined, undefined, false, true];
-  // No lane on the connection: node:http's path.
   assert.equal((parser[2] as (...a: unknown[]) => unknown).apply(parser, args), 7);
   assert.deepEqual(calls, [args]);
-  // A response parser (the http client's: no method number) and a parser of a socket Bulwark never saw.
-  const other = fakeParser(calls);
+  // Parsers are pooled: on a parser now serving a socket Bulwark never saw, and for a response (the
+  // http client's: no method number), the hook is node's callback.
+  const other = fakeParser();
   other[2] = parser[2];
   other.socket = new Socket();
   const response = [1, 1, ['Server', 'x'], undefined, undefined, 200, 'OK', false, true];
   assert.equal((other[2] as (...a: unknown[]) => unknown).apply(other, response), 7);
   assert.deepEqual(calls.at(-1), response);
-  socket.destroy();
-  (other.socket as Socket).destroy();
+  for (const s of [socket, unrefused.socket, other.socket as Socket]) s.destroy();
 });
 
-test('attach: a parser without node:http\'s callback in place, or a socket without a parser, is left alone', () => {
+test('a closed connection\'s parser gets node:http\'s callback back, unless another connection holds it by then', async () => {
   const hook = createHeadHook(deps, wire);
-  const socket = new Socket() as Socket & { parser?: unknown };
-  hook.attach(socket); // no parser: nothing to do
-  const parser = fakeParser([]);
+  const freed = fakeParser();
+  const original = freed[2];
+  const a = connection(freed, true);
+  hook.attachForLane(a.ctx);
+  assert.notEqual(freed[2], original);
+  freed.socket = null; // node:http freed it to its pool on close
+  a.socket.destroy();
+  await new Promise((resolve) => a.socket.once('close', resolve));
+  assert.equal(freed[2], original, 'restored');
+
+  const reused = fakeParser();
+  const b = connection(reused, true);
+  hook.attachForLane(b.ctx);
+  const hooked = reused[2];
+  reused.socket = new Socket(); // freed on an upgrade and taken by another connection before this one closed
+  b.socket.destroy();
+  await new Promise((resolve) => b.socket.once('close', resolve));
+  assert.equal(reused[2], hooked, 'left to the connection that holds it');
+  (reused.socket as Socket).destroy();
+});
+
+test('attachForLane: a parser without node:http\'s callback in place is left alone', () => {
+  const hook = createHeadHook(deps, wire);
+  const parser = fakeParser();
   const foreign = function somethingElse() {};
   parser[2] = foreign;
-  socket.parser = parser;
-  hook.attach(socket);
+  const { socket, ctx } = connection(parser, true);
+  hook.attachForLane(ctx);
   assert.equal(parser[2], foreign, 'a slot holding another function is not touched');
+  assert.equal(connectionMemo(socket).head, null);
   assert.equal(hook.stats().answered, 0);
   socket.destroy();
 });

@@ -12,10 +12,11 @@
  *
  * How: node:http's parser calls one function when a head is complete (`parserOnHeadersComplete` in
  * lib/_http_common.js, Node 18–24), with the method, target, version, header list and whether the
- * connection stays open. The proxy's connections get a parser whose slot holds this module's function
- * instead (found by the function's name on the first parser; when not found, nothing changes). It
- * answers only when all of these hold, and otherwise calls node's own function with the same arguments,
- * so node:http's path runs exactly as without it:
+ * connection stays open. Once a refusal lane opens on a connection, its parser's slot gets this
+ * module's function instead (found by the function's name on the first parser; when not found, nothing
+ * changes), and gets node's back when the connection closes: parsers are pooled, and a connection that
+ * was never refused pays nothing. The function answers only when all of these hold, and otherwise calls
+ * node's own with the same arguments, so node:http's path runs exactly as without it:
  * - the connection has an open lane, and the lane serves the request by the lane's own conditions
  *   (`laneServes`: config generation, time, method, HTTP/1.1, target in normal form, header fields,
  *   ban); its answerer exists (refusal.ts `laneHeadAnswerOf`: no body framing, `Expect`, `Upgrade` or
@@ -37,6 +38,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
 import { connectionMemo, connectionMemoIfAny, type ConnectionMemo } from '../../pipeline/connection-memo.ts';
+import type { RequestContext } from '../../pipeline/context.ts';
 import { laneServes } from '../../pipeline/lane/refusal-lane.ts';
 import type { PolicyStats } from '../../telemetry/policy-stats.ts';
 import { laneHeadAnswerOf } from './refusal.ts';
@@ -45,7 +47,7 @@ import { answerTail, writeAnswer, type Wire, type WireDeps, type WireOut } from 
 
 /** node:http's parser as far as this module uses it (internal API, probed before use). */
 interface HeadParser {
-  socket: Socket | null;
+  socket: Socket | null | undefined;
   incoming: unknown;
   maxHeaderPairs: number;
   [slot: number]: unknown;
@@ -84,8 +86,12 @@ export interface HeadHookStats {
 }
 
 export interface HeadHook {
-  /** Attaches to a connection node:http has just set up (its parser in place); no-op otherwise. */
-  attach(socket: Socket): void;
+  /**
+   * After node:http's pipeline answered `ctx` at once: if that left a refusal lane open on its
+   * connection, attaches to the connection (once; the request becomes the one exact repeats are told
+   * from). No-op for a connection without node:http's parser (HTTP/2) or without a lane.
+   */
+  attachForLane(ctx: RequestContext): void;
   stats(): HeadHookStats;
 }
 
@@ -100,6 +106,7 @@ class HeadTap implements WireOut {
     readonly deps: WireDeps,
     readonly memo: ConnectionMemo,
     readonly socket: HookedSocket,
+    readonly parser: HeadParser,
     readonly wire: Wire,
     readonly counts: { answered: number; failureLogged: boolean },
   ) {}
@@ -223,19 +230,35 @@ function probe(parser: HeadParser): { slot: number; original: OnHeadersComplete 
   return nodeCallback;
 }
 
+/** A closed connection's parser gets node:http's callback back, unless another connection has it by now. */
+function detach(this: HookedSocket): void {
+  const tap = connectionMemoIfAny(this)?.head;
+  if (!(tap instanceof HeadTap) || nodeCallback == null) return;
+  const parser = tap.parser;
+  if ((parser.socket == null || parser.socket === this) && parser[nodeCallback.slot] === onHeadersComplete) parser[nodeCallback.slot] = nodeCallback.original;
+}
+
 export function createHeadHook(deps: WireDeps, wire: Wire): HeadHook {
   const counts = { answered: 0, failureLogged: false };
   return {
-    attach(socket) {
-      const parser = (socket as HookedSocket).parser;
-      if (parser == null) return;
+    attachForLane(ctx) {
+      const req = ctx.req;
+      const socket = req.socket as HookedSocket | null;
+      if (socket == null || socket.destroyed) return;
+      const memo = connectionMemo(socket);
+      if (memo.lane === null || memo.head !== null) return;
+      const parser = socket.parser;
+      if (parser == null || parser.socket !== socket) return;
       const node = probe(parser);
       if (node === null) return;
       const current = parser[node.slot];
       if (current !== node.original && current !== onHeadersComplete) return;
       parser[node.slot] = onHeadersComplete;
-      const memo = connectionMemo(socket);
-      memo.head = new HeadTap(deps, memo, socket as HookedSocket, wire, counts);
+      const tap = new HeadTap(deps, memo, socket, parser, wire, counts);
+      tap.lastUrl = req.url ?? '';
+      tap.lastHeaders = req.rawHeaders;
+      memo.head = tap;
+      socket.once('close', detach);
     },
     stats: () => ({ answered: counts.answered }),
   };
