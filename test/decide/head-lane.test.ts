@@ -137,6 +137,11 @@ test('pipelined: lane requests answered at the head in order among node:http\'s 
   const rs = mine(address);
   assert.equal(rs.length, 9);
   assert.deepEqual(rs.map((r) => r.path), ['/slow', '/', '/?a', '/?b', '/?b2', '/?c', '/?d', '/?e', '/?f']);
+  // Pipelined requests share reads: each record has what its connection read and wrote since the one
+  // before, so together they add up to the connection's traffic, whichever path answered.
+  const sent = [...first, request('/?b2', 3), ...second].reduce((n, r) => n + Buffer.byteLength(r), 0);
+  assert.equal(rs.reduce((n, r) => n + r.bytesIn, 0), sent, 'bytes in add up');
+  assert.equal(rs.reduce((n, r) => n + r.bytesOut, 0), c.received, 'bytes out add up');
   assert.deepEqual(rs.map((r) => r.requestId).slice(1), answers.slice(1).map((a) => a.headers['x-request-id']), 'each answer is its request\'s');
 });
 

@@ -3,8 +3,9 @@
  * soon as node's parser has read its head, before node:http makes an IncomingMessage and a
  * ServerResponse of it.
  *
- * A flood refused by a limit that varies its requests — a new cookie, Referer, extension header or
- * query string each time — is answered from the refusal lane (pipeline/lane/refusal-lane.ts), whose own
+ * A flood refused by a limit that varies its requests — a new cookie, Referer, extension header, query
+ * string or browser's user agent each time — is answered from the refusal lane
+ * (pipeline/lane/refusal-lane.ts), whose own
  * work is a few header comparisons; what is left is node:http's per-request machinery: two stream
  * objects, the 'request' event, the response's head and end, its 'finish'. Measured on this machine's
  * loopback, a node:http server answering at the parsed head spends ~7 µs per 429 against ~11.5 µs
@@ -23,13 +24,16 @@
  *   request ID in the lane's field names);
  * - the connection stays open, no response of node:http's is still being written on it (answers leave
  *   in order), the server is not draining and has no per-connection request cap, the head came in one
- *   piece (node hands over a head split across reads differently) and under the header-count cap;
+ *   piece (node hands over a head split across reads differently) and under the header-count cap, and
+ *   its method's number is known (learnt from node:http's own requests: the process's first lane
+ *   request with a method goes through node:http);
  * - it is not an exact repeat of the connection's previous request: those are the wire's, which answers
  *   them from the bytes read after node:http's lane answer arms it — cheaper still. Where the wire
  *   cannot take the connection, exact repeats are answered here as well.
  * The answer is the lane's: the same page, fields, escalation count, stats and record as the lane phase
  * gives through node:http (refusal.ts `RefusalAnswer`), with the request's own target, Referer and
- * User-Agent in its record. node:http then finishes reading the (body-less) request and finds no message to end.
+ * User-Agent in its record. node:http then finishes reading the (body-less) request and finds no
+ * message to end.
  *
  * Backpressure is node:http's own: when the socket's send buffer is full, the socket is paused the
  * way node:http pauses it for its own queued responses, and node:http resumes it on 'drain'.
