@@ -155,17 +155,15 @@ class HeadTap implements WireOut {
     const nowMs = Date.now();
     const runtime = deps.getRuntime();
     if (scanTarget(url) !== TARGET_CLEAN || !laneServes(lane, runtime, nowMs, methodNames[method], '1.1', url, headers)) return false;
-    // The connection's read mark moves past this request (pipeline/context.ts, takeSocketBytes).
+    // What the connection read since its previous record is this request's (pipeline/context.ts, takeSocketBytes).
     const read = socket.bytesRead;
     this.headBytes = Math.max(0, read - memo.bytesRead);
-    memo.bytesRead = read;
     // The lane's field names are the request's, in order: its Referer and User-Agent sit where the lane's do.
     const referer = answer.refererAt < 0 ? undefined : headers[answer.refererAt + 1];
     const userAgent = answer.agentAt < 0 ? undefined : headers[answer.agentAt + 1];
-    if (!answer.respond(this, runtime, nowMs, startMono, url, referer, userAgent)) {
-      memo.bytesRead = read - this.headBytes;
-      return false;
-    }
+    if (!answer.respond(this, runtime, nowMs, startMono, url, referer, userAgent)) return false;
+    // Answered: the read mark moves past it (the write moved the written mark).
+    memo.bytesRead = read;
     memo.laneMisses = 0;
     this.counts.answered++;
     // Should the next request repeat this one exactly, node:http's lane answer to it arms the wire.
