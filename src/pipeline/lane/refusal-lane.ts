@@ -70,8 +70,8 @@ export interface Lane {
   /**
    * The opening request's record as a lane answer records it (429, `limited`, no challenge step): a
    * lane answer given without a request context (edge/wire/head-hook.ts) is this record with its own
-   * ID, time, bytes, level, path and Referer — the only fields a lane request may change that a record
-   * shows.
+   * ID, time, bytes, level, path, Referer and User-Agent — the only fields a lane request may change
+   * that a record shows.
    */
   readonly record: RequestRecord;
 }
