@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
+import { fixtureTls, startHttpsBulwark } from '../helpers/https.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
 import { KeepAliveClient, type Answer } from '../helpers/keep-alive-client.ts';
@@ -286,20 +286,13 @@ test('the lane\'s limits hold at the head: a ban drops the next request, and a r
 });
 
 test('over TLS: lane requests on an HTTPS connection are answered at the head too', async () => {
-  const tlsDir = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
-  const s = await startBulwark({
-    listen: { http: ['127.0.0.1:0'], https: ['127.0.0.1:0'] },
+  const s = await startHttpsBulwark({
+    origin: origin.url,
     policy: { escalation: { address_threshold: 100_000, prefix_threshold: 100_000 } },
-    sites: [
-      {
-        name: 'alpha', hosts: ['alpha.test'], origins: [origin.url], tls: { cert: `${tlsDir}alpha.test.crt`, key: `${tlsDir}alpha.test.key` },
-        policy: { limits: [{ name: 'one', average: 1, period: '1m', burst: 1, key: ['address'] }] },
-      },
-    ],
+    sites: [{ name: 'alpha', hosts: ['alpha.test'], origins: [origin.url], tls: fixtureTls('alpha.test'), policy: { limits: [{ name: 'one', average: 1, period: '1m', burst: 1, key: ['address'] }] } }],
   });
   try {
-    const port = s.bulwark.listeners.find((l) => l.secure)!.port;
-    const socket = tls.connect({ port, host: '127.0.0.1', servername: 'alpha.test', rejectUnauthorized: false });
+    const socket = tls.connect({ port: s.httpsPort, host: '127.0.0.1', servername: 'alpha.test', rejectUnauthorized: false });
     await new Promise((resolve) => socket.once('secureConnect', resolve));
     const c = new KeepAliveClient(socket);
     const statuses = [];

@@ -47,7 +47,8 @@ import { laneServes } from '../../pipeline/lane/refusal-lane.ts';
 import type { PolicyStats } from '../../telemetry/policy-stats.ts';
 import { laneHeadAnswerOf } from './refusal.ts';
 import { sameFieldsFromLast } from './head-match.ts';
-import { answerTail, writeAnswer, type Wire, type WireDeps, type WireOut } from './wire.ts';
+import { answerTail, writeAnswer } from './answer-write.ts';
+import type { Wire, WireDeps, WireOut } from './wire.ts';
 
 /** node:http's parser as far as this module uses it (internal API, probed before use). */
 interface HeadParser {
@@ -177,18 +178,7 @@ class HeadTap implements WireOut {
  * every other node:http server and client in the process, so it serves any parser: one whose socket has
  * no head tap (or any request it does not answer) goes to node:http's callback unchanged.
  */
-function onHeadersComplete(
-  this: HeadParser,
-  versionMajor: number,
-  versionMinor: number,
-  headers: string[] | undefined,
-  method: number | undefined,
-  url: string | undefined,
-  statusCode: unknown,
-  statusMessage: unknown,
-  upgrade: boolean,
-  shouldKeepAlive: boolean,
-): unknown {
+const onHeadersComplete: OnHeadersComplete = function onHeadersComplete(versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive) {
   const socket = this.socket;
   if (socket != null && headers !== undefined && url !== undefined && typeof method === 'number' && versionMajor === 1 && versionMinor === 1 && !upgrade && shouldKeepAlive) {
     const tap = connectionMemoIfAny(socket)?.head;
@@ -216,7 +206,7 @@ function onHeadersComplete(
     if (typeof name === 'string') methodNames[method] = name;
   }
   return result;
-}
+};
 
 /** Finds node:http's callback in a parser (once per process); null when this Node has none by that name. */
 function probe(parser: HeadParser): { slot: number; original: OnHeadersComplete } | null {

@@ -42,7 +42,7 @@ import { hasRequestBody, type RequestContext } from '../../pipeline/context.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Recorder } from '../../telemetry/recorder.ts';
 import type { PolicyStats } from '../../telemetry/policy-stats.ts';
-import { keepAliveTail, utcDateLine } from '../../pipeline/pages/prepared-head.ts';
+import { answerTail, writeAnswer } from './answer-write.ts';
 import { canonicalHead, fieldsTag, leadingCopies, onlyCopies, sameFieldsFromLast } from './head-match.ts';
 
 export interface WireDeps {
@@ -191,34 +191,6 @@ export class WireTap implements WireOut {
   }
 }
 
-
-/** node:http's own tail for an answer of `server`: Date (unless `hasDate`), keep-alive lines, the blank line. */
-export function answerTail(server: Server, hasDate: boolean): string {
-  return (hasDate ? '' : utcDateLine()) + keepAliveTail(server.keepAliveTimeout, 0, server.keepAliveTimeout > 0) + '\r\n';
-}
-
-/**
- * Writes one answer written outside node:http (a latin1 head and an optional latin1 string or Buffer
- * body) to the connection and moves its byte marks past it; returns the bytes written.
- */
-export function writeAnswer(socket: Socket, memo: ConnectionMemo, head: string, body?: Buffer | string): number {
-  let bytes = head.length;
-  if (body === undefined) socket.write(head, 'latin1');
-  else if (typeof body === 'string') {
-    socket.write(head + body, 'latin1');
-    bytes += body.length;
-  } else {
-    // Two writes, one system call: corked, they leave as one writev.
-    socket.cork();
-    socket.write(head, 'latin1');
-    socket.write(body);
-    socket.uncork();
-    bytes += body.length;
-  }
-  // The connection's byte marks move past this answer (pipeline/context.ts, takeSocketBytes).
-  memo.bytesWritten += bytes;
-  return bytes;
-}
 
 /**
  * One WeakRef per source (a cache entry, a refusal lane), made the first time the source arms a
