@@ -14,7 +14,7 @@ import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { fixtureTls, startHttpsBulwark } from '../helpers/https.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
-import { KeepAliveClient, type Answer } from '../helpers/keep-alive-client.ts';
+import { KeepAliveClient, refusalShape, type Answer } from '../helpers/keep-alive-client.ts';
 
 /** A flood's request: fixed Host, User-Agent and Accept; a cookie and Referer of its own when `n` is given. */
 const request = (path = '/', n?: number, method = 'GET', extra = ''): string =>
@@ -47,18 +47,6 @@ after(async () => {
 
 const stats = (t: TestBulwark = b, site = 'head') => t.bulwark.runtime().services.policyStatsOf(site).snapshot();
 const mine = (address: string) => records.filter((r) => r.clientAddress === address);
-/** A response with what differs between two 429s of one lane (ID, Date, the limit's clock, the retry delay) blanked. */
-const shape = (raw: string) =>
-  raw
-    .replace(/[a-z2-7]{8}-[0-9a-z]{6}/g, 'ID')
-    .replace(/Date: [^\r]+/, 'Date: -')
-    .replace(/;t=\d+/, ';t=-')
-    .replace(/retry-after: \d+/, 'retry-after: -')
-    .replace(/refresh: \d+/, 'refresh: -')
-    .replace(/content="\d+"/, 'content="-"')
-    .replace(/--bw-delay:\d+s/, '--bw-delay:-s')
-    .replace(/id="bw-count">\d+</, 'id="bw-count">-<')
-    .replace(/in <strong id="bw-count">-<\/strong> seconds?/, 'in <strong id="bw-count">-</strong> s');
 /** A record without what differs from one lane answer to the next. */
 const stableFields = ({ requestId, timeMs, durationMs, bytesOut, bytesIn, path, referer, ...rest }: RequestRecord) => rest;
 
@@ -86,8 +74,8 @@ test('cookie-rotating flood on a keep-alive connection: answered at the parsed h
   assert.ok(wire.head_answered >= 10, 'the stats document counts them');
   // The answer at the head is node:http's lane answer to the same request, byte for byte, but for the
   // request ID, Date and the limit's clock.
-  assert.equal(shape(answers[11]!.raw), shape(answers[12]!.raw));
-  assert.equal(shape(answers[2]!.raw), shape(answers[1]!.raw), 'and what decide answered');
+  assert.equal(refusalShape(answers[11]!.raw), refusalShape(answers[12]!.raw));
+  assert.equal(refusalShape(answers[2]!.raw), refusalShape(answers[1]!.raw), 'and what decide answered');
   for (const a of answers.slice(1)) {
     assert.match(a.headers['ratelimit-policy']!, /^"per-ip";q=1;w=60$/);
     assert.ok(Number(a.headers['retry-after']) >= 1);
@@ -216,7 +204,7 @@ test('HEAD at the head: the lane\'s fields without a body, as node:http answers 
   c.close();
   assert.deepEqual(answers.map((a) => a.status), [200, 429, 429, 429, 429, 429, 429]);
   assert.equal(stats().refusal_lane_head_answers, head);
-  assert.equal(shape(answers[5]!.raw), shape(answers[6]!.raw), 'the head answer is node:http\'s HEAD answer');
+  assert.equal(refusalShape(answers[5]!.raw), refusalShape(answers[6]!.raw), 'the head answer is node:http\'s HEAD answer');
   assert.ok(Number(answers[5]!.headers['content-length']) > 0, 'the length of the page a GET would get');
   assert.equal(answers[5]!.raw.endsWith('\r\n\r\n'), true, 'no body');
   const rs = mine('127.63.0.3');

@@ -100,3 +100,21 @@ export class KeepAliveClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * A 429 answer with what differs between two answers of one refusal blanked: request ID, Date, the
+ * limit's clock, and the retry delay (it follows from Retry-After and the request ID). Two answers of
+ * the same shape are the same answer byte for byte otherwise.
+ */
+export function refusalShape(raw: string): string {
+  return raw
+    .replace(/[a-z2-7]{8}-[0-9a-z]{6}/g, 'ID')
+    .replace(/Date: [^\r]+/, 'Date: -')
+    .replace(/;t=\d+/, ';t=-')
+    .replace(/retry-after: \d+/, 'retry-after: -')
+    .replace(/refresh: \d+/, 'refresh: -')
+    .replace(/content="\d+"/, 'content="-"')
+    .replace(/--bw-delay:\d+s/, '--bw-delay:-s')
+    .replace(/id="bw-count">\d+</, 'id="bw-count">-<')
+    .replace(/in <strong id="bw-count">-<\/strong> seconds?/, 'in <strong id="bw-count">-</strong> s');
+}
