@@ -47,9 +47,6 @@ export const LANE_BOUND_FIELDS: ReadonlySet<string> = new Set([
   'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'expect', 'upgrade', 'te', 'trailer',
 ]);
 
-/** What identify looks for in the Cookie field before it reads a clearance (pipeline/phases/identify.ts). */
-export const LANE_COOKIE_NEEDLE = CLEARANCE_COOKIE_NAME;
-
 /**
  * When a lane request's User-Agent may differ from the opening request's: never (null), or when the
  * new one is of this class (by `classOf`, identify's own classifier). A lane allows it only for a client
@@ -65,7 +62,7 @@ export interface LaneAgentRule {
  * Whether `next`'s header fields repeat `first`'s for the lane: the same names in the same order, and
  * the same values for every {@link LANE_BOUND_FIELDS} name; other values may differ, except that
  * - a Cookie line may change only when neither its old nor its new value contains the clearance's name
- *   ({@link LANE_COOKIE_NEEDLE}): then identify finds the same clearance (or none) in both requests — the
+ *   (what identify looks for before it reads a clearance, pipeline/phases/identify.ts): then identify finds the same clearance (or none) in both requests — the
  *   clearance is the first `bulwark_clearance=` pair of the joined field, and a line without the name
  *   can neither add nor move one — and nothing else a lane answer depends on reads cookies;
  * - a User-Agent may change only under `agent` ({@link LaneAgentRule}): to one of the same class.
@@ -83,7 +80,7 @@ export function laneHeadersRepeat(first: readonly string[], next: readonly strin
     if (now === was) continue;
     const lower = name.toLowerCase();
     if (lower === 'cookie') {
-      if (was.includes(LANE_COOKIE_NEEDLE) || now.includes(LANE_COOKIE_NEEDLE)) return false;
+      if (was.includes(CLEARANCE_COOKIE_NAME) || now.includes(CLEARANCE_COOKIE_NAME)) return false;
     } else if (lower === 'user-agent') {
       if (agent === null || agent.classOf(now) !== agent.uaClass) return false;
     } else if (LANE_BOUND_FIELDS.has(lower)) return false;

@@ -26,7 +26,7 @@ export class RefusalAnswer implements WireAnswerer {
     readonly lane: Lane,
     readonly format: PageFormat,
     readonly method: string,
-    /** The record each answer's record is made from (with its own ID, time, bytes, level, path and Referer). */
+    /** The record each answer's record is made from (with its own ID, time, bytes, level, path, Referer and User-Agent). */
     readonly record: RequestRecord,
     /** Where the Referer's and User-Agent's names sit in the lane's header list (-1: none), for answers at the head. */
     readonly refererAt = -1,
