@@ -13,7 +13,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { ConnectionsConfig } from '../config/schema.ts';
 import { hasRequestBody, RequestContext } from '../pipeline/context.ts';
-import type { Pipeline } from '../pipeline/runner.ts';
+import { ANSWERED_AT_HEAD, type Pipeline } from '../pipeline/runner.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Recorder } from '../telemetry/recorder.ts';
 import { isAcceptableRequestId } from './request-id.ts';
@@ -73,35 +73,65 @@ export function createProxyServer(deps: ProxyServerDeps, secure: boolean, initia
   let accepting = true;
   const wireDeps = { server, recorder, logger, nextId: deps.nextId, getRuntime: () => deps.getRuntime(), accepting: () => accepting };
   const wire = createWire(wireDeps);
-  const head = createHeadHook(wireDeps, wire);
+  const { finish, onResponseClose } = createRequestFinisher(deps);
+  const head = createHeadHook(wireDeps, wire, { pipeline: deps.pipeline, contextOf, afterAnswer, finish: (ctx) => finish(ctx) });
 
   const slowBodies = createSlowBodyGuard(() => ({ minRate: settings.min_body_rate, graceMs: settings.body_rate_grace }));
-  const { finish, onResponseClose } = createRequestFinisher(deps);
 
-  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** Starts a request: its ID (an incoming one only from a trusted proxy), clocks, context and in-flight count. */
+  function contextOf(req: IncomingMessage, res: ServerResponse): RequestContext {
     const runtime = deps.getRuntime();
     const incomingId = req.headers['x-request-id'];
     let id: string;
     if (typeof incomingId === 'string' && isAcceptableRequestId(incomingId) && runtime.isTrustedProxy(req.socket.remoteAddress ?? '')) id = incomingId;
     else id = deps.nextId();
     const ctx = new RequestContext(id, req, res, runtime, secure, Date.now(), performance.now());
-    (res as ContextualResponse)[kContext] = ctx;
     runtime.inFlight++;
+    return ctx;
+  }
+
+  /**
+   * After a phase answered a request at once (through node:http or at the request's head): records it
+   * now — its outcome, status and bytes are final (socket.bytesWritten counts what is still being
+   * flushed) — and lets the connection's next requests skip what they can: exact repeats of a lane
+   * refusal or a fresh hit on the wire, everything else at its parsed head.
+   */
+  function afterAnswer(ctx: RequestContext): void {
+    finish(ctx, true);
+    armAfterAnswer(wire, ctx);
+    head.attach(ctx);
+  }
+
+  /**
+   * What follows the pipeline's run for a request with node:http's objects. An answer written before
+   * run() returned to a request without a body is recorded at once (afterAnswer). Only the connection's
+   * current response qualifies: a pipelined one still queued in node:http has not reached the socket's
+   * counters. Everything else is recorded when the response closes ('close' comes on the next tick at
+   * the earliest, so attaching after run() misses nothing; `on` spares the per-request wrapper `once`
+   * allocates).
+   */
+  function settle(ctx: RequestContext, answered: boolean, body: boolean): void {
+    const res = ctx.res;
+    if (answered && !body && res.writableEnded && !res.destroyed && res.socket !== null) afterAnswer(ctx);
+    else res.on('close', onResponseClose);
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // A request started at its head (edge/wire/head-hook.ts) goes on with node:http's objects.
+    const handed = head.claim(req);
+    if (handed !== null) {
+      const ctx = handed.ctx;
+      ctx.handOver(req, res);
+      (res as ContextualResponse)[kContext] = ctx;
+      handed.exchange.replayOnto(res);
+      settle(ctx, handed.at === ANSWERED_AT_HEAD || deps.pipeline.resume(ctx, handed.at), false);
+      return;
+    }
+    const ctx = contextOf(req, res);
+    (res as ContextualResponse)[kContext] = ctx;
     const body = hasRequestBody(req);
     if (body) slowBodies.track(req, ctx.startMs);
-    // An answer written before run() returns (cache hit, 429, page) to a request without a body is
-    // recorded at once: its outcome, status and bytes are final (socket.bytesWritten counts what is
-    // still being flushed). Only the connection's current response qualifies: a pipelined one still
-    // queued in node:http has not reached the socket's counters. Everything else is recorded when the
-    // response closes ('close' comes on the next tick at the earliest, so attaching after run() misses
-    // nothing; `on` spares the per-request wrapper `once` allocates).
-    if (deps.pipeline.run(ctx) && !body && res.writableEnded && !res.destroyed && res.socket !== null) {
-      finish(ctx, true);
-      // A refusal from the connection's lane or a fresh hit: its next copies may be answered on the wire.
-      armAfterAnswer(wire, ctx);
-      // A refusal that left a lane open: the connection's next lane requests are answered at their head.
-      if (ctx.outcome === 'limited') head.attachForLane(ctx);
-    } else res.on('close', onResponseClose);
+    settle(ctx, deps.pipeline.run(ctx), body);
   }
 
   server.on('request', onRequest);

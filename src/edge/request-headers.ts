@@ -136,3 +136,21 @@ if (internals !== null) {
   const setter = Object.getOwnPropertyDescriptor(http.IncomingMessage.prototype, 'headers')?.set;
   Object.defineProperty(BulwarkRequest.prototype, 'headers', { get: headersOf, set: setter, configurable: true, enumerable: false });
 }
+
+/**
+ * The header object node:http would build for a request with these raw fields (a request answered at
+ * its parsed head, edge/wire/head-exchange.ts, has no IncomingMessage to build it): from the remembered
+ * rules, else by node:http's own builder. Null on a Node whose internals are not as expected.
+ */
+export function headersOfRaw(raw: string[]): http.IncomingHttpHeaders | null {
+  if (internals === null) return null;
+  const built = build(raw, raw.length);
+  if (built !== null) return built as http.IncomingHttpHeaders;
+  const m = new http.IncomingMessage(null as never) as Internal;
+  m.rawHeaders = raw;
+  m[internals.count] = raw.length;
+  return internals.getter.call(m) as http.IncomingHttpHeaders;
+}
+
+/** Whether {@link headersOfRaw} can build header objects on this Node. */
+export const HEADERS_OF_RAW = internals !== null;

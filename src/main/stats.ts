@@ -44,21 +44,27 @@ export interface StatsSources {
 
 /**
  * The wire (edge/wire): connections taken from node:http's native reads and given back, copies answered;
- * lane requests answered at their parsed head.
+ * lane requests answered at their parsed head; requests whose pipeline ran at their parsed head and
+ * answered there, and those handed on to node:http's objects from there.
  */
-function wireStats(servers: ProxyServers): { connections_taken: number; connections_returned: number; answered: number; head_answered: number } {
+function wireStats(servers: ProxyServers): { connections_taken: number; connections_returned: number; answered: number; head_answered: number; head_ran: number; head_handed_over: number } {
   let taken = 0;
   let returned = 0;
   let answered = 0;
   let headAnswered = 0;
+  let headRan = 0;
+  let handedOver = 0;
   for (const server of [servers.http, servers.https]) {
     const w = server?.wire.stats();
     taken += w?.taken ?? 0;
     returned += w?.returned ?? 0;
     answered += w?.answered ?? 0;
-    headAnswered += server?.head.stats().answered ?? 0;
+    const h = server?.head.stats();
+    headAnswered += h?.answered ?? 0;
+    headRan += h?.ran ?? 0;
+    handedOver += h?.handedOver ?? 0;
   }
-  return { connections_taken: taken, connections_returned: returned, answered, head_answered: headAnswered };
+  return { connections_taken: taken, connections_returned: returned, answered, head_answered: headAnswered, head_ran: headRan, head_handed_over: handedOver };
 }
 
 /** Builds the stats document now (snake_case fields, times as ISO 8601). */

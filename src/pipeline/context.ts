@@ -74,8 +74,13 @@ export const DEFAULT_ALLOW: Decision = Object.freeze({ action: 'allow', by: 'def
 export class RequestContext {
   /** Request ID sent to the origin and back to the client, shown on every Bulwark page. */
   readonly id: string;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  /**
+   * The request and response. A request answered at its parsed head (edge/wire/head-run.ts) starts
+   * with stand-ins shaped like node:http's; when a phase needs node:http's own, the edge hands the
+   * request over and `handOver` swaps them in before the pipeline resumes.
+   */
+  req: IncomingMessage;
+  res: ServerResponse;
   /** The config generation this request started under; a reload does not change it mid-request. */
   readonly runtime: Runtime;
   /** Wall-clock start (ms since epoch) and monotonic start (ms, performance.now()). */
@@ -178,6 +183,17 @@ export class RequestContext {
     this.startMono = startMono;
     this.path = req.url ?? '/';
     this.originPath = this.path;
+  }
+
+  /**
+   * Continues the request on node:http's request and response objects (made for the same head) after
+   * it started on the head's stand-ins: the header object the phases so far read (and parse trimmed) is
+   * carried over, so what later phases see is what earlier ones did.
+   */
+  handOver(req: IncomingMessage, res: ServerResponse): void {
+    req.headers = this.req.headers;
+    this.req = req;
+    this.res = res;
   }
 
   /** Marks the request as answered with `outcome`. The first outcome set wins. */

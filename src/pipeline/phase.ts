@@ -20,4 +20,11 @@ export type PhaseName = 'lane' | 'parse' | 'identify' | 'decide' | 'exact' | 'en
 export interface Phase {
   readonly name: PhaseName;
   run(ctx: RequestContext): PhaseResult | Promise<PhaseResult>;
+  /**
+   * Whether the phase can run for `ctx` on a request answered at its parsed head (edge/wire/head-run.ts):
+   * it then returns synchronously and touches no more of the request and response than an answer
+   * written at once does (no listeners, no body, no streaming). Absent: always. When false, the request
+   * is handed to node:http's request objects and the pipeline resumes with this phase.
+   */
+  atHead?(ctx: RequestContext): boolean;
 }

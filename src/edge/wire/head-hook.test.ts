@@ -10,11 +10,13 @@ import { Socket } from 'node:net';
 import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { Lane } from '../../pipeline/lane/refusal-lane.ts';
-import { createHeadHook } from './head-hook.ts';
+import { createHeadHook, type HeadRunDeps } from './head-hook.ts';
 import type { WireDeps } from './wire.ts';
 
 const deps = {} as WireDeps;
 const wire = { arm() {}, observe() {}, stats: () => ({ taken: 0, returned: 0, answered: 0 }) };
+/** The proxy server's part: never reached here (no request these tests send is run at the head). */
+const runner = {} as HeadRunDeps;
 
 /** What the stand-in for node:http's callback was called with. */
 const calls: unknown[][] = [];
@@ -43,18 +45,20 @@ function connection(parser: Record<number | string, unknown>, lane: boolean) {
   return { socket, ctx };
 }
 
-test('attachForLane: only a connection with an open lane; then a request the hook does not answer reaches node:http\'s callback unchanged', () => {
+test('attach: a connection with node:http\'s parser; then a request the hook does not answer reaches node:http\'s callback unchanged', () => {
   calls.length = 0;
-  const hook = createHeadHook(deps, wire);
+  const hook = createHeadHook(deps, wire, runner);
   const parser = fakeParser();
   const original = parser[2];
-  const unrefused = connection(fakeParser(), false);
-  hook.attachForLane(unrefused.ctx);
-  assert.equal(connectionMemo(unrefused.socket).head, null, 'no lane: not attached');
+  const unparsed = connection(fakeParser(), false);
+  (unparsed.socket as Socket & { parser?: unknown }).parser = null; // an HTTP/2 connection has no node:http parser
+  hook.attach(unparsed.ctx);
+  assert.equal(connectionMemo(unparsed.socket).head, null, 'no parser: not attached');
   const { socket, ctx } = connection(parser, true);
-  hook.attachForLane(ctx);
+  hook.attach(ctx);
   assert.notEqual(parser[2], original, 'the hook took the slot');
-  connectionMemo(socket).lane = null; // the lane ended: node:http's path
+  connectionMemo(socket).lane = null; // the lane ended
+  // A method the hook does not run at the head (PURGE): node:http's path.
   const args = [1, 1, ['Host', 'x'], 26, '/a', undefined, undefined, false, true];
   assert.equal((parser[2] as (...a: unknown[]) => unknown).apply(parser, args), 7);
   assert.deepEqual(calls, [args]);
@@ -66,15 +70,15 @@ test('attachForLane: only a connection with an open lane; then a request the hoo
   const response = [1, 1, ['Server', 'x'], undefined, undefined, 200, 'OK', false, true];
   assert.equal((other[2] as (...a: unknown[]) => unknown).apply(other, response), 7);
   assert.deepEqual(calls.at(-1), response);
-  for (const s of [socket, unrefused.socket, other.socket as Socket]) s.destroy();
+  for (const s of [socket, unparsed.socket, other.socket as Socket]) s.destroy();
 });
 
 test('a closed connection\'s parser gets node:http\'s callback back, unless another connection holds it by then', async () => {
-  const hook = createHeadHook(deps, wire);
+  const hook = createHeadHook(deps, wire, runner);
   const freed = fakeParser();
   const original = freed[2];
   const a = connection(freed, true);
-  hook.attachForLane(a.ctx);
+  hook.attach(a.ctx);
   assert.notEqual(freed[2], original);
   freed.socket = null; // node:http freed it to its pool on close
   a.socket.destroy();
@@ -83,7 +87,7 @@ test('a closed connection\'s parser gets node:http\'s callback back, unless anot
 
   const reused = fakeParser();
   const b = connection(reused, true);
-  hook.attachForLane(b.ctx);
+  hook.attach(b.ctx);
   const hooked = reused[2];
   reused.socket = new Socket(); // freed on an upgrade and taken by another connection before this one closed
   b.socket.destroy();
@@ -92,13 +96,13 @@ test('a closed connection\'s parser gets node:http\'s callback back, unless anot
   (reused.socket as Socket).destroy();
 });
 
-test('attachForLane: a parser without node:http\'s callback in place is left alone', () => {
-  const hook = createHeadHook(deps, wire);
+test('attach: a parser without node:http\'s callback in place is left alone', () => {
+  const hook = createHeadHook(deps, wire, runner);
   const parser = fakeParser();
   const foreign = function somethingElse() {};
   parser[2] = foreign;
   const { socket, ctx } = connection(parser, true);
-  hook.attachForLane(ctx);
+  hook.attach(ctx);
   assert.equal(parser[2], foreign, 'a slot holding another function is not touched');
   assert.equal(connectionMemo(socket).head, null);
   assert.equal(hook.stats().answered, 0);

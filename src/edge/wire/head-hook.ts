@@ -38,6 +38,7 @@
  * Backpressure is node:http's own: when the socket's send buffer is full, the socket is paused the
  * way node:http pauses it for its own queued responses, and node:http resumes it on 'drain'.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
@@ -49,6 +50,9 @@ import { laneHeadAnswerOf } from './refusal.ts';
 import { sameFieldsFromLast } from './head-match.ts';
 import { answerTail, writeAnswer } from './answer-write.ts';
 import type { Wire, WireDeps, WireOut } from './wire.ts';
+import { ANSWERED_AT_HEAD, type Pipeline } from '../../pipeline/runner.ts';
+import { HEADERS_OF_RAW } from '../request-headers.ts';
+import { HeadRequest, HeadResponse } from './head-exchange.ts';
 
 /** node:http's parser as far as this module uses it (internal API, probed before use). */
 interface HeadParser {
@@ -88,16 +92,56 @@ const methodNames: Array<string | undefined> = [];
 export interface HeadHookStats {
   /** Lane requests answered at their parsed head since start. */
   readonly answered: number;
+  /** Requests whose pipeline ran at their parsed head and answered there. */
+  readonly ran: number;
+  /** Requests whose pipeline started at their parsed head and went on with node:http's objects. */
+  readonly handedOver: number;
+}
+
+/** What the proxy server lends the hook to run its pipeline for a request at the head. */
+export interface HeadRunDeps {
+  readonly pipeline: Pipeline;
+  /** The request's context, started as the proxy server starts every request (ID, clocks, in-flight count). */
+  contextOf(req: IncomingMessage, res: ServerResponse): RequestContext;
+  /** What the proxy server does after a phase answered a request at once: record it, arm the wire. */
+  afterAnswer(ctx: RequestContext): void;
+  /** Records a request that ended without an answer written (dropped: the connection is gone). */
+  finish(ctx: RequestContext): void;
+}
+
+/** A request started at its head that goes on with node:http's request and response. */
+export interface HandOver {
+  readonly ctx: RequestContext;
+  /** The phase the pipeline resumes with; ANSWERED_AT_HEAD when a phase answered and `exchange` replays it. */
+  readonly at: number;
+  readonly exchange: HeadResponse;
 }
 
 export interface HeadHook {
   /**
-   * After node:http's pipeline answered `ctx` at once: if that left a refusal lane open on its
-   * connection, attaches to the connection (once; the request becomes the one exact repeats are told
-   * from). No-op for a connection without node:http's parser (HTTP/2) or without a lane.
+   * After node:http's pipeline answered `ctx` at once, attaches to its connection (once; the request
+   * becomes the one exact repeats are told from): the connection's next requests are run at their
+   * head. No-op for a connection without node:http's parser (HTTP/2).
    */
-  attachForLane(ctx: RequestContext): void;
+  attach(ctx: RequestContext): void;
+  /**
+   * The request the hook handed to node:http for this request object, if any (taken once): the proxy
+   * server's request handler goes on with it instead of starting a new one.
+   */
+  claim(req: IncomingMessage): HandOver | null;
   stats(): HeadHookStats;
+}
+
+/** A request with a body, an Expect or an Upgrade is node:http's from the start. */
+function hasFraming(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const n = name.length;
+    if (n !== 14 && n !== 17 && n !== 6 && n !== 7) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'expect' || lower === 'upgrade') return true;
+  }
+  return false;
 }
 
 /** What the hook keeps about one connection (`ConnectionMemo.head`); the answer's socket side. */
@@ -113,21 +157,29 @@ class HeadTap implements WireOut {
     readonly socket: HookedSocket,
     readonly parser: HeadParser,
     readonly wire: Wire,
-    readonly counts: { answered: number; failureLogged: boolean },
+    readonly counts: HeadCounts,
+    readonly runner: HeadRunDeps,
   ) {}
+
+  /** A request started here and handed to node:http, until the proxy server's handler claims it. */
+  pending: HandOver | null = null;
 
   tail(hasDate: boolean): string {
     return answerTail(this.deps.server, hasDate);
   }
 
-  write(head: string, body?: Buffer | string): number {
+  /** node:http's own backpressure: it reads no further request until its 'drain' listener resumes. */
+  private holdIfFull(): void {
     const socket = this.socket;
-    const bytes = writeAnswer(socket, this.memo, head, body);
-    // node:http's own backpressure: it reads no further request until its 'drain' listener resumes.
     if (socket.writableNeedDrain && socket._paused !== true) {
       socket._paused = true;
       socket.pause();
     }
+  }
+
+  write(head: string, body?: Buffer | string): number {
+    const bytes = writeAnswer(this.socket, this.memo, head, body);
+    this.holdIfFull();
     return bytes;
   }
 
@@ -171,6 +223,44 @@ class HeadTap implements WireOut {
     this.wire.observe(socket, lane, lane.method, url, headers);
     return true;
   }
+
+  /**
+   * Runs the pipeline for a GET or HEAD without a body at its head (see the module comment): true when
+   * a phase answered (written and recorded); false when the request is node:http's from the start; a
+   * HandOver, left in `pending`, when node:http's objects must take over.
+   */
+  run(parser: HeadParser, headers: string[], methodNumber: number, url: string): boolean {
+    const method = methodNames[methodNumber];
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const socket = this.socket;
+    const deps = this.deps;
+    if (socket._httpMessage != null || !socket.writable || !deps.accepting() || (deps.server.maxRequestsPerSocket ?? 0) > 0) return false;
+    if ((parser.maxHeaderPairs > 0 && headers.length > parser.maxHeaderPairs) || hasFraming(headers)) return false;
+    const req = new HeadRequest(socket, method, url, headers);
+    const res = new HeadResponse(req, socket, this.tailOf);
+    const runner = this.runner;
+    const ctx = runner.contextOf(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    const at = runner.pipeline.runAtHead(ctx);
+    if (at !== ANSWERED_AT_HEAD || res.replaying) {
+      this.pending = { ctx, at, exchange: res };
+      this.counts.handedOver++;
+      return false;
+    }
+    this.counts.ran++;
+    // Answered (or dropped): whatever fails from here on must not let node:http answer it again.
+    try {
+      if (res.writableEnded && !res.destroyed) {
+        this.holdIfFull();
+        runner.afterAnswer(ctx);
+      } else runner.finish(ctx);
+    } catch (err) {
+      deps.logger.error({ err, requestId: ctx.id, code: 'BULWARK_ERR_INTERNAL' }, 'recording a request answered at its head failed');
+    }
+    return true;
+  }
+
+  /** `tail` for the head run's responses (bound once). */
+  readonly tailOf = (hasDate: boolean): string => answerTail(this.deps.server, hasDate);
 }
 
 /**
@@ -185,12 +275,13 @@ const onHeadersComplete: OnHeadersComplete = function onHeadersComplete(versionM
     if (tap instanceof HeadTap && tap.socket === socket) {
       let answered = false;
       try {
-        answered = tap.answer(this, headers, method, url);
+        answered = tap.answer(this, headers, method, url) || tap.run(this, headers, method, url);
       } catch (err) {
-        // Thrown before anything was written (RefusalAnswer.respond catches what follows a write).
+        // Thrown before anything was written or started (RefusalAnswer.respond catches what follows a
+        // write; the pipeline's failure handler what a phase throws).
         if (!tap.counts.failureLogged) {
           tap.counts.failureLogged = true;
-          tap.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'answering a lane request at its head failed; node:http answers instead (reported once)');
+          tap.deps.logger.error({ err, code: 'BULWARK_ERR_WIRE' }, 'answering a request at its head failed; node:http answers instead (reported once)');
         }
       }
       if (answered) {
@@ -198,6 +289,7 @@ const onHeadersComplete: OnHeadersComplete = function onHeadersComplete(versionM
         this.incoming = null;
         return 0;
       }
+      if (tap.pending !== null) return handOver(tap, this, versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive);
     }
   }
   const result = nodeCallback!.original.call(this, versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive);
@@ -207,6 +299,23 @@ const onHeadersComplete: OnHeadersComplete = function onHeadersComplete(versionM
   }
   return result;
 };
+
+/**
+ * Lets node:http make its request and response for a request started at the head: node's callback
+ * emits 'request' at once, and the proxy server's handler claims the started request (`claim`) and
+ * resumes it. Should it not (no handler took it), the request is recorded as it stands.
+ */
+function handOver(tap: HeadTap, parser: HeadParser, ...args: Parameters<OnHeadersComplete>): unknown {
+  const pending = tap.pending!;
+  try {
+    return nodeCallback!.original.apply(parser, args);
+  } finally {
+    if (tap.pending === pending) {
+      tap.pending = null;
+      tap.runner.finish(pending.ctx);
+    }
+  }
+}
 
 /** Finds node:http's callback in a parser (once per process); null when this Node has none by that name. */
 function probe(parser: HeadParser): { slot: number; original: OnHeadersComplete } | null {
@@ -230,15 +339,22 @@ function detach(this: HookedSocket): void {
   if ((parser.socket == null || parser.socket === this) && parser[nodeCallback.slot] === onHeadersComplete) parser[nodeCallback.slot] = nodeCallback.original;
 }
 
-export function createHeadHook(deps: WireDeps, wire: Wire): HeadHook {
-  const counts = { answered: 0, failureLogged: false };
+interface HeadCounts {
+  answered: number;
+  ran: number;
+  handedOver: number;
+  failureLogged: boolean;
+}
+
+export function createHeadHook(deps: WireDeps, wire: Wire, runner: HeadRunDeps): HeadHook {
+  const counts: HeadCounts = { answered: 0, ran: 0, handedOver: 0, failureLogged: false };
   return {
-    attachForLane(ctx) {
+    attach(ctx) {
       const req = ctx.req;
       const socket = req.socket as HookedSocket | null;
-      if (socket == null || socket.destroyed) return;
+      if (!HEADERS_OF_RAW || socket == null || socket.destroyed) return;
       const memo = connectionMemo(socket);
-      if (memo.lane === null || memo.head !== null) return;
+      if (memo.head !== null) return;
       const parser = socket.parser;
       if (parser == null || parser.socket !== socket) return;
       const node = probe(parser);
@@ -246,12 +362,19 @@ export function createHeadHook(deps: WireDeps, wire: Wire): HeadHook {
       const current = parser[node.slot];
       if (current !== node.original && current !== onHeadersComplete) return;
       parser[node.slot] = onHeadersComplete;
-      const tap = new HeadTap(deps, memo, socket, parser, wire, counts);
+      const tap = new HeadTap(deps, memo, socket, parser, wire, counts, runner);
       tap.lastUrl = req.url ?? '';
       tap.lastHeaders = req.rawHeaders;
       memo.head = tap;
       socket.once('close', detach);
     },
-    stats: () => ({ answered: counts.answered }),
+    claim(req) {
+      const tap = connectionMemoIfAny(req.socket)?.head;
+      if (!(tap instanceof HeadTap) || tap.pending === null) return null;
+      const pending = tap.pending;
+      tap.pending = null;
+      return pending;
+    },
+    stats: () => ({ answered: counts.answered, ran: counts.ran, handedOver: counts.handedOver }),
   };
 }

@@ -66,6 +66,24 @@ class PreparedHead {
   ) {}
 }
 
+/**
+ * Marks responses that are not node:http's but take a PreparedHead in writeHead as BulwarkResponse
+ * does: the stand-ins of requests answered at their parsed head (edge/wire/head-exchange.ts), which
+ * write the head themselves.
+ */
+export const kTakesPreparedHeads = Symbol('bulwark.takesPreparedHeads');
+
+/** What a PreparedHead given to writeHead carries (its block and whether it has a Date); null for anything else. */
+export function preparedHeadParts(fields: unknown): { readonly block: string; readonly hasDate: boolean } | null {
+  return fields instanceof PreparedHead ? fields : null;
+}
+
+/** Whether `res` takes a PreparedHead in writeHead (see the module comment) with no field set with setHeader. */
+function takesPrepared(res: ServerResponse): boolean {
+  if (res instanceof BulwarkResponse) return (res as unknown as Record<symbol, unknown>)[kOutHeaders!] == null;
+  return (res as unknown as Record<symbol, unknown>)[kTakesPreparedHeads] === true;
+}
+
 let dateSecond = -1;
 let dateLine = '';
 /** The whole `Date` field line, formatted once a second (node:http caches the value likewise). */
@@ -145,7 +163,7 @@ export class BulwarkResponse extends http.ServerResponse {
 export function writePreparedHead(res: ServerResponse, status: number, fields: PreparedFields, extra: readonly string[]): void {
   // A field set earlier with setHeader would make node:http take its merging path: plain writeHead then.
   if (!fields.hasLength && extra[0] !== 'content-length') throw new Error('a prepared head needs content-length');
-  if (PREPARED_HEADS && res instanceof BulwarkResponse && (res as unknown as Record<symbol, unknown>)[kOutHeaders!] == null) {
+  if (PREPARED_HEADS && takesPrepared(res)) {
     let block = fields.block;
     let safe = true;
     for (let i = 0; i < extra.length; i += 2) {
@@ -171,7 +189,7 @@ export function writePreparedHead(res: ServerResponse, status: number, fields: P
  * BulwarkResponse, the self-check failed, or a field was set with setHeader): then use `writeHead`.
  */
 export function writeCheckedHead(res: ServerResponse, status: number, block: string, hasDate: boolean): boolean {
-  if (!PREPARED_HEADS || !(res instanceof BulwarkResponse) || (res as unknown as Record<symbol, unknown>)[kOutHeaders!] != null) return false;
+  if (!PREPARED_HEADS || !takesPrepared(res)) return false;
   res.writeHead(status, new PreparedHead(block, hasDate) as unknown as string[]);
   return true;
 }
@@ -186,7 +204,7 @@ export function writeCheckedHead(res: ServerResponse, status: number, block: str
  * back to a validated `writeHead` as writePreparedHead does.
  */
 export function writeCachedHead(res: ServerResponse, status: number, fields: PreparedFields, ageS: string, requestId: string): void {
-  if (PREPARED_HEADS && fields.hasLength && res instanceof BulwarkResponse && (res as unknown as Record<symbol, unknown>)[kOutHeaders!] == null) {
+  if (PREPARED_HEADS && fields.hasLength && takesPrepared(res)) {
     res.writeHead(status, new PreparedHead(fields.block + 'age: ' + ageS + '\r\nx-request-id: ' + requestId + '\r\n', fields.hasDate) as unknown as string[]);
     return;
   }

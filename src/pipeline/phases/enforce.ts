@@ -20,6 +20,8 @@ import { CONTINUE, DONE, type Phase } from '../phase.ts';
 
 export const enforcePhase: Phase = {
   name: 'enforce',
+  // Every answer here is written at once but the tarpit's, which holds the request.
+  atHead: (ctx) => ctx.decision.action !== 'tarpit',
   run(ctx: RequestContext) {
     const d = ctx.decision;
     if (d.action === 'allow' || d.action === 'challenge') {

@@ -12,15 +12,24 @@ import type { ExactCheck } from '../../stores/exact-limits.ts';
 import type { RequestContext } from '../context.ts';
 import { CONTINUE, type Phase, type PhaseResult } from '../phase.ts';
 
+/** Whether the request has limits to count on the shared server (see the module comment). */
+function countsExactly(ctx: RequestContext): boolean {
+  const verdict = ctx.limits;
+  if (ctx.runtime.services.exactLimits === null || verdict === null || (ctx.decision.action !== 'allow' && ctx.decision.action !== 'challenge')) return false;
+  for (const c of verdict.checks) if (c.limit.exact && !c.shadow && c.allowed) return true;
+  return false;
+}
+
 export const exactPhase: Phase = {
   name: 'exact',
+  // The shared server's answer is asynchronous: such a request needs node:http's objects.
+  atHead: (ctx) => !countsExactly(ctx),
   run(ctx: RequestContext): PhaseResult | Promise<PhaseResult> {
-    const limiter = ctx.runtime.services.exactLimits;
-    const verdict = ctx.limits;
-    if (limiter === null || verdict === null || (ctx.decision.action !== 'allow' && ctx.decision.action !== 'challenge')) return CONTINUE;
+    if (!countsExactly(ctx)) return CONTINUE;
+    const limiter = ctx.runtime.services.exactLimits!;
     let checks: ExactCheck[] | null = null;
     let limits: Array<{ by: string }> | null = null;
-    for (const c of verdict.checks) {
+    for (const c of ctx.limits!.checks) {
       if (!c.limit.exact || c.shadow || !c.allowed) continue;
       (checks ??= []).push({ key: c.key, limit: c.limit.gcra, cost: c.limit.cost });
       (limits ??= []).push(c.limit);

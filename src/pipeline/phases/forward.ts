@@ -10,6 +10,8 @@ import { DONE, type Phase } from '../phase.ts';
 
 export const forwardPhase: Phase = {
   name: 'forward',
+  // The origin's answer streams back through node:http's response.
+  atHead: () => false,
   run(ctx: RequestContext) {
     const site = ctx.site!;
     if (ctx.upgrade) {

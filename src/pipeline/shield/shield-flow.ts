@@ -231,6 +231,20 @@ function bodyFirst(ctx: RequestContext, shield: SiteShield): Promise<PhaseResult
   return null;
 }
 
+/**
+ * Whether `runShield` would answer the request at once from a fresh entry: no body, the cache on, a
+ * GET or HEAD it looks up, and a fresh entry under its key (a read-only look: nothing counted). For
+ * requests answered at their parsed head (Phase.atHead): anything else may wait or reach the origin.
+ */
+export function answersAtOnce(ctx: RequestContext, shield: SiteShield): boolean {
+  const method = ctx.req.method ?? 'GET';
+  if (!shield.config.cache.enabled || (method !== 'GET' && method !== 'HEAD') || hasRequestBody(ctx.req)) return false;
+  const header = headerGetter(ctx);
+  const cls = classifyCacheRequest({ method, header }, shield.policy);
+  if (!cls.lookup) return false;
+  return shield.store.peek(cacheKeyOf(ctx, shield, method).key, ctx.startMs, { header, anonymous: cls.anonymous }).state === 'fresh';
+}
+
 /** Runs the shield for one request; see the module comment. */
 export function runShield(ctx: RequestContext, shield: SiteShield): PhaseResult | Promise<PhaseResult> {
   // Most requests (every cache hit) declare no body: two field reads, not the buffering decision.
