@@ -1,39 +1,46 @@
 /**
- * Lane answers at the parsed head: a request the connection's refusal lane serves is answered 429 as
- * soon as node's parser has read its head, before node:http makes an IncomingMessage and a
- * ServerResponse of it.
+ * Requests answered at the parsed head: as soon as node's parser has read a request's head, before
+ * node:http makes an IncomingMessage and a ServerResponse of it.
  *
- * A flood refused by a limit that varies its requests — a new cookie, Referer, extension header, query
- * string or browser's user agent each time — is answered from the refusal lane
- * (pipeline/lane/refusal-lane.ts), whose own
- * work is a few header comparisons; what is left is node:http's per-request machinery: two stream
- * objects, the 'request' event, the response's head and end, its 'finish'. Measured on this machine's
- * loopback, a node:http server answering at the parsed head spends ~7 µs per 429 against ~11.5 µs
- * through those objects. The wire (wire.ts) skips them too, but only for byte-for-byte copies.
+ * A flood that varies its requests — a new cookie, Referer, extension header, query string or
+ * browser's user agent each time — gets answers Bulwark writes at once: a 429 from the refusal lane,
+ * a challenge page, a cached page. Bulwark's own work for such an answer is a few microseconds; what
+ * node:http adds per request is as much again: two stream objects, the 'request' event, the
+ * response's head and end, its 'finish'. Measured on this machine's loopback, a node:http server
+ * answering at the parsed head spends ~7 µs per 429 against ~11.5 µs through those objects. The wire
+ * (wire.ts) skips them too, but only for byte-for-byte copies.
  *
  * How: node:http's parser calls one function when a head is complete (`parserOnHeadersComplete` in
  * lib/_http_common.js, Node 18–24), with the method, target, version, header list and whether the
- * connection stays open. Once a refusal lane opens on a connection, its parser's slot gets this
- * module's function instead (found by the function's name on the first parser; when not found, nothing
- * changes), and gets node's back when the connection closes: parsers are pooled, and a connection that
- * was never refused pays nothing. The function answers only when all of these hold, and otherwise calls
- * node's own with the same arguments, so node:http's path runs exactly as without it:
- * - the connection has an open lane, and the lane serves the request by the lane's own conditions
- *   (`laneServes`: config generation, time, method, HTTP/1.1, target in normal form, header fields,
- *   ban); its answerer exists (refusal.ts `laneHeadAnswerOf`: no body framing, `Expect`, `Upgrade` or
- *   request ID in the lane's field names);
- * - the connection stays open, no response of node:http's is still being written on it (answers leave
- *   in order), the server is not draining and has no per-connection request cap, the head came in one
- *   piece (node hands over a head split across reads differently) and under the header-count cap, and
- *   its method's number is known (learnt from node:http's own requests: the process's first lane
- *   request with a method goes through node:http);
- * - it is not an exact repeat of the connection's previous request: those are the wire's, which answers
- *   them from the bytes read after node:http's lane answer arms it — cheaper still. Where the wire
- *   cannot take the connection, exact repeats are answered here as well.
- * The answer is the lane's: the same page, fields, escalation count, stats and record as the lane phase
- * gives through node:http (refusal.ts `RefusalAnswer`), with the request's own target, Referer and
- * User-Agent in its record. node:http then finishes reading the (body-less) request and finds no
- * message to end.
+ * connection stays open. Once Bulwark answered a request on a connection at once (through node:http),
+ * its parser's slot gets this module's function instead (found by the function's name on the first
+ * parser; when not found, nothing changes), and gets node's back when the connection closes: parsers
+ * are pooled, and a connection whose requests all go to the origin pays nothing. For each request the
+ * function tries, in order:
+ * 1. a lane answer, when the connection's refusal lane serves the request by the lane's own
+ *    conditions (`laneServes`: config generation, time, method, HTTP/1.1, target in normal form,
+ *    header fields, ban) and its answerer exists (refusal.ts `laneHeadAnswerOf`: no body framing,
+ *    `Expect`, `Upgrade` or request ID in the lane's field names), unless the request is an exact repeat
+ *    of the one before while the wire can take the connection (the wire answers those from the bytes
+ *    read, cheaper still). The answer is the lane's: the same page, fields, escalation count, stats and
+ *    record as the lane phase gives (refusal.ts `RefusalAnswer`), with the request's own target,
+ *    Referer and User-Agent in its record;
+ * 2. the pipeline, for a GET or HEAD without body framing, `Expect` or `Upgrade`: the phases run on
+ *    stand-ins for node:http's request and response (head-exchange.ts) for as long as each can run
+ *    there (`Phase.atHead`: everything that answers at once — refusals, challenges, fresh hits, pages —
+ *    but not what waits or reaches the origin). An answer is written by the stand-in, byte for byte
+ *    node:http's, and recorded and followed up as the proxy server does every immediate answer
+ *    (`HeadRunDeps.afterAnswer`). When a phase needs node:http's objects, or an answer takes a shape
+ *    only node:http writes (a closing answer, say), the request is handed over: node's function makes
+ *    the request and response and emits 'request', and the proxy server's handler claims the started
+ *    request (`claim`), gives it node's objects and resumes the pipeline (or replays the answer).
+ * Both only when the connection stays open, no response of node:http's is still being written on it
+ * (answers leave in order), the server is not draining and has no per-connection request cap, the head
+ * came in one piece (node hands over a head split across reads differently) and under the header-count
+ * cap, and its method's number is known (learnt from node:http's own requests: the process's first
+ * request with a method goes through node:http). Everything else calls node's function with the same
+ * arguments, so node:http's path runs exactly as without the hook. After an answer at the head,
+ * node:http finishes reading the (body-less) request and finds no message to end.
  *
  * Backpressure is node:http's own: when the socket's send buffer is full, the socket is paused the
  * way node:http pauses it for its own queued responses, and node:http resumes it on 'drain'.

@@ -15,7 +15,9 @@
  * framing, pipelining) stays node's. That hook is internal API, so at load a self-check compares the
  * head it produces with node's own for the same fields, keep-alive or not; if they ever differ (another
  * Node version), `PREPARED_HEADS` is false and every prepared write falls back to a plain `writeHead`
- * with the same fields, validated by node as before. Heads are identical either way.
+ * with the same fields, validated by node as before. Heads are identical either way. A request answered
+ * at its parsed head has a stand-in response instead (edge/wire/head-exchange.ts, marked with
+ * `kTakesPreparedHeads`): it takes the same block and writes the head itself, node:http's way.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 
