@@ -107,7 +107,7 @@ export class HeadResponse {
     // the head unsent (the failure handler's 500 page can still go out).
     let head: string | null = null;
     if (this.replayed === null && maybeFields === undefined && status >= 200 && status <= 999 && status !== 204 && status !== 304) {
-      const reason = http.STATUS_CODES[status] ?? 'unknown';
+      const reason = this.statusMessage || (http.STATUS_CODES[status] ?? 'unknown');
       const prepared = preparedHeadParts(reasonOrFields);
       const fields = prepared ?? (Array.isArray(reasonOrFields) ? fieldBlock(reasonOrFields) : null);
       if (fields !== null) head = `HTTP/1.1 ${status} ${reason}\r\n${fields.block}${this.tail(fields.hasDate)}`;
