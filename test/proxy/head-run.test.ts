@@ -9,7 +9,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
 import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
+import { fixtureTls, startHttpsBulwark } from '../helpers/https.ts';
 import { startSimpleOrigin, type SimpleOrigin } from '../helpers/simple-origin.ts';
 import { KeepAliveClient, type Answer } from '../helpers/keep-alive-client.ts';
 import { readChallengeForm } from '../../src/drill/visitors/challenge-solvers.ts';
@@ -229,4 +231,28 @@ test('a client that does not read its answers: reading stops, nothing is lost, e
   assert.equal(rs.length, n, 'one record per request');
   assert.deepEqual(rs.map((r) => r.requestId), ids, 'in order');
   assert.ok(headStats().head_ran - before > n / 2, 'answered at the head (a split head goes to node:http)');
+});
+
+test('over TLS: an HTTPS connection\'s varied requests for a cached page are run at the head too', async () => {
+  const s = await startHttpsBulwark({
+    origin: origin.url,
+    sites: [{ name: 'alpha', hosts: ['alpha.test'], origins: [origin.url], tls: fixtureTls('alpha.test'), shield: { cache: { admit_after_uses: 1 } } }],
+  });
+  try {
+    const ran = () => (s.bulwark.stats() as { wire: { head_ran: number } }).wire.head_ran;
+    const socket = tls.connect({ port: s.httpsPort, host: '127.0.0.1', servername: 'alpha.test', rejectUnauthorized: false });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const c = new KeepAliveClient(socket);
+    const answers: Answer[] = [];
+    for (let i = 0; i < 8; i++) answers.push((await c.send(`GET /page HTTP/1.1\r\nHost: alpha.test\r\nUser-Agent: ${UA}\r\nX-Bench-N: ${i}\r\n\r\n`))!);
+    c.close();
+    assert.deepEqual(answers.map((a) => a.status), Array(8).fill(200));
+    assert.deepEqual(answers.slice(2).map((a) => a.headers['x-bulwark-cache']), Array(6).fill('HIT'));
+    // The first request stores the page (a miss, node:http's), the second is node:http's hit (the
+    // process learns HEAD's and GET's numbers from node:http's own requests on this listener too).
+    assert.ok(ran() >= 5, `run at the head: ${ran()}`);
+    for (const a of answers.slice(3)) assert.equal(shape(a), shape(answers[2]!));
+  } finally {
+    await s.stop();
+  }
 });
