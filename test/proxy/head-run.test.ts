@@ -233,6 +233,25 @@ test('a client that does not read its answers: reading stops, nothing is lost, e
   assert.ok(headStats().head_ran - before > n / 2, 'answered at the head (a split head goes to node:http)');
 });
 
+test('request smuggling: a GET whose body is another request, on a connection answered at the head, is node:http\'s and its body is never read as a request', async () => {
+  const address = '127.64.0.9';
+  const c = await KeepAliveClient.open(b.port, address);
+  await c.send(request('/page', 0));
+  const before = headStats();
+  const seen = origin.requests.length;
+  const hidden = 'GET /gate HTTP/1.1\r\nHost: run.test\r\n\r\n';
+  const a = await c.send(request('/dyn', 1, `Content-Length: ${hidden.length}\r\n`) + hidden);
+  // Had the body been read as a request, the next answer would be its challenge page.
+  const next = await c.send(request('/page', 2));
+  c.close();
+  assert.equal(a!.status, 200);
+  assert.equal(next!.headers['x-bulwark-cache'], 'HIT', 'the answer to the next request is the next request\'s');
+  assert.equal(headStats().head_ran - before.head_ran, 0);
+  assert.equal(headStats().head_handed_over - before.head_handed_over, 0, 'node:http\'s from the start');
+  assert.deepEqual(origin.requests.slice(seen).map((r) => r.url), ['/dyn']);
+  assert.deepEqual(mine(address).map((r) => r.path), ['/page', '/dyn', '/page']);
+});
+
 test('over TLS: an HTTPS connection\'s varied requests for a cached page are run at the head too', async () => {
   const s = await startHttpsBulwark({
     origin: origin.url,
