@@ -246,7 +246,9 @@ test('request smuggling: a GET whose body is another request, on a connection an
   c.close();
   assert.equal(a!.status, 200);
   assert.equal(next!.headers['x-bulwark-cache'], 'HIT', 'the answer to the next request is the next request\'s');
-  assert.equal(headStats().head_ran - before.head_ran, 0);
+  // The GET with a body is node:http's from the start (neither run nor handed over at the head); the
+  // next request may be run at its head (or node:http's, should node:http's answer still be finishing).
+  assert.ok(headStats().head_ran - before.head_ran <= 1);
   assert.equal(headStats().head_handed_over - before.head_handed_over, 0, 'node:http\'s from the start');
   assert.deepEqual(origin.requests.slice(seen).map((r) => r.url), ['/dyn']);
   assert.deepEqual(mine(address).map((r) => r.path), ['/page', '/dyn', '/page']);
