@@ -13,9 +13,10 @@
  * keep-alive lines, then the body — for the shapes the pipeline's immediate answers take: `writeHead`
  * with a field list carrying Content-Length and none of the fields node:http manages, or a prepared head
  * (pipeline/pages/prepared-head.ts), then `end` with the whole body (a string in latin1 or UTF-8, or
- * bytes), HEAD answers and 1xx/204/304 without one. Anything else — fields set with setHeader, a closing
- * answer, a callback, a body written in parts — is recorded instead and replayed on node:http's own
- * response once the request has one (`replayOnto`): node:http then writes it as it always does.
+ * bytes; none for HEAD). Anything else — fields set with setHeader, a closing answer, an implicit head,
+ * a callback, a 1xx, 204 or 304, a field node:http manages or no Content-Length — is recorded instead and
+ * replayed on node:http's own response once the request has one (`replayOnto`): node:http then writes
+ * it as it always does.
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
