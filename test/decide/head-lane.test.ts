@@ -14,7 +14,7 @@ import { startBulwark, type TestBulwark } from '../helpers/bulwark.ts';
 import { fixtureTls, startHttpsBulwark } from '../helpers/https.ts';
 import { startOriginFixture, type OriginFixture } from '../helpers/origin.ts';
 import type { RequestRecord } from '../../src/telemetry/request-record.ts';
-import { KeepAliveClient, refusalShape, type Answer } from '../helpers/keep-alive-client.ts';
+import { floodUnread, KeepAliveClient, refusalShape, type Answer } from '../helpers/keep-alive-client.ts';
 
 /** A flood's request: fixed Host, User-Agent and Accept; a cookie and Referer of its own when `n` is given. */
 const request = (path = '/', n?: number, method = 'GET', extra = ''): string =>
@@ -216,22 +216,10 @@ test('a client that does not read its answers: reading stops, nothing is lost, e
   const c = await KeepAliveClient.open(b.port, address);
   for (let i = 0; i < 2; i++) await c.send(request('/', i));
   const headBefore = stats().refusal_lane_head_answers;
-  c.socket.pause();
   const n = 20_000;
-  let flood = '';
-  for (let i = 0; i < n; i++) flood += request(`/?n=${i}`, i + 2);
   // ~3 MB of varied requests while not reading ~38 MB of answers: the send buffer fills and the
   // server stops reading (node:http's own pause), then goes on as the client reads.
-  c.write(Buffer.from(flood, 'latin1'));
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const answeredWhilePaused = mine(address).length - 2;
-  c.socket.resume();
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = await c.read();
-    assert.ok(a !== null && a.status === 429, `answer ${i}`);
-    ids.push(a.headers['x-request-id']!);
-  }
+  const { whilePaused: answeredWhilePaused, ids } = await floodUnread(c, Array.from({ length: n }, (_, i) => request(`/?n=${i}`, i + 2)), 429, () => mine(address).length);
   c.close();
   assert.ok(answeredWhilePaused < n / 2, `the server stopped answering while its answers were not read (${answeredWhilePaused} of ${n})`);
   const rs = mine(address).slice(2);

@@ -102,6 +102,28 @@ export class KeepAliveClient {
 }
 
 /**
+ * Pipelines `requests` on `c` while not reading its answers for half a second, then reads them all.
+ * Returns how many requests `recorded()` counted while unread (a server that keeps node:http's
+ * backpressure stops once the kernel's buffers are full) and the answers' request IDs in order; each
+ * answer must have `status`.
+ */
+export async function floodUnread(c: KeepAliveClient, requests: readonly string[], status: number, recorded: () => number): Promise<{ whilePaused: number; ids: string[] }> {
+  const start = recorded();
+  c.socket.pause();
+  c.write(Buffer.from(requests.join(''), 'latin1'));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const whilePaused = recorded() - start;
+  c.socket.resume();
+  const ids: string[] = [];
+  for (let i = 0; i < requests.length; i++) {
+    const a = await c.read();
+    if (a === null || a.status !== status) throw new Error(`answer ${i}: ${a === null ? 'none' : a.status}`);
+    ids.push(a.headers['x-request-id']!);
+  }
+  return { whilePaused, ids };
+}
+
+/**
  * A 429 answer with what differs between two answers of one refusal blanked: request ID, Date, the
  * limit's clock, and the retry delay (it follows from Retry-After and the request ID). Two answers of
  * the same shape are the same answer byte for byte otherwise.
