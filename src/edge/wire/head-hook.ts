@@ -236,8 +236,8 @@ class HeadTap implements WireOut {
 
   /**
    * Runs the pipeline for a GET or HEAD without a body at its head (see the module comment): true when
-   * a phase answered (written and recorded); false when the request is node:http's from the start; a
-   * HandOver, left in `pending`, when node:http's objects must take over.
+   * a phase answered (written and recorded); false when node:http's callback must run — from the start,
+   * or with a HandOver left in `pending` when the started request needs node:http's objects.
    */
   run(parser: HeadParser, headers: string[], methodNumber: number, url: string): boolean {
     const method = methodNames[methodNumber];
