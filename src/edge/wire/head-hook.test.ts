@@ -10,7 +10,8 @@ import { Socket } from 'node:net';
 import { connectionMemo } from '../../pipeline/connection-memo.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { Lane } from '../../pipeline/lane/refusal-lane.ts';
-import { createHeadHook, type HeadRunDeps } from './head-hook.ts';
+import { createHeadHook } from './head-hook.ts';
+import type { HeadRunDeps } from './head-run.ts';
 import type { WireDeps } from './wire.ts';
 
 const deps = {} as WireDeps;

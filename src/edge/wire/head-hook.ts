@@ -25,9 +25,9 @@
  *    read, cheaper still). The answer is the lane's: the same page, fields, escalation count, stats and
  *    record as the lane phase gives (refusal.ts `RefusalAnswer`), with the request's own target,
  *    Referer and User-Agent in its record;
- * 2. the pipeline, for a GET or HEAD without body framing, `Expect` or `Upgrade`: the phases run on
- *    stand-ins for node:http's request and response (head-exchange.ts) for as long as each can run
- *    there (`Phase.atHead`: everything that answers at once — refusals, challenges, fresh hits, pages —
+ * 2. the pipeline (head-run.ts), for a GET or HEAD without body framing, `Expect` or `Upgrade`: the
+ *    phases run on stand-ins for node:http's request and response (head-exchange.ts) for as long as
+ *    each can run there (`Phase.atHead`: everything that answers at once — refusals, challenges, fresh hits, pages —
  *    but not what waits or reaches the origin). An answer is written by the stand-in, byte for byte
  *    node:http's, and recorded and followed up as the proxy server does every immediate answer
  *    (`HeadRunDeps.afterAnswer`). When a phase needs node:http's objects, or an answer takes a shape
@@ -48,7 +48,7 @@
  * Backpressure is node:http's own: when the socket's send buffer is full, the socket is paused the
  * way node:http pauses it for its own queued responses, and node:http resumes it on 'drain'.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { scanTarget, TARGET_CLEAN } from '../../core/http/request-target.ts';
@@ -60,9 +60,8 @@ import { laneHeadAnswerOf } from './refusal.ts';
 import { sameFieldsFromLast } from './head-match.ts';
 import { answerTail, writeAnswer } from './answer-write.ts';
 import type { Wire, WireDeps, WireOut } from './wire.ts';
-import { ANSWERED_AT_HEAD, type Pipeline } from '../../pipeline/runner.ts';
 import { HEADERS_OF_RAW } from '../request-headers.ts';
-import { HeadRequest, HeadResponse } from './head-exchange.ts';
+import { runAtHead, type HandOver, type HeadRunDeps, type HeadRunTap } from './head-run.ts';
 
 /** node:http's parser as far as this module uses it (internal API, probed before use). */
 interface HeadParser {
@@ -108,25 +107,6 @@ export interface HeadHookStats {
   readonly handedOver: number;
 }
 
-/** What the proxy server lends the hook to run its pipeline for a request at the head. */
-export interface HeadRunDeps {
-  readonly pipeline: Pipeline;
-  /** The request's context, started as the proxy server starts every request (ID, clocks, in-flight count). */
-  contextOf(req: IncomingMessage, res: ServerResponse): RequestContext;
-  /** What the proxy server does after a phase answered a request at once: record it, arm the wire. */
-  afterAnswer(ctx: RequestContext): void;
-  /** Records a request that ended without an answer written (dropped: the connection is gone). */
-  finish(ctx: RequestContext): void;
-}
-
-/** A request started at its head that goes on with node:http's request and response. */
-export interface HandOver {
-  readonly ctx: RequestContext;
-  /** The phase the pipeline resumes with; ANSWERED_AT_HEAD when a phase answered and `exchange` replays it. */
-  readonly at: number;
-  readonly exchange: HeadResponse;
-}
-
 export interface HeadHook {
   /**
    * After node:http's pipeline answered `ctx` at once, attaches to its connection (once; the request
@@ -142,20 +122,8 @@ export interface HeadHook {
   stats(): HeadHookStats;
 }
 
-/** A request with a body, an Expect or an Upgrade is node:http's from the start. */
-function hasFraming(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    const n = name.length;
-    if (n !== 14 && n !== 17 && n !== 6 && n !== 7) continue;
-    const lower = name.toLowerCase();
-    if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'expect' || lower === 'upgrade') return true;
-  }
-  return false;
-}
-
 /** What the hook keeps about one connection (`ConnectionMemo.head`); the answer's socket side. */
-class HeadTap implements WireOut {
+class HeadTap implements WireOut, HeadRunTap {
   /** Bytes read for the request being answered (the record's bytes in). */
   headBytes = 0;
   /** The connection's previous request as parsed (to leave its exact repeats to the wire). */
@@ -179,7 +147,7 @@ class HeadTap implements WireOut {
   }
 
   /** node:http's own backpressure: it reads no further request until its 'drain' listener resumes. */
-  private holdIfFull(): void {
+  holdIfFull(): void {
     const socket = this.socket;
     if (socket.writableNeedDrain && socket._paused !== true) {
       socket._paused = true;
@@ -234,43 +202,9 @@ class HeadTap implements WireOut {
     return true;
   }
 
-  /**
-   * Runs the pipeline for a GET or HEAD without a body at its head (see the module comment): true when
-   * a phase answered (written and recorded); false when node:http's callback must run — from the start,
-   * or with a HandOver left in `pending` when the started request needs node:http's objects.
-   */
+  /** The pipeline for the request at its head (head-run.ts); false: node:http's callback must run. */
   run(parser: HeadParser, headers: string[], methodNumber: number, url: string): boolean {
-    const method = methodNames[methodNumber];
-    if (method !== 'GET' && method !== 'HEAD') return false;
-    const socket = this.socket;
-    const deps = this.deps;
-    if (socket._httpMessage != null || !socket.writable || !deps.accepting() || (deps.server.maxRequestsPerSocket ?? 0) > 0) return false;
-    if ((parser.maxHeaderPairs > 0 && headers.length > parser.maxHeaderPairs) || hasFraming(headers)) return false;
-    const req = new HeadRequest(socket, method, url, headers);
-    const res = new HeadResponse(req, socket, this.tailOf);
-    const runner = this.runner;
-    const ctx = runner.contextOf(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-    const at = runner.pipeline.runAtHead(ctx);
-    if (at !== ANSWERED_AT_HEAD || res.replaying) {
-      this.pending = { ctx, at, exchange: res };
-      this.counts.handedOver++;
-      // A connection whose requests go to the origin would pay for starting each at its head and handing
-      // it over (~2 µs a request, measured): its parser gets node:http's callback back until node:http's
-      // path answers one of its requests at once again (`attach`).
-      this.rest();
-      return false;
-    }
-    this.counts.ran++;
-    // Answered (or dropped): whatever fails from here on must not let node:http answer it again.
-    try {
-      if (res.writableEnded && !res.destroyed) {
-        this.holdIfFull();
-        runner.afterAnswer(ctx);
-      } else runner.finish(ctx);
-    } catch (err) {
-      deps.logger.error({ err, requestId: ctx.id, code: 'BULWARK_ERR_INTERNAL' }, 'recording a request answered at its head failed');
-    }
-    return true;
+    return runAtHead(this, methodNames[methodNumber], headers, url, parser.maxHeaderPairs);
   }
 
   /** Gives the parser's slot back to node:http's callback (the connection stays known: `attach` takes it again). */
