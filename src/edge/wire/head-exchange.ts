@@ -20,7 +20,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { MANAGED, kTakesPreparedHeads, preparedHeadParts } from '../../pipeline/pages/prepared-head.ts';
+import { fieldLines, kTakesPreparedHeads, preparedHeadParts } from '../../pipeline/pages/prepared-head.ts';
 import { headersOfRaw } from '../request-headers.ts';
 
 type Chunk = string | Uint8Array;
@@ -110,7 +110,9 @@ export class HeadResponse {
     if (this.replayed === null && maybeFields === undefined && status >= 200 && status <= 999 && status !== 204 && status !== 304) {
       const reason = this.statusMessage || (http.STATUS_CODES[status] ?? 'unknown');
       const prepared = preparedHeadParts(reasonOrFields);
-      const fields = prepared ?? (Array.isArray(reasonOrFields) ? fieldBlock(reasonOrFields) : null);
+      // A field list node:http would frame itself (no Content-Length) is node:http's to write.
+      const lines = prepared === null && Array.isArray(reasonOrFields) ? fieldLines(reasonOrFields) : null;
+      const fields = prepared ?? (lines !== null && lines.hasLength ? lines : null);
       if (fields !== null) head = `HTTP/1.1 ${status} ${reason}\r\n${fields.block}${this.tail(fields.hasDate)}`;
     }
     this.statusCode = status;
@@ -184,30 +186,4 @@ export class HeadResponse {
     }
     list.push([name, args]);
   }
-}
-
-/**
- * A field list as node:http writes it: `name: value` lines, each validated as node:http validates it
- * (a name that is no token, a value with a control character: node's own error). Null when node:http
- * must write it: a field it manages (Connection, Transfer-Encoding...), no Content-Length, or a value
- * that is not a string.
- */
-function fieldBlock(fields: readonly unknown[]): { block: string; hasDate: boolean } | null {
-  if (fields.length % 2 !== 0) return null;
-  let block = '';
-  let length = false;
-  let date = false;
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i];
-    const value = fields[i + 1];
-    if (typeof name !== 'string' || typeof value !== 'string') return null;
-    http.validateHeaderName(name);
-    http.validateHeaderValue(name, value);
-    const lower = name.toLowerCase();
-    if (MANAGED.has(lower)) return null;
-    if (lower === 'content-length') length = true;
-    else if (lower === 'date') date = true;
-    block += name + ': ' + value + '\r\n';
-  }
-  return length ? { block, hasDate: date } : null;
 }

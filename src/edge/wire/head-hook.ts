@@ -27,10 +27,10 @@
  *    Referer and User-Agent in its record;
  * 2. the pipeline (head-run.ts), for a GET or HEAD without body framing, `Expect` or `Upgrade`: the
  *    phases run on stand-ins for node:http's request and response (head-exchange.ts) for as long as
- *    each can run there (`Phase.atHead`: everything that answers at once — refusals, challenges, fresh hits, pages —
- *    but not what waits or reaches the origin). An answer is written by the stand-in, byte for byte
- *    node:http's, and recorded and followed up as the proxy server does every immediate answer
- *    (`HeadRunDeps.afterAnswer`). When a phase needs node:http's objects, or an answer takes a shape
+ *    each can run there (`Phase.atHead`: everything that answers at once — refusals, challenges,
+ *    fresh hits, pages — but not what waits or reaches the origin). An answer is written by the
+ *    stand-in, byte for byte node:http's, and recorded and followed up as the proxy server does every
+ *    immediate answer (`HeadRunDeps.afterAnswer`). When a phase needs node:http's objects, or an answer takes a shape
  *    only node:http writes (a closing answer, say), the request is handed over: node's function makes
  *    the request and response and emits 'request', and the proxy server's handler claims the started
  *    request (`claim`), gives it node's objects and resumes the pipeline (or replays the answer). The
@@ -219,8 +219,8 @@ class HeadTap implements WireOut, HeadRunTap {
     if (node != null && this.parser.socket === this.socket && this.parser[node.slot] === node.original) this.parser[node.slot] = onHeadersComplete;
   }
 
-  /** `tail` for the head run's responses (bound once). */
-  readonly tailOf = (hasDate: boolean): string => answerTail(this.deps.server, hasDate);
+  /** `tail` bound once, for the head run's responses. */
+  readonly tailOf = (hasDate: boolean): string => this.tail(hasDate);
 }
 
 /**

@@ -34,27 +34,48 @@ export interface PreparedFields {
 /** Fields node:http manages itself around a prepared block: a prepared set must not contain them. */
 export const MANAGED = new Set(['connection', 'transfer-encoding', 'expect', 'trailer', 'keep-alive']);
 
+/** Header fields as node:http writes them (`name: value` lines), and what the head needs to know of them. */
+export interface FieldLines {
+  readonly block: string;
+  readonly hasLength: boolean;
+  readonly hasDate: boolean;
+}
+
+/**
+ * A flat field list (`[name, value, name, value...]`) as node:http writes it, each field validated as
+ * node:http validates it (a name that is no token, a value with a control character: node's own error
+ * is thrown). Null when node:http must write the list itself: a field it manages (Connection,
+ * Keep-Alive, Transfer-Encoding, Expect, Trailer), a name or value that is not a string, an odd length.
+ */
+export function fieldLines(pairs: readonly unknown[]): FieldLines | null {
+  if (pairs.length % 2 !== 0) return null;
+  let block = '';
+  let length = false;
+  let date = false;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    const value = pairs[i + 1];
+    if (typeof name !== 'string' || typeof value !== 'string') return null;
+    http.validateHeaderName(name);
+    http.validateHeaderValue(name, value);
+    const lower = name.toLowerCase();
+    if (MANAGED.has(lower)) return null;
+    if (lower === 'content-length') length = true;
+    else if (lower === 'date') date = true;
+    block += name + ': ' + value + '\r\n';
+  }
+  return { block, hasLength: length, hasDate: date };
+}
+
 /**
  * Validates constant fields (`[name, value, name, value...]`) once. They must not include the fields
  * node:http manages (Connection, Keep-Alive, Transfer-Encoding, Expect, Trailer). Throws like node:http
  * does on an invalid name or value.
  */
 export function prepareFields(pairs: readonly string[]): PreparedFields {
-  let block = '';
-  let length = false;
-  let date = false;
-  for (let i = 0; i < pairs.length; i += 2) {
-    const name = pairs[i]!;
-    const value = pairs[i + 1]!;
-    http.validateHeaderName(name);
-    http.validateHeaderValue(name, value);
-    const lower = name.toLowerCase();
-    if (MANAGED.has(lower)) throw new Error(`prepared heads cannot carry ${name}`);
-    if (lower === 'content-length') length = true;
-    else if (lower === 'date') date = true;
-    block += `${name}: ${value}\r\n`;
-  }
-  return { block, pairs: [...pairs], hasLength: length, hasDate: date };
+  const lines = fieldLines(pairs);
+  if (lines === null) throw new Error(`prepared heads cannot carry ${pairs.find((name, i) => i % 2 === 0 && MANAGED.has(name.toLowerCase())) ?? 'an odd field list'}`);
+  return { block: lines.block, pairs: [...pairs], hasLength: lines.hasLength, hasDate: lines.hasDate };
 }
 
 /**
